@@ -24,6 +24,62 @@ uint8_t channel_bit(channel ch) {
   return static_cast<uint8_t>(1u << static_cast<unsigned>(ch));
 }
 
+// -- bitsets over profile or requirement ids
+// -----------------------------------
+
+using bits = std::vector<uint64_t>;
+
+void set_bit(bits& b, uint32_t i) {
+  size_t w = i / 64;
+  if (w >= b.size())
+    b.resize(w + 1, 0);
+  b[w] |= uint64_t{1} << (i % 64);
+}
+
+void clear_bit(bits& b, uint32_t i) {
+  size_t w = i / 64;
+  if (w < b.size())
+    b[w] &= ~(uint64_t{1} << (i % 64));
+}
+
+bool test_bit(const bits& b, uint32_t i) {
+  size_t w = i / 64;
+  return w < b.size() && (b[w] >> (i % 64) & 1) != 0;
+}
+
+uint64_t word(const bits& b, size_t w) { return w < b.size() ? b[w] : 0; }
+
+/// Number of ids in both `x` and `y`.
+size_t count_common(const bits& x, const bits& y) {
+  size_t n = 0;
+  for (size_t w = 0, end = std::min(x.size(), y.size()); w < end; ++w)
+    n += static_cast<size_t>(__builtin_popcountll(x[w] & y[w]));
+  return n;
+}
+
+/// Calls `f(id)` for each id in both `x` and `y`, ascending.
+template<class F>
+void for_each_common(const bits& x, const bits& y, F f) {
+  for (size_t w = 0, end = std::min(x.size(), y.size()); w < end; ++w) {
+    for (auto v = x[w] & y[w]; v != 0; v &= v - 1)
+      f(static_cast<uint32_t>(w * 64
+                              + static_cast<size_t>(__builtin_ctzll(v))));
+  }
+}
+
+/// Calls `f(id)` for each id in `x` but not in `y`.
+template<class F>
+void for_each_missing(const bits& x, const bits& y, F f) {
+  for (size_t w = 0; w < x.size(); ++w) {
+    for (auto v = x[w] & ~word(y, w); v != 0; v &= v - 1)
+      f(static_cast<uint32_t>(w * 64
+                              + static_cast<size_t>(__builtin_ctzll(v))));
+  }
+}
+
+/// A verdict not computed yet.
+constexpr int16_t unknown = -2;
+
 /// An interned attribute or selector value.
 struct value_ref {
   uint32_t text = none;
@@ -41,6 +97,9 @@ struct compiled_selector {
 struct profile {
   /// Sorted by key.
   std::vector<std::pair<uint32_t, value_ref>> values;
+  /// Requirements this profile satisfies, among those `known`.
+  bits satisfied;
+  bits known;
 };
 
 /// Calls with identical active selectors.
@@ -48,8 +107,12 @@ struct requirement {
   std::vector<compiled_selector> selectors;
   /// Distinct skills the selectors name, for the best-skill score.
   std::vector<uint32_t> skill_keys;
-  /// Per profile: the best-skill score if the profile matches, else -1.
-  std::unordered_map<uint32_t, int32_t> verdicts;
+  /// Per profile: the best-skill score if it satisfies this requirement,
+  /// -1 if not, `unknown` until evaluated.
+  std::vector<int16_t> scores;
+  /// Profiles that satisfy this requirement, among those `known`.
+  bits admits;
+  bits known;
   std::string canonical;
   /// Selector lists whose stages use this requirement.
   uint32_t refs = 0;
@@ -104,17 +167,24 @@ struct call_key {
 };
 
 /// Items bucketed by group (profile or requirement), each bucket ordered
-/// best-first, plus the bucket heads ordered best-first.
+/// best-first; the set of non-empty groups; and the bucket heads ordered
+/// best-first.
 template<class Key>
 struct bucketed {
-  std::unordered_map<uint32_t, std::set<Key>> buckets;
+  std::vector<std::set<Key>> buckets; // by group id
+  bits nonempty;
+  size_t groups = 0; // non-empty buckets
   std::set<std::pair<Key, uint32_t>> heads;
 
   void insert(uint32_t group, const Key& k) {
+    if (group >= buckets.size())
+      buckets.resize(group + 1);
     auto& bucket = buckets[group];
     if (bucket.empty()) {
       bucket.insert(k);
       heads.emplace(k, group);
+      set_bit(nonempty, group);
+      ++groups;
       return;
     }
     if (k < *bucket.begin()) {
@@ -125,20 +195,22 @@ struct bucketed {
   }
 
   void erase(uint32_t group, const Key& k) {
-    auto i = buckets.find(group);
-    if (i == buckets.end())
+    if (group >= buckets.size() || buckets[group].empty())
       return;
-    auto& bucket = i->second;
-    bool was_head
-      = !bucket.empty() && !(*bucket.begin() < k) && !(k < *bucket.begin());
+    auto& bucket = buckets[group];
+    bool was_head = !(*bucket.begin() < k) && !(k < *bucket.begin());
     if (was_head)
       heads.erase({k, group});
     bucket.erase(k);
-    if (bucket.empty())
-      buckets.erase(i);
-    else if (was_head)
+    if (bucket.empty()) {
+      clear_bit(nonempty, group);
+      --groups;
+    } else if (was_head) {
       heads.emplace(*bucket.begin(), group);
+    }
   }
+
+  const Key& head(uint32_t group) const { return *buckets[group].begin(); }
 };
 
 struct queue_rec {
@@ -431,6 +503,11 @@ struct matching_index::impl {
       auto& r = reqs[id];
       if (r.live && r.refs == 0) {
         req_ids.erase(r.canonical);
+        // The id will name another requirement: forget its verdicts.
+        for_each_common(r.known, r.known, [&](uint32_t p) {
+          clear_bit(profiles[p].known, id);
+          clear_bit(profiles[p].satisfied, id);
+        });
         r = requirement{};
         free_reqs.push_back(id);
       }
@@ -512,11 +589,11 @@ struct matching_index::impl {
   }
 
   /// The best-skill score of profile `p` for requirement `r`, or -1 if the
-  /// profile does not satisfy it. Cached per pair.
+  /// profile does not satisfy it. Cached on both sides as bits.
   int32_t verdict(uint32_t p, uint32_t r) {
     auto& req = reqs[r];
-    if (auto i = req.verdicts.find(p); i != req.verdicts.end())
-      return i->second;
+    if (p < req.scores.size() && req.scores[p] != unknown)
+      return req.scores[p];
     auto& prof = profiles[p];
     int32_t score = -1;
     bool ok = std::all_of(req.selectors.begin(), req.selectors.end(),
@@ -528,9 +605,32 @@ struct matching_index::impl {
       for (auto key : req.skill_keys)
         if (auto* v = find(prof, key))
           score += static_cast<int32_t>(v->number);
+      score = std::min<int32_t>(score, std::numeric_limits<int16_t>::max());
+      set_bit(req.admits, p);
+      set_bit(prof.satisfied, r);
     }
-    req.verdicts.emplace(p, score);
+    if (p >= req.scores.size())
+      req.scores.resize(std::max(profiles.size(), size_t{p} + 1), unknown);
+    req.scores[p] = static_cast<int16_t>(score);
+    set_bit(req.known, p);
+    set_bit(prof.known, r);
     return score;
+  }
+
+  /// Evaluates requirement `r` against every profile in `groups` not yet
+  /// known to it.
+  void learn_profiles(uint32_t r, const bits& groups) {
+    for_each_missing(groups, reqs[r].known, [&](uint32_t p) {
+      verdict(p, r);
+    });
+  }
+
+  /// Evaluates profile `p` against every requirement in `groups` not yet
+  /// known to it.
+  void learn_requirements(uint32_t p, const bits& groups) {
+    for_each_missing(groups, profiles[p].known, [&](uint32_t r) {
+      verdict(p, r);
+    });
   }
 
   // -- queues -----------------------------------------------------------------
@@ -563,7 +663,7 @@ struct matching_index::impl {
   void reindex_calls(queue_rec& q) {
     std::vector<uint32_t> handles;
     for (auto& pool : q.calls)
-      for (auto& [req, bucket] : pool.buckets)
+      for (auto& bucket : pool.buckets)
         for (auto& key : bucket)
           handles.push_back(key.call);
     for (auto h : handles) {
@@ -692,23 +792,46 @@ struct matching_index::impl {
       }
     }
     auto& pool = q.agents[static_cast<size_t>(ch)];
-    if (q.settings.mode != distribution_mode::best_skill) {
-      for (auto& [key, prof] : pool.heads)
-        if (verdict(prof, req) >= 0)
-          return &agents[key.agent].data;
+    if (pool.groups == 0)
       return nullptr;
-    }
-    // Best skill: every matching profile's score counts; among equal scores
-    // the earlier head (lower load, longer idle) wins.
-    int32_t best_score = -1;
+    learn_profiles(req, pool.nonempty);
+    auto& admits = reqs[req].admits;
+    auto candidates = count_common(pool.nonempty, admits);
+    if (candidates == 0)
+      return nullptr;
     const agent_key* best = nullptr;
-    for (auto& [key, prof] : pool.heads) {
-      auto score = verdict(prof, req);
-      if (score > best_score) {
-        best_score = score;
-        best = &key;
+    if (q.settings.mode == distribution_mode::best_skill) {
+      // Highest score; among equal scores the better head (lower load,
+      // longer idle).
+      int32_t best_score = -1;
+      for_each_common(pool.nonempty, admits, [&](uint32_t p) {
+        auto score = reqs[req].scores[p];
+        auto& head = pool.head(p);
+        if (score > best_score || (score == best_score && head < *best)) {
+          best_score = score;
+          best = &head;
+        }
+      });
+      return best != nullptr ? &agents[best->agent].data : nullptr;
+    }
+    // With many matching profiles, walking heads best-first finds one
+    // within about groups / candidates steps. Matches can bunch at the back,
+    // so the walk stops after `candidates` steps; then the candidates' own
+    // heads decide. Either way at most 2 x candidates heads are read.
+    if (candidates * candidates > pool.groups) {
+      size_t steps = 0;
+      for (auto& [key, prof] : pool.heads) {
+        if (test_bit(admits, prof))
+          return &agents[key.agent].data;
+        if (++steps == candidates)
+          break;
       }
     }
+    for_each_common(pool.nonempty, admits, [&](uint32_t p) {
+      auto& head = pool.head(p);
+      if (best == nullptr || head < *best)
+        best = &head;
+    });
     return best != nullptr ? &agents[best->agent].data : nullptr;
   }
 
@@ -719,16 +842,41 @@ struct matching_index::impl {
         continue;
       auto& q = queues[m.queue];
       for (size_t i = 0; i < channel_count; ++i) {
-        if ((m.pooled & channel_bit(static_cast<channel>(i))) == 0)
+        auto& pool = q.calls[i];
+        if ((m.pooled & channel_bit(static_cast<channel>(i))) == 0
+            || pool.groups == 0)
           continue;
-        for (auto& [key, req] : q.calls[i].heads) {
-          if (best != nullptr && !(key < *best))
-            break; // every later head is worse than what we have
-          if (verdict(a.profile, req) >= 0) {
-            best = &key;
-            break;
+        learn_requirements(a.profile, pool.nonempty);
+        auto& satisfied = profiles[a.profile].satisfied;
+        auto candidates = count_common(pool.nonempty, satisfied);
+        if (candidates == 0)
+          continue;
+        // As in decide_agent: a bounded walk best-first when many
+        // requirements match, then the candidates' own heads.
+        if (candidates * candidates > pool.groups) {
+          size_t steps = 0;
+          bool decided = false;
+          for (auto& [key, req] : pool.heads) {
+            if (best != nullptr && !(key < *best)) {
+              decided = true; // every later head is worse than `best`
+              break;
+            }
+            if (test_bit(satisfied, req)) {
+              best = &key;
+              decided = true;
+              break;
+            }
+            if (++steps == candidates)
+              break;
           }
+          if (decided)
+            continue;
         }
+        for_each_common(pool.nonempty, satisfied, [&](uint32_t r) {
+          auto& head = pool.head(r);
+          if (best == nullptr || head < *best)
+            best = &head;
+        });
       }
     }
     if (!preferring.empty()) {
@@ -1041,6 +1189,9 @@ const agent* matching_index::best_agent_for(const call& c) {
   if (qh == none || !d.queues[qh].configured)
     return nullptr;
   auto& q = d.queues[qh];
+  // Under load nobody is idle: no need to look at the call at all.
+  if (q.agents[static_cast<size_t>(c.channel)].groups == 0)
+    return nullptr;
   // Interned but unreferenced: the next sweep frees them unless a waiting
   // call takes them up.
   auto own = d.own_list(c.selectors);

@@ -7,12 +7,12 @@
 // templates with 1, 5 or 20 selectors (a language, a skill level, then
 // loose ones so that selectivity stays comparable), priorities 0-3, up to ten
 // minutes of waiting, half with a relaxation step. Every call asks for a
-// language. 20 % of agents start idle, all of them speaking English or
-// Spanish; the built state is then drained to work-conserving (no idle
-// agent matches a waiting call), as a running node would be. What remains
-// is the hard case for an index: many idle agents and many waiting calls
-// that cannot serve each other (Portuguese, French and German callers
-// waiting while English and Spanish agents idle).
+// language. 20 % of agents are idle, all speaking English or Spanish; the
+// waiting calls ask for Portuguese, French or German. That is the hard
+// case for an index, and the same at every size: many idle agents and many
+// waiting calls that cannot serve each other. (The build still drains the
+// state to work-conserving, as a running node would be, in case any idle
+// agent matches a waiting call.) Probes ask for all five languages.
 //
 // Decisions measured:
 // - call_to_agent: a new call arrives and asks for the best agent.
@@ -86,7 +86,7 @@ std::vector<selector> make_requirement(int index, int64_t count) {
   };
   // Selective: a language, then a skill level that relaxes for half.
   add(selector_kind::label, "language", selector_op::eq,
-      {languages[rng() % 5]});
+      {languages[index % 5]});
   if (count >= 2) {
     add(selector_kind::skill, skill_name(static_cast<int>(rng() % skill_count)),
         selector_op::ge, {std::to_string(20 * (1 + rng() % 3))});
@@ -156,7 +156,7 @@ struct fixture {
       index.upsert_agent(a);
     }
     for (int64_t i = 0; i < p.calls; ++i)
-      index.enqueue(random_call("call-" + std::to_string(i), rng));
+      index.enqueue(random_call("call-" + std::to_string(i), rng, true));
     // Drain to work-conserving: idle agents take every call they match.
     for (int64_t i = 0; i < p.agents; ++i) {
       auto id = "agent-" + std::to_string(i);
@@ -167,20 +167,26 @@ struct fixture {
       }
     }
     for (size_t i = 0; i < probe_count; ++i)
-      probes.push_back(random_call("probe-" + std::to_string(i), rng));
+      probes.push_back(random_call("probe-" + std::to_string(i), rng, false));
     std::shuffle(busy.begin(), busy.end(), rng);
-    busy.resize(std::min(busy.size(), probe_count));
+    busy.resize(std::min(busy.size(), size_t{512}));
     freed_agents = std::move(busy);
   }
 
-  call random_call(std::string id, std::mt19937_64& rng) {
+  /// A call; `surplus` ones ask for Portuguese, French or German.
+  call random_call(std::string id, std::mt19937_64& rng, bool surplus) {
     call c;
     c.id = std::move(id);
     c.queue_id = "queue" + std::to_string(rng() % queue_count);
     c.channel = rng() % 5 == 0 ? channel::chat : channel::voice;
     auto r = rng() % 10;
     c.priority = r < 7 ? 0 : r < 9 ? 1 : static_cast<int32_t>(2 + rng() % 2);
-    c.selectors = requirements[rng() % requirements.size()];
+    // Template t asks for language t % 5; 2..4 are pt, fr and de.
+    size_t t;
+    do {
+      t = rng() % requirements.size();
+    } while (surplus && t % 5 < 2);
+    c.selectors = requirements[t];
     c.enqueued_at = now - std::chrono::microseconds{rng() % 600'000'000};
     return c;
   }

@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""Regenerates the results section of bench/README.md from Google Benchmark
+JSON output (bench/results/routing.json)."""
+
+import json
+import os
+import re
+import sys
+from collections import defaultdict
+
+BEGIN = "<!-- results:begin -->"
+END = "<!-- results:end -->"
+
+
+def parse_name(name):
+    parts = name.split("/")
+    fields = dict(p.split(":", 1) for p in parts[1:] if ":" in p)
+    return parts[0], {k: int(v) for k, v in fields.items()}
+
+
+def fmt_ns(ns):
+    return f"{ns / 1000:.2f} µs" if ns >= 1000 else f"{ns:.0f} ns"
+
+
+def fmt_count(n):
+    return f"{n // 1000000}M" if n >= 1000000 else f"{n // 1000}k"
+
+
+def machine(context):
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem_gib = 0.0
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal"):
+                    mem_gib = int(line.split()[1]) / (1024 * 1024)
+    except OSError:
+        pass
+    return (f"{context.get('num_cpus', os.cpu_count())} cores ({cpu}), "
+            f"{mem_gib:.0f} GiB memory; run {context.get('date', '?')}; "
+            "Switchboard built in Release mode by scripts/bench")
+
+
+def table(results, kind, selectors, profiles=256):
+    agents = sorted({p["agents"] for k, p, _ in results if k == kind})
+    calls = sorted({p["calls"] for k, p, _ in results if k == kind})
+    cell = {}
+    for k, p, r in results:
+        if (k == kind and p["selectors"] == selectors
+                and p["profiles"] == profiles):
+            cell[(p["agents"], p["calls"])] = r
+    if not cell:
+        return []
+    lines = ["| agents \\ waiting calls | "
+             + " | ".join(fmt_count(c) for c in calls) + " |",
+             "|---|" + "---|" * len(calls)]
+    for a in agents:
+        row = []
+        for c in calls:
+            r = cell.get((a, c))
+            if r is None:
+                row.append("–")
+            else:
+                found = r.get("found")
+                extra = f" ({found:.0%} found)" if found is not None else ""
+                row.append(fmt_ns(r["real_time"]) + extra)
+        lines.append(f"| {fmt_count(a)} | " + " | ".join(row) + " |")
+    return lines
+
+
+def scale_check(results):
+    by = defaultdict(dict)
+    for k, p, r in results:
+        if k in ("call_to_agent", "agent_to_call") and p["profiles"] == 256:
+            by[(k, p["calls"], p["selectors"])][p["agents"]] = r["real_time"]
+    lines = ["| direction | waiting calls | selectors | 1k agents | "
+             "100k agents | ratio |", "|---|---|---|---|---|---|"]
+    worst = 0.0
+    for (k, c, s), t in sorted(by.items()):
+        if 1000 in t and 100000 in t:
+            ratio = t[100000] / t[1000]
+            worst = max(worst, ratio)
+            lines.append(f"| {k} | {fmt_count(c)} | {s} | {fmt_ns(t[1000])} "
+                         f"| {fmt_ns(t[100000])} | {ratio:.2f}× |")
+    return lines, worst
+
+
+def main():
+    data_path, readme_path = sys.argv[1], sys.argv[2]
+    with open(data_path) as f:
+        data = json.load(f)
+    results = []
+    for b in data["benchmarks"]:
+        kind, params = parse_name(b["name"])
+        results.append((kind, params, b))
+    out = [BEGIN, "",
+           f"Machine: {machine(data.get('context', {}))}.", ""]
+    lines, worst = scale_check(results)
+    if worst:
+        out += [f"**Scaling: a decision at 100k agents costs at most "
+                f"{worst:.2f}× a decision at 1k agents** (target ≤ 3×), "
+                "over every waiting-call count and selector count:", ""]
+        out += lines + [""]
+    for kind, title in (("call_to_agent",
+                         "(a) A new call arrives: best agent"),
+                        ("agent_to_call",
+                         "(b) An agent's work ends: best waiting call")):
+        for s in (1, 5, 20):
+            t = table(results, kind, s)
+            if t:
+                out += [f"### {title}, {s} selector{'s' if s > 1 else ''} "
+                        "per call", ""] + t + [""]
+    sweep = [(p, r) for k, p, r in results
+             if k in ("call_to_agent", "agent_to_call")
+             and p["agents"] == 100000 and p["calls"] == 100000
+             and p["selectors"] == 5]
+    if sweep:
+        out += ["### What the cost grows with: distinct agent profiles "
+                "(100k agents, 100k calls, 5 selectors)", "",
+                "| profiles | (a) call → agent | (b) agent → call |",
+                "|---|---|---|"]
+        by_profiles = defaultdict(dict)
+        for p, r in sweep:
+            kind = parse_name(r["name"])[0]
+            by_profiles[p["profiles"]][kind] = r["real_time"]
+        for n in sorted(by_profiles):
+            t = by_profiles[n]
+            out.append(f"| {n} | {fmt_ns(t.get('call_to_agent', 0))} | "
+                       f"{fmt_ns(t.get('agent_to_call', 0))} |")
+        out.append("")
+    commit = [(p, r) for k, p, r in results if k == "route_and_commit"]
+    if commit:
+        out += ["### Decide and commit (decision + reserve + release, or "
+                "enqueue + withdraw), 5 selectors", "",
+                "| agents | waiting calls | time |", "|---|---|---|"]
+        for p, r in sorted(commit, key=lambda x: (x[0]["agents"],
+                                                   x[0]["calls"])):
+            out.append(f"| {fmt_count(p['agents'])} | "
+                       f"{fmt_count(p['calls'])} | {fmt_ns(r['real_time'])} |")
+        out.append("")
+    out.append(END)
+    with open(readme_path) as f:
+        text = f.read()
+    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
+    if not pattern.search(text):
+        sys.exit(f"report: {readme_path} has no {BEGIN} ... {END} section")
+    text = pattern.sub(lambda _: "\n".join(out), text)
+    with open(readme_path, "w") as f:
+        f.write(text)
+    print(f"report: wrote {len(results)} results into {readme_path}")
+
+
+if __name__ == "__main__":
+    main()
