@@ -77,6 +77,18 @@ void for_each_missing(const bits& x, const bits& y, F f) {
   }
 }
 
+/// A slot in `items`: a freed one from `free` if any, else a new one.
+template<class Items>
+uint32_t allocate(Items& items, std::vector<uint32_t>& free) {
+  if (!free.empty()) {
+    auto id = free.back();
+    free.pop_back();
+    return id;
+  }
+  items.emplace_back();
+  return static_cast<uint32_t>(items.size() - 1);
+}
+
 /// A verdict not computed yet.
 constexpr int16_t unknown = -2;
 
@@ -392,14 +404,7 @@ struct matching_index::impl {
       canonical += part;
     if (auto i = req_ids.find(canonical); i != req_ids.end())
       return i->second;
-    uint32_t id;
-    if (free_reqs.empty()) {
-      id = static_cast<uint32_t>(reqs.size());
-      reqs.emplace_back();
-    } else {
-      id = free_reqs.back();
-      free_reqs.pop_back();
-    }
+    auto id = allocate(reqs, free_reqs);
     auto& r = reqs[id];
     r = requirement{};
     r.live = true;
@@ -431,14 +436,7 @@ struct matching_index::impl {
       return i->second;
     if (unreferenced_lists >= sweep_threshold)
       sweep();
-    uint32_t id;
-    if (free_lists.empty()) {
-      id = static_cast<uint32_t>(lists.size());
-      lists.emplace_back();
-    } else {
-      id = free_lists.back();
-      free_lists.pop_back();
-    }
+    auto id = allocate(lists, free_lists);
     auto& l = lists[id];
     l = selector_list{};
     l.live = true;
@@ -945,12 +943,8 @@ void matching_index::upsert_agent(const agent& a) {
     for (auto& m : previous)
       d.queues[m.queue].members.erase(h);
     d.agent_ids.erase(i);
-  } else if (!d.free_agents.empty()) {
-    h = d.free_agents.back();
-    d.free_agents.pop_back();
   } else {
-    h = static_cast<uint32_t>(d.agents.size());
-    d.agents.emplace_back();
+    h = allocate(d.agents, d.free_agents);
   }
   auto& rec = d.agents[h];
   rec.data = a;
@@ -1065,14 +1059,7 @@ enqueue_status matching_index::enqueue(const call& c) {
     return enqueue_status::unknown_queue;
   if (d.call_ids.count(c.id) > 0)
     return enqueue_status::already_waiting;
-  uint32_t h;
-  if (!d.free_calls.empty()) {
-    h = d.free_calls.back();
-    d.free_calls.pop_back();
-  } else {
-    h = static_cast<uint32_t>(d.calls.size());
-    d.calls.emplace_back();
-  }
+  auto h = allocate(d.calls, d.free_calls);
   auto& rec = d.calls[h];
   auto& q = d.queues[qh];
   rec.data

@@ -250,26 +250,25 @@ class parser {
   }
 
   std::optional<selector_op> next_operator() {
-    auto rest = text_.substr(pos_);
-    auto take = [&](size_t n, selector_op op) {
-      pos_ += n;
-      return op;
-    };
-    if (rest.rfind("==", 0) == 0)
-      return take(2, selector_op::eq);
-    if (rest.rfind("!=", 0) == 0)
-      return take(2, selector_op::ne);
-    if (rest.rfind(">=", 0) == 0)
-      return take(2, selector_op::ge);
-    if (rest.rfind("<=", 0) == 0)
-      return take(2, selector_op::le);
-    if (rest.rfind("=", 0) == 0)
-      return take(1, selector_op::eq);
-    if (rest.rfind(">", 0) == 0)
-      return take(1, selector_op::gt);
-    if (rest.rfind("<", 0) == 0)
-      return take(1, selector_op::lt);
-    return std::nullopt;
+    // One of = == != > >= < <=: a first character, then maybe '='.
+    if (at_end())
+      return std::nullopt;
+    auto first = text_[pos_];
+    bool then_eq = pos_ + 1 < text_.size() && text_[pos_ + 1] == '=';
+    selector_op op;
+    switch (first) {
+      case '=': op = selector_op::eq; break;
+      case '!':
+        if (!then_eq)
+          return std::nullopt;
+        op = selector_op::ne;
+        break;
+      case '>': op = then_eq ? selector_op::ge : selector_op::gt; break;
+      case '<': op = then_eq ? selector_op::le : selector_op::lt; break;
+      default: return std::nullopt;
+    }
+    pos_ += then_eq ? 2 : 1;
+    return op;
   }
 
   std::string_view next_name() {
@@ -400,8 +399,9 @@ std::optional<std::string> validate(const selector& x) {
     for (auto& v : x.values) {
       auto n = parse_integer(v);
       if (!n || *n < 0 || *n > 100)
-        return "selector '" + key + "': a skill proficiency is an integer "
-               + "0..100, found '" + v + "'";
+        return "selector '" + key
+               + "': a skill proficiency is an integer 0..100, found '" + v
+               + "'";
     }
   }
   if (x.relax_after && x.relax_after->count() < 0)

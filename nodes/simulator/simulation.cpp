@@ -22,7 +22,7 @@ constexpr int64_t forever = std::numeric_limits<int64_t>::max();
 
 /// The simulation starts at a fixed, arbitrary instant so that reports do
 /// not depend on the wall clock.
-const timestamp start_time = routing::from_micros(1'767'225'600'000'000);
+constexpr timestamp start_time{duration{1'767'225'600'000'000}};
 
 enum class event_kind : uint8_t {
   arrival,
