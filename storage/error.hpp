@@ -1,0 +1,41 @@
+#pragma once
+
+#include <caf/atom.hpp>
+#include <caf/error.hpp>
+#include <caf/make_message.hpp>
+#include <caf/message.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace switchboard {
+
+/// Switchboard's error codes, printed as words. They live here because
+/// storage is the lowest layer that speaks `caf::error`; actors and the
+/// gRPC services use the same codes (and map them to gRPC status codes).
+enum class ec : uint8_t {
+  /// Not an error.
+  none = 0,
+  /// The disk or file system failed (full, read-only, permissions).
+  storage_io,
+  /// Data on disk cannot be read back.
+  storage_corrupt,
+  /// Another process holds the database (two nodes on one data folder).
+  storage_busy,
+  /// A stored record does not decode.
+  bad_record,
+  invalid_argument,
+  not_found,
+  already_exists,
+  failed_precondition,
+  resource_exhausted,
+  unavailable,
+};
+
+/// The code's name, e.g. "storage_busy".
+std::string to_string(ec x);
+
+} // namespace switchboard
+
+// Category atom: at most 10 characters in CAF 0.17.
+CAF_ERROR_CODE_ENUM(switchboard::ec, "switchbrd")

@@ -1,0 +1,85 @@
+#pragma once
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace switchboard::storage {
+
+/// The kinds of data a node keeps, one column family each.
+enum class family : uint8_t {
+  /// Tenants, queues, agents, classification rules.
+  config,
+  /// Calls in progress, agent state, open offers.
+  live,
+  /// The event log, per tenant in sequence order.
+  events,
+  /// Finished calls.
+  history,
+  /// Idempotency keys of accepted commands and their outcomes.
+  idempotency,
+};
+
+inline constexpr size_t family_count = 5;
+
+const char* to_string(family f);
+
+/// One atomic change across families: a state change, its event and its
+/// idempotency key are written together or not at all.
+class batch {
+ public:
+  struct entry {
+    storage::family family;
+    bool erase;
+    std::string key;
+    std::string value;
+  };
+
+  void put(family f, std::string key, std::string value) {
+    entries_.push_back({f, false, std::move(key), std::move(value)});
+  }
+
+  void erase(family f, std::string key) {
+    entries_.push_back({f, true, std::move(key), {}});
+  }
+
+  const std::vector<entry>& entries() const { return entries_; }
+
+  bool empty() const { return entries_.empty(); }
+
+ private:
+  std::vector<entry> entries_;
+};
+
+/// Called per record of a scan; returns false to stop.
+using visitor
+  = std::function<bool(std::string_view key, std::string_view value)>;
+
+/// A node's durable store. The real one is `rocksdb_store`; this interface
+/// lets tests put something else at the boundary.
+class store {
+ public:
+  virtual ~store();
+
+  /// Writes `b` atomically. Once this returns no error the change survives
+  /// a process crash, and with sync writes a power loss.
+  virtual caf::error write(const batch& b) = 0;
+
+  /// The value of `key`, or nothing if absent.
+  virtual caf::expected<std::optional<std::string>> get(family f,
+                                                        std::string_view key)
+    = 0;
+
+  /// Visits every record whose key starts with `prefix`, in key order.
+  virtual caf::error scan(family f, std::string_view prefix,
+                          const visitor& visit)
+    = 0;
+};
+
+} // namespace switchboard::storage
