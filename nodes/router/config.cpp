@@ -1,0 +1,235 @@
+#include "nodes/router/config.hpp"
+
+#include <CLI/CLI.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <cstdlib>
+#include <set>
+
+namespace switchboard::router {
+
+namespace {
+
+/// The settings, each with its YAML path, environment variable and flag.
+struct setting {
+  const char* yaml_section;
+  const char* yaml_key;
+  const char* env;
+  const char* flag;
+  const char* help;
+  std::function<std::string(config&, const std::string&)> apply;
+};
+
+std::string set_address(listen_address& target, const std::string& text) {
+  auto parsed = parse_listen_address(text);
+  if (!parsed)
+    return "expected host:port (port 0-65535), found '" + text + "'";
+  target = *parsed;
+  return {};
+}
+
+std::string set_bool(bool& target, const std::string& text) {
+  if (text == "true" || text == "1" || text == "yes" || text == "on") {
+    target = true;
+    return {};
+  }
+  if (text == "false" || text == "0" || text == "no" || text == "off") {
+    target = false;
+    return {};
+  }
+  return "expected true or false, found '" + text + "'";
+}
+
+std::string set_nonempty(std::string& target, const std::string& text) {
+  if (text.empty())
+    return "must not be empty";
+  target = text;
+  return {};
+}
+
+const std::vector<setting>& settings() {
+  static const std::vector<setting> all{
+    {"node", "name", "SWITCHBOARD_NODE_NAME", "--node-name",
+     "This node's name (the StatefulSet pod name in Kubernetes)",
+     [](config& c, const std::string& v) {
+       return set_nonempty(c.node_name, v);
+     }},
+    {"node", "data_dir", "SWITCHBOARD_DATA_DIR", "--data-dir",
+     "Folder of the node's RocksDB store; created if missing",
+     [](config& c, const std::string& v) {
+       return set_nonempty(c.data_dir, v);
+     }},
+    {"node", "sync_writes", "SWITCHBOARD_SYNC_WRITES", "--sync-writes",
+     "true: every acknowledged write survives a power loss (fsync, group "
+     "commit); false: survives a process crash",
+     [](config& c, const std::string& v) {
+       return set_bool(c.sync_writes, v);
+     }},
+    {"grpc", "listen", "SWITCHBOARD_GRPC_LISTEN", "--grpc-listen",
+     "host:port of the gRPC API; port 0 picks a free port",
+     [](config& c, const std::string& v) {
+       return set_address(c.grpc, v);
+     }},
+    {"metrics", "listen", "SWITCHBOARD_METRICS_LISTEN", "--metrics-listen",
+     "host:port of the Prometheus /metrics endpoint; port 0 picks one",
+     [](config& c, const std::string& v) {
+       return set_address(c.metrics, v);
+     }},
+    {"log", "level", "SWITCHBOARD_LOG_LEVEL", "--log-level",
+     "debug, info, warn or error",
+     [](config& c, const std::string& v) -> std::string {
+       static const std::set<std::string> levels{"debug", "info", "warn",
+                                                 "error"};
+       if (levels.count(v) == 0)
+         return "expected debug, info, warn or error, found '" + v + "'";
+       c.log_level = v;
+       return {};
+     }},
+  };
+  return all;
+}
+
+std::string apply_yaml(config& c, const std::string& path) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    return "cannot read config file '" + path + "'";
+  } catch (const YAML::Exception& e) {
+    return "config file '" + path + "': " + e.what();
+  }
+  if (root.IsNull())
+    return {};
+  if (!root.IsMap())
+    return "config file '" + path + "': expected a mapping at the top";
+  for (auto section : root) {
+    auto section_name = section.first.as<std::string>();
+    bool known_section = false;
+    for (auto& s : settings())
+      known_section |= section_name == s.yaml_section;
+    if (!known_section)
+      return "config file '" + path + "': unknown section '" + section_name
+             + "' (known: node, grpc, metrics, log)";
+    if (!section.second.IsMap())
+      return "config file '" + path + "': '" + section_name
+             + "' must be a mapping";
+    for (auto entry : section.second) {
+      auto key = entry.first.as<std::string>();
+      const setting* match = nullptr;
+      for (auto& s : settings())
+        if (section_name == s.yaml_section && key == s.yaml_key)
+          match = &s;
+      if (match == nullptr)
+        return "config file '" + path + "': unknown key '" + section_name + "."
+               + key + "'";
+      if (!entry.second.IsScalar())
+        return "config file '" + path + "': '" + section_name + "." + key
+               + "' must be a single value";
+      auto problem = match->apply(c, entry.second.as<std::string>());
+      if (!problem.empty())
+        return "config file '" + path + "', " + section_name + "." + key + ": "
+               + problem;
+    }
+  }
+  return {};
+}
+
+} // namespace
+
+std::string listen_address::to_string() const {
+  auto h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  return h + ":" + std::to_string(port);
+}
+
+std::optional<listen_address> parse_listen_address(const std::string& text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
+    return std::nullopt;
+  auto host = text.substr(0, colon);
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']')
+      return std::nullopt;
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string::npos) {
+    return std::nullopt; // IPv6 hosts need brackets
+  }
+  unsigned port = 0;
+  auto digits = text.substr(colon + 1);
+  auto [ptr, ec]
+    = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+  if (ec != std::errc{} || ptr != digits.data() + digits.size() || port > 65535)
+    return std::nullopt;
+  return listen_address{host, static_cast<uint16_t>(port)};
+}
+
+config_result
+load_config(int argc, const char* const* argv,
+            const std::function<const char*(const char*)>& getenv_fn) {
+  auto getenv = getenv_fn ? getenv_fn : [](const char* name) {
+    return std::getenv(name);
+  };
+  config_result result;
+  CLI::App app{"switchboard-router: a Switchboard routing node. Runs with no "
+               "arguments as a single node (data in ./data, gRPC on "
+               "127.0.0.1:7400, metrics on 127.0.0.1:9464). Settings come "
+               "from the embedded defaults, then the YAML file, then "
+               "SWITCHBOARD_* environment variables, then these flags.",
+               "switchboard-router"};
+  std::string config_path;
+  app
+    .add_option("--config", config_path,
+                "YAML config file (env SWITCHBOARD_CONFIG); sections node, "
+                "grpc, metrics, log")
+    ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  std::vector<std::string> flag_values(settings().size());
+  std::vector<CLI::Option*> flag_options;
+  for (size_t i = 0; i < settings().size(); ++i) {
+    auto& s = settings()[i];
+    auto help = std::string{s.help} + " (yaml " + s.yaml_section + "."
+                + s.yaml_key + ", env " + s.env + ")";
+    // Repeated flags: the last wins, so wrappers can append overrides.
+    flag_options.push_back(
+      app.add_option(s.flag, flag_values[i], help)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast));
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    result.help = app.help();
+    return result;
+  } catch (const CLI::ParseError& e) {
+    result.error = e.what();
+    return result;
+  }
+  if (config_path.empty())
+    if (auto* env = getenv("SWITCHBOARD_CONFIG"); env != nullptr)
+      config_path = env;
+  if (!config_path.empty()) {
+    result.error = apply_yaml(result.value, config_path);
+    if (!result.error.empty())
+      return result;
+  }
+  for (auto& s : settings()) {
+    if (auto* env = getenv(s.env); env != nullptr) {
+      auto problem = s.apply(result.value, env);
+      if (!problem.empty()) {
+        result.error
+          = std::string{"environment variable "} + s.env + ": " + problem;
+        return result;
+      }
+    }
+  }
+  for (size_t i = 0; i < settings().size(); ++i) {
+    if (flag_options[i]->count() == 0)
+      continue;
+    auto problem = settings()[i].apply(result.value, flag_values[i]);
+    if (!problem.empty()) {
+      result.error = std::string{settings()[i].flag} + ": " + problem;
+      return result;
+    }
+  }
+  return result;
+}
+
+} // namespace switchboard::router

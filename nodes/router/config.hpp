@@ -1,0 +1,51 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace switchboard::router {
+
+/// A host and port to listen on; port 0 lets the system choose.
+struct listen_address {
+  std::string host;
+  uint16_t port = 0;
+
+  /// "host:port", with IPv6 hosts in brackets.
+  std::string to_string() const;
+};
+
+/// Parses "host:port" or "[v6-host]:port"; nothing if malformed.
+std::optional<listen_address> parse_listen_address(const std::string& text);
+
+/// Everything a router node is told. Embedded defaults make a single node
+/// that runs with no arguments: data in ./data, gRPC on 127.0.0.1:7400,
+/// metrics on 127.0.0.1:9464.
+struct config {
+  std::string node_name = "switchboard-0";
+  std::string data_dir = "./data";
+  bool sync_writes = false;
+  listen_address grpc{"127.0.0.1", 7400};
+  listen_address metrics{"127.0.0.1", 9464};
+  /// debug, info, warn or error.
+  std::string log_level = "info";
+};
+
+/// The outcome of reading the configuration: a config, or a message
+/// naming what is wrong and where it came from, or help text to print.
+struct config_result {
+  config value;
+  std::string error;
+  std::string help;
+};
+
+/// Reads the configuration: embedded defaults, then the YAML file (from
+/// --config or SWITCHBOARD_CONFIG), then SWITCHBOARD_* environment
+/// variables, then flags; each overrides the one before.
+config_result load_config(int argc, const char* const* argv,
+                          const std::function<const char*(const char*)>& getenv
+                          = nullptr);
+
+} // namespace switchboard::router

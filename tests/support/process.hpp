@@ -1,0 +1,132 @@
+#pragma once
+
+// Runs a real binary as a child process for integration tests: captures
+// its standard output line by line, sends signals, collects its exit.
+
+#include <chrono>
+#include <csignal>
+#include <optional>
+#include <poll.h>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+namespace switchboard::testing {
+
+class process {
+ public:
+  /// Starts `path` with `args`; standard error goes to the test's.
+  process(const std::string& path, const std::vector<std::string>& args) {
+    int fds[2];
+    if (pipe(fds) != 0)
+      return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(fds[1], STDOUT_FILENO);
+      close(fds[0]);
+      close(fds[1]);
+      std::vector<char*> argv;
+      argv.push_back(const_cast<char*>(path.c_str()));
+      for (auto& a : args)
+        argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      execv(path.c_str(), argv.data());
+      _exit(127);
+    }
+    close(fds[1]);
+    out_ = fds[0];
+  }
+
+  ~process() {
+    if (pid_ > 0 && !exit_code_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    if (out_ >= 0)
+      close(out_);
+  }
+
+  process(const process&) = delete;
+  process& operator=(const process&) = delete;
+
+  bool started() const { return pid_ > 0 && out_ >= 0; }
+
+  /// The next line of output containing `text`, waiting up to `timeout`;
+  /// lines before it are kept in `lines()`.
+  std::optional<std::string> wait_for_line(const std::string& text,
+                                           std::chrono::milliseconds timeout
+                                           = std::chrono::seconds{20}) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      for (; scanned_ < lines_.size(); ++scanned_)
+        if (lines_[scanned_].find(text) != std::string::npos)
+          return lines_[scanned_++];
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0 || !read_some(left))
+        return std::nullopt;
+    }
+  }
+
+  /// Sends `sig` and waits for the exit; returns the exit code, or
+  /// 128 + signal if a signal ended it.
+  int stop(int sig = SIGTERM) {
+    if (pid_ > 0)
+      kill(pid_, sig);
+    return wait();
+  }
+
+  /// Waits for the process to end by itself.
+  int wait() {
+    if (exit_code_)
+      return *exit_code_;
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    while (read_some(std::chrono::milliseconds{100})) {
+    }
+    exit_code_
+      = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return *exit_code_;
+  }
+
+  const std::vector<std::string>& lines() const { return lines_; }
+
+ private:
+  bool read_some(std::chrono::milliseconds timeout) {
+    pollfd p{out_, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(timeout.count())) <= 0)
+      return false;
+    char buf[4096];
+    auto n = read(out_, buf, sizeof buf);
+    if (n <= 0)
+      return false;
+    partial_.append(buf, static_cast<size_t>(n));
+    for (auto nl = partial_.find('\n'); nl != std::string::npos;
+         nl = partial_.find('\n')) {
+      lines_.push_back(partial_.substr(0, nl));
+      partial_.erase(0, nl + 1);
+    }
+    return true;
+  }
+
+  pid_t pid_ = -1;
+  int out_ = -1;
+  std::string partial_;
+  std::vector<std::string> lines_;
+  size_t scanned_ = 0;
+  std::optional<int> exit_code_;
+};
+
+/// The value of `"key":"value"` in a JSON log line.
+inline std::string json_field(const std::string& line, const std::string& key) {
+  auto needle = "\"" + key + "\":\"";
+  auto start = line.find(needle);
+  if (start == std::string::npos)
+    return {};
+  start += needle.size();
+  auto end = line.find('"', start);
+  return line.substr(start, end - start);
+}
+
+} // namespace switchboard::testing

@@ -1,0 +1,138 @@
+#include "nodes/router/config.hpp"
+#include "tests/support/temp_dir.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+
+using namespace switchboard::router;
+using switchboard::testing::temp_dir;
+
+namespace {
+
+/// Loads with `args` and a fake environment.
+config_result load(std::vector<std::string> args,
+                   std::map<std::string, std::string> env = {}) {
+  args.insert(args.begin(), "switchboard-router");
+  std::vector<const char*> argv;
+  for (auto& a : args)
+    argv.push_back(a.c_str());
+  return load_config(static_cast<int>(argv.size()), argv.data(),
+                     [&](const char* name) -> const char* {
+                       auto i = env.find(name);
+                       return i == env.end() ? nullptr : i->second.c_str();
+                     });
+}
+
+std::string write_file(const temp_dir& dir, const std::string& text) {
+  auto path = dir / "switchboard.yaml";
+  std::ofstream{path} << text;
+  return path;
+}
+
+} // namespace
+
+TEST(router_config, runs_on_embedded_defaults) {
+  auto r = load({});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.value.node_name, "switchboard-0");
+  EXPECT_EQ(r.value.data_dir, "./data");
+  EXPECT_FALSE(r.value.sync_writes);
+  EXPECT_EQ(r.value.grpc.to_string(), "127.0.0.1:7400");
+  EXPECT_EQ(r.value.metrics.to_string(), "127.0.0.1:9464");
+  EXPECT_EQ(r.value.log_level, "info");
+}
+
+TEST(router_config, file_then_environment_then_flags) {
+  temp_dir dir;
+  auto file = write_file(dir, "node:\n  name: from-file\n  data_dir: /file\n"
+                              "grpc:\n  listen: 0.0.0.0:1000\n"
+                              "log:\n  level: debug\n");
+  auto r = load({"--config", file, "--data-dir", "/flag"},
+                {{"SWITCHBOARD_DATA_DIR", "/env"},
+                 {"SWITCHBOARD_GRPC_LISTEN", "0.0.0.0:2000"}});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.value.node_name, "from-file");           // file only
+  EXPECT_EQ(r.value.log_level, "debug");               // file only
+  EXPECT_EQ(r.value.grpc.to_string(), "0.0.0.0:2000"); // env over file
+  EXPECT_EQ(r.value.data_dir, "/flag");                // flag over env
+}
+
+TEST(router_config, the_file_may_come_from_the_environment) {
+  temp_dir dir;
+  auto file = write_file(dir, "node:\n  sync_writes: true\n");
+  auto r = load({}, {{"SWITCHBOARD_CONFIG", file}});
+  ASSERT_EQ(r.error, "");
+  EXPECT_TRUE(r.value.sync_writes);
+}
+
+TEST(router_config, unknown_keys_in_the_file_are_errors) {
+  temp_dir dir;
+  auto file = write_file(dir, "node:\n  data_folder: /x\n");
+  auto r = load({"--config", file});
+  EXPECT_EQ(r.error,
+            "config file '" + file + "': unknown key 'node.data_folder'");
+  file = write_file(dir, "nodes:\n  name: x\n");
+  r = load({"--config", file});
+  EXPECT_EQ(r.error, "config file '" + file
+                       + "': unknown section 'nodes' (known: node, grpc, "
+                         "metrics, log)");
+}
+
+TEST(router_config, bad_values_name_where_they_came_from) {
+  temp_dir dir;
+  auto file = write_file(dir, "grpc:\n  listen: localhost\n");
+  EXPECT_EQ(load({"--config", file}).error,
+            "config file '" + file
+              + "', grpc.listen: expected host:port (port 0-65535), found "
+                "'localhost'");
+  EXPECT_EQ(load({}, {{"SWITCHBOARD_SYNC_WRITES", "maybe"}}).error,
+            "environment variable SWITCHBOARD_SYNC_WRITES: expected true or "
+            "false, found 'maybe'");
+  EXPECT_EQ(load({"--metrics-listen", "127.0.0.1:70000"}).error,
+            "--metrics-listen: expected host:port (port 0-65535), found "
+            "'127.0.0.1:70000'");
+  EXPECT_EQ(load({"--log-level", "loud"}).error,
+            "--log-level: expected debug, info, warn or error, found 'loud'");
+  EXPECT_EQ(load({"--node-name", ""}).error, "--node-name: must not be empty");
+}
+
+TEST(router_config, a_missing_file_is_named) {
+  EXPECT_EQ(load({"--config", "/nonexistent/switchboard.yaml"}).error,
+            "cannot read config file '/nonexistent/switchboard.yaml'");
+}
+
+TEST(router_config, the_last_of_repeated_flags_wins) {
+  auto r = load({"--data-dir", "/first", "--data-dir", "/second"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.value.data_dir, "/second");
+}
+
+TEST(router_config, unknown_flags_are_errors) {
+  auto r = load({"--grpc-port", "1"});
+  EXPECT_NE(r.error.find("--grpc-port"), std::string::npos) << r.error;
+}
+
+TEST(router_config, help_explains_every_setting) {
+  auto r = load({"--help"});
+  EXPECT_EQ(r.error, "");
+  for (auto* text : {"--config", "--node-name", "--data-dir", "--sync-writes",
+                     "--grpc-listen", "--metrics-listen", "--log-level",
+                     "SWITCHBOARD_DATA_DIR", "node.data_dir", "port 0"})
+    EXPECT_NE(r.help.find(text), std::string::npos) << text;
+}
+
+TEST(listen_address, parses_hosts_and_ports) {
+  auto a = parse_listen_address("0.0.0.0:7400");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->host, "0.0.0.0");
+  EXPECT_EQ(a->port, 7400);
+  auto v6 = parse_listen_address("[::1]:0");
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->to_string(), "[::1]:0");
+  for (auto* bad : {"", ":80", "host:", "host", "::1:80", "[::1:80", "host:-1",
+                    "host:65536", "host:8o"})
+    EXPECT_FALSE(parse_listen_address(bad)) << bad;
+}
