@@ -1,0 +1,489 @@
+#include "nodes/router/convert.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace switchboard::router {
+
+namespace {
+
+using routing::duration;
+
+constexpr size_t max_id_length = 256;
+
+std::string at(const std::string& field, const char* member) {
+  return field + "." + member;
+}
+
+std::string at(const std::string& field, const char* member, int index) {
+  return field + "." + member + "[" + std::to_string(index) + "]";
+}
+
+field_error error(std::string field, std::string message) {
+  return {std::move(field), std::move(message)};
+}
+
+/// Reads a Duration: whole microseconds, not negative.
+maybe_error read_duration(const google::protobuf::Duration& in, duration& out,
+                          const std::string& field) {
+  if (in.seconds() < 0 || in.nanos() < 0)
+    return error(field, "must not be negative");
+  if (in.seconds() > 10LL * 365 * 24 * 3600)
+    return error(field, "must be at most ten years");
+  out = std::chrono::seconds{in.seconds()}
+        + std::chrono::duration_cast<duration>(
+          std::chrono::nanoseconds{in.nanos()});
+  return std::nullopt;
+}
+
+void write_duration(duration in, google::protobuf::Duration& out) {
+  auto secs = std::chrono::duration_cast<std::chrono::seconds>(in);
+  out.set_seconds(secs.count());
+  out.set_nanos(static_cast<int32_t>(
+    std::chrono::duration_cast<std::chrono::nanoseconds>(in - secs).count()));
+}
+
+void write_timestamp(routing::timestamp in, google::protobuf::Timestamp& out) {
+  auto us = routing::to_micros(in);
+  auto secs = us / 1'000'000;
+  auto rest = us % 1'000'000;
+  if (rest < 0) {
+    secs -= 1;
+    rest += 1'000'000;
+  }
+  out.set_seconds(secs);
+  out.set_nanos(static_cast<int32_t>(rest * 1000));
+}
+
+/// Optional ids (references to other objects) may be empty.
+maybe_error check_optional_id(const std::string& id, const std::string& field) {
+  return id.empty() ? std::nullopt : check_id(id, field);
+}
+
+maybe_error
+read_selectors(const google::protobuf::RepeatedPtrField<v1::Selector>& in,
+               std::vector<routing::selector>& out, const std::string& field) {
+  out.clear();
+  for (int i = 0; i < in.size(); ++i) {
+    routing::selector x;
+    if (auto e = from_proto(in[i], x, at(field, "selectors", i)))
+      return e;
+    out.push_back(std::move(x));
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+std::string field_error::to_string() const { return field + ": " + message; }
+
+maybe_error check_id(const std::string& id, const std::string& field) {
+  if (id.empty())
+    return error(field, "is required");
+  if (id.size() > max_id_length)
+    return error(field, "must be at most 256 characters, has "
+                          + std::to_string(id.size()));
+  for (size_t i = 0; i < id.size(); ++i) {
+    auto c = static_cast<unsigned char>(id[i]);
+    if (c < 0x21 || c > 0x7E)
+      return error(field, "must be printable ASCII without spaces; "
+                          "character "
+                            + std::to_string(i + 1) + " is not");
+  }
+  return std::nullopt;
+}
+
+// -- enums
+// ---------------------------------------------------------------------
+
+std::optional<routing::channel> from_proto(v1::Channel x) {
+  if (x < v1::CHANNEL_VOICE || x > v1::CHANNEL_MESSAGE)
+    return std::nullopt;
+  return static_cast<routing::channel>(x - v1::CHANNEL_VOICE);
+}
+
+std::optional<routing::presence> from_proto(v1::Presence x) {
+  if (x < v1::PRESENCE_AVAILABLE || x > v1::PRESENCE_UNKNOWN)
+    return std::nullopt;
+  return static_cast<routing::presence>(x - v1::PRESENCE_AVAILABLE);
+}
+
+v1::Channel to_proto(routing::channel x) {
+  return static_cast<v1::Channel>(static_cast<int>(x) + v1::CHANNEL_VOICE);
+}
+
+v1::Presence to_proto(routing::presence x) {
+  return static_cast<v1::Presence>(static_cast<int>(x)
+                                   + v1::PRESENCE_AVAILABLE);
+}
+
+v1::CallState to_proto(routing::call_state x) {
+  return static_cast<v1::CallState>(static_cast<int>(x)
+                                    + v1::CALL_STATE_CREATED);
+}
+
+// -- selectors
+// -----------------------------------------------------------------
+
+maybe_error from_proto(const v1::Selector& in, routing::selector& out,
+                       const std::string& field) {
+  const auto& key = in.key();
+  auto dot = key.find('.');
+  auto prefix = key.substr(0, dot);
+  if (dot == std::string::npos || (prefix != "skill" && prefix != "label"))
+    return error(at(field, "key"),
+                 "expected skill.NAME or label.NAME, found '" + key + "'");
+  out = routing::selector{};
+  out.kind = prefix == "skill" ? routing::selector_kind::skill
+                               : routing::selector_kind::label;
+  out.name = key.substr(dot + 1);
+  if (in.op() < v1::SELECTOR_OP_EQ || in.op() > v1::SELECTOR_OP_IN)
+    return error(at(field, "op"), "is required (EQ, NE, GT, GE, LT, LE, "
+                                  "EXISTS or IN)");
+  out.op = static_cast<routing::selector_op>(in.op() - v1::SELECTOR_OP_EQ);
+  out.values.assign(in.values().begin(), in.values().end());
+  if (in.has_relax_after()) {
+    duration d{0};
+    if (auto e = read_duration(in.relax_after(), d, at(field, "relax_after")))
+      return e;
+    out.relax_after = d;
+  }
+  if (auto problem = routing::validate(out)) {
+    // Point at the value when a value is what is wrong.
+    for (int i = 0; i < in.values_size(); ++i)
+      if (problem->find("'" + in.values(i) + "'") != std::string::npos)
+        return error(at(field, "values", i), *problem);
+    auto member
+      = problem->find("value") != std::string::npos ? "values" : "key";
+    return error(at(field, member), *problem);
+  }
+  return std::nullopt;
+}
+
+void to_proto(const routing::selector& in, v1::Selector& out) {
+  out.set_key(
+    std::string{in.kind == routing::selector_kind::skill ? "skill." : "label."}
+    + in.name);
+  out.set_op(
+    static_cast<v1::SelectorOp>(static_cast<int>(in.op) + v1::SELECTOR_OP_EQ));
+  for (auto& v : in.values)
+    out.add_values(v);
+  if (in.relax_after)
+    write_duration(*in.relax_after, *out.mutable_relax_after());
+}
+
+// -- tenant
+// --------------------------------------------------------------------
+
+maybe_error from_proto(const v1::Tenant& in, routing::tenant& out,
+                       const std::string& field) {
+  if (auto e = check_id(in.tenant_id(), at(field, "tenant_id")))
+    return e;
+  out = routing::tenant{};
+  out.id = in.tenant_id();
+  out.name = in.display_name();
+  out.microsoft_tenant_id = in.microsoft_tenant_id();
+  for (int i = 0; i < in.sip_trunk_fqdns_size(); ++i) {
+    auto& fqdn = in.sip_trunk_fqdns(i);
+    if (fqdn.empty() || fqdn.find_first_of(" /:@") != std::string::npos)
+      return error(at(field, "sip_trunk_fqdns", i),
+                   "expected a host name such as "
+                   "tenant1.customers.example.net, found '"
+                     + fqdn + "'");
+    out.sip_trunk_fqdns.push_back(fqdn);
+  }
+  for (int i = 0; i < in.dialled_numbers_size(); ++i) {
+    auto& number = in.dialled_numbers(i);
+    bool e164 = number.size() >= 3 && number.size() <= 16 && number[0] == '+'
+                && std::all_of(number.begin() + 1, number.end(), [](char c) {
+                     return c >= '0' && c <= '9';
+                   });
+    if (!e164)
+      return error(at(field, "dialled_numbers", i),
+                   "expected an E.164 number such as +14255550100, found '"
+                     + number + "'");
+    out.dialled_numbers.push_back(number);
+  }
+  return std::nullopt;
+}
+
+void to_proto(const routing::tenant& in, v1::Tenant& out) {
+  out.set_tenant_id(in.id);
+  out.set_display_name(in.name);
+  out.set_microsoft_tenant_id(in.microsoft_tenant_id);
+  for (auto& x : in.sip_trunk_fqdns)
+    out.add_sip_trunk_fqdns(x);
+  for (auto& x : in.dialled_numbers)
+    out.add_dialled_numbers(x);
+}
+
+// -- queue
+// ---------------------------------------------------------------------
+
+maybe_error from_proto(const v1::Queue& in, routing::queue& out,
+                       const std::string& field) {
+  if (auto e = check_id(in.tenant_id(), at(field, "tenant_id")))
+    return e;
+  if (auto e = check_id(in.queue_id(), at(field, "queue_id")))
+    return e;
+  out = routing::queue{};
+  out.id = in.queue_id();
+  out.name = in.display_name();
+  switch (in.mode()) {
+    case v1::DISTRIBUTION_MODE_UNSPECIFIED:
+    case v1::DISTRIBUTION_MODE_LONGEST_IDLE:
+      out.mode = routing::distribution_mode::longest_idle;
+      break;
+    case v1::DISTRIBUTION_MODE_ROUND_ROBIN:
+      out.mode = routing::distribution_mode::round_robin;
+      break;
+    case v1::DISTRIBUTION_MODE_BEST_SKILL:
+      out.mode = routing::distribution_mode::best_skill;
+      break;
+    default: return error(at(field, "mode"), "is not a distribution mode");
+  }
+  if (auto e = read_selectors(in.selectors(), out.selectors, field))
+    return e;
+  if (in.routable_presences_size() > 0) {
+    out.routable_presences = 0;
+    for (int i = 0; i < in.routable_presences_size(); ++i) {
+      auto p = from_proto(in.routable_presences(i));
+      if (!p)
+        return error(at(field, "routable_presences", i),
+                     "is not a Teams presence");
+      out.routable_presences |= routing::presence_bit(*p);
+    }
+  }
+  struct {
+    bool present;
+    const google::protobuf::Duration& value;
+    duration& target;
+    const char* name;
+  } durations[] = {
+    {in.has_offer_timeout(), in.offer_timeout(), out.offer_timeout,
+     "offer_timeout"},
+    {in.has_wrap_up(), in.wrap_up(), out.wrap_up, "wrap_up"},
+    {in.has_max_wait(), in.max_wait(), out.max_wait, "max_wait"},
+    {in.has_service_level_threshold(), in.service_level_threshold(),
+     out.sla.threshold, "service_level_threshold"},
+  };
+  for (auto& d : durations)
+    if (d.present)
+      if (auto e = read_duration(d.value, d.target, at(field, d.name)))
+        return e;
+  if (in.has_offer_timeout() && out.offer_timeout.count() == 0)
+    return error(at(field, "offer_timeout"), "must be longer than zero");
+  if (in.max_missed_offers() > 1000)
+    return error(at(field, "max_missed_offers"), "must be at most 1000");
+  out.max_missed_offers = static_cast<uint16_t>(in.max_missed_offers());
+  out.max_length = in.max_length();
+  if (auto e = check_optional_id(in.overflow_queue_id(),
+                                 at(field, "overflow_queue_id")))
+    return e;
+  if (in.overflow_queue_id() == in.queue_id())
+    return error(at(field, "overflow_queue_id"),
+                 "must name another queue, not the queue itself");
+  out.overflow_queue = in.overflow_queue_id();
+  if (in.service_level_target_percent() > 100)
+    return error(at(field, "service_level_target_percent"),
+                 "must be at most 100");
+  if (in.service_level_target_percent() > 0)
+    out.sla.target_percent
+      = static_cast<uint8_t>(in.service_level_target_percent());
+  return std::nullopt;
+}
+
+void to_proto(const routing::queue& in, const std::string& tenant_id,
+              v1::Queue& out) {
+  out.set_tenant_id(tenant_id);
+  out.set_queue_id(in.id);
+  out.set_display_name(in.name);
+  out.set_mode(
+    static_cast<v1::DistributionMode>(static_cast<int>(in.mode) + 1));
+  for (auto& x : in.selectors)
+    to_proto(x, *out.add_selectors());
+  for (size_t i = 0; i < routing::presence_count; ++i) {
+    auto p = static_cast<routing::presence>(i);
+    if (in.routable_presences & routing::presence_bit(p))
+      out.add_routable_presences(to_proto(p));
+  }
+  write_duration(in.offer_timeout, *out.mutable_offer_timeout());
+  write_duration(in.wrap_up, *out.mutable_wrap_up());
+  out.set_max_missed_offers(in.max_missed_offers);
+  out.set_max_length(in.max_length);
+  if (in.max_wait.count() > 0)
+    write_duration(in.max_wait, *out.mutable_max_wait());
+  out.set_overflow_queue_id(in.overflow_queue);
+  write_duration(in.sla.threshold, *out.mutable_service_level_threshold());
+  out.set_service_level_target_percent(in.sla.target_percent);
+}
+
+// -- agent
+// ---------------------------------------------------------------------
+
+maybe_error from_proto(const v1::Agent& in, routing::agent& out,
+                       const std::string& field) {
+  if (auto e = check_id(in.tenant_id(), at(field, "tenant_id")))
+    return e;
+  if (auto e = check_id(in.agent_id(), at(field, "agent_id")))
+    return e;
+  out.id = in.agent_id();
+  out.display_name = in.display_name();
+  out.teams_user_id = in.teams_user_id();
+  out.sip_uri = in.sip_uri();
+  out.attrs = routing::attributes{};
+  // Sorted, so that errors name the same field every time.
+  std::map<std::string, uint32_t> skills(in.skills().begin(),
+                                         in.skills().end());
+  for (auto& [name, level] : skills) {
+    auto where = field + ".skills[" + name + "]";
+    if (name.empty())
+      return error(field + ".skills", "skill names must not be empty");
+    if (level > 100)
+      return error(where,
+                   "a proficiency is 0..100, found " + std::to_string(level));
+    out.attrs.skills[name] = static_cast<uint8_t>(level);
+  }
+  for (auto& [name, value] : in.labels()) {
+    if (name.empty())
+      return error(field + ".labels", "label names must not be empty");
+    out.attrs.labels[name] = value;
+  }
+  out.cap = routing::capacity::standard();
+  if (in.total_capacity() > 0) {
+    if (in.total_capacity() > 10000)
+      return error(at(field, "total_capacity"), "must be at most 10000");
+    out.cap.total = static_cast<uint16_t>(in.total_capacity());
+  }
+  if (in.capacity_size() > 0) {
+    out.cap.channels = {};
+    std::set<int> seen;
+    for (int i = 0; i < in.capacity_size(); ++i) {
+      auto& c = in.capacity(i);
+      auto where = at(field, "capacity", i);
+      auto ch = from_proto(c.channel());
+      if (!ch)
+        return error(where + ".channel", "is required (VOICE, CHAT, EMAIL or "
+                                         "MESSAGE)");
+      if (!seen.insert(c.channel()).second)
+        return error(where + ".channel", "is listed twice");
+      if (c.max_concurrent() > 100)
+        return error(where + ".max_concurrent", "must be at most 100");
+      if (c.cost() > out.cap.total)
+        return error(where + ".cost", "must not exceed total_capacity ("
+                                        + std::to_string(out.cap.total) + ")");
+      out.cap.channels[static_cast<size_t>(*ch)]
+        = {static_cast<uint16_t>(c.max_concurrent()),
+           static_cast<uint16_t>(c.cost())};
+    }
+  }
+  out.queues.clear();
+  for (int i = 0; i < in.queue_ids_size(); ++i) {
+    if (auto e = check_id(in.queue_ids(i), at(field, "queue_ids", i)))
+      return e;
+    if (std::find(out.queues.begin(), out.queues.end(), in.queue_ids(i))
+        != out.queues.end())
+      return error(at(field, "queue_ids", i),
+                   "lists '" + in.queue_ids(i) + "' twice");
+    out.queues.push_back(in.queue_ids(i));
+  }
+  return std::nullopt;
+}
+
+void to_proto(const routing::agent& in, const std::string& tenant_id,
+              v1::Agent& out) {
+  out.set_tenant_id(tenant_id);
+  out.set_agent_id(in.id);
+  out.set_display_name(in.display_name);
+  out.set_teams_user_id(in.teams_user_id);
+  out.set_sip_uri(in.sip_uri);
+  for (auto& [name, level] : in.attrs.skills)
+    (*out.mutable_skills())[name] = level;
+  for (auto& [name, value] : in.attrs.labels)
+    (*out.mutable_labels())[name] = value;
+  out.set_total_capacity(in.cap.total);
+  for (size_t i = 0; i < routing::channel_count; ++i) {
+    auto& c = in.cap.channels[i];
+    if (c.max_concurrent == 0)
+      continue;
+    auto* x = out.add_capacity();
+    x->set_channel(to_proto(static_cast<routing::channel>(i)));
+    x->set_max_concurrent(c.max_concurrent);
+    x->set_cost(c.cost);
+  }
+  for (auto& q : in.queues)
+    out.add_queue_ids(q);
+}
+
+void to_proto(const routing::agent& in, uint16_t offers_pending,
+              v1::AgentState& out) {
+  out.set_presence(to_proto(in.pres));
+  out.set_ready(in.ready);
+  out.set_not_ready_reason(in.not_ready_reason);
+  out.set_activity(static_cast<v1::AgentActivity>(
+    static_cast<int>(routing::activity_of(in, offers_pending)) + 1));
+  for (size_t i = 0; i < routing::channel_count; ++i) {
+    if (in.load[i] == 0)
+      continue;
+    auto* x = out.add_load();
+    x->set_channel(to_proto(static_cast<routing::channel>(i)));
+    x->set_items(in.load[i]);
+  }
+  write_timestamp(in.idle_since, *out.mutable_idle_since());
+}
+
+// -- call
+// ----------------------------------------------------------------------
+
+maybe_error from_proto(const v1::Call& in, routing::call& out,
+                       const std::string& field) {
+  if (auto e = check_id(in.tenant_id(), at(field, "tenant_id")))
+    return e;
+  if (auto e = check_id(in.call_id(), at(field, "call_id")))
+    return e;
+  out = routing::call{};
+  out.id = in.call_id();
+  if (in.channel() == v1::CHANNEL_UNSPECIFIED) {
+    out.channel = routing::channel::voice;
+  } else if (auto ch = from_proto(in.channel())) {
+    out.channel = *ch;
+  } else {
+    return error(at(field, "channel"), "is not a channel");
+  }
+  out.from = in.from();
+  out.to = in.to();
+  for (auto& [key, value] : in.attributes()) {
+    if (key.empty())
+      return error(field + ".attributes", "attribute names must not be empty");
+    out.attributes[key] = value;
+  }
+  out.priority = in.priority();
+  if (auto e = check_optional_id(in.queue_id(), at(field, "queue_id")))
+    return e;
+  out.queue_id = in.queue_id();
+  if (auto e = read_selectors(in.selectors(), out.selectors, field))
+    return e;
+  if (auto e = check_optional_id(in.preferred_agent_id(),
+                                 at(field, "preferred_agent_id")))
+    return e;
+  out.preferred_agent = in.preferred_agent_id();
+  return std::nullopt;
+}
+
+void to_proto(const routing::call& in, const std::string& tenant_id,
+              v1::Call& out) {
+  out.set_tenant_id(tenant_id);
+  out.set_call_id(in.id);
+  out.set_channel(to_proto(in.channel));
+  out.set_from(in.from);
+  out.set_to(in.to);
+  for (auto& [key, value] : in.attributes)
+    (*out.mutable_attributes())[key] = value;
+  out.set_priority(in.priority);
+  out.set_queue_id(in.queue_id);
+  for (auto& x : in.selectors)
+    to_proto(x, *out.add_selectors());
+  out.set_preferred_agent_id(in.preferred_agent);
+}
+
+} // namespace switchboard::router
