@@ -1,0 +1,27 @@
+#include "actors/atoms.hpp"
+
+#include "storage/error.hpp"
+
+#include <caf/actor_system_config.hpp>
+#include <caf/message.hpp>
+
+namespace switchboard {
+
+void add_message_types(caf::actor_system_config& cfg) {
+  cfg.add_message_types<caf::id_block::switchboard>();
+  // CAF 0.17.6's add_error_category<T>(atom) does not compile (its lambda
+  // has the wrong signature), so the renderer is spelled out: the code's
+  // name, then the message that names what failed.
+  cfg.add_error_category(
+    caf::atom("switchbrd"),
+    [](uint8_t code, caf::atom_value, const caf::message& context) {
+      auto text = to_string(static_cast<ec>(code));
+      if (context.match_elements<std::string>())
+        text += ": " + context.get_as<std::string>(0);
+      else if (!context.empty())
+        text += ": " + to_string(context);
+      return text;
+    });
+}
+
+} // namespace switchboard

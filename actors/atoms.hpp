@@ -1,0 +1,49 @@
+#pragma once
+
+// Message types and atoms of Switchboard's actors. CAF 0.17.6 needs a
+// type ID for every type in a message (checked at compile time with
+// CAF_ENABLE_TYPE_ID_CHECKS) and an inspect overload (actors/inspect.hpp)
+// to copy, print and serialize it.
+
+#include "actors/inspect.hpp"
+#include "routing/model.hpp"
+
+#include <caf/atom.hpp>
+#include <caf/type_id.hpp>
+
+#include <string>
+#include <vector>
+
+CAF_BEGIN_TYPE_ID_BLOCK(switchboard, caf::first_custom_type_id)
+
+CAF_ADD_TYPE_ID(switchboard, (switchboard::routing::selector))
+CAF_ADD_TYPE_ID(switchboard, (switchboard::routing::attributes))
+CAF_ADD_TYPE_ID(switchboard, (switchboard::routing::capacity))
+CAF_ADD_TYPE_ID(switchboard, (switchboard::routing::tenant))
+CAF_ADD_TYPE_ID(switchboard, (switchboard::routing::queue))
+CAF_ADD_TYPE_ID(switchboard, (switchboard::routing::agent))
+CAF_ADD_TYPE_ID(switchboard, (switchboard::routing::call))
+CAF_ADD_TYPE_ID(switchboard, (switchboard::routing::offer))
+CAF_ADD_TYPE_ID(switchboard, (std::vector<switchboard::routing::queue>))
+CAF_ADD_TYPE_ID(switchboard, (std::vector<switchboard::routing::agent>))
+
+CAF_END_TYPE_ID_BLOCK(switchboard)
+
+// Atoms: at most 10 characters of text each.
+CAF_ADD_ATOM(switchboard, switchboard::atom, upsert, "upsert")
+CAF_ADD_ATOM(switchboard, switchboard::atom, get, "get")
+CAF_ADD_ATOM(switchboard, switchboard::atom, list, "list")
+CAF_ADD_ATOM(switchboard, switchboard::atom, erase, "erase")
+CAF_ADD_ATOM(switchboard, switchboard::atom, tick, "tick")
+
+namespace caf {
+class actor_system_config;
+} // namespace caf
+
+namespace switchboard {
+
+/// Registers Switchboard's message types and its error category (so that
+/// `ec` errors print as words) with an actor system configuration.
+void add_message_types(caf::actor_system_config& cfg);
+
+} // namespace switchboard

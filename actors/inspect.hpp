@@ -1,0 +1,85 @@
+#pragma once
+
+// How CAF copies, prints and serializes the routing core's types. Kept
+// here so that routing/ stays free of CAF. CAF 0.17 inspectors know enums,
+// containers, arrays and chrono types; std::optional is written as a flag
+// and a value.
+
+#include "routing/model.hpp"
+
+#include <caf/error.hpp>
+#include <caf/meta/load_callback.hpp>
+#include <caf/meta/type_name.hpp>
+#include <caf/none.hpp>
+
+namespace switchboard::routing {
+
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, selector& x) {
+  bool relaxes = x.relax_after.has_value();
+  duration relax = x.relax_after.value_or(duration{0});
+  auto load = caf::meta::load_callback([&]() -> caf::error {
+    x.relax_after = relaxes ? std::optional<duration>{relax} : std::nullopt;
+    return caf::none;
+  });
+  return f(caf::meta::type_name("switchboard.selector"), x.kind, x.name, x.op,
+           x.values, relaxes, relax, load);
+}
+
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, attributes& x) {
+  return f(caf::meta::type_name("switchboard.attributes"), x.skills, x.labels);
+}
+
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, channel_capacity& x) {
+  return f(caf::meta::type_name("switchboard.channel_capacity"),
+           x.max_concurrent, x.cost);
+}
+
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, capacity& x) {
+  return f(caf::meta::type_name("switchboard.capacity"), x.total, x.channels);
+}
+
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, tenant& x) {
+  return f(caf::meta::type_name("switchboard.tenant"), x.id, x.name,
+           x.microsoft_tenant_id, x.sip_trunk_fqdns, x.dialled_numbers);
+}
+
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, service_level& x) {
+  return f(caf::meta::type_name("switchboard.service_level"), x.threshold,
+           x.target_percent);
+}
+
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, queue& x) {
+  return f(caf::meta::type_name("switchboard.queue"), x.id, x.name, x.mode,
+           x.selectors, x.routable_presences, x.offer_timeout, x.wrap_up,
+           x.max_missed_offers, x.max_length, x.max_wait, x.overflow_queue,
+           x.sla);
+}
+
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, agent& x) {
+  return f(caf::meta::type_name("switchboard.agent"), x.id, x.display_name,
+           x.teams_user_id, x.sip_uri, x.attrs, x.cap, x.queues, x.pres,
+           x.ready, x.not_ready_reason, x.in_wrap_up, x.load, x.idle_since);
+}
+
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, call& x) {
+  return f(caf::meta::type_name("switchboard.call"), x.id, x.channel, x.from,
+           x.to, x.attributes, x.priority, x.queue_id, x.selectors,
+           x.preferred_agent, x.enqueued_at, x.state);
+}
+
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, offer& x) {
+  return f(caf::meta::type_name("switchboard.offer"), x.call_id, x.agent_id,
+           x.channel, x.offered_at, x.expires_at);
+}
+
+} // namespace switchboard::routing
