@@ -93,8 +93,38 @@ def scale_check(results):
     return lines, worst
 
 
+def store_table(path):
+    """The store write benchmark: one routing step's batch per write."""
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except OSError:
+        return []
+    rows = []
+    for b in data["benchmarks"]:
+        m = re.match(r"write_step/sync:(\d)/real_time/threads:(\d+)", b["name"])
+        if not m:
+            continue
+        rows.append((int(m.group(1)), int(m.group(2)), b))
+    if not rows:
+        return []
+    lines = ["### Store: one acknowledged routing step (state + event + "
+             "idempotency key, ~600 bytes)", "",
+             "| sync writes | writers | latency per write | writes/s (all "
+             "writers) |", "|---|---|---|---|"]
+    for sync, threads, b in sorted(rows, key=lambda r: (r[0], r[1])):
+        rate = b.get("items_per_second", 0)
+        # real time is per iteration of one thread; with N writers each
+        # waits that long while N writes complete.
+        lines.append(f"| {'on' if sync else 'off'} | {threads} | "
+                     f"{fmt_ns(b['real_time'] * 1000 * threads)} | "
+                     f"{rate:,.0f} |")
+    return lines + [""]
+
+
 def main():
-    data_path, readme_path = sys.argv[1], sys.argv[2]
+    data_path, readme_path = sys.argv[1], sys.argv[-1]
+    store_path = sys.argv[2] if len(sys.argv) > 3 else None
     with open(data_path) as f:
         data = json.load(f)
     results = []
@@ -146,6 +176,8 @@ def main():
             out.append(f"| {fmt_count(p['agents'])} | "
                        f"{fmt_count(p['calls'])} | {fmt_ns(r['real_time'])} |")
         out.append("")
+    if store_path:
+        out += store_table(store_path)
     out.append(END)
     with open(readme_path) as f:
         text = f.read()
