@@ -1,9 +1,9 @@
-#include "nodes/router/convert.hpp"
+#include "proto/convert.hpp"
 
 #include <algorithm>
 #include <set>
 
-namespace switchboard::router {
+namespace switchboard::api {
 
 namespace {
 
@@ -432,6 +432,32 @@ void to_proto(const routing::agent& in, uint16_t offers_pending,
   write_timestamp(in.idle_since, *out.mutable_idle_since());
 }
 
+
+maybe_error from_proto(const v1::AgentState& in, routing::agent& out,
+                       const std::string& field) {
+  auto p = from_proto(in.presence());
+  if (!p)
+    return error(at(field, "presence"), "is not a Teams presence");
+  out.pres = *p;
+  out.ready = in.ready();
+  out.not_ready_reason = in.ready() ? std::string{} : in.not_ready_reason();
+  out.in_wrap_up = in.activity() == v1::AGENT_ACTIVITY_WRAP_UP;
+  out.load = {};
+  for (int i = 0; i < in.load_size(); ++i) {
+    auto ch = from_proto(in.load(i).channel());
+    if (!ch)
+      return error(at(field, "load", i) + ".channel", "is not a channel");
+    if (in.load(i).items() > 1000)
+      return error(at(field, "load", i) + ".items", "must be at most 1000");
+    out.load[static_cast<size_t>(*ch)]
+      = static_cast<uint16_t>(in.load(i).items());
+  }
+  auto& t = in.idle_since();
+  out.idle_since
+    = routing::from_micros(t.seconds() * 1'000'000 + t.nanos() / 1000);
+  return std::nullopt;
+}
+
 // -- call
 // ----------------------------------------------------------------------
 
@@ -486,4 +512,4 @@ void to_proto(const routing::call& in, const std::string& tenant_id,
   out.set_preferred_agent_id(in.preferred_agent);
 }
 
-} // namespace switchboard::router
+} // namespace switchboard::api

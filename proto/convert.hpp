@@ -3,7 +3,8 @@
 // Between the public API (switchboard.v1 messages) and the routing core's
 // types. Reading from the API validates: bad input becomes a field_error
 // naming the field by its path in the request, which the services return
-// as INVALID_ARGUMENT.
+// as INVALID_ARGUMENT. The store keeps its records as these messages too
+// (storage/records.hpp), so stored data evolves by protobuf's rules.
 
 #include "routing/model.hpp"
 
@@ -12,7 +13,7 @@
 #include <optional>
 #include <string>
 
-namespace switchboard::router {
+namespace switchboard::api {
 
 /// What is wrong with a request, and where: `field` is a path such as
 /// "queue.selectors[1].values[0]".
@@ -46,6 +47,11 @@ maybe_error from_proto(const v1::Queue& in, routing::queue& out,
 maybe_error from_proto(const v1::Agent& in, routing::agent& out,
                        const std::string& field = "agent");
 
+/// State only (presence, readiness, wrap-up, load, idle since); the
+/// configuration is left as it is in `out`.
+maybe_error from_proto(const v1::AgentState& in, routing::agent& out,
+                       const std::string& field = "state");
+
 /// Reads a call. An unspecified channel is voice.
 maybe_error from_proto(const v1::Call& in, routing::call& out,
                        const std::string& field = "call");
@@ -71,4 +77,4 @@ v1::Channel to_proto(routing::channel x);
 v1::Presence to_proto(routing::presence x);
 v1::CallState to_proto(routing::call_state x);
 
-} // namespace switchboard::router
+} // namespace switchboard::api

@@ -1,9 +1,9 @@
-#include "nodes/router/convert.hpp"
+#include "proto/convert.hpp"
 
 #include <gtest/gtest.h>
 
 using namespace switchboard;
-using namespace switchboard::router;
+using namespace switchboard::api;
 using namespace std::chrono_literals;
 
 namespace {
