@@ -35,6 +35,9 @@ CAF_ADD_ATOM(switchboard, switchboard::atom, get, "get")
 CAF_ADD_ATOM(switchboard, switchboard::atom, list, "list")
 CAF_ADD_ATOM(switchboard, switchboard::atom, erase, "erase")
 CAF_ADD_ATOM(switchboard, switchboard::atom, tick, "tick")
+CAF_ADD_ATOM(switchboard, switchboard::atom, queue, "queue")
+CAF_ADD_ATOM(switchboard, switchboard::atom, agent, "agent")
+CAF_ADD_ATOM(switchboard, switchboard::atom, ok, "ok")
 
 namespace caf {
 class actor_system_config;

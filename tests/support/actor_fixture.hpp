@@ -25,6 +25,22 @@ class actor_fixture : public ::testing::Test {
   /// Runs every actor until no message is left.
   size_t run() { return sched.run(); }
 
+  /// Sends a request, runs the actors, and returns the reply or error.
+  template<class Reply, class Handle, class... Ts>
+  caf::expected<Reply> ask(const Handle& dest, Ts&&... xs) {
+    auto handle = self->request(dest, caf::infinite, std::forward<Ts>(xs)...);
+    run();
+    caf::expected<Reply> result{caf::make_error(caf::sec::request_timeout)};
+    handle.receive(
+      [&](Reply& reply) {
+        result = std::move(reply);
+      },
+      [&](caf::error& err) {
+        result = std::move(err);
+      });
+    return result;
+  }
+
   /// Moves the clock forward, fires the timers due, and runs.
   void advance_time(caf::timespan d) {
     sched.advance_time(d);

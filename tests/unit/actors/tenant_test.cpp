@@ -1,0 +1,207 @@
+#include "actors/tenant.hpp"
+#include "storage/error.hpp"
+#include "storage/keys.hpp"
+#include "storage/records.hpp"
+#include "storage/rocksdb_store.hpp"
+#include "tests/support/actor_fixture.hpp"
+#include "tests/support/temp_dir.hpp"
+
+#include <caf/send.hpp>
+
+using namespace switchboard;
+using namespace std::chrono_literals;
+using switchboard::testing::actor_fixture;
+using switchboard::testing::temp_dir;
+
+namespace {
+
+class tenant_test : public actor_fixture {
+ protected:
+  void SetUp() override { store = open(); }
+
+  std::unique_ptr<storage::rocksdb_store> open() {
+    storage::store_options options;
+    options.path = dir.path();
+    auto s = storage::rocksdb_store::open(options);
+    EXPECT_TRUE(s);
+    return s ? std::move(*s) : nullptr;
+  }
+
+  tenant_actor spawn(const std::string& id) {
+    auto t = spawn_tenant(sys, *store, id);
+    EXPECT_TRUE(t) << sys.render(t.error());
+    run();
+    return t ? *t : tenant_actor{};
+  }
+
+  /// Stops the actors and the store, then opens both again: a restart.
+  tenant_actor restart(tenant_actor& t, const std::string& id) {
+    self->send_exit(t, caf::exit_reason::user_shutdown);
+    run();
+    store.reset();
+    store = open();
+    return spawn(id);
+  }
+
+  static routing::queue queue_named(const std::string& id) {
+    routing::queue q;
+    q.id = id;
+    q.name = "Queue " + id;
+    q.mode = routing::distribution_mode::round_robin;
+    q.selectors = routing::parse_selectors("skill.billing >= 60").selectors;
+    q.offer_timeout = 12s;
+    return q;
+  }
+
+  static routing::agent agent_named(const std::string& id) {
+    routing::agent a;
+    a.id = id;
+    a.display_name = "Agent " + id;
+    a.attrs.skills["billing"] = 70;
+    a.queues = {"billing"};
+    return a;
+  }
+
+  temp_dir dir;
+  std::unique_ptr<storage::rocksdb_store> store;
+};
+
+} // namespace
+
+TEST_F(tenant_test, a_queue_is_stored_and_listed) {
+  auto t = spawn("contoso");
+  auto stored = ask<routing::queue>(t, atom::upsert_v, queue_named("billing"));
+  ASSERT_TRUE(stored) << sys.render(stored.error());
+  EXPECT_EQ(stored->id, "billing");
+  ASSERT_TRUE(ask<routing::queue>(t, atom::upsert_v, queue_named("alpha")));
+  auto got = ask<routing::queue>(t, atom::get_v, atom::queue_v,
+                                 std::string{"billing"});
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->offer_timeout, 12s);
+  auto all = ask<std::vector<routing::queue>>(t, atom::list_v, atom::queue_v);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].id, "alpha"); // ordered by id
+  EXPECT_EQ((*all)[1].id, "billing");
+}
+
+TEST_F(tenant_test, unknown_ids_are_not_found_and_named) {
+  auto t = spawn("contoso");
+  auto got
+    = ask<routing::queue>(t, atom::get_v, atom::queue_v, std::string{"nope"});
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error().code(), static_cast<uint8_t>(ec::not_found));
+  EXPECT_EQ(sys.render(got.error()),
+            "not_found: queue 'nope' does not exist in tenant 'contoso'");
+  auto erased
+    = ask<atom::ok>(t, atom::erase_v, atom::agent_v, std::string{"ghost"});
+  ASSERT_FALSE(erased);
+  EXPECT_EQ(sys.render(erased.error()),
+            "not_found: agent 'ghost' does not exist in tenant 'contoso'");
+}
+
+TEST_F(tenant_test, a_new_agent_is_offline_and_not_ready) {
+  auto t = spawn("contoso");
+  auto a = agent_named("alice");
+  a.pres = routing::presence::available; // ignored: state is not config
+  a.ready = true;
+  auto stored = ask<routing::agent>(t, atom::upsert_v, a);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->pres, routing::presence::offline);
+  EXPECT_FALSE(stored->ready);
+  EXPECT_EQ(stored->attrs.skills.at("billing"), 70);
+}
+
+TEST_F(tenant_test, configuration_and_state_survive_a_restart) {
+  auto t = spawn("contoso");
+  ASSERT_TRUE(ask<routing::queue>(t, atom::upsert_v, queue_named("billing")));
+  ASSERT_TRUE(ask<routing::agent>(t, atom::upsert_v, agent_named("alice")));
+  // State the routing side wrote (presence, readiness, work held).
+  auto busy = agent_named("alice");
+  busy.pres = routing::presence::busy;
+  busy.ready = true;
+  busy.load[static_cast<size_t>(routing::channel::voice)] = 1;
+  storage::batch b;
+  b.put(storage::family::live, storage::record_key("contoso", 'A', "alice"),
+        storage::encode_agent_state(busy, 0));
+  ASSERT_FALSE(store->write(b));
+
+  t = restart(t, "contoso");
+  auto q = ask<routing::queue>(t, atom::get_v, atom::queue_v,
+                               std::string{"billing"});
+  ASSERT_TRUE(q);
+  EXPECT_EQ(q->mode, routing::distribution_mode::round_robin);
+  EXPECT_EQ(routing::to_string(q->selectors), "skill.billing >= 60");
+  auto a
+    = ask<routing::agent>(t, atom::get_v, atom::agent_v, std::string{"alice"});
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->pres, routing::presence::busy);
+  EXPECT_TRUE(a->ready);
+  EXPECT_EQ(a->load[0], 1);
+
+  // Reconfiguring keeps that state; an agent holding work is not deleted.
+  auto changed = agent_named("alice");
+  changed.attrs.skills["billing"] = 95;
+  auto updated = ask<routing::agent>(t, atom::upsert_v, changed);
+  ASSERT_TRUE(updated);
+  EXPECT_EQ(updated->attrs.skills.at("billing"), 95);
+  EXPECT_EQ(updated->pres, routing::presence::busy);
+  auto erased
+    = ask<atom::ok>(t, atom::erase_v, atom::agent_v, std::string{"alice"});
+  ASSERT_FALSE(erased);
+  EXPECT_EQ(erased.error().code(),
+            static_cast<uint8_t>(ec::failed_precondition));
+}
+
+TEST_F(tenant_test, deletions_survive_a_restart) {
+  auto t = spawn("contoso");
+  ASSERT_TRUE(ask<routing::queue>(t, atom::upsert_v, queue_named("billing")));
+  ASSERT_TRUE(ask<routing::agent>(t, atom::upsert_v, agent_named("bob")));
+  ASSERT_TRUE(
+    ask<atom::ok>(t, atom::erase_v, atom::queue_v, std::string{"billing"}));
+  ASSERT_TRUE(
+    ask<atom::ok>(t, atom::erase_v, atom::agent_v, std::string{"bob"}));
+  t = restart(t, "contoso");
+  auto queues
+    = ask<std::vector<routing::queue>>(t, atom::list_v, atom::queue_v);
+  ASSERT_TRUE(queues);
+  EXPECT_TRUE(queues->empty());
+  auto agents
+    = ask<std::vector<routing::agent>>(t, atom::list_v, atom::agent_v);
+  ASSERT_TRUE(agents);
+  EXPECT_TRUE(agents->empty());
+}
+
+TEST_F(tenant_test, tenants_never_see_each_other) {
+  auto a = spawn("contoso");
+  auto b = spawn("contoso-eu"); // shares a prefix of the name
+  ASSERT_TRUE(ask<routing::queue>(a, atom::upsert_v, queue_named("sales")));
+  ASSERT_TRUE(ask<routing::agent>(b, atom::upsert_v, agent_named("carol")));
+  auto b_queues
+    = ask<std::vector<routing::queue>>(b, atom::list_v, atom::queue_v);
+  ASSERT_TRUE(b_queues);
+  EXPECT_TRUE(b_queues->empty());
+  EXPECT_FALSE(
+    ask<routing::agent>(a, atom::get_v, atom::agent_v, std::string{"carol"}));
+  // Also after a restart, when each is rebuilt from the shared store.
+  a = restart(a, "contoso");
+  auto a_agents
+    = ask<std::vector<routing::agent>>(a, atom::list_v, atom::agent_v);
+  ASSERT_TRUE(a_agents);
+  EXPECT_TRUE(a_agents->empty());
+  auto a_queues
+    = ask<std::vector<routing::queue>>(a, atom::list_v, atom::queue_v);
+  ASSERT_TRUE(a_queues);
+  EXPECT_EQ(a_queues->size(), 1u);
+}
+
+TEST_F(tenant_test, a_record_that_does_not_decode_stops_the_spawn) {
+  storage::batch b;
+  b.put(storage::family::config, storage::record_key("contoso", 'Q', "bad"),
+        std::string("\xff\xff\xff", 3));
+  ASSERT_FALSE(store->write(b));
+  auto t = spawn_tenant(sys, *store, "contoso");
+  ASSERT_FALSE(t);
+  EXPECT_EQ(t.error().code(), static_cast<uint8_t>(ec::bad_record));
+  EXPECT_NE(sys.render(t.error()).find("contoso"), std::string::npos);
+}
