@@ -23,6 +23,27 @@ caf::error not_found(const tenant_state& st, const char* what,
                                           + st.tenant_id + "'");
 }
 
+/// The object with `id` in `objects`, or not_found naming it.
+template<class Map>
+caf::result<typename Map::mapped_type>
+find_in(const Map& objects, const tenant_state& st, const char* what,
+        const std::string& id) {
+  auto i = objects.find(id);
+  if (i == objects.end())
+    return not_found(st, what, id);
+  return i->second;
+}
+
+/// Every object in `objects`, ordered by id.
+template<class Map>
+std::vector<typename Map::mapped_type> all_of(const Map& objects) {
+  std::vector<typename Map::mapped_type> result;
+  result.reserve(objects.size());
+  for (auto& [id, x] : objects)
+    result.push_back(x);
+  return result;
+}
+
 bool holds_work(const routing::agent& a) {
   for (auto n : a.load)
     if (n > 0)
@@ -50,19 +71,11 @@ tenant(tenant_actor::stateful_pointer<tenant_state> self,
       st.queues[q.id] = q;
       return q;
     },
-    [self](atom::get, atom::queue,
-           const std::string& id) -> caf::result<routing::queue> {
-      auto& st = self->state;
-      auto i = st.queues.find(id);
-      if (i == st.queues.end())
-        return not_found(st, "queue", id);
-      return i->second;
+    [self](atom::get, atom::queue, const std::string& id) {
+      return find_in(self->state.queues, self->state, "queue", id);
     },
     [self](atom::list, atom::queue) {
-      std::vector<routing::queue> result;
-      for (auto& [id, q] : self->state.queues)
-        result.push_back(q);
-      return result;
+      return all_of(self->state.queues);
     },
     [self](atom::erase, atom::queue,
            const std::string& id) -> caf::result<atom::ok> {
@@ -104,19 +117,11 @@ tenant(tenant_actor::stateful_pointer<tenant_state> self,
       st.agents[a.id] = a;
       return a;
     },
-    [self](atom::get, atom::agent,
-           const std::string& id) -> caf::result<routing::agent> {
-      auto& st = self->state;
-      auto i = st.agents.find(id);
-      if (i == st.agents.end())
-        return not_found(st, "agent", id);
-      return i->second;
+    [self](atom::get, atom::agent, const std::string& id) {
+      return find_in(self->state.agents, self->state, "agent", id);
     },
     [self](atom::list, atom::agent) {
-      std::vector<routing::agent> result;
-      for (auto& [id, a] : self->state.agents)
-        result.push_back(a);
-      return result;
+      return all_of(self->state.agents);
     },
     [self](atom::erase, atom::agent,
            const std::string& id) -> caf::result<atom::ok> {
