@@ -432,7 +432,6 @@ void to_proto(const routing::agent& in, uint16_t offers_pending,
   write_timestamp(in.idle_since, *out.mutable_idle_since());
 }
 
-
 maybe_error from_proto(const v1::AgentState& in, routing::agent& out,
                        const std::string& field) {
   auto p = from_proto(in.presence());
