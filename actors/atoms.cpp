@@ -10,17 +10,11 @@ namespace switchboard {
 void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_types<caf::id_block::switchboard>();
   // CAF 0.17.6's add_error_category<T>(atom) does not compile (its lambda
-  // has the wrong signature), so the renderer is spelled out: the code's
-  // name, then the message that names what failed.
+  // has the wrong signature), so the renderer is spelled out.
   cfg.add_error_category(
     caf::atom("switchbrd"),
     [](uint8_t code, caf::atom_value, const caf::message& context) {
-      auto text = to_string(static_cast<ec>(code));
-      if (context.match_elements<std::string>())
-        text += ": " + context.get_as<std::string>(0);
-      else if (!context.empty())
-        text += ": " + to_string(context);
-      return text;
+      return render(static_cast<ec>(code), context);
     });
 }
 

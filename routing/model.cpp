@@ -1,19 +1,13 @@
 #include "routing/model.hpp"
 
+#include "routing/values.hpp"
+
 #include <algorithm>
 #include <cctype>
 
 namespace switchboard::routing {
 
 namespace {
-
-bool iequals(std::string_view x, std::string_view y) {
-  return x.size() == y.size()
-         && std::equal(x.begin(), x.end(), y.begin(), [](char a, char b) {
-              return std::tolower(static_cast<unsigned char>(a))
-                     == std::tolower(static_cast<unsigned char>(b));
-            });
-}
 
 template<class Enum, size_t N>
 std::optional<Enum> parse_enum(std::string_view text,

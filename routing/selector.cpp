@@ -30,14 +30,6 @@ bool is_word_char(char c) {
   return is_name_char(c) || c == '+' || c == '@' || c == '#' || c == '*';
 }
 
-bool iequals(std::string_view x, std::string_view y) {
-  return x.size() == y.size()
-         && std::equal(x.begin(), x.end(), y.begin(), [](char a, char b) {
-              return std::tolower(static_cast<unsigned char>(a))
-                     == std::tolower(static_cast<unsigned char>(b));
-            });
-}
-
 std::string format_duration(duration d) {
   auto us = d.count();
   if (us % 3'600'000'000 == 0 && us != 0)

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdint>
 #include <optional>
@@ -20,6 +22,15 @@ inline std::optional<int64_t> parse_integer(std::string_view text) {
   if (ec != std::errc{} || ptr != last)
     return std::nullopt;
   return result;
+}
+
+/// True if `x` and `y` are equal ignoring ASCII letter case.
+inline bool iequals(std::string_view x, std::string_view y) {
+  return x.size() == y.size()
+         && std::equal(x.begin(), x.end(), y.begin(), [](char a, char b) {
+              return std::tolower(static_cast<unsigned char>(a))
+                     == std::tolower(static_cast<unsigned char>(b));
+            });
 }
 
 /// Orders two attribute values: as integers when both are integers,

@@ -19,4 +19,13 @@ std::string to_string(ec x) {
   return "unknown";
 }
 
+std::string render(ec code, const caf::message& context) {
+  auto text = to_string(code);
+  if (context.match_elements<std::string>())
+    text += ": " + context.get_as<std::string>(0);
+  else if (!context.empty())
+    text += ": " + caf::to_string(context);
+  return text;
+}
+
 } // namespace switchboard

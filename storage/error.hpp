@@ -35,6 +35,16 @@ enum class ec : uint8_t {
 /// The code's name, e.g. "storage_busy".
 std::string to_string(ec x);
 
+/// How an operator reads an error of this category: the code's name, then
+/// the message that names what failed, e.g. "storage_busy: opening the
+/// store in ./data: ... (is another node using this data folder?)".
+std::string render(ec code, const caf::message& context);
+
+/// `render` for an error known to be of this category.
+inline std::string render(const caf::error& err) {
+  return render(static_cast<ec>(err.code()), err.context());
+}
+
 } // namespace switchboard
 
 // Category atom: at most 10 characters in CAF 0.17.

@@ -24,15 +24,6 @@ namespace {
 
 constexpr const char* version = "0.1.0";
 
-/// The store's error as an operator reads it: the code's name, then the
-/// message naming the operation and the folder.
-std::string describe(const caf::error& err) {
-  auto text = to_string(static_cast<ec>(err.code()));
-  if (!err.context().empty() && err.context().match_elements<std::string>())
-    text += ": " + err.context().get_as<std::string>(0);
-  return text;
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -70,7 +61,7 @@ int main(int argc, char** argv) {
   auto store = storage::rocksdb_store::open(store_options);
   if (!store) {
     log.error("cannot open the store",
-              {{"data_dir", cfg.data_dir}, {"error", describe(store.error())}});
+              {{"data_dir", cfg.data_dir}, {"error", render(store.error())}});
     return 1;
   }
 
