@@ -1,0 +1,882 @@
+#include "routing/engine.hpp"
+
+#include <algorithm>
+#include <array>
+#include <iterator>
+
+namespace switchboard::routing {
+
+namespace {
+
+constexpr std::array<std::string_view, 13> event_names = {
+  "call_queued",         "call_offered",    "call_assigned",
+  "call_wrap_up",        "call_completed",  "call_abandoned",
+  "call_cancelled",      "call_overflowed", "call_timed_out",
+  "call_transferred",    "offer_declined",  "offer_expired",
+  "agent_state_changed",
+};
+
+/// Reason shown on an agent made not ready by missed offers.
+constexpr const char* not_responding = "not responding";
+
+status fail(errc code, std::string message) {
+  return {code, std::move(message)};
+}
+
+bool holds_work(const agent& a) {
+  for (auto n : a.load)
+    if (n > 0)
+      return true;
+  return false;
+}
+
+} // namespace
+
+std::string_view to_string(event_type x) {
+  return event_names[static_cast<size_t>(x)];
+}
+
+engine::engine(std::string tenant_id) : tenant_id_(std::move(tenant_id)) {
+  // Nothing else.
+}
+
+// -- helpers ------------------------------------------------------------------
+
+status engine::not_found(const char* what, const std::string& id) const {
+  return fail(errc::not_found, std::string{what} + " '" + id
+                                 + "' does not exist in tenant '" + tenant_id_
+                                 + "'");
+}
+
+agent_view* engine::agent_ptr(const std::string& id) {
+  auto i = agents_.find(id);
+  return i == agents_.end() ? nullptr : &i->second;
+}
+
+live_call* engine::call_ptr(const std::string& id) {
+  auto i = calls_.find(id);
+  return i == calls_.end() ? nullptr : &i->second;
+}
+
+void engine::touch(const live_call& c) { pending_.calls.insert(c.data.id); }
+
+void engine::touch_agent(const std::string& id) { pending_.agents.insert(id); }
+
+void engine::emit(event_type type, const live_call* c,
+                  const std::string& agent_id, timestamp now,
+                  const std::string& offer_id) {
+  event e;
+  e.type = type;
+  e.at = now;
+  if (c != nullptr)
+    e.call = *c;
+  if (!agent_id.empty())
+    e.agent = find_agent(agent_id);
+  e.offer_id = offer_id;
+  e.offer_agent_id = offer_id.empty() ? std::string{} : agent_id;
+  pending_.events.push_back(std::move(e));
+}
+
+void engine::emit_agent(const std::string& agent_id, timestamp now) {
+  touch_agent(agent_id);
+  emit(event_type::agent_state_changed, nullptr, agent_id, now);
+}
+
+changes engine::take_changes() {
+  changes result;
+  std::swap(result, pending_);
+  return result;
+}
+
+// -- configuration ------------------------------------------------------------
+
+status engine::upsert_queue(const queue& q, timestamp now) {
+  if (!q.overflow_queue.empty() && q.overflow_queue != q.id
+      && queues_.count(q.overflow_queue) == 0)
+    return fail(errc::not_found,
+                "queue.overflow_queue_id: queue '" + q.overflow_queue
+                  + "' does not exist in tenant '" + tenant_id_ + "'");
+  if (q.overflow_queue == q.id)
+    return fail(errc::invalid_argument,
+                "queue.overflow_queue_id: a queue cannot overflow to itself");
+  queues_[q.id] = q;
+  index_.upsert_queue(q);
+  // Wider selectors or presences may make waiting calls routable.
+  route_everyone(now);
+  return status::ok();
+}
+
+status engine::remove_queue(const std::string& id, timestamp) {
+  if (queues_.count(id) == 0)
+    return not_found("queue", id);
+  if (auto i = live_per_queue_.find(id);
+      i != live_per_queue_.end() && i->second > 0)
+    return fail(errc::failed_precondition,
+                "queue '" + id + "' of tenant '" + tenant_id_ + "' has "
+                  + std::to_string(i->second)
+                  + " live calls; they must end or move first");
+  for (auto& [other_id, other] : queues_)
+    if (other.overflow_queue == id)
+      return fail(errc::failed_precondition,
+                  "queue '" + id + "' of tenant '" + tenant_id_
+                    + "' is the overflow target of queue '" + other_id + "'");
+  index_.remove_queue(id);
+  queues_.erase(id);
+  lines_.erase(id);
+  return status::ok();
+}
+
+status engine::upsert_agent(agent a, timestamp now) {
+  for (size_t i = 0; i < a.queues.size(); ++i)
+    if (queues_.count(a.queues[i]) == 0)
+      return fail(errc::not_found, "agent.queue_ids[" + std::to_string(i)
+                                     + "]: queue '" + a.queues[i]
+                                     + "' does not exist in tenant '"
+                                     + tenant_id_ + "'");
+  if (auto* old = index_.find_agent(a.id)) {
+    a.pres = old->pres;
+    a.ready = old->ready;
+    a.not_ready_reason = old->not_ready_reason;
+    a.in_wrap_up = old->in_wrap_up;
+    a.load = old->load;
+    a.idle_since = old->idle_since;
+  } else {
+    a.pres = presence::offline;
+    a.ready = false;
+    a.not_ready_reason.clear();
+    a.in_wrap_up = false;
+    a.load = {};
+    a.idle_since = now;
+  }
+  auto id = a.id;
+  index_.upsert_agent(a);
+  agents_[id];
+  touch_agent(id);
+  route_agent(id, now);
+  return status::ok();
+}
+
+status engine::remove_agent(const std::string& id, timestamp) {
+  auto* a = index_.find_agent(id);
+  if (a == nullptr)
+    return not_found("agent", id);
+  if (holds_work(*a) || a->in_wrap_up)
+    return fail(errc::failed_precondition, "agent '" + id + "' of tenant '"
+                                             + tenant_id_
+                                             + "' holds work; end it first");
+  index_.remove_agent(id);
+  agents_.erase(id);
+  pending_.agents.erase(id);
+  return status::ok();
+}
+
+// -- the waiting line ---------------------------------------------------------
+
+void engine::enqueue(live_call& c, timestamp now) {
+  c.data.state = call_state::queued;
+  index_.enqueue(c.data);
+  lines_[c.data.queue_id].insert(key_of(c));
+  touch(c);
+  schedule_relaxation();
+  (void)now;
+}
+
+void engine::leave_line(const live_call& c) {
+  if (auto i = lines_.find(c.data.queue_id); i != lines_.end())
+    i->second.erase(key_of(c));
+}
+
+void engine::finish(live_call& c, call_state final_state, timestamp now) {
+  auto id = c.data.id;
+  c.data.state = final_state;
+  if (c.ended_at == timestamp{})
+    c.ended_at = now;
+  if (auto i = live_per_queue_.find(c.data.queue_id);
+      i != live_per_queue_.end() && i->second > 0)
+    --i->second;
+  event_type type = event_type::call_completed;
+  switch (final_state) {
+    case call_state::abandoned: type = event_type::call_abandoned; break;
+    case call_state::cancelled: type = event_type::call_cancelled; break;
+    case call_state::timed_out: type = event_type::call_timed_out; break;
+    default: break;
+  }
+  emit(type, &c, c.agent_id, now);
+  pending_.calls.erase(id);
+  pending_.finished.push_back(std::move(c));
+  calls_.erase(id);
+}
+
+// -- offers -------------------------------------------------------------------
+
+void engine::make_offer(live_call& c, const std::string& agent_id,
+                        timestamp now) {
+  if (!index_.assign(c.data.id, agent_id))
+    return;
+  leave_line(c);
+  auto& q = queues_[c.data.queue_id];
+  c.data.state = call_state::offered;
+  c.offers.push_back({agent_id, now, "open"});
+  c.agent_id = agent_id;
+  c.offer_id = c.data.id + "#" + std::to_string(c.offers.size());
+  c.offer_expires_at = now + q.offer_timeout;
+  agents_[agent_id].offers_pending++;
+  schedule(c.offer_expires_at, deadline_kind::offer, c.data.id,
+           static_cast<int64_t>(c.offers.size()));
+  touch(c);
+  touch_agent(agent_id);
+  emit(event_type::call_offered, &c, agent_id, now, c.offer_id);
+}
+
+void engine::close_offer(live_call& c, const std::string& outcome,
+                         timestamp now) {
+  auto agent_id = c.agent_id;
+  index_.release(agent_id, c.data.channel, now);
+  if (!c.offers.empty())
+    c.offers.back().outcome = outcome;
+  if (auto* a = agent_ptr(agent_id); a != nullptr && a->offers_pending > 0)
+    a->offers_pending--;
+  c.agent_id.clear();
+  c.offer_id.clear();
+  c.offer_expires_at = {};
+  touch(c);
+  touch_agent(agent_id);
+  if (outcome == "declined" || outcome == "expired")
+    miss(agent_id, c.data.queue_id, now);
+}
+
+void engine::miss(const std::string& agent_id, const std::string& queue_id,
+                  timestamp now) {
+  auto* extra = agent_ptr(agent_id);
+  auto* a = index_.find_agent(agent_id);
+  if (extra == nullptr || a == nullptr)
+    return;
+  extra->missed_in_a_row++;
+  auto q = queues_.find(queue_id);
+  if (q == queues_.end() || q->second.max_missed_offers == 0)
+    return;
+  if (a->ready && extra->missed_in_a_row >= q->second.max_missed_offers) {
+    index_.set_ready(agent_id, false, not_responding);
+    emit_agent(agent_id, now);
+  }
+}
+
+// -- routing ------------------------------------------------------------------
+
+void engine::route_call(const std::string& call_id, timestamp now) {
+  auto* c = call_ptr(call_id);
+  if (c == nullptr || c->data.state != call_state::queued)
+    return;
+  if (auto* a = index_.best_agent_for(call_id)) {
+    auto agent_id = a->id;
+    make_offer(*c, agent_id, now);
+  }
+}
+
+void engine::route_agent(const std::string& agent_id, timestamp now) {
+  // Each offer takes capacity, so the loop ends when the agent is full or
+  // nothing it can take waits; the bound guards against an index that
+  // would not take the offer.
+  for (int i = 0; i < 1024; ++i) {
+    auto* w = index_.best_call_for(agent_id);
+    if (w == nullptr)
+      return;
+    auto* c = call_ptr(w->id);
+    if (c == nullptr)
+      return;
+    auto offers_before = c->offers.size();
+    make_offer(*c, agent_id, now);
+    if (c->offers.size() == offers_before)
+      return;
+  }
+}
+
+void engine::route_everyone(timestamp now) {
+  std::vector<std::string> ids;
+  ids.reserve(agents_.size());
+  for (auto& [id, extra] : agents_)
+    ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  for (auto& id : ids)
+    route_agent(id, now);
+}
+
+void engine::check_max_wait(live_call& c, timestamp now) {
+  auto q = queues_.find(c.data.queue_id);
+  if (q == queues_.end() || q->second.max_wait.count() <= 0
+      || c.data.state != call_state::queued
+      || now - c.queue_entered_at < q->second.max_wait)
+    return;
+  index_.remove_call(c.data.id);
+  leave_line(c);
+  auto& target = q->second.overflow_queue;
+  if (target.empty() || queues_.count(target) == 0) {
+    finish(c, call_state::timed_out, now);
+    return;
+  }
+  emit(event_type::call_overflowed, &c, {}, now);
+  if (auto i = live_per_queue_.find(c.data.queue_id);
+      i != live_per_queue_.end() && i->second > 0)
+    --i->second;
+  c.data.queue_id = target;
+  c.queue_path.push_back(target);
+  c.queue_entered_at = now;
+  live_per_queue_[target]++;
+  counters_[target].offered++;
+  enqueue(c, now);
+  emit(event_type::call_queued, &c, {}, now);
+  auto& next = queues_[target];
+  if (next.max_wait.count() > 0)
+    schedule(now + next.max_wait, deadline_kind::max_wait, c.data.id,
+             to_micros(now));
+  route_call(c.data.id, now);
+}
+
+// -- commands -----------------------------------------------------------------
+
+status engine::submit(call c, timestamp now) {
+  if (calls_.count(c.id) > 0)
+    return fail(errc::failed_precondition, "call '" + c.id
+                                             + "' already exists in tenant '"
+                                             + tenant_id_ + "'");
+  if (c.queue_id.empty())
+    return fail(errc::invalid_argument,
+                "call.queue_id: required; tenant '" + tenant_id_
+                  + "' has no classification rules to choose a queue");
+  auto q = queues_.find(c.queue_id);
+  if (q == queues_.end())
+    return fail(errc::not_found, "call.queue_id: queue '" + c.queue_id
+                                   + "' does not exist in tenant '" + tenant_id_
+                                   + "'");
+  if (!c.preferred_agent.empty() && agents_.count(c.preferred_agent) == 0)
+    return fail(errc::not_found,
+                "call.preferred_agent_id: agent '" + c.preferred_agent
+                  + "' does not exist in tenant '" + tenant_id_ + "'");
+  auto& line = lines_[c.queue_id];
+  if (q->second.max_length > 0 && line.size() >= q->second.max_length)
+    return fail(errc::resource_exhausted,
+                "queue '" + c.queue_id + "' of tenant '" + tenant_id_
+                  + "' is full: " + std::to_string(line.size())
+                  + " calls wait, its max_length");
+  live_call lc;
+  lc.data = std::move(c);
+  lc.data.enqueued_at = now;
+  lc.created_at = now;
+  lc.queue_entered_at = now;
+  lc.queue_path.push_back(lc.data.queue_id);
+  auto id = lc.data.id;
+  auto& stored = calls_.emplace(id, std::move(lc)).first->second;
+  live_per_queue_[stored.data.queue_id]++;
+  counters_[stored.data.queue_id].offered++;
+  enqueue(stored, now);
+  emit(event_type::call_queued, &stored, {}, now);
+  if (q->second.max_wait.count() > 0)
+    schedule(now + q->second.max_wait, deadline_kind::max_wait, id,
+             to_micros(now));
+  route_call(id, now);
+  return status::ok();
+}
+
+status engine::cancel(const std::string& call_id, bool caller_hung_up,
+                      timestamp now) {
+  auto* c = call_ptr(call_id);
+  if (c == nullptr)
+    return not_found("call", call_id);
+  std::string freed_agent;
+  switch (c->data.state) {
+    case call_state::queued:
+      index_.remove_call(call_id);
+      leave_line(*c);
+      break;
+    case call_state::offered:
+      freed_agent = c->agent_id;
+      close_offer(*c, "withdrawn", now);
+      break;
+    default:
+      return fail(errc::failed_precondition,
+                  "call '" + call_id + "' of tenant '" + tenant_id_ + "' is "
+                    + std::string{to_string(c->data.state)}
+                    + "; only a waiting or offered call can be cancelled"
+                      " (end an answered call with CompleteCall)");
+  }
+  if (caller_hung_up)
+    counters_[c->data.queue_id].abandoned++;
+  finish(*c, caller_hung_up ? call_state::abandoned : call_state::cancelled,
+         now);
+  if (!freed_agent.empty())
+    route_agent(freed_agent, now);
+  return status::ok();
+}
+
+status engine::accept(const std::string& call_id, const std::string& agent_id,
+                      const std::string& offer_id, timestamp now) {
+  auto* c = call_ptr(call_id);
+  if (c == nullptr)
+    return not_found("call", call_id);
+  if (agents_.count(agent_id) == 0)
+    return not_found("agent", agent_id);
+  if (c->data.state != call_state::offered || c->agent_id != agent_id)
+    return fail(errc::failed_precondition,
+                "call '" + call_id + "' has no open offer for agent '"
+                  + agent_id + "' (the call is "
+                  + std::string{to_string(c->data.state)} + ")");
+  if (!offer_id.empty() && offer_id != c->offer_id)
+    return fail(errc::failed_precondition,
+                "offer '" + offer_id + "' is no longer open; call '" + call_id
+                  + "' has offer '" + c->offer_id + "' open");
+  c->data.state = call_state::assigned;
+  c->answered_at = now;
+  c->offers.back().outcome = "accepted";
+  auto& extra = agents_[agent_id];
+  if (extra.offers_pending > 0)
+    extra.offers_pending--;
+  extra.missed_in_a_row = 0;
+  auto& n = counters_[c->data.queue_id];
+  n.answered++;
+  auto waited = now - c->data.enqueued_at;
+  n.total_answer_wait += waited;
+  if (waited <= queues_[c->data.queue_id].sla.threshold)
+    n.answered_in_threshold++;
+  c->offer_id.clear();
+  c->offer_expires_at = {};
+  touch(*c);
+  touch_agent(agent_id);
+  emit(event_type::call_assigned, c, agent_id, now);
+  return status::ok();
+}
+
+status engine::decline(const std::string& call_id, const std::string& agent_id,
+                       const std::string& offer_id, timestamp now) {
+  auto* c = call_ptr(call_id);
+  if (c == nullptr)
+    return not_found("call", call_id);
+  if (agents_.count(agent_id) == 0)
+    return not_found("agent", agent_id);
+  if (c->data.state != call_state::offered || c->agent_id != agent_id)
+    return fail(errc::failed_precondition,
+                "call '" + call_id + "' has no open offer for agent '"
+                  + agent_id + "' (the call is "
+                  + std::string{to_string(c->data.state)} + ")");
+  if (!offer_id.empty() && offer_id != c->offer_id)
+    return fail(errc::failed_precondition,
+                "offer '" + offer_id + "' is no longer open; call '" + call_id
+                  + "' has offer '" + c->offer_id + "' open");
+  auto closed = c->offer_id;
+  emit(event_type::offer_declined, c, agent_id, now, closed);
+  close_offer(*c, "declined", now);
+  enqueue(*c, now);
+  check_max_wait(*c, now);
+  route_call(call_id, now);
+  route_agent(agent_id, now);
+  return status::ok();
+}
+
+status engine::complete(const std::string& call_id, timestamp now) {
+  auto* c = call_ptr(call_id);
+  if (c == nullptr)
+    return not_found("call", call_id);
+  if (c->data.state != call_state::assigned)
+    return fail(errc::failed_precondition,
+                "call '" + call_id + "' of tenant '" + tenant_id_ + "' is "
+                  + std::string{to_string(c->data.state)}
+                  + "; only an assigned call can be completed"
+                    " (a waiting call is cancelled with CancelCall)");
+  auto agent_id = c->agent_id;
+  auto wrap = queues_[c->data.queue_id].wrap_up;
+  if (wrap.count() <= 0) {
+    index_.release(agent_id, c->data.channel, now);
+    touch_agent(agent_id);
+    finish(*c, call_state::completed, now);
+    route_agent(agent_id, now);
+    return status::ok();
+  }
+  index_.set_wrap_up(agent_id, true, now);
+  index_.release(agent_id, c->data.channel, now);
+  auto& extra = agents_[agent_id];
+  extra.wrap_up_until = std::max(extra.wrap_up_until, now + wrap);
+  c->data.state = call_state::wrap_up;
+  c->ended_at = now;
+  schedule(now + wrap, deadline_kind::wrap_up, call_id, to_micros(now + wrap));
+  touch(*c);
+  touch_agent(agent_id);
+  emit(event_type::call_wrap_up, c, agent_id, now);
+  return status::ok();
+}
+
+void engine::start_wrap_up_end(const std::string& agent_id, timestamp now) {
+  auto* extra = agent_ptr(agent_id);
+  if (extra == nullptr || extra->wrap_up_until > now)
+    return;
+  extra->wrap_up_until = {};
+  index_.set_wrap_up(agent_id, false, now);
+  touch_agent(agent_id);
+  route_agent(agent_id, now);
+}
+
+status engine::transfer(const std::string& call_id, const std::string& queue_id,
+                        const std::string& agent_id, timestamp now) {
+  auto* c = call_ptr(call_id);
+  if (c == nullptr)
+    return not_found("call", call_id);
+  auto target = queue_id;
+  if (!agent_id.empty()) {
+    auto* a = index_.find_agent(agent_id);
+    if (a == nullptr)
+      return fail(errc::not_found, "agent_id: agent '" + agent_id
+                                     + "' does not exist in tenant '"
+                                     + tenant_id_ + "'");
+    auto member
+      = std::find(a->queues.begin(), a->queues.end(), c->data.queue_id)
+        != a->queues.end();
+    if (!member && a->queues.empty())
+      return fail(errc::failed_precondition,
+                  "agent '" + agent_id + "' is a member of no queue");
+    target = member ? c->data.queue_id : a->queues.front();
+  } else if (queues_.count(target) == 0) {
+    return fail(errc::not_found, "queue_id: queue '" + target
+                                   + "' does not exist in tenant '" + tenant_id_
+                                   + "'");
+  }
+  std::string freed_agent;
+  switch (c->data.state) {
+    case call_state::queued:
+      index_.remove_call(call_id);
+      leave_line(*c);
+      break;
+    case call_state::offered:
+      freed_agent = c->agent_id;
+      close_offer(*c, "withdrawn", now);
+      break;
+    case call_state::assigned:
+      freed_agent = c->agent_id;
+      index_.release(freed_agent, c->data.channel, now);
+      touch_agent(freed_agent);
+      c->agent_id.clear();
+      break;
+    default:
+      return fail(errc::failed_precondition,
+                  "call '" + call_id + "' of tenant '" + tenant_id_ + "' is "
+                    + std::string{to_string(c->data.state)}
+                    + "; it can no longer be transferred");
+  }
+  emit(event_type::call_transferred, c, agent_id, now);
+  if (auto i = live_per_queue_.find(c->data.queue_id);
+      i != live_per_queue_.end() && i->second > 0)
+    --i->second;
+  c->data.queue_id = target;
+  c->data.preferred_agent = agent_id;
+  c->queue_path.push_back(target);
+  c->queue_entered_at = now;
+  live_per_queue_[target]++;
+  counters_[target].offered++;
+  enqueue(*c, now);
+  emit(event_type::call_queued, c, {}, now);
+  if (auto& q = queues_[target]; q.max_wait.count() > 0)
+    schedule(now + q.max_wait, deadline_kind::max_wait, call_id,
+             to_micros(now));
+  route_call(call_id, now);
+  if (!freed_agent.empty())
+    route_agent(freed_agent, now);
+  return status::ok();
+}
+
+status engine::set_presence(const std::string& agent_id, presence p,
+                            timestamp now) {
+  auto* a = index_.find_agent(agent_id);
+  if (a == nullptr)
+    return not_found("agent", agent_id);
+  if (a->pres != p) {
+    index_.set_presence(agent_id, p);
+    emit_agent(agent_id, now);
+    route_agent(agent_id, now);
+  }
+  return status::ok();
+}
+
+status engine::set_ready(const std::string& agent_id, bool ready,
+                         const std::string& reason, timestamp now) {
+  auto* a = index_.find_agent(agent_id);
+  if (a == nullptr)
+    return not_found("agent", agent_id);
+  if (ready)
+    agents_[agent_id].missed_in_a_row = 0;
+  if (a->ready != ready || a->not_ready_reason != (ready ? "" : reason)) {
+    index_.set_ready(agent_id, ready, ready ? std::string{} : reason);
+    emit_agent(agent_id, now);
+    route_agent(agent_id, now);
+  }
+  return status::ok();
+}
+
+// -- time ---------------------------------------------------------------------
+
+void engine::schedule(timestamp at, deadline_kind kind, const std::string& id,
+                      int64_t token) {
+  deadlines_.push({at, kind, id, token});
+}
+
+void engine::schedule_relaxation() {
+  auto next = index_.next_relaxation();
+  if (!next)
+    return;
+  if (!relax_scheduled_ || *next < *relax_scheduled_) {
+    relax_scheduled_ = next;
+    schedule(*next, deadline_kind::relax, {}, 0);
+  }
+}
+
+std::optional<timestamp> engine::next_deadline() const {
+  if (deadlines_.empty())
+    return std::nullopt;
+  return deadlines_.top().at;
+}
+
+void engine::advance(timestamp now) {
+  while (!deadlines_.empty() && deadlines_.top().at <= now) {
+    auto d = deadlines_.top();
+    deadlines_.pop();
+    on_deadline(d, now);
+  }
+}
+
+void engine::on_deadline(const deadline& d, timestamp now) {
+  switch (d.kind) {
+    case deadline_kind::relax: {
+      if (relax_scheduled_ && *relax_scheduled_ <= d.at)
+        relax_scheduled_.reset();
+      for (auto& id : index_.advance_to(now))
+        route_call(id, now);
+      schedule_relaxation();
+      return;
+    }
+    case deadline_kind::offer: {
+      auto* c = call_ptr(d.id);
+      if (c == nullptr || c->data.state != call_state::offered
+          || static_cast<int64_t>(c->offers.size()) != d.token)
+        return;
+      auto agent_id = c->agent_id;
+      emit(event_type::offer_expired, c, agent_id, now, c->offer_id);
+      close_offer(*c, "expired", now);
+      enqueue(*c, now);
+      check_max_wait(*c, now);
+      route_call(d.id, now);
+      route_agent(agent_id, now);
+      return;
+    }
+    case deadline_kind::wrap_up: {
+      auto* c = call_ptr(d.id);
+      if (c == nullptr || c->data.state != call_state::wrap_up)
+        return;
+      auto agent_id = c->agent_id;
+      finish(*c, call_state::completed, now);
+      start_wrap_up_end(agent_id, now);
+      return;
+    }
+    case deadline_kind::max_wait: {
+      auto* c = call_ptr(d.id);
+      if (c == nullptr || to_micros(c->queue_entered_at) != d.token)
+        return;
+      check_max_wait(*c, now);
+      return;
+    }
+  }
+}
+
+// -- recovery -----------------------------------------------------------------
+
+void engine::restore(const queue& q) {
+  queues_[q.id] = q;
+  index_.upsert_queue(q);
+}
+
+void engine::restore(const agent_view& a) {
+  auto data = a.data;
+  // Load is rebuilt from the live calls in recover().
+  data.load = {};
+  index_.upsert_agent(data);
+  auto& extra = agents_[data.id];
+  extra.missed_in_a_row = a.missed_in_a_row;
+  extra.wrap_up_until = a.wrap_up_until;
+  extra.offers_pending = 0;
+}
+
+void engine::restore(live_call c) {
+  auto id = c.data.id;
+  calls_[id] = std::move(c);
+}
+
+void engine::recover(timestamp now) {
+  // Oldest first, so that equal keys keep their order.
+  std::vector<live_call*> order;
+  order.reserve(calls_.size());
+  for (auto& [id, c] : calls_)
+    order.push_back(&c);
+  std::sort(order.begin(), order.end(), [](auto* x, auto* y) {
+    return key_of(*x) < key_of(*y);
+  });
+  std::vector<std::string> lost;
+  for (auto* c : order) {
+    auto& q = c->data.queue_id;
+    if (queues_.count(q) == 0) {
+      lost.push_back(c->data.id);
+      continue;
+    }
+    live_per_queue_[q]++;
+    switch (c->data.state) {
+      case call_state::created:
+      case call_state::queued:
+        enqueue(*c, now);
+        if (auto mw = queues_[q].max_wait; mw.count() > 0)
+          schedule(c->queue_entered_at + mw, deadline_kind::max_wait,
+                   c->data.id, to_micros(c->queue_entered_at));
+        break;
+      case call_state::offered:
+        if (!index_.reserve(c->agent_id, q, c->data.channel)) {
+          // The agent is gone or full: the call waits again.
+          c->agent_id.clear();
+          c->offer_id.clear();
+          if (!c->offers.empty())
+            c->offers.back().outcome = "withdrawn";
+          enqueue(*c, now);
+          break;
+        }
+        agents_[c->agent_id].offers_pending++;
+        schedule(c->offer_expires_at, deadline_kind::offer, c->data.id,
+                 static_cast<int64_t>(c->offers.size()));
+        break;
+      case call_state::assigned:
+        index_.reserve(c->agent_id, q, c->data.channel);
+        break;
+      case call_state::wrap_up: {
+        auto until = agents_.count(c->agent_id) > 0
+                       ? agents_[c->agent_id].wrap_up_until
+                       : now;
+        index_.set_wrap_up(c->agent_id, true, now);
+        schedule(until, deadline_kind::wrap_up, c->data.id, to_micros(until));
+        break;
+      }
+      default: break;
+    }
+  }
+  for (auto& id : lost)
+    calls_.erase(id);
+  // Agents in wrap-up without a call wrapping up end it now.
+  for (auto& [id, extra] : agents_) {
+    if (extra.wrap_up_until == timestamp{})
+      continue;
+    bool wrapping = false;
+    for (auto* c : order)
+      if (c->agent_id == id && c->data.state == call_state::wrap_up)
+        wrapping = true;
+    if (!wrapping) {
+      extra.wrap_up_until = {};
+      index_.set_wrap_up(id, false, now);
+    }
+  }
+  for (auto& id : index_.advance_to(now))
+    (void)id;
+  advance(now);
+  route_everyone(now);
+  // Routing what waits first, in line order.
+  for (auto* c : order)
+    if (calls_.count(c->data.id) > 0 && c->data.state == call_state::queued)
+      route_call(c->data.id, now);
+  schedule_relaxation();
+}
+
+// -- reading ------------------------------------------------------------------
+
+const queue* engine::find_queue(const std::string& id) const {
+  auto i = queues_.find(id);
+  return i == queues_.end() ? nullptr : &i->second;
+}
+
+const live_call* engine::find_call(const std::string& id) const {
+  auto i = calls_.find(id);
+  return i == calls_.end() ? nullptr : &i->second;
+}
+
+std::optional<agent_view> engine::find_agent(const std::string& id) const {
+  auto* a = index_.find_agent(id);
+  auto i = agents_.find(id);
+  if (a == nullptr || i == agents_.end())
+    return std::nullopt;
+  auto result = i->second;
+  result.data = *a;
+  return result;
+}
+
+std::vector<queue> engine::queues() const {
+  std::vector<queue> result;
+  result.reserve(queues_.size());
+  for (auto& [id, q] : queues_)
+    result.push_back(q);
+  return result;
+}
+
+std::vector<agent_view> engine::agents() const {
+  std::vector<agent_view> result;
+  result.reserve(agents_.size());
+  for (auto& [id, extra] : agents_)
+    if (auto a = find_agent(id))
+      result.push_back(std::move(*a));
+  std::sort(result.begin(), result.end(), [](auto& x, auto& y) {
+    return x.data.id < y.data.id;
+  });
+  return result;
+}
+
+std::vector<const live_call*> engine::calls() const {
+  std::vector<const live_call*> result;
+  result.reserve(calls_.size());
+  for (auto& [id, c] : calls_)
+    result.push_back(&c);
+  std::sort(result.begin(), result.end(), [](auto* x, auto* y) {
+    return x->data.id < y->data.id;
+  });
+  return result;
+}
+
+uint32_t engine::position(const std::string& call_id) const {
+  auto* c = find_call(call_id);
+  if (c == nullptr || c->data.state != call_state::queued)
+    return 0;
+  auto line = lines_.find(c->data.queue_id);
+  if (line == lines_.end())
+    return 0;
+  auto i = line->second.find(key_of(*c));
+  if (i == line->second.end())
+    return 0;
+  return static_cast<uint32_t>(std::distance(line->second.begin(), i)) + 1;
+}
+
+std::optional<queue_stats> engine::stats(const std::string& queue_id,
+                                         timestamp now) const {
+  if (queues_.count(queue_id) == 0)
+    return std::nullopt;
+  queue_stats result;
+  if (auto line = lines_.find(queue_id); line != lines_.end()) {
+    result.waiting = static_cast<uint32_t>(line->second.size());
+    for (auto& key : line->second)
+      result.longest_wait
+        = std::max(result.longest_wait, now - from_micros(std::get<1>(key)));
+  }
+  if (auto n = counters_.find(queue_id); n != counters_.end()) {
+    result.offered = n->second.offered;
+    result.answered = n->second.answered;
+    result.abandoned = n->second.abandoned;
+    result.answered_in_threshold = n->second.answered_in_threshold;
+    result.total_answer_wait = n->second.total_answer_wait;
+  }
+  for (auto& [id, extra] : agents_) {
+    auto* a = index_.find_agent(id);
+    if (a == nullptr
+        || std::find(a->queues.begin(), a->queues.end(), queue_id)
+             == a->queues.end())
+      continue;
+    result.agents[{activity_of(*a, extra.offers_pending), a->pres, a->ready}]++;
+  }
+  return result;
+}
+
+} // namespace switchboard::routing

@@ -1,0 +1,324 @@
+#pragma once
+
+#include "routing/matching_index.hpp"
+#include "routing/model.hpp"
+
+#include <map>
+#include <optional>
+#include <queue>
+#include <set>
+#include <string>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+namespace switchboard::routing {
+
+// -- outcomes -----------------------------------------------------------------
+
+/// Why a command was refused. Maps one to one onto the API's status codes.
+enum class errc : uint8_t {
+  ok,
+  invalid_argument,
+  not_found,
+  failed_precondition,
+  resource_exhausted,
+};
+
+/// The outcome of a command: ok, or what was wrong in words that name the
+/// object and the rule.
+struct status {
+  errc code = errc::ok;
+  std::string message;
+
+  explicit operator bool() const { return code == errc::ok; }
+
+  static status ok() { return {}; }
+};
+
+// -- what a command changed ---------------------------------------------------
+
+enum class event_type : uint8_t {
+  call_queued,
+  call_offered,
+  call_assigned,
+  call_wrap_up,
+  call_completed,
+  call_abandoned,
+  call_cancelled,
+  call_overflowed,
+  call_timed_out,
+  call_transferred,
+  offer_declined,
+  offer_expired,
+  agent_state_changed,
+};
+
+std::string_view to_string(event_type x);
+
+/// One offer made for a call, with how it ended.
+struct offer_attempt {
+  std::string agent_id;
+  timestamp offered_at{};
+  /// "open", "accepted", "declined", "expired" or "withdrawn".
+  std::string outcome;
+};
+
+/// A call the engine owns, with its whole routing story.
+struct live_call {
+  routing::call data;
+  timestamp created_at{};
+  /// When it entered the queue it waits in now (max wait counts from it).
+  timestamp queue_entered_at{};
+  /// Every queue it waited in, in order.
+  std::vector<std::string> queue_path;
+  std::vector<offer_attempt> offers;
+  /// The open offer while offered; the agent while assigned or wrapping up.
+  std::string agent_id;
+  std::string offer_id;
+  timestamp offer_expires_at{};
+  timestamp answered_at{};
+  timestamp ended_at{};
+};
+
+/// An agent with what the engine counts beside the routing state.
+struct agent_view {
+  routing::agent data;
+  uint16_t offers_pending = 0;
+  uint16_t missed_in_a_row = 0;
+  /// When wrap-up ends, while in wrap-up.
+  timestamp wrap_up_until{};
+};
+
+/// A fact to publish, with the subject as it was when it happened.
+struct event {
+  event_type type = event_type::call_queued;
+  timestamp at{};
+  std::optional<live_call> call;
+  std::optional<agent_view> agent;
+  /// The offer an offer_* or call_offered event is about.
+  std::string offer_id;
+  std::string offer_agent_id;
+};
+
+/// Everything a sequence of commands changed, to be written and published
+/// together: the calls and agents to store (by id), the calls that ended
+/// (leaving the live set for history), and the events.
+struct changes {
+  std::set<std::string> calls;
+  std::set<std::string> agents;
+  std::vector<live_call> finished;
+  std::vector<event> events;
+
+  bool empty() const {
+    return calls.empty() && agents.empty() && finished.empty()
+           && events.empty();
+  }
+};
+
+/// Live statistics of one queue since the engine started.
+struct queue_stats {
+  uint32_t waiting = 0;
+  duration longest_wait{0};
+  uint64_t offered = 0;
+  uint64_t answered = 0;
+  uint64_t abandoned = 0;
+  uint64_t answered_in_threshold = 0;
+  duration total_answer_wait{0};
+  /// Member agents by (activity, presence, ready).
+  std::map<std::tuple<activity, presence, bool>, uint32_t> agents;
+};
+
+// -- the engine ---------------------------------------------------------------
+
+/// The routing domain of one tenant: its queues, agents and live calls, and
+/// every rule of their lifecycles. Each command applies a change, then
+/// routes until no eligible agent and waiting call are left unmatched
+/// (work conservation), and records what changed and which events happened
+/// in `pending()`. The engine reads no clock and sets no timer: the caller
+/// passes `now` and calls `advance(now)` when `next_deadline()` is due.
+///
+/// Lifecycle rules:
+/// - An offer reserves the agent's capacity until accepted (assigned),
+///   declined or expired (the call goes back to its queue in its original
+///   place and the agent's missed-offer count rises; after the queue's
+///   `max_missed_offers` in a row the agent becomes not ready, "not
+///   responding").
+/// - Completing an assigned call starts the queue's wrap-up on the agent;
+///   the call is completed when wrap-up ends.
+/// - A call waiting longer than its queue's `max_wait` overflows to the
+///   overflow queue (keeping its original place in line) or, without one,
+///   times out.
+/// - A waiting or offered call can be abandoned (caller hung up) or
+///   cancelled; an open offer is withdrawn.
+class engine {
+ public:
+  explicit engine(std::string tenant_id);
+
+  const std::string& tenant_id() const { return tenant_id_; }
+
+  // -- configuration ----------------------------------------------------------
+
+  status upsert_queue(const queue& q, timestamp now);
+
+  /// Refused while calls of the queue are live.
+  status remove_queue(const std::string& id, timestamp now);
+
+  /// Creates an agent (offline, not ready) or replaces its configuration
+  /// keeping its state.
+  status upsert_agent(agent a, timestamp now);
+
+  /// Refused while the agent holds offers or work.
+  status remove_agent(const std::string& id, timestamp now);
+
+  // -- commands ---------------------------------------------------------------
+
+  /// Takes a call into its queue and routes it. Refused if the queue is
+  /// unknown or full, or if the preferred agent is unknown.
+  status submit(call c, timestamp now);
+
+  /// Ends a waiting or offered call: ABANDONED if the caller hung up,
+  /// CANCELLED otherwise.
+  status cancel(const std::string& call_id, bool caller_hung_up, timestamp now);
+
+  status accept(const std::string& call_id, const std::string& agent_id,
+                const std::string& offer_id, timestamp now);
+
+  status decline(const std::string& call_id, const std::string& agent_id,
+                 const std::string& offer_id, timestamp now);
+
+  /// Ends an assigned call: the agent wraps up.
+  status complete(const std::string& call_id, timestamp now);
+
+  /// Moves an assigned or waiting call to `queue_id` (keeping its original
+  /// place) or, with an agent id, to that agent's queue as preferred agent.
+  status transfer(const std::string& call_id, const std::string& queue_id,
+                  const std::string& agent_id, timestamp now);
+
+  status set_presence(const std::string& agent_id, presence p, timestamp now);
+
+  status set_ready(const std::string& agent_id, bool ready,
+                   const std::string& reason, timestamp now);
+
+  // -- time -------------------------------------------------------------------
+
+  /// Applies everything due by `now`: offer expiries, wrap-up ends, max
+  /// waits and relaxations.
+  void advance(timestamp now);
+
+  /// The earliest pending deadline, if any.
+  std::optional<timestamp> next_deadline() const;
+
+  // -- recovery ---------------------------------------------------------------
+
+  /// Puts back what a store kept, then `recover(now)` rebuilds the index
+  /// (agent load from the live calls, not from stored counters), expires
+  /// offers whose deadline passed, resumes timers and routes.
+  void restore(const queue& q);
+  void restore(const agent_view& a);
+  void restore(live_call c);
+  void recover(timestamp now);
+
+  // -- reading ----------------------------------------------------------------
+
+  const queue* find_queue(const std::string& id) const;
+  const live_call* find_call(const std::string& id) const;
+  std::optional<agent_view> find_agent(const std::string& id) const;
+  std::vector<queue> queues() const;
+  std::vector<agent_view> agents() const;
+  std::vector<const live_call*> calls() const;
+
+  /// 1-based place in its queue of a waiting call; 0 if not waiting.
+  uint32_t position(const std::string& call_id) const;
+
+  std::optional<queue_stats> stats(const std::string& queue_id,
+                                   timestamp now) const;
+
+  size_t live_call_count() const { return calls_.size(); }
+  size_t waiting_count() const { return index_.waiting_count(); }
+
+  /// What changed since the last `take_changes`.
+  const changes& pending() const { return pending_; }
+  changes take_changes();
+
+ private:
+  enum class deadline_kind : uint8_t { offer, wrap_up, max_wait, relax };
+
+  struct deadline {
+    timestamp at;
+    deadline_kind kind;
+    std::string id;
+    /// Offer attempt number, or the queue entry time, to tell a stale
+    /// deadline from the current one.
+    int64_t token;
+
+    friend bool operator>(const deadline& x, const deadline& y) {
+      return x.at > y.at;
+    }
+  };
+
+  struct counters {
+    uint64_t offered = 0;
+    uint64_t answered = 0;
+    uint64_t abandoned = 0;
+    uint64_t answered_in_threshold = 0;
+    duration total_answer_wait{0};
+  };
+
+  /// Order of a waiting line: priority (higher first), then original
+  /// enqueue time, then id.
+  using line_key = std::tuple<int32_t, int64_t, std::string>;
+
+  static line_key key_of(const live_call& c) {
+    return {-c.data.priority, to_micros(c.data.enqueued_at), c.data.id};
+  }
+
+  status not_found(const char* what, const std::string& id) const;
+  agent_view* agent_ptr(const std::string& id);
+  live_call* call_ptr(const std::string& id);
+
+  void touch(const live_call& c);
+  void touch_agent(const std::string& id);
+  void emit(event_type type, const live_call* c, const std::string& agent_id,
+            timestamp now, const std::string& offer_id = {});
+  void emit_agent(const std::string& agent_id, timestamp now);
+
+  /// Puts a call into the waiting line of its queue (state queued).
+  void enqueue(live_call& c, timestamp now);
+  void leave_line(const live_call& c);
+  void finish(live_call& c, call_state final_state, timestamp now);
+
+  void make_offer(live_call& c, const std::string& agent_id, timestamp now);
+  /// Ends the open offer of `c` with `outcome`, giving back the agent's
+  /// capacity. Counts a miss for "declined" and "expired".
+  void close_offer(live_call& c, const std::string& outcome, timestamp now);
+  void miss(const std::string& agent_id, const std::string& queue_id,
+            timestamp now);
+
+  void route_call(const std::string& call_id, timestamp now);
+  void route_agent(const std::string& agent_id, timestamp now);
+  void route_everyone(timestamp now);
+  /// Overflows or times out a waiting call past its queue's max wait.
+  void check_max_wait(live_call& c, timestamp now);
+  void start_wrap_up_end(const std::string& agent_id, timestamp now);
+
+  void schedule(timestamp at, deadline_kind kind, const std::string& id,
+                int64_t token);
+  void schedule_relaxation();
+  void on_deadline(const deadline& d, timestamp now);
+
+  std::string tenant_id_;
+  std::map<std::string, queue> queues_;
+  std::unordered_map<std::string, agent_view> agents_;
+  std::unordered_map<std::string, live_call> calls_;
+  std::unordered_map<std::string, std::set<line_key>> lines_;
+  std::unordered_map<std::string, size_t> live_per_queue_;
+  std::unordered_map<std::string, counters> counters_;
+  matching_index index_;
+  std::priority_queue<deadline, std::vector<deadline>, std::greater<>>
+    deadlines_;
+  std::optional<timestamp> relax_scheduled_;
+  changes pending_;
+};
+
+} // namespace switchboard::routing

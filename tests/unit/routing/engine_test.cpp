@@ -1,0 +1,403 @@
+#include "routing/engine.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace switchboard::routing;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// A tenant with one voice queue "sales" (offer timeout 10 s, wrap-up
+/// 5 s, two misses make an agent not ready) and agents a1, a2 in it.
+class engine_test : public ::testing::Test {
+ protected:
+  engine_test() : eng("t1") {
+    queue q;
+    q.id = "sales";
+    q.offer_timeout = 10s;
+    q.wrap_up = 5s;
+    q.max_missed_offers = 2;
+    EXPECT_TRUE(eng.upsert_queue(q, now));
+    add_agent("a1");
+    add_agent("a2");
+    eng.take_changes();
+  }
+
+  void add_agent(const std::string& id, bool available = false) {
+    agent a;
+    a.id = id;
+    a.queues = {"sales"};
+    EXPECT_TRUE(eng.upsert_agent(a, now));
+    if (available)
+      make_available(id);
+  }
+
+  void make_available(const std::string& id) {
+    EXPECT_TRUE(eng.set_presence(id, presence::available, now));
+    EXPECT_TRUE(eng.set_ready(id, true, {}, now));
+  }
+
+  status submit(const std::string& id, int32_t priority = 0) {
+    call c;
+    c.id = id;
+    c.queue_id = "sales";
+    c.priority = priority;
+    return eng.submit(c, now);
+  }
+
+  const live_call& call_of(const std::string& id) {
+    auto* c = eng.find_call(id);
+    EXPECT_NE(c, nullptr) << id;
+    static live_call none;
+    return c == nullptr ? none : *c;
+  }
+
+  void pass(duration d) {
+    now += d;
+    eng.advance(now);
+  }
+
+  std::vector<event_type> event_types() {
+    std::vector<event_type> result;
+    for (auto& e : eng.pending().events)
+      result.push_back(e.type);
+    return result;
+  }
+
+  timestamp now = from_micros(1'700'000'000'000'000);
+  engine eng;
+};
+
+} // namespace
+
+TEST_F(engine_test, a_call_waits_until_an_agent_is_available) {
+  ASSERT_TRUE(submit("c1"));
+  EXPECT_EQ(call_of("c1").data.state, call_state::queued);
+  EXPECT_EQ(eng.position("c1"), 1u);
+  make_available("a1");
+  EXPECT_EQ(call_of("c1").data.state, call_state::offered);
+  EXPECT_EQ(call_of("c1").agent_id, "a1");
+  EXPECT_EQ(call_of("c1").offer_id, "c1#1");
+  EXPECT_EQ(eng.position("c1"), 0u);
+}
+
+TEST_F(engine_test, full_lifecycle_with_wrap_up) {
+  make_available("a1");
+  eng.take_changes();
+  ASSERT_TRUE(submit("c1"));
+  EXPECT_EQ(event_types(),
+            (std::vector{event_type::call_queued, event_type::call_offered}));
+  ASSERT_TRUE(eng.accept("c1", "a1", "c1#1", now));
+  EXPECT_EQ(call_of("c1").data.state, call_state::assigned);
+  ASSERT_TRUE(eng.complete("c1", now));
+  EXPECT_EQ(call_of("c1").data.state, call_state::wrap_up);
+  EXPECT_EQ(eng.find_agent("a1")->data.in_wrap_up, true);
+  // During wrap-up the agent gets no work.
+  ASSERT_TRUE(submit("c2"));
+  EXPECT_EQ(call_of("c2").data.state, call_state::queued);
+  eng.take_changes();
+  pass(5s - 1us);
+  EXPECT_EQ(call_of("c1").data.state, call_state::wrap_up);
+  pass(1us);
+  EXPECT_EQ(eng.find_call("c1"), nullptr);
+  auto changed = eng.take_changes();
+  ASSERT_EQ(changed.finished.size(), 1u);
+  EXPECT_EQ(changed.finished[0].data.state, call_state::completed);
+  EXPECT_EQ(changed.finished[0].offers[0].outcome, "accepted");
+  // Wrap-up over: the waiting call is offered at once.
+  EXPECT_EQ(call_of("c2").data.state, call_state::offered);
+  EXPECT_EQ(call_of("c2").agent_id, "a1");
+}
+
+TEST_F(engine_test, decline_returns_the_call_to_its_place) {
+  ASSERT_TRUE(submit("c1"));
+  pass(1s);
+  ASSERT_TRUE(submit("c2"));
+  make_available("a1");
+  ASSERT_EQ(call_of("c1").agent_id, "a1");
+  ASSERT_TRUE(eng.decline("c1", "a1", "c1#1", now));
+  // c1 keeps its place ahead of c2 and its original enqueue time; the
+  // only agent gets it again.
+  EXPECT_EQ(call_of("c1").data.enqueued_at, now - 1s);
+  EXPECT_EQ(call_of("c1").data.state, call_state::offered);
+  EXPECT_EQ(call_of("c1").offer_id, "c1#2");
+  EXPECT_EQ(call_of("c1").offers[0].outcome, "declined");
+  EXPECT_EQ(eng.find_agent("a1")->missed_in_a_row, 1u);
+  EXPECT_EQ(eng.position("c2"), 1u);
+}
+
+TEST_F(engine_test, a_declined_call_goes_to_another_agent_first_in_line) {
+  make_available("a1");
+  now += 1s;
+  make_available("a2");
+  ASSERT_TRUE(submit("c1"));
+  ASSERT_EQ(call_of("c1").agent_id, "a1"); // idle longest
+  ASSERT_TRUE(eng.decline("c1", "a1", {}, now));
+  EXPECT_EQ(call_of("c1").agent_id, "a2");
+}
+
+TEST_F(engine_test, expiry_counts_a_miss_and_misses_in_a_row_make_not_ready) {
+  make_available("a1");
+  ASSERT_TRUE(submit("c1"));
+  pass(10s - 1us);
+  EXPECT_EQ(call_of("c1").offer_id, "c1#1");
+  pass(1us);
+  // Expired and offered again to the only agent.
+  EXPECT_EQ(call_of("c1").offers[0].outcome, "expired");
+  EXPECT_EQ(call_of("c1").offer_id, "c1#2");
+  EXPECT_EQ(eng.find_agent("a1")->missed_in_a_row, 1u);
+  pass(10s);
+  auto a1 = eng.find_agent("a1");
+  EXPECT_FALSE(a1->data.ready);
+  EXPECT_EQ(a1->data.not_ready_reason, "not responding");
+  EXPECT_EQ(call_of("c1").data.state, call_state::queued);
+  // Back to ready: the count starts again and the call is offered.
+  ASSERT_TRUE(eng.set_ready("a1", true, {}, now));
+  EXPECT_EQ(eng.find_agent("a1")->missed_in_a_row, 0u);
+  EXPECT_EQ(call_of("c1").offer_id, "c1#3");
+}
+
+TEST_F(engine_test, accept_resets_the_missed_count) {
+  make_available("a1");
+  ASSERT_TRUE(submit("c1"));
+  ASSERT_TRUE(eng.decline("c1", "a1", {}, now));
+  ASSERT_TRUE(eng.accept("c1", "a1", {}, now));
+  EXPECT_EQ(eng.find_agent("a1")->missed_in_a_row, 0u);
+}
+
+TEST_F(engine_test, stale_offers_are_refused) {
+  make_available("a1");
+  ASSERT_TRUE(submit("c1"));
+  ASSERT_TRUE(eng.decline("c1", "a1", {}, now));
+  auto st = eng.accept("c1", "a1", "c1#1", now);
+  EXPECT_EQ(st.code, errc::failed_precondition);
+  EXPECT_EQ(st.message,
+            "offer 'c1#1' is no longer open; call 'c1' has offer 'c1#2' open");
+  st = eng.accept("c1", "a2", {}, now);
+  EXPECT_EQ(st.code, errc::failed_precondition);
+  EXPECT_EQ(eng.accept("nope", "a1", {}, now).code, errc::not_found);
+  EXPECT_EQ(eng.accept("c1", "nobody", {}, now).code, errc::not_found);
+}
+
+TEST_F(engine_test, presence_and_readiness_gate_offers) {
+  ASSERT_TRUE(submit("c1"));
+  ASSERT_TRUE(eng.set_ready("a1", true, {}, now));
+  EXPECT_EQ(call_of("c1").data.state, call_state::queued); // offline
+  for (auto p : {presence::away, presence::be_right_back, presence::busy,
+                 presence::busy_idle, presence::do_not_disturb,
+                 presence::offline, presence::presence_unknown}) {
+    ASSERT_TRUE(eng.set_presence("a1", p, now));
+    EXPECT_EQ(call_of("c1").data.state, call_state::queued) << to_string(p);
+  }
+  ASSERT_TRUE(eng.set_ready("a1", false, "lunch", now));
+  ASSERT_TRUE(eng.set_presence("a1", presence::available_idle, now));
+  EXPECT_EQ(call_of("c1").data.state, call_state::queued);
+  EXPECT_EQ(eng.find_agent("a1")->data.not_ready_reason, "lunch");
+  ASSERT_TRUE(eng.set_ready("a1", true, {}, now));
+  EXPECT_EQ(call_of("c1").data.state, call_state::offered);
+}
+
+TEST_F(engine_test, max_wait_overflows_keeping_the_original_place) {
+  queue backup;
+  backup.id = "backup";
+  ASSERT_TRUE(eng.upsert_queue(backup, now));
+  queue sales = *eng.find_queue("sales");
+  sales.max_wait = 30s;
+  sales.overflow_queue = "backup";
+  ASSERT_TRUE(eng.upsert_queue(sales, now));
+  auto arrived = now;
+  ASSERT_TRUE(submit("c1"));
+  pass(30s);
+  auto& c = call_of("c1");
+  EXPECT_EQ(c.data.queue_id, "backup");
+  EXPECT_EQ(c.data.enqueued_at, arrived);
+  EXPECT_EQ(c.queue_path, (std::vector<std::string>{"sales", "backup"}));
+  agent b;
+  b.id = "b1";
+  b.queues = {"backup"};
+  ASSERT_TRUE(eng.upsert_agent(b, now));
+  make_available("b1");
+  EXPECT_EQ(call_of("c1").agent_id, "b1");
+}
+
+TEST_F(engine_test, max_wait_without_overflow_times_out) {
+  queue sales = *eng.find_queue("sales");
+  sales.max_wait = 30s;
+  ASSERT_TRUE(eng.upsert_queue(sales, now));
+  ASSERT_TRUE(submit("c1"));
+  eng.take_changes();
+  pass(30s);
+  EXPECT_EQ(eng.find_call("c1"), nullptr);
+  auto changed = eng.take_changes();
+  ASSERT_EQ(changed.finished.size(), 1u);
+  EXPECT_EQ(changed.finished[0].data.state, call_state::timed_out);
+}
+
+TEST_F(engine_test, full_queue_is_refused) {
+  queue sales = *eng.find_queue("sales");
+  sales.max_length = 1;
+  ASSERT_TRUE(eng.upsert_queue(sales, now));
+  ASSERT_TRUE(submit("c1"));
+  auto st = submit("c2");
+  EXPECT_EQ(st.code, errc::resource_exhausted);
+  EXPECT_EQ(st.message, "queue 'sales' of tenant 't1' is full: 1 calls wait, "
+                        "its max_length");
+  EXPECT_EQ(eng.find_call("c2"), nullptr);
+}
+
+TEST_F(engine_test, priority_orders_the_line) {
+  ASSERT_TRUE(submit("low"));
+  pass(1s);
+  ASSERT_TRUE(submit("high", 5));
+  EXPECT_EQ(eng.position("high"), 1u);
+  EXPECT_EQ(eng.position("low"), 2u);
+  make_available("a1");
+  EXPECT_EQ(call_of("high").agent_id, "a1");
+}
+
+TEST_F(engine_test, cancel_withdraws_an_open_offer) {
+  make_available("a1");
+  ASSERT_TRUE(submit("c1"));
+  ASSERT_TRUE(submit("c2"));
+  ASSERT_EQ(call_of("c1").agent_id, "a1");
+  ASSERT_TRUE(eng.cancel("c1", true, now));
+  EXPECT_EQ(eng.find_call("c1"), nullptr);
+  // The agent is free again and takes the next call; no miss counted.
+  EXPECT_EQ(call_of("c2").agent_id, "a1");
+  EXPECT_EQ(eng.find_agent("a1")->missed_in_a_row, 0u);
+  auto stats = eng.stats("sales", now);
+  EXPECT_EQ(stats->abandoned, 1u);
+  EXPECT_EQ(stats->offered, 2u);
+}
+
+TEST_F(engine_test, an_answered_call_cannot_be_cancelled) {
+  make_available("a1");
+  ASSERT_TRUE(submit("c1"));
+  ASSERT_TRUE(eng.accept("c1", "a1", {}, now));
+  EXPECT_EQ(eng.cancel("c1", true, now).code, errc::failed_precondition);
+  EXPECT_EQ(eng.complete("nope", now).code, errc::not_found);
+}
+
+TEST_F(engine_test, unknown_queue_and_preferred_agent_are_named) {
+  call c;
+  c.id = "c1";
+  c.queue_id = "nope";
+  auto st = eng.submit(c, now);
+  EXPECT_EQ(st.code, errc::not_found);
+  EXPECT_EQ(st.message,
+            "call.queue_id: queue 'nope' does not exist in tenant 't1'");
+  c.queue_id = "sales";
+  c.preferred_agent = "ghost";
+  st = eng.submit(c, now);
+  EXPECT_EQ(st.code, errc::not_found);
+  EXPECT_EQ(st.message, "call.preferred_agent_id: agent 'ghost' does not "
+                        "exist in tenant 't1'");
+}
+
+TEST_F(engine_test, transfer_moves_an_assigned_call_to_another_queue) {
+  queue other;
+  other.id = "support";
+  ASSERT_TRUE(eng.upsert_queue(other, now));
+  make_available("a1");
+  ASSERT_TRUE(submit("c1"));
+  ASSERT_TRUE(eng.accept("c1", "a1", {}, now));
+  ASSERT_TRUE(eng.transfer("c1", "support", {}, now));
+  auto& c = call_of("c1");
+  EXPECT_EQ(c.data.state, call_state::queued);
+  EXPECT_EQ(c.data.queue_id, "support");
+  EXPECT_EQ(eng.find_agent("a1")->data.load[0], 0u);
+}
+
+TEST_F(engine_test, relaxation_makes_a_call_routable_on_time) {
+  make_available("a1");
+  call c;
+  c.id = "c1";
+  c.queue_id = "sales";
+  selector s;
+  s.kind = selector_kind::skill;
+  s.name = "french";
+  s.op = selector_op::ge;
+  s.values = {"50"};
+  s.relax_after = 20s;
+  c.selectors = {s};
+  ASSERT_TRUE(eng.submit(c, now));
+  EXPECT_EQ(call_of("c1").data.state, call_state::queued);
+  ASSERT_EQ(eng.next_deadline(), now + 20s);
+  pass(20s - 1us);
+  EXPECT_EQ(call_of("c1").data.state, call_state::queued);
+  pass(1us);
+  EXPECT_EQ(call_of("c1").agent_id, "a1");
+}
+
+TEST_F(engine_test, agents_holding_work_and_queues_with_calls_stay) {
+  make_available("a1");
+  ASSERT_TRUE(submit("c1"));
+  EXPECT_EQ(eng.remove_agent("a1", now).code, errc::failed_precondition);
+  EXPECT_EQ(eng.remove_queue("sales", now).code, errc::failed_precondition);
+  EXPECT_TRUE(eng.remove_agent("a2", now));
+}
+
+TEST_F(engine_test, recovery_rebuilds_load_and_resumes_deadlines) {
+  make_available("a1");
+  make_available("a2");
+  ASSERT_TRUE(submit("c1"));
+  ASSERT_TRUE(submit("c2"));
+  ASSERT_TRUE(eng.accept("c1", eng.find_call("c1")->agent_id, {}, now));
+  ASSERT_TRUE(submit("c3"));
+  // Copy out what a store would hold, then rebuild 4 s later.
+  engine back("t1");
+  for (auto& q : eng.queues())
+    back.restore(q);
+  for (auto& a : eng.agents())
+    back.restore(a);
+  for (auto* c : eng.calls())
+    back.restore(*c);
+  auto c2_agent = eng.find_call("c2")->agent_id;
+  auto later = now + 4s;
+  back.recover(later);
+  EXPECT_EQ(back.find_call("c1")->data.state, call_state::assigned);
+  EXPECT_EQ(back.find_call("c2")->data.state, call_state::offered);
+  EXPECT_EQ(back.find_call("c3")->data.state, call_state::queued);
+  EXPECT_EQ(back.find_agent("a1")->data.load[0], 1u);
+  EXPECT_EQ(back.find_agent("a2")->data.load[0], 1u);
+  // The offer keeps its deadline: 10 s after it was made.
+  back.advance(now + 10s - 1us);
+  EXPECT_EQ(back.find_call("c2")->offer_id, "c2#1");
+  back.advance(now + 10s);
+  EXPECT_EQ(back.find_call("c2")->offers[0].outcome, "expired");
+  EXPECT_EQ(back.find_agent(c2_agent)->missed_in_a_row, 1u);
+}
+
+TEST_F(engine_test, recovery_expires_offers_whose_deadline_passed) {
+  make_available("a1");
+  ASSERT_TRUE(submit("c1"));
+  engine back("t1");
+  for (auto& q : eng.queues())
+    back.restore(q);
+  for (auto& a : eng.agents())
+    back.restore(a);
+  for (auto* c : eng.calls())
+    back.restore(*c);
+  back.recover(now + 11s);
+  auto* c = back.find_call("c1");
+  EXPECT_EQ(c->offers[0].outcome, "expired");
+  EXPECT_EQ(c->offer_id, "c1#2"); // re-offered to the only agent
+  EXPECT_EQ(back.find_agent("a1")->data.load[0], 1u);
+}
+
+TEST_F(engine_test, stats_count_answers_within_the_threshold) {
+  make_available("a1");
+  ASSERT_TRUE(submit("c1"));
+  ASSERT_TRUE(eng.accept("c1", "a1", {}, now));
+  ASSERT_TRUE(submit("c2"));
+  pass(25s);
+  ASSERT_TRUE(submit("c3"));
+  auto s = eng.stats("sales", now);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->waiting, 2u);
+  EXPECT_EQ(s->longest_wait, 25s);
+  EXPECT_EQ(s->answered, 1u);
+  EXPECT_EQ(s->answered_in_threshold, 1u);
+  EXPECT_EQ((s->agents[{activity::busy, presence::available, true}]), 1u);
+  EXPECT_EQ((s->agents[{activity::idle, presence::offline, false}]), 1u);
+}
