@@ -3,36 +3,85 @@
 // Every actor interface of Switchboard, each a typed actor.
 
 #include "actors/atoms.hpp"
+#include "routing/engine.hpp"
 #include "routing/model.hpp"
 
+#include <caf/actor.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace switchboard {
 
-/// The entry point for every command of one tenant. Owns the tenant's
-/// configuration (queues and agents) and writes every change to the store
-/// before it replies; rebuilt from the store when spawned.
+/// The entry point for every command of one tenant, and the single writer
+/// of its routing domain (`routing::engine`): queues, agents, live calls
+/// and the matching index. A command is applied, then written to the store
+/// together with its events and idempotency key, and only then answered
+/// and published (group commit: the commands that arrive together share
+/// one write). Timers run on the actor clock.
+///
+/// Mutating commands end with an `event_id`: empty, or the idempotency key
+/// of a gateway command. A repeated key is answered with a `duplicate`
+/// error holding the first outcome, and not applied again.
 using tenant_actor = caf::typed_actor<
+  // -- configuration --
   // Creates or replaces a queue; replies with it as stored.
   caf::replies_to<atom::upsert, routing::queue>::with<routing::queue>,
-  // A queue by id, or not_found.
   caf::replies_to<atom::get, atom::queue, std::string>::with<routing::queue>,
   // Every queue, ordered by id.
   caf::replies_to<atom::list, atom::queue>::with<std::vector<routing::queue>>,
-  // Deletes a queue, or not_found.
+  // Refused while calls of the queue are live.
   caf::replies_to<atom::erase, atom::queue, std::string>::with<atom::ok>,
   // Creates or replaces an agent's configuration; its state is kept (a new
-  // agent is offline and not ready). Replies with configuration and state.
-  caf::replies_to<atom::upsert, routing::agent>::with<routing::agent>,
-  // An agent by id, or not_found.
-  caf::replies_to<atom::get, atom::agent, std::string>::with<routing::agent>,
+  // agent is offline and not ready).
+  caf::replies_to<atom::upsert, routing::agent>::with<routing::agent_view>,
+  caf::replies_to<atom::get, atom::agent,
+                  std::string>::with<routing::agent_view>,
   // Every agent, ordered by id.
-  caf::replies_to<atom::list, atom::agent>::with<std::vector<routing::agent>>,
-  // Deletes an agent, or not_found; refused while it holds work.
-  caf::replies_to<atom::erase, atom::agent, std::string>::with<atom::ok>>;
+  caf::replies_to<atom::list,
+                  atom::agent>::with<std::vector<routing::agent_view>>,
+  // Refused while the agent holds work.
+  caf::replies_to<atom::erase, atom::agent, std::string>::with<atom::ok>,
+  // -- calls --
+  // Submits a call; a known call id replies with already_submitted.
+  caf::replies_to<atom::submit, routing::call, std::string>::with<call_reply>,
+  // A live or finished call.
+  caf::replies_to<atom::get, atom::call, std::string>::with<call_reply>,
+  // Every live call, ordered by id.
+  caf::replies_to<atom::list, atom::call>::with<std::vector<call_reply>>,
+  // call id, caller hung up, event id.
+  caf::replies_to<atom::cancel, std::string, bool,
+                  std::string>::with<call_reply>,
+  // call id, event id.
+  caf::replies_to<atom::complete, std::string, std::string>::with<call_reply>,
+  // call id, queue id, agent id, event id.
+  caf::replies_to<atom::transfer, std::string, std::string, std::string,
+                  std::string>::with<call_reply>,
+  // call id, agent id, offer id, event id.
+  caf::replies_to<atom::accept, std::string, std::string, std::string,
+                  std::string>::with<call_reply>,
+  caf::replies_to<atom::decline, std::string, std::string, std::string,
+                  std::string>::with<call_reply>,
+  // -- agents --
+  // agent id, presence, event id.
+  caf::replies_to<atom::presence, std::string, routing::presence,
+                  std::string>::with<routing::agent_view>,
+  // agent id, ready, reason, event id.
+  caf::replies_to<atom::ready, std::string, bool, std::string,
+                  std::string>::with<routing::agent_view>,
+  // -- statistics and events --
+  caf::replies_to<atom::stats, std::string>::with<routing::queue_stats>,
+  // Every queue's statistics, ordered by queue id.
+  caf::replies_to<atom::stats>::with<std::vector<routing::queue>,
+                                     std::vector<routing::queue_stats>>,
+  // Registers a sink for the tenant's events, which receives
+  // (atom::event, uint64_t sequence, std::string v1_event_bytes) for each
+  // event after the sequence this replies with, until it terminates.
+  caf::replies_to<atom::subscribe, caf::actor>::with<uint64_t>,
+  // Internal: timers fire, pending writes are flushed.
+  caf::reacts_to<atom::tick>, caf::reacts_to<atom::flush>>;
 
 } // namespace switchboard

@@ -5,6 +5,7 @@
 // containers, arrays and chrono types; std::optional is written as a flag
 // and a value.
 
+#include "routing/engine.hpp"
 #include "routing/model.hpp"
 
 #include <caf/error.hpp>
@@ -82,4 +83,55 @@ typename Inspector::result_type inspect(Inspector& f, offer& x) {
            x.channel, x.offered_at, x.expires_at);
 }
 
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, offer_attempt& x) {
+  return f(caf::meta::type_name("switchboard.offer_attempt"), x.agent_id,
+           x.offered_at, x.outcome);
+}
+
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, live_call& x) {
+  return f(caf::meta::type_name("switchboard.live_call"), x.data, x.created_at,
+           x.queue_entered_at, x.queue_path, x.offers, x.agent_id, x.offer_id,
+           x.offer_expires_at, x.answered_at, x.ended_at);
+}
+
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, agent_view& x) {
+  return f(caf::meta::type_name("switchboard.agent_view"), x.data,
+           x.offers_pending, x.missed_in_a_row, x.wrap_up_until);
+}
+
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, agent_count& x) {
+  return f(caf::meta::type_name("switchboard.agent_count"), x.activity, x.pres,
+           x.ready, x.agents);
+}
+
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, queue_stats& x) {
+  return f(caf::meta::type_name("switchboard.queue_stats"), x.waiting,
+           x.longest_wait, x.offered, x.answered, x.abandoned,
+           x.answered_in_threshold, x.total_answer_wait, x.agents);
+}
+
 } // namespace switchboard::routing
+
+namespace switchboard {
+
+/// A call as commands and queries return it.
+struct call_reply {
+  routing::live_call call;
+  /// 1-based place in its queue while waiting, else 0.
+  uint32_t position = 0;
+  /// The call id was submitted before; `call` is as it is now.
+  bool already_submitted = false;
+};
+
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, call_reply& x) {
+  return f(caf::meta::type_name("switchboard.call_reply"), x.call, x.position,
+           x.already_submitted);
+}
+
+} // namespace switchboard

@@ -5,9 +5,14 @@
 #include "storage/records.hpp"
 
 #include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/result.hpp>
+#include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+
+#include <chrono>
 
 namespace switchboard {
 
@@ -15,179 +20,621 @@ namespace {
 
 using storage::family;
 using storage::record_key;
+using self_ptr = tenant_actor::stateful_pointer<tenant_state>;
 
-caf::error not_found(const tenant_state& st, const char* what,
-                     const std::string& id) {
-  return caf::make_error(ec::not_found, std::string{what} + " '" + id
+ec to_ec(routing::errc x) {
+  switch (x) {
+    case routing::errc::ok: return ec::none;
+    case routing::errc::invalid_argument: return ec::invalid_argument;
+    case routing::errc::not_found: return ec::not_found;
+    case routing::errc::failed_precondition: return ec::failed_precondition;
+    case routing::errc::resource_exhausted: return ec::resource_exhausted;
+  }
+  return ec::failed_precondition;
+}
+
+caf::error to_error(const routing::status& st) {
+  return caf::make_error(to_ec(st.code), st.message);
+}
+
+routing::timestamp now_of(self_ptr self) {
+  auto& st = self->state;
+  return st.wall_base
+         + std::chrono::duration_cast<routing::duration>(self->clock().now()
+                                                         - st.clock_base);
+}
+
+std::string idempotency_key(const tenant_state& st, const std::string& id) {
+  return record_key(st.tenant_id, 'I', "e:" + id);
+}
+
+std::string finished_key(const tenant_state& st, const std::string& call_id) {
+  return record_key(st.tenant_id, 'I', "c:" + call_id);
+}
+
+/// Moves what the engine changed into the pending write: live records,
+/// history, events (numbered here), the tenant's sequence.
+void stage_changes(self_ptr self) {
+  auto& st = self->state;
+  auto changed = st.engine.take_changes();
+  if (changed.empty())
+    return;
+  for (auto& id : changed.calls)
+    if (auto* c = st.engine.find_call(id))
+      st.batch.put(family::live, record_key(st.tenant_id, 'C', id),
+                   storage::encode_call(*c, st.tenant_id));
+  for (auto& c : changed.finished) {
+    auto hkey = storage::history_key(st.tenant_id, c);
+    st.batch.erase(family::live, record_key(st.tenant_id, 'C', c.data.id));
+    st.batch.put(family::history, hkey,
+                 storage::encode_history(c, st.tenant_id));
+    st.batch.put(family::idempotency, finished_key(st, c.data.id), hkey);
+    for (auto& o : c.offers)
+      if (st.obs != nullptr && o.outcome == "withdrawn")
+        st.obs->offer_ended(o.outcome);
+  }
+  for (auto& id : changed.agents)
+    if (auto a = st.engine.find_agent(id))
+      st.batch.put(family::live, record_key(st.tenant_id, 'A', id),
+                   storage::encode_agent_state(*a));
+  for (auto& e : changed.events) {
+    ++st.sequence;
+    st.batch.put(family::events, storage::event_key(st.tenant_id, st.sequence),
+                 storage::encode_event(e, st.tenant_id, st.sequence));
+    if (st.obs != nullptr) {
+      switch (e.type) {
+        case routing::event_type::call_assigned:
+          st.obs->offer_ended("accepted");
+          break;
+        case routing::event_type::offer_declined:
+          st.obs->offer_ended("declined");
+          break;
+        case routing::event_type::offer_expired:
+          st.obs->offer_ended("expired");
+          break;
+        default: break;
+      }
+    }
+    if (e.type == routing::event_type::call_offered)
+      st.offers_made.push_back(self->clock().now());
+    st.events.push_back(std::move(e));
+  }
+  st.batch.put(family::live, storage::sequence_key(st.tenant_id),
+               storage::encode_sequence(st.sequence));
+}
+
+void schedule_flush(self_ptr self) {
+  auto& st = self->state;
+  if (st.flush_scheduled)
+    return;
+  st.flush_scheduled = true;
+  // Queued behind the messages already waiting: every command that arrives
+  // before the flush runs shares its write (group commit).
+  caf::anon_send(caf::actor_cast<tenant_actor>(self), atom::flush_v);
+}
+
+/// Sets a timer for the engine's next deadline if none earlier is set.
+void arm(self_ptr self) {
+  auto& st = self->state;
+  auto next = st.engine.next_deadline();
+  if (!next || (st.tick_at && *st.tick_at <= *next))
+    return;
+  st.tick_at = next;
+  auto delay = std::max(routing::duration{0}, *next - now_of(self));
+  self->delayed_send(self, delay, atom::tick_v);
+}
+
+/// Writes the pending group, then answers and publishes it. A failed write
+/// fails every command of the group and stops the actor: its memory is
+/// ahead of the store, and the node rebuilds the tenant from what was
+/// written.
+void flush(self_ptr self) {
+  auto& st = self->state;
+  st.flush_scheduled = false;
+  if (st.batch.empty() && st.replies.empty())
+    return;
+  auto started = std::chrono::steady_clock::now();
+  auto err = st.batch.empty() ? caf::error{} : st.store->write(st.batch);
+  auto took = std::chrono::steady_clock::now() - started;
+  if (st.obs != nullptr && !st.batch.empty())
+    st.obs->store_write(took, st.batch.entries().size());
+  auto failures = std::move(st.failures);
+  auto replies = std::move(st.replies);
+  auto events = std::move(st.events);
+  auto offers = std::move(st.offers_made);
+  st.batch = storage::batch{};
+  st.keys.clear();
+  st.failures.clear();
+  st.replies.clear();
+  st.events.clear();
+  st.offers_made.clear();
+  if (err) {
+    for (auto& f : failures)
+      f(err);
+    self->quit(err);
+    return;
+  }
+  for (auto& r : replies)
+    r();
+  if (st.obs != nullptr) {
+    auto done = self->clock().now();
+    for (auto t : offers)
+      st.obs->routed(done - t);
+  }
+  if (!st.sinks.empty()) {
+    auto first = st.sequence - events.size() + 1;
+    for (size_t i = 0; i < events.size(); ++i) {
+      auto bytes = storage::encode_event(events[i], st.tenant_id, first + i);
+      for (auto& sink : st.sinks)
+        caf::anon_send(sink, atom::event_v, first + i, bytes);
+    }
+  }
+  arm(self);
+}
+
+/// The error a repeated idempotency key answers with, or none if the key
+/// is new.
+caf::error check_repeat(self_ptr self, const std::string& event_id) {
+  auto& st = self->state;
+  if (event_id.empty())
+    return {};
+  auto key = idempotency_key(st, event_id);
+  if (st.keys.count(key) > 0)
+    return caf::make_error(ec::duplicate, "0|applied in this batch");
+  auto found = st.store->get(family::idempotency, key);
+  if (!found)
+    return found.error();
+  if (*found)
+    return caf::make_error(ec::duplicate, **found);
+  return {};
+}
+
+/// Applies a command: `apply` changes the engine and returns its status;
+/// `reply` computes the answer after it. The answer (or the refusal, which
+/// an idempotency key records too) is delivered after the group's write.
+template<class Reply, class Apply, class MakeReply>
+caf::result<Reply> command(self_ptr self, const std::string& event_id,
+                           Apply apply, MakeReply reply) {
+  auto& st = self->state;
+  if (auto err = check_repeat(self, event_id))
+    return err;
+  st.engine.advance(now_of(self));
+  routing::status outcome = apply(now_of(self));
+  if (!event_id.empty()) {
+    auto key = idempotency_key(st, event_id);
+    st.keys.insert(key);
+    st.batch.put(family::idempotency, key,
+                 std::to_string(static_cast<int>(to_ec(outcome.code))) + "|"
+                   + outcome.message);
+  }
+  stage_changes(self);
+  auto promise = self->template make_response_promise<Reply>();
+  if (outcome) {
+    st.replies.push_back([promise, value = reply()]() mutable {
+      promise.deliver(value);
+    });
+  } else {
+    st.replies.push_back([promise, err = to_error(outcome)]() mutable {
+      promise.deliver(err);
+    });
+  }
+  st.failures.push_back([promise](const caf::error& err) mutable {
+    promise.deliver(err);
+  });
+  schedule_flush(self);
+  return promise;
+}
+
+call_reply reply_for(const tenant_state& st, const std::string& call_id,
+                     bool already = false) {
+  call_reply result;
+  if (auto* c = st.engine.find_call(call_id)) {
+    result.call = *c;
+    result.position = st.engine.position(call_id);
+  }
+  result.already_submitted = already;
+  return result;
+}
+
+/// A finished call from history, or nothing if the call was never seen.
+caf::expected<std::optional<call_reply>>
+finished_call(self_ptr self, const std::string& call_id, bool already) {
+  auto& st = self->state;
+  auto hkey = st.store->get(family::idempotency, finished_key(st, call_id));
+  if (!hkey)
+    return hkey.error();
+  if (!*hkey)
+    return std::optional<call_reply>{};
+  auto bytes = st.store->get(family::history, **hkey);
+  if (!bytes)
+    return bytes.error();
+  if (!*bytes)
+    return caf::make_error(ec::storage_corrupt,
+                           "history of call '" + call_id + "' of tenant '"
+                             + st.tenant_id + "' is missing");
+  auto record = storage::decode_call(**bytes, **hkey);
+  if (!record)
+    return record.error();
+  call_reply result;
+  result.call = std::move(*record);
+  result.already_submitted = already;
+  return std::optional<call_reply>{std::move(result)};
+}
+
+caf::error call_missing(const tenant_state& st, const std::string& id) {
+  return caf::make_error(ec::not_found, "call '" + id
                                           + "' does not exist in tenant '"
                                           + st.tenant_id + "'");
 }
 
-/// The object with `id` in `objects`, or not_found naming it.
-template<class Map>
-caf::result<typename Map::mapped_type>
-find_in(const Map& objects, const tenant_state& st, const char* what,
-        const std::string& id) {
-  auto i = objects.find(id);
-  if (i == objects.end())
-    return not_found(st, what, id);
-  return i->second;
-}
-
-/// Every object in `objects`, ordered by id.
-template<class Map>
-std::vector<typename Map::mapped_type> all_of(const Map& objects) {
-  std::vector<typename Map::mapped_type> result;
-  result.reserve(objects.size());
-  for (auto& [id, x] : objects)
-    result.push_back(x);
-  return result;
-}
-
-bool holds_work(const routing::agent& a) {
-  for (auto n : a.load)
-    if (n > 0)
-      return true;
-  return false;
+caf::error agent_missing(const tenant_state& st, const std::string& id) {
+  return caf::make_error(ec::not_found, "agent '" + id
+                                          + "' does not exist in tenant '"
+                                          + st.tenant_id + "'");
 }
 
 } // namespace
 
-tenant_actor::behavior_type
-tenant(tenant_actor::stateful_pointer<tenant_state> self,
-       tenant_state initial) {
-  self->state = std::move(initial);
-  // The store is written synchronously: a few microseconds per change
-  // without sync writes. Batching changes into group commits is the
-  // store's next step (bench/README.md, store figures).
+tenant_actor::behavior_type tenant(self_ptr self,
+                                   std::shared_ptr<tenant_state> init) {
+  self->state = std::move(*init);
+  init.reset();
+  self->state.wall_base
+    = routing::timestamp{std::chrono::duration_cast<routing::duration>(
+      std::chrono::system_clock::now().time_since_epoch())};
+  self->state.clock_base = self->clock().now();
+  self->set_down_handler([self](const caf::down_msg& down) {
+    auto& sinks = self->state.sinks;
+    sinks.erase(std::remove_if(sinks.begin(), sinks.end(),
+                               [&](const caf::actor& x) {
+                                 return x.address() == down.source;
+                               }),
+                sinks.end());
+  });
+  // What recovery changed (offers expired while the node was down, calls
+  // routed to agents they freed) is written before anything else.
+  stage_changes(self);
+  if (!self->state.batch.empty())
+    schedule_flush(self);
+  arm(self);
   return {
+    // -- configuration --
     [self](atom::upsert, routing::queue& q) -> caf::result<routing::queue> {
-      auto& st = self->state;
-      storage::batch b;
-      b.put(family::config, record_key(st.tenant_id, 'Q', q.id),
-            storage::encode(q, st.tenant_id));
-      if (auto err = st.store->write(b))
-        return err;
-      st.queues[q.id] = q;
-      return q;
+      return command<routing::queue>(
+        self, {},
+        [&](routing::timestamp now) {
+          auto st = self->state.engine.upsert_queue(q, now);
+          if (st)
+            self->state.batch.put(family::config,
+                                  record_key(self->state.tenant_id, 'Q', q.id),
+                                  storage::encode(q, self->state.tenant_id));
+          return st;
+        },
+        [&] {
+          return q;
+        });
     },
-    [self](atom::get, atom::queue, const std::string& id) {
-      return find_in(self->state.queues, self->state, "queue", id);
+    [self](atom::get, atom::queue,
+           const std::string& id) -> caf::result<routing::queue> {
+      if (auto* q = self->state.engine.find_queue(id))
+        return *q;
+      return caf::make_error(ec::not_found, "queue '" + id
+                                              + "' does not exist in tenant '"
+                                              + self->state.tenant_id + "'");
     },
     [self](atom::list, atom::queue) {
-      return all_of(self->state.queues);
+      return self->state.engine.queues();
     },
     [self](atom::erase, atom::queue,
            const std::string& id) -> caf::result<atom::ok> {
-      auto& st = self->state;
-      if (st.queues.count(id) == 0)
-        return not_found(st, "queue", id);
-      storage::batch b;
-      b.erase(family::config, record_key(st.tenant_id, 'Q', id));
-      if (auto err = st.store->write(b))
-        return err;
-      st.queues.erase(id);
-      return atom::ok_v;
+      return command<atom::ok>(
+        self, {},
+        [&](routing::timestamp now) {
+          auto st = self->state.engine.remove_queue(id, now);
+          if (st)
+            self->state.batch.erase(family::config,
+                                    record_key(self->state.tenant_id, 'Q', id));
+          return st;
+        },
+        [] {
+          return atom::ok_v;
+        });
     },
-    [self](atom::upsert, routing::agent& a) -> caf::result<routing::agent> {
-      auto& st = self->state;
-      auto i = st.agents.find(a.id);
-      storage::batch b;
-      auto key = record_key(st.tenant_id, 'A', a.id);
-      if (i != st.agents.end()) {
-        // Configuration replaced, state kept.
-        auto& old = i->second;
-        a.pres = old.pres;
-        a.ready = old.ready;
-        a.not_ready_reason = old.not_ready_reason;
-        a.in_wrap_up = old.in_wrap_up;
-        a.load = old.load;
-        a.idle_since = old.idle_since;
-      } else {
-        a.pres = routing::presence::offline;
-        a.ready = false;
-        a.not_ready_reason.clear();
-        a.in_wrap_up = false;
-        a.load = {};
-        b.put(family::live, key, storage::encode_agent_state(a, 0));
-      }
-      b.put(family::config, key, storage::encode_agent_config(a, st.tenant_id));
-      if (auto err = st.store->write(b))
-        return err;
-      st.agents[a.id] = a;
-      return a;
+    [self](atom::upsert,
+           routing::agent& a) -> caf::result<routing::agent_view> {
+      auto id = a.id;
+      return command<routing::agent_view>(
+        self, {},
+        [&](routing::timestamp now) {
+          auto st = self->state.engine.upsert_agent(a, now);
+          if (st)
+            self->state.batch.put(
+              family::config, record_key(self->state.tenant_id, 'A', id),
+              storage::encode_agent_config(a, self->state.tenant_id));
+          return st;
+        },
+        [&] {
+          return *self->state.engine.find_agent(id);
+        });
     },
-    [self](atom::get, atom::agent, const std::string& id) {
-      return find_in(self->state.agents, self->state, "agent", id);
+    [self](atom::get, atom::agent,
+           const std::string& id) -> caf::result<routing::agent_view> {
+      if (auto a = self->state.engine.find_agent(id))
+        return std::move(*a);
+      return agent_missing(self->state, id);
     },
     [self](atom::list, atom::agent) {
-      return all_of(self->state.agents);
+      return self->state.engine.agents();
     },
     [self](atom::erase, atom::agent,
            const std::string& id) -> caf::result<atom::ok> {
+      return command<atom::ok>(
+        self, {},
+        [&](routing::timestamp now) {
+          auto st = self->state.engine.remove_agent(id, now);
+          if (st) {
+            auto key = record_key(self->state.tenant_id, 'A', id);
+            self->state.batch.erase(family::config, key);
+            self->state.batch.erase(family::live, key);
+          }
+          return st;
+        },
+        [] {
+          return atom::ok_v;
+        });
+    },
+    // -- calls --
+    [self](atom::submit, routing::call& c,
+           const std::string& event_id) -> caf::result<call_reply> {
       auto& st = self->state;
-      auto i = st.agents.find(id);
-      if (i == st.agents.end())
-        return not_found(st, "agent", id);
-      if (holds_work(i->second))
-        return caf::make_error(ec::failed_precondition,
-                               "agent '" + id + "' of tenant '" + st.tenant_id
-                                 + "' holds work; end it first");
-      auto key = record_key(st.tenant_id, 'A', id);
-      storage::batch b;
-      b.erase(family::config, key);
-      b.erase(family::live, key);
-      if (auto err = st.store->write(b))
-        return err;
-      st.agents.erase(i);
-      return atom::ok_v;
+      auto id = c.id;
+      if (st.engine.find_call(id) != nullptr) {
+        if (auto err = check_repeat(self, event_id))
+          return err;
+        return reply_for(st, id, true);
+      }
+      // A call that ended before is reported as it ended.
+      auto finished = finished_call(self, id, true);
+      if (!finished)
+        return finished.error();
+      if (*finished) {
+        if (auto err = check_repeat(self, event_id))
+          return err;
+        return std::move(**finished);
+      }
+      return command<call_reply>(
+        self, event_id,
+        [&](routing::timestamp now) {
+          return self->state.engine.submit(c, now);
+        },
+        [&] {
+          return reply_for(self->state, id);
+        });
+    },
+    [self](atom::get, atom::call,
+           const std::string& id) -> caf::result<call_reply> {
+      if (self->state.engine.find_call(id) != nullptr)
+        return reply_for(self->state, id);
+      auto finished = finished_call(self, id, false);
+      if (!finished)
+        return finished.error();
+      if (!*finished)
+        return call_missing(self->state, id);
+      return std::move(**finished);
+    },
+    [self](atom::list, atom::call) {
+      std::vector<call_reply> result;
+      for (auto* c : self->state.engine.calls())
+        result.push_back(reply_for(self->state, c->data.id));
+      return result;
+    },
+    [self](atom::cancel, const std::string& id, bool hung_up,
+           const std::string& event_id) -> caf::result<call_reply> {
+      routing::live_call ended;
+      return command<call_reply>(
+        self, event_id,
+        [&](routing::timestamp now) {
+          auto st = self->state.engine.cancel(id, hung_up, now);
+          if (st) {
+            auto& done = self->state.engine.pending().finished;
+            for (auto& c : done)
+              if (c.data.id == id)
+                ended = c;
+          }
+          return st;
+        },
+        [&] {
+          call_reply r;
+          r.call = ended;
+          return r;
+        });
+    },
+    [self](atom::complete, const std::string& id,
+           const std::string& event_id) -> caf::result<call_reply> {
+      routing::live_call ended;
+      return command<call_reply>(
+        self, event_id,
+        [&](routing::timestamp now) {
+          auto st = self->state.engine.complete(id, now);
+          for (auto& c : self->state.engine.pending().finished)
+            if (c.data.id == id)
+              ended = c;
+          return st;
+        },
+        [&] {
+          if (self->state.engine.find_call(id) != nullptr)
+            return reply_for(self->state, id);
+          call_reply r;
+          r.call = ended;
+          return r;
+        });
+    },
+    [self](atom::transfer, const std::string& id, const std::string& queue_id,
+           const std::string& agent_id,
+           const std::string& event_id) -> caf::result<call_reply> {
+      return command<call_reply>(
+        self, event_id,
+        [&](routing::timestamp now) {
+          return self->state.engine.transfer(id, queue_id, agent_id, now);
+        },
+        [&] {
+          return reply_for(self->state, id);
+        });
+    },
+    [self](atom::accept, const std::string& id, const std::string& agent_id,
+           const std::string& offer_id,
+           const std::string& event_id) -> caf::result<call_reply> {
+      return command<call_reply>(
+        self, event_id,
+        [&](routing::timestamp now) {
+          return self->state.engine.accept(id, agent_id, offer_id, now);
+        },
+        [&] {
+          return reply_for(self->state, id);
+        });
+    },
+    [self](atom::decline, const std::string& id, const std::string& agent_id,
+           const std::string& offer_id,
+           const std::string& event_id) -> caf::result<call_reply> {
+      return command<call_reply>(
+        self, event_id,
+        [&](routing::timestamp now) {
+          return self->state.engine.decline(id, agent_id, offer_id, now);
+        },
+        [&] {
+          return reply_for(self->state, id);
+        });
+    },
+    // -- agents --
+    [self](atom::presence, const std::string& id, routing::presence p,
+           const std::string& event_id) -> caf::result<routing::agent_view> {
+      return command<routing::agent_view>(
+        self, event_id,
+        [&](routing::timestamp now) {
+          return self->state.engine.set_presence(id, p, now);
+        },
+        [&] {
+          return *self->state.engine.find_agent(id);
+        });
+    },
+    [self](atom::ready, const std::string& id, bool ready,
+           const std::string& reason,
+           const std::string& event_id) -> caf::result<routing::agent_view> {
+      return command<routing::agent_view>(
+        self, event_id,
+        [&](routing::timestamp now) {
+          return self->state.engine.set_ready(id, ready, reason, now);
+        },
+        [&] {
+          return *self->state.engine.find_agent(id);
+        });
+    },
+    // -- statistics and events --
+    [self](atom::stats,
+           const std::string& queue_id) -> caf::result<routing::queue_stats> {
+      auto s = self->state.engine.stats(queue_id, now_of(self));
+      if (!s)
+        return caf::make_error(ec::not_found, "queue '" + queue_id
+                                                + "' does not exist in tenant '"
+                                                + self->state.tenant_id + "'");
+      return std::move(*s);
+    },
+    [self](atom::stats) {
+      auto queues = self->state.engine.queues();
+      std::vector<routing::queue_stats> stats;
+      auto now = now_of(self);
+      for (auto& q : queues)
+        stats.push_back(*self->state.engine.stats(q.id, now));
+      return std::make_tuple(std::move(queues), std::move(stats));
+    },
+    [self](atom::subscribe, caf::actor& sink) {
+      self->monitor(sink);
+      self->state.sinks.push_back(sink);
+      // Events staged but not yet written are sent after their write, so
+      // the subscriber's store read ends at the last written sequence.
+      return self->state.sequence - self->state.events.size();
+    },
+    [self](atom::tick) {
+      auto& st = self->state;
+      auto now = now_of(self);
+      if (st.tick_at && *st.tick_at <= now)
+        st.tick_at.reset();
+      st.engine.advance(now);
+      stage_changes(self);
+      if (!st.batch.empty())
+        schedule_flush(self);
+      else
+        arm(self);
+    },
+    [self](atom::flush) {
+      flush(self);
     },
   };
 }
 
 caf::expected<tenant_actor> spawn_tenant(caf::actor_system& sys,
                                          storage::store& store,
-                                         const std::string& tenant_id) {
-  tenant_state initial;
-  initial.tenant_id = tenant_id;
-  initial.store = &store;
+                                         const std::string& tenant_id,
+                                         observer* obs) {
+  auto init = std::make_shared<tenant_state>(tenant_id);
+  init->store = &store;
+  init->obs = obs;
+  auto& eng = init->engine;
   caf::error failed;
-  auto scan_err
-    = store.scan(family::config, storage::kind_prefix(tenant_id, 'Q'),
-                 [&](std::string_view key, std::string_view value) {
-                   auto q = storage::decode_queue(value, key);
-                   if (!q) {
-                     failed = q.error();
-                     return false;
-                   }
-                   initial.queues[q->id] = std::move(*q);
-                   return true;
-                 });
-  if (scan_err)
-    return scan_err;
-  if (failed)
-    return failed;
-  scan_err = store.scan(family::config, storage::kind_prefix(tenant_id, 'A'),
+  auto fail = [&](caf::error err) {
+    failed = std::move(err);
+    return false;
+  };
+  auto err = store.scan(family::config, storage::kind_prefix(tenant_id, 'Q'),
                         [&](std::string_view key, std::string_view value) {
-                          auto state = store.get(family::live, key);
-                          if (!state) {
-                            failed = state.error();
-                            return false;
-                          }
-                          auto a = storage::decode_agent(
-                            value, state->value_or(""), key);
-                          if (!a) {
-                            failed = a.error();
-                            return false;
-                          }
-                          initial.agents[a->id] = std::move(*a);
+                          auto q = storage::decode_queue(value, key);
+                          if (!q)
+                            return fail(q.error());
+                          eng.restore(*q);
                           return true;
                         });
-  if (scan_err)
-    return scan_err;
+  if (!err)
+    err = store.scan(family::config, storage::kind_prefix(tenant_id, 'A'),
+                     [&](std::string_view key, std::string_view value) {
+                       auto state = store.get(family::live, key);
+                       if (!state)
+                         return fail(state.error());
+                       auto a = storage::decode_agent_view(
+                         value, state->value_or(""), key);
+                       if (!a)
+                         return fail(a.error());
+                       eng.restore(*a);
+                       return true;
+                     });
+  if (!err)
+    err = store.scan(family::live, storage::kind_prefix(tenant_id, 'C'),
+                     [&](std::string_view key, std::string_view value) {
+                       auto c = storage::decode_call(value, key);
+                       if (!c)
+                         return fail(c.error());
+                       eng.restore(std::move(*c));
+                       return true;
+                     });
+  if (!err) {
+    auto seq = store.get(family::live, storage::sequence_key(tenant_id));
+    if (!seq)
+      err = seq.error();
+    else if (*seq) {
+      auto n
+        = storage::decode_sequence(**seq, storage::sequence_key(tenant_id));
+      if (!n)
+        err = n.error();
+      else
+        init->sequence = *n;
+    }
+  }
+  if (err)
+    return err;
   if (failed)
     return failed;
-  return sys.spawn(tenant, std::move(initial));
+  eng.recover(routing::timestamp{std::chrono::duration_cast<routing::duration>(
+    std::chrono::system_clock::now().time_since_epoch())});
+  return sys.spawn(tenant, init);
 }
 
 } // namespace switchboard

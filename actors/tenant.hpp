@@ -1,34 +1,70 @@
 #pragma once
 
 #include "actors/actors.hpp"
+#include "actors/observer.hpp"
+#include "routing/engine.hpp"
 #include "storage/store.hpp"
 
+#include <caf/actor_clock.hpp>
 #include <caf/expected.hpp>
 #include <caf/fwd.hpp>
 
-#include <map>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 namespace switchboard {
 
 struct tenant_state {
   static constexpr const char* name = "tenant";
 
+  explicit tenant_state(std::string id = {})
+    : tenant_id(id), engine(std::move(id)) {}
+
   std::string tenant_id;
   /// Shared by every actor of the node; RocksDB is safe to use from
   /// several threads.
   storage::store* store = nullptr;
-  std::map<std::string, routing::queue> queues;
-  std::map<std::string, routing::agent> agents;
+  observer* obs = nullptr;
+  routing::engine engine;
+  /// The sequence of the last event written.
+  uint64_t sequence = 0;
+  std::vector<caf::actor> sinks;
+
+  // -- group commit: applied but not yet written --
+  storage::batch batch;
+  std::vector<routing::event> events;
+  std::vector<std::function<void()>> replies;
+  std::vector<std::function<void(const caf::error&)>> failures;
+  /// Idempotency keys in `batch`, so a repeat within one group is caught.
+  std::set<std::string> keys;
+  /// When the commands in the group arrived, for the routing latency.
+  std::vector<caf::actor_clock::time_point> offers_made;
+  bool flush_scheduled = false;
+
+  // -- time --
+  /// The wall clock at spawn and the actor clock then: the engine's now is
+  /// wall_base + (clock now - clock_base), so tests move it with the
+  /// deterministic scheduler.
+  routing::timestamp wall_base{};
+  caf::actor_clock::time_point clock_base{};
+  std::optional<routing::timestamp> tick_at;
 };
 
 tenant_actor::behavior_type
-tenant(tenant_actor::stateful_pointer<tenant_state> self, tenant_state initial);
+tenant(tenant_actor::stateful_pointer<tenant_state> self,
+       std::shared_ptr<tenant_state> init);
 
-/// Reads the tenant's configuration from `store` and spawns its actor.
-/// Fails if a stored record does not decode.
+/// Rebuilds a tenant's routing domain from `store` (queues, agents with
+/// state, live calls with their deadlines) and spawns its actor. Offers
+/// whose deadline passed while the node was down expire at once. Fails if
+/// a stored record does not decode.
 caf::expected<tenant_actor> spawn_tenant(caf::actor_system& sys,
                                          storage::store& store,
-                                         const std::string& tenant_id);
+                                         const std::string& tenant_id,
+                                         observer* obs = nullptr);
 
 } // namespace switchboard

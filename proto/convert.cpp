@@ -36,14 +36,15 @@ maybe_error read_duration(const google::protobuf::Duration& in, duration& out,
   return std::nullopt;
 }
 
-void write_duration(duration in, google::protobuf::Duration& out) {
+void write_duration_impl(duration in, google::protobuf::Duration& out) {
   auto secs = std::chrono::duration_cast<std::chrono::seconds>(in);
   out.set_seconds(secs.count());
   out.set_nanos(static_cast<int32_t>(
     std::chrono::duration_cast<std::chrono::nanoseconds>(in - secs).count()));
 }
 
-void write_timestamp(routing::timestamp in, google::protobuf::Timestamp& out) {
+void write_timestamp_impl(routing::timestamp in,
+                          google::protobuf::Timestamp& out) {
   auto us = routing::to_micros(in);
   auto secs = us / 1'000'000;
   auto rest = us % 1'000'000;
@@ -74,6 +75,18 @@ read_selectors(const google::protobuf::RepeatedPtrField<v1::Selector>& in,
 }
 
 } // namespace
+
+void write_duration(duration in, google::protobuf::Duration& out) {
+  write_duration_impl(in, out);
+}
+
+void write_timestamp(routing::timestamp in, google::protobuf::Timestamp& out) {
+  write_timestamp_impl(in, out);
+}
+
+routing::timestamp read_timestamp(const google::protobuf::Timestamp& in) {
+  return routing::from_micros(in.seconds() * 1'000'000 + in.nanos() / 1000);
+}
 
 std::string field_error::to_string() const { return field + ": " + message; }
 
@@ -509,6 +522,172 @@ void to_proto(const routing::call& in, const std::string& tenant_id,
   for (auto& x : in.selectors)
     to_proto(x, *out.add_selectors());
   out.set_preferred_agent_id(in.preferred_agent);
+}
+
+// -- engine views
+// ------------------------------------------------------------------
+
+void to_proto(const routing::agent_view& in, const std::string& tenant_id,
+              v1::AgentView& out) {
+  to_proto(in.data, tenant_id, *out.mutable_agent());
+  auto& st = *out.mutable_state();
+  to_proto(in.data, in.offers_pending, st);
+  st.set_missed_offers_in_a_row(in.missed_in_a_row);
+  if (in.wrap_up_until != routing::timestamp{})
+    write_timestamp(in.wrap_up_until, *st.mutable_wrap_up_until());
+}
+
+void from_proto(const v1::AgentState& in, routing::agent_view& out) {
+  out.missed_in_a_row = static_cast<uint16_t>(
+    std::min<uint32_t>(in.missed_offers_in_a_row(), 65535));
+  out.wrap_up_until = in.has_wrap_up_until()
+                        ? read_timestamp(in.wrap_up_until())
+                        : routing::timestamp{};
+}
+
+void to_proto(const routing::live_call& in, const std::string& tenant_id,
+              uint32_t position, v1::CallView& out) {
+  to_proto(in.data, tenant_id, *out.mutable_call());
+  out.set_state(to_proto(in.data.state));
+  write_timestamp(in.created_at, *out.mutable_created_at());
+  write_timestamp(in.data.enqueued_at, *out.mutable_enqueued_at());
+  out.set_queue_id(in.data.queue_id);
+  if (in.data.state == routing::call_state::offered) {
+    auto& o = *out.mutable_offer();
+    o.set_offer_id(in.offer_id);
+    o.set_call_id(in.data.id);
+    o.set_agent_id(in.agent_id);
+    if (!in.offers.empty())
+      write_timestamp(in.offers.back().offered_at, *o.mutable_offered_at());
+    write_timestamp(in.offer_expires_at, *o.mutable_expires_at());
+  }
+  out.set_agent_id(in.agent_id);
+  out.set_position(position);
+}
+
+void to_proto(const routing::live_call& in, v1::CallRecord& out) {
+  out.set_call_id(in.data.id);
+  out.set_channel(to_proto(in.data.channel));
+  write_timestamp(in.created_at, *out.mutable_arrived_at());
+  if (in.answered_at != routing::timestamp{})
+    write_timestamp(in.answered_at, *out.mutable_answered_at());
+  write_timestamp(in.ended_at, *out.mutable_ended_at());
+  out.set_agent_id(in.agent_id);
+  for (auto& q : in.queue_path)
+    out.add_queue_path(q);
+  for (auto& o : in.offers) {
+    auto* x = out.add_offers();
+    x->set_agent_id(o.agent_id);
+    write_timestamp(o.offered_at, *x->mutable_offered_at());
+    x->set_outcome(o.outcome);
+  }
+  out.set_outcome(to_proto(in.data.state));
+}
+
+void to_proto(const routing::live_call& in, const std::string& tenant_id,
+              v1::StoredCall& out) {
+  to_proto(in, tenant_id, 0, *out.mutable_view());
+  write_timestamp(in.queue_entered_at, *out.mutable_queue_entered_at());
+  for (auto& q : in.queue_path)
+    out.add_queue_path(q);
+  for (auto& o : in.offers) {
+    auto* x = out.add_offers();
+    x->set_agent_id(o.agent_id);
+    write_timestamp(o.offered_at, *x->mutable_offered_at());
+    x->set_outcome(o.outcome);
+  }
+  if (in.answered_at != routing::timestamp{})
+    write_timestamp(in.answered_at, *out.mutable_answered_at());
+  if (in.ended_at != routing::timestamp{})
+    write_timestamp(in.ended_at, *out.mutable_ended_at());
+}
+
+maybe_error from_proto(const v1::StoredCall& in, routing::live_call& out) {
+  auto& view = in.view();
+  out = routing::live_call{};
+  if (auto e = from_proto(view.call(), out.data, "view.call"))
+    return e;
+  auto state = static_cast<int>(view.state());
+  if (state < v1::CALL_STATE_CREATED || state > v1::CALL_STATE_TRANSFERRED)
+    return error("view.state", "is not a call state");
+  out.data.state = static_cast<routing::call_state>(state - 1);
+  out.data.queue_id = view.queue_id();
+  out.data.enqueued_at = read_timestamp(view.enqueued_at());
+  out.created_at = read_timestamp(view.created_at());
+  out.agent_id = view.agent_id();
+  if (view.has_offer()) {
+    out.offer_id = view.offer().offer_id();
+    out.offer_expires_at = read_timestamp(view.offer().expires_at());
+  }
+  out.queue_entered_at = read_timestamp(in.queue_entered_at());
+  out.queue_path.assign(in.queue_path().begin(), in.queue_path().end());
+  for (auto& o : in.offers())
+    out.offers.push_back(
+      {o.agent_id(), read_timestamp(o.offered_at()), o.outcome()});
+  if (in.has_answered_at())
+    out.answered_at = read_timestamp(in.answered_at());
+  if (in.has_ended_at())
+    out.ended_at = read_timestamp(in.ended_at());
+  return std::nullopt;
+}
+
+void to_proto(const routing::event& in, const std::string& tenant_id,
+              uint64_t sequence, v1::Event& out) {
+  out.set_sequence(sequence);
+  out.set_tenant_id(tenant_id);
+  write_timestamp(in.at, *out.mutable_at());
+  out.set_type(static_cast<v1::EventType>(static_cast<int>(in.type) + 1));
+  if (in.call)
+    to_proto(*in.call, tenant_id, 0, *out.mutable_call());
+  else if (in.agent)
+    to_proto(*in.agent, tenant_id, *out.mutable_agent());
+  if (!in.offer_id.empty()) {
+    auto& o = *out.mutable_offer();
+    o.set_offer_id(in.offer_id);
+    o.set_agent_id(in.offer_agent_id);
+    if (in.call) {
+      o.set_call_id(in.call->data.id);
+      if (!in.call->offers.empty())
+        write_timestamp(in.call->offers.back().offered_at,
+                        *o.mutable_offered_at());
+      if (in.call->offer_expires_at != routing::timestamp{})
+        write_timestamp(in.call->offer_expires_at, *o.mutable_expires_at());
+    }
+  }
+}
+
+v1::QueueStats to_proto(const routing::queue_stats& in,
+                        const std::string& tenant_id,
+                        const std::string& queue_id, routing::duration) {
+  v1::QueueStats out;
+  out.set_tenant_id(tenant_id);
+  out.set_queue_id(queue_id);
+  out.set_waiting(in.waiting);
+  write_duration(in.longest_wait, *out.mutable_longest_wait());
+  for (auto& n : in.agents) {
+    auto* x = out.add_agents();
+    x->set_activity(
+      static_cast<v1::AgentActivity>(static_cast<int>(n.activity) + 1));
+    x->set_presence(to_proto(n.pres));
+    x->set_ready(n.ready);
+    x->set_agents(n.agents);
+  }
+  out.set_offered(in.offered);
+  out.set_answered(in.answered);
+  out.set_abandoned(in.abandoned);
+  auto ended = in.answered + in.abandoned;
+  out.set_service_level_percent(
+    ended == 0 ? 100.0
+               : 100.0 * static_cast<double>(in.answered_in_threshold)
+                   / static_cast<double>(ended));
+  if (in.answered > 0)
+    write_duration(in.total_answer_wait / static_cast<int64_t>(in.answered),
+                   *out.mutable_average_speed_of_answer());
+  out.set_abandon_rate_percent(ended == 0
+                                 ? 0.0
+                                 : 100.0 * static_cast<double>(in.abandoned)
+                                     / static_cast<double>(ended));
+  return out;
 }
 
 } // namespace switchboard::api

@@ -6,9 +6,13 @@
 // as INVALID_ARGUMENT. The store keeps its records as these messages too
 // (storage/records.hpp), so stored data evolves by protobuf's rules.
 
+#include "routing/engine.hpp"
 #include "routing/model.hpp"
 
 #include "switchboard/v1/common.pb.h"
+#include "switchboard/v1/events.pb.h"
+#include "switchboard/v1/records.pb.h"
+#include "switchboard/v1/stats.pb.h"
 
 #include <optional>
 #include <string>
@@ -72,6 +76,39 @@ void to_proto(const routing::agent& in, uint16_t offers_pending,
               v1::AgentState& out);
 void to_proto(const routing::call& in, const std::string& tenant_id,
               v1::Call& out);
+
+/// An agent with its state as the engine counts it.
+void to_proto(const routing::agent_view& in, const std::string& tenant_id,
+              v1::AgentView& out);
+
+/// A live call as clients see it; `position` while it waits, else 0.
+void to_proto(const routing::live_call& in, const std::string& tenant_id,
+              uint32_t position, v1::CallView& out);
+
+/// A finished call for history.
+void to_proto(const routing::live_call& in, v1::CallRecord& out);
+
+/// A live call as a node stores it.
+void to_proto(const routing::live_call& in, const std::string& tenant_id,
+              v1::StoredCall& out);
+
+/// An event of tenant `tenant_id` with its sequence number.
+void to_proto(const routing::event& in, const std::string& tenant_id,
+              uint64_t sequence, v1::Event& out);
+
+/// Reads a stored call back.
+maybe_error from_proto(const v1::StoredCall& in, routing::live_call& out);
+
+/// The agent's engine counters (missed offers, wrap-up end) from its state.
+void from_proto(const v1::AgentState& in, routing::agent_view& out);
+
+v1::QueueStats to_proto(const routing::queue_stats& in,
+                        const std::string& tenant_id,
+                        const std::string& queue_id, routing::duration sla);
+
+routing::timestamp read_timestamp(const google::protobuf::Timestamp& in);
+void write_timestamp(routing::timestamp in, google::protobuf::Timestamp& out);
+void write_duration(routing::duration in, google::protobuf::Duration& out);
 
 v1::Channel to_proto(routing::channel x);
 v1::Presence to_proto(routing::presence x);

@@ -868,14 +868,18 @@ std::optional<queue_stats> engine::stats(const std::string& queue_id,
     result.answered_in_threshold = n->second.answered_in_threshold;
     result.total_answer_wait = n->second.total_answer_wait;
   }
+  std::map<std::tuple<activity, presence, bool>, uint32_t> by_state;
   for (auto& [id, extra] : agents_) {
     auto* a = index_.find_agent(id);
     if (a == nullptr
         || std::find(a->queues.begin(), a->queues.end(), queue_id)
              == a->queues.end())
       continue;
-    result.agents[{activity_of(*a, extra.offers_pending), a->pres, a->ready}]++;
+    by_state[{activity_of(*a, extra.offers_pending), a->pres, a->ready}]++;
   }
+  for (auto& [key, n] : by_state)
+    result.agents.push_back(
+      {std::get<0>(key), std::get<1>(key), std::get<2>(key), n});
   return result;
 }
 

@@ -116,6 +116,14 @@ struct changes {
   }
 };
 
+/// How many member agents of a queue are in one state.
+struct agent_count {
+  routing::activity activity = activity::idle;
+  presence pres = presence::offline;
+  bool ready = false;
+  uint32_t agents = 0;
+};
+
 /// Live statistics of one queue since the engine started.
 struct queue_stats {
   uint32_t waiting = 0;
@@ -125,8 +133,8 @@ struct queue_stats {
   uint64_t abandoned = 0;
   uint64_t answered_in_threshold = 0;
   duration total_answer_wait{0};
-  /// Member agents by (activity, presence, ready).
-  std::map<std::tuple<activity, presence, bool>, uint32_t> agents;
+  /// Member agents by (activity, presence, ready), in that order.
+  std::vector<agent_count> agents;
 };
 
 // -- the engine ---------------------------------------------------------------

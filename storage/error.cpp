@@ -15,6 +15,7 @@ std::string to_string(ec x) {
     case ec::failed_precondition: return "failed_precondition";
     case ec::resource_exhausted: return "resource_exhausted";
     case ec::unavailable: return "unavailable";
+    case ec::duplicate: return "duplicate";
   }
   return "unknown";
 }

@@ -30,6 +30,9 @@ enum class ec : uint8_t {
   failed_precondition,
   resource_exhausted,
   unavailable,
+  /// The command's event_id was applied before; the message holds the
+  /// first outcome as "CODE|message" (CODE is this enum's value).
+  duplicate,
 };
 
 /// The code's name, e.g. "storage_busy".

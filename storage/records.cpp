@@ -1,6 +1,7 @@
 #include "storage/records.hpp"
 
 #include "storage/error.hpp"
+#include "storage/keys.hpp"
 
 #include "proto/convert.hpp"
 
@@ -99,6 +100,91 @@ caf::expected<routing::agent> decode_agent(std::string_view config,
     return s.error();
   if (auto e = api::from_proto(*s, result))
     return bad_record(key, e->to_string());
+  return result;
+}
+
+std::string encode_agent_state(const routing::agent_view& x) {
+  v1::AgentView m;
+  api::to_proto(x, std::string{}, m);
+  return m.state().SerializeAsString();
+}
+
+caf::expected<routing::agent_view> decode_agent_view(std::string_view config,
+                                                     std::string_view state,
+                                                     std::string_view key) {
+  auto a = decode_agent(config, state, key);
+  if (!a)
+    return a.error();
+  routing::agent_view result;
+  result.data = std::move(*a);
+  if (!state.empty()) {
+    auto s = parse<v1::AgentState>(state, key);
+    if (!s)
+      return s.error();
+    api::from_proto(*s, result);
+  }
+  return result;
+}
+
+std::string encode_call(const routing::live_call& x,
+                        const std::string& tenant) {
+  v1::StoredCall m;
+  api::to_proto(x, tenant, m);
+  return m.SerializeAsString();
+}
+
+caf::expected<routing::live_call> decode_call(std::string_view bytes,
+                                              std::string_view key) {
+  auto m = parse<v1::StoredCall>(bytes, key);
+  if (!m)
+    return m.error();
+  routing::live_call result;
+  if (auto e = api::from_proto(*m, result))
+    return bad_record(key, e->to_string());
+  return result;
+}
+
+std::string encode_history(const routing::live_call& x,
+                           const std::string& tenant) {
+  return encode_call(x, tenant);
+}
+
+std::string encode_event(const routing::event& x, const std::string& tenant,
+                         uint64_t sequence) {
+  v1::Event m;
+  api::to_proto(x, tenant, sequence, m);
+  return m.SerializeAsString();
+}
+
+std::string history_key(const std::string& tenant,
+                        const routing::live_call& x) {
+  auto us = static_cast<uint64_t>(routing::to_micros(x.ended_at));
+  std::string id(8, '\0');
+  for (int i = 7; i >= 0; --i, us >>= 8)
+    id[static_cast<size_t>(i)] = static_cast<char>(us & 0xFF);
+  id += x.data.id;
+  return record_key(tenant, 'H', id);
+}
+
+std::string sequence_key(const std::string& tenant) {
+  return record_key(tenant, 'M', "events");
+}
+
+std::string encode_sequence(uint64_t sequence) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i, sequence >>= 8)
+    out[static_cast<size_t>(i)] = static_cast<char>(sequence & 0xFF);
+  return out;
+}
+
+caf::expected<uint64_t> decode_sequence(std::string_view bytes,
+                                        std::string_view key) {
+  if (bytes.size() != 8)
+    return bad_record(key, "a sequence is 8 bytes, found "
+                             + std::to_string(bytes.size()));
+  uint64_t result = 0;
+  for (unsigned char c : bytes)
+    result = result << 8 | c;
   return result;
 }
 

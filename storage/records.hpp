@@ -6,6 +6,7 @@
 // subscribers exactly as stored. Decoding validates like the API does: a
 // record that does not decode is a bad_record error naming its key.
 
+#include "routing/engine.hpp"
 #include "routing/model.hpp"
 
 #include <caf/expected.hpp>
@@ -36,5 +37,37 @@ std::string encode_agent_state(const routing::agent& x,
 caf::expected<routing::agent> decode_agent(std::string_view config,
                                            std::string_view state,
                                            std::string_view key);
+
+/// An agent's state with the engine's counters (family live).
+std::string encode_agent_state(const routing::agent_view& x);
+
+/// An agent with its engine counters from its two records.
+caf::expected<routing::agent_view> decode_agent_view(std::string_view config,
+                                                     std::string_view state,
+                                                     std::string_view key);
+
+/// A live call (family live, kind 'C').
+std::string encode_call(const routing::live_call& x, const std::string& tenant);
+caf::expected<routing::live_call> decode_call(std::string_view bytes,
+                                              std::string_view key);
+
+/// A finished call (family history), kept whole like a live one so that
+/// GetCall and repeated submits can show it; decode it with decode_call.
+std::string encode_history(const routing::live_call& x,
+                           const std::string& tenant);
+
+/// An event as subscribers receive it: a v1::Event.
+std::string encode_event(const routing::event& x, const std::string& tenant,
+                         uint64_t sequence);
+
+/// The history key of a finished call: kind 'H', the end time as 8
+/// big-endian bytes (so history reads in time order), then the call id.
+std::string history_key(const std::string& tenant, const routing::live_call& x);
+
+/// The key of a tenant's last event sequence (family live, kind 'M').
+std::string sequence_key(const std::string& tenant);
+std::string encode_sequence(uint64_t sequence);
+caf::expected<uint64_t> decode_sequence(std::string_view bytes,
+                                        std::string_view key);
 
 } // namespace switchboard::storage

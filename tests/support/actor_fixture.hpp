@@ -22,6 +22,13 @@ class actor_fixture : public ::testing::Test {
       sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())),
       self(sys, true) {}
 
+  /// Drops the timers still pending (each holds its actor alive), so the
+  /// actor system can shut down.
+  ~actor_fixture() override {
+    sched.clock().cancel_all();
+    run();
+  }
+
   /// Runs every actor until no message is left.
   size_t run() { return sched.run(); }
 

@@ -105,26 +105,31 @@ TEST_F(tenant_test, a_new_agent_is_offline_and_not_ready) {
   auto a = agent_named("alice");
   a.pres = routing::presence::available; // ignored: state is not config
   a.ready = true;
-  auto stored = ask<routing::agent>(t, atom::upsert_v, a);
-  ASSERT_TRUE(stored);
-  EXPECT_EQ(stored->pres, routing::presence::offline);
-  EXPECT_FALSE(stored->ready);
-  EXPECT_EQ(stored->attrs.skills.at("billing"), 70);
+  ASSERT_TRUE(ask<routing::queue>(t, atom::upsert_v, queue_named("billing")));
+  auto stored = ask<routing::agent_view>(t, atom::upsert_v, a);
+  ASSERT_TRUE(stored) << sys.render(stored.error());
+  EXPECT_EQ(stored->data.pres, routing::presence::offline);
+  EXPECT_FALSE(stored->data.ready);
+  EXPECT_EQ(stored->data.attrs.skills.at("billing"), 70);
 }
 
 TEST_F(tenant_test, configuration_and_state_survive_a_restart) {
   auto t = spawn("contoso");
   ASSERT_TRUE(ask<routing::queue>(t, atom::upsert_v, queue_named("billing")));
-  ASSERT_TRUE(ask<routing::agent>(t, atom::upsert_v, agent_named("alice")));
-  // State the routing side wrote (presence, readiness, work held).
-  auto busy = agent_named("alice");
-  busy.pres = routing::presence::busy;
-  busy.ready = true;
-  busy.load[static_cast<size_t>(routing::channel::voice)] = 1;
-  storage::batch b;
-  b.put(storage::family::live, storage::record_key("contoso", 'A', "alice"),
-        storage::encode_agent_state(busy, 0));
-  ASSERT_FALSE(store->write(b));
+  auto alice
+    = ask<routing::agent_view>(t, atom::upsert_v, agent_named("alice"));
+  ASSERT_TRUE(alice) << sys.render(alice.error());
+  ASSERT_TRUE(
+    ask<routing::agent_view>(t, atom::presence_v, std::string{"alice"},
+                             routing::presence::available, std::string{}));
+  ASSERT_TRUE(ask<routing::agent_view>(t, atom::ready_v, std::string{"alice"},
+                                       true, std::string{}, std::string{}));
+  routing::call c;
+  c.id = "call-1";
+  c.queue_id = "billing";
+  auto offered = ask<call_reply>(t, atom::submit_v, c, std::string{});
+  ASSERT_TRUE(offered);
+  ASSERT_EQ(offered->call.agent_id, "alice");
 
   t = restart(t, "contoso");
   auto q = ask<routing::queue>(t, atom::get_v, atom::queue_v,
@@ -132,20 +137,21 @@ TEST_F(tenant_test, configuration_and_state_survive_a_restart) {
   ASSERT_TRUE(q);
   EXPECT_EQ(q->mode, routing::distribution_mode::round_robin);
   EXPECT_EQ(routing::to_string(q->selectors), "skill.billing >= 60");
-  auto a
-    = ask<routing::agent>(t, atom::get_v, atom::agent_v, std::string{"alice"});
+  auto a = ask<routing::agent_view>(t, atom::get_v, atom::agent_v,
+                                    std::string{"alice"});
   ASSERT_TRUE(a);
-  EXPECT_EQ(a->pres, routing::presence::busy);
-  EXPECT_TRUE(a->ready);
-  EXPECT_EQ(a->load[0], 1);
+  EXPECT_EQ(a->data.pres, routing::presence::available);
+  EXPECT_TRUE(a->data.ready);
+  EXPECT_EQ(a->data.load[0], 1); // the open offer, rebuilt
+  EXPECT_EQ(a->offers_pending, 1u);
 
   // Reconfiguring keeps that state; an agent holding work is not deleted.
   auto changed = agent_named("alice");
   changed.attrs.skills["billing"] = 95;
-  auto updated = ask<routing::agent>(t, atom::upsert_v, changed);
+  auto updated = ask<routing::agent_view>(t, atom::upsert_v, changed);
   ASSERT_TRUE(updated);
-  EXPECT_EQ(updated->attrs.skills.at("billing"), 95);
-  EXPECT_EQ(updated->pres, routing::presence::busy);
+  EXPECT_EQ(updated->data.attrs.skills.at("billing"), 95);
+  EXPECT_EQ(updated->data.pres, routing::presence::available);
   auto erased
     = ask<atom::ok>(t, atom::erase_v, atom::agent_v, std::string{"alice"});
   ASSERT_FALSE(erased);
@@ -156,18 +162,18 @@ TEST_F(tenant_test, configuration_and_state_survive_a_restart) {
 TEST_F(tenant_test, deletions_survive_a_restart) {
   auto t = spawn("contoso");
   ASSERT_TRUE(ask<routing::queue>(t, atom::upsert_v, queue_named("billing")));
-  ASSERT_TRUE(ask<routing::agent>(t, atom::upsert_v, agent_named("bob")));
-  ASSERT_TRUE(
-    ask<atom::ok>(t, atom::erase_v, atom::queue_v, std::string{"billing"}));
+  ASSERT_TRUE(ask<routing::agent_view>(t, atom::upsert_v, agent_named("bob")));
   ASSERT_TRUE(
     ask<atom::ok>(t, atom::erase_v, atom::agent_v, std::string{"bob"}));
+  ASSERT_TRUE(
+    ask<atom::ok>(t, atom::erase_v, atom::queue_v, std::string{"billing"}));
   t = restart(t, "contoso");
   auto queues
     = ask<std::vector<routing::queue>>(t, atom::list_v, atom::queue_v);
   ASSERT_TRUE(queues);
   EXPECT_TRUE(queues->empty());
   auto agents
-    = ask<std::vector<routing::agent>>(t, atom::list_v, atom::agent_v);
+    = ask<std::vector<routing::agent_view>>(t, atom::list_v, atom::agent_v);
   ASSERT_TRUE(agents);
   EXPECT_TRUE(agents->empty());
 }
@@ -176,17 +182,20 @@ TEST_F(tenant_test, tenants_never_see_each_other) {
   auto a = spawn("contoso");
   auto b = spawn("contoso-eu"); // shares a prefix of the name
   ASSERT_TRUE(ask<routing::queue>(a, atom::upsert_v, queue_named("sales")));
-  ASSERT_TRUE(ask<routing::agent>(b, atom::upsert_v, agent_named("carol")));
+  ASSERT_TRUE(ask<routing::queue>(b, atom::upsert_v, queue_named("billing")));
+  ASSERT_TRUE(
+    ask<routing::agent_view>(b, atom::upsert_v, agent_named("carol")));
   auto b_queues
     = ask<std::vector<routing::queue>>(b, atom::list_v, atom::queue_v);
   ASSERT_TRUE(b_queues);
-  EXPECT_TRUE(b_queues->empty());
-  EXPECT_FALSE(
-    ask<routing::agent>(a, atom::get_v, atom::agent_v, std::string{"carol"}));
+  ASSERT_EQ(b_queues->size(), 1u); // its own, not contoso's "sales"
+  EXPECT_EQ(b_queues->front().id, "billing");
+  EXPECT_FALSE(ask<routing::agent_view>(a, atom::get_v, atom::agent_v,
+                                        std::string{"carol"}));
   // Also after a restart, when each is rebuilt from the shared store.
   a = restart(a, "contoso");
   auto a_agents
-    = ask<std::vector<routing::agent>>(a, atom::list_v, atom::agent_v);
+    = ask<std::vector<routing::agent_view>>(a, atom::list_v, atom::agent_v);
   ASSERT_TRUE(a_agents);
   EXPECT_TRUE(a_agents->empty());
   auto a_queues

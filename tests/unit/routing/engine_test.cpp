@@ -398,6 +398,13 @@ TEST_F(engine_test, stats_count_answers_within_the_threshold) {
   EXPECT_EQ(s->longest_wait, 25s);
   EXPECT_EQ(s->answered, 1u);
   EXPECT_EQ(s->answered_in_threshold, 1u);
-  EXPECT_EQ((s->agents[{activity::busy, presence::available, true}]), 1u);
-  EXPECT_EQ((s->agents[{activity::idle, presence::offline, false}]), 1u);
+  ASSERT_EQ(s->agents.size(), 2u);
+  EXPECT_EQ(s->agents[0].activity, activity::idle);
+  EXPECT_EQ(s->agents[0].pres, presence::offline);
+  EXPECT_FALSE(s->agents[0].ready);
+  EXPECT_EQ(s->agents[0].agents, 1u);
+  EXPECT_EQ(s->agents[1].activity, activity::busy);
+  EXPECT_EQ(s->agents[1].pres, presence::available);
+  EXPECT_TRUE(s->agents[1].ready);
+  EXPECT_EQ(s->agents[1].agents, 1u);
 }

@@ -1,0 +1,57 @@
+#pragma once
+
+#include "actors/actors.hpp"
+#include "actors/observer.hpp"
+#include "routing/model.hpp"
+#include "storage/store.hpp"
+
+#include <caf/expected.hpp>
+#include <caf/fwd.hpp>
+
+#include <map>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+namespace switchboard {
+
+/// The tenants of a node and their actors. Safe to use from any thread:
+/// the gRPC handlers look a tenant up here without asking an actor.
+/// Tenant records are node-level: stored under the empty tenant prefix,
+/// which no tenant has (tenant ids are not empty).
+class directory {
+ public:
+  directory(caf::actor_system& sys, storage::store& store,
+            observer* obs = nullptr);
+
+  /// Spawns every stored tenant, rebuilt from the store.
+  caf::error open();
+
+  /// Creates or replaces a tenant; a new one gets its actor.
+  caf::expected<routing::tenant> upsert(routing::tenant t);
+
+  std::optional<tenant_actor> find(const std::string& id) const;
+
+  std::optional<routing::tenant> get(const std::string& id) const;
+
+  /// Every tenant, ordered by id.
+  std::vector<routing::tenant> list() const;
+
+  /// Every tenant's actor, ordered by tenant id.
+  std::vector<std::pair<std::string, tenant_actor>> actors() const;
+
+ private:
+  struct entry {
+    routing::tenant config;
+    tenant_actor actor;
+  };
+
+  caf::actor_system& sys_;
+  storage::store& store_;
+  observer* obs_;
+  mutable std::shared_mutex mtx_;
+  std::map<std::string, entry> tenants_;
+};
+
+} // namespace switchboard
