@@ -1,28 +1,85 @@
 // switchboard-router: one Switchboard routing node.
 
+#include "actors/atoms.hpp"
+#include "actors/directory.hpp"
 #include "nodes/router/config.hpp"
 #include "nodes/router/log.hpp"
+#include "nodes/router/metrics.hpp"
+#include "nodes/router/services.hpp"
 #include "storage/error.hpp"
 #include "storage/rocksdb_store.hpp"
 
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/impl/codegen/service_type.h>
 #include <prometheus/exposer.h>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <pthread.h>
+#include <thread>
 
 using namespace switchboard;
 
 namespace {
 
 constexpr const char* version = "0.1.0";
+
+/// Refreshes the per-queue gauges from every tenant every `period`, from
+/// its own thread (it may wait for actors; gRPC threads never do).
+class queue_gauges {
+ public:
+  queue_gauges(caf::actor_system& sys, directory& dir, router::metrics& m,
+               std::chrono::milliseconds period)
+    : thread_([this, &sys, &dir, &m, period] {
+        caf::scoped_actor self{sys};
+        std::unique_lock guard{mtx_};
+        while (!stop_) {
+          guard.unlock();
+          for (auto& [id, actor] : dir.actors()) {
+            self->request(actor, std::chrono::seconds{2}, atom::stats_v)
+              .receive(
+                [&, tenant = id](std::vector<routing::queue>& queues,
+                                 std::vector<routing::queue_stats>& stats) {
+                  for (size_t i = 0; i < queues.size(); ++i)
+                    m.queue_figures(tenant, queues[i], stats[i]);
+                },
+                [](caf::error&) {
+                  // A busy or restarting tenant: next round.
+                });
+          }
+          guard.lock();
+          cv_.wait_for(guard, period, [this] {
+            return stop_;
+          });
+        }
+      }) {}
+
+  ~queue_gauges() {
+    {
+      std::lock_guard guard{mtx_};
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
 
 } // namespace
 
@@ -73,7 +130,8 @@ int main(int argc, char** argv) {
               {{"metrics", cfg.metrics.to_string()}, {"error", e.what()}});
     return 1;
   }
-  auto registry = std::make_shared<prometheus::Registry>();
+  router::metrics metrics;
+  auto registry = metrics.registry();
   prometheus::BuildGauge()
     .Name("switchboard_node_info")
     .Help("Always 1; labels name the node and its version")
@@ -85,12 +143,40 @@ int main(int argc, char** argv) {
   if (auto ports = exposer->GetListeningPorts(); !ports.empty())
     metrics_address.port = static_cast<uint16_t>(ports.front());
 
+  caf::actor_system_config actor_cfg;
+  add_message_types(actor_cfg);
+  actor_cfg.set("logger.console-verbosity", caf::atom("quiet"));
+  actor_cfg.set("logger.file-verbosity", caf::atom("quiet"));
+  caf::actor_system sys{actor_cfg};
+  auto recovery_started = std::chrono::steady_clock::now();
+  directory dir{sys, **store, &metrics};
+  if (auto err = dir.open()) {
+    log.error("cannot rebuild the tenants from the store",
+              {{"data_dir", cfg.data_dir}, {"error", render(err)}});
+    return 1;
+  }
+  auto recovery_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now() - recovery_started)
+                       .count();
+  log.info("recovered", {{"tenants", std::to_string(dir.list().size())},
+                         {"took_ms", std::to_string(recovery_ms)}});
+  queue_gauges gauges{sys, dir, metrics, std::chrono::seconds{2}};
+
+  router::service_context service_ctx;
+  service_ctx.sys = &sys;
+  service_ctx.dir = &dir;
+  service_ctx.store = store->get();
+  service_ctx.metrics = &metrics;
+  auto services = router::make_services(service_ctx);
+
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   // gRPC sets SO_REUSEPORT by default: two nodes could then share a port
   // and split its traffic. A taken port must be an error instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  for (auto& service : services)
+    builder.RegisterService(service.get());
   int grpc_port = 0;
   builder.AddListeningPort(cfg.grpc.to_string(),
                            grpc::InsecureServerCredentials(), &grpc_port);
@@ -114,6 +200,7 @@ int main(int argc, char** argv) {
   log.info("stopping", {{"signal", strsignal(signal)}});
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds{5});
   server->Wait();
+  sys.await_actors_before_shutdown(false);
   log.info("stopped");
   return 0;
 }

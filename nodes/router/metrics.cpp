@@ -1,0 +1,157 @@
+#include "nodes/router/metrics.hpp"
+
+#include "routing/engine.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <map>
+#include <mutex>
+
+namespace switchboard::router {
+
+namespace {
+
+prometheus::Histogram::BucketBoundaries latency_buckets() {
+  // 25 µs .. 2.5 s.
+  return {0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+          0.01,     0.025,   0.05,   0.1,     0.25,   0.5,   1.0,    2.5};
+}
+
+double seconds(std::chrono::nanoseconds d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+} // namespace
+
+struct metrics::impl {
+  std::shared_ptr<prometheus::Registry> registry
+    = std::make_shared<prometheus::Registry>();
+  prometheus::Histogram& routing_latency
+    = prometheus::BuildHistogram()
+        .Name("switchboard_routing_latency_seconds")
+        .Help("From the command that made a call routable (submit, agent "
+              "ready, offer declined, ...) to its offer written and "
+              "published")
+        .Register(*registry)
+        .Add({}, latency_buckets());
+  prometheus::Histogram& store_latency
+    = prometheus::BuildHistogram()
+        .Name("switchboard_store_write_seconds")
+        .Help("RocksDB write of one group commit")
+        .Register(*registry)
+        .Add({}, latency_buckets());
+  prometheus::Counter& store_records
+    = prometheus::BuildCounter()
+        .Name("switchboard_store_records_written_total")
+        .Help("Records written to RocksDB")
+        .Register(*registry)
+        .Add({});
+  prometheus::Family<prometheus::Counter>& offers
+    = prometheus::BuildCounter()
+        .Name("switchboard_offers_total")
+        .Help("Offers that ended, by outcome (accepted, declined, expired, "
+              "withdrawn)")
+        .Register(*registry);
+  prometheus::Family<prometheus::Counter>& grpc
+    = prometheus::BuildCounter()
+        .Name("switchboard_grpc_requests_total")
+        .Help("gRPC requests by method and status code")
+        .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& waiting
+    = prometheus::BuildGauge()
+        .Name("switchboard_queue_waiting_calls")
+        .Help("Calls waiting in a queue")
+        .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& longest
+    = prometheus::BuildGauge()
+        .Name("switchboard_queue_longest_wait_seconds")
+        .Help("How long the longest-waiting call of a queue has waited")
+        .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& service_level
+    = prometheus::BuildGauge()
+        .Name("switchboard_queue_service_level_ratio")
+        .Help("Calls answered within the queue's threshold / (answered + "
+              "abandoned), since the node started")
+        .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& agents
+    = prometheus::BuildGauge()
+        .Name("switchboard_queue_agents")
+        .Help("Member agents of a queue by activity and readiness")
+        .Register(*registry);
+
+  std::mutex mtx;
+  std::map<std::pair<std::string, std::string>, prometheus::Counter*>
+    grpc_cache;
+};
+
+metrics::metrics() : impl_(std::make_unique<impl>()) {
+  // Nothing else.
+}
+
+metrics::~metrics() = default;
+
+std::shared_ptr<prometheus::Registry> metrics::registry() const {
+  return impl_->registry;
+}
+
+void metrics::store_write(std::chrono::nanoseconds took, size_t records) {
+  impl_->store_latency.Observe(seconds(took));
+  impl_->store_records.Increment(static_cast<double>(records));
+}
+
+void metrics::routed(std::chrono::nanoseconds latency) {
+  impl_->routing_latency.Observe(seconds(latency));
+}
+
+void metrics::offer_ended(std::string_view outcome) {
+  impl_->offers.Add({{"outcome", std::string{outcome}}}).Increment();
+}
+
+void metrics::grpc_request(std::string_view method, std::string_view code) {
+  std::pair<std::string, std::string> key{method, code};
+  prometheus::Counter* c = nullptr;
+  {
+    std::lock_guard guard{impl_->mtx};
+    auto& slot = impl_->grpc_cache[key];
+    if (slot == nullptr)
+      slot = &impl_->grpc.Add({{"method", key.first}, {"code", key.second}});
+    c = slot;
+  }
+  c->Increment();
+}
+
+void metrics::queue_figures(const std::string& tenant, const routing::queue& q,
+                            const routing::queue_stats& s) {
+  std::map<std::string, std::string> labels{{"tenant", tenant},
+                                            {"queue", q.id}};
+  impl_->waiting.Add(labels).Set(s.waiting);
+  impl_->longest.Add(labels).Set(
+    std::chrono::duration<double>(s.longest_wait).count());
+  auto ended = s.answered + s.abandoned;
+  impl_->service_level.Add(labels).Set(
+    ended == 0 ? 1.0
+               : static_cast<double>(s.answered_in_threshold)
+                   / static_cast<double>(ended));
+  // Every combination is set, so a count that drops to zero shows zero.
+  std::map<std::pair<std::string, std::string>, double> counts;
+  for (auto a : {routing::activity::idle, routing::activity::offered,
+                 routing::activity::busy, routing::activity::wrap_up})
+    for (auto r : {"true", "false"})
+      counts[{std::string{routing::to_string(a)}, r}] = 0;
+  for (auto& n : s.agents)
+    counts[{std::string{routing::to_string(n.activity)},
+            n.ready ? "true" : "false"}]
+      += n.agents;
+  for (auto& [key, n] : counts) {
+    auto l = labels;
+    l["activity"] = key.first;
+    l["ready"] = key.second;
+    impl_->agents.Add(l).Set(n);
+  }
+}
+
+} // namespace switchboard::router

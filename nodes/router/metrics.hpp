@@ -1,0 +1,48 @@
+#pragma once
+
+// The node's Prometheus metrics (DESIGN "Operations"): routing latency,
+// queue depth, longest wait and service level per queue, agents by state,
+// offers by outcome, gRPC requests by method and code, store write
+// latency.
+
+#include "actors/observer.hpp"
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace prometheus {
+class Registry;
+} // namespace prometheus
+
+namespace switchboard::routing {
+struct queue;
+struct queue_stats;
+} // namespace switchboard::routing
+
+namespace switchboard::router {
+
+class metrics final : public observer {
+ public:
+  metrics();
+  ~metrics() override;
+
+  std::shared_ptr<prometheus::Registry> registry() const;
+
+  void store_write(std::chrono::nanoseconds took, size_t records) override;
+  void routed(std::chrono::nanoseconds latency) override;
+  void offer_ended(std::string_view outcome) override;
+
+  /// One finished gRPC request; `code` is its status code name.
+  void grpc_request(std::string_view method, std::string_view code);
+
+  /// The live figures of one queue.
+  void queue_figures(const std::string& tenant, const routing::queue& q,
+                     const routing::queue_stats& s);
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace switchboard::router

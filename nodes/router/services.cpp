@@ -1,0 +1,1177 @@
+#include "nodes/router/services.hpp"
+
+#include "actors/directory.hpp"
+#include "actors/tenant.hpp"
+#include "nodes/router/metrics.hpp"
+#include "storage/error.hpp"
+#include "storage/keys.hpp"
+#include "storage/records.hpp"
+#include "storage/store.hpp"
+
+#include "proto/convert.hpp"
+
+// The generated callback services hide the synchronous overloads on
+// purpose; GCC's -Woverloaded-virtual would flag every one.
+#pragma GCC diagnostic ignored "-Woverloaded-virtual"
+
+#include "switchboard/v1/admin.grpc.pb.h"
+#include "switchboard/v1/events.grpc.pb.h"
+#include "switchboard/v1/routing.grpc.pb.h"
+#include "switchboard/v1/stats.grpc.pb.h"
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <deque>
+#include <mutex>
+
+namespace switchboard::router {
+
+namespace {
+
+using grpc::Status;
+using grpc::StatusCode;
+
+/// How long a request waits for its tenant's actor before UNAVAILABLE.
+constexpr auto actor_timeout = std::chrono::seconds{10};
+
+/// A subscriber this many events behind is dropped (it resumes with
+/// from_sequence).
+constexpr size_t max_subscriber_backlog = 100'000;
+
+/// Ingest commands of one stream in progress at most; reading pauses
+/// beyond.
+constexpr size_t ingest_window = 256;
+
+const char* code_name(StatusCode code) {
+  switch (code) {
+    case StatusCode::OK: return "OK";
+    case StatusCode::CANCELLED: return "CANCELLED";
+    case StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
+    case StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
+    case StatusCode::NOT_FOUND: return "NOT_FOUND";
+    case StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
+    case StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
+    case StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
+    case StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
+    case StatusCode::UNAVAILABLE: return "UNAVAILABLE";
+    case StatusCode::INTERNAL: return "INTERNAL";
+    default: return "UNKNOWN";
+  }
+}
+
+StatusCode code_of(ec x) {
+  switch (x) {
+    case ec::none: return StatusCode::OK;
+    case ec::invalid_argument:
+    case ec::bad_record: return StatusCode::INVALID_ARGUMENT;
+    case ec::not_found: return StatusCode::NOT_FOUND;
+    case ec::already_exists: return StatusCode::ALREADY_EXISTS;
+    case ec::failed_precondition: return StatusCode::FAILED_PRECONDITION;
+    case ec::resource_exhausted: return StatusCode::RESOURCE_EXHAUSTED;
+    case ec::storage_io:
+    case ec::storage_corrupt:
+    case ec::storage_busy:
+    case ec::unavailable:
+    case ec::duplicate: return StatusCode::UNAVAILABLE;
+  }
+  return StatusCode::INTERNAL;
+}
+
+/// The message of an error of our category, without the code's name.
+std::string message_of(const caf::error& err) {
+  auto& ctx = err.context();
+  if (ctx.match_elements<std::string>())
+    return ctx.get_as<std::string>(0);
+  return render(err);
+}
+
+Status to_status(const caf::error& err, const std::string& tenant_id) {
+  if (err.category() == caf::atom("switchbrd"))
+    return {code_of(static_cast<ec>(err.code())), message_of(err)};
+  if (err.category() == caf::atom("system")) {
+    auto code = static_cast<caf::sec>(err.code());
+    if (code == caf::sec::request_timeout)
+      return {StatusCode::UNAVAILABLE,
+              "tenant '" + tenant_id + "' did not answer within 10 s"};
+    return {StatusCode::UNAVAILABLE, "tenant '" + tenant_id
+                                       + "' is not running on this node ("
+                                       + caf::to_string(err) + "); retry"};
+  }
+  return {StatusCode::INTERNAL, caf::to_string(err)};
+}
+
+Status invalid(const api::field_error& e) {
+  return {StatusCode::INVALID_ARGUMENT, e.to_string()};
+}
+
+/// Shared by the services of one node.
+struct node {
+  service_context ctx;
+  std::atomic<size_t> in_flight{0};
+
+  /// The tenant's actor, or the status naming why not.
+  std::optional<tenant_actor> tenant(const std::string& id,
+                                     const std::string& field, Status& failed) {
+    if (auto e = api::check_id(id, field)) {
+      failed = invalid(*e);
+      return std::nullopt;
+    }
+    auto t = ctx.dir->find(id);
+    if (!t)
+      failed = Status{StatusCode::NOT_FOUND,
+                      "tenant '" + id
+                        + "' does not exist (create it with UpsertTenant)"};
+    return t;
+  }
+
+  void count(const char* method, const Status& st) {
+    if (ctx.metrics != nullptr)
+      ctx.metrics->grpc_request(method, code_name(st.error_code()));
+  }
+};
+
+/// Finishes a unary RPC and counts it.
+void finish(node& n, grpc::ServerUnaryReactor* reactor, const char* method,
+            const Status& st) {
+  n.count(method, st);
+  n.in_flight.fetch_sub(1, std::memory_order_relaxed);
+  reactor->Finish(st);
+}
+
+/// Starts a unary RPC: refuses it when the node is overloaded.
+bool admit(node& n, grpc::ServerUnaryReactor* reactor, const char* method) {
+  auto now = n.in_flight.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (now <= n.ctx.max_in_flight)
+    return true;
+  finish(n, reactor, method,
+         {StatusCode::RESOURCE_EXHAUSTED,
+          "node overloaded: " + std::to_string(now - 1)
+            + " requests in progress; retry with backoff"});
+  return false;
+}
+
+/// Sends `xs` to the tenant actor `dest` from a short-lived actor; its
+/// reply goes to `on_reply`, which fills the response and returns the
+/// status to finish with.
+template<class Reply, class OnReply, class... Ts>
+void ask(node& n, grpc::ServerUnaryReactor* reactor, const char* method,
+         const tenant_actor& dest, const std::string& tenant_id,
+         OnReply on_reply, Ts... xs) {
+  // The behavior takes the destination as its argument: CAF 0.17.6
+  // mishandles function actors spawned without arguments.
+  n.ctx.sys->spawn(
+    [&n, reactor, method, tenant_id, on_reply,
+     xs...](caf::event_based_actor* self, tenant_actor target) {
+      self->request(target, actor_timeout, xs...)
+        .then(
+          [&n, reactor, method, on_reply](Reply& reply) mutable {
+            finish(n, reactor, method, on_reply(reply));
+          },
+          [&n, reactor, method, tenant_id](caf::error& err) {
+            finish(n, reactor, method, to_status(err, tenant_id));
+          });
+    },
+    dest);
+}
+
+/// Page size of a list request: 0 = 100, at most 1000.
+size_t page_size_of(uint32_t requested) {
+  if (requested == 0)
+    return 100;
+  return std::min<size_t>(requested, 1000);
+}
+
+// -- AdminService -------------------------------------------------------------
+
+class admin_service : public v1::AdminService::CallbackService {
+ public:
+  explicit admin_service(node& n) : n_(n) {}
+
+  grpc::ServerUnaryReactor* UpsertTenant(grpc::CallbackServerContext* ctx,
+                                         const v1::UpsertTenantRequest* req,
+                                         v1::Tenant* resp) override {
+    auto* reactor = ctx->DefaultReactor();
+    const char* method = "UpsertTenant";
+    if (!admit(n_, reactor, method))
+      return reactor;
+    routing::tenant t;
+    if (auto e = api::from_proto(req->tenant(), t, "tenant")) {
+      finish(n_, reactor, method, invalid(*e));
+      return reactor;
+    }
+    // A store write of one record: microseconds, no actor involved.
+    auto stored = n_.ctx.dir->upsert(t);
+    if (!stored) {
+      finish(n_, reactor, method, to_status(stored.error(), t.id));
+      return reactor;
+    }
+    api::to_proto(*stored, *resp);
+    finish(n_, reactor, method, Status::OK);
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* UpsertQueue(grpc::CallbackServerContext* ctx,
+                                        const v1::UpsertQueueRequest* req,
+                                        v1::Queue* resp) override {
+    auto* reactor = ctx->DefaultReactor();
+    const char* method = "UpsertQueue";
+    if (!admit(n_, reactor, method))
+      return reactor;
+    auto tenant_id = req->queue().tenant_id();
+    Status failed;
+    auto t = n_.tenant(tenant_id, "queue.tenant_id", failed);
+    if (!t) {
+      finish(n_, reactor, method, failed);
+      return reactor;
+    }
+    routing::queue q;
+    if (auto e = api::from_proto(req->queue(), q, "queue")) {
+      finish(n_, reactor, method, invalid(*e));
+      return reactor;
+    }
+    ask<routing::queue>(
+      n_, reactor, method, *t, tenant_id,
+      [resp, tenant_id](routing::queue& stored) {
+        api::to_proto(stored, tenant_id, *resp);
+        return Status::OK;
+      },
+      atom::upsert_v, q);
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* GetQueue(grpc::CallbackServerContext* ctx,
+                                     const v1::GetQueueRequest* req,
+                                     v1::Queue* resp) override {
+    auto* reactor = ctx->DefaultReactor();
+    const char* method = "GetQueue";
+    if (!admit(n_, reactor, method))
+      return reactor;
+    auto tenant_id = req->tenant_id();
+    Status failed;
+    auto t = n_.tenant(tenant_id, "tenant_id", failed);
+    if (!t) {
+      finish(n_, reactor, method, failed);
+      return reactor;
+    }
+    ask<routing::queue>(
+      n_, reactor, method, *t, tenant_id,
+      [resp, tenant_id](routing::queue& q) {
+        api::to_proto(q, tenant_id, *resp);
+        return Status::OK;
+      },
+      atom::get_v, atom::queue_v, req->queue_id());
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* ListQueues(grpc::CallbackServerContext* ctx,
+                                       const v1::ListQueuesRequest* req,
+                                       v1::ListQueuesResponse* resp) override {
+    auto* reactor = ctx->DefaultReactor();
+    const char* method = "ListQueues";
+    if (!admit(n_, reactor, method))
+      return reactor;
+    auto tenant_id = req->tenant_id();
+    Status failed;
+    auto t = n_.tenant(tenant_id, "tenant_id", failed);
+    if (!t) {
+      finish(n_, reactor, method, failed);
+      return reactor;
+    }
+    auto size = page_size_of(req->page_size());
+    auto after = req->page_token();
+    ask<std::vector<routing::queue>>(
+      n_, reactor, method, *t, tenant_id,
+      [resp, tenant_id, size, after](std::vector<routing::queue>& all) {
+        for (auto& q : all) {
+          if (!after.empty() && q.id <= after)
+            continue;
+          if (static_cast<size_t>(resp->queues_size()) == size) {
+            resp->set_next_page_token(resp->queues().rbegin()->queue_id());
+            break;
+          }
+          api::to_proto(q, tenant_id, *resp->add_queues());
+        }
+        return Status::OK;
+      },
+      atom::list_v, atom::queue_v);
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* DeleteQueue(grpc::CallbackServerContext* ctx,
+                                        const v1::DeleteQueueRequest* req,
+                                        v1::DeleteQueueResponse*) override {
+    auto* reactor = ctx->DefaultReactor();
+    const char* method = "DeleteQueue";
+    if (!admit(n_, reactor, method))
+      return reactor;
+    Status failed;
+    auto t = n_.tenant(req->tenant_id(), "tenant_id", failed);
+    if (!t) {
+      finish(n_, reactor, method, failed);
+      return reactor;
+    }
+    ask<atom::ok>(
+      n_, reactor, method, *t, req->tenant_id(),
+      [](atom::ok) {
+        return Status::OK;
+      },
+      atom::erase_v, atom::queue_v, req->queue_id());
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* UpsertAgent(grpc::CallbackServerContext* ctx,
+                                        const v1::UpsertAgentRequest* req,
+                                        v1::AgentView* resp) override {
+    auto* reactor = ctx->DefaultReactor();
+    const char* method = "UpsertAgent";
+    if (!admit(n_, reactor, method))
+      return reactor;
+    auto tenant_id = req->agent().tenant_id();
+    Status failed;
+    auto t = n_.tenant(tenant_id, "agent.tenant_id", failed);
+    if (!t) {
+      finish(n_, reactor, method, failed);
+      return reactor;
+    }
+    routing::agent a;
+    if (auto e = api::from_proto(req->agent(), a, "agent")) {
+      finish(n_, reactor, method, invalid(*e));
+      return reactor;
+    }
+    ask<routing::agent_view>(
+      n_, reactor, method, *t, tenant_id,
+      [resp, tenant_id](routing::agent_view& v) {
+        api::to_proto(v, tenant_id, *resp);
+        return Status::OK;
+      },
+      atom::upsert_v, a);
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* GetAgent(grpc::CallbackServerContext* ctx,
+                                     const v1::GetAgentRequest* req,
+                                     v1::AgentView* resp) override {
+    auto* reactor = ctx->DefaultReactor();
+    const char* method = "GetAgent";
+    if (!admit(n_, reactor, method))
+      return reactor;
+    auto tenant_id = req->tenant_id();
+    Status failed;
+    auto t = n_.tenant(tenant_id, "tenant_id", failed);
+    if (!t) {
+      finish(n_, reactor, method, failed);
+      return reactor;
+    }
+    ask<routing::agent_view>(
+      n_, reactor, method, *t, tenant_id,
+      [resp, tenant_id](routing::agent_view& v) {
+        api::to_proto(v, tenant_id, *resp);
+        return Status::OK;
+      },
+      atom::get_v, atom::agent_v, req->agent_id());
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* ListAgents(grpc::CallbackServerContext* ctx,
+                                       const v1::ListAgentsRequest* req,
+                                       v1::ListAgentsResponse* resp) override {
+    auto* reactor = ctx->DefaultReactor();
+    const char* method = "ListAgents";
+    if (!admit(n_, reactor, method))
+      return reactor;
+    auto tenant_id = req->tenant_id();
+    Status failed;
+    auto t = n_.tenant(tenant_id, "tenant_id", failed);
+    if (!t) {
+      finish(n_, reactor, method, failed);
+      return reactor;
+    }
+    auto size = page_size_of(req->page_size());
+    auto after = req->page_token();
+    auto queue_id = req->queue_id();
+    ask<std::vector<routing::agent_view>>(
+      n_, reactor, method, *t, tenant_id,
+      [=](std::vector<routing::agent_view>& all) {
+        for (auto& a : all) {
+          if (!after.empty() && a.data.id <= after)
+            continue;
+          if (!queue_id.empty()
+              && std::find(a.data.queues.begin(), a.data.queues.end(), queue_id)
+                   == a.data.queues.end())
+            continue;
+          if (static_cast<size_t>(resp->agents_size()) == size) {
+            resp->set_next_page_token(
+              resp->agents().rbegin()->agent().agent_id());
+            break;
+          }
+          api::to_proto(a, tenant_id, *resp->add_agents());
+        }
+        return Status::OK;
+      },
+      atom::list_v, atom::agent_v);
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* DeleteAgent(grpc::CallbackServerContext* ctx,
+                                        const v1::DeleteAgentRequest* req,
+                                        v1::DeleteAgentResponse*) override {
+    auto* reactor = ctx->DefaultReactor();
+    const char* method = "DeleteAgent";
+    if (!admit(n_, reactor, method))
+      return reactor;
+    Status failed;
+    auto t = n_.tenant(req->tenant_id(), "tenant_id", failed);
+    if (!t) {
+      finish(n_, reactor, method, failed);
+      return reactor;
+    }
+    ask<atom::ok>(
+      n_, reactor, method, *t, req->tenant_id(),
+      [](atom::ok) {
+        return Status::OK;
+      },
+      atom::erase_v, atom::agent_v, req->agent_id());
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor*
+  UpsertClassificationRules(grpc::CallbackServerContext* ctx,
+                            const v1::UpsertClassificationRulesRequest*,
+                            v1::ClassificationRules*) override {
+    auto* reactor = ctx->DefaultReactor();
+    const char* method = "UpsertClassificationRules";
+    if (!admit(n_, reactor, method))
+      return reactor;
+    finish(n_, reactor, method,
+           {StatusCode::UNIMPLEMENTED,
+            "classification rules are not supported by this version; submit "
+            "calls with call.queue_id set"});
+    return reactor;
+  }
+
+ private:
+  node& n_;
+};
+
+// -- RoutingService -----------------------------------------------------------
+
+/// Fills a CallView from a reply.
+Status call_view(const call_reply& r, const std::string& tenant_id,
+                 v1::CallView& out) {
+  api::to_proto(r.call, tenant_id, r.position, out);
+  return Status::OK;
+}
+
+class routing_service : public v1::RoutingService::CallbackService {
+ public:
+  explicit routing_service(node& n) : n_(n) {}
+
+  grpc::ServerUnaryReactor* SubmitCall(grpc::CallbackServerContext* ctx,
+                                       const v1::SubmitCallRequest* req,
+                                       v1::SubmitCallResponse* resp) override {
+    auto* reactor = ctx->DefaultReactor();
+    const char* method = "SubmitCall";
+    if (!admit(n_, reactor, method))
+      return reactor;
+    auto tenant_id = req->call().tenant_id();
+    Status failed;
+    auto t = n_.tenant(tenant_id, "call.tenant_id", failed);
+    if (!t) {
+      finish(n_, reactor, method, failed);
+      return reactor;
+    }
+    routing::call c;
+    if (auto e = api::from_proto(req->call(), c, "call")) {
+      finish(n_, reactor, method, invalid(*e));
+      return reactor;
+    }
+    ask<call_reply>(
+      n_, reactor, method, *t, tenant_id,
+      [resp, tenant_id](call_reply& r) {
+        resp->set_already_submitted(r.already_submitted);
+        return call_view(r, tenant_id, *resp->mutable_call());
+      },
+      atom::submit_v, c, std::string{});
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* GetCall(grpc::CallbackServerContext* ctx,
+                                    const v1::GetCallRequest* req,
+                                    v1::CallView* resp) override {
+    return call_command(ctx, "GetCall", req->tenant_id(), req->call_id(), resp,
+                        atom::get_v, atom::call_v, req->call_id());
+  }
+
+  grpc::ServerUnaryReactor* CancelCall(grpc::CallbackServerContext* ctx,
+                                       const v1::CancelCallRequest* req,
+                                       v1::CallView* resp) override {
+    bool hung_up
+      = req->reason() == v1::CancelCallRequest::REASON_CALLER_HUNG_UP;
+    return call_command(ctx, "CancelCall", req->tenant_id(), req->call_id(),
+                        resp, atom::cancel_v, req->call_id(), hung_up,
+                        std::string{});
+  }
+
+  grpc::ServerUnaryReactor* CompleteCall(grpc::CallbackServerContext* ctx,
+                                         const v1::CompleteCallRequest* req,
+                                         v1::CallView* resp) override {
+    return call_command(ctx, "CompleteCall", req->tenant_id(), req->call_id(),
+                        resp, atom::complete_v, req->call_id(), std::string{});
+  }
+
+  grpc::ServerUnaryReactor* TransferCall(grpc::CallbackServerContext* ctx,
+                                         const v1::TransferCallRequest* req,
+                                         v1::CallView* resp) override {
+    if (req->target_case() == v1::TransferCallRequest::TARGET_NOT_SET) {
+      auto* reactor = ctx->DefaultReactor();
+      n_.in_flight.fetch_add(1, std::memory_order_relaxed);
+      finish(
+        n_, reactor, "TransferCall",
+        {StatusCode::INVALID_ARGUMENT, "target: set queue_id or agent_id"});
+      return reactor;
+    }
+    return call_command(ctx, "TransferCall", req->tenant_id(), req->call_id(),
+                        resp, atom::transfer_v, req->call_id(), req->queue_id(),
+                        req->agent_id(), std::string{});
+  }
+
+  grpc::ServerUnaryReactor* AcceptOffer(grpc::CallbackServerContext* ctx,
+                                        const v1::AcceptOfferRequest* req,
+                                        v1::CallView* resp) override {
+    return call_command(ctx, "AcceptOffer", req->tenant_id(), req->call_id(),
+                        resp, atom::accept_v, req->call_id(), req->agent_id(),
+                        req->offer_id(), std::string{});
+  }
+
+  grpc::ServerUnaryReactor* DeclineOffer(grpc::CallbackServerContext* ctx,
+                                         const v1::DeclineOfferRequest* req,
+                                         v1::CallView* resp) override {
+    return call_command(ctx, "DeclineOffer", req->tenant_id(), req->call_id(),
+                        resp, atom::decline_v, req->call_id(), req->agent_id(),
+                        req->offer_id(), std::string{});
+  }
+
+  grpc::ServerUnaryReactor*
+  SetAgentPresence(grpc::CallbackServerContext* ctx,
+                   const v1::SetAgentPresenceRequest* req,
+                   v1::AgentView* resp) override {
+    auto* reactor = ctx->DefaultReactor();
+    const char* method = "SetAgentPresence";
+    auto p = api::from_proto(req->presence());
+    if (!p) {
+      n_.in_flight.fetch_add(1, std::memory_order_relaxed);
+      finish(n_, reactor, method,
+             {StatusCode::INVALID_ARGUMENT,
+              "presence: expected a Teams presence such as "
+              "PRESENCE_AVAILABLE, found "
+                + std::to_string(static_cast<int>(req->presence()))});
+      return reactor;
+    }
+    return agent_command(ctx, method, req->tenant_id(), req->agent_id(), resp,
+                         atom::presence_v, req->agent_id(), *p, std::string{});
+  }
+
+  grpc::ServerUnaryReactor* SetAgentReady(grpc::CallbackServerContext* ctx,
+                                          const v1::SetAgentReadyRequest* req,
+                                          v1::AgentView* resp) override {
+    return agent_command(ctx, "SetAgentReady", req->tenant_id(),
+                         req->agent_id(), resp, atom::ready_v, req->agent_id(),
+                         req->ready(), req->reason(), std::string{});
+  }
+
+ private:
+  template<class... Ts>
+  grpc::ServerUnaryReactor*
+  call_command(grpc::CallbackServerContext* ctx, const char* method,
+               const std::string& tenant_id, const std::string& call_id,
+               v1::CallView* resp, Ts... xs) {
+    auto* reactor = ctx->DefaultReactor();
+    if (!admit(n_, reactor, method))
+      return reactor;
+    Status failed;
+    auto t = n_.tenant(tenant_id, "tenant_id", failed);
+    if (!t) {
+      finish(n_, reactor, method, failed);
+      return reactor;
+    }
+    if (auto e = api::check_id(call_id, "call_id")) {
+      finish(n_, reactor, method, invalid(*e));
+      return reactor;
+    }
+    ask<call_reply>(
+      n_, reactor, method, *t, tenant_id,
+      [resp, tenant_id](call_reply& r) {
+        return call_view(r, tenant_id, *resp);
+      },
+      xs...);
+    return reactor;
+  }
+
+  template<class... Ts>
+  grpc::ServerUnaryReactor*
+  agent_command(grpc::CallbackServerContext* ctx, const char* method,
+                const std::string& tenant_id, const std::string& agent_id,
+                v1::AgentView* resp, Ts... xs) {
+    auto* reactor = ctx->DefaultReactor();
+    if (!admit(n_, reactor, method))
+      return reactor;
+    Status failed;
+    auto t = n_.tenant(tenant_id, "tenant_id", failed);
+    if (!t) {
+      finish(n_, reactor, method, failed);
+      return reactor;
+    }
+    if (auto e = api::check_id(agent_id, "agent_id")) {
+      finish(n_, reactor, method, invalid(*e));
+      return reactor;
+    }
+    ask<routing::agent_view>(
+      n_, reactor, method, *t, tenant_id,
+      [resp, tenant_id](routing::agent_view& v) {
+        api::to_proto(v, tenant_id, *resp);
+        return Status::OK;
+      },
+      xs...);
+    return reactor;
+  }
+
+  node& n_;
+};
+
+// -- StatsService -------------------------------------------------------------
+
+class stats_service : public v1::StatsService::CallbackService {
+ public:
+  explicit stats_service(node& n) : n_(n) {}
+
+  grpc::ServerUnaryReactor* GetQueueStats(grpc::CallbackServerContext* ctx,
+                                          const v1::GetQueueStatsRequest* req,
+                                          v1::QueueStats* resp) override {
+    auto* reactor = ctx->DefaultReactor();
+    const char* method = "GetQueueStats";
+    if (!admit(n_, reactor, method))
+      return reactor;
+    auto tenant_id = req->tenant_id();
+    Status failed;
+    auto t = n_.tenant(tenant_id, "tenant_id", failed);
+    if (!t) {
+      finish(n_, reactor, method, failed);
+      return reactor;
+    }
+    auto queue_id = req->queue_id();
+    ask<routing::queue_stats>(
+      n_, reactor, method, *t, tenant_id,
+      [resp, tenant_id, queue_id](routing::queue_stats& s) {
+        *resp = api::to_proto(s, tenant_id, queue_id, {});
+        return Status::OK;
+      },
+      atom::stats_v, queue_id);
+    return reactor;
+  }
+
+  /// Reads the store directly: finished calls are written before they are
+  /// acknowledged, and RocksDB serves readers on any thread.
+  grpc::ServerUnaryReactor*
+  ListCallHistory(grpc::CallbackServerContext* ctx,
+                  const v1::ListCallHistoryRequest* req,
+                  v1::ListCallHistoryResponse* resp) override {
+    auto* reactor = ctx->DefaultReactor();
+    const char* method = "ListCallHistory";
+    if (!admit(n_, reactor, method))
+      return reactor;
+    Status failed;
+    auto t = n_.tenant(req->tenant_id(), "tenant_id", failed);
+    if (!t) {
+      finish(n_, reactor, method, failed);
+      return reactor;
+    }
+    auto size = page_size_of(req->page_size());
+    auto from = req->has_from() ? api::read_timestamp(req->from())
+                                : routing::timestamp{};
+    auto to = req->has_to() ? api::read_timestamp(req->to())
+                            : routing::timestamp::max();
+    auto prefix = storage::kind_prefix(req->tenant_id(), 'H');
+    std::string after = req->page_token();
+    caf::error bad;
+    auto err = n_.ctx.store->scan(
+      storage::family::history, prefix,
+      [&](std::string_view key, std::string_view value) {
+        auto suffix = std::string{key.substr(prefix.size())};
+        if (!after.empty() && suffix <= after)
+          return true;
+        auto c = storage::decode_call(value, key);
+        if (!c) {
+          bad = c.error();
+          return false;
+        }
+        if (c->ended_at < from)
+          return true;
+        if (c->ended_at >= to)
+          return false;
+        if (!req->queue_id().empty()
+            && std::find(c->queue_path.begin(), c->queue_path.end(),
+                         req->queue_id())
+                 == c->queue_path.end())
+          return true;
+        if (!req->agent_id().empty() && c->agent_id != req->agent_id())
+          return true;
+        if (static_cast<size_t>(resp->records_size()) == size) {
+          resp->set_next_page_token(after);
+          return false;
+        }
+        api::to_proto(*c, *resp->add_records());
+        after = suffix;
+        return true;
+      });
+    if (!resp->next_page_token().empty()) {
+      // Page tokens are key suffixes: binary; hex keeps them printable.
+      static constexpr char digits[] = "0123456789abcdef";
+      std::string hex;
+      for (unsigned char ch : resp->next_page_token()) {
+        hex += digits[ch >> 4];
+        hex += digits[ch & 15];
+      }
+      resp->set_next_page_token(hex);
+    }
+    if (err || bad)
+      finish(n_, reactor, method, to_status(err ? err : bad, req->tenant_id()));
+    else
+      finish(n_, reactor, method, Status::OK);
+    return reactor;
+  }
+
+ private:
+  node& n_;
+};
+
+// -- EventService -------------------------------------------------------------
+
+/// Events waiting to be written to one Subscribe stream. Shared by the
+/// stream's reactor and its sink actor; the reactor pointer is cleared when
+/// the stream ends.
+struct outbox {
+  std::mutex mtx;
+  grpc::ServerWriteReactor<v1::Event>* reactor = nullptr;
+  std::deque<v1::Event> pending;
+  bool writing = false;
+  bool finished = false;
+  std::vector<v1::EventType> types;
+  uint64_t last_sent = 0;
+
+  bool wanted(v1::EventType t) const {
+    return types.empty()
+           || std::find(types.begin(), types.end(), t) != types.end();
+  }
+
+  /// Queues an event in sequence order; starts a write if none is running.
+  void push(v1::Event e) {
+    std::lock_guard guard{mtx};
+    if (reactor == nullptr || finished || e.sequence() <= last_sent)
+      return;
+    last_sent = e.sequence();
+    if (!wanted(e.type()))
+      return;
+    if (pending.size() >= max_subscriber_backlog) {
+      finished = true;
+      reactor->Finish({StatusCode::RESOURCE_EXHAUSTED,
+                       "subscriber too slow: " + std::to_string(pending.size())
+                         + " events behind; resubscribe with from_sequence "
+                         + std::to_string(pending.front().sequence() - 1)});
+      return;
+    }
+    pending.push_back(std::move(e));
+    if (!writing) {
+      writing = true;
+      reactor->StartWrite(&pending.front());
+    }
+  }
+
+  void fail(const Status& st) {
+    std::lock_guard guard{mtx};
+    if (reactor == nullptr || finished)
+      return;
+    finished = true;
+    reactor->Finish(st);
+  }
+};
+
+/// Receives a tenant's events for one stream and moves them to its outbox.
+caf::behavior event_sink(caf::event_based_actor* self,
+                         std::shared_ptr<outbox> box, tenant_actor tenant,
+                         storage::store* store, std::string tenant_id,
+                         uint64_t from_sequence) {
+  // Awaiting the subscription keeps live events in the mailbox until the
+  // stored ones before them are out: no gap, no duplicate.
+  self
+    ->request(tenant, actor_timeout, atom::subscribe_v,
+              caf::actor_cast<caf::actor>(self))
+    .await(
+      [=](uint64_t last_written) {
+        auto prefix = storage::kind_prefix(tenant_id, 'E');
+        auto err = store->scan(
+          storage::family::events, prefix,
+          [&](std::string_view key, std::string_view value) {
+            auto seq = storage::event_sequence(key);
+            if (!seq || *seq <= from_sequence)
+              return true;
+            if (*seq > last_written)
+              return false;
+            v1::Event e;
+            e.ParseFromArray(value.data(), static_cast<int>(value.size()));
+            box->push(std::move(e));
+            return true;
+          });
+        if (err)
+          box->fail({StatusCode::UNAVAILABLE, render(err)});
+      },
+      [=](caf::error& err) {
+        box->fail(to_status(err, tenant_id));
+        self->quit();
+      });
+  return {
+    [box](atom::event, uint64_t, const std::string& bytes) {
+      v1::Event e;
+      e.ParseFromString(bytes);
+      box->push(std::move(e));
+    },
+  };
+}
+
+class subscribe_reactor final : public grpc::ServerWriteReactor<v1::Event> {
+ public:
+  subscribe_reactor(node& n, const v1::SubscribeRequest& req) : n_(n) {
+    box_ = std::make_shared<outbox>();
+    box_->reactor = this;
+    for (auto t : req.types())
+      box_->types.push_back(static_cast<v1::EventType>(t));
+    box_->last_sent = req.from_sequence();
+    Status failed;
+    auto t = n_.tenant(req.tenant_id(), "tenant_id", failed);
+    if (!t) {
+      n_.count("Subscribe", failed);
+      box_->fail(failed);
+      return;
+    }
+    sink_ = n_.ctx.sys->spawn(event_sink, box_, *t, n_.ctx.store,
+                              req.tenant_id(), req.from_sequence());
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard guard{box_->mtx};
+    if (!box_->pending.empty())
+      box_->pending.pop_front();
+    if (!ok) {
+      box_->writing = false;
+      if (!box_->finished) {
+        box_->finished = true;
+        Finish(Status::CANCELLED);
+      }
+      return;
+    }
+    if (!box_->pending.empty() && !box_->finished)
+      StartWrite(&box_->pending.front());
+    else
+      box_->writing = false;
+  }
+
+  void OnCancel() override { box_->fail(Status::CANCELLED); }
+
+  void OnDone() override {
+    {
+      std::lock_guard guard{box_->mtx};
+      box_->reactor = nullptr;
+    }
+    if (sink_)
+      caf::anon_send_exit(sink_, caf::exit_reason::user_shutdown);
+    n_.count("Subscribe", Status::OK);
+    delete this;
+  }
+
+ private:
+  node& n_;
+  std::shared_ptr<outbox> box_;
+  caf::actor sink_;
+};
+
+/// One Ingest stream: commands are applied as they arrive (up to
+/// `ingest_window` at once) and answered in the order they came.
+class ingest_reactor final
+  : public grpc::ServerBidiReactor<v1::IngestRequest, v1::IngestResponse> {
+ public:
+  explicit ingest_reactor(node& n) : n_(n) { StartRead(&request_); }
+
+  void OnReadDone(bool ok) override {
+    std::unique_lock guard{mtx_};
+    if (!ok) {
+      reads_done_ = true;
+      maybe_finish();
+      return;
+    }
+    auto slot = std::make_shared<entry>();
+    slot->response.set_event_id(request_.event_id());
+    slots_.push_back(slot);
+    auto req = std::move(request_);
+    request_.Clear();
+    guard.unlock();
+    dispatch(req, slot);
+    guard.lock();
+    if (slots_.size() < ingest_window)
+      StartRead(&request_);
+    else
+      read_paused_ = true;
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard guard{mtx_};
+    writing_ = false;
+    slots_.pop_front();
+    if (!ok) {
+      broken_ = true;
+      maybe_finish();
+      return;
+    }
+    if (read_paused_ && slots_.size() < ingest_window && !reads_done_) {
+      read_paused_ = false;
+      StartRead(&request_);
+    }
+    write_next();
+    maybe_finish();
+  }
+
+  void OnDone() override {
+    n_.count("Ingest", Status::OK);
+    // Replies still in flight hold the entries, not this reactor.
+    std::unique_lock guard{mtx_};
+    done_ = true;
+    if (outstanding_ == 0) {
+      guard.unlock();
+      delete this;
+    }
+  }
+
+ private:
+  struct entry {
+    bool ready = false;
+    v1::IngestResponse response;
+  };
+
+  /// Called with the lock held.
+  void write_next() {
+    if (writing_ || broken_ || slots_.empty() || !slots_.front()->ready)
+      return;
+    writing_ = true;
+    StartWrite(&slots_.front()->response);
+  }
+
+  /// Called with the lock held.
+  void maybe_finish() {
+    if (finished_ || writing_)
+      return;
+    if (broken_ || (reads_done_ && slots_.empty())) {
+      finished_ = true;
+      Finish(broken_ ? Status::CANCELLED : Status::OK);
+    }
+  }
+
+  void complete(const std::shared_ptr<entry>& slot, const Status& st,
+                bool duplicate = false) {
+    std::unique_lock guard{mtx_};
+    slot->ready = true;
+    slot->response.set_code(static_cast<int32_t>(st.error_code()));
+    slot->response.set_message(st.error_message());
+    slot->response.set_duplicate(duplicate);
+    --outstanding_;
+    if (done_) {
+      if (outstanding_ == 0) {
+        guard.unlock();
+        delete this;
+      }
+      return;
+    }
+    write_next();
+  }
+
+  void complete(const std::shared_ptr<entry>& slot, const caf::error& err,
+                const std::string& tenant_id) {
+    if (err.category() == caf::atom("switchbrd")
+        && static_cast<ec>(err.code()) == ec::duplicate) {
+      // The first outcome, stored as "CODE|message".
+      auto first = message_of(err);
+      auto bar = first.find('|');
+      auto code = ec::none;
+      if (bar != std::string::npos)
+        code = static_cast<ec>(std::atoi(first.substr(0, bar).c_str()));
+      complete(slot,
+               Status{code_of(code),
+                      bar == std::string::npos ? first : first.substr(bar + 1)},
+               true);
+      return;
+    }
+    complete(slot, to_status(err, tenant_id));
+  }
+
+  template<class Reply, class... Ts>
+  void send(const std::shared_ptr<entry>& slot, const std::string& tenant_id,
+            Ts... xs) {
+    Status failed;
+    auto t = n_.tenant(tenant_id, "tenant_id", failed);
+    if (!t) {
+      complete(slot, failed);
+      return;
+    }
+    n_.ctx.sys->spawn(
+      [this, slot, tenant_id, xs...](caf::event_based_actor* self,
+                                     tenant_actor target) {
+        self->request(target, actor_timeout, xs...)
+          .then(
+            [this, slot](Reply&) {
+              complete(slot, Status::OK);
+            },
+            [this, slot, tenant_id](caf::error& err) {
+              complete(slot, err, tenant_id);
+            });
+      },
+      *t);
+  }
+
+  void dispatch(const v1::IngestRequest& req,
+                const std::shared_ptr<entry>& slot) {
+    {
+      std::lock_guard guard{mtx_};
+      ++outstanding_;
+    }
+    auto& id = req.event_id();
+    if (auto e = api::check_id(id, "event_id")) {
+      complete(slot, invalid(*e));
+      return;
+    }
+    using R = v1::IngestRequest;
+    switch (req.command_case()) {
+      case R::kSubmitCall: {
+        routing::call c;
+        if (auto e = api::from_proto(req.submit_call().call(), c,
+                                     "submit_call.call")) {
+          complete(slot, invalid(*e));
+          return;
+        }
+        send<call_reply>(slot, req.submit_call().call().tenant_id(),
+                         atom::submit_v, c, id);
+        return;
+      }
+      case R::kCancelCall: {
+        auto& x = req.cancel_call();
+        send<call_reply>(
+          slot, x.tenant_id(), atom::cancel_v, x.call_id(),
+          x.reason() == v1::CancelCallRequest::REASON_CALLER_HUNG_UP, id);
+        return;
+      }
+      case R::kCompleteCall: {
+        auto& x = req.complete_call();
+        send<call_reply>(slot, x.tenant_id(), atom::complete_v, x.call_id(),
+                         id);
+        return;
+      }
+      case R::kTransferCall: {
+        auto& x = req.transfer_call();
+        send<call_reply>(slot, x.tenant_id(), atom::transfer_v, x.call_id(),
+                         x.queue_id(), x.agent_id(), id);
+        return;
+      }
+      case R::kAcceptOffer: {
+        auto& x = req.accept_offer();
+        send<call_reply>(slot, x.tenant_id(), atom::accept_v, x.call_id(),
+                         x.agent_id(), x.offer_id(), id);
+        return;
+      }
+      case R::kDeclineOffer: {
+        auto& x = req.decline_offer();
+        send<call_reply>(slot, x.tenant_id(), atom::decline_v, x.call_id(),
+                         x.agent_id(), x.offer_id(), id);
+        return;
+      }
+      case R::kSetAgentPresence: {
+        auto& x = req.set_agent_presence();
+        auto p = api::from_proto(x.presence());
+        if (!p) {
+          complete(slot, {StatusCode::INVALID_ARGUMENT,
+                          "set_agent_presence.presence: expected a Teams "
+                          "presence"});
+          return;
+        }
+        send<routing::agent_view>(slot, x.tenant_id(), atom::presence_v,
+                                  x.agent_id(), *p, id);
+        return;
+      }
+      case R::kSetAgentReady: {
+        auto& x = req.set_agent_ready();
+        send<routing::agent_view>(slot, x.tenant_id(), atom::ready_v,
+                                  x.agent_id(), x.ready(), x.reason(), id);
+        return;
+      }
+      case R::COMMAND_NOT_SET: break;
+    }
+    complete(slot, {StatusCode::INVALID_ARGUMENT,
+                    "command: none set (submit_call, cancel_call, ...)"});
+  }
+
+  node& n_;
+  std::mutex mtx_;
+  v1::IngestRequest request_;
+  std::deque<std::shared_ptr<entry>> slots_;
+  size_t outstanding_ = 0;
+  bool writing_ = false;
+  bool reads_done_ = false;
+  bool read_paused_ = false;
+  bool broken_ = false;
+  bool finished_ = false;
+  bool done_ = false;
+};
+
+class event_service : public v1::EventService::CallbackService {
+ public:
+  explicit event_service(node& n) : n_(n) {}
+
+  grpc::ServerWriteReactor<v1::Event>*
+  Subscribe(grpc::CallbackServerContext*,
+            const v1::SubscribeRequest* req) override {
+    return new subscribe_reactor(n_, *req);
+  }
+
+  grpc::ServerBidiReactor<v1::IngestRequest, v1::IngestResponse>*
+  Ingest(grpc::CallbackServerContext*) override {
+    return new ingest_reactor(n_);
+  }
+
+ private:
+  node& n_;
+};
+
+/// Owns the node state shared by the services; the last service holds it.
+template<class Service>
+class owning final : public Service {
+ public:
+  explicit owning(std::shared_ptr<node> n) : Service(*n), n_(std::move(n)) {}
+
+ private:
+  std::shared_ptr<node> n_;
+};
+
+} // namespace
+
+std::vector<std::unique_ptr<grpc::Service>>
+make_services(const service_context& ctx) {
+  auto n = std::make_shared<node>();
+  n->ctx = ctx;
+  std::vector<std::unique_ptr<grpc::Service>> result;
+  result.push_back(std::make_unique<owning<admin_service>>(n));
+  result.push_back(std::make_unique<owning<routing_service>>(n));
+  result.push_back(std::make_unique<owning<event_service>>(n));
+  result.push_back(std::make_unique<owning<stats_service>>(n));
+  return result;
+}
+
+} // namespace switchboard::router
