@@ -506,6 +506,43 @@ class routing_service : public v1::RoutingService::CallbackService {
                         atom::get_v, atom::call_v, req->call_id());
   }
 
+  grpc::ServerUnaryReactor* ListCalls(grpc::CallbackServerContext* ctx,
+                                      const v1::ListCallsRequest* req,
+                                      v1::ListCallsResponse* resp) override {
+    auto* reactor = ctx->DefaultReactor();
+    const char* method = "ListCalls";
+    if (!admit(n_, reactor, method))
+      return reactor;
+    auto tenant_id = req->tenant_id();
+    Status failed;
+    auto t = n_.tenant(tenant_id, "tenant_id", failed);
+    if (!t) {
+      finish(n_, reactor, method, failed);
+      return reactor;
+    }
+    auto size = page_size_of(req->page_size());
+    auto after = req->page_token();
+    auto queue_id = req->queue_id();
+    ask<std::vector<call_reply>>(
+      n_, reactor, method, *t, tenant_id,
+      [=](std::vector<call_reply>& all) {
+        for (auto& r : all) {
+          if (!after.empty() && r.call.data.id <= after)
+            continue;
+          if (!queue_id.empty() && r.call.data.queue_id != queue_id)
+            continue;
+          if (static_cast<size_t>(resp->calls_size()) == size) {
+            resp->set_next_page_token(resp->calls().rbegin()->call().call_id());
+            break;
+          }
+          call_view(r, tenant_id, *resp->add_calls());
+        }
+        return Status::OK;
+      },
+      atom::list_v, atom::call_v);
+    return reactor;
+  }
+
   grpc::ServerUnaryReactor* CancelCall(grpc::CallbackServerContext* ctx,
                                        const v1::CancelCallRequest* req,
                                        v1::CallView* resp) override {

@@ -1,0 +1,713 @@
+// switchboard-loadgen: drives contact-center traffic through a node's gRPC
+// API, as gateways and agent desktops would, and reports what callers and
+// agents experienced.
+//
+// Callers arrive as a Poisson process (open loop: on schedule whatever the
+// node answers), wait with an exponential patience and hang up if no agent
+// answered by then. Agents log in (Available, ready), accept offers after
+// a ring delay (or sometimes decline), talk for an exponential handle time,
+// complete (the node runs wrap-up), and now and then take a short break
+// (Away). Every call and agent moves through the real API: SubmitCall,
+// AcceptOffer, DeclineOffer, CompleteCall, CancelCall, SetAgentPresence;
+// offers reach agents through Subscribe, as they would reach a desktop.
+
+#include "switchboard/v1/admin.grpc.pb.h"
+#include "switchboard/v1/events.grpc.pb.h"
+#include "switchboard/v1/routing.grpc.pb.h"
+
+#include <CLI/CLI.hpp>
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <arpa/inet.h>
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <netinet/in.h>
+#include <optional>
+#include <queue>
+#include <random>
+#include <sstream>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+#include <unordered_map>
+#include <vector>
+
+using namespace switchboard;
+using clock_type = std::chrono::steady_clock;
+using std::chrono::duration_cast;
+
+namespace {
+
+struct options {
+  std::string server = "127.0.0.1:7400";
+  std::string metrics = "127.0.0.1:9464";
+  std::vector<std::string> tenants;
+  double duration_s = 60;
+  double rate = 2.0; // calls per second, all tenants
+  double talk_s = 10;
+  double ring_min_s = 0.5;
+  double ring_max_s = 2.5;
+  double patience_s = 40;
+  double decline_share = 0.03;
+  double break_per_hour = 2; // short Away breaks per agent and hour
+  double break_s = 15;
+  double drain_s = 40;
+  double sl_threshold_s = 20;
+  int workers = 4;
+  uint64_t seed = 1;
+  std::string json_out;
+};
+
+/// Timed tasks run by a few worker threads.
+class scheduler {
+ public:
+  explicit scheduler(int workers) {
+    for (int i = 0; i < workers; ++i)
+      threads_.emplace_back([this] {
+        work();
+      });
+  }
+
+  ~scheduler() { stop(); }
+
+  void at(clock_type::time_point t, std::function<void()> f) {
+    {
+      std::lock_guard guard{mtx_};
+      tasks_.push({t, seq_++, std::move(f)});
+    }
+    cv_.notify_one();
+  }
+
+  void stop() {
+    {
+      std::lock_guard guard{mtx_};
+      if (stopped_)
+        return;
+      stopped_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_)
+      t.join();
+  }
+
+ private:
+  struct task {
+    clock_type::time_point t;
+    uint64_t seq;
+    std::function<void()> f;
+    bool operator>(const task& o) const {
+      return t != o.t ? t > o.t : seq > o.seq;
+    }
+  };
+
+  void work() {
+    std::unique_lock guard{mtx_};
+    while (!stopped_) {
+      if (tasks_.empty()) {
+        cv_.wait(guard);
+        continue;
+      }
+      auto t = tasks_.top().t;
+      if (t > clock_type::now()) {
+        cv_.wait_until(guard, t);
+        continue;
+      }
+      auto f = std::move(const_cast<task&>(tasks_.top()).f);
+      tasks_.pop();
+      guard.unlock();
+      f();
+      guard.lock();
+    }
+  }
+
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  std::priority_queue<task, std::vector<task>, std::greater<>> tasks_;
+  uint64_t seq_ = 0;
+  bool stopped_ = false;
+  std::vector<std::thread> threads_;
+};
+
+/// Latency samples in microseconds.
+struct samples {
+  std::mutex mtx;
+  std::vector<double> us;
+
+  void add(double x) {
+    std::lock_guard guard{mtx};
+    us.push_back(x);
+  }
+
+  double quantile(double q) {
+    std::lock_guard guard{mtx};
+    if (us.empty())
+      return 0;
+    std::sort(us.begin(), us.end());
+    auto i = static_cast<size_t>(q * static_cast<double>(us.size() - 1));
+    return us[i];
+  }
+};
+
+struct call_info {
+  std::string tenant;
+  double enqueued_s = 0; // server time
+  bool answered = false;
+  bool ended = false;
+};
+
+struct run_state {
+  options opt;
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<v1::RoutingService::Stub> routing;
+  scheduler* sched = nullptr;
+  std::mutex mtx;
+  std::mt19937_64 rng;
+  std::unordered_map<std::string, call_info> calls;
+  std::map<std::string, uint64_t> errors; // by status code name
+  std::atomic<uint64_t> offered{0}, answered{0}, abandoned{0}, declined{0},
+    expired{0}, overflowed{0}, completed{0}, within_sl{0}, timed_out{0};
+  double total_answer_wait_s = 0;
+  samples submit_rtt;
+  std::atomic<int> busy_agents{0};
+  std::atomic<bool> arrivals_done{false};
+  /// Prefix of this run's call ids, unique across runs on one store.
+  std::string run_id;
+
+  double uniform(double a, double b) {
+    std::lock_guard guard{mtx};
+    return std::uniform_real_distribution<double>{a, b}(rng);
+  }
+
+  double exponential(double mean) {
+    std::lock_guard guard{mtx};
+    return std::exponential_distribution<double>{1.0 / mean}(rng);
+  }
+
+  void error(const grpc::Status& st) {
+    static const char* names[] = {"OK",
+                                  "CANCELLED",
+                                  "UNKNOWN",
+                                  "INVALID_ARGUMENT",
+                                  "DEADLINE_EXCEEDED",
+                                  "NOT_FOUND",
+                                  "ALREADY_EXISTS",
+                                  "PERMISSION_DENIED",
+                                  "RESOURCE_EXHAUSTED",
+                                  "FAILED_PRECONDITION",
+                                  "ABORTED",
+                                  "OUT_OF_RANGE",
+                                  "UNIMPLEMENTED",
+                                  "INTERNAL",
+                                  "UNAVAILABLE",
+                                  "DATA_LOSS",
+                                  "UNAUTHENTICATED"};
+    auto i = static_cast<size_t>(st.error_code());
+    std::lock_guard guard{mtx};
+    errors[i < std::size(names) ? names[i] : "UNKNOWN"]++;
+  }
+};
+
+clock_type::time_point after(double seconds) {
+  return clock_type::now()
+         + duration_cast<clock_type::duration>(
+           std::chrono::duration<double>(seconds));
+}
+
+std::unique_ptr<grpc::ClientContext> ctx_with_deadline() {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now()
+                    + std::chrono::seconds{10});
+  return ctx;
+}
+
+double seconds_of(const google::protobuf::Timestamp& t) {
+  return static_cast<double>(t.seconds()) + t.nanos() / 1e9;
+}
+
+void set_presence(run_state& rs, const std::string& tenant,
+                  const std::string& agent, v1::Presence p) {
+  v1::SetAgentPresenceRequest req;
+  req.set_tenant_id(tenant);
+  req.set_agent_id(agent);
+  req.set_presence(p);
+  v1::AgentView out;
+  auto st = rs.routing->SetAgentPresence(ctx_with_deadline().get(), req, &out);
+  if (!st.ok())
+    rs.error(st);
+}
+
+/// An agent's occasional short break, then back to Available.
+void schedule_break(run_state& rs, const std::string& tenant,
+                    const std::string& agent) {
+  if (rs.opt.break_per_hour <= 0)
+    return;
+  auto wait = rs.exponential(3600.0 / rs.opt.break_per_hour);
+  rs.sched->at(after(wait), [&rs, tenant, agent] {
+    if (rs.arrivals_done)
+      return;
+    set_presence(rs, tenant, agent, v1::PRESENCE_AWAY);
+    rs.sched->at(after(rs.opt.break_s), [&rs, tenant, agent] {
+      set_presence(rs, tenant, agent, v1::PRESENCE_AVAILABLE);
+      schedule_break(rs, tenant, agent);
+    });
+  });
+}
+
+void on_event(run_state& rs, const v1::Event& e) {
+  auto& view = e.call();
+  auto call_id = view.call().call_id();
+  auto tenant = e.tenant_id();
+  switch (e.type()) {
+    case v1::EVENT_TYPE_CALL_OFFERED: {
+      auto offer = e.offer();
+      bool decline = rs.uniform(0, 1) < rs.opt.decline_share;
+      auto ring = rs.uniform(rs.opt.ring_min_s, rs.opt.ring_max_s);
+      rs.sched->at(after(ring), [&rs, tenant, offer, decline] {
+        v1::CallView out;
+        grpc::Status st;
+        if (decline) {
+          v1::DeclineOfferRequest req;
+          req.set_tenant_id(tenant);
+          req.set_call_id(offer.call_id());
+          req.set_agent_id(offer.agent_id());
+          req.set_offer_id(offer.offer_id());
+          st = rs.routing->DeclineOffer(ctx_with_deadline().get(), req, &out);
+        } else {
+          v1::AcceptOfferRequest req;
+          req.set_tenant_id(tenant);
+          req.set_call_id(offer.call_id());
+          req.set_agent_id(offer.agent_id());
+          req.set_offer_id(offer.offer_id());
+          st = rs.routing->AcceptOffer(ctx_with_deadline().get(), req, &out);
+        }
+        // A caller who hung up while it rang withdraws the offer: expected.
+        if (!st.ok()
+            && st.error_code() != grpc::StatusCode::FAILED_PRECONDITION)
+          rs.error(st);
+      });
+      return;
+    }
+    case v1::EVENT_TYPE_CALL_ASSIGNED: {
+      rs.answered++;
+      rs.busy_agents++;
+      double wait = seconds_of(e.at()) - seconds_of(view.enqueued_at());
+      {
+        std::lock_guard guard{rs.mtx};
+        rs.calls[call_id].answered = true;
+        rs.total_answer_wait_s += wait;
+      }
+      if (wait <= rs.opt.sl_threshold_s)
+        rs.within_sl++;
+      auto talk = rs.exponential(rs.opt.talk_s);
+      rs.sched->at(after(talk), [&rs, tenant, call_id] {
+        v1::CompleteCallRequest req;
+        req.set_tenant_id(tenant);
+        req.set_call_id(call_id);
+        v1::CallView out;
+        auto st
+          = rs.routing->CompleteCall(ctx_with_deadline().get(), req, &out);
+        rs.busy_agents--;
+        if (!st.ok())
+          rs.error(st);
+      });
+      return;
+    }
+    case v1::EVENT_TYPE_CALL_COMPLETED: rs.completed++; break;
+    case v1::EVENT_TYPE_CALL_ABANDONED: rs.abandoned++; break;
+    case v1::EVENT_TYPE_CALL_TIMED_OUT: rs.timed_out++; break;
+    case v1::EVENT_TYPE_OFFER_DECLINED: rs.declined++; return;
+    case v1::EVENT_TYPE_OFFER_EXPIRED: rs.expired++; return;
+    case v1::EVENT_TYPE_CALL_OVERFLOWED: rs.overflowed++; return;
+    default: return;
+  }
+  std::lock_guard guard{rs.mtx};
+  rs.calls[call_id].ended = true;
+}
+
+void submit_one(run_state& rs, const std::string& tenant, const v1::Queue& q,
+                uint64_t n) {
+  v1::SubmitCallRequest req;
+  auto& c = *req.mutable_call();
+  c.set_tenant_id(tenant);
+  auto call_id = rs.run_id + "-" + std::to_string(n);
+  c.set_call_id(call_id);
+  c.set_channel(v1::CHANNEL_VOICE);
+  c.set_from("+1425555" + std::to_string(1000 + n % 9000));
+  c.set_queue_id(q.queue_id());
+  if (q.queue_id() == "vip")
+    c.set_priority(5);
+  {
+    std::lock_guard guard{rs.mtx};
+    rs.calls[call_id].tenant = tenant;
+  }
+  v1::SubmitCallResponse out;
+  auto t0 = clock_type::now();
+  auto st = rs.routing->SubmitCall(ctx_with_deadline().get(), req, &out);
+  rs.submit_rtt.add(
+    duration_cast<std::chrono::nanoseconds>(clock_type::now() - t0).count()
+    / 1000.0);
+  if (!st.ok()) {
+    rs.error(st);
+    return;
+  }
+  rs.offered++;
+  // The caller's patience.
+  auto patience = rs.exponential(rs.opt.patience_s);
+  rs.sched->at(after(patience), [&rs, tenant, id = call_id] {
+    {
+      std::lock_guard guard{rs.mtx};
+      auto& info = rs.calls[id];
+      if (info.answered || info.ended)
+        return;
+    }
+    v1::CancelCallRequest cancel;
+    cancel.set_tenant_id(tenant);
+    cancel.set_call_id(id);
+    cancel.set_reason(v1::CancelCallRequest::REASON_CALLER_HUNG_UP);
+    v1::CallView view;
+    auto result
+      = rs.routing->CancelCall(ctx_with_deadline().get(), cancel, &view);
+    // Answered in the meantime: the caller stays.
+    if (!result.ok()
+        && result.error_code() != grpc::StatusCode::FAILED_PRECONDITION
+        && result.error_code() != grpc::StatusCode::NOT_FOUND)
+      rs.error(result);
+  });
+}
+
+/// The node's routing latency histogram, from /metrics: quantile q.
+std::optional<double> node_latency_quantile(const std::string& address,
+                                            double q) {
+  auto colon = address.rfind(':');
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0)
+    return std::nullopt;
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port
+    = htons(static_cast<uint16_t>(std::stoi(address.substr(colon + 1))));
+  inet_pton(AF_INET, address.substr(0, colon).c_str(), &sa.sin_addr);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    close(fd);
+    return std::nullopt;
+  }
+  std::string req = "GET /metrics HTTP/1.0\r\nHost: " + address + "\r\n\r\n";
+  (void)!write(fd, req.data(), req.size());
+  std::string body;
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0)
+    body.append(buf, static_cast<size_t>(n));
+  close(fd);
+  std::vector<std::pair<double, double>> buckets; // le, cumulative count
+  std::istringstream in{body};
+  std::string line;
+  const std::string prefix = "switchboard_routing_latency_seconds_bucket{le=\"";
+  while (std::getline(in, line)) {
+    if (line.rfind(prefix, 0) != 0)
+      continue;
+    auto end = line.find('"', prefix.size());
+    auto le_text = line.substr(prefix.size(), end - prefix.size());
+    double le = le_text == "+Inf" ? 1e9 : std::stod(le_text);
+    double count = std::stod(line.substr(line.rfind(' ') + 1));
+    buckets.emplace_back(le, count);
+  }
+  if (buckets.empty() || buckets.back().second == 0)
+    return std::nullopt;
+  double total = buckets.back().second;
+  double target = q * total;
+  double prev_le = 0, prev_count = 0;
+  for (auto& [le, count] : buckets) {
+    if (count >= target) {
+      if (le >= 1e9)
+        return prev_le;
+      // Linear within the bucket, as Prometheus' histogram_quantile does.
+      double share = count == prev_count
+                       ? 1.0
+                       : (target - prev_count) / (count - prev_count);
+      return prev_le + (le - prev_le) * share;
+    }
+    prev_le = le;
+    prev_count = count;
+  }
+  return std::nullopt;
+}
+
+std::string ms(double seconds) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f ms", seconds * 1000);
+  return buf;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  options opt;
+  CLI::App app{"switchboard-loadgen: contact-center traffic through a "
+               "Switchboard node's gRPC API"};
+  app.add_option("--server", opt.server, "gRPC address of the node")
+    ->capture_default_str();
+  app
+    .add_option("--metrics", opt.metrics,
+                "the node's /metrics address, for its routing latency")
+    ->capture_default_str();
+  app
+    .add_option("--tenant", opt.tenants,
+                "tenants to drive (their queues "
+                "and agents are read from the node)")
+    ->required();
+  app.add_option("--duration", opt.duration_s, "seconds of arrivals")
+    ->capture_default_str();
+  app.add_option("--rate", opt.rate, "calls per second, all tenants")
+    ->capture_default_str();
+  app.add_option("--talk", opt.talk_s, "mean handle time, seconds")
+    ->capture_default_str();
+  app
+    .add_option("--patience", opt.patience_s,
+                "mean time a caller waits before hanging up, seconds")
+    ->capture_default_str();
+  app
+    .add_option("--decline-share", opt.decline_share,
+                "share of offers agents decline")
+    ->capture_default_str();
+  app
+    .add_option("--breaks-per-hour", opt.break_per_hour,
+                "short Away breaks per agent and hour")
+    ->capture_default_str();
+  app
+    .add_option("--sl-threshold", opt.sl_threshold_s,
+                "service-level threshold, seconds")
+    ->capture_default_str();
+  app.add_option("--seed", opt.seed, "random seed")->capture_default_str();
+  app.add_option("--json", opt.json_out, "also write the results here");
+  CLI11_PARSE(app, argc, argv);
+
+  run_state rs;
+  rs.opt = opt;
+  rs.rng.seed(opt.seed);
+  rs.run_id
+    = "lg" + std::to_string(opt.seed) + "-"
+      + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count());
+  rs.channel
+    = grpc::CreateChannel(opt.server, grpc::InsecureChannelCredentials());
+  rs.routing = v1::RoutingService::NewStub(rs.channel);
+  auto admin = v1::AdminService::NewStub(rs.channel);
+  auto events = v1::EventService::NewStub(rs.channel);
+
+  // What to drive: every queue and agent of the tenants.
+  std::vector<std::pair<std::string, v1::Queue>> queues;
+  std::vector<std::pair<std::string, std::string>> agents;
+  for (auto& t : opt.tenants) {
+    v1::ListQueuesRequest lq;
+    lq.set_tenant_id(t);
+    lq.set_page_size(1000);
+    v1::ListQueuesResponse qs;
+    auto st = admin->ListQueues(ctx_with_deadline().get(), lq, &qs);
+    if (!st.ok()) {
+      std::cerr << "switchboard-loadgen: tenant " << t << ": "
+                << st.error_message() << " (is a node serving on " << opt.server
+                << "?)\n";
+      return 1;
+    }
+    for (auto& q : qs.queues())
+      queues.emplace_back(t, q);
+    v1::ListAgentsRequest la;
+    la.set_tenant_id(t);
+    la.set_page_size(1000);
+    v1::ListAgentsResponse as;
+    st = admin->ListAgents(ctx_with_deadline().get(), la, &as);
+    if (!st.ok()) {
+      std::cerr << "switchboard-loadgen: agents of " << t << ": "
+                << st.error_message() << "\n";
+      return 1;
+    }
+    for (auto& a : as.agents())
+      agents.emplace_back(t, a.agent().agent_id());
+  }
+  if (queues.empty()) {
+    std::cerr << "switchboard-loadgen: the tenants have no queues; apply a "
+                 "configuration first (switchboard apply -f ...)\n";
+    return 1;
+  }
+
+  scheduler sched{opt.workers};
+  rs.sched = &sched;
+
+  // Offers reach agents through the event stream, as on a desktop.
+  std::vector<std::unique_ptr<grpc::ClientContext>> stream_ctxs;
+  std::vector<std::thread> readers;
+  for (auto& t : opt.tenants) {
+    stream_ctxs.push_back(std::make_unique<grpc::ClientContext>());
+    auto* ctx = stream_ctxs.back().get();
+    readers.emplace_back([&rs, &events, ctx, t] {
+      v1::SubscribeRequest req;
+      req.set_tenant_id(t);
+      // From the first event kept: events of calls this run did not
+      // submit are skipped below.
+      auto stream = events->Subscribe(ctx, req);
+      v1::Event e;
+      while (stream->Read(&e)) {
+        if (e.has_call()) {
+          std::lock_guard guard{rs.mtx};
+          if (rs.calls.count(e.call().call().call_id()) == 0)
+            continue;
+        }
+        if (e.has_call())
+          on_event(rs, e);
+      }
+    });
+  }
+
+  for (auto& [t, a] : agents) {
+    set_presence(rs, t, a, v1::PRESENCE_AVAILABLE);
+    v1::SetAgentReadyRequest req;
+    req.set_tenant_id(t);
+    req.set_agent_id(a);
+    req.set_ready(true);
+    v1::AgentView out;
+    auto st = rs.routing->SetAgentReady(ctx_with_deadline().get(), req, &out);
+    if (!st.ok())
+      rs.error(st);
+    schedule_break(rs, t, a);
+  }
+
+  std::cout << "driving " << agents.size() << " agents and " << queues.size()
+            << " queues of " << opt.tenants.size() << " tenants: " << opt.rate
+            << " calls/s for " << opt.duration_s << " s (handle time "
+            << opt.talk_s << " s, patience " << opt.patience_s << " s)\n";
+
+  // Open-loop arrivals on a precomputed Poisson schedule.
+  auto start = clock_type::now();
+  std::thread arrivals([&] {
+    double t = 0;
+    uint64_t n = 0;
+    std::mt19937_64 arrival_rng{opt.seed * 7919};
+    std::exponential_distribution<double> gap{opt.rate};
+    std::uniform_int_distribution<size_t> pick{0, queues.size() - 1};
+    while ((t += gap(arrival_rng)) < opt.duration_s) {
+      auto when = start
+                  + duration_cast<clock_type::duration>(
+                    std::chrono::duration<double>(t));
+      auto& [tenant, q] = queues[pick(arrival_rng)];
+      sched.at(when, [&rs, tenant = tenant, q = q, n] {
+        submit_one(rs, tenant, q, n);
+      });
+      ++n;
+    }
+  });
+
+  auto progress = [&](double elapsed) {
+    size_t waiting = 0;
+    {
+      std::lock_guard guard{rs.mtx};
+      for (auto& [id, c] : rs.calls)
+        if (!c.answered && !c.ended)
+          ++waiting;
+    }
+    std::printf("\r  %5.0fs  offered %5llu  answered %5llu  abandoned %4llu  "
+                "waiting %4zu  agents talking %3d/%zu   ",
+                elapsed, static_cast<unsigned long long>(rs.offered.load()),
+                static_cast<unsigned long long>(rs.answered.load()),
+                static_cast<unsigned long long>(rs.abandoned.load()), waiting,
+                rs.busy_agents.load(), agents.size());
+    std::fflush(stdout);
+    return waiting;
+  };
+  double elapsed = 0;
+  while (
+    (elapsed = std::chrono::duration<double>(clock_type::now() - start).count())
+    < opt.duration_s) {
+    progress(elapsed);
+    std::this_thread::sleep_for(std::chrono::milliseconds{500});
+  }
+  arrivals.join();
+  rs.arrivals_done = true;
+  // Drain: let waiting callers be answered or give up.
+  auto drain_until = clock_type::now()
+                     + duration_cast<clock_type::duration>(
+                       std::chrono::duration<double>(opt.drain_s));
+  while (clock_type::now() < drain_until) {
+    elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
+    bool busy = progress(elapsed) > 0 || rs.busy_agents.load() > 0;
+    if (!busy)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds{500});
+  }
+  std::printf("\n");
+  sched.stop();
+  for (auto& ctx : stream_ctxs)
+    ctx->TryCancel();
+  for (auto& r : readers)
+    r.join();
+
+  auto offered = rs.offered.load();
+  auto answered = rs.answered.load();
+  auto abandoned = rs.abandoned.load();
+  double asa = answered == 0 ? 0 : rs.total_answer_wait_s / answered;
+  double sl = answered + abandoned == 0
+                ? 100.0
+                : 100.0 * rs.within_sl.load() / (answered + abandoned);
+  auto p50 = node_latency_quantile(opt.metrics, 0.50);
+  auto p99 = node_latency_quantile(opt.metrics, 0.99);
+
+  std::printf("\n  calls offered            %llu\n",
+              static_cast<unsigned long long>(offered));
+  std::printf("  answered                 %llu\n",
+              static_cast<unsigned long long>(answered));
+  std::printf("  abandoned                %llu (%.1f %%)\n",
+              static_cast<unsigned long long>(abandoned),
+              offered == 0 ? 0.0 : 100.0 * abandoned / offered);
+  std::printf("  timed out                %llu\n",
+              static_cast<unsigned long long>(rs.timed_out.load()));
+  std::printf("  offers declined/expired  %llu / %llu\n",
+              static_cast<unsigned long long>(rs.declined.load()),
+              static_cast<unsigned long long>(rs.expired.load()));
+  std::printf("  overflowed               %llu\n",
+              static_cast<unsigned long long>(rs.overflowed.load()));
+  std::printf("  average speed of answer  %.1f s\n", asa);
+  std::printf("  service level            %.1f %% answered within %.0f s\n", sl,
+              opt.sl_threshold_s);
+  if (p50 && p99)
+    std::printf("  routing latency (node)   p50 %s, p99 %s\n", ms(*p50).c_str(),
+                ms(*p99).c_str());
+  else
+    std::printf("  routing latency (node)   n/a (metrics at %s unreadable)\n",
+                opt.metrics.c_str());
+  std::printf("  SubmitCall round trip    p50 %s, p99 %s\n",
+              ms(rs.submit_rtt.quantile(0.5) / 1e6).c_str(),
+              ms(rs.submit_rtt.quantile(0.99) / 1e6).c_str());
+  std::string errors;
+  for (auto& [code, n] : rs.errors)
+    errors += (errors.empty() ? "" : ", ") + code + " " + std::to_string(n);
+  std::printf("  errors                   %s\n",
+              errors.empty() ? "none" : errors.c_str());
+
+  if (!opt.json_out.empty()) {
+    std::ofstream out{opt.json_out};
+    out << "{\n  \"offered\": " << offered << ",\n  \"answered\": " << answered
+        << ",\n  \"abandoned\": " << abandoned
+        << ",\n  \"average_speed_of_answer_s\": " << asa
+        << ",\n  \"service_level_percent\": " << sl
+        << ",\n  \"routing_latency_p50_s\": " << p50.value_or(-1)
+        << ",\n  \"routing_latency_p99_s\": " << p99.value_or(-1)
+        << ",\n  \"submit_rtt_p50_us\": " << rs.submit_rtt.quantile(0.5)
+        << ",\n  \"submit_rtt_p99_us\": " << rs.submit_rtt.quantile(0.99)
+        << ",\n  \"errors\": {";
+    bool first = true;
+    for (auto& [code, n] : rs.errors) {
+      out << (first ? "" : ", ") << "\"" << code << "\": " << n;
+      first = false;
+    }
+    out << "}\n}\n";
+  }
+  return rs.errors.empty() ? 0 : 3;
+}

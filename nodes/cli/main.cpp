@@ -1,0 +1,545 @@
+// switchboard: the command line of a Switchboard node.
+//
+//   switchboard apply -f contact-center.yaml
+//   switchboard get queues|agents|calls --tenant contoso
+//   switchboard stats queue sales --tenant contoso
+//   switchboard watch --tenant contoso [--from 0]
+
+#include "routing/selector.hpp"
+
+#include "proto/convert.hpp"
+#include "switchboard/v1/admin.grpc.pb.h"
+#include "switchboard/v1/events.grpc.pb.h"
+#include "switchboard/v1/routing.grpc.pb.h"
+#include "switchboard/v1/stats.grpc.pb.h"
+
+#include <CLI/CLI.hpp>
+#include <google/protobuf/util/json_util.h>
+#include <grpcpp/grpcpp.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cstdio>
+#include <iomanip>
+#include <iostream>
+
+using namespace switchboard;
+
+namespace {
+
+/// A problem in the file being applied, with where it is.
+struct apply_error {
+  std::string text;
+};
+
+[[noreturn]] void bad(const YAML::Node& at, const std::string& path,
+                      const std::string& what) {
+  throw apply_error{"line " + std::to_string(at.Mark().line + 1) + ": " + path
+                    + ": " + what};
+}
+
+std::string text(const YAML::Node& n, const std::string& path) {
+  if (!n.IsScalar())
+    bad(n, path, "expected text");
+  return n.as<std::string>();
+}
+
+uint32_t number(const YAML::Node& n, const std::string& path) {
+  try {
+    auto v = n.as<int64_t>();
+    if (v < 0 || v > 4'000'000'000)
+      bad(n, path, "expected a whole number from 0");
+    return static_cast<uint32_t>(v);
+  } catch (const YAML::Exception&) {
+    bad(n, path,
+        "expected a whole number, found '" + n.as<std::string>("") + "'");
+  }
+}
+
+/// "500ms", "20s", "5m", "1h".
+void duration(const YAML::Node& n, const std::string& path,
+              google::protobuf::Duration& out) {
+  auto s = text(n, path);
+  size_t i = 0;
+  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])))
+    ++i;
+  auto unit = s.substr(i);
+  if (i == 0 || (unit != "ms" && unit != "s" && unit != "m" && unit != "h"))
+    bad(n, path,
+        "expected a duration such as 500ms, 20s, 5m or 1h, found '" + s + "'");
+  int64_t v = std::stoll(s.substr(0, i));
+  int64_t ms = unit == "ms"  ? v
+               : unit == "s" ? v * 1000
+               : unit == "m" ? v * 60'000
+                             : v * 3'600'000;
+  out.set_seconds(ms / 1000);
+  out.set_nanos(static_cast<int32_t>((ms % 1000) * 1'000'000));
+}
+
+void selectors(const YAML::Node& n, const std::string& path,
+               google::protobuf::RepeatedPtrField<v1::Selector>& out) {
+  auto parsed = routing::parse_selectors(text(n, path));
+  if (!parsed)
+    bad(n, path, parsed.error->to_string());
+  for (auto& s : parsed.selectors)
+    api::to_proto(s, *out.Add());
+}
+
+/// Rejects keys the schema does not know: a typo must not pass silently.
+void known_keys(const YAML::Node& n, const std::string& path,
+                std::initializer_list<const char*> keys) {
+  if (!n.IsMap())
+    bad(n, path, "expected a mapping");
+  for (auto kv : n) {
+    auto key = kv.first.as<std::string>();
+    bool ok = false;
+    for (auto* k : keys)
+      ok = ok || key == k;
+    if (!ok) {
+      std::string list;
+      for (auto* k : keys)
+        list += (list.empty() ? "" : ", ") + std::string{k};
+      bad(kv.first, path + "." + key, "unknown key; expected one of " + list);
+    }
+  }
+}
+
+v1::Queue read_queue(const YAML::Node& n, const std::string& path,
+                     const std::string& tenant) {
+  known_keys(n, path,
+             {"id", "name", "mode", "selectors", "routable_presences",
+              "offer_timeout", "wrap_up", "max_missed_offers", "max_length",
+              "max_wait", "overflow", "service_level"});
+  v1::Queue q;
+  q.set_tenant_id(tenant);
+  q.set_queue_id(text(n["id"], path + ".id"));
+  if (n["name"])
+    q.set_display_name(text(n["name"], path + ".name"));
+  if (auto m = n["mode"]) {
+    auto mode = routing::parse_distribution_mode(text(m, path + ".mode"));
+    if (!mode)
+      bad(m, path + ".mode",
+          "expected longest_idle, round_robin or best_skill, found '"
+            + m.as<std::string>() + "'");
+    q.set_mode(static_cast<v1::DistributionMode>(static_cast<int>(*mode) + 1));
+  }
+  if (n["selectors"])
+    selectors(n["selectors"], path + ".selectors", *q.mutable_selectors());
+  if (auto ps = n["routable_presences"]) {
+    for (size_t i = 0; i < ps.size(); ++i) {
+      auto where = path + ".routable_presences[" + std::to_string(i) + "]";
+      auto p = routing::parse_presence(text(ps[i], where));
+      if (!p)
+        bad(ps[i], where, "expected a Teams presence such as Available");
+      q.add_routable_presences(api::to_proto(*p));
+    }
+  }
+  if (n["offer_timeout"])
+    duration(n["offer_timeout"], path + ".offer_timeout",
+             *q.mutable_offer_timeout());
+  if (n["wrap_up"])
+    duration(n["wrap_up"], path + ".wrap_up", *q.mutable_wrap_up());
+  if (n["max_missed_offers"])
+    q.set_max_missed_offers(
+      number(n["max_missed_offers"], path + ".max_missed_offers"));
+  if (n["max_length"])
+    q.set_max_length(number(n["max_length"], path + ".max_length"));
+  if (n["max_wait"])
+    duration(n["max_wait"], path + ".max_wait", *q.mutable_max_wait());
+  if (n["overflow"])
+    q.set_overflow_queue_id(text(n["overflow"], path + ".overflow"));
+  if (auto sl = n["service_level"]) {
+    known_keys(sl, path + ".service_level", {"threshold", "target_percent"});
+    if (sl["threshold"])
+      duration(sl["threshold"], path + ".service_level.threshold",
+               *q.mutable_service_level_threshold());
+    if (sl["target_percent"])
+      q.set_service_level_target_percent(
+        number(sl["target_percent"], path + ".service_level.target_percent"));
+  }
+  return q;
+}
+
+v1::Agent read_agent(const YAML::Node& n, const std::string& path,
+                     const std::string& tenant) {
+  known_keys(n, path,
+             {"id", "name", "teams_user_id", "sip_uri", "skills", "labels",
+              "queues", "capacity", "total_capacity"});
+  v1::Agent a;
+  a.set_tenant_id(tenant);
+  a.set_agent_id(text(n["id"], path + ".id"));
+  if (n["name"])
+    a.set_display_name(text(n["name"], path + ".name"));
+  if (n["teams_user_id"])
+    a.set_teams_user_id(text(n["teams_user_id"], path + ".teams_user_id"));
+  if (n["sip_uri"])
+    a.set_sip_uri(text(n["sip_uri"], path + ".sip_uri"));
+  for (auto kv : n["skills"])
+    (*a.mutable_skills())[kv.first.as<std::string>()]
+      = number(kv.second, path + ".skills." + kv.first.as<std::string>());
+  for (auto kv : n["labels"])
+    (*a.mutable_labels())[kv.first.as<std::string>()]
+      = text(kv.second, path + ".labels." + kv.first.as<std::string>());
+  for (auto q : n["queues"])
+    a.add_queue_ids(text(q, path + ".queues"));
+  if (n["total_capacity"])
+    a.set_total_capacity(number(n["total_capacity"], path + ".total_capacity"));
+  for (auto kv : n["capacity"]) {
+    auto where = path + ".capacity." + kv.first.as<std::string>();
+    auto ch = routing::parse_channel(kv.first.as<std::string>());
+    if (!ch)
+      bad(kv.first, where, "expected voice, chat, email or message");
+    auto* c = a.add_capacity();
+    c->set_channel(api::to_proto(*ch));
+    c->set_max_concurrent(number(kv.second, where));
+  }
+  return a;
+}
+
+struct client {
+  explicit client(const std::string& server)
+    : channel(grpc::CreateChannel(server, grpc::InsecureChannelCredentials())),
+      admin(v1::AdminService::NewStub(channel)),
+      routing(v1::RoutingService::NewStub(channel)),
+      events(v1::EventService::NewStub(channel)),
+      stats(v1::StatsService::NewStub(channel)) {}
+
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<v1::AdminService::Stub> admin;
+  std::unique_ptr<v1::RoutingService::Stub> routing;
+  std::unique_ptr<v1::EventService::Stub> events;
+  std::unique_ptr<v1::StatsService::Stub> stats;
+};
+
+const char* code_name(grpc::StatusCode code) {
+  static const char* names[] = {"OK",
+                                "CANCELLED",
+                                "UNKNOWN",
+                                "INVALID_ARGUMENT",
+                                "DEADLINE_EXCEEDED",
+                                "NOT_FOUND",
+                                "ALREADY_EXISTS",
+                                "PERMISSION_DENIED",
+                                "RESOURCE_EXHAUSTED",
+                                "FAILED_PRECONDITION",
+                                "ABORTED",
+                                "OUT_OF_RANGE",
+                                "UNIMPLEMENTED",
+                                "INTERNAL",
+                                "UNAVAILABLE",
+                                "DATA_LOSS",
+                                "UNAUTHENTICATED"};
+  auto i = static_cast<size_t>(code);
+  return i < std::size(names) ? names[i] : "UNKNOWN";
+}
+
+/// Exits with a message if `st` failed.
+void check(const grpc::Status& st, const std::string& what,
+           const std::string& server) {
+  if (st.ok())
+    return;
+  std::cerr << "switchboard: " << what << ": " << code_name(st.error_code())
+            << ": " << st.error_message();
+  if (st.error_code() == grpc::StatusCode::UNAVAILABLE)
+    std::cerr << " (is a node serving on " << server << "?)";
+  std::cerr << "\n";
+  std::exit(1);
+}
+
+std::unique_ptr<grpc::ClientContext> deadline(int seconds = 10) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now()
+                    + std::chrono::seconds{seconds});
+  return ctx;
+}
+
+int apply(client& c, const std::string& server, const std::string& file) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(file);
+  } catch (const YAML::Exception& e) {
+    std::cerr << "switchboard: " << file << ": " << e.what() << "\n";
+    return 2;
+  }
+  struct tenant_config {
+    v1::Tenant tenant;
+    std::vector<v1::Queue> queues;
+    std::vector<v1::Agent> agents;
+  };
+  std::vector<tenant_config> tenants;
+  try {
+    known_keys(root, "(top)", {"tenants"});
+    auto ts = root["tenants"];
+    for (size_t i = 0; i < ts.size(); ++i) {
+      auto path = "tenants[" + std::to_string(i) + "]";
+      auto n = ts[i];
+      known_keys(n, path,
+                 {"id", "name", "microsoft_tenant_id", "sip_trunk_fqdns",
+                  "dialled_numbers", "queues", "agents"});
+      tenant_config tc;
+      auto id = text(n["id"], path + ".id");
+      tc.tenant.set_tenant_id(id);
+      if (n["name"])
+        tc.tenant.set_display_name(text(n["name"], path + ".name"));
+      if (n["microsoft_tenant_id"])
+        tc.tenant.set_microsoft_tenant_id(
+          text(n["microsoft_tenant_id"], path + ".microsoft_tenant_id"));
+      for (auto f : n["sip_trunk_fqdns"])
+        tc.tenant.add_sip_trunk_fqdns(text(f, path + ".sip_trunk_fqdns"));
+      for (auto d : n["dialled_numbers"])
+        tc.tenant.add_dialled_numbers(text(d, path + ".dialled_numbers"));
+      auto qs = n["queues"];
+      for (size_t j = 0; j < qs.size(); ++j)
+        tc.queues.push_back(
+          read_queue(qs[j], path + ".queues[" + std::to_string(j) + "]", id));
+      auto as = n["agents"];
+      for (size_t j = 0; j < as.size(); ++j)
+        tc.agents.push_back(
+          read_agent(as[j], path + ".agents[" + std::to_string(j) + "]", id));
+      tenants.push_back(std::move(tc));
+    }
+  } catch (const apply_error& e) {
+    std::cerr << "switchboard: " << file << ": " << e.text << "\n";
+    return 2;
+  } catch (const YAML::Exception& e) {
+    std::cerr << "switchboard: " << file << ": " << e.what() << "\n";
+    return 2;
+  }
+  for (auto& tc : tenants) {
+    auto id = tc.tenant.tenant_id();
+    v1::UpsertTenantRequest req;
+    *req.mutable_tenant() = tc.tenant;
+    v1::Tenant out;
+    check(c.admin->UpsertTenant(deadline().get(), req, &out), "tenant " + id,
+          server);
+    // Queues without overflow first, so that overflow targets exist.
+    for (int pass = 0; pass < 2; ++pass) {
+      for (auto& q : tc.queues) {
+        if ((pass == 0) != q.overflow_queue_id().empty())
+          continue;
+        v1::UpsertQueueRequest qr;
+        *qr.mutable_queue() = q;
+        v1::Queue qo;
+        check(c.admin->UpsertQueue(deadline().get(), qr, &qo),
+              "queue " + id + "/" + q.queue_id(), server);
+      }
+    }
+    for (auto& a : tc.agents) {
+      v1::UpsertAgentRequest ar;
+      *ar.mutable_agent() = a;
+      v1::AgentView ao;
+      check(c.admin->UpsertAgent(deadline().get(), ar, &ao),
+            "agent " + id + "/" + a.agent_id(), server);
+    }
+    std::cout << "tenant " << id << ": " << tc.queues.size() << " queues, "
+              << tc.agents.size() << " agents applied\n";
+  }
+  return 0;
+}
+
+std::string seconds_text(const google::protobuf::Duration& d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1fs",
+                static_cast<double>(d.seconds()) + d.nanos() / 1e9);
+  return buf;
+}
+
+std::string presence_text(v1::Presence p) {
+  auto x = api::from_proto(p);
+  return x ? std::string{routing::to_string(*x)} : "-";
+}
+
+std::string state_text(v1::CallState s) {
+  auto name = v1::CallState_Name(s);
+  return name.substr(std::string{"CALL_STATE_"}.size());
+}
+
+int get(client& c, const std::string& server, const std::string& what,
+        const std::string& tenant) {
+  if (what == "queues") {
+    v1::ListQueuesRequest req;
+    req.set_tenant_id(tenant);
+    req.set_page_size(1000);
+    v1::ListQueuesResponse resp;
+    check(c.admin->ListQueues(deadline().get(), req, &resp), "list queues",
+          server);
+    std::printf("%-16s %-12s %-40s %s\n", "QUEUE", "MODE", "SELECTORS",
+                "OVERFLOW");
+    for (auto& q : resp.queues()) {
+      routing::queue rq;
+      api::from_proto(q, rq);
+      std::printf("%-16s %-12s %-40s %s\n", q.queue_id().c_str(),
+                  std::string{routing::to_string(rq.mode)}.c_str(),
+                  routing::to_string(rq.selectors).c_str(),
+                  q.overflow_queue_id().c_str());
+    }
+    return 0;
+  }
+  if (what == "agents") {
+    v1::ListAgentsRequest req;
+    req.set_tenant_id(tenant);
+    req.set_page_size(1000);
+    v1::ListAgentsResponse resp;
+    check(c.admin->ListAgents(deadline().get(), req, &resp), "list agents",
+          server);
+    std::printf("%-12s %-14s %-6s %-10s %-7s %s\n", "AGENT", "PRESENCE",
+                "READY", "ACTIVITY", "MISSED", "QUEUES");
+    for (auto& a : resp.agents()) {
+      std::string queues;
+      for (auto& q : a.agent().queue_ids())
+        queues += (queues.empty() ? "" : ",") + q;
+      auto activity = v1::AgentActivity_Name(a.state().activity());
+      std::printf(
+        "%-12s %-14s %-6s %-10s %-7u %s\n", a.agent().agent_id().c_str(),
+        presence_text(a.state().presence()).c_str(),
+        a.state().ready() ? "yes" : "no",
+        activity.substr(std::string{"AGENT_ACTIVITY_"}.size()).c_str(),
+        a.state().missed_offers_in_a_row(), queues.c_str());
+    }
+    return 0;
+  }
+  if (what == "calls") {
+    v1::ListCallsRequest req;
+    req.set_tenant_id(tenant);
+    req.set_page_size(1000);
+    v1::ListCallsResponse resp;
+    check(c.routing->ListCalls(deadline().get(), req, &resp), "list calls",
+          server);
+    auto now = std::chrono::system_clock::now().time_since_epoch();
+    auto now_s = std::chrono::duration<double>(now).count();
+    std::printf("%-24s %-12s %-10s %-6s %-9s %s\n", "CALL", "QUEUE", "STATE",
+                "PLACE", "WAITED", "AGENT");
+    for (auto& v : resp.calls()) {
+      auto waited = now_s - static_cast<double>(v.enqueued_at().seconds());
+      std::printf("%-24s %-12s %-10s %-6u %-9.0f %s\n",
+                  v.call().call_id().c_str(), v.queue_id().c_str(),
+                  state_text(v.state()).c_str(), v.position(), waited,
+                  v.agent_id().c_str());
+    }
+    return 0;
+  }
+  std::cerr << "switchboard: get: expected queues, agents or calls\n";
+  return 2;
+}
+
+int stats(client& c, const std::string& server, const std::string& queue,
+          const std::string& tenant) {
+  v1::GetQueueStatsRequest req;
+  req.set_tenant_id(tenant);
+  req.set_queue_id(queue);
+  v1::QueueStats s;
+  check(c.stats->GetQueueStats(deadline().get(), req, &s), "queue stats",
+        server);
+  std::printf("queue %s/%s\n", tenant.c_str(), queue.c_str());
+  std::printf("  waiting            %u (longest %s)\n", s.waiting(),
+              seconds_text(s.longest_wait()).c_str());
+  std::printf("  offered            %llu\n",
+              static_cast<unsigned long long>(s.offered()));
+  std::printf("  answered           %llu\n",
+              static_cast<unsigned long long>(s.answered()));
+  std::printf("  abandoned          %llu (%.1f %%)\n",
+              static_cast<unsigned long long>(s.abandoned()),
+              s.abandon_rate_percent());
+  std::printf("  service level      %.1f %%\n", s.service_level_percent());
+  std::printf("  speed of answer    %s average\n",
+              seconds_text(s.average_speed_of_answer()).c_str());
+  for (auto& a : s.agents())
+    std::printf("  agents %-10s %-14s %-9s %u\n",
+                v1::AgentActivity_Name(a.activity())
+                  .substr(std::string{"AGENT_ACTIVITY_"}.size())
+                  .c_str(),
+                presence_text(a.presence()).c_str(),
+                a.ready() ? "ready" : "not-ready", a.agents());
+  return 0;
+}
+
+int watch(client& c, const std::string& server, const std::string& tenant,
+          uint64_t from, bool json) {
+  v1::SubscribeRequest req;
+  req.set_tenant_id(tenant);
+  req.set_from_sequence(from);
+  grpc::ClientContext ctx;
+  auto stream = c.events->Subscribe(&ctx, req);
+  v1::Event e;
+  while (stream->Read(&e)) {
+    if (json) {
+      std::string out;
+      google::protobuf::util::JsonPrintOptions opts;
+      (void)google::protobuf::util::MessageToJsonString(e, &out, opts);
+      std::cout << out << std::endl;
+      continue;
+    }
+    auto type
+      = v1::EventType_Name(e.type()).substr(std::string{"EVENT_TYPE_"}.size());
+    std::cout << e.sequence() << " " << type;
+    if (e.has_call())
+      std::cout << " call=" << e.call().call().call_id()
+                << " queue=" << e.call().queue_id()
+                << " state=" << state_text(e.call().state());
+    if (e.has_agent())
+      std::cout << " agent=" << e.agent().agent().agent_id()
+                << " presence=" << presence_text(e.agent().state().presence())
+                << " ready=" << (e.agent().state().ready() ? "yes" : "no");
+    if (e.has_offer())
+      std::cout << " offer=" << e.offer().offer_id()
+                << " to=" << e.offer().agent_id();
+    std::cout << std::endl;
+  }
+  check(stream->Finish(), "watch", server);
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"switchboard: configure and watch a Switchboard node"};
+  app.require_subcommand(1);
+  std::string server = "127.0.0.1:7400";
+  app.add_option("--server", server, "gRPC address of a node")
+    ->envname("SWITCHBOARD_SERVER")
+    ->capture_default_str();
+
+  std::string file;
+  auto* apply_cmd
+    = app.add_subcommand("apply", "create or replace tenants, queues and "
+                                  "agents from a YAML file");
+  apply_cmd->add_option("-f,--file", file, "the YAML file")->required();
+
+  std::string tenant;
+  std::string what;
+  auto* get_cmd = app.add_subcommand("get", "list queues, agents or calls");
+  get_cmd->add_option("what", what, "queues, agents or calls")->required();
+  get_cmd->add_option("-t,--tenant", tenant, "tenant id")->required();
+
+  std::string kind;
+  std::string name;
+  auto* stats_cmd = app.add_subcommand("stats", "live statistics of a queue");
+  stats_cmd->add_option("kind", kind, "queue")->required();
+  stats_cmd->add_option("name", name, "the queue's id")->required();
+  stats_cmd->add_option("-t,--tenant", tenant, "tenant id")->required();
+
+  uint64_t from = 0;
+  bool json = false;
+  auto* watch_cmd
+    = app.add_subcommand("watch", "print a tenant's events as they happen");
+  watch_cmd->add_option("-t,--tenant", tenant, "tenant id")->required();
+  watch_cmd->add_option("--from", from,
+                        "resume after this sequence (0: from the first kept)");
+  watch_cmd->add_flag("--json", json, "one JSON object per event");
+
+  CLI11_PARSE(app, argc, argv);
+  client c{server};
+  if (*apply_cmd)
+    return apply(c, server, file);
+  if (*get_cmd)
+    return get(c, server, what, tenant);
+  if (*stats_cmd) {
+    if (kind != "queue") {
+      std::cerr << "switchboard: stats: expected 'queue NAME'\n";
+      return 2;
+    }
+    return stats(c, server, name, tenant);
+  }
+  if (*watch_cmd)
+    return watch(c, server, tenant, from, json);
+  return 2;
+}
