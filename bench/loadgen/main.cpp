@@ -287,9 +287,11 @@ void on_event(run_state& rs, const v1::Event& e) {
           req.set_offer_id(offer.offer_id());
           st = rs.routing->AcceptOffer(ctx_with_deadline().get(), req, &out);
         }
-        // A caller who hung up while it rang withdraws the offer: expected.
-        if (!st.ok()
-            && st.error_code() != grpc::StatusCode::FAILED_PRECONDITION)
+        // A caller who hung up while it rang ended the call and withdrew
+        // the offer (NOT_FOUND, or FAILED_PRECONDITION if it expired
+        // first): the agent's desktop just drops the toast.
+        if (!st.ok() && st.error_code() != grpc::StatusCode::FAILED_PRECONDITION
+            && st.error_code() != grpc::StatusCode::NOT_FOUND)
           rs.error(st);
       });
       return;

@@ -934,12 +934,45 @@ class subscribe_reactor final : public grpc::ServerWriteReactor<v1::Event> {
   caf::actor sink_;
 };
 
-/// One Ingest stream: commands are applied as they arrive (up to
-/// `ingest_window` at once) and answered in the order they came.
+/// Requests of one Ingest stream, in arrival order.
+struct job_queue {
+  std::mutex mtx;
+  std::deque<std::function<void(caf::event_based_actor*)>> jobs;
+};
+
+/// Sends one Ingest stream's commands to their tenants from one actor, so
+/// that they arrive in the order the gateway sent them (CAF keeps the order
+/// of messages between two actors): a submit is applied before the cancel
+/// that follows it.
+caf::behavior ingest_bridge(caf::event_based_actor* self,
+                            std::shared_ptr<job_queue> jobs) {
+  return {
+    [self, jobs](atom::tick) {
+      std::function<void(caf::event_based_actor*)> job;
+      {
+        std::lock_guard guard{jobs->mtx};
+        job = std::move(jobs->jobs.front());
+        jobs->jobs.pop_front();
+      }
+      job(self);
+    },
+  };
+}
+
+/// One Ingest stream: commands are applied in order as they arrive (up to
+/// `ingest_window` at once) and answered in the same order.
 class ingest_reactor final
   : public grpc::ServerBidiReactor<v1::IngestRequest, v1::IngestResponse> {
  public:
-  explicit ingest_reactor(node& n) : n_(n) { StartRead(&request_); }
+  explicit ingest_reactor(node& n) : n_(n) {
+    jobs_ = std::make_shared<job_queue>();
+    bridge_ = n_.ctx.sys->spawn(ingest_bridge, jobs_);
+    StartRead(&request_);
+  }
+
+  ~ingest_reactor() override {
+    caf::anon_send_exit(bridge_, caf::exit_reason::user_shutdown);
+  }
 
   void OnReadDone(bool ok) override {
     std::unique_lock guard{mtx_};
@@ -1060,9 +1093,10 @@ class ingest_reactor final
       complete(slot, failed);
       return;
     }
-    n_.ctx.sys->spawn(
-      [this, slot, tenant_id, xs...](caf::event_based_actor* self,
-                                     tenant_actor target) {
+    {
+      std::lock_guard guard{jobs_->mtx};
+      jobs_->jobs.push_back([this, slot, tenant_id, target = *t,
+                             xs...](caf::event_based_actor* self) {
         self->request(target, actor_timeout, xs...)
           .then(
             [this, slot](Reply&) {
@@ -1071,8 +1105,9 @@ class ingest_reactor final
             [this, slot, tenant_id](caf::error& err) {
               complete(slot, err, tenant_id);
             });
-      },
-      *t);
+      });
+    }
+    caf::anon_send(bridge_, atom::tick_v);
   }
 
   void dispatch(const v1::IngestRequest& req,
@@ -1156,6 +1191,8 @@ class ingest_reactor final
   }
 
   node& n_;
+  std::shared_ptr<job_queue> jobs_;
+  caf::actor bridge_;
   std::mutex mtx_;
   v1::IngestRequest request_;
   std::deque<std::shared_ptr<entry>> slots_;

@@ -1,6 +1,7 @@
 // Starts the real switchboard-router binary on free ports and talks to it
 // over real sockets.
 
+#include "tests/support/http.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -56,35 +57,6 @@ std::string health_check(const std::string& address) {
   for (auto& s : slices)
     bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
   return bytes;
-}
-
-/// A plain HTTP/1.0 GET of `path` on 127.0.0.1:`port`; the whole reply.
-std::string http_get(uint16_t port, const std::string& path) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return "connect failed";
-  }
-  auto request = "GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
-  if (send(fd, request.data(), request.size(), 0) < 0) {
-    close(fd);
-    return "send failed";
-  }
-  std::string reply;
-  char buf[4096];
-  for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;)
-    reply.append(buf, static_cast<size_t>(n));
-  close(fd);
-  return reply;
-}
-
-uint16_t port_of(const std::string& address) {
-  return static_cast<uint16_t>(
-    std::stoi(address.substr(address.rfind(':') + 1)));
 }
 
 } // namespace

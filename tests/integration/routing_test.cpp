@@ -1,0 +1,682 @@
+// Routes calls through the real switchboard-router binary over gRPC: the
+// public API as integrators and gateways use it. Timers are real but short
+// (queues with offer timeouts of a few hundred milliseconds); tests wait
+// for events, never for fixed times.
+
+#include "tests/support/http.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+#include "switchboard/v1/admin.grpc.pb.h"
+#include "switchboard/v1/events.grpc.pb.h"
+#include "switchboard/v1/routing.grpc.pb.h"
+#include "switchboard/v1/stats.grpc.pb.h"
+
+#include <google/protobuf/util/time_util.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <csignal>
+#include <mutex>
+#include <thread>
+
+using namespace switchboard;
+using namespace switchboard::testing;
+using namespace std::chrono_literals;
+using google::protobuf::util::TimeUtil;
+
+namespace {
+
+const std::string router_binary = SWITCHBOARD_ROUTER_PATH;
+
+/// A running node and stubs for its services.
+class node {
+ public:
+  explicit node(const temp_dir& dir) { start(dir); }
+
+  void start(const temp_dir& dir) {
+    proc_ = std::make_unique<process>(
+      router_binary, std::vector<std::string>{
+                       "--data-dir", dir / "data", "--grpc-listen",
+                       "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"});
+    auto line = proc_->wait_for_line("\"msg\":\"serving\"", 30s);
+    EXPECT_TRUE(line) << "the node did not start";
+    address = line ? json_field(*line, "grpc") : "";
+    metrics_port = line ? port_of(json_field(*line, "metrics")) : 0;
+    auto channel
+      = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+    admin = v1::AdminService::NewStub(channel);
+    routing = v1::RoutingService::NewStub(channel);
+    events = v1::EventService::NewStub(channel);
+    stats = v1::StatsService::NewStub(channel);
+  }
+
+  /// kill -9, as a crash.
+  void kill() {
+    proc_->stop(SIGKILL);
+    proc_.reset();
+  }
+
+  std::string address;
+  uint16_t metrics_port = 0;
+  std::unique_ptr<v1::AdminService::Stub> admin;
+  std::unique_ptr<v1::RoutingService::Stub> routing;
+  std::unique_ptr<v1::EventService::Stub> events;
+  std::unique_ptr<v1::StatsService::Stub> stats;
+
+ private:
+  std::unique_ptr<process> proc_;
+};
+
+std::unique_ptr<grpc::ClientContext> ctx() {
+  auto c = std::make_unique<grpc::ClientContext>();
+  c->set_deadline(std::chrono::system_clock::now() + 10s);
+  return c;
+}
+
+/// Reads a tenant's events in the background.
+class event_reader {
+ public:
+  event_reader(v1::EventService::Stub& stub, const std::string& tenant,
+               uint64_t from = 0) {
+    v1::SubscribeRequest req;
+    req.set_tenant_id(tenant);
+    req.set_from_sequence(from);
+    stream_ = stub.Subscribe(&ctx_, req);
+    thread_ = std::thread([this] {
+      v1::Event e;
+      while (stream_->Read(&e)) {
+        std::lock_guard guard{mtx_};
+        seen_.push_back(e);
+        cv_.notify_all();
+      }
+    });
+  }
+
+  ~event_reader() {
+    ctx_.TryCancel();
+    thread_.join();
+  }
+
+  /// Waits for an event of `type` about `call_id` (or any call if empty);
+  /// returns it, or nothing after 10 s.
+  std::optional<v1::Event> wait_for(v1::EventType type,
+                                    const std::string& call_id = {}) {
+    std::unique_lock guard{mtx_};
+    std::optional<v1::Event> found;
+    cv_.wait_for(guard, 10s, [&] {
+      for (auto& e : seen_)
+        if (e.type() == type
+            && (call_id.empty() || e.call().call().call_id() == call_id)) {
+          found = e;
+          return true;
+        }
+      return false;
+    });
+    return found;
+  }
+
+  /// Waits for an event for which `pred` holds; returns it, or nothing
+  /// after 10 s.
+  std::optional<v1::Event>
+  wait_until(const std::function<bool(const v1::Event&)>& pred) {
+    std::unique_lock guard{mtx_};
+    std::optional<v1::Event> found;
+    cv_.wait_for(guard, 10s, [&] {
+      for (auto& e : seen_)
+        if (pred(e)) {
+          found = e;
+          return true;
+        }
+      return false;
+    });
+    return found;
+  }
+
+  /// Waits until at least `n` events arrived; returns them all.
+  std::vector<v1::Event> wait_for_count(size_t n) {
+    std::unique_lock guard{mtx_};
+    cv_.wait_for(guard, 10s, [&] {
+      return seen_.size() >= n;
+    });
+    return seen_;
+  }
+
+ private:
+  grpc::ClientContext ctx_;
+  std::unique_ptr<grpc::ClientReader<v1::Event>> stream_;
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  std::vector<v1::Event> seen_;
+  std::thread thread_;
+};
+
+class routing_test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    n = std::make_unique<node>(dir);
+    tenant("contoso");
+    queue("sales");
+  }
+
+  void tenant(const std::string& id) {
+    v1::UpsertTenantRequest req;
+    req.mutable_tenant()->set_tenant_id(id);
+    v1::Tenant out;
+    ASSERT_TRUE(n->admin->UpsertTenant(ctx().get(), req, &out).ok());
+  }
+
+  v1::Queue queue(const std::string& id,
+                  const std::function<void(v1::Queue&)>& edit = {}) {
+    v1::UpsertQueueRequest req;
+    auto& q = *req.mutable_queue();
+    q.set_tenant_id("contoso");
+    q.set_queue_id(id);
+    *q.mutable_offer_timeout() = TimeUtil::MillisecondsToDuration(400);
+    *q.mutable_wrap_up() = TimeUtil::MillisecondsToDuration(300);
+    q.set_max_missed_offers(2);
+    if (edit)
+      edit(q);
+    v1::Queue out;
+    auto st = n->admin->UpsertQueue(ctx().get(), req, &out);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return out;
+  }
+
+  void agent(const std::string& id, std::vector<std::string> queues = {"sales"},
+             bool available = true) {
+    v1::UpsertAgentRequest req;
+    auto& a = *req.mutable_agent();
+    a.set_tenant_id("contoso");
+    a.set_agent_id(id);
+    for (auto& q : queues)
+      a.add_queue_ids(q);
+    v1::AgentView out;
+    auto st = n->admin->UpsertAgent(ctx().get(), req, &out);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    if (available) {
+      presence(id, v1::PRESENCE_AVAILABLE);
+      ready(id, true);
+    }
+  }
+
+  v1::AgentView presence(const std::string& id, v1::Presence p) {
+    v1::SetAgentPresenceRequest req;
+    req.set_tenant_id("contoso");
+    req.set_agent_id(id);
+    req.set_presence(p);
+    v1::AgentView out;
+    auto st = n->routing->SetAgentPresence(ctx().get(), req, &out);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return out;
+  }
+
+  v1::AgentView ready(const std::string& id, bool r) {
+    v1::SetAgentReadyRequest req;
+    req.set_tenant_id("contoso");
+    req.set_agent_id(id);
+    req.set_ready(r);
+    v1::AgentView out;
+    auto st = n->routing->SetAgentReady(ctx().get(), req, &out);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return out;
+  }
+
+  grpc::Status submit(const std::string& id, v1::SubmitCallResponse& out,
+                      const std::string& queue_id = "sales") {
+    v1::SubmitCallRequest req;
+    auto& c = *req.mutable_call();
+    c.set_tenant_id("contoso");
+    c.set_call_id(id);
+    c.set_queue_id(queue_id);
+    return n->routing->SubmitCall(ctx().get(), req, &out);
+  }
+
+  v1::CallView submit(const std::string& id,
+                      const std::string& queue_id = "sales") {
+    v1::SubmitCallResponse out;
+    auto st = submit(id, out, queue_id);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return out.call();
+  }
+
+  grpc::Status accept(const v1::Offer& o, v1::CallView& out) {
+    v1::AcceptOfferRequest req;
+    req.set_tenant_id("contoso");
+    req.set_call_id(o.call_id());
+    req.set_agent_id(o.agent_id());
+    req.set_offer_id(o.offer_id());
+    return n->routing->AcceptOffer(ctx().get(), req, &out);
+  }
+
+  grpc::Status decline(const v1::Offer& o, v1::CallView& out) {
+    v1::DeclineOfferRequest req;
+    req.set_tenant_id("contoso");
+    req.set_call_id(o.call_id());
+    req.set_agent_id(o.agent_id());
+    req.set_offer_id(o.offer_id());
+    return n->routing->DeclineOffer(ctx().get(), req, &out);
+  }
+
+  grpc::Status complete(const std::string& call_id, v1::CallView& out) {
+    v1::CompleteCallRequest req;
+    req.set_tenant_id("contoso");
+    req.set_call_id(call_id);
+    return n->routing->CompleteCall(ctx().get(), req, &out);
+  }
+
+  v1::CallView get_call(const std::string& id) {
+    v1::GetCallRequest req;
+    req.set_tenant_id("contoso");
+    req.set_call_id(id);
+    v1::CallView out;
+    auto st = n->routing->GetCall(ctx().get(), req, &out);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return out;
+  }
+
+  v1::AgentView get_agent(const std::string& id) {
+    v1::GetAgentRequest req;
+    req.set_tenant_id("contoso");
+    req.set_agent_id(id);
+    v1::AgentView out;
+    auto st = n->admin->GetAgent(ctx().get(), req, &out);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return out;
+  }
+
+  temp_dir dir;
+  std::unique_ptr<node> n;
+};
+
+} // namespace
+
+TEST_F(routing_test, a_call_goes_through_its_whole_lifecycle) {
+  agent("alice");
+  event_reader events{*n->events, "contoso"};
+  auto c = submit("call-1");
+  ASSERT_EQ(c.state(), v1::CALL_STATE_OFFERED);
+  EXPECT_EQ(c.offer().agent_id(), "alice");
+  EXPECT_EQ(get_agent("alice").state().activity(), v1::AGENT_ACTIVITY_OFFERED);
+  v1::CallView out;
+  ASSERT_TRUE(accept(c.offer(), out).ok());
+  EXPECT_EQ(out.state(), v1::CALL_STATE_ASSIGNED);
+  EXPECT_EQ(out.agent_id(), "alice");
+  EXPECT_EQ(get_agent("alice").state().activity(), v1::AGENT_ACTIVITY_BUSY);
+  ASSERT_TRUE(complete("call-1", out).ok());
+  EXPECT_EQ(out.state(), v1::CALL_STATE_WRAP_UP);
+  ASSERT_TRUE(events.wait_for(v1::EVENT_TYPE_CALL_COMPLETED, "call-1"));
+  EXPECT_EQ(get_call("call-1").state(), v1::CALL_STATE_COMPLETED);
+  EXPECT_EQ(get_agent("alice").state().activity(), v1::AGENT_ACTIVITY_IDLE);
+
+  v1::ListCallHistoryRequest hreq;
+  hreq.set_tenant_id("contoso");
+  v1::ListCallHistoryResponse history;
+  ASSERT_TRUE(n->stats->ListCallHistory(ctx().get(), hreq, &history).ok());
+  ASSERT_EQ(history.records_size(), 1);
+  EXPECT_EQ(history.records(0).outcome(), v1::CALL_STATE_COMPLETED);
+  EXPECT_EQ(history.records(0).agent_id(), "alice");
+  ASSERT_EQ(history.records(0).offers_size(), 1);
+  EXPECT_EQ(history.records(0).offers(0).outcome(), "accepted");
+
+  v1::GetQueueStatsRequest sreq;
+  sreq.set_tenant_id("contoso");
+  sreq.set_queue_id("sales");
+  v1::QueueStats s;
+  ASSERT_TRUE(n->stats->GetQueueStats(ctx().get(), sreq, &s).ok());
+  EXPECT_EQ(s.offered(), 1u);
+  EXPECT_EQ(s.answered(), 1u);
+  EXPECT_EQ(s.service_level_percent(), 100.0);
+
+  auto metrics = http_get(n->metrics_port, "/metrics");
+  for (auto* expected :
+       {"switchboard_routing_latency_seconds_count 1",
+        "switchboard_offers_total{outcome=\"accepted\"} 1",
+        "switchboard_grpc_requests_total{code=\"OK\",method=\"SubmitCall\"} 1",
+        "switchboard_store_write_seconds_count"})
+    EXPECT_NE(metrics.find(expected), std::string::npos)
+      << expected << " not in\n"
+      << metrics;
+}
+
+TEST_F(routing_test, a_declined_or_expired_offer_goes_back_in_line) {
+  agent("alice");
+  event_reader events{*n->events, "contoso"};
+  auto c = submit("call-1");
+  ASSERT_EQ(c.offer().agent_id(), "alice");
+  agent("bob");
+  v1::CallView out;
+  ASSERT_TRUE(decline(c.offer(), out).ok());
+  // Bob has been idle longer than Alice, who just declined.
+  EXPECT_EQ(out.state(), v1::CALL_STATE_OFFERED);
+  EXPECT_EQ(out.offer().agent_id(), "bob");
+  EXPECT_EQ(out.enqueued_at(), c.enqueued_at());
+  // Bob lets it ring out: expired, and offered again.
+  auto expired = events.wait_for(v1::EVENT_TYPE_OFFER_EXPIRED, "call-1");
+  ASSERT_TRUE(expired);
+  EXPECT_EQ(expired->offer().agent_id(), "bob");
+  EXPECT_EQ(get_agent("alice").state().missed_offers_in_a_row(), 1u);
+  // A stale offer id is refused.
+  auto st = accept(c.offer(), out);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(st.error_message().find("no longer open"), std::string::npos)
+    << st.error_message();
+}
+
+TEST_F(routing_test, missed_offers_in_a_row_make_an_agent_not_ready) {
+  agent("alice");
+  event_reader events{*n->events, "contoso"};
+  submit("call-1");
+  // Two expiries in a row (max_missed_offers 2): "not responding".
+  auto changed = events.wait_until([](const v1::Event& e) {
+    return e.type() == v1::EVENT_TYPE_AGENT_STATE_CHANGED
+           && e.agent().state().not_ready_reason() == "not responding";
+  });
+  ASSERT_TRUE(changed);
+  EXPECT_EQ(changed->agent().state().not_ready_reason(), "not responding");
+  auto a = get_agent("alice");
+  EXPECT_FALSE(a.state().ready());
+  EXPECT_EQ(a.state().not_ready_reason(), "not responding");
+  EXPECT_EQ(get_call("call-1").state(), v1::CALL_STATE_QUEUED);
+}
+
+TEST_F(routing_test, presence_and_readiness_gate_offers) {
+  agent("alice", {"sales"}, false);
+  auto c = submit("call-1");
+  EXPECT_EQ(c.state(), v1::CALL_STATE_QUEUED);
+  EXPECT_EQ(c.position(), 1u);
+  ready("alice", true); // still Offline
+  EXPECT_EQ(get_call("call-1").state(), v1::CALL_STATE_QUEUED);
+  presence("alice", v1::PRESENCE_AWAY);
+  EXPECT_EQ(get_call("call-1").state(), v1::CALL_STATE_QUEUED);
+  presence("alice", v1::PRESENCE_DO_NOT_DISTURB);
+  EXPECT_EQ(get_call("call-1").state(), v1::CALL_STATE_QUEUED);
+  ready("alice", false);
+  presence("alice", v1::PRESENCE_AVAILABLE);
+  EXPECT_EQ(get_call("call-1").state(), v1::CALL_STATE_QUEUED);
+  ready("alice", true);
+  EXPECT_EQ(get_call("call-1").state(), v1::CALL_STATE_OFFERED);
+}
+
+TEST_F(routing_test, wrap_up_holds_the_agent_then_releases_it) {
+  agent("alice");
+  event_reader events{*n->events, "contoso"};
+  auto c = submit("call-1");
+  v1::CallView out;
+  ASSERT_TRUE(accept(c.offer(), out).ok());
+  ASSERT_TRUE(complete("call-1", out).ok());
+  EXPECT_EQ(get_agent("alice").state().activity(), v1::AGENT_ACTIVITY_WRAP_UP);
+  auto waiting = submit("call-2");
+  EXPECT_EQ(waiting.state(), v1::CALL_STATE_QUEUED);
+  auto offered = events.wait_for(v1::EVENT_TYPE_CALL_OFFERED, "call-2");
+  ASSERT_TRUE(offered);
+  auto completed = events.wait_for(v1::EVENT_TYPE_CALL_COMPLETED, "call-1");
+  ASSERT_TRUE(completed);
+  EXPECT_GE(offered->sequence(), completed->sequence());
+}
+
+TEST_F(routing_test, a_call_waiting_too_long_overflows) {
+  queue("backup");
+  queue("sales", [](v1::Queue& q) {
+    *q.mutable_max_wait() = TimeUtil::MillisecondsToDuration(300);
+    q.set_overflow_queue_id("backup");
+  });
+  event_reader events{*n->events, "contoso"};
+  auto c = submit("call-1");
+  ASSERT_TRUE(events.wait_for(v1::EVENT_TYPE_CALL_OVERFLOWED, "call-1"));
+  auto moved = get_call("call-1");
+  EXPECT_EQ(moved.queue_id(), "backup");
+  EXPECT_EQ(moved.enqueued_at(), c.enqueued_at());
+  agent("bob", {"backup"});
+  EXPECT_EQ(get_call("call-1").offer().agent_id(), "bob");
+}
+
+TEST_F(routing_test, repeated_submits_and_ingest_items_apply_once) {
+  agent("alice");
+  auto first = submit("call-1");
+  v1::SubmitCallResponse again;
+  ASSERT_TRUE(submit("call-1", again).ok());
+  EXPECT_TRUE(again.already_submitted());
+  EXPECT_EQ(again.call().offer().offer_id(), first.offer().offer_id());
+
+  grpc::ClientContext c;
+  auto stream = n->events->Ingest(&c);
+  v1::IngestRequest req;
+  req.set_event_id("sbc-1-decline");
+  auto& d = *req.mutable_decline_offer();
+  d.set_tenant_id("contoso");
+  d.set_call_id("call-1");
+  d.set_agent_id("alice");
+  ASSERT_TRUE(stream->Write(req));
+  ASSERT_TRUE(stream->Write(req)); // a gateway retrying
+  v1::IngestRequest bad;
+  bad.set_event_id("sbc-2");
+  bad.mutable_complete_call()->set_tenant_id("contoso");
+  bad.mutable_complete_call()->set_call_id("nope");
+  ASSERT_TRUE(stream->Write(bad));
+  stream->WritesDone();
+  std::vector<v1::IngestResponse> responses;
+  v1::IngestResponse r;
+  while (stream->Read(&r))
+    responses.push_back(r);
+  ASSERT_TRUE(stream->Finish().ok());
+  ASSERT_EQ(responses.size(), 3u);
+  EXPECT_EQ(responses[0].event_id(), "sbc-1-decline");
+  EXPECT_EQ(responses[0].code(), 0);
+  EXPECT_FALSE(responses[0].duplicate());
+  EXPECT_EQ(responses[1].code(), 0);
+  EXPECT_TRUE(responses[1].duplicate());
+  EXPECT_EQ(responses[2].code(), static_cast<int>(grpc::StatusCode::NOT_FOUND));
+  EXPECT_EQ(responses[2].message(),
+            "call 'nope' does not exist in tenant 'contoso'");
+  EXPECT_EQ(get_agent("alice").state().missed_offers_in_a_row(), 1u);
+}
+
+TEST_F(routing_test, bad_input_and_unknown_ids_get_their_status_codes) {
+  v1::SubmitCallResponse out;
+  auto st = submit("call 1", out); // a space
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message().rfind("call.call_id: ", 0), 0u)
+    << st.error_message();
+
+  v1::UpsertQueueRequest qreq;
+  qreq.mutable_queue()->set_tenant_id("contoso");
+  qreq.mutable_queue()->set_queue_id("q");
+  auto* sel = qreq.mutable_queue()->add_selectors();
+  sel->set_key("skill.billing");
+  sel->set_op(v1::SELECTOR_OP_GE);
+  sel->add_values("lots");
+  v1::Queue qout;
+  st = n->admin->UpsertQueue(ctx().get(), qreq, &qout);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message().rfind("queue.selectors[0].values[0]: ", 0), 0u)
+    << st.error_message();
+
+  v1::GetCallRequest greq;
+  greq.set_tenant_id("fabrikam");
+  greq.set_call_id("x");
+  v1::CallView cout_;
+  st = n->routing->GetCall(ctx().get(), greq, &cout_);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(st.error_message(),
+            "tenant 'fabrikam' does not exist (create it with UpsertTenant)");
+  greq.set_tenant_id("contoso");
+  st = n->routing->GetCall(ctx().get(), greq, &cout_);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(st.error_message(), "call 'x' does not exist in tenant 'contoso'");
+  st = submit("call-2", out, "nowhere");
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(st.error_message(),
+            "call.queue_id: queue 'nowhere' does not exist in tenant "
+            "'contoso'");
+
+  queue("small", [](v1::Queue& q) {
+    q.set_max_length(1);
+  });
+  ASSERT_TRUE(submit("call-3", out, "small").ok());
+  st = submit("call-4", out, "small");
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(st.error_message(), "queue 'small' of tenant 'contoso' is full: "
+                                "1 calls wait, its max_length");
+
+  v1::CallView done;
+  st = complete("call-3", done);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_F(routing_test, tenants_are_isolated) {
+  tenant("fabrikam");
+  agent("alice");
+  submit("call-1");
+  v1::GetCallRequest req;
+  req.set_tenant_id("fabrikam");
+  req.set_call_id("call-1");
+  v1::CallView out;
+  EXPECT_EQ(n->routing->GetCall(ctx().get(), req, &out).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  v1::ListAgentsRequest lreq;
+  lreq.set_tenant_id("fabrikam");
+  v1::ListAgentsResponse agents;
+  ASSERT_TRUE(n->admin->ListAgents(ctx().get(), lreq, &agents).ok());
+  EXPECT_EQ(agents.agents_size(), 0);
+  event_reader fab{*n->events, "fabrikam"};
+  event_reader con{*n->events, "contoso"};
+  ASSERT_FALSE(con.wait_for_count(2).empty());
+  EXPECT_TRUE(fab.wait_for_count(0).empty());
+}
+
+TEST_F(routing_test, subscribe_resumes_without_gap_or_duplicate) {
+  agent("alice", {"sales"}, false);
+  for (int i = 0; i < 5; ++i)
+    submit("call-" + std::to_string(i));
+  uint64_t resume_after = 0;
+  {
+    event_reader first{*n->events, "contoso"};
+    auto seen = first.wait_for_count(5);
+    ASSERT_GE(seen.size(), 5u);
+    resume_after = seen[2].sequence();
+  } // disconnected
+  for (int i = 5; i < 8; ++i)
+    submit("call-" + std::to_string(i));
+  presence("alice", v1::PRESENCE_AVAILABLE);
+  ready("alice", true); // an offer follows
+  event_reader everything{*n->events, "contoso"};
+  auto all = everything.wait_for(v1::EVENT_TYPE_CALL_OFFERED);
+  ASSERT_TRUE(all);
+  auto full = everything.wait_for_count(0);
+  event_reader resumed{*n->events, "contoso", resume_after};
+  auto rest = resumed.wait_for_count(full.size() - 3);
+  ASSERT_EQ(rest.size(), full.size() - 3);
+  for (size_t i = 0; i < rest.size(); ++i) {
+    EXPECT_EQ(rest[i].sequence(), resume_after + 1 + i);
+    EXPECT_EQ(rest[i].SerializeAsString(), full[i + 3].SerializeAsString());
+  }
+}
+
+TEST_F(routing_test, state_survives_a_crash_under_traffic) {
+  for (int i = 0; i < 6; ++i)
+    agent("agent-" + std::to_string(i));
+  // Traffic: callers submit, agents accept and complete, from threads;
+  // every acknowledged answer is recorded.
+  std::mutex mtx;
+  std::map<std::string, v1::CallState> acknowledged;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 3; ++w)
+    workers.emplace_back([&, w] {
+      for (int i = 0; !stop; ++i) {
+        auto id = "w" + std::to_string(w) + "-" + std::to_string(i);
+        v1::SubmitCallResponse out;
+        if (!submit(id, out).ok())
+          return; // the node is gone
+        auto state = out.call().state();
+        if (state == v1::CALL_STATE_OFFERED && i % 3 != 0) {
+          v1::CallView view;
+          if (accept(out.call().offer(), view).ok()) {
+            state = view.state();
+            if (i % 2 == 0 && complete(id, view).ok())
+              state = view.state();
+          }
+        }
+        std::lock_guard guard{mtx};
+        acknowledged[id] = state;
+      }
+    });
+  std::this_thread::sleep_for(1500ms);
+  n->kill();
+  stop = true;
+  for (auto& t : workers)
+    t.join();
+  ASSERT_GT(acknowledged.size(), 20u);
+
+  n = std::make_unique<node>(dir);
+  // Every acknowledged call is back, at least as far along as it was.
+  for (auto& [id, state] : acknowledged) {
+    auto now = get_call(id);
+    EXPECT_EQ(now.call().call_id(), id);
+    if (state == v1::CALL_STATE_ASSIGNED) {
+      EXPECT_TRUE(now.state() == v1::CALL_STATE_ASSIGNED
+                  || now.state() == v1::CALL_STATE_WRAP_UP
+                  || now.state() == v1::CALL_STATE_COMPLETED)
+        << id;
+    }
+    if (state == v1::CALL_STATE_WRAP_UP) {
+      EXPECT_TRUE(now.state() == v1::CALL_STATE_WRAP_UP
+                  || now.state() == v1::CALL_STATE_COMPLETED)
+        << id;
+    }
+  }
+  // No agent holds more than its capacity: one voice call each.
+  v1::ListAgentsRequest lreq;
+  lreq.set_tenant_id("contoso");
+  v1::ListAgentsResponse agents;
+  ASSERT_TRUE(n->admin->ListAgents(ctx().get(), lreq, &agents).ok());
+  ASSERT_EQ(agents.agents_size(), 6);
+  for (auto& a : agents.agents()) {
+    for (auto& l : a.state().load())
+      EXPECT_LE(l.items(), 1u) << a.agent().agent_id();
+  }
+  // Routing goes on: finish what is assigned, and a new call is offered.
+  // Every call left is listed (page by page): answered ones end, waiting
+  // ones are withdrawn.
+  std::vector<v1::CallView> live;
+  v1::ListCallsRequest creq;
+  creq.set_tenant_id("contoso");
+  creq.set_page_size(1000);
+  do {
+    v1::ListCallsResponse page;
+    ASSERT_TRUE(n->routing->ListCalls(ctx().get(), creq, &page).ok());
+    live.insert(live.end(), page.calls().begin(), page.calls().end());
+    creq.set_page_token(page.next_page_token());
+  } while (!creq.page_token().empty());
+  size_t waiting = 0;
+  for (auto& [id, state] : acknowledged)
+    if (state == v1::CALL_STATE_QUEUED)
+      ++waiting;
+  EXPECT_GE(live.size(), waiting);
+  for (auto& c : live) {
+    v1::CallView out;
+    if (c.state() == v1::CALL_STATE_ASSIGNED) {
+      EXPECT_TRUE(complete(c.call().call_id(), out).ok());
+    }
+    if (c.state() == v1::CALL_STATE_QUEUED
+        || c.state() == v1::CALL_STATE_OFFERED) {
+      v1::CancelCallRequest cancel;
+      cancel.set_tenant_id("contoso");
+      cancel.set_call_id(c.call().call_id());
+      EXPECT_TRUE(n->routing->CancelCall(ctx().get(), cancel, &out).ok());
+    }
+  }
+  // Offers that rang out made some agents "not responding".
+  for (int i = 0; i < 6; ++i)
+    ready("agent-" + std::to_string(i), true);
+  event_reader events{*n->events, "contoso"};
+  submit("after-restart");
+  EXPECT_TRUE(events.wait_for(v1::EVENT_TYPE_CALL_OFFERED, "after-restart"))
+    << get_call("after-restart").DebugString() << [&] {
+         v1::ListAgentsResponse now;
+         n->admin->ListAgents(ctx().get(), lreq, &now);
+         return now.DebugString();
+       }();
+}
