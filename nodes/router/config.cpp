@@ -71,6 +71,19 @@ const std::vector<setting>& settings() {
      [](config& c, const std::string& v) {
        return set_address(c.grpc, v);
      }},
+    {"grpc", "max_in_flight", "SWITCHBOARD_GRPC_MAX_IN_FLIGHT",
+     "--grpc-max-in-flight",
+     "Requests in progress at most; more are refused with "
+     "RESOURCE_EXHAUSTED so that an overloaded node sheds load instead of "
+     "queueing it",
+     [](config& c, const std::string& v) -> std::string {
+       char* end = nullptr;
+       auto n = std::strtoull(v.c_str(), &end, 10);
+       if (v.empty() || *end != '\0' || n < 1 || n > 10'000'000)
+         return "expected a whole number from 1 to 10000000, found '" + v + "'";
+       c.grpc_max_in_flight = static_cast<size_t>(n);
+       return {};
+     }},
     {"metrics", "listen", "SWITCHBOARD_METRICS_LISTEN", "--metrics-listen",
      "host:port of the Prometheus /metrics endpoint; port 0 picks one",
      [](config& c, const std::string& v) {

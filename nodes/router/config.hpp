@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -28,6 +29,8 @@ struct config {
   std::string data_dir = "./data";
   bool sync_writes = false;
   listen_address grpc{"127.0.0.1", 7400};
+  /// gRPC requests in progress at most; beyond, RESOURCE_EXHAUSTED.
+  size_t grpc_max_in_flight = 50'000;
   listen_address metrics{"127.0.0.1", 9464};
   /// debug, info, warn or error.
   std::string log_level = "info";

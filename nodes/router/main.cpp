@@ -167,6 +167,7 @@ int main(int argc, char** argv) {
   service_ctx.dir = &dir;
   service_ctx.store = store->get();
   service_ctx.metrics = &metrics;
+  service_ctx.max_in_flight = cfg.grpc_max_in_flight;
   auto services = router::make_services(service_ctx);
 
   grpc::EnableDefaultHealthCheckService(true);

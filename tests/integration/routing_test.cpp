@@ -33,13 +33,16 @@ const std::string router_binary = SWITCHBOARD_ROUTER_PATH;
 /// A running node and stubs for its services.
 class node {
  public:
-  explicit node(const temp_dir& dir) { start(dir); }
+  explicit node(const temp_dir& dir, std::vector<std::string> extra = {}) {
+    start(dir, std::move(extra));
+  }
 
-  void start(const temp_dir& dir) {
-    proc_ = std::make_unique<process>(
-      router_binary, std::vector<std::string>{
-                       "--data-dir", dir / "data", "--grpc-listen",
-                       "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"});
+  void start(const temp_dir& dir, std::vector<std::string> extra) {
+    std::vector<std::string> args{"--data-dir",       dir / "data",
+                                  "--grpc-listen",    "127.0.0.1:0",
+                                  "--metrics-listen", "127.0.0.1:0"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    proc_ = std::make_unique<process>(router_binary, args);
     auto line = proc_->wait_for_line("\"msg\":\"serving\"", 30s);
     EXPECT_TRUE(line) << "the node did not start";
     address = line ? json_field(*line, "grpc") : "";
@@ -679,4 +682,38 @@ TEST_F(routing_test, state_survives_a_crash_under_traffic) {
          n->admin->ListAgents(ctx().get(), lreq, &now);
          return now.DebugString();
        }();
+}
+
+TEST_F(routing_test, an_overloaded_node_sheds_requests) {
+  n.reset();
+  n = std::make_unique<node>(
+    dir, std::vector<std::string>{"--grpc-max-in-flight", "1"});
+  // Eight clients at once against a limit of one request in progress.
+  std::atomic<int> refused{0};
+  std::atomic<int> served{0};
+  std::string message;
+  std::mutex mtx;
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 8; ++t)
+    clients.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) {
+        v1::ListQueuesRequest req;
+        req.set_tenant_id("contoso");
+        v1::ListQueuesResponse out;
+        auto st = n->admin->ListQueues(ctx().get(), req, &out);
+        if (st.ok()) {
+          served++;
+        } else if (st.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+          refused++;
+          std::lock_guard guard{mtx};
+          message = st.error_message();
+        }
+      }
+    });
+  for (auto& c : clients)
+    c.join();
+  EXPECT_GT(refused.load(), 0);
+  EXPECT_GT(served.load(), 0);
+  EXPECT_EQ(refused + served, 400);
+  EXPECT_EQ(message.rfind("node overloaded: ", 0), 0u) << message;
 }
