@@ -637,6 +637,8 @@ TEST_F(routing_test, state_survives_a_crash_under_traffic) {
   ASSERT_TRUE(n->admin->ListAgents(ctx().get(), lreq, &agents).ok());
   ASSERT_EQ(agents.agents_size(), 6);
   for (auto& a : agents.agents()) {
+    // Back with its state: presence as set, work within capacity.
+    EXPECT_EQ(a.state().presence(), v1::PRESENCE_AVAILABLE);
     for (auto& l : a.state().load())
       EXPECT_LE(l.items(), 1u) << a.agent().agent_id();
   }
