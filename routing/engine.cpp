@@ -408,9 +408,9 @@ status engine::cancel(const std::string& call_id, bool caller_hung_up,
   return status::ok();
 }
 
-status engine::accept(const std::string& call_id, const std::string& agent_id,
-                      const std::string& offer_id, timestamp now) {
-  auto* c = call_ptr(call_id);
+status engine::check_open_offer(const live_call* c, const std::string& call_id,
+                                const std::string& agent_id,
+                                const std::string& offer_id) const {
   if (c == nullptr)
     return not_found("call", call_id);
   if (agents_.count(agent_id) == 0)
@@ -424,6 +424,14 @@ status engine::accept(const std::string& call_id, const std::string& agent_id,
     return fail(errc::failed_precondition,
                 "offer '" + offer_id + "' is no longer open; call '" + call_id
                   + "' has offer '" + c->offer_id + "' open");
+  return status::ok();
+}
+
+status engine::accept(const std::string& call_id, const std::string& agent_id,
+                      const std::string& offer_id, timestamp now) {
+  auto* c = call_ptr(call_id);
+  if (auto st = check_open_offer(c, call_id, agent_id, offer_id); !st)
+    return st;
   c->data.state = call_state::assigned;
   c->answered_at = now;
   c->offers.back().outcome = "accepted";
@@ -448,19 +456,8 @@ status engine::accept(const std::string& call_id, const std::string& agent_id,
 status engine::decline(const std::string& call_id, const std::string& agent_id,
                        const std::string& offer_id, timestamp now) {
   auto* c = call_ptr(call_id);
-  if (c == nullptr)
-    return not_found("call", call_id);
-  if (agents_.count(agent_id) == 0)
-    return not_found("agent", agent_id);
-  if (c->data.state != call_state::offered || c->agent_id != agent_id)
-    return fail(errc::failed_precondition,
-                "call '" + call_id + "' has no open offer for agent '"
-                  + agent_id + "' (the call is "
-                  + std::string{to_string(c->data.state)} + ")");
-  if (!offer_id.empty() && offer_id != c->offer_id)
-    return fail(errc::failed_precondition,
-                "offer '" + offer_id + "' is no longer open; call '" + call_id
-                  + "' has offer '" + c->offer_id + "' open");
+  if (auto st = check_open_offer(c, call_id, agent_id, offer_id); !st)
+    return st;
   auto closed = c->offer_id;
   emit(event_type::offer_declined, c, agent_id, now, closed);
   close_offer(*c, "declined", now);

@@ -282,6 +282,11 @@ class engine {
   }
 
   status not_found(const char* what, const std::string& id) const;
+  /// Ok if `c` (the call `call_id`) has the open offer `offer_id` (any,
+  /// if empty) for `agent_id`.
+  status check_open_offer(const live_call* c, const std::string& call_id,
+                          const std::string& agent_id,
+                          const std::string& offer_id) const;
   agent_view* agent_ptr(const std::string& id);
   live_call* call_ptr(const std::string& id);
 

@@ -11,6 +11,7 @@
 // AcceptOffer, DeclineOffer, CompleteCall, CancelCall, SetAgentPresence;
 // offers reach agents through Subscribe, as they would reach a desktop.
 
+#include "proto/status_names.hpp"
 #include "switchboard/v1/admin.grpc.pb.h"
 #include "switchboard/v1/events.grpc.pb.h"
 #include "switchboard/v1/routing.grpc.pb.h"
@@ -191,26 +192,8 @@ struct run_state {
   }
 
   void error(const grpc::Status& st) {
-    static const char* names[] = {"OK",
-                                  "CANCELLED",
-                                  "UNKNOWN",
-                                  "INVALID_ARGUMENT",
-                                  "DEADLINE_EXCEEDED",
-                                  "NOT_FOUND",
-                                  "ALREADY_EXISTS",
-                                  "PERMISSION_DENIED",
-                                  "RESOURCE_EXHAUSTED",
-                                  "FAILED_PRECONDITION",
-                                  "ABORTED",
-                                  "OUT_OF_RANGE",
-                                  "UNIMPLEMENTED",
-                                  "INTERNAL",
-                                  "UNAVAILABLE",
-                                  "DATA_LOSS",
-                                  "UNAUTHENTICATED"};
-    auto i = static_cast<size_t>(st.error_code());
     std::lock_guard guard{mtx};
-    errors[i < std::size(names) ? names[i] : "UNKNOWN"]++;
+    errors[api::status_code_name(st.error_code())]++;
   }
 };
 

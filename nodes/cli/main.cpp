@@ -8,6 +8,7 @@
 #include "routing/selector.hpp"
 
 #include "proto/convert.hpp"
+#include "proto/status_names.hpp"
 #include "switchboard/v1/admin.grpc.pb.h"
 #include "switchboard/v1/events.grpc.pb.h"
 #include "switchboard/v1/routing.grpc.pb.h"
@@ -210,35 +211,14 @@ struct client {
   std::unique_ptr<v1::StatsService::Stub> stats;
 };
 
-const char* code_name(grpc::StatusCode code) {
-  static const char* names[] = {"OK",
-                                "CANCELLED",
-                                "UNKNOWN",
-                                "INVALID_ARGUMENT",
-                                "DEADLINE_EXCEEDED",
-                                "NOT_FOUND",
-                                "ALREADY_EXISTS",
-                                "PERMISSION_DENIED",
-                                "RESOURCE_EXHAUSTED",
-                                "FAILED_PRECONDITION",
-                                "ABORTED",
-                                "OUT_OF_RANGE",
-                                "UNIMPLEMENTED",
-                                "INTERNAL",
-                                "UNAVAILABLE",
-                                "DATA_LOSS",
-                                "UNAUTHENTICATED"};
-  auto i = static_cast<size_t>(code);
-  return i < std::size(names) ? names[i] : "UNKNOWN";
-}
-
 /// Exits with a message if `st` failed.
 void check(const grpc::Status& st, const std::string& what,
            const std::string& server) {
   if (st.ok())
     return;
-  std::cerr << "switchboard: " << what << ": " << code_name(st.error_code())
-            << ": " << st.error_message();
+  std::cerr << "switchboard: " << what << ": "
+            << api::status_code_name(st.error_code()) << ": "
+            << st.error_message();
   if (st.error_code() == grpc::StatusCode::UNAVAILABLE)
     std::cerr << " (is a node serving on " << server << "?)";
   std::cerr << "\n";

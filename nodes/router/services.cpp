@@ -9,6 +9,7 @@
 #include "storage/store.hpp"
 
 #include "proto/convert.hpp"
+#include "proto/status_names.hpp"
 
 // The generated callback services hide the synchronous overloads on
 // purpose; GCC's -Woverloaded-virtual would flag every one.
@@ -45,23 +46,6 @@ constexpr size_t max_subscriber_backlog = 100'000;
 /// Ingest commands of one stream in progress at most; reading pauses
 /// beyond.
 constexpr size_t ingest_window = 256;
-
-const char* code_name(StatusCode code) {
-  switch (code) {
-    case StatusCode::OK: return "OK";
-    case StatusCode::CANCELLED: return "CANCELLED";
-    case StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-    case StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
-    case StatusCode::NOT_FOUND: return "NOT_FOUND";
-    case StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
-    case StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
-    case StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
-    case StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
-    case StatusCode::UNAVAILABLE: return "UNAVAILABLE";
-    case StatusCode::INTERNAL: return "INTERNAL";
-    default: return "UNKNOWN";
-  }
-}
 
 StatusCode code_of(ec x) {
   switch (x) {
@@ -130,7 +114,7 @@ struct node {
 
   void count(const char* method, const Status& st) {
     if (ctx.metrics != nullptr)
-      ctx.metrics->grpc_request(method, code_name(st.error_code()));
+      ctx.metrics->grpc_request(method, api::status_code_name(st.error_code()));
   }
 };
 
@@ -152,6 +136,21 @@ bool admit(node& n, grpc::ServerUnaryReactor* reactor, const char* method) {
           "node overloaded: " + std::to_string(now - 1)
             + " requests in progress; retry with backoff"});
   return false;
+}
+
+/// Admits a unary RPC and finds its tenant's actor. On failure the RPC is
+/// finished (overloaded, bad or unknown tenant) and nothing is returned.
+std::optional<tenant_actor> begin(node& n, grpc::ServerUnaryReactor* reactor,
+                                  const char* method,
+                                  const std::string& tenant_id,
+                                  const char* field) {
+  if (!admit(n, reactor, method))
+    return std::nullopt;
+  Status failed;
+  auto t = n.tenant(tenant_id, field, failed);
+  if (!t)
+    finish(n, reactor, method, failed);
+  return t;
 }
 
 /// Sends `xs` to the tenant actor `dest` from a short-lived actor; its
@@ -219,15 +218,10 @@ class admin_service : public v1::AdminService::CallbackService {
                                         v1::Queue* resp) override {
     auto* reactor = ctx->DefaultReactor();
     const char* method = "UpsertQueue";
-    if (!admit(n_, reactor, method))
-      return reactor;
     auto tenant_id = req->queue().tenant_id();
-    Status failed;
-    auto t = n_.tenant(tenant_id, "queue.tenant_id", failed);
-    if (!t) {
-      finish(n_, reactor, method, failed);
+    auto t = begin(n_, reactor, method, tenant_id, "queue.tenant_id");
+    if (!t)
       return reactor;
-    }
     routing::queue q;
     if (auto e = api::from_proto(req->queue(), q, "queue")) {
       finish(n_, reactor, method, invalid(*e));
@@ -248,15 +242,10 @@ class admin_service : public v1::AdminService::CallbackService {
                                      v1::Queue* resp) override {
     auto* reactor = ctx->DefaultReactor();
     const char* method = "GetQueue";
-    if (!admit(n_, reactor, method))
-      return reactor;
     auto tenant_id = req->tenant_id();
-    Status failed;
-    auto t = n_.tenant(tenant_id, "tenant_id", failed);
-    if (!t) {
-      finish(n_, reactor, method, failed);
+    auto t = begin(n_, reactor, method, tenant_id, "tenant_id");
+    if (!t)
       return reactor;
-    }
     ask<routing::queue>(
       n_, reactor, method, *t, tenant_id,
       [resp, tenant_id](routing::queue& q) {
@@ -272,15 +261,10 @@ class admin_service : public v1::AdminService::CallbackService {
                                        v1::ListQueuesResponse* resp) override {
     auto* reactor = ctx->DefaultReactor();
     const char* method = "ListQueues";
-    if (!admit(n_, reactor, method))
-      return reactor;
     auto tenant_id = req->tenant_id();
-    Status failed;
-    auto t = n_.tenant(tenant_id, "tenant_id", failed);
-    if (!t) {
-      finish(n_, reactor, method, failed);
+    auto t = begin(n_, reactor, method, tenant_id, "tenant_id");
+    if (!t)
       return reactor;
-    }
     auto size = page_size_of(req->page_size());
     auto after = req->page_token();
     ask<std::vector<routing::queue>>(
@@ -306,14 +290,9 @@ class admin_service : public v1::AdminService::CallbackService {
                                         v1::DeleteQueueResponse*) override {
     auto* reactor = ctx->DefaultReactor();
     const char* method = "DeleteQueue";
-    if (!admit(n_, reactor, method))
+    auto t = begin(n_, reactor, method, req->tenant_id(), "tenant_id");
+    if (!t)
       return reactor;
-    Status failed;
-    auto t = n_.tenant(req->tenant_id(), "tenant_id", failed);
-    if (!t) {
-      finish(n_, reactor, method, failed);
-      return reactor;
-    }
     ask<atom::ok>(
       n_, reactor, method, *t, req->tenant_id(),
       [](atom::ok) {
@@ -328,15 +307,10 @@ class admin_service : public v1::AdminService::CallbackService {
                                         v1::AgentView* resp) override {
     auto* reactor = ctx->DefaultReactor();
     const char* method = "UpsertAgent";
-    if (!admit(n_, reactor, method))
-      return reactor;
     auto tenant_id = req->agent().tenant_id();
-    Status failed;
-    auto t = n_.tenant(tenant_id, "agent.tenant_id", failed);
-    if (!t) {
-      finish(n_, reactor, method, failed);
+    auto t = begin(n_, reactor, method, tenant_id, "agent.tenant_id");
+    if (!t)
       return reactor;
-    }
     routing::agent a;
     if (auto e = api::from_proto(req->agent(), a, "agent")) {
       finish(n_, reactor, method, invalid(*e));
@@ -357,15 +331,10 @@ class admin_service : public v1::AdminService::CallbackService {
                                      v1::AgentView* resp) override {
     auto* reactor = ctx->DefaultReactor();
     const char* method = "GetAgent";
-    if (!admit(n_, reactor, method))
-      return reactor;
     auto tenant_id = req->tenant_id();
-    Status failed;
-    auto t = n_.tenant(tenant_id, "tenant_id", failed);
-    if (!t) {
-      finish(n_, reactor, method, failed);
+    auto t = begin(n_, reactor, method, tenant_id, "tenant_id");
+    if (!t)
       return reactor;
-    }
     ask<routing::agent_view>(
       n_, reactor, method, *t, tenant_id,
       [resp, tenant_id](routing::agent_view& v) {
@@ -381,15 +350,10 @@ class admin_service : public v1::AdminService::CallbackService {
                                        v1::ListAgentsResponse* resp) override {
     auto* reactor = ctx->DefaultReactor();
     const char* method = "ListAgents";
-    if (!admit(n_, reactor, method))
-      return reactor;
     auto tenant_id = req->tenant_id();
-    Status failed;
-    auto t = n_.tenant(tenant_id, "tenant_id", failed);
-    if (!t) {
-      finish(n_, reactor, method, failed);
+    auto t = begin(n_, reactor, method, tenant_id, "tenant_id");
+    if (!t)
       return reactor;
-    }
     auto size = page_size_of(req->page_size());
     auto after = req->page_token();
     auto queue_id = req->queue_id();
@@ -421,14 +385,9 @@ class admin_service : public v1::AdminService::CallbackService {
                                         v1::DeleteAgentResponse*) override {
     auto* reactor = ctx->DefaultReactor();
     const char* method = "DeleteAgent";
-    if (!admit(n_, reactor, method))
+    auto t = begin(n_, reactor, method, req->tenant_id(), "tenant_id");
+    if (!t)
       return reactor;
-    Status failed;
-    auto t = n_.tenant(req->tenant_id(), "tenant_id", failed);
-    if (!t) {
-      finish(n_, reactor, method, failed);
-      return reactor;
-    }
     ask<atom::ok>(
       n_, reactor, method, *t, req->tenant_id(),
       [](atom::ok) {
@@ -475,15 +434,10 @@ class routing_service : public v1::RoutingService::CallbackService {
                                        v1::SubmitCallResponse* resp) override {
     auto* reactor = ctx->DefaultReactor();
     const char* method = "SubmitCall";
-    if (!admit(n_, reactor, method))
-      return reactor;
     auto tenant_id = req->call().tenant_id();
-    Status failed;
-    auto t = n_.tenant(tenant_id, "call.tenant_id", failed);
-    if (!t) {
-      finish(n_, reactor, method, failed);
+    auto t = begin(n_, reactor, method, tenant_id, "call.tenant_id");
+    if (!t)
       return reactor;
-    }
     routing::call c;
     if (auto e = api::from_proto(req->call(), c, "call")) {
       finish(n_, reactor, method, invalid(*e));
@@ -511,15 +465,10 @@ class routing_service : public v1::RoutingService::CallbackService {
                                       v1::ListCallsResponse* resp) override {
     auto* reactor = ctx->DefaultReactor();
     const char* method = "ListCalls";
-    if (!admit(n_, reactor, method))
-      return reactor;
     auto tenant_id = req->tenant_id();
-    Status failed;
-    auto t = n_.tenant(tenant_id, "tenant_id", failed);
-    if (!t) {
-      finish(n_, reactor, method, failed);
+    auto t = begin(n_, reactor, method, tenant_id, "tenant_id");
+    if (!t)
       return reactor;
-    }
     auto size = page_size_of(req->page_size());
     auto after = req->page_token();
     auto queue_id = req->queue_id();
@@ -627,14 +576,9 @@ class routing_service : public v1::RoutingService::CallbackService {
                const std::string& tenant_id, const std::string& call_id,
                v1::CallView* resp, Ts... xs) {
     auto* reactor = ctx->DefaultReactor();
-    if (!admit(n_, reactor, method))
+    auto t = begin(n_, reactor, method, tenant_id, "tenant_id");
+    if (!t)
       return reactor;
-    Status failed;
-    auto t = n_.tenant(tenant_id, "tenant_id", failed);
-    if (!t) {
-      finish(n_, reactor, method, failed);
-      return reactor;
-    }
     if (auto e = api::check_id(call_id, "call_id")) {
       finish(n_, reactor, method, invalid(*e));
       return reactor;
@@ -654,14 +598,9 @@ class routing_service : public v1::RoutingService::CallbackService {
                 const std::string& tenant_id, const std::string& agent_id,
                 v1::AgentView* resp, Ts... xs) {
     auto* reactor = ctx->DefaultReactor();
-    if (!admit(n_, reactor, method))
+    auto t = begin(n_, reactor, method, tenant_id, "tenant_id");
+    if (!t)
       return reactor;
-    Status failed;
-    auto t = n_.tenant(tenant_id, "tenant_id", failed);
-    if (!t) {
-      finish(n_, reactor, method, failed);
-      return reactor;
-    }
     if (auto e = api::check_id(agent_id, "agent_id")) {
       finish(n_, reactor, method, invalid(*e));
       return reactor;
@@ -690,15 +629,10 @@ class stats_service : public v1::StatsService::CallbackService {
                                           v1::QueueStats* resp) override {
     auto* reactor = ctx->DefaultReactor();
     const char* method = "GetQueueStats";
-    if (!admit(n_, reactor, method))
-      return reactor;
     auto tenant_id = req->tenant_id();
-    Status failed;
-    auto t = n_.tenant(tenant_id, "tenant_id", failed);
-    if (!t) {
-      finish(n_, reactor, method, failed);
+    auto t = begin(n_, reactor, method, tenant_id, "tenant_id");
+    if (!t)
       return reactor;
-    }
     auto queue_id = req->queue_id();
     ask<routing::queue_stats>(
       n_, reactor, method, *t, tenant_id,
@@ -718,14 +652,9 @@ class stats_service : public v1::StatsService::CallbackService {
                   v1::ListCallHistoryResponse* resp) override {
     auto* reactor = ctx->DefaultReactor();
     const char* method = "ListCallHistory";
-    if (!admit(n_, reactor, method))
+    auto t = begin(n_, reactor, method, req->tenant_id(), "tenant_id");
+    if (!t)
       return reactor;
-    Status failed;
-    auto t = n_.tenant(req->tenant_id(), "tenant_id", failed);
-    if (!t) {
-      finish(n_, reactor, method, failed);
-      return reactor;
-    }
     auto size = page_size_of(req->page_size());
     auto from = req->has_from() ? api::read_timestamp(req->from())
                                 : routing::timestamp{};
