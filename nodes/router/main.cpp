@@ -145,6 +145,11 @@ int main(int argc, char** argv) {
 
   caf::actor_system_config actor_cfg;
   add_message_types(actor_cfg);
+  // One shared run queue: an idle worker waits on a condition variable
+  // and wakes at once, where work stealing's idle workers poll with
+  // sleeps. On 2 cores, a request through a tenant actor takes p50 188 us
+  // instead of 296 us (SubmitCall 288 us instead of 413 us).
+  actor_cfg.set("scheduler.policy", caf::atom("sharing"));
   actor_cfg.set("logger.console-verbosity", caf::atom("quiet"));
   actor_cfg.set("logger.file-verbosity", caf::atom("quiet"));
   caf::actor_system sys{actor_cfg};
