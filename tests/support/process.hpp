@@ -16,14 +16,18 @@ namespace switchboard::testing {
 
 class process {
  public:
-  /// Starts `path` with `args`; standard error goes to the test's.
-  process(const std::string& path, const std::vector<std::string>& args) {
+  /// Starts `path` with `args`; standard error goes to the test's, or
+  /// with `merge_stderr` into `lines()` with standard output.
+  process(const std::string& path, const std::vector<std::string>& args,
+          bool merge_stderr = false) {
     int fds[2];
     if (pipe(fds) != 0)
       return;
     pid_ = fork();
     if (pid_ == 0) {
       dup2(fds[1], STDOUT_FILENO);
+      if (merge_stderr)
+        dup2(fds[1], STDERR_FILENO);
       close(fds[0]);
       close(fds[1]);
       std::vector<char*> argv;
