@@ -64,7 +64,19 @@ struct options {
   int workers = 4;
   uint64_t seed = 1;
   std::string json_out;
+  /// Contact-center time runs this many times faster than real time.
+  double time_scale = 1;
+  /// Generated contact center: this many agents (0: drive --tenant as
+  /// configured), over `generated_tenants` tenants of `queues` queues.
+  size_t generate_agents = 0;
+  int generated_tenants = 1;
+  int queues = 4;
+  double wrap_up_s = 5;
+  double offer_timeout_s = 20;
 };
+
+/// Contact-center seconds per real second (options::time_scale).
+double g_scale = 1;
 
 /// Timed tasks run by a few worker threads.
 class scheduler {
@@ -158,7 +170,11 @@ struct samples {
 
 struct call_info {
   std::string tenant;
-  double enqueued_s = 0; // server time
+  /// When the arrival was scheduled: latencies count from here, so a slow
+  /// node cannot hide its delay by slowing the load (no coordinated
+  /// omission).
+  clock_type::time_point scheduled;
+  bool offered = false;
   bool answered = false;
   bool ended = false;
 };
@@ -176,6 +192,11 @@ struct run_state {
     expired{0}, overflowed{0}, completed{0}, within_sl{0}, timed_out{0};
   double total_answer_wait_s = 0;
   samples submit_rtt;
+  /// Scheduled arrival -> first offer event received, microseconds.
+  samples routing_latency;
+  std::atomic<uint64_t> requests{0}, waited{0};
+  std::mutex talk_mtx;
+  double talk_total_s = 0; // contact-center seconds agents spent talking
   std::atomic<int> busy_agents{0};
   std::atomic<bool> arrivals_done{false};
   /// Prefix of this run's call ids, unique across runs on one store.
@@ -197,13 +218,18 @@ struct run_state {
   }
 };
 
+/// `seconds` of contact-center time from now, in real time.
 clock_type::time_point after(double seconds) {
   return clock_type::now()
          + duration_cast<clock_type::duration>(
-           std::chrono::duration<double>(seconds));
+           std::chrono::duration<double>(seconds / g_scale));
 }
 
+/// Requests sent, all kinds.
+std::atomic<uint64_t> g_requests{0};
+
 std::unique_ptr<grpc::ClientContext> ctx_with_deadline() {
+  g_requests++;
   auto ctx = std::make_unique<grpc::ClientContext>();
   ctx->set_deadline(std::chrono::system_clock::now()
                     + std::chrono::seconds{10});
@@ -249,6 +275,16 @@ void on_event(run_state& rs, const v1::Event& e) {
   auto tenant = e.tenant_id();
   switch (e.type()) {
     case v1::EVENT_TYPE_CALL_OFFERED: {
+      {
+        std::lock_guard guard{rs.mtx};
+        auto& info = rs.calls[call_id];
+        if (!info.offered) {
+          info.offered = true;
+          rs.routing_latency.add(std::chrono::duration<double, std::micro>(
+                                   clock_type::now() - info.scheduled)
+                                   .count());
+        }
+      }
       auto offer = e.offer();
       bool decline = rs.uniform(0, 1) < rs.opt.decline_share;
       auto ring = rs.uniform(rs.opt.ring_min_s, rs.opt.ring_max_s);
@@ -282,7 +318,9 @@ void on_event(run_state& rs, const v1::Event& e) {
     case v1::EVENT_TYPE_CALL_ASSIGNED: {
       rs.answered++;
       rs.busy_agents++;
-      double wait = seconds_of(e.at()) - seconds_of(view.enqueued_at());
+      // Server time, in contact-center seconds.
+      double wait
+        = (seconds_of(e.at()) - seconds_of(view.enqueued_at())) * g_scale;
       {
         std::lock_guard guard{rs.mtx};
         rs.calls[call_id].answered = true;
@@ -291,6 +329,10 @@ void on_event(run_state& rs, const v1::Event& e) {
       if (wait <= rs.opt.sl_threshold_s)
         rs.within_sl++;
       auto talk = rs.exponential(rs.opt.talk_s);
+      {
+        std::lock_guard guard{rs.talk_mtx};
+        rs.talk_total_s += talk;
+      }
       rs.sched->at(after(talk), [&rs, tenant, call_id] {
         v1::CompleteCallRequest req;
         req.set_tenant_id(tenant);
@@ -317,7 +359,7 @@ void on_event(run_state& rs, const v1::Event& e) {
 }
 
 void submit_one(run_state& rs, const std::string& tenant, const v1::Queue& q,
-                uint64_t n) {
+                uint64_t n, clock_type::time_point scheduled) {
   v1::SubmitCallRequest req;
   auto& c = *req.mutable_call();
   c.set_tenant_id(tenant);
@@ -330,7 +372,9 @@ void submit_one(run_state& rs, const std::string& tenant, const v1::Queue& q,
     c.set_priority(5);
   {
     std::lock_guard guard{rs.mtx};
-    rs.calls[call_id].tenant = tenant;
+    auto& info = rs.calls[call_id];
+    info.tenant = tenant;
+    info.scheduled = scheduled;
   }
   v1::SubmitCallResponse out;
   auto t0 = clock_type::now();
@@ -343,6 +387,8 @@ void submit_one(run_state& rs, const std::string& tenant, const v1::Queue& q,
     return;
   }
   rs.offered++;
+  if (out.call().state() == v1::CALL_STATE_QUEUED)
+    rs.waited++;
   // The caller's patience.
   auto patience = rs.exponential(rs.opt.patience_s);
   rs.sched->at(after(patience), [&rs, tenant, id = call_id] {
@@ -425,6 +471,88 @@ std::optional<double> node_latency_quantile(const std::string& address,
   return std::nullopt;
 }
 
+/// Creates the generated contact center: tenants lg-0.., each with
+/// `queues` queues (q0 asks skill.s0 >= 30, ...) and its share of the
+/// agents, each in two neighbouring queues with both skills. Fills
+/// opt.tenants.
+bool generate(options& opt, v1::AdminService::Stub& admin) {
+  auto failed = [](const grpc::Status& st, const std::string& what) {
+    if (st.ok())
+      return false;
+    std::cerr << "switchboard-loadgen: " << what << ": "
+              << api::status_code_name(st.error_code()) << ": "
+              << st.error_message() << "\n";
+    return true;
+  };
+  auto duration_of = [](double cc_seconds, google::protobuf::Duration& d) {
+    auto us = static_cast<int64_t>(cc_seconds / g_scale * 1e6);
+    d.set_seconds(us / 1'000'000);
+    d.set_nanos(static_cast<int32_t>(us % 1'000'000) * 1000);
+  };
+  auto per_tenant = std::max<size_t>(
+    1, opt.generate_agents / static_cast<size_t>(opt.generated_tenants));
+  for (int t = 0; t < opt.generated_tenants; ++t) {
+    auto tenant = "lg-" + std::to_string(t);
+    opt.tenants.push_back(tenant);
+    v1::UpsertTenantRequest tr;
+    tr.mutable_tenant()->set_tenant_id(tenant);
+    v1::Tenant tout;
+    if (failed(admin.UpsertTenant(ctx_with_deadline().get(), tr, &tout),
+               tenant))
+      return false;
+    for (int q = 0; q < opt.queues; ++q) {
+      v1::UpsertQueueRequest qr;
+      auto& qu = *qr.mutable_queue();
+      qu.set_tenant_id(tenant);
+      qu.set_queue_id("q" + std::to_string(q));
+      auto* sel = qu.add_selectors();
+      sel->set_key("skill.s" + std::to_string(q));
+      sel->set_op(v1::SELECTOR_OP_GE);
+      sel->add_values("30");
+      duration_of(opt.offer_timeout_s, *qu.mutable_offer_timeout());
+      duration_of(opt.wrap_up_s, *qu.mutable_wrap_up());
+      duration_of(opt.sl_threshold_s, *qu.mutable_service_level_threshold());
+      v1::Queue qout;
+      if (failed(admin.UpsertQueue(ctx_with_deadline().get(), qr, &qout),
+                 tenant + "/" + qu.queue_id()))
+        return false;
+    }
+    // Agents in parallel: a large center takes a while one by one.
+    std::atomic<bool> ok{true};
+    std::atomic<size_t> next{0};
+    std::vector<std::thread> threads;
+    for (int w = 0; w < 8; ++w)
+      threads.emplace_back([&] {
+        for (size_t i; ok && (i = next++) < per_tenant;) {
+          v1::UpsertAgentRequest ar;
+          auto& a = *ar.mutable_agent();
+          a.set_tenant_id(tenant);
+          a.set_agent_id("a" + std::to_string(i));
+          auto q1 = static_cast<int>(i % static_cast<size_t>(opt.queues));
+          auto q2 = (q1 + 1) % opt.queues;
+          (*a.mutable_skills())["s" + std::to_string(q1)]
+            = 50 + static_cast<uint32_t>(i % 51);
+          (*a.mutable_skills())["s" + std::to_string(q2)]
+            = 30 + static_cast<uint32_t>(i % 71);
+          a.add_queue_ids("q" + std::to_string(q1));
+          if (q2 != q1)
+            a.add_queue_ids("q" + std::to_string(q2));
+          v1::AgentView aout;
+          if (failed(admin.UpsertAgent(ctx_with_deadline().get(), ar, &aout),
+                     tenant + "/" + a.agent_id()))
+            ok = false;
+        }
+      });
+    for (auto& th : threads)
+      th.join();
+    if (!ok)
+      return false;
+  }
+  std::cout << "generated " << opt.generated_tenants << " tenants with "
+            << opt.queues << " queues and " << per_tenant << " agents each\n";
+  return true;
+}
+
 std::string ms(double seconds) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f ms", seconds * 1000);
@@ -443,11 +571,9 @@ int main(int argc, char** argv) {
     .add_option("--metrics", opt.metrics,
                 "the node's /metrics address, for its routing latency")
     ->capture_default_str();
-  app
-    .add_option("--tenant", opt.tenants,
-                "tenants to drive (their queues "
-                "and agents are read from the node)")
-    ->required();
+  app.add_option("--tenant", opt.tenants,
+                 "tenants to drive (their queues "
+                 "and agents are read from the node)");
   app.add_option("--duration", opt.duration_s, "seconds of arrivals")
     ->capture_default_str();
   app.add_option("--rate", opt.rate, "calls per second, all tenants")
@@ -472,7 +598,38 @@ int main(int argc, char** argv) {
     ->capture_default_str();
   app.add_option("--seed", opt.seed, "random seed")->capture_default_str();
   app.add_option("--json", opt.json_out, "also write the results here");
+  app
+    .add_option("--time-scale", opt.time_scale,
+                "contact-center time runs this many times faster than real "
+                "time: 60 runs an hour in a minute (durations and rates "
+                "above are in contact-center time)")
+    ->capture_default_str();
+  app.add_option("--generate", opt.generate_agents,
+                 "create a contact center of this many agents instead of "
+                 "driving --tenant (tenants lg-0, lg-1, ...)");
+  app
+    .add_option("--tenants", opt.generated_tenants,
+                "tenants of the generated contact center")
+    ->capture_default_str();
+  app.add_option("--queues", opt.queues, "queues per generated tenant")
+    ->capture_default_str();
+  app
+    .add_option("--wrap-up", opt.wrap_up_s,
+                "wrap-up of the generated queues, seconds")
+    ->capture_default_str();
+  app.add_option("--workers", opt.workers, "client threads")
+    ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  if (opt.time_scale <= 0) {
+    std::cerr << "switchboard-loadgen: --time-scale must be above 0\n";
+    return 2;
+  }
+  g_scale = opt.time_scale;
+  if (opt.generate_agents == 0 && opt.tenants.empty()) {
+    std::cerr << "switchboard-loadgen: name the tenants to drive (--tenant) "
+                 "or --generate N agents\n";
+    return 2;
+  }
 
   run_state rs;
   rs.opt = opt;
@@ -487,6 +644,9 @@ int main(int argc, char** argv) {
   rs.routing = v1::RoutingService::NewStub(rs.channel);
   auto admin = v1::AdminService::NewStub(rs.channel);
   auto events = v1::EventService::NewStub(rs.channel);
+
+  if (opt.generate_agents > 0 && !generate(opt, *admin))
+    return 1;
 
   // What to drive: every queue and agent of the tenants.
   std::vector<std::pair<std::string, v1::Queue>> queues;
@@ -508,15 +668,18 @@ int main(int argc, char** argv) {
     v1::ListAgentsRequest la;
     la.set_tenant_id(t);
     la.set_page_size(1000);
-    v1::ListAgentsResponse as;
-    st = admin->ListAgents(ctx_with_deadline().get(), la, &as);
-    if (!st.ok()) {
-      std::cerr << "switchboard-loadgen: agents of " << t << ": "
-                << st.error_message() << "\n";
-      return 1;
-    }
-    for (auto& a : as.agents())
-      agents.emplace_back(t, a.agent().agent_id());
+    do {
+      v1::ListAgentsResponse as;
+      st = admin->ListAgents(ctx_with_deadline().get(), la, &as);
+      if (!st.ok()) {
+        std::cerr << "switchboard-loadgen: agents of " << t << ": "
+                  << st.error_message() << "\n";
+        return 1;
+      }
+      for (auto& a : as.agents())
+        agents.emplace_back(t, a.agent().agent_id());
+      la.set_page_token(as.next_page_token());
+    } while (!la.page_token().empty());
   }
   if (queues.empty()) {
     std::cerr << "switchboard-loadgen: the tenants have no queues; apply a "
@@ -581,10 +744,13 @@ int main(int argc, char** argv) {
     while ((t += gap(arrival_rng)) < opt.duration_s) {
       auto when = start
                   + duration_cast<clock_type::duration>(
-                    std::chrono::duration<double>(t));
+                    std::chrono::duration<double>(t / g_scale));
+      // Handed to the workers shortly before it is due, so that a long
+      // run does not hold its whole schedule in memory.
+      std::this_thread::sleep_until(when - std::chrono::milliseconds{100});
       auto& [tenant, q] = queues[pick(arrival_rng)];
-      sched.at(when, [&rs, tenant = tenant, q = q, n] {
-        submit_one(rs, tenant, q, n);
+      sched.at(when, [&rs, tenant = tenant, q = q, n, when] {
+        submit_one(rs, tenant, q, n, when);
       });
       ++n;
     }
@@ -610,7 +776,7 @@ int main(int argc, char** argv) {
   double elapsed = 0;
   while (
     (elapsed = std::chrono::duration<double>(clock_type::now() - start).count())
-    < opt.duration_s) {
+    < opt.duration_s / g_scale) {
     progress(elapsed);
     std::this_thread::sleep_for(std::chrono::milliseconds{500});
   }
@@ -619,7 +785,7 @@ int main(int argc, char** argv) {
   // Drain: let waiting callers be answered or give up.
   auto drain_until = clock_type::now()
                      + duration_cast<clock_type::duration>(
-                       std::chrono::duration<double>(opt.drain_s));
+                       std::chrono::duration<double>(opt.drain_s / g_scale));
   while (clock_type::now() < drain_until) {
     elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
     bool busy = progress(elapsed) > 0 || rs.busy_agents.load() > 0;
@@ -643,6 +809,17 @@ int main(int argc, char** argv) {
                 : 100.0 * rs.within_sl.load() / (answered + abandoned);
   auto p50 = node_latency_quantile(opt.metrics, 0.50);
   auto p99 = node_latency_quantile(opt.metrics, 0.99);
+  auto window_s = opt.duration_s / g_scale; // real seconds of arrivals
+  auto run_s = std::chrono::duration<double>(clock_type::now() - start).count();
+  double calls_per_s = static_cast<double>(rs.completed.load()) / run_s;
+  double requests_per_s = static_cast<double>(g_requests.load()) / run_s;
+  auto& lat = rs.routing_latency;
+  double waited_pct = offered == 0 ? 0.0 : 100.0 * rs.waited.load() / offered;
+  double occupancy_pct
+    = agents.empty()
+        ? 0.0
+        : 100.0 * rs.talk_total_s
+            / (static_cast<double>(agents.size()) * opt.duration_s);
 
   std::printf("\n  calls offered            %llu\n",
               static_cast<unsigned long long>(offered));
@@ -667,6 +844,17 @@ int main(int argc, char** argv) {
   else
     std::printf("  routing latency (node)   n/a (metrics at %s unreadable)\n",
                 opt.metrics.c_str());
+  std::printf(
+    "  routing latency (client) p50 %s, p90 %s, p99 %s, p99.9 %s, "
+    "max %s (scheduled arrival -> offer event received)\n",
+    ms(lat.quantile(0.5) / 1e6).c_str(), ms(lat.quantile(0.9) / 1e6).c_str(),
+    ms(lat.quantile(0.99) / 1e6).c_str(), ms(lat.quantile(0.999) / 1e6).c_str(),
+    ms(lat.quantile(1.0) / 1e6).c_str());
+  std::printf("  calls that waited        %.1f %%\n", waited_pct);
+  std::printf("  agent occupancy          %.1f %%\n", occupancy_pct);
+  std::printf("  throughput               %.1f calls/s completed, %.0f "
+              "requests/s (%.0f s run, %.0f s of arrivals)\n",
+              calls_per_s, requests_per_s, run_s, window_s);
   std::printf("  SubmitCall round trip    p50 %s, p99 %s\n",
               ms(rs.submit_rtt.quantile(0.5) / 1e6).c_str(),
               ms(rs.submit_rtt.quantile(0.99) / 1e6).c_str());
@@ -684,6 +872,15 @@ int main(int argc, char** argv) {
         << ",\n  \"service_level_percent\": " << sl
         << ",\n  \"routing_latency_p50_s\": " << p50.value_or(-1)
         << ",\n  \"routing_latency_p99_s\": " << p99.value_or(-1)
+        << ",\n  \"routing_latency_client_us\": {\"p50\": " << lat.quantile(0.5)
+        << ", \"p90\": " << lat.quantile(0.9)
+        << ", \"p99\": " << lat.quantile(0.99)
+        << ", \"p999\": " << lat.quantile(0.999)
+        << ", \"max\": " << lat.quantile(1.0) << "}"
+        << ",\n  \"calls_waited_percent\": " << waited_pct
+        << ",\n  \"agent_occupancy_percent\": " << occupancy_pct
+        << ",\n  \"calls_per_s\": " << calls_per_s
+        << ",\n  \"requests_per_s\": " << requests_per_s
         << ",\n  \"submit_rtt_p50_us\": " << rs.submit_rtt.quantile(0.5)
         << ",\n  \"submit_rtt_p99_us\": " << rs.submit_rtt.quantile(0.99)
         << ",\n  \"errors\": {";
