@@ -73,6 +73,9 @@ struct options {
   int queues = 4;
   double wrap_up_s = 5;
   double offer_timeout_s = 20;
+  /// Commands over EventService.Ingest streams (one per tenant), as a
+  /// gateway sends them, instead of unary calls.
+  bool ingest = false;
 };
 
 /// Contact-center seconds per real second (options::time_scale).
@@ -179,6 +182,64 @@ struct call_info {
   bool ended = false;
 };
 
+/// One Ingest stream: commands written in order, answers read by a thread.
+/// The event id's first letter says what the command was, so that the
+/// refusals a race makes normal (accepting an offer the caller abandoned)
+/// are not counted as errors.
+class ingest_link {
+ public:
+  using on_answer
+    = std::function<void(char kind, const v1::IngestResponse&, double rtt_us)>;
+
+  ingest_link(v1::EventService::Stub& stub, on_answer answer)
+    : answer_(std::move(answer)) {
+    stream_ = stub.Ingest(&ctx_);
+    reader_ = std::thread([this] {
+      v1::IngestResponse r;
+      while (stream_->Read(&r)) {
+        clock_type::time_point sent;
+        {
+          std::lock_guard guard{mtx_};
+          auto i = sent_.find(r.event_id());
+          if (i == sent_.end())
+            continue;
+          sent = i->second;
+          sent_.erase(i);
+        }
+        answer_(
+          r.event_id()[0], r,
+          std::chrono::duration<double, std::micro>(clock_type::now() - sent)
+            .count());
+      }
+    });
+  }
+
+  ~ingest_link() {
+    {
+      std::lock_guard guard{mtx_};
+      stream_->WritesDone();
+    }
+    reader_.join();
+    stream_->Finish();
+  }
+
+  void send(v1::IngestRequest& req) {
+    std::lock_guard guard{mtx_};
+    sent_[req.event_id()] = clock_type::now();
+    stream_->Write(req);
+  }
+
+ private:
+  on_answer answer_;
+  grpc::ClientContext ctx_;
+  std::unique_ptr<
+    grpc::ClientReaderWriter<v1::IngestRequest, v1::IngestResponse>>
+    stream_;
+  std::mutex mtx_;
+  std::unordered_map<std::string, clock_type::time_point> sent_;
+  std::thread reader_;
+};
+
 struct run_state {
   options opt;
   std::shared_ptr<grpc::Channel> channel;
@@ -201,6 +262,20 @@ struct run_state {
   std::atomic<bool> arrivals_done{false};
   /// Prefix of this run's call ids, unique across runs on one store.
   std::string run_id;
+  /// With --ingest: a stream per tenant.
+  std::map<std::string, std::unique_ptr<ingest_link>> links;
+  std::atomic<uint64_t> next_event{0};
+
+  /// Sends a command over the tenant's Ingest stream; `kind` is a letter:
+  /// s submit, a accept, d decline, c complete, x cancel.
+  void ingest(const std::string& tenant, char kind, v1::IngestRequest& req) {
+    req.set_event_id(std::string(1, kind) + "-" + run_id + "-"
+                     + std::to_string(next_event++));
+    g_requests_ingest++;
+    links.at(tenant)->send(req);
+  }
+
+  static inline std::atomic<uint64_t> g_requests_ingest{0};
 
   double uniform(double a, double b) {
     std::lock_guard guard{mtx};
@@ -280,6 +355,10 @@ void on_event(run_state& rs, const v1::Event& e) {
         auto& info = rs.calls[call_id];
         if (!info.offered) {
           info.offered = true;
+          // Offered in the command that queued it, or later: it waited.
+          if (e.at().seconds() != view.enqueued_at().seconds()
+              || e.at().nanos() != view.enqueued_at().nanos())
+            rs.waited++;
           rs.routing_latency.add(std::chrono::duration<double, std::micro>(
                                    clock_type::now() - info.scheduled)
                                    .count());
@@ -289,6 +368,24 @@ void on_event(run_state& rs, const v1::Event& e) {
       bool decline = rs.uniform(0, 1) < rs.opt.decline_share;
       auto ring = rs.uniform(rs.opt.ring_min_s, rs.opt.ring_max_s);
       rs.sched->at(after(ring), [&rs, tenant, offer, decline] {
+        if (rs.opt.ingest) {
+          v1::IngestRequest cmd;
+          auto* x = decline ? cmd.mutable_decline_offer() : nullptr;
+          if (x != nullptr) {
+            x->set_tenant_id(tenant);
+            x->set_call_id(offer.call_id());
+            x->set_agent_id(offer.agent_id());
+            x->set_offer_id(offer.offer_id());
+          } else {
+            auto* y = cmd.mutable_accept_offer();
+            y->set_tenant_id(tenant);
+            y->set_call_id(offer.call_id());
+            y->set_agent_id(offer.agent_id());
+            y->set_offer_id(offer.offer_id());
+          }
+          rs.ingest(tenant, decline ? 'd' : 'a', cmd);
+          return;
+        }
         v1::CallView out;
         grpc::Status st;
         if (decline) {
@@ -334,6 +431,14 @@ void on_event(run_state& rs, const v1::Event& e) {
         rs.talk_total_s += talk;
       }
       rs.sched->at(after(talk), [&rs, tenant, call_id] {
+        if (rs.opt.ingest) {
+          v1::IngestRequest cmd;
+          cmd.mutable_complete_call()->set_tenant_id(tenant);
+          cmd.mutable_complete_call()->set_call_id(call_id);
+          rs.busy_agents--;
+          rs.ingest(tenant, 'c', cmd);
+          return;
+        }
         v1::CompleteCallRequest req;
         req.set_tenant_id(tenant);
         req.set_call_id(call_id);
@@ -376,41 +481,51 @@ void submit_one(run_state& rs, const std::string& tenant, const v1::Queue& q,
     info.tenant = tenant;
     info.scheduled = scheduled;
   }
-  v1::SubmitCallResponse out;
-  auto t0 = clock_type::now();
-  auto st = rs.routing->SubmitCall(ctx_with_deadline().get(), req, &out);
-  rs.submit_rtt.add(
-    duration_cast<std::chrono::nanoseconds>(clock_type::now() - t0).count()
-    / 1000.0);
-  if (!st.ok()) {
-    rs.error(st);
-    return;
-  }
-  rs.offered++;
-  if (out.call().state() == v1::CALL_STATE_QUEUED)
-    rs.waited++;
-  // The caller's patience.
-  auto patience = rs.exponential(rs.opt.patience_s);
-  rs.sched->at(after(patience), [&rs, tenant, id = call_id] {
-    {
-      std::lock_guard guard{rs.mtx};
-      auto& info = rs.calls[id];
-      if (info.answered || info.ended)
-        return;
+  if (rs.opt.ingest) {
+    v1::IngestRequest cmd;
+    *cmd.mutable_submit_call() = std::move(req);
+    rs.ingest(tenant, 's', cmd);
+  } else {
+    v1::SubmitCallResponse out;
+    auto t0 = clock_type::now();
+    auto st = rs.routing->SubmitCall(ctx_with_deadline().get(), req, &out);
+    rs.submit_rtt.add(
+      duration_cast<std::chrono::nanoseconds>(clock_type::now() - t0).count()
+      / 1000.0);
+    if (!st.ok()) {
+      rs.error(st);
+      return;
     }
-    v1::CancelCallRequest cancel;
-    cancel.set_tenant_id(tenant);
-    cancel.set_call_id(id);
-    cancel.set_reason(v1::CancelCallRequest::REASON_CALLER_HUNG_UP);
-    v1::CallView view;
-    auto result
-      = rs.routing->CancelCall(ctx_with_deadline().get(), cancel, &view);
-    // Answered in the meantime: the caller stays.
-    if (!result.ok()
-        && result.error_code() != grpc::StatusCode::FAILED_PRECONDITION
-        && result.error_code() != grpc::StatusCode::NOT_FOUND)
-      rs.error(result);
-  });
+    rs.offered++;
+  }
+  // The caller's patience.
+  rs.sched->at(
+    after(rs.exponential(rs.opt.patience_s)), [&rs, tenant, id = call_id] {
+      {
+        std::lock_guard guard{rs.mtx};
+        auto& info = rs.calls[id];
+        if (info.answered || info.ended)
+          return;
+      }
+      v1::CancelCallRequest cancel;
+      cancel.set_tenant_id(tenant);
+      cancel.set_call_id(id);
+      cancel.set_reason(v1::CancelCallRequest::REASON_CALLER_HUNG_UP);
+      if (rs.opt.ingest) {
+        v1::IngestRequest cmd;
+        *cmd.mutable_cancel_call() = cancel;
+        rs.ingest(tenant, 'x', cmd);
+        return;
+      }
+      v1::CallView view;
+      auto result
+        = rs.routing->CancelCall(ctx_with_deadline().get(), cancel, &view);
+      // Answered in the meantime: the caller stays.
+      if (!result.ok()
+          && result.error_code() != grpc::StatusCode::FAILED_PRECONDITION
+          && result.error_code() != grpc::StatusCode::NOT_FOUND)
+        rs.error(result);
+    });
 }
 
 /// The node's routing latency histogram, from /metrics: quantile q.
@@ -619,6 +734,9 @@ int main(int argc, char** argv) {
     ->capture_default_str();
   app.add_option("--workers", opt.workers, "client threads")
     ->capture_default_str();
+  app.add_flag("--ingest", opt.ingest,
+               "send calls and offers' answers over Ingest streams, as a "
+               "gateway does, instead of unary calls");
   CLI11_PARSE(app, argc, argv);
   if (opt.time_scale <= 0) {
     std::cerr << "switchboard-loadgen: --time-scale must be above 0\n";
@@ -689,6 +807,27 @@ int main(int argc, char** argv) {
 
   scheduler sched{opt.workers};
   rs.sched = &sched;
+  if (opt.ingest) {
+    for (auto& t : opt.tenants)
+      rs.links[t] = std::make_unique<ingest_link>(
+        *events, [&rs](char kind, const v1::IngestResponse& r, double rtt) {
+          if (kind == 's')
+            rs.submit_rtt.add(rtt);
+          if (r.code() == 0) {
+            if (kind == 's' && !r.duplicate())
+              rs.offered++;
+            return;
+          }
+          auto code = static_cast<grpc::StatusCode>(r.code());
+          // Races a real desktop sees: the caller hung up while it rang,
+          // or was answered just before hanging up.
+          bool expected = (kind == 'a' || kind == 'd' || kind == 'x')
+                          && (code == grpc::StatusCode::NOT_FOUND
+                              || code == grpc::StatusCode::FAILED_PRECONDITION);
+          if (!expected)
+            rs.error(grpc::Status{code, r.message()});
+        });
+  }
 
   // Offers reach agents through the event stream, as on a desktop.
   std::vector<std::unique_ptr<grpc::ClientContext>> stream_ctxs;
@@ -795,6 +934,7 @@ int main(int argc, char** argv) {
   }
   std::printf("\n");
   sched.stop();
+  rs.links.clear(); // waits for every answer
   for (auto& ctx : stream_ctxs)
     ctx->TryCancel();
   for (auto& r : readers)
@@ -812,7 +952,10 @@ int main(int argc, char** argv) {
   auto window_s = opt.duration_s / g_scale; // real seconds of arrivals
   auto run_s = std::chrono::duration<double>(clock_type::now() - start).count();
   double calls_per_s = static_cast<double>(rs.completed.load()) / run_s;
-  double requests_per_s = static_cast<double>(g_requests.load()) / run_s;
+  double requests_per_s
+    = static_cast<double>(g_requests.load()
+                          + run_state::g_requests_ingest.load())
+      / run_s;
   auto& lat = rs.routing_latency;
   double waited_pct = offered == 0 ? 0.0 : 100.0 * rs.waited.load() / offered;
   double occupancy_pct
@@ -855,7 +998,9 @@ int main(int argc, char** argv) {
   std::printf("  throughput               %.1f calls/s completed, %.0f "
               "requests/s (%.0f s run, %.0f s of arrivals)\n",
               calls_per_s, requests_per_s, run_s, window_s);
-  std::printf("  SubmitCall round trip    p50 %s, p99 %s\n",
+  std::printf(opt.ingest
+                ? "  submit acknowledged      p50 %s, p99 %s (Ingest)\n"
+                : "  SubmitCall round trip    p50 %s, p99 %s\n",
               ms(rs.submit_rtt.quantile(0.5) / 1e6).c_str(),
               ms(rs.submit_rtt.quantile(0.99) / 1e6).c_str());
   std::string errors;
