@@ -79,8 +79,7 @@ void stage_changes(self_ptr self) {
                    storage::encode_agent_state(*a));
   for (auto& e : changed.events) {
     ++st.sequence;
-    st.batch.put(family::events, storage::event_key(st.tenant_id, st.sequence),
-                 storage::encode_event(e, st.tenant_id, st.sequence));
+    auto bytes = storage::encode_event(e, st.tenant_id, st.sequence);
     if (st.obs != nullptr) {
       switch (e.type) {
         case routing::event_type::call_assigned:
@@ -97,7 +96,10 @@ void stage_changes(self_ptr self) {
     }
     if (e.type == routing::event_type::call_offered)
       st.offers_made.push_back(self->clock().now());
-    st.events.push_back(std::move(e));
+    // Encoded once: stored, then sent to subscribers as these bytes.
+    st.batch.put(family::events, storage::event_key(st.tenant_id, st.sequence),
+                 bytes);
+    st.events.push_back(std::move(bytes));
   }
   st.batch.put(family::live, storage::sequence_key(st.tenant_id),
                storage::encode_sequence(st.sequence));
@@ -161,14 +163,10 @@ void flush(self_ptr self) {
     for (auto t : offers)
       st.obs->routed(done - t);
   }
-  if (!st.sinks.empty()) {
-    auto first = st.sequence - events.size() + 1;
-    for (size_t i = 0; i < events.size(); ++i) {
-      auto bytes = storage::encode_event(events[i], st.tenant_id, first + i);
-      for (auto& sink : st.sinks)
-        caf::anon_send(sink, atom::event_v, first + i, bytes);
-    }
-  }
+  auto first = st.sequence - events.size() + 1;
+  for (size_t i = 0; i < events.size(); ++i)
+    for (auto& sink : st.sinks)
+      caf::anon_send(sink, atom::event_v, first + i, events[i]);
   arm(self);
 }
 
@@ -424,8 +422,14 @@ tenant_actor::behavior_type tenant(self_ptr self,
     },
     [self](atom::list, atom::call) {
       std::vector<call_reply> result;
-      for (auto* c : self->state.engine.calls())
-        result.push_back(reply_for(self->state, c->data.id));
+      auto places = self->state.engine.positions();
+      for (auto* c : self->state.engine.calls()) {
+        call_reply r;
+        r.call = *c;
+        if (auto i = places.find(c->data.id); i != places.end())
+          r.position = i->second;
+        result.push_back(std::move(r));
+      }
       return result;
     },
     [self](atom::cancel, const std::string& id, bool hung_up,

@@ -36,7 +36,8 @@ struct tenant_state {
 
   // -- group commit: applied but not yet written --
   storage::batch batch;
-  std::vector<routing::event> events;
+  /// The group's events, encoded (v1::Event), in sequence order.
+  std::vector<std::string> events;
   std::vector<std::function<void()>> replies;
   std::vector<std::function<void(const caf::error&)>> failures;
   /// Idempotency keys in `batch`, so a repeat within one group is caught.

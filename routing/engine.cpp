@@ -175,15 +175,22 @@ status engine::remove_agent(const std::string& id, timestamp) {
 void engine::enqueue(live_call& c, timestamp now) {
   c.data.state = call_state::queued;
   index_.enqueue(c.data);
-  lines_[c.data.queue_id].insert(key_of(c));
+  auto& l = lines_[c.data.queue_id];
+  if (l.keys.insert(key_of(c)).second)
+    l.per_priority[-c.data.priority]++;
   touch(c);
   schedule_relaxation();
   (void)now;
 }
 
 void engine::leave_line(const live_call& c) {
-  if (auto i = lines_.find(c.data.queue_id); i != lines_.end())
-    i->second.erase(key_of(c));
+  if (auto i = lines_.find(c.data.queue_id); i != lines_.end()) {
+    if (i->second.keys.erase(key_of(c)) > 0) {
+      auto band = i->second.per_priority.find(-c.data.priority);
+      if (--band->second == 0)
+        i->second.per_priority.erase(band);
+    }
+  }
 }
 
 void engine::finish(live_call& c, call_state final_state, timestamp now) {
@@ -352,11 +359,11 @@ status engine::submit(call c, timestamp now) {
     return fail(errc::not_found,
                 "call.preferred_agent_id: agent '" + c.preferred_agent
                   + "' does not exist in tenant '" + tenant_id_ + "'");
-  auto& line = lines_[c.queue_id];
-  if (q->second.max_length > 0 && line.size() >= q->second.max_length)
+  auto waiting = lines_[c.queue_id].keys.size();
+  if (q->second.max_length > 0 && waiting >= q->second.max_length)
     return fail(errc::resource_exhausted,
                 "queue '" + c.queue_id + "' of tenant '" + tenant_id_
-                  + "' is full: " + std::to_string(line.size())
+                  + "' is full: " + std::to_string(waiting)
                   + " calls wait, its max_length");
   live_call lc;
   lc.data = std::move(c);
@@ -838,13 +845,36 @@ uint32_t engine::position(const std::string& call_id) const {
   auto* c = find_call(call_id);
   if (c == nullptr || c->data.state != call_state::queued)
     return 0;
-  auto line = lines_.find(c->data.queue_id);
-  if (line == lines_.end())
+  auto l = lines_.find(c->data.queue_id);
+  if (l == lines_.end())
     return 0;
-  auto i = line->second.find(key_of(*c));
-  if (i == line->second.end())
+  auto& keys = l->second.keys;
+  auto i = keys.find(key_of(*c));
+  if (i == keys.end())
     return 0;
-  return static_cast<uint32_t>(std::distance(line->second.begin(), i)) + 1;
+  auto next = std::next(i);
+  if (next == keys.end() || std::get<0>(*next) != std::get<0>(*i)) {
+    // The back of its priority: every call of a higher or its own
+    // priority is ahead of it or is it.
+    size_t place = 0;
+    for (auto& [band, n] : l->second.per_priority) {
+      place += n;
+      if (band == std::get<0>(*i))
+        break;
+    }
+    return static_cast<uint32_t>(place);
+  }
+  return static_cast<uint32_t>(std::distance(keys.begin(), i)) + 1;
+}
+
+std::unordered_map<std::string, uint32_t> engine::positions() const {
+  std::unordered_map<std::string, uint32_t> result;
+  for (auto& [queue_id, l] : lines_) {
+    uint32_t place = 0;
+    for (auto& key : l.keys)
+      result[std::get<2>(key)] = ++place;
+  }
+  return result;
 }
 
 std::optional<queue_stats> engine::stats(const std::string& queue_id,
@@ -852,9 +882,9 @@ std::optional<queue_stats> engine::stats(const std::string& queue_id,
   if (queues_.count(queue_id) == 0)
     return std::nullopt;
   queue_stats result;
-  if (auto line = lines_.find(queue_id); line != lines_.end()) {
-    result.waiting = static_cast<uint32_t>(line->second.size());
-    for (auto& key : line->second)
+  if (auto l = lines_.find(queue_id); l != lines_.end()) {
+    result.waiting = static_cast<uint32_t>(l->second.keys.size());
+    for (auto& key : l->second.keys)
       result.longest_wait
         = std::max(result.longest_wait, now - from_micros(std::get<1>(key)));
   }

@@ -237,7 +237,12 @@ class engine {
   std::vector<const live_call*> calls() const;
 
   /// 1-based place in its queue of a waiting call; 0 if not waiting.
+  /// Cheap for a call at the back of its priority (a new arrival); else
+  /// linear in the calls ahead of it.
   uint32_t position(const std::string& call_id) const;
+
+  /// The place of every waiting call, in one pass over the lines.
+  std::unordered_map<std::string, uint32_t> positions() const;
 
   std::optional<queue_stats> stats(const std::string& queue_id,
                                    timestamp now) const;
@@ -324,7 +329,14 @@ class engine {
   std::map<std::string, queue> queues_;
   std::unordered_map<std::string, agent_view> agents_;
   std::unordered_map<std::string, live_call> calls_;
-  std::unordered_map<std::string, std::set<line_key>> lines_;
+  /// A queue's waiting calls in line order, and how many wait at each
+  /// priority, so that the place of a call at the back of its priority
+  /// (every new arrival) costs a few steps, not one per call ahead.
+  struct line {
+    std::set<line_key> keys;
+    std::map<int32_t, size_t> per_priority; // by -priority, ascending
+  };
+  std::unordered_map<std::string, line> lines_;
   std::unordered_map<std::string, size_t> live_per_queue_;
   std::unordered_map<std::string, counters> counters_;
   matching_index index_;

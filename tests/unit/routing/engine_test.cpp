@@ -408,3 +408,23 @@ TEST_F(engine_test, stats_count_answers_within_the_threshold) {
   EXPECT_TRUE(s->agents[1].ready);
   EXPECT_EQ(s->agents[1].agents, 1u);
 }
+
+TEST_F(engine_test, places_in_line_agree_however_they_are_computed) {
+  // Mixed priorities and arrival times; some leave the line.
+  for (int i = 0; i < 60; ++i) {
+    pass(1ms);
+    ASSERT_TRUE(submit("c" + std::to_string(i), (i * 7) % 4));
+  }
+  for (int i = 0; i < 60; i += 9)
+    ASSERT_TRUE(eng.cancel("c" + std::to_string(i), true, now));
+  auto places = eng.positions();
+  EXPECT_EQ(places.size(), 53u);
+  std::set<uint32_t> seen;
+  for (auto& [id, place] : places) {
+    EXPECT_EQ(eng.position(id), place) << id;
+    seen.insert(place);
+  }
+  EXPECT_EQ(*seen.begin(), 1u);
+  EXPECT_EQ(*seen.rbegin(), 53u); // 1..53, each once
+  EXPECT_EQ(seen.size(), 53u);
+}
