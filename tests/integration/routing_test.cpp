@@ -1,6 +1,6 @@
 // Routes calls through the real switchboard-router binary over gRPC: the
 // public API as integrators and gateways use it. Timers are real but short
-// (queues with offer timeouts of a few hundred milliseconds); tests wait
+// (queues with offer timeouts of a second); tests wait
 // for events, never for fixed times.
 
 #include "tests/support/http.hpp"
@@ -176,8 +176,8 @@ class routing_test : public ::testing::Test {
     auto& q = *req.mutable_queue();
     q.set_tenant_id("contoso");
     q.set_queue_id(id);
-    *q.mutable_offer_timeout() = TimeUtil::MillisecondsToDuration(400);
-    *q.mutable_wrap_up() = TimeUtil::MillisecondsToDuration(300);
+    *q.mutable_offer_timeout() = TimeUtil::MillisecondsToDuration(1000);
+    *q.mutable_wrap_up() = TimeUtil::MillisecondsToDuration(800);
     q.set_max_missed_offers(2);
     if (edit)
       edit(q);
