@@ -68,9 +68,11 @@ void engine::emit(event_type type, const live_call* c,
   event e;
   e.type = type;
   e.at = now;
+  // The subject: the call, or for agent events the agent. A call event
+  // names its agent in the call (and offer) already.
   if (c != nullptr)
     e.call = *c;
-  if (!agent_id.empty())
+  else if (!agent_id.empty())
     e.agent = find_agent(agent_id);
   e.offer_id = offer_id;
   e.offer_agent_id = offer_id.empty() ? std::string{} : agent_id;

@@ -90,7 +90,8 @@ struct agent_view {
   timestamp wrap_up_until{};
 };
 
-/// A fact to publish, with the subject as it was when it happened.
+/// A fact to publish, with its subject (a call, or an agent) as it was
+/// when it happened.
 struct event {
   event_type type = event_type::call_queued;
   timestamp at{};
