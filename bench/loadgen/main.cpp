@@ -989,7 +989,8 @@ int main(int argc, char** argv) {
                 opt.metrics.c_str());
   std::printf(
     "  routing latency (client) p50 %s, p90 %s, p99 %s, p99.9 %s, "
-    "max %s (scheduled arrival -> offer event received)\n",
+    "max %s (scheduled arrival -> offer event received; a call that found no "
+    "free agent adds its wait)\n",
     ms(lat.quantile(0.5) / 1e6).c_str(), ms(lat.quantile(0.9) / 1e6).c_str(),
     ms(lat.quantile(0.99) / 1e6).c_str(), ms(lat.quantile(0.999) / 1e6).c_str(),
     ms(lat.quantile(1.0) / 1e6).c_str());
