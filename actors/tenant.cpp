@@ -219,16 +219,23 @@ caf::result<Reply> command(self_ptr self, const std::string& event_id,
   st.failures.push_back([promise](const caf::error& err) mutable {
     promise.deliver(err);
   });
+  stage_changes(self);
   schedule_flush(self);
   return promise;
 }
 
+/// A call as it is now: live, or as the command being answered ended it
+/// (still in the engine's pending changes).
 call_reply reply_for(const tenant_state& st, const std::string& call_id,
                      bool already = false) {
   call_reply result;
-  if (auto* c = st.engine.find_call(call_id)) {
-    result.call = *c;
+  if (auto* live = st.engine.find_call(call_id)) {
+    result.call = *live;
     result.position = st.engine.position(call_id);
+  } else {
+    for (auto& ended : st.engine.pending().finished)
+      if (ended.data.id == call_id)
+        result.call = ended;
   }
   result.already_submitted = already;
   return result;
@@ -434,43 +441,24 @@ tenant_actor::behavior_type tenant(self_ptr self,
     },
     [self](atom::cancel, const std::string& id, bool hung_up,
            const std::string& event_id) -> caf::result<call_reply> {
-      routing::live_call ended;
       return command<call_reply>(
         self, event_id,
         [&](routing::timestamp now) {
-          auto st = self->state.engine.cancel(id, hung_up, now);
-          if (st) {
-            auto& done = self->state.engine.pending().finished;
-            for (auto& c : done)
-              if (c.data.id == id)
-                ended = c;
-          }
-          return st;
+          return self->state.engine.cancel(id, hung_up, now);
         },
         [&] {
-          call_reply r;
-          r.call = ended;
-          return r;
+          return reply_for(self->state, id);
         });
     },
     [self](atom::complete, const std::string& id,
            const std::string& event_id) -> caf::result<call_reply> {
-      routing::live_call ended;
       return command<call_reply>(
         self, event_id,
         [&](routing::timestamp now) {
-          auto st = self->state.engine.complete(id, now);
-          for (auto& c : self->state.engine.pending().finished)
-            if (c.data.id == id)
-              ended = c;
-          return st;
+          return self->state.engine.complete(id, now);
         },
         [&] {
-          if (self->state.engine.find_call(id) != nullptr)
-            return reply_for(self->state, id);
-          call_reply r;
-          r.call = ended;
-          return r;
+          return reply_for(self->state, id);
         });
     },
     [self](atom::transfer, const std::string& id, const std::string& queue_id,

@@ -525,6 +525,20 @@ void to_proto(const routing::call& in, const std::string& tenant_id,
 }
 
 // -- engine views
+
+namespace {
+
+void write_offers(const std::vector<routing::offer_attempt>& in,
+                  google::protobuf::RepeatedPtrField<v1::OfferAttempt>& out) {
+  for (auto& o : in) {
+    auto* x = out.Add();
+    x->set_agent_id(o.agent_id);
+    write_timestamp(o.offered_at, *x->mutable_offered_at());
+    x->set_outcome(o.outcome);
+  }
+}
+
+} // namespace
 // ------------------------------------------------------------------
 
 void to_proto(const routing::agent_view& in, const std::string& tenant_id,
@@ -575,12 +589,7 @@ void to_proto(const routing::live_call& in, v1::CallRecord& out) {
   out.set_agent_id(in.agent_id);
   for (auto& q : in.queue_path)
     out.add_queue_path(q);
-  for (auto& o : in.offers) {
-    auto* x = out.add_offers();
-    x->set_agent_id(o.agent_id);
-    write_timestamp(o.offered_at, *x->mutable_offered_at());
-    x->set_outcome(o.outcome);
-  }
+  write_offers(in.offers, *out.mutable_offers());
   out.set_outcome(to_proto(in.data.state));
 }
 
@@ -590,12 +599,7 @@ void to_proto(const routing::live_call& in, const std::string& tenant_id,
   write_timestamp(in.queue_entered_at, *out.mutable_queue_entered_at());
   for (auto& q : in.queue_path)
     out.add_queue_path(q);
-  for (auto& o : in.offers) {
-    auto* x = out.add_offers();
-    x->set_agent_id(o.agent_id);
-    write_timestamp(o.offered_at, *x->mutable_offered_at());
-    x->set_outcome(o.outcome);
-  }
+  write_offers(in.offers, *out.mutable_offers());
   if (in.answered_at != routing::timestamp{})
     write_timestamp(in.answered_at, *out.mutable_answered_at());
   if (in.ended_at != routing::timestamp{})

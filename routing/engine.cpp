@@ -200,9 +200,7 @@ void engine::finish(live_call& c, call_state final_state, timestamp now) {
   c.data.state = final_state;
   if (c.ended_at == timestamp{})
     c.ended_at = now;
-  if (auto i = live_per_queue_.find(c.data.queue_id);
-      i != live_per_queue_.end() && i->second > 0)
-    --i->second;
+  uncount(c);
   event_type type = event_type::call_completed;
   switch (final_state) {
     case call_state::abandoned: type = event_type::call_abandoned; break;
@@ -324,21 +322,51 @@ void engine::check_max_wait(live_call& c, timestamp now) {
     return;
   }
   emit(event_type::call_overflowed, &c, {}, now);
+  uncount(c);
+  enter_queue(c, target, now);
+}
+
+void engine::uncount(const live_call& c) {
   if (auto i = live_per_queue_.find(c.data.queue_id);
       i != live_per_queue_.end() && i->second > 0)
     --i->second;
-  c.data.queue_id = target;
-  c.queue_path.push_back(target);
+}
+
+void engine::enter_queue(live_call& c, std::string queue_id, timestamp now) {
+  auto& q = queues_[queue_id];
+  c.queue_path.push_back(queue_id);
+  c.data.queue_id = std::move(queue_id);
   c.queue_entered_at = now;
-  live_per_queue_[target]++;
-  counters_[target].offered++;
+  live_per_queue_[c.data.queue_id]++;
+  counters_[c.data.queue_id].offered++;
   enqueue(c, now);
   emit(event_type::call_queued, &c, {}, now);
-  auto& next = queues_[target];
-  if (next.max_wait.count() > 0)
-    schedule(now + next.max_wait, deadline_kind::max_wait, c.data.id,
+  if (q.max_wait.count() > 0)
+    schedule(now + q.max_wait, deadline_kind::max_wait, c.data.id,
              to_micros(now));
   route_call(c.data.id, now);
+}
+
+std::string engine::detach(live_call& c, timestamp now) {
+  std::string freed;
+  switch (c.data.state) {
+    case call_state::queued:
+      index_.remove_call(c.data.id);
+      leave_line(c);
+      break;
+    case call_state::offered:
+      freed = c.agent_id;
+      close_offer(c, "withdrawn", now);
+      break;
+    case call_state::assigned:
+      freed = c.agent_id;
+      index_.release(freed, c.data.channel, now);
+      touch_agent(freed);
+      c.agent_id.clear();
+      break;
+    default: break;
+  }
+  return freed;
 }
 
 // -- commands -----------------------------------------------------------------
@@ -371,18 +399,10 @@ status engine::submit(call c, timestamp now) {
   lc.data = std::move(c);
   lc.data.enqueued_at = now;
   lc.created_at = now;
-  lc.queue_entered_at = now;
-  lc.queue_path.push_back(lc.data.queue_id);
   auto id = lc.data.id;
-  auto& stored = calls_.emplace(id, std::move(lc)).first->second;
-  live_per_queue_[stored.data.queue_id]++;
-  counters_[stored.data.queue_id].offered++;
-  enqueue(stored, now);
-  emit(event_type::call_queued, &stored, {}, now);
-  if (q->second.max_wait.count() > 0)
-    schedule(now + q->second.max_wait, deadline_kind::max_wait, id,
-             to_micros(now));
-  route_call(id, now);
+  auto queue_id = lc.data.queue_id;
+  enter_queue(calls_.emplace(id, std::move(lc)).first->second,
+              std::move(queue_id), now);
   return status::ok();
 }
 
@@ -391,23 +411,14 @@ status engine::cancel(const std::string& call_id, bool caller_hung_up,
   auto* c = call_ptr(call_id);
   if (c == nullptr)
     return not_found("call", call_id);
-  std::string freed_agent;
-  switch (c->data.state) {
-    case call_state::queued:
-      index_.remove_call(call_id);
-      leave_line(*c);
-      break;
-    case call_state::offered:
-      freed_agent = c->agent_id;
-      close_offer(*c, "withdrawn", now);
-      break;
-    default:
-      return fail(errc::failed_precondition,
-                  "call '" + call_id + "' of tenant '" + tenant_id_ + "' is "
-                    + std::string{to_string(c->data.state)}
-                    + "; only a waiting or offered call can be cancelled"
-                      " (end an answered call with CompleteCall)");
-  }
+  if (c->data.state != call_state::queued
+      && c->data.state != call_state::offered)
+    return fail(errc::failed_precondition,
+                "call '" + call_id + "' of tenant '" + tenant_id_ + "' is "
+                  + std::string{to_string(c->data.state)}
+                  + "; only a waiting or offered call can be cancelled"
+                    " (end an answered call with CompleteCall)");
+  auto freed_agent = detach(*c, now);
   if (caller_hung_up)
     counters_[c->data.queue_id].abandoned++;
   finish(*c, caller_hung_up ? call_state::abandoned : call_state::cancelled,
@@ -543,44 +554,18 @@ status engine::transfer(const std::string& call_id, const std::string& queue_id,
                                    + "' does not exist in tenant '" + tenant_id_
                                    + "'");
   }
-  std::string freed_agent;
-  switch (c->data.state) {
-    case call_state::queued:
-      index_.remove_call(call_id);
-      leave_line(*c);
-      break;
-    case call_state::offered:
-      freed_agent = c->agent_id;
-      close_offer(*c, "withdrawn", now);
-      break;
-    case call_state::assigned:
-      freed_agent = c->agent_id;
-      index_.release(freed_agent, c->data.channel, now);
-      touch_agent(freed_agent);
-      c->agent_id.clear();
-      break;
-    default:
-      return fail(errc::failed_precondition,
-                  "call '" + call_id + "' of tenant '" + tenant_id_ + "' is "
-                    + std::string{to_string(c->data.state)}
-                    + "; it can no longer be transferred");
-  }
+  if (c->data.state != call_state::queued
+      && c->data.state != call_state::offered
+      && c->data.state != call_state::assigned)
+    return fail(errc::failed_precondition,
+                "call '" + call_id + "' of tenant '" + tenant_id_ + "' is "
+                  + std::string{to_string(c->data.state)}
+                  + "; it can no longer be transferred");
+  auto freed_agent = detach(*c, now);
   emit(event_type::call_transferred, c, agent_id, now);
-  if (auto i = live_per_queue_.find(c->data.queue_id);
-      i != live_per_queue_.end() && i->second > 0)
-    --i->second;
-  c->data.queue_id = target;
+  uncount(*c);
   c->data.preferred_agent = agent_id;
-  c->queue_path.push_back(target);
-  c->queue_entered_at = now;
-  live_per_queue_[target]++;
-  counters_[target].offered++;
-  enqueue(*c, now);
-  emit(event_type::call_queued, c, {}, now);
-  if (auto& q = queues_[target]; q.max_wait.count() > 0)
-    schedule(now + q.max_wait, deadline_kind::max_wait, call_id,
-             to_micros(now));
-  route_call(call_id, now);
+  enter_queue(*c, target, now);
   if (!freed_agent.empty())
     route_agent(freed_agent, now);
   return status::ok();

@@ -302,6 +302,15 @@ class engine {
             timestamp now, const std::string& offer_id = {});
   void emit_agent(const std::string& agent_id, timestamp now);
 
+  /// Puts `c` into `queue_id` (keeping its original enqueue time, so its
+  /// place), counts and announces it there, sets its max-wait deadline
+  /// and routes it.
+  void enter_queue(live_call& c, std::string queue_id, timestamp now);
+  /// Takes `c` out of the line, its open offer or its agent; returns the
+  /// agent it freed, if any.
+  std::string detach(live_call& c, timestamp now);
+  /// Stops counting `c` as live in its queue.
+  void uncount(const live_call& c);
   /// Puts a call into the waiting line of its queue (state queued).
   void enqueue(live_call& c, timestamp now);
   void leave_line(const live_call& c);

@@ -81,6 +81,9 @@ struct options {
 /// Contact-center seconds per real second (options::time_scale).
 double g_scale = 1;
 
+/// Requests sent, unary or over Ingest.
+std::atomic<uint64_t> g_requests{0};
+
 /// Timed tasks run by a few worker threads.
 class scheduler {
  public:
@@ -271,11 +274,9 @@ struct run_state {
   void ingest(const std::string& tenant, char kind, v1::IngestRequest& req) {
     req.set_event_id(std::string(1, kind) + "-" + run_id + "-"
                      + std::to_string(next_event++));
-    g_requests_ingest++;
+    g_requests++;
     links.at(tenant)->send(req);
   }
-
-  static inline std::atomic<uint64_t> g_requests_ingest{0};
 
   double uniform(double a, double b) {
     std::lock_guard guard{mtx};
@@ -299,9 +300,6 @@ clock_type::time_point after(double seconds) {
          + duration_cast<clock_type::duration>(
            std::chrono::duration<double>(seconds / g_scale));
 }
-
-/// Requests sent, all kinds.
-std::atomic<uint64_t> g_requests{0};
 
 std::unique_ptr<grpc::ClientContext> ctx_with_deadline() {
   g_requests++;
@@ -952,10 +950,7 @@ int main(int argc, char** argv) {
   auto window_s = opt.duration_s / g_scale; // real seconds of arrivals
   auto run_s = std::chrono::duration<double>(clock_type::now() - start).count();
   double calls_per_s = static_cast<double>(rs.completed.load()) / run_s;
-  double requests_per_s
-    = static_cast<double>(g_requests.load()
-                          + run_state::g_requests_ingest.load())
-      / run_s;
+  double requests_per_s = static_cast<double>(g_requests.load()) / run_s;
   auto& lat = rs.routing_latency;
   double waited_pct = offered == 0 ? 0.0 : 100.0 * rs.waited.load() / offered;
   double occupancy_pct
