@@ -78,8 +78,8 @@ using tenant_actor = caf::typed_actor<
   caf::replies_to<atom::stats>::with<std::vector<routing::queue>,
                                      std::vector<routing::queue_stats>>,
   // Registers a sink for the tenant's events, which receives
-  // (atom::event, uint64_t sequence, std::string v1_event_bytes) for each
-  // event after the sequence this replies with, until it terminates.
+  // (atom::event, event_batch) for each write that published events after
+  // the sequence this replies with, until it terminates.
   caf::replies_to<atom::subscribe, caf::actor>::with<uint64_t>,
   // Internal: timers fire, pending writes are flushed.
   caf::reacts_to<atom::tick>, caf::reacts_to<atom::flush>>;

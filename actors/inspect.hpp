@@ -134,4 +134,21 @@ typename Inspector::result_type inspect(Inspector& f, call_reply& x) {
            x.already_submitted);
 }
 
+/// The events one write of a tenant published, in sequence order: what a
+/// subscription's sink receives. The type of each is kept beside its bytes
+/// so that a sink filters without decoding.
+struct event_batch {
+  uint64_t first_sequence = 0;
+  /// v1::EventType of each event.
+  std::vector<int32_t> types;
+  /// Each event as v1::Event bytes, exactly as stored.
+  std::vector<std::string> events;
+};
+
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, event_batch& x) {
+  return f(caf::meta::type_name("switchboard.event_batch"), x.first_sequence,
+           x.types, x.events);
+}
+
 } // namespace switchboard

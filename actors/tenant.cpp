@@ -99,7 +99,10 @@ void stage_changes(self_ptr self) {
     // Encoded once: stored, then sent to subscribers as these bytes.
     st.batch.put(family::events, storage::event_key(st.tenant_id, st.sequence),
                  bytes);
-    st.events.push_back(std::move(bytes));
+    if (st.events.events.empty())
+      st.events.first_sequence = st.sequence;
+    st.events.types.push_back(storage::event_type_number(e.type));
+    st.events.events.push_back(std::move(bytes));
   }
   st.batch.put(family::live, storage::sequence_key(st.tenant_id),
                storage::encode_sequence(st.sequence));
@@ -148,7 +151,7 @@ void flush(self_ptr self) {
   st.keys.clear();
   st.failures.clear();
   st.replies.clear();
-  st.events.clear();
+  st.events = event_batch{};
   st.offers_made.clear();
   if (err) {
     for (auto& f : failures)
@@ -163,10 +166,10 @@ void flush(self_ptr self) {
     for (auto t : offers)
       st.obs->routed(done - t);
   }
-  auto first = st.sequence - events.size() + 1;
-  for (size_t i = 0; i < events.size(); ++i)
+  // One message per sink and write, not per event.
+  if (!events.events.empty())
     for (auto& sink : st.sinks)
-      caf::anon_send(sink, atom::event_v, first + i, events[i]);
+      caf::anon_send(sink, atom::event_v, events);
   arm(self);
 }
 
@@ -544,7 +547,7 @@ tenant_actor::behavior_type tenant(self_ptr self,
       self->state.sinks.push_back(sink);
       // Events staged but not yet written are sent after their write, so
       // the subscriber's store read ends at the last written sequence.
-      return self->state.sequence - self->state.events.size();
+      return self->state.sequence - self->state.events.events.size();
     },
     [self](atom::tick) {
       auto& st = self->state;

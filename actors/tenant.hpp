@@ -37,7 +37,7 @@ struct tenant_state {
   // -- group commit: applied but not yet written --
   storage::batch batch;
   /// The group's events, encoded (v1::Event), in sequence order.
-  std::vector<std::string> events;
+  event_batch events;
   std::vector<std::function<void()>> replies;
   std::vector<std::function<void(const caf::error&)>> failures;
   /// Idempotency keys in `batch`, so a repeat within one group is caught.

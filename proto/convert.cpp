@@ -635,12 +635,17 @@ maybe_error from_proto(const v1::StoredCall& in, routing::live_call& out) {
   return std::nullopt;
 }
 
+int32_t event_type_number(routing::event_type t) {
+  // v1 numbers them in the same order after EVENT_TYPE_UNSPECIFIED.
+  return static_cast<int32_t>(t) + 1;
+}
+
 void to_proto(const routing::event& in, const std::string& tenant_id,
               uint64_t sequence, v1::Event& out) {
   out.set_sequence(sequence);
   out.set_tenant_id(tenant_id);
   write_timestamp(in.at, *out.mutable_at());
-  out.set_type(static_cast<v1::EventType>(static_cast<int>(in.type) + 1));
+  out.set_type(static_cast<v1::EventType>(event_type_number(in.type)));
   if (in.call)
     to_proto(*in.call, tenant_id, 0, *out.mutable_call());
   else if (in.agent)

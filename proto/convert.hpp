@@ -66,6 +66,9 @@ std::optional<routing::presence> from_proto(v1::Presence x);
 // -- to the API
 // -------------------------------------------------------------------
 
+/// The v1::EventType number of an event type.
+int32_t event_type_number(routing::event_type t);
+
 void to_proto(const routing::selector& in, v1::Selector& out);
 void to_proto(const routing::tenant& in, v1::Tenant& out);
 void to_proto(const routing::queue& in, const std::string& tenant_id,

@@ -616,10 +616,31 @@ void engine::schedule_relaxation() {
   }
 }
 
-std::optional<timestamp> engine::next_deadline() const {
+std::optional<timestamp> engine::next_deadline() {
+  while (!deadlines_.empty() && stale(deadlines_.top()))
+    deadlines_.pop();
   if (deadlines_.empty())
     return std::nullopt;
   return deadlines_.top().at;
+}
+
+bool engine::stale(const deadline& d) const {
+  if (d.kind == deadline_kind::relax)
+    return false;
+  auto i = calls_.find(d.id);
+  if (i == calls_.end())
+    return true;
+  auto& c = i->second;
+  switch (d.kind) {
+    case deadline_kind::offer:
+      return c.data.state != call_state::offered
+             || static_cast<int64_t>(c.offers.size()) != d.token;
+    case deadline_kind::wrap_up: return c.data.state != call_state::wrap_up;
+    case deadline_kind::max_wait:
+      return to_micros(c.queue_entered_at) != d.token;
+    case deadline_kind::relax: return false;
+  }
+  return false;
 }
 
 void engine::advance(timestamp now) {
@@ -641,10 +662,9 @@ void engine::on_deadline(const deadline& d, timestamp now) {
       return;
     }
     case deadline_kind::offer: {
-      auto* c = call_ptr(d.id);
-      if (c == nullptr || c->data.state != call_state::offered
-          || static_cast<int64_t>(c->offers.size()) != d.token)
+      if (stale(d))
         return;
+      auto* c = call_ptr(d.id);
       auto agent_id = c->agent_id;
       emit(event_type::offer_expired, c, agent_id, now, c->offer_id);
       close_offer(*c, "expired", now);
@@ -655,18 +675,18 @@ void engine::on_deadline(const deadline& d, timestamp now) {
       return;
     }
     case deadline_kind::wrap_up: {
-      auto* c = call_ptr(d.id);
-      if (c == nullptr || c->data.state != call_state::wrap_up)
+      if (stale(d))
         return;
+      auto* c = call_ptr(d.id);
       auto agent_id = c->agent_id;
       finish(*c, call_state::completed, now);
       start_wrap_up_end(agent_id, now);
       return;
     }
     case deadline_kind::max_wait: {
-      auto* c = call_ptr(d.id);
-      if (c == nullptr || to_micros(c->queue_entered_at) != d.token)
+      if (stale(d))
         return;
+      auto* c = call_ptr(d.id);
       check_max_wait(*c, now);
       return;
     }

@@ -215,8 +215,10 @@ class engine {
   /// waits and relaxations.
   void advance(timestamp now);
 
-  /// The earliest pending deadline, if any.
-  std::optional<timestamp> next_deadline() const;
+  /// The earliest pending deadline, if any. Drops deadlines that no longer
+  /// matter (an offer answered, a call that left its queue) from the front
+  /// first, so that a timer is set only for one that will act.
+  std::optional<timestamp> next_deadline();
 
   // -- recovery ---------------------------------------------------------------
 
@@ -334,6 +336,9 @@ class engine {
                 int64_t token);
   void schedule_relaxation();
   void on_deadline(const deadline& d, timestamp now);
+  /// The deadline no longer applies: its offer was answered, its call
+  /// ended or moved on.
+  bool stale(const deadline& d) const;
 
   std::string tenant_id_;
   std::map<std::string, queue> queues_;

@@ -149,6 +149,10 @@ std::string encode_history(const routing::live_call& x,
   return encode_call(x, tenant);
 }
 
+int32_t event_type_number(routing::event_type t) {
+  return api::event_type_number(t);
+}
+
 std::string encode_event(const routing::event& x, const std::string& tenant,
                          uint64_t sequence) {
   v1::Event m;

@@ -57,6 +57,9 @@ std::string encode_history(const routing::live_call& x,
                            const std::string& tenant);
 
 /// An event as subscribers receive it: a v1::Event.
+/// The v1::EventType number of an event type, as encode_event writes it.
+int32_t event_type_number(routing::event_type t);
+
 std::string encode_event(const routing::event& x, const std::string& tenant,
                          uint64_t sequence);
 

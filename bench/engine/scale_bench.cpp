@@ -11,7 +11,9 @@
 // 3. Recovery: the same calls and agents written to a RocksDB store as the
 //    node writes them, then the time to rebuild the tenant from it (scan,
 //    decode, rebuild the index, route) - what a restart costs before the
-//    node serves again.
+//    node serves again. The store stays in --dir, with the tenant's record
+//    as the node's directory writes it, so that scripts/bench can also
+//    start the real node on it.
 //
 //   switchboard-bench-scale [--agents N] [--calls M] [--json FILE]
 
@@ -208,6 +210,11 @@ int main(int argc, char** argv) {
       }
       b = storage::batch{};
     };
+    routing::tenant tenant;
+    tenant.id = "scale";
+    tenant.name = "scale benchmark";
+    b.put(storage::family::config, storage::record_key("", 'T', tenant.id),
+          storage::encode(tenant));
     for (auto& qu : eng->queues())
       b.put(storage::family::config, storage::record_key("scale", 'Q', qu.id),
             storage::encode(qu, "scale"));

@@ -185,7 +185,10 @@ struct call_info {
   bool ended = false;
 };
 
-/// One Ingest stream: commands written in order, answers read by a thread.
+/// One Ingest stream: commands written in order by a writer thread, answers
+/// read by another. The writer sends what queued up meanwhile in one go
+/// (buffer hints), so that a busy stream costs a socket write per batch,
+/// not per command.
 /// The event id's first letter says what the command was, so that the
 /// refusals a race makes normal (accepting an offer the caller abandoned)
 /// are not counted as errors.
@@ -215,13 +218,18 @@ class ingest_link {
             .count());
       }
     });
+    writer_ = std::thread([this] {
+      write_loop();
+    });
   }
 
   ~ingest_link() {
     {
       std::lock_guard guard{mtx_};
-      stream_->WritesDone();
+      closing_ = true;
     }
+    cv_.notify_one();
+    writer_.join();
     reader_.join();
     stream_->Finish();
   }
@@ -229,7 +237,9 @@ class ingest_link {
   void send(v1::IngestRequest& req) {
     std::lock_guard guard{mtx_};
     sent_[req.event_id()] = clock_type::now();
-    stream_->Write(req);
+    queue_.push_back(std::move(req));
+    if (queue_.size() == 1)
+      cv_.notify_one();
   }
 
  private:
@@ -238,9 +248,37 @@ class ingest_link {
   std::unique_ptr<
     grpc::ClientReaderWriter<v1::IngestRequest, v1::IngestResponse>>
     stream_;
+  void write_loop() {
+    std::vector<v1::IngestRequest> batch;
+    std::unique_lock guard{mtx_};
+    for (;;) {
+      cv_.wait(guard, [this] {
+        return !queue_.empty() || closing_;
+      });
+      if (queue_.empty())
+        break;
+      batch.swap(queue_);
+      guard.unlock();
+      for (size_t i = 0; i < batch.size(); ++i) {
+        grpc::WriteOptions wo;
+        if (i + 1 < batch.size())
+          wo.set_buffer_hint();
+        stream_->Write(batch[i], wo);
+      }
+      batch.clear();
+      guard.lock();
+    }
+    guard.unlock();
+    stream_->WritesDone();
+  }
+
   std::mutex mtx_;
+  std::condition_variable cv_;
+  std::vector<v1::IngestRequest> queue_;
+  bool closing_ = false;
   std::unordered_map<std::string, clock_type::time_point> sent_;
   std::thread reader_;
+  std::thread writer_;
 };
 
 struct run_state {
@@ -526,13 +564,16 @@ void submit_one(run_state& rs, const std::string& tenant, const v1::Queue& q,
     });
 }
 
-/// The node's routing latency histogram, from /metrics: quantile q.
-std::optional<double> node_latency_quantile(const std::string& address,
-                                            double q) {
+/// Cumulative buckets of a Prometheus histogram: (le, count), +Inf last.
+using histogram = std::vector<std::pair<double, double>>;
+
+/// The node's routing latency histogram, from /metrics; empty if it cannot
+/// be read.
+histogram node_latency(const std::string& address) {
   auto colon = address.rfind(':');
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0)
-    return std::nullopt;
+    return {};
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
   sa.sin_port
@@ -540,7 +581,7 @@ std::optional<double> node_latency_quantile(const std::string& address,
   inet_pton(AF_INET, address.substr(0, colon).c_str(), &sa.sin_addr);
   if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
     close(fd);
-    return std::nullopt;
+    return {};
   }
   std::string req = "GET /metrics HTTP/1.0\r\nHost: " + address + "\r\n\r\n";
   (void)!write(fd, req.data(), req.size());
@@ -550,7 +591,7 @@ std::optional<double> node_latency_quantile(const std::string& address,
   while ((n = read(fd, buf, sizeof buf)) > 0)
     body.append(buf, static_cast<size_t>(n));
   close(fd);
-  std::vector<std::pair<double, double>> buckets; // le, cumulative count
+  histogram buckets;
   std::istringstream in{body};
   std::string line;
   const std::string prefix = "switchboard_routing_latency_seconds_bucket{le=\"";
@@ -563,7 +604,17 @@ std::optional<double> node_latency_quantile(const std::string& address,
     double count = std::stod(line.substr(line.rfind(' ') + 1));
     buckets.emplace_back(le, count);
   }
-  if (buckets.empty() || buckets.back().second == 0)
+  return buckets;
+}
+
+/// Quantile q of what the node observed between two readings of its
+/// histogram, as Prometheus' histogram_quantile computes it.
+std::optional<double> quantile_between(const histogram& before,
+                                       histogram buckets, double q) {
+  if (before.size() == buckets.size())
+    for (size_t i = 0; i < buckets.size(); ++i)
+      buckets[i].second -= before[i].second;
+  if (buckets.empty() || buckets.back().second <= 0)
     return std::nullopt;
   double total = buckets.back().second;
   double target = q * total;
@@ -836,6 +887,13 @@ int main(int argc, char** argv) {
     readers.emplace_back([&rs, &events, ctx, t] {
       v1::SubscribeRequest req;
       req.set_tenant_id(t);
+      // What a desktop acts on: its calls' events, not agents' changes.
+      for (auto type :
+           {v1::EVENT_TYPE_CALL_OFFERED, v1::EVENT_TYPE_CALL_ASSIGNED,
+            v1::EVENT_TYPE_CALL_COMPLETED, v1::EVENT_TYPE_CALL_ABANDONED,
+            v1::EVENT_TYPE_CALL_TIMED_OUT, v1::EVENT_TYPE_OFFER_DECLINED,
+            v1::EVENT_TYPE_OFFER_EXPIRED, v1::EVENT_TYPE_CALL_OVERFLOWED})
+        req.add_types(type);
       // From the first event kept: events of calls this run did not
       // submit are skipped below.
       auto stream = events->Subscribe(ctx, req);
@@ -871,6 +929,7 @@ int main(int argc, char** argv) {
             << opt.talk_s << " s, patience " << opt.patience_s << " s)\n";
 
   // Open-loop arrivals on a precomputed Poisson schedule.
+  auto node_before = node_latency(opt.metrics);
   auto start = clock_type::now();
   std::thread arrivals([&] {
     double t = 0;
@@ -945,8 +1004,11 @@ int main(int argc, char** argv) {
   double sl = answered + abandoned == 0
                 ? 100.0
                 : 100.0 * rs.within_sl.load() / (answered + abandoned);
-  auto p50 = node_latency_quantile(opt.metrics, 0.50);
-  auto p99 = node_latency_quantile(opt.metrics, 0.99);
+  // This run's share of the node's histogram.
+  auto node_hist = node_latency(opt.metrics);
+  auto p50 = quantile_between(node_before, node_hist, 0.50);
+  auto p99 = quantile_between(node_before, node_hist, 0.99);
+  auto p999 = quantile_between(node_before, node_hist, 0.999);
   auto window_s = opt.duration_s / g_scale; // real seconds of arrivals
   auto run_s = std::chrono::duration<double>(clock_type::now() - start).count();
   double calls_per_s = static_cast<double>(rs.completed.load()) / run_s;
@@ -976,9 +1038,9 @@ int main(int argc, char** argv) {
   std::printf("  average speed of answer  %.1f s\n", asa);
   std::printf("  service level            %.1f %% answered within %.0f s\n", sl,
               opt.sl_threshold_s);
-  if (p50 && p99)
-    std::printf("  routing latency (node)   p50 %s, p99 %s\n", ms(*p50).c_str(),
-                ms(*p99).c_str());
+  if (p50 && p99 && p999)
+    std::printf("  routing latency (node)   p50 %s, p99 %s, p99.9 %s\n",
+                ms(*p50).c_str(), ms(*p99).c_str(), ms(*p999).c_str());
   else
     std::printf("  routing latency (node)   n/a (metrics at %s unreadable)\n",
                 opt.metrics.c_str());
@@ -1007,12 +1069,20 @@ int main(int argc, char** argv) {
 
   if (!opt.json_out.empty()) {
     std::ofstream out{opt.json_out};
-    out << "{\n  \"offered\": " << offered << ",\n  \"answered\": " << answered
+    out << "{\n  \"arrival_rate_per_s\": " << opt.rate * g_scale
+        << ",\n  \"arrival_window_s\": " << window_s
+        << ",\n  \"offered\": " << offered << ",\n  \"answered\": " << answered
         << ",\n  \"abandoned\": " << abandoned
+        << ",\n  \"completed\": " << rs.completed.load()
+        << ",\n  \"timed_out\": " << rs.timed_out.load()
+        << ",\n  \"offers_declined\": " << rs.declined.load()
+        << ",\n  \"offers_expired\": " << rs.expired.load()
+        << ",\n  \"run_s\": " << run_s
         << ",\n  \"average_speed_of_answer_s\": " << asa
         << ",\n  \"service_level_percent\": " << sl
         << ",\n  \"routing_latency_p50_s\": " << p50.value_or(-1)
         << ",\n  \"routing_latency_p99_s\": " << p99.value_or(-1)
+        << ",\n  \"routing_latency_p999_s\": " << p999.value_or(-1)
         << ",\n  \"routing_latency_client_us\": {\"p50\": " << lat.quantile(0.5)
         << ", \"p90\": " << lat.quantile(0.9)
         << ", \"p99\": " << lat.quantile(0.99)

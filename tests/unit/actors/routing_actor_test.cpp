@@ -23,10 +23,15 @@ using events_seen = std::vector<v1::Event>;
 caf::behavior collector(caf::event_based_actor*,
                         std::shared_ptr<events_seen> seen) {
   return {
-    [seen](atom::event, uint64_t, const std::string& bytes) {
-      v1::Event e;
-      e.ParseFromString(bytes);
-      seen->push_back(std::move(e));
+    [seen](atom::event, const event_batch& batch) {
+      EXPECT_EQ(batch.types.size(), batch.events.size());
+      for (size_t i = 0; i < batch.events.size(); ++i) {
+        v1::Event e;
+        e.ParseFromString(batch.events[i]);
+        EXPECT_EQ(e.sequence(), batch.first_sequence + i);
+        EXPECT_EQ(static_cast<int32_t>(e.type()), batch.types[i]);
+        seen->push_back(std::move(e));
+      }
     },
   };
 }

@@ -329,6 +329,23 @@ TEST_F(engine_test, relaxation_makes_a_call_routable_on_time) {
   EXPECT_EQ(call_of("c1").agent_id, "a1");
 }
 
+TEST_F(engine_test, answered_offers_set_no_timer) {
+  make_available("a1");
+  make_available("a2");
+  ASSERT_TRUE(submit("c1"));
+  now += 1s;
+  ASSERT_TRUE(submit("c2"));
+  // Both offers are open: the first one's expiry comes first.
+  ASSERT_EQ(eng.next_deadline(), now - 1s + 10s);
+  auto first = call_of("c1");
+  ASSERT_TRUE(eng.accept("c1", first.agent_id, first.offer_id, now));
+  // Answered, its expiry no longer wakes the tenant; the second does.
+  EXPECT_EQ(eng.next_deadline(), now + 10s);
+  auto second = call_of("c2");
+  ASSERT_TRUE(eng.accept("c2", second.agent_id, second.offer_id, now));
+  EXPECT_EQ(eng.next_deadline(), std::nullopt);
+}
+
 TEST_F(engine_test, agents_holding_work_and_queues_with_calls_stay) {
   make_available("a1");
   ASSERT_TRUE(submit("c1"));
