@@ -122,6 +122,114 @@ def store_table(path):
     return lines + [""]
 
 
+def load_result(results_dir, name):
+    path = os.path.join(results_dir, f"{name}.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def verdict(ok):
+    return "met" if ok else "**missed**"
+
+
+def lat_ms(r):
+    c = r["routing_latency_client_us"]
+    return (f"p50 {c['p50'] / 1000:.2f} ms, p99 {c['p99'] / 1000:.2f} ms, "
+            f"p99.9 {c['p999'] / 1000:.2f} ms")
+
+
+def node_ms(r):
+    return (f"p50 {r['routing_latency_p50_s'] * 1000:.2f} ms, p99 "
+            f"{r['routing_latency_p99_s'] * 1000:.2f} ms, p99.9 "
+            f"{r['routing_latency_p999_s'] * 1000:.2f} ms")
+
+
+def errors_of(r):
+    return ", ".join(f"{k} {v}" for k, v in r["errors"].items()) or "none"
+
+
+def scenarios_section(results_dir):
+    """The standard scenarios (bench/scenarios.py, switchboard-bench-scale)
+    against the targets of issue 4."""
+    t = load_result(results_dir, "throughput")
+    lat = load_result(results_dir, "latency")
+    dur = load_result(results_dir, "durability")
+    rec = load_result(results_dir, "recovery")
+    scale = load_result(results_dir, "scale")
+    if not any((t, lat, dur, rec, scale)):
+        return []
+    out = ["### Standard scenarios against the targets", "",
+           "Routing latency is measured by the load generator from each "
+           "call's scheduled arrival to its offer event at the client "
+           "(\"client\"), and by the node from the call becoming routable "
+           "to the offer's write (\"node\").", "",
+           "| scenario | figure | target | |", "|---|---|---|---|"]
+    if t:
+        best = t.get("best") or {}
+        out.append(
+            f"| 1. maximum throughput | **{t['max_lifecycles_per_s']:,.0f} "
+            f"full call lifecycles/s** ({t['max_rate_per_s']:,.0f} calls/s "
+            f"offered{'; ' + lat_ms(best) if best else ''}) | ≥ 20,000/s, "
+            f"p99 ≤ 10 ms | {verdict(t['max_lifecycles_per_s'] >= 20000)} |")
+    if lat:
+        r = lat["result"]
+        p99 = r["routing_latency_client_us"]["p99"] / 1000
+        out.append(
+            f"| 2. latency at half that rate ({lat['rate_per_s']:,.0f} "
+            f"calls/s) | client {lat_ms(r)}; node {node_ms(r)} | p99 ≤ 2 ms "
+            f"| {verdict(p99 <= 2.0)} |")
+    if scale:
+        out.append(
+            f"| 3. scale: 100k agents + 1M waiting calls | peak RSS "
+            f"{scale['peak_rss_mib']:,.0f} MiB (routing domain "
+            f"{scale['domain_mib']:,.0f} MiB); decision p50 "
+            f"{scale['decision_p50_us']:.1f} µs, p99 "
+            f"{scale['decision_p99_us']:.1f} µs | ≤ 4 GiB | "
+            f"{verdict(scale['peak_rss_mib'] <= 4096)} |")
+    if rec:
+        out.append(
+            f"| 3. the same store in a real node | peak RSS "
+            f"{rec['peak_rss_mib']:,.0f} MiB with "
+            f"{rec['waiting_calls']:,.0f} waiting calls | ≤ 4 GiB | "
+            f"{verdict(rec['peak_rss_mib'] <= 4096)} |")
+    if dur:
+        off, on = dur["sync_off"], dur["sync_on"]
+        out.append(
+            f"| 4. durability at {dur['rate_per_s']:,.0f} calls/s | "
+            f"`--sync-writes` off: client {lat_ms(off)}, store write "
+            f"{off['store_write_mean_us']:.0f} µs; on: client {lat_ms(on)}, "
+            f"store write {on['store_write_mean_us']:.0f} µs "
+            f"({on['records_per_write']:.1f} records per write) | | |")
+    if rec:
+        out.append(
+            f"| 5. recovery with 1M live calls | **serving again "
+            f"{rec['serving_s']:.1f} s** after the node started | ≤ 15 s "
+            f"| {verdict(rec['serving_s'] <= 15)} |")
+    elif scale:
+        out.append(
+            f"| 5. recovery with 1M live calls (tenant actor) | serving "
+            f"again {scale['recovery_s']:.1f} s | ≤ 15 s | "
+            f"{verdict(scale['recovery_s'] <= 15)} |")
+    out.append("")
+    if t and t.get("steps"):
+        out += [f"Throughput steps ({t['step_seconds']:.0f} s of arrivals "
+                f"each, a fresh node each, {t['agents']:,} agents, time "
+                f"scale {t['time_scale']}):", "",
+                "| calls/s offered | lifecycles/s | client latency | node "
+                "latency | node CPU per call | errors | |",
+                "|---|---|---|---|---|---|---|"]
+        for r in sorted(t["steps"], key=lambda x: x["arrival_rate_per_s"]):
+            out.append(
+                f"| {r['arrival_rate_per_s']:,.0f} | "
+                f"{r['lifecycles_per_s']:,.0f} | {lat_ms(r)} | "
+                f"{node_ms(r)} | {r['node_cpu_per_call_us']:.0f} µs | "
+                f"{errors_of(r)} | {'pass' if r['passed'] else 'fail'} |")
+        out.append("")
+    return out
+
+
 def main():
     data_path, readme_path = sys.argv[1], sys.argv[-1]
     store_path = sys.argv[2] if len(sys.argv) > 3 else None
@@ -133,6 +241,7 @@ def main():
         results.append((kind, params, b))
     out = [BEGIN, "",
            f"Machine: {machine(data.get('context', {}))}.", ""]
+    out += scenarios_section(os.path.dirname(os.path.abspath(data_path)))
     lines, worst = scale_check(results)
     if worst:
         out += [f"**Scaling: a decision at 100k agents costs at most "
