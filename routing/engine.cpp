@@ -174,13 +174,14 @@ status engine::remove_agent(const std::string& id, timestamp) {
 
 // -- the waiting line ---------------------------------------------------------
 
-void engine::enqueue(live_call& c, timestamp now) {
+void engine::enqueue(live_call& c, timestamp now, bool changed) {
   c.data.state = call_state::queued;
   index_.enqueue(c.data);
   auto& l = lines_[c.data.queue_id];
   if (l.keys.insert(key_of(c)).second)
     l.per_priority[-c.data.priority]++;
-  touch(c);
+  if (changed)
+    touch(c);
   schedule_relaxation();
   (void)now;
 }
@@ -736,7 +737,9 @@ void engine::recover(timestamp now) {
     switch (c->data.state) {
       case call_state::created:
       case call_state::queued:
-        enqueue(*c, now);
+        // A call stored as queued is not written again: with a million
+        // waiting calls that rewrite took half of the restart.
+        enqueue(*c, now, c->data.state == call_state::created);
         if (auto mw = queues_[q].max_wait; mw.count() > 0)
           schedule(c->queue_entered_at + mw, deadline_kind::max_wait,
                    c->data.id, to_micros(c->queue_entered_at));

@@ -313,8 +313,10 @@ class engine {
   std::string detach(live_call& c, timestamp now);
   /// Stops counting `c` as live in its queue.
   void uncount(const live_call& c);
-  /// Puts a call into the waiting line of its queue (state queued).
-  void enqueue(live_call& c, timestamp now);
+  /// Puts a call into the waiting line of its queue and the matching index
+  /// (state queued). `changed` is false only for a call restored as
+  /// queued: it is stored already.
+  void enqueue(live_call& c, timestamp now, bool changed = true);
   void leave_line(const live_call& c);
   void finish(live_call& c, call_state final_state, timestamp now);
 

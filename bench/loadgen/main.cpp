@@ -30,6 +30,7 @@
 #include <map>
 #include <mutex>
 #include <netinet/in.h>
+#include <numeric>
 #include <optional>
 #include <queue>
 #include <random>
@@ -53,6 +54,12 @@ struct options {
   double duration_s = 60;
   double rate = 2.0; // calls per second, all tenants
   double talk_s = 10;
+  /// Every call takes talk_s exactly, instead of an exponential time with
+  /// that mean.
+  bool fixed_talk = false;
+  /// Relative share of calls per queue of a tenant, in queue-id order;
+  /// empty: equal shares.
+  std::vector<double> mix;
   double ring_min_s = 0.5;
   double ring_max_s = 2.5;
   double patience_s = 40;
@@ -380,7 +387,9 @@ void schedule_break(run_state& rs, const std::string& tenant,
   });
 }
 
-void on_event(run_state& rs, const v1::Event& e) {
+/// An event from the tenant's stream, read at `received`.
+void on_event(run_state& rs, const v1::Event& e,
+              clock_type::time_point received) {
   auto& view = e.call();
   auto call_id = view.call().call_id();
   auto tenant = e.tenant_id();
@@ -395,9 +404,9 @@ void on_event(run_state& rs, const v1::Event& e) {
           if (e.at().seconds() != view.enqueued_at().seconds()
               || e.at().nanos() != view.enqueued_at().nanos())
             rs.waited++;
-          rs.routing_latency.add(std::chrono::duration<double, std::micro>(
-                                   clock_type::now() - info.scheduled)
-                                   .count());
+          rs.routing_latency.add(
+            std::chrono::duration<double, std::micro>(received - info.scheduled)
+              .count());
         }
       }
       auto offer = e.offer();
@@ -461,7 +470,8 @@ void on_event(run_state& rs, const v1::Event& e) {
       }
       if (wait <= rs.opt.sl_threshold_s)
         rs.within_sl++;
-      auto talk = rs.exponential(rs.opt.talk_s);
+      auto talk
+        = rs.opt.fixed_talk ? rs.opt.talk_s : rs.exponential(rs.opt.talk_s);
       {
         std::lock_guard guard{rs.talk_mtx};
         rs.talk_total_s += talk;
@@ -744,6 +754,14 @@ int main(int argc, char** argv) {
     ->capture_default_str();
   app.add_option("--talk", opt.talk_s, "mean handle time, seconds")
     ->capture_default_str();
+  app.add_flag("--fixed-talk", opt.fixed_talk,
+               "every call takes --talk exactly (default: exponential)");
+  app
+    .add_option("--mix", opt.mix,
+                "skill demand: relative share of calls per queue of a "
+                "tenant, in queue-id order, e.g. --mix 5,3,1,1 (default: "
+                "equal)")
+    ->delimiter(',');
   app
     .add_option("--patience", opt.patience_s,
                 "mean time a caller waits before hanging up, seconds")
@@ -792,6 +810,16 @@ int main(int argc, char** argv) {
     return 2;
   }
   g_scale = opt.time_scale;
+  if (std::any_of(opt.mix.begin(), opt.mix.end(),
+                  [](double w) {
+                    return w < 0;
+                  })
+      || (!opt.mix.empty()
+          && std::accumulate(opt.mix.begin(), opt.mix.end(), 0.0) <= 0)) {
+    std::cerr << "switchboard-loadgen: --mix shares must be 0 or more, and "
+                 "not all 0\n";
+    return 2;
+  }
   if (opt.generate_agents == 0 && opt.tenants.empty()) {
     std::cerr << "switchboard-loadgen: name the tenants to drive (--tenant) "
                  "or --generate N agents\n";
@@ -854,6 +882,23 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  // Skill demand: each queue's share of the arrivals.
+  std::vector<double> weights;
+  {
+    std::map<std::string, size_t> per_tenant;
+    for (auto& [t, q] : queues)
+      per_tenant[t]++;
+    for (auto& [t, n] : per_tenant)
+      if (!opt.mix.empty() && opt.mix.size() != n) {
+        std::cerr << "switchboard-loadgen: --mix has " << opt.mix.size()
+                  << " shares but tenant " << t << " has " << n << " queues\n";
+        return 2;
+      }
+    std::map<std::string, size_t> seen;
+    for (auto& [t, q] : queues)
+      weights.push_back(opt.mix.empty() ? 1.0 : opt.mix.at(seen[t]++));
+  }
+
   scheduler sched{opt.workers};
   rs.sched = &sched;
   if (opt.ingest) {
@@ -899,13 +944,14 @@ int main(int argc, char** argv) {
       auto stream = events->Subscribe(ctx, req);
       v1::Event e;
       while (stream->Read(&e)) {
+        auto received = clock_type::now();
         if (e.has_call()) {
           std::lock_guard guard{rs.mtx};
           if (rs.calls.count(e.call().call().call_id()) == 0)
             continue;
         }
         if (e.has_call())
-          on_event(rs, e);
+          on_event(rs, e, received);
       }
     });
   }
@@ -936,18 +982,26 @@ int main(int argc, char** argv) {
     uint64_t n = 0;
     std::mt19937_64 arrival_rng{opt.seed * 7919};
     std::exponential_distribution<double> gap{opt.rate};
-    std::uniform_int_distribution<size_t> pick{0, queues.size() - 1};
+    std::discrete_distribution<size_t> pick{weights.begin(), weights.end()};
     while ((t += gap(arrival_rng)) < opt.duration_s) {
       auto when = start
                   + duration_cast<clock_type::duration>(
                     std::chrono::duration<double>(t / g_scale));
-      // Handed to the workers shortly before it is due, so that a long
-      // run does not hold its whole schedule in memory.
-      std::this_thread::sleep_until(when - std::chrono::milliseconds{100});
       auto& [tenant, q] = queues[pick(arrival_rng)];
-      sched.at(when, [&rs, tenant = tenant, q = q, n, when] {
+      if (opt.ingest) {
+        // Queuing a command on a stream does not block: sent from here on
+        // time, with no hand-off to a worker in the measured path.
+        std::this_thread::sleep_until(when);
         submit_one(rs, tenant, q, n, when);
-      });
+      } else {
+        // A unary SubmitCall blocks for its round trip: handed to the
+        // workers shortly before it is due (and not earlier, so that a
+        // long run does not hold its whole schedule in memory).
+        std::this_thread::sleep_until(when - std::chrono::milliseconds{100});
+        sched.at(when, [&rs, tenant = tenant, q = q, n, when] {
+          submit_one(rs, tenant, q, n, when);
+        });
+      }
       ++n;
     }
   });

@@ -759,6 +759,15 @@ struct outbox {
     }
   }
 
+  /// Options for writing the front event: while more wait behind it, gRPC
+  /// may hold it back and send them together.
+  grpc::WriteOptions front_options() const {
+    grpc::WriteOptions o;
+    if (pending.size() > 1)
+      o.set_buffer_hint();
+    return o;
+  }
+
   /// Events of one write, in order.
   void push(const event_batch& batch) {
     for (size_t i = 0; i < batch.events.size(); ++i)
@@ -846,7 +855,7 @@ class subscribe_reactor final : public grpc::ServerWriteReactor<v1::Event> {
       return;
     }
     if (!box_->pending.empty() && !box_->finished)
-      StartWrite(&box_->pending.front());
+      StartWrite(&box_->pending.front(), box_->front_options());
     else
       box_->writing = false;
   }
@@ -873,7 +882,10 @@ class subscribe_reactor final : public grpc::ServerWriteReactor<v1::Event> {
 /// Requests of one Ingest stream, in arrival order.
 struct job_queue {
   std::mutex mtx;
-  std::deque<std::function<void(caf::event_based_actor*)>> jobs;
+  std::vector<std::function<void(caf::event_based_actor*)>> jobs;
+  /// A tick is on its way to the bridge: it will take every job queued
+  /// until then, so no other is sent.
+  bool tick_sent = false;
 };
 
 /// Sends one Ingest stream's commands to their tenants from one actor, so
@@ -884,13 +896,14 @@ caf::behavior ingest_bridge(caf::event_based_actor* self,
                             std::shared_ptr<job_queue> jobs) {
   return {
     [self, jobs](atom::tick) {
-      std::function<void(caf::event_based_actor*)> job;
+      std::vector<std::function<void(caf::event_based_actor*)>> batch;
       {
         std::lock_guard guard{jobs->mtx};
-        job = std::move(jobs->jobs.front());
-        jobs->jobs.pop_front();
+        batch.swap(jobs->jobs);
+        jobs->tick_sent = false;
       }
-      job(self);
+      for (auto& job : batch)
+        job(self);
     },
   };
 }
@@ -970,7 +983,11 @@ class ingest_reactor final
     if (writing_ || broken_ || slots_.empty() || !slots_.front()->ready)
       return;
     writing_ = true;
-    StartWrite(&slots_.front()->response);
+    // While the next answer is ready too, gRPC may send them together.
+    grpc::WriteOptions o;
+    if (slots_.size() > 1 && slots_[1]->ready)
+      o.set_buffer_hint();
+    StartWrite(&slots_.front()->response, o);
   }
 
   /// Called with the lock held.
@@ -1029,8 +1046,11 @@ class ingest_reactor final
       complete(slot, failed);
       return;
     }
+    bool tick = false;
     {
       std::lock_guard guard{jobs_->mtx};
+      tick = !jobs_->tick_sent;
+      jobs_->tick_sent = true;
       jobs_->jobs.push_back([this, slot, tenant_id, target = *t,
                              xs...](caf::event_based_actor* self) {
         // No timer per command: arming and cancelling one wakes CAF's
@@ -1048,7 +1068,8 @@ class ingest_reactor final
             });
       });
     }
-    caf::anon_send(bridge_, atom::tick_v);
+    if (tick)
+      caf::anon_send(bridge_, atom::tick_v);
   }
 
   void dispatch(const v1::IngestRequest& req,

@@ -377,6 +377,8 @@ TEST_F(engine_test, recovery_rebuilds_load_and_resumes_deadlines) {
   EXPECT_EQ(back.find_call("c3")->data.state, call_state::queued);
   EXPECT_EQ(back.find_agent("a1")->data.load[0], 1u);
   EXPECT_EQ(back.find_agent("a2")->data.load[0], 1u);
+  // Nothing changed, so nothing is written back: not even the waiting c3.
+  EXPECT_TRUE(back.take_changes().calls.empty());
   // The offer keeps its deadline: 10 s after it was made.
   back.advance(now + 10s - 1us);
   EXPECT_EQ(back.find_call("c2")->offer_id, "c2#1");
