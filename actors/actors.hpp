@@ -38,6 +38,9 @@ using tenant_actor = caf::typed_actor<
   // Creates or replaces an agent's configuration; its state is kept (a new
   // agent is offline and not ready).
   caf::replies_to<atom::upsert, routing::agent>::with<routing::agent_view>,
+  // Replaces the tenant's classification rules.
+  caf::replies_to<atom::upsert,
+                  routing::classification>::with<routing::classification>,
   caf::replies_to<atom::get, atom::agent,
                   std::string>::with<routing::agent_view>,
   // Every agent, ordered by id.

@@ -28,6 +28,24 @@ typename Inspector::result_type inspect(Inspector& f, selector& x) {
 }
 
 template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, condition& x) {
+  return f(caf::meta::type_name("switchboard.condition"), x.field, x.match,
+           x.values);
+}
+
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, classification_rule& x) {
+  return f(caf::meta::type_name("switchboard.classification_rule"), x.id,
+           x.conditions, x.queue_id, x.priority, x.selectors);
+}
+
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, classification& x) {
+  return f(caf::meta::type_name("switchboard.classification"), x.rules,
+           x.default_queue);
+}
+
+template<class Inspector>
 typename Inspector::result_type inspect(Inspector& f, attributes& x) {
   return f(caf::meta::type_name("switchboard.attributes"), x.skills, x.labels);
 }

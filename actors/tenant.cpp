@@ -365,6 +365,23 @@ tenant_actor::behavior_type tenant(self_ptr self,
           return *self->state.engine.find_agent(id);
         });
     },
+    [self](atom::upsert,
+           routing::classification& c) -> caf::result<routing::classification> {
+      return command<routing::classification>(
+        self, {},
+        [&](routing::timestamp) {
+          auto bytes = storage::encode(c, self->state.tenant_id);
+          auto st = self->state.engine.set_classification(std::move(c));
+          if (st)
+            self->state.batch.put(
+              family::config,
+              storage::classification_key(self->state.tenant_id), bytes);
+          return st;
+        },
+        [&] {
+          return self->state.engine.classification();
+        });
+    },
     [self](atom::get, atom::agent,
            const std::string& id) -> caf::result<routing::agent_view> {
       if (auto a = self->state.engine.find_agent(id))
@@ -588,6 +605,22 @@ caf::expected<tenant_actor> spawn_tenant(caf::actor_system& sys,
                           eng.restore(*q);
                           return true;
                         });
+  if (!err) {
+    // After the queues, which the rules name.
+    auto key = storage::classification_key(tenant_id);
+    auto rules = store.get(family::config, key);
+    if (!rules)
+      err = rules.error();
+    else if (*rules) {
+      auto c = storage::decode_classification(**rules, key);
+      if (!c)
+        err = c.error();
+      else if (auto st = eng.set_classification(std::move(*c)); !st)
+        err = caf::make_error(ec::storage_corrupt,
+                              "classification rules of tenant '" + tenant_id
+                                + "': " + st.message);
+    }
+  }
   if (!err)
     err = store.scan(family::config, storage::kind_prefix(tenant_id, 'A'),
                      [&](std::string_view key, std::string_view value) {

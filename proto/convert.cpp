@@ -699,4 +699,102 @@ v1::QueueStats to_proto(const routing::queue_stats& in,
   return out;
 }
 
+maybe_error from_proto(const v1::ClassificationRules& in,
+                       routing::classification& out) {
+  out = {};
+  for (int i = 0; i < in.rules_size(); ++i) {
+    auto& r = in.rules(i);
+    auto field = "rules[" + std::to_string(i) + "]";
+    routing::classification_rule x;
+    if (auto e = check_id(r.rule_id(), at(field, "rule_id")))
+      return e;
+    for (auto& prev : out.rules)
+      if (prev.id == r.rule_id())
+        return error(at(field, "rule_id"),
+                     "'" + r.rule_id() + "' names two rules");
+    x.id = r.rule_id();
+    for (int j = 0; j < r.conditions_size(); ++j) {
+      auto& c = r.conditions(j);
+      auto cf = at(field, "conditions", j);
+      routing::condition y;
+      y.field = c.field();
+      bool attribute = y.field.rfind("attribute.", 0) == 0
+                       && y.field.size() > std::string{"attribute."}.size();
+      if (y.field != "to" && y.field != "from" && y.field != "channel"
+          && !attribute)
+        return error(at(cf, "field"),
+                     "'" + y.field
+                       + "' is not a field of a call; use to, from, channel "
+                         "or attribute.NAME");
+      switch (c.match()) {
+        case v1::Condition::MATCH_EQUALS:
+          y.match = routing::condition::match_kind::equals;
+          break;
+        case v1::Condition::MATCH_PREFIX:
+          y.match = routing::condition::match_kind::prefix;
+          break;
+        case v1::Condition::MATCH_IN:
+          y.match = routing::condition::match_kind::in;
+          break;
+        default:
+          return error(at(cf, "match"), "required: EQUALS, PREFIX or IN");
+      }
+      if (c.values_size() == 0)
+        return error(at(cf, "values"), "required: at least one value");
+      for (int k = 0; k < c.values_size(); ++k) {
+        if (y.field == "channel" && !routing::parse_channel(c.values(k)))
+          return error(at(cf, "values", k),
+                       "'" + c.values(k)
+                         + "' is not a channel; use voice, chat, email or "
+                           "message");
+        y.values.push_back(c.values(k));
+      }
+      x.conditions.push_back(std::move(y));
+    }
+    if (auto e = check_id(r.queue_id(), at(field, "queue_id")))
+      return e;
+    x.queue_id = r.queue_id();
+    x.priority = r.priority();
+    if (auto e = read_selectors(r.selectors(), x.selectors, field))
+      return e;
+    out.rules.push_back(std::move(x));
+  }
+  if (auto e = check_optional_id(in.default_queue_id(), "default_queue_id"))
+    return e;
+  out.default_queue = in.default_queue_id();
+  return std::nullopt;
+}
+
+void to_proto(const routing::classification& in, const std::string& tenant_id,
+              v1::ClassificationRules& out) {
+  out.Clear();
+  out.set_tenant_id(tenant_id);
+  for (auto& r : in.rules) {
+    auto& x = *out.add_rules();
+    x.set_rule_id(r.id);
+    for (auto& c : r.conditions) {
+      auto& y = *x.add_conditions();
+      y.set_field(c.field);
+      switch (c.match) {
+        case routing::condition::match_kind::equals:
+          y.set_match(v1::Condition::MATCH_EQUALS);
+          break;
+        case routing::condition::match_kind::prefix:
+          y.set_match(v1::Condition::MATCH_PREFIX);
+          break;
+        case routing::condition::match_kind::in:
+          y.set_match(v1::Condition::MATCH_IN);
+          break;
+      }
+      for (auto& v : c.values)
+        y.add_values(v);
+    }
+    x.set_queue_id(r.queue_id);
+    x.set_priority(r.priority);
+    for (auto& s : r.selectors)
+      to_proto(s, *x.add_selectors());
+  }
+  out.set_default_queue_id(in.default_queue);
+}
+
 } // namespace switchboard::api

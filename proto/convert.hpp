@@ -9,6 +9,7 @@
 #include "routing/engine.hpp"
 #include "routing/model.hpp"
 
+#include "switchboard/v1/admin.pb.h"
 #include "switchboard/v1/common.pb.h"
 #include "switchboard/v1/events.pb.h"
 #include "switchboard/v1/records.pb.h"
@@ -60,6 +61,11 @@ maybe_error from_proto(const v1::AgentState& in, routing::agent& out,
 maybe_error from_proto(const v1::Call& in, routing::call& out,
                        const std::string& field = "call");
 
+/// Reads a tenant's classification rules; field paths start at the
+/// request ("rules[0].conditions[1].values").
+maybe_error from_proto(const v1::ClassificationRules& in,
+                       routing::classification& out);
+
 std::optional<routing::channel> from_proto(v1::Channel x);
 std::optional<routing::presence> from_proto(v1::Presence x);
 
@@ -70,6 +76,8 @@ std::optional<routing::presence> from_proto(v1::Presence x);
 int32_t event_type_number(routing::event_type t);
 
 void to_proto(const routing::selector& in, v1::Selector& out);
+void to_proto(const routing::classification& in, const std::string& tenant_id,
+              v1::ClassificationRules& out);
 void to_proto(const routing::tenant& in, v1::Tenant& out);
 void to_proto(const routing::queue& in, const std::string& tenant_id,
               v1::Queue& out);

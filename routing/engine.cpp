@@ -122,9 +122,33 @@ status engine::remove_queue(const std::string& id, timestamp) {
       return fail(errc::failed_precondition,
                   "queue '" + id + "' of tenant '" + tenant_id_
                     + "' is the overflow target of queue '" + other_id + "'");
+  for (auto& r : classification_.rules)
+    if (r.queue_id == id)
+      return fail(errc::failed_precondition,
+                  "queue '" + id + "' of tenant '" + tenant_id_
+                    + "' is the queue of classification rule '" + r.id + "'");
+  if (classification_.default_queue == id)
+    return fail(errc::failed_precondition,
+                "queue '" + id + "' of tenant '" + tenant_id_
+                  + "' is the default queue of its classification rules");
   index_.remove_queue(id);
   queues_.erase(id);
   lines_.erase(id);
+  return status::ok();
+}
+
+status engine::set_classification(routing::classification c) {
+  for (size_t i = 0; i < c.rules.size(); ++i)
+    if (queues_.count(c.rules[i].queue_id) == 0)
+      return fail(errc::not_found,
+                  "rules[" + std::to_string(i) + "].queue_id: queue '"
+                    + c.rules[i].queue_id + "' does not exist in tenant '"
+                    + tenant_id_ + "'");
+  if (!c.default_queue.empty() && queues_.count(c.default_queue) == 0)
+    return fail(errc::not_found, "default_queue_id: queue '" + c.default_queue
+                                   + "' does not exist in tenant '" + tenant_id_
+                                   + "'");
+  classification_ = std::move(c);
   return status::ok();
 }
 
@@ -377,10 +401,29 @@ status engine::submit(call c, timestamp now) {
     return fail(errc::failed_precondition, "call '" + c.id
                                              + "' already exists in tenant '"
                                              + tenant_id_ + "'");
-  if (c.queue_id.empty())
-    return fail(errc::invalid_argument,
-                "call.queue_id: required; tenant '" + tenant_id_
-                  + "' has no classification rules to choose a queue");
+  if (c.queue_id.empty()) {
+    auto rule = std::find_if(classification_.rules.begin(),
+                             classification_.rules.end(), [&](auto& r) {
+                               return matches(r, c);
+                             });
+    if (rule != classification_.rules.end()) {
+      c.queue_id = rule->queue_id;
+      if (c.priority == 0)
+        c.priority = rule->priority;
+      c.selectors.insert(c.selectors.end(), rule->selectors.begin(),
+                         rule->selectors.end());
+    } else if (!classification_.default_queue.empty()) {
+      c.queue_id = classification_.default_queue;
+    } else {
+      return fail(errc::failed_precondition,
+                  "call '" + c.id + "' (to '" + c.to + "', from '" + c.from
+                    + "', " + std::string{to_string(c.channel)}
+                    + ") names no queue, matches none of tenant '" + tenant_id_
+                    + "''s " + std::to_string(classification_.rules.size())
+                    + " classification rules, and the tenant has no "
+                      "default queue");
+    }
+  }
   auto q = queues_.find(c.queue_id);
   if (q == queues_.end())
     return fail(errc::not_found, "call.queue_id: queue '" + c.queue_id

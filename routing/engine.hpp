@@ -180,10 +180,21 @@ class engine {
   /// Refused while the agent holds offers or work.
   status remove_agent(const std::string& id, timestamp now);
 
+  /// Replaces the classification rules. Refused if a rule or the default
+  /// names a queue that does not exist. Calls already submitted keep
+  /// their queue.
+  status set_classification(classification c);
+
+  const routing::classification& classification() const {
+    return classification_;
+  }
+
   // -- commands ---------------------------------------------------------------
 
-  /// Takes a call into its queue and routes it. Refused if the queue is
-  /// unknown or full, or if the preferred agent is unknown.
+  /// Takes a call into its queue and routes it. A call without a queue is
+  /// classified first (see set_classification). Refused if the queue is
+  /// unknown or full, if no rule and no default queue take the call, or
+  /// if the preferred agent is unknown.
   status submit(call c, timestamp now);
 
   /// Ends a waiting or offered call: ABANDONED if the caller hung up,
@@ -343,6 +354,7 @@ class engine {
   bool stale(const deadline& d) const;
 
   std::string tenant_id_;
+  routing::classification classification_;
   std::map<std::string, queue> queues_;
   std::unordered_map<std::string, agent_view> agents_;
   std::unordered_map<std::string, live_call> calls_;

@@ -165,4 +165,40 @@ bool is_valid_transition(call_state from, call_state to) {
   }
 }
 
+std::optional<std::string> field_of(const call& c, const std::string& field) {
+  if (field == "to")
+    return c.to;
+  if (field == "from")
+    return c.from;
+  if (field == "channel")
+    return std::string{to_string(c.channel)};
+  constexpr std::string_view attribute = "attribute.";
+  if (field.compare(0, attribute.size(), attribute) == 0) {
+    auto i = c.attributes.find(field.substr(attribute.size()));
+    if (i != c.attributes.end())
+      return i->second;
+  }
+  return std::nullopt;
+}
+
+bool matches(const classification_rule& r, const call& c) {
+  for (auto& cond : r.conditions) {
+    auto value = field_of(c, cond.field);
+    if (!value)
+      return false;
+    bool hit = false;
+    for (auto& v : cond.values) {
+      if (cond.match == condition::match_kind::prefix
+            ? value->compare(0, v.size(), v) == 0
+            : *value == v) {
+        hit = true;
+        break;
+      }
+    }
+    if (!hit)
+      return false;
+  }
+  return true;
+}
+
 } // namespace switchboard::routing

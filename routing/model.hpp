@@ -209,6 +209,44 @@ struct call {
   call_state state = call_state::created;
 };
 
+// -- classification -----------------------------------------------------------
+
+/// One test on a new call: its `field` ("to", "from", "channel" or
+/// "attribute.NAME") equals one of `values`, starts with one of them, or
+/// is one of them (equals and in differ only in intent: one value or a
+/// set).
+struct condition {
+  enum class match_kind : uint8_t { equals, prefix, in };
+  std::string field;
+  match_kind match = match_kind::equals;
+  std::vector<std::string> values;
+};
+
+/// The first rule whose conditions all hold classifies a call submitted
+/// without a queue: its queue, a priority (if the call brought none) and
+/// selectors added to the call's own.
+struct classification_rule {
+  std::string id;
+  std::vector<condition> conditions;
+  std::string queue_id;
+  int32_t priority = 0;
+  std::vector<selector> selectors;
+};
+
+/// A tenant's ordered rules, and where calls that match none go (empty:
+/// they are refused).
+struct classification {
+  std::vector<classification_rule> rules;
+  std::string default_queue;
+};
+
+/// The value of a condition's field on a call; nullopt if the call has no
+/// such attribute or the field is unknown.
+std::optional<std::string> field_of(const call& c, const std::string& field);
+
+/// All of the rule's conditions hold for the call.
+bool matches(const classification_rule& r, const call& c);
+
 /// A reservation of one call for one agent until `expires_at`.
 struct offer {
   std::string call_id;

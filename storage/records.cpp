@@ -70,6 +70,28 @@ caf::expected<routing::queue> decode_queue(std::string_view bytes,
   return result;
 }
 
+std::string encode(const routing::classification& x,
+                   const std::string& tenant) {
+  v1::ClassificationRules m;
+  api::to_proto(x, tenant, m);
+  return m.SerializeAsString();
+}
+
+caf::expected<routing::classification>
+decode_classification(std::string_view bytes, std::string_view key) {
+  auto m = parse<v1::ClassificationRules>(bytes, key);
+  if (!m)
+    return m.error();
+  routing::classification result;
+  if (auto e = api::from_proto(*m, result))
+    return bad_record(key, e->to_string());
+  return result;
+}
+
+std::string classification_key(const std::string& tenant) {
+  return record_key(tenant, 'R', "rules");
+}
+
 std::string encode_agent_config(const routing::agent& x,
                                 const std::string& tenant) {
   v1::Agent m;

@@ -24,6 +24,12 @@ std::string encode(const routing::queue& x, const std::string& tenant);
 caf::expected<routing::queue> decode_queue(std::string_view bytes,
                                            std::string_view key);
 
+/// A tenant's classification rules (family config, classification_key).
+std::string encode(const routing::classification& x, const std::string& tenant);
+caf::expected<routing::classification>
+decode_classification(std::string_view bytes, std::string_view key);
+std::string classification_key(const std::string& tenant);
+
 /// An agent's configuration (family config).
 std::string encode_agent_config(const routing::agent& x,
                                 const std::string& tenant);

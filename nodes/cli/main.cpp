@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 
 using namespace switchboard;
 
@@ -196,6 +197,67 @@ v1::Agent read_agent(const YAML::Node& n, const std::string& path,
   return a;
 }
 
+/// A tenant's classification rules:
+///   classification:
+///     default_queue: general
+///     rules:
+///       - id: spanish
+///         when:
+///           - {field: attribute.language, equals: es}
+///           - {field: to, prefix: ["+1425", "+1206"]}
+///         queue: support
+///         priority: 2
+///         selectors: "skill.spanish >= 50"
+v1::UpsertClassificationRulesRequest
+read_classification(const YAML::Node& n, const std::string& path,
+                    const std::string& tenant) {
+  known_keys(n, path, {"default_queue", "rules"});
+  v1::UpsertClassificationRulesRequest req;
+  req.set_tenant_id(tenant);
+  if (n["default_queue"])
+    req.set_default_queue_id(text(n["default_queue"], path + ".default_queue"));
+  auto rules = n["rules"];
+  for (size_t i = 0; i < rules.size(); ++i) {
+    auto rp = path + ".rules[" + std::to_string(i) + "]";
+    auto r = rules[i];
+    known_keys(r, rp, {"id", "when", "queue", "priority", "selectors"});
+    auto& out = *req.add_rules();
+    out.set_rule_id(text(r["id"], rp + ".id"));
+    out.set_queue_id(text(r["queue"], rp + ".queue"));
+    if (r["priority"])
+      out.set_priority(number(r["priority"], rp + ".priority"));
+    if (r["selectors"])
+      selectors(r["selectors"], rp + ".selectors", *out.mutable_selectors());
+    auto when = r["when"];
+    for (size_t j = 0; j < when.size(); ++j) {
+      auto cp = rp + ".when[" + std::to_string(j) + "]";
+      auto c = when[j];
+      known_keys(c, cp, {"field", "equals", "prefix", "in"});
+      auto& cond = *out.add_conditions();
+      cond.set_field(text(c["field"], cp + ".field"));
+      int kinds = 0;
+      for (auto [key, match] :
+           {std::pair{"equals", v1::Condition::MATCH_EQUALS},
+            std::pair{"prefix", v1::Condition::MATCH_PREFIX},
+            std::pair{"in", v1::Condition::MATCH_IN}}) {
+        auto v = c[key];
+        if (!v)
+          continue;
+        ++kinds;
+        cond.set_match(match);
+        if (v.IsSequence())
+          for (auto x : v)
+            cond.add_values(text(x, cp + "." + key));
+        else
+          cond.add_values(text(v, cp + "." + key));
+      }
+      if (kinds != 1)
+        bad(c, cp, "expected exactly one of equals, prefix or in");
+    }
+  }
+  return req;
+}
+
 struct client {
   explicit client(const std::string& server)
     : channel(grpc::CreateChannel(server, grpc::InsecureChannelCredentials())),
@@ -244,6 +306,7 @@ int apply(client& c, const std::string& server, const std::string& file) {
     v1::Tenant tenant;
     std::vector<v1::Queue> queues;
     std::vector<v1::Agent> agents;
+    std::optional<v1::UpsertClassificationRulesRequest> rules;
   };
   std::vector<tenant_config> tenants;
   try {
@@ -254,7 +317,7 @@ int apply(client& c, const std::string& server, const std::string& file) {
       auto n = ts[i];
       known_keys(n, path,
                  {"id", "name", "microsoft_tenant_id", "sip_trunk_fqdns",
-                  "dialled_numbers", "queues", "agents"});
+                  "dialled_numbers", "queues", "agents", "classification"});
       tenant_config tc;
       auto id = text(n["id"], path + ".id");
       tc.tenant.set_tenant_id(id);
@@ -275,6 +338,9 @@ int apply(client& c, const std::string& server, const std::string& file) {
       for (size_t j = 0; j < as.size(); ++j)
         tc.agents.push_back(
           read_agent(as[j], path + ".agents[" + std::to_string(j) + "]", id));
+      if (n["classification"])
+        tc.rules = read_classification(n["classification"],
+                                       path + ".classification", id);
       tenants.push_back(std::move(tc));
     }
   } catch (const apply_error& e) {
@@ -310,8 +376,18 @@ int apply(client& c, const std::string& server, const std::string& file) {
       check(c.admin->UpsertAgent(deadline().get(), ar, &ao),
             "agent " + id + "/" + a.agent_id(), server);
     }
+    if (tc.rules) {
+      v1::ClassificationRules ro;
+      check(
+        c.admin->UpsertClassificationRules(deadline().get(), *tc.rules, &ro),
+        "classification rules of " + id, server);
+    }
     std::cout << "tenant " << id << ": " << tc.queues.size() << " queues, "
-              << tc.agents.size() << " agents applied\n";
+              << tc.agents.size() << " agents"
+              << (tc.rules ? ", " + std::to_string(tc.rules->rules_size())
+                               + " classification rules"
+                           : std::string{})
+              << " applied\n";
   }
   return 0;
 }

@@ -399,16 +399,29 @@ class admin_service : public v1::AdminService::CallbackService {
 
   grpc::ServerUnaryReactor*
   UpsertClassificationRules(grpc::CallbackServerContext* ctx,
-                            const v1::UpsertClassificationRulesRequest*,
-                            v1::ClassificationRules*) override {
+                            const v1::UpsertClassificationRulesRequest* req,
+                            v1::ClassificationRules* resp) override {
     auto* reactor = ctx->DefaultReactor();
     const char* method = "UpsertClassificationRules";
-    if (!admit(n_, reactor, method))
+    auto tenant_id = req->tenant_id();
+    auto t = begin(n_, reactor, method, tenant_id, "tenant_id");
+    if (!t)
       return reactor;
-    finish(n_, reactor, method,
-           {StatusCode::UNIMPLEMENTED,
-            "classification rules are not supported by this version; submit "
-            "calls with call.queue_id set"});
+    v1::ClassificationRules in;
+    *in.mutable_rules() = req->rules();
+    in.set_default_queue_id(req->default_queue_id());
+    routing::classification c;
+    if (auto e = api::from_proto(in, c)) {
+      finish(n_, reactor, method, invalid(*e));
+      return reactor;
+    }
+    ask<routing::classification>(
+      n_, reactor, method, *t, tenant_id,
+      [resp, tenant_id](routing::classification& stored) {
+        api::to_proto(stored, tenant_id, *resp);
+        return Status::OK;
+      },
+      atom::upsert_v, c);
     return reactor;
   }
 

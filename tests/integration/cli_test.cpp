@@ -62,7 +62,9 @@ class cli_test : public ::testing::Test {
 TEST_F(cli_test, applies_the_example_and_reads_it_back) {
   auto [code, out] = cli(server, {"apply", "-f", example});
   ASSERT_EQ(code, 0) << joined(out);
-  EXPECT_TRUE(has_line(out, "tenant contoso: 4 queues, 10 agents applied"));
+  EXPECT_TRUE(
+    has_line(out, "tenant contoso: 4 queues, 10 agents, 3 classification rules "
+                  "applied"));
   EXPECT_TRUE(has_line(out, "tenant fabrikam: 1 queues, 4 agents applied"));
 
   auto [qcode, queues] = cli(server, {"get", "queues", "-t", "contoso"});

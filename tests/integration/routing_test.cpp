@@ -719,3 +719,133 @@ TEST_F(routing_test, an_overloaded_node_sheds_requests) {
   EXPECT_EQ(refused + served, 400);
   EXPECT_EQ(message.rfind("node overloaded: ", 0), 0u) << message;
 }
+
+TEST_F(routing_test,
+       classification_rules_choose_the_queue_and_survive_a_restart) {
+  queue("spanish");
+  queue("vip");
+  agent("alice", {"spanish"}, false);
+  v1::UpsertClassificationRulesRequest req;
+  req.set_tenant_id("contoso");
+  auto rule = [&](const std::string& id, const std::string& field,
+                  v1::Condition::Match match, std::vector<std::string> values,
+                  const std::string& queue_id, int32_t priority = 0) {
+    auto& r = *req.add_rules();
+    r.set_rule_id(id);
+    auto& c = *r.add_conditions();
+    c.set_field(field);
+    c.set_match(match);
+    for (auto& v : values)
+      c.add_values(v);
+    r.set_queue_id(queue_id);
+    r.set_priority(priority);
+    return &r;
+  };
+  rule("spanish", "attribute.language", v1::Condition::MATCH_EQUALS, {"es"},
+       "spanish");
+  auto* vip
+    = rule("vip", "from", v1::Condition::MATCH_PREFIX, {"+4420"}, "vip", 7);
+  auto* sel = vip->add_selectors();
+  sel->set_key("label.tier");
+  sel->set_op(v1::SELECTOR_OP_IN);
+  sel->add_values("lead");
+  rule("sales-menu", "attribute.ivr", v1::Condition::MATCH_IN, {"1", "sales"},
+       "sales");
+  v1::ClassificationRules stored;
+  auto st = n->admin->UpsertClassificationRules(ctx().get(), req, &stored);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(stored.rules_size(), 3);
+
+  // A queue a rule names stays while the rule does.
+  v1::DeleteQueueRequest dreq;
+  dreq.set_tenant_id("contoso");
+  dreq.set_queue_id("vip");
+  v1::DeleteQueueResponse dout;
+  st = n->admin->DeleteQueue(ctx().get(), dreq, &dout);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(st.error_message(), "queue 'vip' of tenant 'contoso' is the queue "
+                                "of classification rule 'vip'");
+
+  auto classify
+    = [&](const std::string& id, const std::function<void(v1::Call&)>& edit,
+          v1::SubmitCallResponse& out) {
+        v1::SubmitCallRequest sreq;
+        auto& c = *sreq.mutable_call();
+        c.set_tenant_id("contoso");
+        c.set_call_id(id);
+        edit(c);
+        return n->routing->SubmitCall(ctx().get(), sreq, &out);
+      };
+  v1::SubmitCallResponse out;
+  ASSERT_TRUE(classify(
+                "c1",
+                [](v1::Call& c) {
+                  (*c.mutable_attributes())["language"] = "es";
+                },
+                out)
+                .ok());
+  EXPECT_EQ(out.call().call().queue_id(), "spanish");
+  ASSERT_TRUE(classify(
+                "c2",
+                [](v1::Call& c) {
+                  c.set_from("+442071838750");
+                },
+                out)
+                .ok());
+  EXPECT_EQ(out.call().call().queue_id(), "vip");
+  EXPECT_EQ(out.call().call().priority(), 7);
+  ASSERT_EQ(out.call().call().selectors_size(), 1);
+  EXPECT_EQ(out.call().call().selectors(0).key(), "label.tier");
+  // Matches nothing, and there is no default queue: refused, saying why.
+  st = classify(
+    "c3",
+    [](v1::Call& c) {
+      c.set_to("+14255550100");
+    },
+    out);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(st.error_message(),
+            "call 'c3' (to '+14255550100', from '', voice) names no queue, "
+            "matches none of tenant 'contoso''s 3 classification rules, and "
+            "the tenant has no default queue");
+  // Bad rules name their field; unknown queues are NOT_FOUND.
+  auto bad = req;
+  bad.mutable_rules(1)->mutable_conditions(0)->set_field("caller");
+  st = n->admin->UpsertClassificationRules(ctx().get(), bad, &stored);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message().rfind("rules[1].conditions[0].field: ", 0), 0u)
+    << st.error_message();
+  bad = req;
+  bad.set_default_queue_id("nowhere");
+  st = n->admin->UpsertClassificationRules(ctx().get(), bad, &stored);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(st.error_message(), "default_queue_id: queue 'nowhere' does not "
+                                "exist in tenant 'contoso'");
+
+  // A default queue, then a restart: the rules and the default are back.
+  req.set_default_queue_id("sales");
+  ASSERT_TRUE(
+    n->admin->UpsertClassificationRules(ctx().get(), req, &stored).ok());
+  n->kill();
+  n = std::make_unique<node>(dir);
+  ASSERT_TRUE(classify(
+                "c4",
+                [](v1::Call& c) {
+                  (*c.mutable_attributes())["ivr"] = "sales";
+                  c.set_from("+4420");
+                },
+                out)
+                .ok());
+  // The first matching rule wins: vip comes before sales-menu.
+  EXPECT_EQ(out.call().call().queue_id(), "vip");
+  ASSERT_TRUE(classify(
+                "c5", [](v1::Call&) {}, out)
+                .ok());
+  EXPECT_EQ(out.call().call().queue_id(), "sales");
+  // A call with its own queue is not classified.
+  EXPECT_EQ(submit("c6", "spanish").call().queue_id(), "spanish");
+  // c1 waits in spanish for alice, and is offered to her once she is.
+  presence("alice", v1::PRESENCE_AVAILABLE);
+  ready("alice", true);
+  EXPECT_EQ(get_call("c1").state(), v1::CALL_STATE_OFFERED);
+}

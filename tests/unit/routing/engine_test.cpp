@@ -447,3 +447,63 @@ TEST_F(engine_test, places_in_line_agree_however_they_are_computed) {
   EXPECT_EQ(*seen.rbegin(), 53u); // 1..53, each once
   EXPECT_EQ(seen.size(), 53u);
 }
+
+TEST_F(engine_test, classification_picks_the_first_matching_rule) {
+  queue support;
+  support.id = "support";
+  ASSERT_TRUE(eng.upsert_queue(support, now));
+  classification rules;
+  classification_rule chat;
+  chat.id = "chat";
+  chat.conditions = {{"channel", condition::match_kind::equals, {"chat"}}};
+  chat.queue_id = "support";
+  chat.priority = 3;
+  classification_rule uk;
+  uk.id = "uk";
+  uk.conditions
+    = {{"to", condition::match_kind::prefix, {"+44", "+353"}},
+       {"attribute.tier", condition::match_kind::in, {"gold", "silver"}}};
+  uk.queue_id = "sales";
+  rules.rules = {chat, uk};
+  ASSERT_TRUE(eng.set_classification(rules));
+
+  auto classified = [&](call c) {
+    c.id = "c" + std::to_string(eng.live_call_count() + 1);
+    auto st = eng.submit(c, now);
+    EXPECT_TRUE(st) << st.message;
+    return eng.find_call(c.id)->data;
+  };
+  call c;
+  c.channel = channel::chat;
+  auto x = classified(c);
+  EXPECT_EQ(x.queue_id, "support");
+  EXPECT_EQ(x.priority, 3);
+  // A call's own priority stands.
+  c.priority = 9;
+  EXPECT_EQ(classified(c).priority, 9);
+  // Every condition of a rule must hold.
+  call d;
+  d.to = "+442071838750";
+  EXPECT_EQ(eng
+              .submit(
+                [&] {
+                  auto y = d;
+                  y.id = "d1";
+                  return y;
+                }(),
+                now)
+              .code,
+            errc::failed_precondition);
+  d.attributes["tier"] = "silver";
+  EXPECT_EQ(classified(d).queue_id, "sales");
+  // Matching nothing with a default queue: the default.
+  rules.default_queue = "support";
+  ASSERT_TRUE(eng.set_classification(rules));
+  call e;
+  e.to = "+14255550100";
+  EXPECT_EQ(classified(e).queue_id, "support");
+  // Rules must name queues that exist.
+  rules.rules[1].queue_id = "nowhere";
+  EXPECT_EQ(eng.set_classification(rules).code, errc::not_found);
+  EXPECT_EQ(eng.classification().rules[1].queue_id, "sales");
+}
