@@ -6,6 +6,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <array>
 
 namespace switchboard::storage {
@@ -119,14 +120,16 @@ rocksdb_store::get(family f, std::string_view key) {
   return std::optional<std::string>{std::move(value)};
 }
 
-caf::error rocksdb_store::scan(family f, std::string_view prefix,
-                               const visitor& visit) {
+caf::error rocksdb_store::scan_from(family f, std::string_view prefix,
+                                    std::string_view start,
+                                    const visitor& visit) {
   rocksdb::ReadOptions read_options;
   std::unique_ptr<rocksdb::Iterator> it{
     impl_->db->NewIterator(read_options, impl_->handle(f))};
-  rocksdb::Slice start{prefix.data(), prefix.size()};
-  for (it->Seek(start); it->Valid() && it->key().starts_with(start);
-       it->Next()) {
+  rocksdb::Slice within{prefix.data(), prefix.size()};
+  auto from = std::max(prefix, start);
+  for (it->Seek({from.data(), from.size()});
+       it->Valid() && it->key().starts_with(within); it->Next()) {
     auto key = it->key();
     auto value = it->value();
     if (!visit({key.data(), key.size()}, {value.data(), value.size()}))

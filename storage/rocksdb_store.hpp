@@ -32,8 +32,8 @@ class rocksdb_store final : public store {
   caf::expected<std::optional<std::string>> get(family f,
                                                 std::string_view key) override;
 
-  caf::error scan(family f, std::string_view prefix,
-                  const visitor& visit) override;
+  caf::error scan_from(family f, std::string_view prefix,
+                       std::string_view start, const visitor& visit) override;
 
   const store_options& options() const { return options_; }
 

@@ -77,8 +77,14 @@ class store {
     = 0;
 
   /// Visits every record whose key starts with `prefix`, in key order.
-  virtual caf::error scan(family f, std::string_view prefix,
-                          const visitor& visit)
+  caf::error scan(family f, std::string_view prefix, const visitor& visit) {
+    return scan_from(f, prefix, prefix, visit);
+  }
+
+  /// Visits the records whose key starts with `prefix`, in key order, from
+  /// the first key at or after `start`.
+  virtual caf::error scan_from(family f, std::string_view prefix,
+                               std::string_view start, const visitor& visit)
     = 0;
 };
 

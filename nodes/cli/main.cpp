@@ -16,6 +16,7 @@
 
 #include <CLI/CLI.hpp>
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
 #include <yaml-cpp/yaml.h>
 
@@ -544,6 +545,120 @@ int watch(client& c, const std::string& server, const std::string& tenant,
   return 0;
 }
 
+/// A CSV field, quoted if it needs to be.
+std::string csv(const std::string& x) {
+  if (x.find_first_of(",\"\n") == std::string::npos)
+    return x;
+  std::string out = "\"";
+  for (char ch : x) {
+    if (ch == '"')
+      out += '"';
+    out += ch;
+  }
+  return out + "\"";
+}
+
+struct history_query {
+  std::string tenant;
+  std::string from;
+  std::string to;
+  std::string queue;
+  std::string agent;
+  std::string format = "table";
+};
+
+/// Finished calls, every page, as a table, CSV or JSON lines.
+int history(client& c, const std::string& server, const history_query& q) {
+  using google::protobuf::util::TimeUtil;
+  if (q.format != "table" && q.format != "csv" && q.format != "json") {
+    std::cerr << "switchboard: history: --format must be table, csv or json\n";
+    return 2;
+  }
+  v1::ListCallHistoryRequest req;
+  req.set_tenant_id(q.tenant);
+  for (auto [text, field, out] :
+       {std::tuple{&q.from, "--from", req.mutable_from()},
+        std::tuple{&q.to, "--to", req.mutable_to()}}) {
+    if (text->empty())
+      continue;
+    if (!TimeUtil::FromString(*text, out)) {
+      std::cerr << "switchboard: history: " << field << " '" << *text
+                << "' is not an RFC 3339 time such as "
+                   "2026-11-24T08:00:00Z\n";
+      return 2;
+    }
+  }
+  // Unset bounds are absent, not the epoch.
+  if (q.from.empty())
+    req.clear_from();
+  if (q.to.empty())
+    req.clear_to();
+  req.set_queue_id(q.queue);
+  req.set_agent_id(q.agent);
+  req.set_page_size(1000);
+  auto when = [](const google::protobuf::Timestamp& t) {
+    return t.seconds() == 0 && t.nanos() == 0 ? std::string{}
+                                              : TimeUtil::ToString(t);
+  };
+  auto seconds = [](const google::protobuf::Timestamp& a,
+                    const google::protobuf::Timestamp& b) {
+    if (a.seconds() == 0 || b.seconds() == 0)
+      return std::string{};
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f",
+                  static_cast<double>(TimeUtil::DurationToMilliseconds(b - a))
+                    / 1000);
+    return std::string{buf};
+  };
+  if (q.format == "csv")
+    std::cout << "call_id,channel,outcome,queue_path,agent_id,arrived_at,"
+                 "answered_at,ended_at,wait_s,talk_s,offers\n";
+  else if (q.format == "table")
+    std::printf("%-24s %-8s %-10s %-20s %-12s %-25s %7s %7s\n", "CALL",
+                "CHANNEL", "OUTCOME", "QUEUES", "AGENT", "ENDED", "WAIT",
+                "TALK");
+  do {
+    v1::ListCallHistoryResponse page;
+    check(c.stats->ListCallHistory(deadline(60).get(), req, &page),
+          "history of " + q.tenant, server);
+    for (auto& r : page.records()) {
+      std::string path;
+      for (auto& x : r.queue_path())
+        path += (path.empty() ? "" : ">") + x;
+      auto channel
+        = v1::Channel_Name(r.channel()).substr(std::string{"CHANNEL_"}.size());
+      std::transform(channel.begin(), channel.end(), channel.begin(),
+                     [](unsigned char ch) {
+                       return static_cast<char>(std::tolower(ch));
+                     });
+      auto answered = r.answered_at().seconds() != 0;
+      auto wait
+        = seconds(r.arrived_at(), answered ? r.answered_at() : r.ended_at());
+      auto talk = answered ? seconds(r.answered_at(), r.ended_at()) : "";
+      if (q.format == "json") {
+        std::string out;
+        google::protobuf::util::JsonPrintOptions opts;
+        (void)google::protobuf::util::MessageToJsonString(r, &out, opts);
+        std::cout << out << "\n";
+      } else if (q.format == "csv") {
+        std::cout << csv(r.call_id()) << "," << channel << ","
+                  << state_text(r.outcome()) << "," << csv(path) << ","
+                  << csv(r.agent_id()) << "," << when(r.arrived_at()) << ","
+                  << when(r.answered_at()) << "," << when(r.ended_at()) << ","
+                  << wait << "," << talk << "," << r.offers_size() << "\n";
+      } else {
+        std::printf("%-24s %-8s %-10s %-20s %-12s %-25s %7s %7s\n",
+                    r.call_id().c_str(), channel.c_str(),
+                    state_text(r.outcome()).c_str(), path.c_str(),
+                    r.agent_id().empty() ? "-" : r.agent_id().c_str(),
+                    when(r.ended_at()).c_str(), wait.c_str(), talk.c_str());
+      }
+    }
+    req.set_page_token(page.next_page_token());
+  } while (!req.page_token().empty());
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -582,8 +697,25 @@ int main(int argc, char** argv) {
                         "resume after this sequence (0: from the first kept)");
   watch_cmd->add_flag("--json", json, "one JSON object per event");
 
+  history_query hq;
+  auto* history_cmd = app.add_subcommand(
+    "history", "finished calls, oldest first (every page), as a table, CSV "
+               "or JSON lines");
+  history_cmd->add_option("-t,--tenant", hq.tenant, "tenant id")->required();
+  history_cmd->add_option("--from", hq.from,
+                          "calls that ended at or after this RFC 3339 time");
+  history_cmd->add_option("--to", hq.to,
+                          "calls that ended before this RFC 3339 time");
+  history_cmd->add_option("--queue", hq.queue,
+                          "calls that waited in this queue");
+  history_cmd->add_option("--agent", hq.agent, "calls this agent answered");
+  history_cmd->add_option("--format", hq.format, "table, csv or json")
+    ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
   client c{server};
+  if (*history_cmd)
+    return history(c, server, hq);
   if (*apply_cmd)
     return apply(c, server, file);
   if (*get_cmd)

@@ -177,6 +177,28 @@ void ask(node& n, grpc::ServerUnaryReactor* reactor, const char* method,
     dest);
 }
 
+/// Reads a hex string; false if it is not one.
+bool unhex(const std::string& text, std::string& out) {
+  out.clear();
+  if (text.size() % 2 != 0)
+    return false;
+  auto digit = [](char c) {
+    if (c >= '0' && c <= '9')
+      return c - '0';
+    if (c >= 'a' && c <= 'f')
+      return c - 'a' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < text.size(); i += 2) {
+    auto hi = digit(text[i]);
+    auto lo = digit(text[i + 1]);
+    if (hi < 0 || lo < 0)
+      return false;
+    out += static_cast<char>(hi * 16 + lo);
+  }
+  return true;
+}
+
 /// Page size of a list request: 0 = 100, at most 1000.
 size_t page_size_of(uint32_t requested) {
   if (requested == 0)
@@ -674,14 +696,29 @@ class stats_service : public v1::StatsService::CallbackService {
     auto to = req->has_to() ? api::read_timestamp(req->to())
                             : routing::timestamp::max();
     auto prefix = storage::kind_prefix(req->tenant_id(), 'H');
-    std::string after = req->page_token();
+    // A page token is the key suffix of the last record sent, in hex.
+    std::string after;
+    if (!unhex(req->page_token(), after)) {
+      finish(n_, reactor, method,
+             {StatusCode::INVALID_ARGUMENT,
+              "page_token: '" + req->page_token()
+                + "' is not a token that ListCallHistory returned"});
+      return reactor;
+    }
+    // History keys start with the call's end time (big-endian
+    // microseconds): the scan starts at `from` or after the last page.
+    auto start = prefix;
+    auto us
+      = static_cast<uint64_t>(std::max<int64_t>(0, routing::to_micros(from)));
+    for (int shift = 56; shift >= 0; shift -= 8)
+      start += static_cast<char>((us >> shift) & 0xFF);
+    if (!after.empty())
+      start = std::max(start, prefix + after + '\0');
     caf::error bad;
-    auto err = n_.ctx.store->scan(
-      storage::family::history, prefix,
+    auto err = n_.ctx.store->scan_from(
+      storage::family::history, prefix, start,
       [&](std::string_view key, std::string_view value) {
         auto suffix = std::string{key.substr(prefix.size())};
-        if (!after.empty() && suffix <= after)
-          return true;
         auto c = storage::decode_call(value, key);
         if (!c) {
           bad = c.error();

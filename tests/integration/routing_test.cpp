@@ -29,6 +29,7 @@ using google::protobuf::util::TimeUtil;
 namespace {
 
 const std::string router_binary = SWITCHBOARD_ROUTER_PATH;
+const std::string cli_binary = SWITCHBOARD_CLI_PATH;
 
 /// A running node and stubs for its services.
 class node {
@@ -848,4 +849,65 @@ TEST_F(routing_test,
   presence("alice", v1::PRESENCE_AVAILABLE);
   ready("alice", true);
   EXPECT_EQ(get_call("c1").state(), v1::CALL_STATE_OFFERED);
+}
+
+TEST_F(routing_test, history_pages_filters_and_exports) {
+  // Five calls end (callers hang up), in order, a little apart.
+  for (int i = 1; i <= 5; ++i) {
+    submit("h" + std::to_string(i));
+    v1::CancelCallRequest req;
+    req.set_tenant_id("contoso");
+    req.set_call_id("h" + std::to_string(i));
+    req.set_reason(v1::CancelCallRequest::REASON_CALLER_HUNG_UP);
+    v1::CallView out;
+    ASSERT_TRUE(n->routing->CancelCall(ctx().get(), req, &out).ok());
+    std::this_thread::sleep_for(5ms);
+  }
+  // Two at a time: every call once, oldest first.
+  v1::ListCallHistoryRequest req;
+  req.set_tenant_id("contoso");
+  req.set_page_size(2);
+  std::vector<std::string> seen;
+  google::protobuf::Timestamp third_ended;
+  do {
+    v1::ListCallHistoryResponse page;
+    auto st = n->stats->ListCallHistory(ctx().get(), req, &page);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    ASSERT_LE(page.records_size(), 2);
+    for (auto& r : page.records()) {
+      seen.push_back(r.call_id());
+      EXPECT_EQ(r.outcome(), v1::CALL_STATE_ABANDONED);
+      if (r.call_id() == "h3")
+        third_ended = r.ended_at();
+    }
+    req.set_page_token(page.next_page_token());
+  } while (!req.page_token().empty());
+  EXPECT_EQ(seen, (std::vector<std::string>{"h1", "h2", "h3", "h4", "h5"}));
+
+  // From the third call's end on.
+  req.clear_page_token();
+  req.set_page_size(0);
+  *req.mutable_from() = third_ended;
+  v1::ListCallHistoryResponse later;
+  ASSERT_TRUE(n->stats->ListCallHistory(ctx().get(), req, &later).ok());
+  ASSERT_EQ(later.records_size(), 3);
+  EXPECT_EQ(later.records(0).call_id(), "h3");
+
+  // A token the node did not issue is refused.
+  req.set_page_token("not-a-token");
+  auto st = n->stats->ListCallHistory(ctx().get(), req, &later);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message().rfind("page_token: ", 0), 0u);
+
+  // The CLI exports every page as CSV.
+  process cli{
+    cli_binary,
+    {"--server", n->address, "history", "-t", "contoso", "--format", "csv"},
+    true};
+  ASSERT_EQ(cli.wait(), 0);
+  auto lines = cli.lines();
+  ASSERT_EQ(lines.size(), 6u);
+  EXPECT_EQ(lines[0], "call_id,channel,outcome,queue_path,agent_id,"
+                      "arrived_at,answered_at,ended_at,wait_s,talk_s,offers");
+  EXPECT_EQ(lines[1].rfind("h1,voice,ABANDONED,sales,,", 0), 0u) << lines[1];
 }
