@@ -54,8 +54,7 @@ caf::error directory::open() {
 caf::expected<routing::tenant> directory::upsert(routing::tenant t) {
   std::unique_lock guard{mtx_};
   storage::batch b;
-  b.put(storage::family::config, storage::record_key(node_level, 'T', t.id),
-        storage::encode(t));
+  b.put(storage::family::config, storage::tenant_key(t.id), storage::encode(t));
   if (auto err = store_.write(b))
     return err;
   if (auto i = tenants_.find(t.id); i != tenants_.end()) {

@@ -370,13 +370,13 @@ tenant_actor::behavior_type tenant(self_ptr self,
       return command<routing::classification>(
         self, {},
         [&](routing::timestamp) {
-          auto bytes = storage::encode(c, self->state.tenant_id);
-          auto st = self->state.engine.set_classification(std::move(c));
-          if (st)
-            self->state.batch.put(
-              family::config,
-              storage::classification_key(self->state.tenant_id), bytes);
-          return st;
+          auto& st = self->state;
+          auto applied = st.engine.set_classification(std::move(c));
+          if (applied)
+            st.batch.put(
+              family::config, storage::classification_key(st.tenant_id),
+              storage::encode(st.engine.classification(), st.tenant_id));
+          return applied;
         },
         [&] {
           return self->state.engine.classification();

@@ -25,6 +25,10 @@ std::string record_key(std::string_view tenant, char kind,
   return result;
 }
 
+std::string tenant_key(std::string_view tenant_id) {
+  return record_key({}, 'T', tenant_id);
+}
+
 std::string event_key(std::string_view tenant, uint64_t sequence) {
   auto result = kind_prefix(tenant, 'E');
   for (int shift = 56; shift >= 0; shift -= 8)

@@ -18,6 +18,9 @@ std::string tenant_prefix(std::string_view tenant);
 /// 'C' call, 'I' idempotency key, 'E' event, 'H' history.
 std::string record_key(std::string_view tenant, char kind, std::string_view id);
 
+/// A tenant's own record: node-level, under the empty tenant's prefix.
+std::string tenant_key(std::string_view tenant_id);
+
 /// The prefix of every record of one kind of a tenant.
 std::string kind_prefix(std::string_view tenant, char kind);
 

@@ -5,6 +5,8 @@
 
 #include "proto/convert.hpp"
 
+#include <algorithm>
+
 namespace switchboard::storage {
 
 namespace {
@@ -182,14 +184,19 @@ std::string encode_event(const routing::event& x, const std::string& tenant,
   return m.SerializeAsString();
 }
 
+std::string history_start_key(const std::string& tenant,
+                              routing::timestamp ended_at) {
+  auto us
+    = static_cast<uint64_t>(std::max<int64_t>(0, routing::to_micros(ended_at)));
+  std::string when(8, '\0');
+  for (int i = 7; i >= 0; --i, us >>= 8)
+    when[static_cast<size_t>(i)] = static_cast<char>(us & 0xFF);
+  return record_key(tenant, 'H', when);
+}
+
 std::string history_key(const std::string& tenant,
                         const routing::live_call& x) {
-  auto us = static_cast<uint64_t>(routing::to_micros(x.ended_at));
-  std::string id(8, '\0');
-  for (int i = 7; i >= 0; --i, us >>= 8)
-    id[static_cast<size_t>(i)] = static_cast<char>(us & 0xFF);
-  id += x.data.id;
-  return record_key(tenant, 'H', id);
+  return history_start_key(tenant, x.ended_at) + x.data.id;
 }
 
 std::string sequence_key(const std::string& tenant) {

@@ -72,6 +72,10 @@ std::string encode_event(const routing::event& x, const std::string& tenant,
 /// The history key of a finished call: kind 'H', the end time as 8
 /// big-endian bytes (so history reads in time order), then the call id.
 std::string history_key(const std::string& tenant, const routing::live_call& x);
+/// Where a tenant's history of calls that ended at or after `ended_at`
+/// begins: history keys start with the end time.
+std::string history_start_key(const std::string& tenant,
+                              routing::timestamp ended_at);
 
 /// The key of a tenant's last event sequence (family live, kind 'M').
 std::string sequence_key(const std::string& tenant);

@@ -213,7 +213,7 @@ int main(int argc, char** argv) {
     routing::tenant tenant;
     tenant.id = "scale";
     tenant.name = "scale benchmark";
-    b.put(storage::family::config, storage::record_key("", 'T', tenant.id),
+    b.put(storage::family::config, storage::tenant_key(tenant.id),
           storage::encode(tenant));
     for (auto& qu : eng->queues())
       b.put(storage::family::config, storage::record_key("scale", 'Q', qu.id),

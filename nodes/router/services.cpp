@@ -177,7 +177,18 @@ void ask(node& n, grpc::ServerUnaryReactor* reactor, const char* method,
     dest);
 }
 
-/// Reads a hex string; false if it is not one.
+/// Bytes as lowercase hex: page tokens that are binary key suffixes.
+std::string hex(std::string_view bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char ch : bytes) {
+    out += digits[ch >> 4];
+    out += digits[ch & 15];
+  }
+  return out;
+}
+
+/// Reads what hex() wrote; false if `text` is not that.
 bool unhex(const std::string& text, std::string& out) {
   out.clear();
   if (text.size() % 2 != 0)
@@ -204,6 +215,28 @@ size_t page_size_of(uint32_t requested) {
   if (requested == 0)
     return 100;
   return std::min<size_t>(requested, 1000);
+}
+
+/// Fills one page from `all`, which is ordered by id: the items after the
+/// id `after` that `keep` accepts, at most `size` of them, each appended by
+/// `add`. Returns the next page token: the last id sent if more follow,
+/// else empty.
+template<class T, class IdOf, class Keep, class Add>
+std::string fill_page(const std::vector<T>& all, const std::string& after,
+                      size_t size, IdOf id_of, Keep keep, Add add) {
+  size_t sent = 0;
+  const std::string* last = nullptr;
+  for (auto& x : all) {
+    auto& id = id_of(x);
+    if ((!after.empty() && id <= after) || !keep(x))
+      continue;
+    if (sent == size)
+      return *last;
+    add(x);
+    last = &id;
+    ++sent;
+  }
+  return {};
 }
 
 // -- AdminService -------------------------------------------------------------
@@ -292,15 +325,17 @@ class admin_service : public v1::AdminService::CallbackService {
     ask<std::vector<routing::queue>>(
       n_, reactor, method, *t, tenant_id,
       [resp, tenant_id, size, after](std::vector<routing::queue>& all) {
-        for (auto& q : all) {
-          if (!after.empty() && q.id <= after)
-            continue;
-          if (static_cast<size_t>(resp->queues_size()) == size) {
-            resp->set_next_page_token(resp->queues().rbegin()->queue_id());
-            break;
-          }
-          api::to_proto(q, tenant_id, *resp->add_queues());
-        }
+        resp->set_next_page_token(fill_page(
+          all, after, size,
+          [](const routing::queue& q) -> const std::string& {
+            return q.id;
+          },
+          [](const routing::queue&) {
+            return true;
+          },
+          [&](const routing::queue& q) {
+            api::to_proto(q, tenant_id, *resp->add_queues());
+          }));
         return Status::OK;
       },
       atom::list_v, atom::queue_v);
@@ -382,20 +417,20 @@ class admin_service : public v1::AdminService::CallbackService {
     ask<std::vector<routing::agent_view>>(
       n_, reactor, method, *t, tenant_id,
       [=](std::vector<routing::agent_view>& all) {
-        for (auto& a : all) {
-          if (!after.empty() && a.data.id <= after)
-            continue;
-          if (!queue_id.empty()
-              && std::find(a.data.queues.begin(), a.data.queues.end(), queue_id)
-                   == a.data.queues.end())
-            continue;
-          if (static_cast<size_t>(resp->agents_size()) == size) {
-            resp->set_next_page_token(
-              resp->agents().rbegin()->agent().agent_id());
-            break;
-          }
-          api::to_proto(a, tenant_id, *resp->add_agents());
-        }
+        resp->set_next_page_token(fill_page(
+          all, after, size,
+          [](const routing::agent_view& a) -> const std::string& {
+            return a.data.id;
+          },
+          [&](const routing::agent_view& a) {
+            return queue_id.empty()
+                   || std::find(a.data.queues.begin(), a.data.queues.end(),
+                                queue_id)
+                        != a.data.queues.end();
+          },
+          [&](const routing::agent_view& a) {
+            api::to_proto(a, tenant_id, *resp->add_agents());
+          }));
         return Status::OK;
       },
       atom::list_v, atom::agent_v);
@@ -510,17 +545,17 @@ class routing_service : public v1::RoutingService::CallbackService {
     ask<std::vector<call_reply>>(
       n_, reactor, method, *t, tenant_id,
       [=](std::vector<call_reply>& all) {
-        for (auto& r : all) {
-          if (!after.empty() && r.call.data.id <= after)
-            continue;
-          if (!queue_id.empty() && r.call.data.queue_id != queue_id)
-            continue;
-          if (static_cast<size_t>(resp->calls_size()) == size) {
-            resp->set_next_page_token(resp->calls().rbegin()->call().call_id());
-            break;
-          }
-          call_view(r, tenant_id, *resp->add_calls());
-        }
+        resp->set_next_page_token(fill_page(
+          all, after, size,
+          [](const call_reply& r) -> const std::string& {
+            return r.call.data.id;
+          },
+          [&](const call_reply& r) {
+            return queue_id.empty() || r.call.data.queue_id == queue_id;
+          },
+          [&](const call_reply& r) {
+            call_view(r, tenant_id, *resp->add_calls());
+          }));
         return Status::OK;
       },
       atom::list_v, atom::call_v);
@@ -705,13 +740,9 @@ class stats_service : public v1::StatsService::CallbackService {
                 + "' is not a token that ListCallHistory returned"});
       return reactor;
     }
-    // History keys start with the call's end time (big-endian
-    // microseconds): the scan starts at `from` or after the last page.
-    auto start = prefix;
-    auto us
-      = static_cast<uint64_t>(std::max<int64_t>(0, routing::to_micros(from)));
-    for (int shift = 56; shift >= 0; shift -= 8)
-      start += static_cast<char>((us >> shift) & 0xFF);
+    // History keys start with the call's end time: the scan starts at
+    // `from` or after the last page.
+    auto start = storage::history_start_key(req->tenant_id(), from);
     if (!after.empty())
       start = std::max(start, prefix + after + '\0');
     caf::error bad;
@@ -724,8 +755,6 @@ class stats_service : public v1::StatsService::CallbackService {
           bad = c.error();
           return false;
         }
-        if (c->ended_at < from)
-          return true;
         if (c->ended_at >= to)
           return false;
         if (!req->queue_id().empty()
@@ -743,16 +772,7 @@ class stats_service : public v1::StatsService::CallbackService {
         after = suffix;
         return true;
       });
-    if (!resp->next_page_token().empty()) {
-      // Page tokens are key suffixes: binary; hex keeps them printable.
-      static constexpr char digits[] = "0123456789abcdef";
-      std::string hex;
-      for (unsigned char ch : resp->next_page_token()) {
-        hex += digits[ch >> 4];
-        hex += digits[ch & 15];
-      }
-      resp->set_next_page_token(hex);
-    }
+    resp->set_next_page_token(hex(resp->next_page_token()));
     if (err || bad)
       finish(n_, reactor, method, to_status(err ? err : bad, req->tenant_id()));
     else
