@@ -60,6 +60,9 @@ using tenant_actor = caf::typed_actor<
                   std::string>::with<call_reply>,
   // call id, event id.
   caf::replies_to<atom::complete, std::string, std::string>::with<call_reply>,
+  // call id, number to call back (empty: the caller's), event id.
+  caf::replies_to<atom::callback, std::string, std::string,
+                  std::string>::with<call_reply>,
   // call id, queue id, agent id, event id.
   caf::replies_to<atom::transfer, std::string, std::string, std::string,
                   std::string>::with<call_reply>,

@@ -74,11 +74,23 @@ typename Inspector::result_type inspect(Inspector& f, service_level& x) {
 }
 
 template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, limit_action& x) {
+  return f(caf::meta::type_name("switchboard.limit_action"), x.what, x.queue_id,
+           x.announcement);
+}
+
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, priority_aging& x) {
+  return f(caf::meta::type_name("switchboard.priority_aging"), x.every, x.step,
+           x.max_boost);
+}
+
+template<class Inspector>
 typename Inspector::result_type inspect(Inspector& f, queue& x) {
   return f(caf::meta::type_name("switchboard.queue"), x.id, x.name, x.mode,
            x.selectors, x.routable_presences, x.offer_timeout, x.wrap_up,
            x.max_missed_offers, x.max_length, x.max_wait, x.overflow_queue,
-           x.sla);
+           x.sla, x.when_full, x.when_max_wait, x.when_no_agents, x.aging);
 }
 
 template<class Inspector>
@@ -111,7 +123,9 @@ template<class Inspector>
 typename Inspector::result_type inspect(Inspector& f, live_call& x) {
   return f(caf::meta::type_name("switchboard.live_call"), x.data, x.created_at,
            x.queue_entered_at, x.queue_path, x.offers, x.agent_id, x.offer_id,
-           x.offer_expires_at, x.answered_at, x.ended_at);
+           x.offer_expires_at, x.answered_at, x.ended_at, x.limit,
+           x.announcement, x.callback_number, x.callback_requested_at,
+           x.priority_boost);
 }
 
 template<class Inspector>
@@ -130,7 +144,8 @@ template<class Inspector>
 typename Inspector::result_type inspect(Inspector& f, queue_stats& x) {
   return f(caf::meta::type_name("switchboard.queue_stats"), x.waiting,
            x.longest_wait, x.offered, x.answered, x.abandoned,
-           x.answered_in_threshold, x.total_answer_wait, x.agents);
+           x.answered_in_threshold, x.total_answer_wait, x.callbacks_waiting,
+           x.overflowed, x.disconnected, x.agents);
 }
 
 } // namespace switchboard::routing

@@ -13,6 +13,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include <chrono>
+#include <optional>
 
 namespace switchboard {
 
@@ -208,10 +209,15 @@ caf::result<Reply> command(self_ptr self, const std::string& event_id,
                  std::to_string(static_cast<int>(to_ec(outcome.code))) + "|"
                    + outcome.message);
   }
+  // The answer first: a call the command ended is still among the
+  // engine's pending changes until they are staged.
+  std::optional<Reply> answer;
+  if (outcome)
+    answer = reply();
   stage_changes(self);
   auto promise = self->template make_response_promise<Reply>();
   if (outcome) {
-    st.replies.push_back([promise, value = reply()]() mutable {
+    st.replies.push_back([promise, value = std::move(*answer)]() mutable {
       promise.deliver(value);
     });
   } else {
@@ -465,6 +471,17 @@ tenant_actor::behavior_type tenant(self_ptr self,
         self, event_id,
         [&](routing::timestamp now) {
           return self->state.engine.cancel(id, hung_up, now);
+        },
+        [&] {
+          return reply_for(self->state, id);
+        });
+    },
+    [self](atom::callback, const std::string& id, const std::string& number,
+           const std::string& event_id) -> caf::result<call_reply> {
+      return command<call_reply>(
+        self, event_id,
+        [&](routing::timestamp now) {
+          return self->state.engine.request_callback(id, number, now);
         },
         [&] {
           return reply_for(self->state, id);

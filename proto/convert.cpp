@@ -233,6 +233,43 @@ void to_proto(const routing::tenant& in, v1::Tenant& out) {
 // -- queue
 // ---------------------------------------------------------------------
 
+namespace {
+
+maybe_error read_action(const v1::LimitAction& in, routing::limit_action& out,
+                        const std::string& field) {
+  using kind = routing::limit_action::kind;
+  switch (in.kind()) {
+    case v1::LimitAction::KIND_UNSPECIFIED: out.what = kind::none; break;
+    case v1::LimitAction::KIND_OVERFLOW: out.what = kind::overflow; break;
+    case v1::LimitAction::KIND_DISCONNECT: out.what = kind::disconnect; break;
+    case v1::LimitAction::KIND_CALLBACK: out.what = kind::callback; break;
+    default:
+      return error(at(field, "kind"),
+                   "is not a limit action (OVERFLOW, DISCONNECT or CALLBACK)");
+  }
+  if (out.what == kind::overflow) {
+    if (auto e = check_id(in.queue_id(), at(field, "queue_id")))
+      return error(at(field, "queue_id"),
+                   "an OVERFLOW action needs the queue to move calls to");
+  } else if (!in.queue_id().empty()) {
+    return error(at(field, "queue_id"),
+                 "only an OVERFLOW action names a queue");
+  }
+  out.queue_id = in.queue_id();
+  if (in.announcement().size() > 256)
+    return error(at(field, "announcement"), "must be at most 256 characters");
+  out.announcement = in.announcement();
+  return std::nullopt;
+}
+
+void write_action(const routing::limit_action& in, v1::LimitAction& out) {
+  out.set_kind(static_cast<v1::LimitAction::Kind>(static_cast<int>(in.what)));
+  out.set_queue_id(in.queue_id);
+  out.set_announcement(in.announcement);
+}
+
+} // namespace
+
 maybe_error from_proto(const v1::Queue& in, routing::queue& out,
                        const std::string& field) {
   if (auto e = check_id(in.tenant_id(), at(field, "tenant_id")))
@@ -303,6 +340,52 @@ maybe_error from_proto(const v1::Queue& in, routing::queue& out,
   if (in.service_level_target_percent() > 0)
     out.sla.target_percent
       = static_cast<uint8_t>(in.service_level_target_percent());
+  struct {
+    bool present;
+    const v1::LimitAction& in;
+    routing::limit_action& out;
+    const char* name;
+  } actions[] = {
+    {in.has_when_full(), in.when_full(), out.when_full, "when_full"},
+    {in.has_when_max_wait(), in.when_max_wait(), out.when_max_wait,
+     "when_max_wait"},
+    {in.has_when_no_agents(), in.when_no_agents(), out.when_no_agents,
+     "when_no_agents"},
+  };
+  for (auto& a : actions) {
+    if (!a.present)
+      continue;
+    if (auto e = read_action(a.in, a.out, at(field, a.name)))
+      return e;
+    if (a.out.what == routing::limit_action::kind::overflow
+        && a.out.queue_id == in.queue_id())
+      return error(at(at(field, a.name), "queue_id"),
+                   "must name another queue, not the queue itself");
+  }
+  if (out.when_full.what != routing::limit_action::kind::none
+      && out.max_length == 0)
+    return error(at(field, "when_full"),
+                 "needs max_length: without it the queue is never full");
+  if (out.when_max_wait.what != routing::limit_action::kind::none
+      && out.max_wait.count() == 0)
+    return error(at(field, "when_max_wait"),
+                 "needs max_wait: without it no call waits too long");
+  if (in.has_priority_aging()) {
+    auto& pa = in.priority_aging();
+    auto where = at(field, "priority_aging");
+    if (auto e
+        = read_duration(pa.interval(), out.aging.every, at(where, "interval")))
+      return e;
+    if (out.aging.every < std::chrono::seconds{1})
+      return error(at(where, "interval"), "must be at least 1s");
+    if (pa.step() < 0 || pa.step() > 1000)
+      return error(at(where, "step"), "must be between 1 and 1000");
+    out.aging.step = pa.step() == 0 ? 1 : pa.step();
+    if (pa.max_boost() < 1 || pa.max_boost() > 1000000)
+      return error(at(where, "max_boost"),
+                   "must be between 1 and 1000000: aging needs a ceiling");
+    out.aging.max_boost = pa.max_boost();
+  }
   return std::nullopt;
 }
 
@@ -329,6 +412,19 @@ void to_proto(const routing::queue& in, const std::string& tenant_id,
   out.set_overflow_queue_id(in.overflow_queue);
   write_duration(in.sla.threshold, *out.mutable_service_level_threshold());
   out.set_service_level_target_percent(in.sla.target_percent);
+  using kind = routing::limit_action::kind;
+  if (in.when_full.what != kind::none)
+    write_action(in.when_full, *out.mutable_when_full());
+  if (in.when_max_wait.what != kind::none)
+    write_action(in.when_max_wait, *out.mutable_when_max_wait());
+  if (in.when_no_agents.what != kind::none)
+    write_action(in.when_no_agents, *out.mutable_when_no_agents());
+  if (in.aging.enabled()) {
+    auto& pa = *out.mutable_priority_aging();
+    write_duration(in.aging.every, *pa.mutable_interval());
+    pa.set_step(in.aging.step);
+    pa.set_max_boost(in.aging.max_boost);
+  }
 }
 
 // -- agent
@@ -577,6 +673,14 @@ void to_proto(const routing::live_call& in, const std::string& tenant_id,
   }
   out.set_agent_id(in.agent_id);
   out.set_position(position);
+  out.set_limit_reason(in.limit);
+  out.set_announcement(in.announcement);
+  if (in.is_callback()) {
+    auto& cb = *out.mutable_callback();
+    cb.set_number(in.callback_number);
+    write_timestamp(in.callback_requested_at, *cb.mutable_requested_at());
+  }
+  out.set_effective_priority(in.effective_priority());
 }
 
 void to_proto(const routing::live_call& in, v1::CallRecord& out) {
@@ -591,6 +695,8 @@ void to_proto(const routing::live_call& in, v1::CallRecord& out) {
     out.add_queue_path(q);
   write_offers(in.offers, *out.mutable_offers());
   out.set_outcome(to_proto(in.data.state));
+  out.set_limit_reason(in.limit);
+  out.set_callback_number(in.callback_number);
 }
 
 void to_proto(const routing::live_call& in, const std::string& tenant_id,
@@ -612,7 +718,7 @@ maybe_error from_proto(const v1::StoredCall& in, routing::live_call& out) {
   if (auto e = from_proto(view.call(), out.data, "view.call"))
     return e;
   auto state = static_cast<int>(view.state());
-  if (state < v1::CALL_STATE_CREATED || state > v1::CALL_STATE_TRANSFERRED)
+  if (state < v1::CALL_STATE_CREATED || state > v1::CALL_STATE_DISCONNECTED)
     return error("view.state", "is not a call state");
   out.data.state = static_cast<routing::call_state>(state - 1);
   out.data.queue_id = view.queue_id();
@@ -632,6 +738,13 @@ maybe_error from_proto(const v1::StoredCall& in, routing::live_call& out) {
     out.answered_at = read_timestamp(in.answered_at());
   if (in.has_ended_at())
     out.ended_at = read_timestamp(in.ended_at());
+  out.limit = view.limit_reason();
+  out.announcement = view.announcement();
+  if (view.has_callback()) {
+    out.callback_number = view.callback().number();
+    out.callback_requested_at = read_timestamp(view.callback().requested_at());
+  }
+  out.priority_boost = view.effective_priority() - out.data.priority;
   return std::nullopt;
 }
 
@@ -692,6 +805,9 @@ v1::QueueStats to_proto(const routing::queue_stats& in,
   if (in.answered > 0)
     write_duration(in.total_answer_wait / static_cast<int64_t>(in.answered),
                    *out.mutable_average_speed_of_answer());
+  out.set_callbacks_waiting(in.callbacks_waiting);
+  out.set_overflowed(in.overflowed);
+  out.set_disconnected(in.disconnected);
   out.set_abandon_rate_percent(ended == 0
                                  ? 0.0
                                  : 100.0 * static_cast<double>(in.abandoned)

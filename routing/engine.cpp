@@ -8,12 +8,12 @@ namespace switchboard::routing {
 
 namespace {
 
-constexpr std::array<std::string_view, 13> event_names = {
-  "call_queued",         "call_offered",    "call_assigned",
-  "call_wrap_up",        "call_completed",  "call_abandoned",
-  "call_cancelled",      "call_overflowed", "call_timed_out",
-  "call_transferred",    "offer_declined",  "offer_expired",
-  "agent_state_changed",
+constexpr std::array<std::string_view, 15> event_names = {
+  "call_queued",         "call_offered",      "call_assigned",
+  "call_wrap_up",        "call_completed",    "call_abandoned",
+  "call_cancelled",      "call_overflowed",   "call_timed_out",
+  "call_transferred",    "offer_declined",    "offer_expired",
+  "agent_state_changed", "call_disconnected", "call_callback_requested",
 };
 
 /// Reason shown on an agent made not ready by missed offers.
@@ -21,6 +21,14 @@ constexpr const char* not_responding = "not responding";
 
 status fail(errc code, std::string message) {
   return {code, std::move(message)};
+}
+
+/// The limit actions of a queue, with the field each is configured in.
+std::array<std::pair<const limit_action*, const char*>, 3>
+actions_of(const queue& q) {
+  return {{{&q.when_full, "when_full"},
+           {&q.when_max_wait, "when_max_wait"},
+           {&q.when_no_agents, "when_no_agents"}}};
 }
 
 bool holds_work(const agent& a) {
@@ -101,6 +109,19 @@ status engine::upsert_queue(const queue& q, timestamp now) {
   if (q.overflow_queue == q.id)
     return fail(errc::invalid_argument,
                 "queue.overflow_queue_id: a queue cannot overflow to itself");
+  for (auto [a, field] : actions_of(q)) {
+    if (a->what != limit_action::kind::overflow)
+      continue;
+    if (a->queue_id == q.id)
+      return fail(errc::invalid_argument, "queue." + std::string{field}
+                                            + ".queue_id: a queue cannot "
+                                              "overflow to itself");
+    if (queues_.count(a->queue_id) == 0)
+      return fail(errc::not_found, "queue." + std::string{field}
+                                     + ".queue_id: queue '" + a->queue_id
+                                     + "' does not exist in tenant '"
+                                     + tenant_id_ + "'");
+  }
   queues_[q.id] = q;
   index_.upsert_queue(q);
   // Wider selectors or presences may make waiting calls routable.
@@ -117,11 +138,17 @@ status engine::remove_queue(const std::string& id, timestamp) {
                 "queue '" + id + "' of tenant '" + tenant_id_ + "' has "
                   + std::to_string(i->second)
                   + " live calls; they must end or move first");
-  for (auto& [other_id, other] : queues_)
-    if (other.overflow_queue == id)
+  for (auto& [other_id, other] : queues_) {
+    bool target = other.overflow_queue == id;
+    for (auto [a, field] : actions_of(other))
+      target
+        = target
+          || (a->what == limit_action::kind::overflow && a->queue_id == id);
+    if (target)
       return fail(errc::failed_precondition,
                   "queue '" + id + "' of tenant '" + tenant_id_
                     + "' is the overflow target of queue '" + other_id + "'");
+  }
   for (auto& r : classification_.rules)
     if (r.queue_id == id)
       return fail(errc::failed_precondition,
@@ -160,6 +187,7 @@ status engine::upsert_agent(agent a, timestamp now) {
                                      + "' does not exist in tenant '"
                                      + tenant_id_ + "'");
   if (auto* old = index_.find_agent(a.id)) {
+    count_signed_in(*old, -1);
     a.pres = old->pres;
     a.ready = old->ready;
     a.not_ready_reason = old->not_ready_reason;
@@ -175,6 +203,7 @@ status engine::upsert_agent(agent a, timestamp now) {
     a.idle_since = now;
   }
   auto id = a.id;
+  count_signed_in(a, +1);
   index_.upsert_agent(a);
   agents_[id];
   touch_agent(id);
@@ -190,6 +219,7 @@ status engine::remove_agent(const std::string& id, timestamp) {
     return fail(errc::failed_precondition, "agent '" + id + "' of tenant '"
                                              + tenant_id_
                                              + "' holds work; end it first");
+  count_signed_in(*a, -1);
   index_.remove_agent(id);
   agents_.erase(id);
   pending_.agents.erase(id);
@@ -200,24 +230,68 @@ status engine::remove_agent(const std::string& id, timestamp) {
 
 void engine::enqueue(live_call& c, timestamp now, bool changed) {
   c.data.state = call_state::queued;
-  index_.enqueue(c.data);
+  auto& aging = queues_[c.data.queue_id].aging;
+  c.priority_boost = aging.boost(now - c.data.enqueued_at);
+  index_.enqueue(c.data, c.priority_boost);
   auto& l = lines_[c.data.queue_id];
-  if (l.keys.insert(key_of(c)).second)
-    l.per_priority[-c.data.priority]++;
+  if (l.keys.insert(key_of(c)).second) {
+    l.per_priority[-c.effective_priority()]++;
+    if (c.is_callback())
+      callbacks_in_line_[c.data.queue_id]++;
+  }
   if (changed)
     touch(c);
+  if (aging.enabled() && c.priority_boost < aging.max_boost) {
+    // The next step: when the time waited reaches the next multiple.
+    auto steps = (now - c.data.enqueued_at) / aging.every;
+    schedule(c.data.enqueued_at + aging.every * (steps + 1),
+             deadline_kind::aging, c.data.id, c.priority_boost);
+  }
   schedule_relaxation();
-  (void)now;
 }
 
 void engine::leave_line(const live_call& c) {
   if (auto i = lines_.find(c.data.queue_id); i != lines_.end()) {
     if (i->second.keys.erase(key_of(c)) > 0) {
-      auto band = i->second.per_priority.find(-c.data.priority);
+      auto band = i->second.per_priority.find(-c.effective_priority());
       if (--band->second == 0)
         i->second.per_priority.erase(band);
+      if (c.is_callback())
+        callbacks_in_line_[c.data.queue_id]--;
     }
   }
+}
+
+size_t engine::callers_waiting(const std::string& queue_id) const {
+  size_t waiting = 0;
+  if (auto i = lines_.find(queue_id); i != lines_.end())
+    waiting = i->second.keys.size();
+  if (auto i = callbacks_in_line_.find(queue_id); i != callbacks_in_line_.end())
+    waiting -= std::min(waiting, i->second);
+  return waiting;
+}
+
+void engine::count_signed_in(const agent& a, int sign) {
+  if (a.pres != presence::offline)
+    count_members(a.queues, sign);
+}
+
+void engine::count_members(const std::vector<std::string>& queues, int sign) {
+  for (auto& q : queues) {
+    auto& n = signed_in_[q];
+    n = sign > 0 ? n + 1 : (n > 0 ? n - 1 : 0);
+  }
+}
+
+void engine::age(live_call& c, timestamp now) {
+  auto& aging = queues_[c.data.queue_id].aging;
+  if (aging.boost(now - c.data.enqueued_at) == c.priority_boost)
+    return;
+  index_.remove_call(c.data.id);
+  leave_line(c);
+  // The boost is derived from the time waited; storing it each step would
+  // only cost writes, so the call is not marked changed.
+  enqueue(c, now, false);
 }
 
 void engine::finish(live_call& c, call_state final_state, timestamp now) {
@@ -231,8 +305,13 @@ void engine::finish(live_call& c, call_state final_state, timestamp now) {
     case call_state::abandoned: type = event_type::call_abandoned; break;
     case call_state::cancelled: type = event_type::call_cancelled; break;
     case call_state::timed_out: type = event_type::call_timed_out; break;
+    case call_state::disconnected: type = event_type::call_disconnected; break;
     default: break;
   }
+  if (!c.limit.empty()
+      && (final_state == call_state::timed_out
+          || final_state == call_state::disconnected))
+    counters_[c.data.queue_id].disconnected++;
   emit(type, &c, c.agent_id, now);
   pending_.calls.erase(id);
   pending_.finished.push_back(std::move(c));
@@ -336,19 +415,76 @@ void engine::route_everyone(timestamp now) {
 void engine::check_max_wait(live_call& c, timestamp now) {
   auto q = queues_.find(c.data.queue_id);
   if (q == queues_.end() || q->second.max_wait.count() <= 0
-      || c.data.state != call_state::queued
+      || c.data.state != call_state::queued || c.is_callback()
       || now - c.queue_entered_at < q->second.max_wait)
     return;
-  index_.remove_call(c.data.id);
-  leave_line(c);
-  auto& target = q->second.overflow_queue;
-  if (target.empty() || queues_.count(target) == 0) {
-    finish(c, call_state::timed_out, now);
+  auto action = q->second.when_max_wait;
+  if (action.what == limit_action::kind::none) {
+    // The settings from before limit actions: overflow if a queue is set.
+    auto& target = q->second.overflow_queue;
+    action.what = target.empty() || queues_.count(target) == 0
+                    ? limit_action::kind::disconnect
+                    : limit_action::kind::overflow;
+    action.queue_id = target;
+  }
+  if (action.what == limit_action::kind::callback && !c.data.from.empty()) {
+    // The call keeps its place in the line it is in.
+    c.limit = "max_wait";
+    c.announcement = action.announcement;
+    become_callback(c, c.data.from, now);
     return;
   }
-  emit(event_type::call_overflowed, &c, {}, now);
-  uncount(c);
-  enter_queue(c, target, now);
+  index_.remove_call(c.data.id);
+  leave_line(c);
+  act(c, action, "max_wait", now, 0);
+}
+
+void engine::act(live_call& c, const limit_action& a, const char* limit,
+                 timestamp now, size_t hops) {
+  c.limit = limit;
+  c.announcement = a.announcement;
+  auto what = a.what;
+  if (what == limit_action::kind::callback && c.data.from.empty()
+      && !c.is_callback())
+    what = limit_action::kind::disconnect; // no number to call back
+  if (what == limit_action::kind::overflow && queues_.count(a.queue_id) == 0)
+    what = limit_action::kind::none; // its target is gone: the call stays
+  switch (what) {
+    case limit_action::kind::overflow:
+      counters_[c.data.queue_id].overflowed++;
+      emit(event_type::call_overflowed, &c, {}, now);
+      uncount(c);
+      enter_queue(c, a.queue_id, now, hops + 1);
+      return;
+    case limit_action::kind::disconnect:
+      finish(c,
+             std::string_view{limit} == "max_wait" ? call_state::timed_out
+                                                   : call_state::disconnected,
+             now);
+      return;
+    case limit_action::kind::callback:
+      if (!c.is_callback())
+        become_callback(c, c.data.from, now);
+      [[fallthrough]];
+    case limit_action::kind::none: {
+      // Into the line of the queue it is counted in, as if no limit acted.
+      uncount(c);
+      auto queue_id = c.data.queue_id;
+      c.queue_path.pop_back();
+      enter_queue(c, queue_id, now, queues_.size() + 1);
+      return;
+    }
+  }
+}
+
+void engine::become_callback(live_call& c, std::string number, timestamp now) {
+  c.callback_number = std::move(number);
+  c.callback_requested_at = now;
+  if (c.data.state == call_state::queued && lines_.count(c.data.queue_id) > 0
+      && lines_[c.data.queue_id].keys.count(key_of(c)) > 0)
+    callbacks_in_line_[c.data.queue_id]++;
+  touch(c);
+  emit(event_type::call_callback_requested, &c, {}, now);
 }
 
 void engine::uncount(const live_call& c) {
@@ -357,16 +493,27 @@ void engine::uncount(const live_call& c) {
     --i->second;
 }
 
-void engine::enter_queue(live_call& c, std::string queue_id, timestamp now) {
+void engine::enter_queue(live_call& c, std::string queue_id, timestamp now,
+                         size_t hops) {
   auto& q = queues_[queue_id];
   c.queue_path.push_back(queue_id);
   c.data.queue_id = std::move(queue_id);
-  c.queue_entered_at = now;
   live_per_queue_[c.data.queue_id]++;
+  // Limits act until overflows have visited every queue once: a cycle of
+  // full queues ends with the call waiting, not lost.
+  if (hops <= queues_.size()) {
+    if (q.when_full.what != limit_action::kind::none && q.max_length > 0
+        && !c.is_callback() && callers_waiting(c.data.queue_id) >= q.max_length)
+      return act(c, q.when_full, "queue_full", now, hops);
+    if (q.when_no_agents.what != limit_action::kind::none
+        && signed_in_[c.data.queue_id] == 0)
+      return act(c, q.when_no_agents, "no_agents", now, hops);
+  }
+  c.queue_entered_at = now;
   counters_[c.data.queue_id].offered++;
   enqueue(c, now);
   emit(event_type::call_queued, &c, {}, now);
-  if (q.max_wait.count() > 0)
+  if (q.max_wait.count() > 0 && !c.is_callback())
     schedule(now + q.max_wait, deadline_kind::max_wait, c.data.id,
              to_micros(now));
   route_call(c.data.id, now);
@@ -433,8 +580,9 @@ status engine::submit(call c, timestamp now) {
     return fail(errc::not_found,
                 "call.preferred_agent_id: agent '" + c.preferred_agent
                   + "' does not exist in tenant '" + tenant_id_ + "'");
-  auto waiting = lines_[c.queue_id].keys.size();
-  if (q->second.max_length > 0 && waiting >= q->second.max_length)
+  auto waiting = callers_waiting(c.queue_id);
+  if (q->second.max_length > 0 && waiting >= q->second.max_length
+      && q->second.when_full.what == limit_action::kind::none)
     return fail(errc::resource_exhausted,
                 "queue '" + c.queue_id + "' of tenant '" + tenant_id_
                   + "' is full: " + std::to_string(waiting)
@@ -462,6 +610,8 @@ status engine::cancel(const std::string& call_id, bool caller_hung_up,
                   + std::string{to_string(c->data.state)}
                   + "; only a waiting or offered call can be cancelled"
                     " (end an answered call with CompleteCall)");
+  // A callback's caller is not on the line: it cannot hang up.
+  caller_hung_up = caller_hung_up && !c->is_callback();
   auto freed_agent = detach(*c, now);
   if (caller_hung_up)
     counters_[c->data.queue_id].abandoned++;
@@ -615,12 +765,45 @@ status engine::transfer(const std::string& call_id, const std::string& queue_id,
   return status::ok();
 }
 
+status engine::request_callback(const std::string& call_id,
+                                const std::string& number, timestamp now) {
+  auto* c = call_ptr(call_id);
+  if (c == nullptr)
+    return not_found("call", call_id);
+  if (c->data.state != call_state::queued)
+    return fail(errc::failed_precondition,
+                "call '" + call_id + "' of tenant '" + tenant_id_ + "' is "
+                  + std::string{to_string(c->data.state)}
+                  + "; a callback can be requested only while it waits in "
+                    "line");
+  auto to = number.empty() ? c->data.from : number;
+  if (to.size() > 256)
+    return fail(errc::invalid_argument,
+                "number: must be at most 256 characters (a phone number or "
+                "SIP URI)");
+  if (to.empty())
+    return fail(errc::invalid_argument,
+                "number: call '" + call_id
+                  + "' has no from number to call back; give one");
+  if (c->is_callback()) {
+    c->callback_number = to;
+    touch(*c);
+    return status::ok();
+  }
+  c->limit.clear();
+  c->announcement.clear();
+  become_callback(*c, to, now);
+  return status::ok();
+}
+
 status engine::set_presence(const std::string& agent_id, presence p,
                             timestamp now) {
   auto* a = index_.find_agent(agent_id);
   if (a == nullptr)
     return not_found("agent", agent_id);
   if (a->pres != p) {
+    if ((a->pres == presence::offline) != (p == presence::offline))
+      count_members(a->queues, a->pres == presence::offline ? +1 : -1);
     index_.set_presence(agent_id, p);
     emit_agent(agent_id, now);
     route_agent(agent_id, now);
@@ -682,6 +865,8 @@ bool engine::stale(const deadline& d) const {
     case deadline_kind::wrap_up: return c.data.state != call_state::wrap_up;
     case deadline_kind::max_wait:
       return to_micros(c.queue_entered_at) != d.token;
+    case deadline_kind::aging:
+      return c.data.state != call_state::queued || c.priority_boost != d.token;
     case deadline_kind::relax: return false;
   }
   return false;
@@ -734,6 +919,12 @@ void engine::on_deadline(const deadline& d, timestamp now) {
       check_max_wait(*c, now);
       return;
     }
+    case deadline_kind::aging: {
+      if (stale(d))
+        return;
+      age(*call_ptr(d.id), now);
+      return;
+    }
   }
 }
 
@@ -748,6 +939,7 @@ void engine::restore(const agent_view& a) {
   auto data = a.data;
   // Load is rebuilt from the live calls in recover().
   data.load = {};
+  count_signed_in(data, +1);
   index_.upsert_agent(data);
   auto& extra = agents_[data.id];
   extra.missed_in_a_row = a.missed_in_a_row;
@@ -947,7 +1139,11 @@ std::optional<queue_stats> engine::stats(const std::string& queue_id,
     result.abandoned = n->second.abandoned;
     result.answered_in_threshold = n->second.answered_in_threshold;
     result.total_answer_wait = n->second.total_answer_wait;
+    result.overflowed = n->second.overflowed;
+    result.disconnected = n->second.disconnected;
   }
+  if (auto i = callbacks_in_line_.find(queue_id); i != callbacks_in_line_.end())
+    result.callbacks_waiting = static_cast<uint32_t>(i->second);
   std::map<std::tuple<activity, presence, bool>, uint32_t> by_state;
   for (auto& [id, extra] : agents_) {
     auto* a = index_.find_agent(id);

@@ -52,6 +52,8 @@ enum class event_type : uint8_t {
   offer_declined,
   offer_expired,
   agent_state_changed,
+  call_disconnected,
+  call_callback_requested,
 };
 
 std::string_view to_string(event_type x);
@@ -79,6 +81,20 @@ struct live_call {
   timestamp offer_expires_at{};
   timestamp answered_at{};
   timestamp ended_at{};
+  /// The last limit a queue applied to the call: "queue_full", "max_wait"
+  /// or "no_agents"; for a call that ended by it, why it ended.
+  std::string limit;
+  /// What the gateway plays or sends for that limit's action.
+  std::string announcement;
+  /// Where to call the caller back; set once the call is a callback.
+  std::string callback_number;
+  timestamp callback_requested_at{};
+  /// Added to the call's priority by its queue's priority aging, as of
+  /// when it last entered the line.
+  int32_t priority_boost = 0;
+
+  bool is_callback() const { return !callback_number.empty(); }
+  int32_t effective_priority() const { return data.priority + priority_boost; }
 };
 
 /// An agent with what the engine counts beside the routing state.
@@ -134,6 +150,12 @@ struct queue_stats {
   uint64_t abandoned = 0;
   uint64_t answered_in_threshold = 0;
   duration total_answer_wait{0};
+  /// Of `waiting`, the callbacks (the caller is not on the line).
+  uint32_t callbacks_waiting = 0;
+  /// Calls that left for another queue by a limit, and calls a limit
+  /// ended.
+  uint64_t overflowed = 0;
+  uint64_t disconnected = 0;
   /// Member agents by (activity, presence, ready), in that order.
   std::vector<agent_count> agents;
 };
@@ -160,6 +182,12 @@ struct queue_stats {
 ///   times out.
 /// - A waiting or offered call can be abandoned (caller hung up) or
 ///   cancelled; an open offer is withdrawn.
+/// - A queue's limits (full, max wait, no agent signed in) apply their
+///   configured action: overflow keeping the call's place, disconnect, or
+///   callback. A callback keeps its place in line and is offered like a
+///   call; no max wait applies to it and it cannot be abandoned.
+/// - Priority aging raises a waiting call's effective priority step by
+///   step with time waited since it first entered a queue.
 class engine {
  public:
   explicit engine(std::string tenant_id);
@@ -215,6 +243,11 @@ class engine {
   status transfer(const std::string& call_id, const std::string& queue_id,
                   const std::string& agent_id, timestamp now);
 
+  /// Turns a waiting call into a callback to `number` (the call's `from`
+  /// if empty): the caller leaves the line, the call keeps its place.
+  status request_callback(const std::string& call_id, const std::string& number,
+                          timestamp now);
+
   status set_presence(const std::string& agent_id, presence p, timestamp now);
 
   status set_ready(const std::string& agent_id, bool ready,
@@ -269,7 +302,7 @@ class engine {
   changes take_changes();
 
  private:
-  enum class deadline_kind : uint8_t { offer, wrap_up, max_wait, relax };
+  enum class deadline_kind : uint8_t { offer, wrap_up, max_wait, relax, aging };
 
   struct deadline {
     timestamp at;
@@ -290,14 +323,16 @@ class engine {
     uint64_t abandoned = 0;
     uint64_t answered_in_threshold = 0;
     duration total_answer_wait{0};
+    uint64_t overflowed = 0;
+    uint64_t disconnected = 0;
   };
 
-  /// Order of a waiting line: priority (higher first), then original
-  /// enqueue time, then id.
+  /// Order of a waiting line: effective priority (higher first), then
+  /// original enqueue time, then id.
   using line_key = std::tuple<int32_t, int64_t, std::string>;
 
   static line_key key_of(const live_call& c) {
-    return {-c.data.priority, to_micros(c.data.enqueued_at), c.data.id};
+    return {-c.effective_priority(), to_micros(c.data.enqueued_at), c.data.id};
   }
 
   status not_found(const char* what, const std::string& id) const;
@@ -316,9 +351,25 @@ class engine {
   void emit_agent(const std::string& agent_id, timestamp now);
 
   /// Puts `c` into `queue_id` (keeping its original enqueue time, so its
-  /// place), counts and announces it there, sets its max-wait deadline
-  /// and routes it.
-  void enter_queue(live_call& c, std::string queue_id, timestamp now);
+  /// place) unless a limit of the queue acts on it instead, counts and
+  /// announces it there, sets its max-wait deadline and routes it. `hops`
+  /// counts the overflows of this placement, to end overflow cycles.
+  void enter_queue(live_call& c, std::string queue_id, timestamp now,
+                   size_t hops = 0);
+  /// Applies a limit's action to `c`, counted in its queue and out of the
+  /// line.
+  void act(live_call& c, const limit_action& a, const char* limit,
+           timestamp now, size_t hops);
+  /// Makes `c` a callback to `number`, in its line if it waits.
+  void become_callback(live_call& c, std::string number, timestamp now);
+  /// Waiting callers of a queue: its line without the callbacks.
+  size_t callers_waiting(const std::string& queue_id) const;
+  /// Counts `a`'s memberships as signed in (`sign` +1) or out (-1), if its
+  /// presence is not Offline.
+  void count_signed_in(const agent& a, int sign);
+  void count_members(const std::vector<std::string>& queues, int sign);
+  /// Re-ranks a waiting call whose aging boost grew.
+  void age(live_call& c, timestamp now);
   /// Takes `c` out of the line, its open offer or its agent; returns the
   /// agent it freed, if any.
   std::string detach(live_call& c, timestamp now);
@@ -367,6 +418,9 @@ class engine {
   };
   std::unordered_map<std::string, line> lines_;
   std::unordered_map<std::string, size_t> live_per_queue_;
+  /// Per queue: callbacks in its line, and member agents not Offline.
+  std::unordered_map<std::string, size_t> callbacks_in_line_;
+  std::unordered_map<std::string, size_t> signed_in_;
   std::unordered_map<std::string, counters> counters_;
   matching_index index_;
   std::priority_queue<deadline, std::vector<deadline>, std::greater<>>

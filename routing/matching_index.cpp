@@ -1052,7 +1052,7 @@ const agent* matching_index::find_agent(std::string_view id) const {
 
 size_t matching_index::agent_count() const { return impl_->agent_ids.size(); }
 
-enqueue_status matching_index::enqueue(const call& c) {
+enqueue_status matching_index::enqueue(const call& c, int32_t boost) {
   auto& d = *impl_;
   auto qh = d.queue_handle(c.queue_id, false);
   if (qh == none || !d.queues[qh].configured)
@@ -1062,15 +1062,16 @@ enqueue_status matching_index::enqueue(const call& c) {
   auto h = allocate(d.calls, d.free_calls);
   auto& rec = d.calls[h];
   auto& q = d.queues[qh];
+  auto priority = c.priority + boost;
   rec.data
-    = {c.id, q.id, c.channel, c.priority, c.preferred_agent, c.enqueued_at};
+    = {c.id, q.id, c.channel, priority, c.preferred_agent, c.enqueued_at};
   rec.live = true;
   rec.queue = qh;
   rec.own = d.own_list(c.selectors);
   d.ref_list(rec.own);
   rec.effective = d.effective_list(q, rec.own);
   d.ref_list(rec.effective);
-  rec.key = {c.priority, to_micros(c.enqueued_at), &rec.data.id, h};
+  rec.key = {priority, to_micros(c.enqueued_at), &rec.data.id, h};
   d.call_ids.emplace(rec.data.id, h);
   d.index_call(h);
   ++q.waiting;

@@ -106,8 +106,8 @@ class matching_index {
   // -- calls ------------------------------------------------------------------
 
   /// Adds a waiting call; `c.enqueued_at` sets its place and its relaxation
-  /// clock.
-  enqueue_status enqueue(const call& c);
+  /// clock, `c.priority` plus `boost` (priority aging) its rank.
+  enqueue_status enqueue(const call& c, int32_t boost = 0);
 
   /// Takes a call out of the waiting set (offered, abandoned, overflowed).
   bool remove_call(std::string_view id);

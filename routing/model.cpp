@@ -125,6 +125,7 @@ std::string_view to_string(call_state x) {
     case call_state::overflowed: return "overflowed";
     case call_state::timed_out: return "timed_out";
     case call_state::transferred: return "transferred";
+    case call_state::disconnected: return "disconnected";
   }
   return "?";
 }
@@ -136,7 +137,8 @@ bool is_final(call_state x) {
     case call_state::cancelled:
     case call_state::overflowed:
     case call_state::timed_out:
-    case call_state::transferred: return true;
+    case call_state::transferred:
+    case call_state::disconnected: return true;
     default: return false;
   }
 }
@@ -150,10 +152,12 @@ bool is_valid_transition(call_state from, call_state to) {
     return true;
   switch (from) {
     case s::created:
-      return to == s::queued || to == s::offered || to == s::abandoned;
+      return to == s::queued || to == s::offered || to == s::abandoned
+             || to == s::disconnected;
     case s::queued:
       return to == s::offered || to == s::abandoned || to == s::overflowed
-             || to == s::timed_out || to == s::transferred;
+             || to == s::timed_out || to == s::transferred
+             || to == s::disconnected;
     case s::offered:
       // Decline or expiry puts the call back in its queue.
       return to == s::assigned || to == s::queued || to == s::abandoned
@@ -163,6 +167,29 @@ bool is_valid_transition(call_state from, call_state to) {
     case s::wrap_up: return to == s::completed;
     default: return false;
   }
+}
+
+namespace {
+
+constexpr std::array<std::string_view, 4> limit_action_names
+  = {"none", "overflow", "disconnect", "callback"};
+
+} // namespace
+
+std::string_view to_string(limit_action::kind x) {
+  return limit_action_names[static_cast<size_t>(x)];
+}
+
+std::optional<limit_action::kind> parse_limit_action(std::string_view text) {
+  return parse_enum<limit_action::kind>(text, limit_action_names);
+}
+
+int32_t priority_aging::boost(duration waited) const {
+  if (!enabled() || waited.count() <= 0)
+    return 0;
+  auto steps = waited / every;
+  auto result = static_cast<int64_t>(steps) * step;
+  return static_cast<int32_t>(std::min<int64_t>(result, max_boost));
 }
 
 std::optional<std::string> field_of(const call& c, const std::string& field) {

@@ -147,6 +147,56 @@ struct service_level {
   uint8_t target_percent = 80;
 };
 
+/// What a queue does with a call it cannot keep in its line: the line is
+/// full, the call waited its longest, or no member agent is signed in.
+struct limit_action {
+  enum class kind : uint8_t {
+    /// Nothing configured: a full queue refuses new calls, a call past its
+    /// max wait overflows to `queue::overflow_queue` or times out, and a
+    /// queue without agents keeps calls waiting.
+    none,
+    /// The call moves to `queue_id`, keeping its original place in line.
+    overflow,
+    /// The call ends (DISCONNECTED, or TIMED_OUT after the max wait); the
+    /// gateway plays `announcement` and hangs up.
+    disconnect,
+    /// The caller is called back: the call leaves the voice line but keeps
+    /// its place, and is offered to an agent as a callback task.
+    callback,
+  };
+  kind what = kind::none;
+  std::string queue_id;
+  /// What the gateway plays or sends before it acts (a prompt id); the
+  /// engine only passes it on.
+  std::string announcement;
+
+  friend bool operator==(const limit_action& x, const limit_action& y) {
+    return x.what == y.what && x.queue_id == y.queue_id
+           && x.announcement == y.announcement;
+  }
+};
+
+std::string_view to_string(limit_action::kind x);
+std::optional<limit_action::kind> parse_limit_action(std::string_view text);
+
+/// Raises the priority of a waiting call with time waited, so that calls
+/// of low priority are not starved: `step` more for each `every` waited
+/// since the call first entered a queue, at most `max_boost` more.
+struct priority_aging {
+  duration every{0};
+  int32_t step = 1;
+  int32_t max_boost = 0;
+
+  bool enabled() const { return every.count() > 0 && max_boost > 0; }
+
+  /// The boost after waiting `waited`.
+  int32_t boost(duration waited) const;
+
+  friend bool operator==(const priority_aging& x, const priority_aging& y) {
+    return x.every == y.every && x.step == y.step && x.max_boost == y.max_boost;
+  }
+};
+
 /// A queue: a waiting line and how it is served.
 struct queue {
   std::string id;
@@ -165,6 +215,13 @@ struct queue {
   duration max_wait{0};
   std::string overflow_queue;
   service_level sla;
+  /// A new call finds `max_length` callers waiting.
+  limit_action when_full;
+  /// A waiting call reaches `max_wait`.
+  limit_action when_max_wait;
+  /// A new call finds no member agent signed in (every member Offline).
+  limit_action when_no_agents;
+  priority_aging aging;
 };
 
 /// Lifecycle of a call (interaction).
@@ -180,6 +237,8 @@ enum class call_state : uint8_t {
   overflowed,
   timed_out,
   transferred,
+  /// Ended by a queue's limit action (full, or no agent signed in).
+  disconnected,
 };
 
 std::string_view to_string(call_state x);

@@ -24,6 +24,7 @@
 #include <iomanip>
 #include <iostream>
 #include <optional>
+#include <set>
 
 using namespace switchboard;
 
@@ -87,6 +88,51 @@ void selectors(const YAML::Node& n, const std::string& path,
     api::to_proto(s, *out.Add());
 }
 
+/// The queues a queue overflows to, by any of its settings.
+std::vector<std::string> overflow_targets(const v1::Queue& q) {
+  std::vector<std::string> result;
+  if (!q.overflow_queue_id().empty())
+    result.push_back(q.overflow_queue_id());
+  for (auto* a : {&q.when_full(), &q.when_max_wait(), &q.when_no_agents()})
+    if (a->kind() == v1::LimitAction::KIND_OVERFLOW)
+      result.push_back(a->queue_id());
+  return result;
+}
+
+/// `queues` ordered so that each comes after the queues of the same file
+/// it overflows to. Queues in a cycle keep their file order: the server
+/// then names the queue that does not exist yet.
+std::vector<const v1::Queue*>
+in_dependency_order(const std::vector<v1::Queue>& queues) {
+  std::vector<const v1::Queue*> result;
+  std::set<std::string> done;
+  std::set<std::string> in_file;
+  for (auto& q : queues)
+    in_file.insert(q.queue_id());
+  while (result.size() < queues.size()) {
+    auto before = result.size();
+    for (auto& q : queues) {
+      if (done.count(q.queue_id()) > 0)
+        continue;
+      bool ready = true;
+      for (auto& t : overflow_targets(q))
+        ready = ready
+                && (done.count(t) > 0 || in_file.count(t) == 0
+                    || t == q.queue_id());
+      if (ready) {
+        result.push_back(&q);
+        done.insert(q.queue_id());
+      }
+    }
+    if (result.size() == before) {
+      for (auto& q : queues)
+        if (done.insert(q.queue_id()).second)
+          result.push_back(&q);
+    }
+  }
+  return result;
+}
+
 /// Rejects keys the schema does not know: a typo must not pass silently.
 void known_keys(const YAML::Node& n, const std::string& path,
                 std::initializer_list<const char*> keys) {
@@ -106,12 +152,29 @@ void known_keys(const YAML::Node& n, const std::string& path,
   }
 }
 
+/// `{action: overflow|disconnect|callback, queue: ID, announcement: ID}`.
+void read_action(const YAML::Node& n, const std::string& path,
+                 v1::LimitAction& out) {
+  known_keys(n, path, {"action", "queue", "announcement"});
+  auto what = text(n["action"], path + ".action");
+  auto kind = routing::parse_limit_action(what);
+  if (!kind || *kind == routing::limit_action::kind::none)
+    bad(n["action"], path + ".action",
+        "expected overflow, disconnect or callback, found '" + what + "'");
+  out.set_kind(static_cast<v1::LimitAction::Kind>(static_cast<int>(*kind)));
+  if (n["queue"])
+    out.set_queue_id(text(n["queue"], path + ".queue"));
+  if (n["announcement"])
+    out.set_announcement(text(n["announcement"], path + ".announcement"));
+}
+
 v1::Queue read_queue(const YAML::Node& n, const std::string& path,
                      const std::string& tenant) {
   known_keys(n, path,
              {"id", "name", "mode", "selectors", "routable_presences",
               "offer_timeout", "wrap_up", "max_missed_offers", "max_length",
-              "max_wait", "overflow", "service_level"});
+              "max_wait", "overflow", "service_level", "when_full",
+              "when_max_wait", "when_no_agents", "priority_aging"});
   v1::Queue q;
   q.set_tenant_id(tenant);
   q.set_queue_id(text(n["id"], path + ".id"));
@@ -150,6 +213,23 @@ v1::Queue read_queue(const YAML::Node& n, const std::string& path,
     duration(n["max_wait"], path + ".max_wait", *q.mutable_max_wait());
   if (n["overflow"])
     q.set_overflow_queue_id(text(n["overflow"], path + ".overflow"));
+  if (n["when_full"])
+    read_action(n["when_full"], path + ".when_full", *q.mutable_when_full());
+  if (n["when_max_wait"])
+    read_action(n["when_max_wait"], path + ".when_max_wait",
+                *q.mutable_when_max_wait());
+  if (n["when_no_agents"])
+    read_action(n["when_no_agents"], path + ".when_no_agents",
+                *q.mutable_when_no_agents());
+  if (auto pa = n["priority_aging"]) {
+    auto where = path + ".priority_aging";
+    known_keys(pa, where, {"every", "step", "max"});
+    auto& out = *q.mutable_priority_aging();
+    duration(pa["every"], where + ".every", *out.mutable_interval());
+    if (pa["step"])
+      out.set_step(static_cast<int32_t>(number(pa["step"], where + ".step")));
+    out.set_max_boost(static_cast<int32_t>(number(pa["max"], where + ".max")));
+  }
   if (auto sl = n["service_level"]) {
     known_keys(sl, path + ".service_level", {"threshold", "target_percent"});
     if (sl["threshold"])
@@ -358,17 +438,13 @@ int apply(client& c, const std::string& server, const std::string& file) {
     v1::Tenant out;
     check(c.admin->UpsertTenant(deadline().get(), req, &out), "tenant " + id,
           server);
-    // Queues without overflow first, so that overflow targets exist.
-    for (int pass = 0; pass < 2; ++pass) {
-      for (auto& q : tc.queues) {
-        if ((pass == 0) != q.overflow_queue_id().empty())
-          continue;
-        v1::UpsertQueueRequest qr;
-        *qr.mutable_queue() = q;
-        v1::Queue qo;
-        check(c.admin->UpsertQueue(deadline().get(), qr, &qo),
-              "queue " + id + "/" + q.queue_id(), server);
-      }
+    // A queue after the queues it overflows to, so that they exist.
+    for (auto* q : in_dependency_order(tc.queues)) {
+      v1::UpsertQueueRequest qr;
+      *qr.mutable_queue() = *q;
+      v1::Queue qo;
+      check(c.admin->UpsertQueue(deadline().get(), qr, &qo),
+            "queue " + id + "/" + q->queue_id(), server);
     }
     for (auto& a : tc.agents) {
       v1::UpsertAgentRequest ar;

@@ -572,6 +572,15 @@ class routing_service : public v1::RoutingService::CallbackService {
                         std::string{});
   }
 
+  grpc::ServerUnaryReactor*
+  RequestCallback(grpc::CallbackServerContext* ctx,
+                  const v1::RequestCallbackRequest* req,
+                  v1::CallView* resp) override {
+    return call_command(ctx, "RequestCallback", req->tenant_id(),
+                        req->call_id(), resp, atom::callback_v, req->call_id(),
+                        req->number(), std::string{});
+  }
+
   grpc::ServerUnaryReactor* CompleteCall(grpc::CallbackServerContext* ctx,
                                          const v1::CompleteCallRequest* req,
                                          v1::CallView* resp) override {
@@ -1195,6 +1204,12 @@ class ingest_reactor final
         auto& x = req.decline_offer();
         send<call_reply>(slot, x.tenant_id(), atom::decline_v, x.call_id(),
                          x.agent_id(), x.offer_id(), id);
+        return;
+      }
+      case R::kRequestCallback: {
+        auto& x = req.request_callback();
+        send<call_reply>(slot, x.tenant_id(), atom::callback_v, x.call_id(),
+                         x.number(), id);
         return;
       }
       case R::kSetAgentPresence: {

@@ -113,3 +113,33 @@ TEST_F(cli_test, names_the_node_it_cannot_reach) {
   EXPECT_TRUE(has_line(out, "(is a node serving on " + server + "?)"))
     << joined(out);
 }
+
+TEST_F(cli_test, every_yaml_example_in_the_routing_guide_applies) {
+  // docs/routing.md explains each feature with a complete file; each one
+  // must be accepted as written.
+  std::ifstream in{SWITCHBOARD_ROUTING_GUIDE_PATH};
+  ASSERT_TRUE(in) << SWITCHBOARD_ROUTING_GUIDE_PATH;
+  std::vector<std::string> examples;
+  std::string line;
+  std::string current;
+  bool inside = false;
+  while (std::getline(in, line)) {
+    if (!inside && line == "```yaml") {
+      inside = true;
+      current.clear();
+    } else if (inside && line == "```") {
+      inside = false;
+      examples.push_back(current);
+    } else if (inside) {
+      current += line + "\n";
+    }
+  }
+  ASSERT_GE(examples.size(), 3u);
+  for (size_t i = 0; i < examples.size(); ++i) {
+    auto file = dir / ("example-" + std::to_string(i) + ".yaml");
+    std::ofstream{file} << examples[i];
+    auto [code, out] = cli(server, {"apply", "-f", file});
+    EXPECT_EQ(code, 0) << "example " << i + 1 << " of docs/routing.md:\n"
+                       << examples[i] << joined(out);
+  }
+}

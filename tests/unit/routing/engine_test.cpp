@@ -45,6 +45,27 @@ class engine_test : public ::testing::Test {
     return eng.submit(c, now);
   }
 
+  status submit_from(const std::string& id, const std::string& from) {
+    call c;
+    c.id = id;
+    c.queue_id = "sales";
+    c.from = from;
+    return eng.submit(c, now);
+  }
+
+  /// A second engine given what a store would hold of this one, not yet
+  /// recovered.
+  engine restored() const {
+    engine back("t1");
+    for (auto& q : eng.queues())
+      back.restore(q);
+    for (auto& a : eng.agents())
+      back.restore(a);
+    for (auto* c : eng.calls())
+      back.restore(*c);
+    return back;
+  }
+
   const live_call& call_of(const std::string& id) {
     auto* c = eng.find_call(id);
     EXPECT_NE(c, nullptr) << id;
@@ -362,13 +383,7 @@ TEST_F(engine_test, recovery_rebuilds_load_and_resumes_deadlines) {
   ASSERT_TRUE(eng.accept("c1", eng.find_call("c1")->agent_id, {}, now));
   ASSERT_TRUE(submit("c3"));
   // Copy out what a store would hold, then rebuild 4 s later.
-  engine back("t1");
-  for (auto& q : eng.queues())
-    back.restore(q);
-  for (auto& a : eng.agents())
-    back.restore(a);
-  for (auto* c : eng.calls())
-    back.restore(*c);
+  auto back = restored();
   auto c2_agent = eng.find_call("c2")->agent_id;
   auto later = now + 4s;
   back.recover(later);
@@ -390,13 +405,7 @@ TEST_F(engine_test, recovery_rebuilds_load_and_resumes_deadlines) {
 TEST_F(engine_test, recovery_expires_offers_whose_deadline_passed) {
   make_available("a1");
   ASSERT_TRUE(submit("c1"));
-  engine back("t1");
-  for (auto& q : eng.queues())
-    back.restore(q);
-  for (auto& a : eng.agents())
-    back.restore(a);
-  for (auto* c : eng.calls())
-    back.restore(*c);
+  auto back = restored();
   back.recover(now + 11s);
   auto* c = back.find_call("c1");
   EXPECT_EQ(c->offers[0].outcome, "expired");
@@ -506,4 +515,151 @@ TEST_F(engine_test, classification_picks_the_first_matching_rule) {
   rules.rules[1].queue_id = "nowhere";
   EXPECT_EQ(eng.set_classification(rules).code, errc::not_found);
   EXPECT_EQ(eng.classification().rules[1].queue_id, "sales");
+}
+
+// -- limits, callbacks and priority aging -------------------------------------
+
+TEST_F(engine_test, a_full_queue_overflows_new_calls_with_their_arrival_time) {
+  queue backup;
+  backup.id = "backup";
+  ASSERT_TRUE(eng.upsert_queue(backup, now));
+  queue sales = *eng.find_queue("sales");
+  sales.max_length = 1;
+  sales.when_full = {limit_action::kind::overflow, "backup", "sorry-busy"};
+  ASSERT_TRUE(eng.upsert_queue(sales, now));
+  ASSERT_TRUE(submit("c1"));
+  eng.take_changes();
+  ASSERT_TRUE(submit("c2"));
+  auto& c2 = call_of("c2");
+  EXPECT_EQ(c2.data.queue_id, "backup");
+  EXPECT_EQ(c2.data.enqueued_at, now);
+  EXPECT_EQ(c2.limit, "queue_full");
+  EXPECT_EQ(c2.announcement, "sorry-busy");
+  EXPECT_EQ(c2.queue_path, (std::vector<std::string>{"sales", "backup"}));
+  EXPECT_EQ(event_types(), (std::vector<event_type>{event_type::call_overflowed,
+                                                    event_type::call_queued}));
+  EXPECT_EQ(eng.stats("sales", now)->overflowed, 1u);
+  // A queue that a limit overflows to cannot be deleted.
+  EXPECT_EQ(eng.remove_queue("backup", now).code, errc::failed_precondition);
+}
+
+TEST_F(engine_test, a_full_queue_can_disconnect_and_keeps_the_record) {
+  queue sales = *eng.find_queue("sales");
+  sales.max_length = 1;
+  sales.when_full = {limit_action::kind::disconnect, "", "all-busy"};
+  ASSERT_TRUE(eng.upsert_queue(sales, now));
+  ASSERT_TRUE(submit("c1"));
+  eng.take_changes();
+  ASSERT_TRUE(submit("c2"));
+  auto changed = eng.take_changes();
+  ASSERT_EQ(changed.finished.size(), 1u);
+  EXPECT_EQ(changed.finished[0].data.state, call_state::disconnected);
+  EXPECT_EQ(changed.finished[0].limit, "queue_full");
+  EXPECT_EQ(changed.finished[0].announcement, "all-busy");
+  ASSERT_EQ(changed.events.size(), 1u);
+  EXPECT_EQ(changed.events[0].type, event_type::call_disconnected);
+  EXPECT_EQ(eng.stats("sales", now)->disconnected, 1u);
+  EXPECT_EQ(eng.stats("sales", now)->waiting, 1u);
+}
+
+TEST_F(engine_test, overflow_cycles_of_full_queues_end_with_the_call_waiting) {
+  queue other;
+  other.id = "other";
+  ASSERT_TRUE(eng.upsert_queue(other, now));
+  queue sales = *eng.find_queue("sales");
+  sales.max_length = 1;
+  sales.when_full = {limit_action::kind::overflow, "other", ""};
+  ASSERT_TRUE(eng.upsert_queue(sales, now));
+  other.max_length = 1;
+  other.when_full = {limit_action::kind::overflow, "sales", ""};
+  ASSERT_TRUE(eng.upsert_queue(other, now));
+  ASSERT_TRUE(submit("c1"));
+  ASSERT_TRUE(submit("c2"));
+  EXPECT_EQ(call_of("c2").data.queue_id, "other");
+  ASSERT_TRUE(submit("c3"));
+  EXPECT_EQ(call_of("c3").data.state, call_state::queued);
+  EXPECT_EQ(eng.waiting_count(), 3u);
+}
+
+TEST_F(engine_test, no_agent_signed_in_makes_a_callback_that_keeps_its_place) {
+  queue sales = *eng.find_queue("sales");
+  sales.when_no_agents = {limit_action::kind::callback, "", "we-call-back"};
+  ASSERT_TRUE(eng.upsert_queue(sales, now));
+  ASSERT_TRUE(submit_from("c1", "+14255550100"));
+  EXPECT_EQ(call_of("c1").callback_number, "+14255550100");
+  EXPECT_EQ(call_of("c1").limit, "no_agents");
+  EXPECT_EQ(call_of("c1").data.state, call_state::queued);
+  EXPECT_EQ(event_types(),
+            (std::vector<event_type>{event_type::call_callback_requested,
+                                     event_type::call_queued}));
+  EXPECT_EQ(eng.stats("sales", now)->callbacks_waiting, 1u);
+  pass(5s);
+  // Once an agent signs in, new calls wait behind the callback.
+  make_available("a1");
+  EXPECT_EQ(call_of("c1").agent_id, "a1");
+  ASSERT_TRUE(submit("c2"));
+  EXPECT_TRUE(call_of("c2").callback_number.empty());
+  // The callback's caller is not on the line: no hang-up counts.
+  ASSERT_TRUE(eng.cancel("c1", true, now));
+  EXPECT_EQ(eng.stats("sales", now)->abandoned, 0u);
+}
+
+TEST_F(engine_test, a_requested_callback_keeps_its_place_and_skips_max_wait) {
+  queue sales = *eng.find_queue("sales");
+  sales.max_wait = 30s;
+  ASSERT_TRUE(eng.upsert_queue(sales, now));
+  ASSERT_TRUE(submit("first"));
+  pass(1s);
+  ASSERT_TRUE(submit("second"));
+  EXPECT_EQ(eng.request_callback("first", {}, now).code,
+            errc::invalid_argument); // no from number
+  ASSERT_TRUE(eng.request_callback("first", "+14255550111", now));
+  EXPECT_EQ(eng.position("first"), 1u);
+  pass(40s);
+  // The caller still waiting timed out; the callback did not.
+  EXPECT_EQ(eng.find_call("second"), nullptr);
+  EXPECT_EQ(call_of("first").data.state, call_state::queued);
+  make_available("a1");
+  EXPECT_EQ(call_of("first").data.state, call_state::offered);
+  EXPECT_EQ(eng.request_callback("first", {}, now).code,
+            errc::failed_precondition);
+}
+
+TEST_F(engine_test, max_wait_can_turn_the_call_into_a_callback_in_place) {
+  queue sales = *eng.find_queue("sales");
+  sales.max_wait = 30s;
+  sales.when_max_wait = {limit_action::kind::callback, "", "cb-confirm"};
+  ASSERT_TRUE(eng.upsert_queue(sales, now));
+  ASSERT_TRUE(submit_from("c1", "+14255550100"));
+  pass(1s);
+  ASSERT_TRUE(submit("c2"));
+  pass(30s);
+  EXPECT_EQ(call_of("c1").callback_number, "+14255550100");
+  EXPECT_EQ(call_of("c1").limit, "max_wait");
+  EXPECT_EQ(eng.position("c1"), 1u);
+  // c2 has no number to call back: it ends instead.
+  pass(1s);
+  EXPECT_EQ(eng.find_call("c2"), nullptr);
+}
+
+TEST_F(engine_test, priority_aging_lets_an_old_call_pass_a_newer_urgent_one) {
+  queue sales = *eng.find_queue("sales");
+  sales.aging = {10s, 1, 3};
+  ASSERT_TRUE(eng.upsert_queue(sales, now));
+  ASSERT_TRUE(submit("old"));
+  pass(25s); // two steps: effective priority 2
+  EXPECT_EQ(call_of("old").effective_priority(), 2);
+  ASSERT_TRUE(submit("urgent", 1));
+  EXPECT_EQ(eng.position("old"), 1u);
+  EXPECT_EQ(eng.position("urgent"), 2u);
+  pass(60s); // capped at 3
+  EXPECT_EQ(call_of("old").effective_priority(), 3);
+  EXPECT_EQ(call_of("urgent").effective_priority(), 4);
+  EXPECT_EQ(eng.position("urgent"), 1u);
+  make_available("a1");
+  EXPECT_EQ(call_of("urgent").agent_id, "a1");
+  // Rebuilt from a store, the boost is computed again from the wait.
+  auto back = restored();
+  back.recover(now);
+  EXPECT_EQ(back.find_call("old")->effective_priority(), 3);
 }

@@ -1,0 +1,229 @@
+// The routing features contact centers configure per queue, through the
+// real switchboard-router binary over gRPC: limit actions (overflow,
+// disconnect, callback), callbacks keeping their place, and priority
+// aging. Each test restarts the node (kill -9) and checks the feature's
+// state came back.
+
+#include "tests/support/router_fixture.hpp"
+
+using namespace switchboard;
+using namespace switchboard::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+v1::LimitAction action(v1::LimitAction::Kind kind, const std::string& queue_id,
+                       const std::string& announcement) {
+  v1::LimitAction a;
+  a.set_kind(kind);
+  a.set_queue_id(queue_id);
+  a.set_announcement(announcement);
+  return a;
+}
+
+class features_test : public routing_test {
+ protected:
+  grpc::Status upsert_queue(const v1::Queue& q) {
+    v1::UpsertQueueRequest req;
+    *req.mutable_queue() = q;
+    req.mutable_queue()->set_tenant_id("contoso");
+    v1::Queue out;
+    return n->admin->UpsertQueue(ctx().get(), req, &out);
+  }
+
+  v1::CallView submit_from(const std::string& id, const std::string& queue_id,
+                           const std::string& from, int32_t priority = 0) {
+    v1::SubmitCallRequest req;
+    auto& c = *req.mutable_call();
+    c.set_tenant_id("contoso");
+    c.set_call_id(id);
+    c.set_queue_id(queue_id);
+    c.set_from(from);
+    c.set_priority(priority);
+    v1::SubmitCallResponse out;
+    auto st = n->routing->SubmitCall(ctx().get(), req, &out);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return out.call();
+  }
+
+  grpc::Status request_callback(const std::string& id,
+                                const std::string& number, v1::CallView& out) {
+    v1::RequestCallbackRequest req;
+    req.set_tenant_id("contoso");
+    req.set_call_id(id);
+    req.set_number(number);
+    return n->routing->RequestCallback(ctx().get(), req, &out);
+  }
+
+  v1::QueueStats queue_stats(const std::string& id) {
+    v1::GetQueueStatsRequest req;
+    req.set_tenant_id("contoso");
+    req.set_queue_id(id);
+    v1::QueueStats out;
+    auto st = n->stats->GetQueueStats(ctx().get(), req, &out);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return out;
+  }
+
+  void restart() {
+    n->kill();
+    n = std::make_unique<node>(dir);
+  }
+};
+
+} // namespace
+
+TEST_F(features_test, limit_actions_overflow_disconnect_and_call_back) {
+  queue("backup");
+  queue("sales", [](v1::Queue& q) {
+    q.set_max_length(1);
+    *q.mutable_when_full()
+      = action(v1::LimitAction::KIND_OVERFLOW, "backup", "busy-transfer");
+  });
+  queue("hotline", [](v1::Queue& q) {
+    *q.mutable_when_no_agents()
+      = action(v1::LimitAction::KIND_CALLBACK, "", "we-will-call-you");
+  });
+  queue("small", [](v1::Queue& q) {
+    q.set_max_length(1);
+    *q.mutable_when_full()
+      = action(v1::LimitAction::KIND_DISCONNECT, "", "all-lines-busy");
+  });
+  agent("alice", {"hotline"}, false);
+  event_reader events{*n->events, "contoso"};
+
+  // Bad settings are named.
+  v1::Queue bad;
+  bad.set_queue_id("bad");
+  *bad.mutable_when_full() = action(v1::LimitAction::KIND_CALLBACK, "", "");
+  auto st = upsert_queue(bad);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(),
+            "queue.when_full: needs max_length: without it the queue is never "
+            "full");
+  bad.set_max_length(3);
+  *bad.mutable_when_full()
+    = action(v1::LimitAction::KIND_OVERFLOW, "nowhere", "");
+  st = upsert_queue(bad);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(st.error_message(), "queue.when_full.queue_id: queue 'nowhere' "
+                                "does not exist in tenant 'contoso'");
+
+  // A full queue overflows a new call, which keeps its arrival time.
+  auto s1 = submit_from("s1", "sales", "+14255550101");
+  EXPECT_EQ(s1.state(), v1::CALL_STATE_QUEUED);
+  auto s2 = submit_from("s2", "sales", "+14255550102");
+  EXPECT_EQ(s2.queue_id(), "backup");
+  EXPECT_EQ(s2.limit_reason(), "queue_full");
+  EXPECT_EQ(s2.announcement(), "busy-transfer");
+  EXPECT_EQ(s2.enqueued_at(), s2.created_at());
+  EXPECT_TRUE(events.wait_for(v1::EVENT_TYPE_CALL_OVERFLOWED, "s2"));
+
+  // No agent signed in: the caller is called back and keeps its place.
+  auto h1 = submit_from("h1", "hotline", "+14255550103");
+  EXPECT_EQ(h1.state(), v1::CALL_STATE_QUEUED);
+  EXPECT_EQ(h1.callback().number(), "+14255550103");
+  EXPECT_EQ(h1.limit_reason(), "no_agents");
+  EXPECT_EQ(h1.announcement(), "we-will-call-you");
+  EXPECT_TRUE(events.wait_for(v1::EVENT_TYPE_CALL_CALLBACK_REQUESTED, "h1"));
+
+  // A full queue that disconnects ends the call and keeps its record.
+  submit_from("d1", "small", "+14255550104");
+  auto d2 = submit_from("d2", "small", "+14255550105");
+  EXPECT_EQ(d2.state(), v1::CALL_STATE_DISCONNECTED);
+  EXPECT_EQ(d2.limit_reason(), "queue_full");
+  EXPECT_EQ(d2.announcement(), "all-lines-busy");
+  EXPECT_TRUE(events.wait_for(v1::EVENT_TYPE_CALL_DISCONNECTED, "d2"));
+
+  // A waiting caller asks for a callback: same place, new number.
+  v1::CallView cb;
+  ASSERT_TRUE(request_callback("s1", "+14255550199", cb).ok());
+  EXPECT_EQ(cb.callback().number(), "+14255550199");
+  EXPECT_EQ(cb.position(), 1u);
+  EXPECT_EQ(request_callback("nope", "", cb).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  submit("anonymous", "backup");
+  st = request_callback("anonymous", "", cb);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(), "number: call 'anonymous' has no from number "
+                                "to call back; give one");
+
+  auto sales = queue_stats("sales");
+  EXPECT_EQ(sales.callbacks_waiting(), 1u);
+  EXPECT_EQ(sales.overflowed(), 1u);
+  EXPECT_EQ(queue_stats("small").disconnected(), 1u);
+
+  restart();
+  // Everything came back: the settings, the callbacks and their places,
+  // the record of the disconnected call.
+  v1::GetQueueRequest gq;
+  gq.set_tenant_id("contoso");
+  gq.set_queue_id("sales");
+  v1::Queue stored;
+  ASSERT_TRUE(n->admin->GetQueue(ctx().get(), gq, &stored).ok());
+  EXPECT_EQ(stored.when_full().kind(), v1::LimitAction::KIND_OVERFLOW);
+  EXPECT_EQ(stored.when_full().queue_id(), "backup");
+  EXPECT_EQ(stored.when_full().announcement(), "busy-transfer");
+  EXPECT_EQ(get_call("s1").callback().number(), "+14255550199");
+  EXPECT_EQ(get_call("s1").position(), 1u);
+  EXPECT_EQ(get_call("h1").callback().number(), "+14255550103");
+  EXPECT_EQ(get_call("s2").enqueued_at(), s2.created_at());
+  EXPECT_EQ(get_call("d2").state(), v1::CALL_STATE_DISCONNECTED);
+  EXPECT_EQ(queue_stats("sales").callbacks_waiting(), 1u);
+  v1::ListCallHistoryRequest hreq;
+  hreq.set_tenant_id("contoso");
+  v1::ListCallHistoryResponse history;
+  ASSERT_TRUE(n->stats->ListCallHistory(ctx().get(), hreq, &history).ok());
+  ASSERT_EQ(history.records_size(), 1);
+  EXPECT_EQ(history.records(0).call_id(), "d2");
+  EXPECT_EQ(history.records(0).outcome(), v1::CALL_STATE_DISCONNECTED);
+  EXPECT_EQ(history.records(0).limit_reason(), "queue_full");
+
+  // An agent signs in: the callback is offered as a callback task.
+  event_reader after{*n->events, "contoso"};
+  presence("alice", v1::PRESENCE_AVAILABLE);
+  ready("alice", true);
+  auto offered = after.wait_for(v1::EVENT_TYPE_CALL_OFFERED, "h1");
+  ASSERT_TRUE(offered);
+  EXPECT_EQ(offered->offer().agent_id(), "alice");
+  EXPECT_EQ(offered->call().callback().number(), "+14255550103");
+}
+
+TEST_F(features_test, priority_aging_passes_newer_urgent_calls_across_restart) {
+  // One more priority level per second waited, up to 100: a call that
+  // waited three seconds stays ahead of a priority-2 call that arrives
+  // then, however long both wait.
+  queue("aged", [](v1::Queue& q) {
+    auto& pa = *q.mutable_priority_aging();
+    *pa.mutable_interval() = TimeUtil::MillisecondsToDuration(1000);
+    pa.set_step(1);
+    pa.set_max_boost(100);
+  });
+  v1::Queue bad;
+  bad.set_queue_id("bad");
+  *bad.mutable_priority_aging()->mutable_interval()
+    = TimeUtil::MillisecondsToDuration(1000);
+  auto st = upsert_queue(bad);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(), "queue.priority_aging.max_boost: must be "
+                                "between 1 and 1000000: aging needs a ceiling");
+
+  submit_from("old", "aged", "+14255550101");
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (get_call("old").effective_priority() < 3
+         && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(100ms);
+  ASSERT_GE(get_call("old").effective_priority(), 3);
+  auto urgent = submit_from("urgent", "aged", "+14255550102", 2);
+  EXPECT_EQ(urgent.effective_priority(), 2);
+  EXPECT_EQ(urgent.position(), 2u);
+  EXPECT_EQ(get_call("old").position(), 1u);
+
+  restart();
+  EXPECT_GE(get_call("old").effective_priority(), 3);
+  EXPECT_EQ(get_call("old").position(), 1u);
+  EXPECT_EQ(get_call("urgent").position(), 2u);
+  agent("alice", {"aged"});
+  EXPECT_EQ(get_call("old").offer().agent_id(), "alice");
+  EXPECT_EQ(get_call("urgent").state(), v1::CALL_STATE_QUEUED);
+}
