@@ -17,14 +17,23 @@ namespace switchboard::routing {
 
 template<class Inspector>
 typename Inspector::result_type inspect(Inspector& f, selector& x) {
+  bool applies = x.apply_after.has_value();
+  duration apply = x.apply_after.value_or(duration{0});
   bool relaxes = x.relax_after.has_value();
   duration relax = x.relax_after.value_or(duration{0});
   auto load = caf::meta::load_callback([&]() -> caf::error {
+    x.apply_after = applies ? std::optional<duration>{apply} : std::nullopt;
     x.relax_after = relaxes ? std::optional<duration>{relax} : std::nullopt;
     return caf::none;
   });
   return f(caf::meta::type_name("switchboard.selector"), x.kind, x.name, x.op,
-           x.values, relaxes, relax, load);
+           x.values, applies, apply, relaxes, relax, load);
+}
+
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, selector_step& x) {
+  return f(caf::meta::type_name("switchboard.selector_step"), x.selectors,
+           x.timeout);
 }
 
 template<class Inspector>
@@ -88,9 +97,10 @@ typename Inspector::result_type inspect(Inspector& f, priority_aging& x) {
 template<class Inspector>
 typename Inspector::result_type inspect(Inspector& f, queue& x) {
   return f(caf::meta::type_name("switchboard.queue"), x.id, x.name, x.mode,
-           x.selectors, x.routable_presences, x.offer_timeout, x.wrap_up,
-           x.max_missed_offers, x.max_length, x.max_wait, x.overflow_queue,
-           x.sla, x.when_full, x.when_max_wait, x.when_no_agents, x.aging);
+           x.selectors, x.steps, x.routable_presences, x.offer_timeout,
+           x.wrap_up, x.max_missed_offers, x.max_length, x.max_wait,
+           x.overflow_queue, x.sla, x.when_full, x.when_max_wait,
+           x.when_no_agents, x.aging);
 }
 
 template<class Inspector>
@@ -103,7 +113,7 @@ typename Inspector::result_type inspect(Inspector& f, agent& x) {
 template<class Inspector>
 typename Inspector::result_type inspect(Inspector& f, call& x) {
   return f(caf::meta::type_name("switchboard.call"), x.id, x.channel, x.from,
-           x.to, x.attributes, x.priority, x.queue_id, x.selectors,
+           x.to, x.attributes, x.priority, x.queue_id, x.selectors, x.steps,
            x.preferred_agent, x.enqueued_at, x.state);
 }
 

@@ -262,6 +262,44 @@ maybe_error read_action(const v1::LimitAction& in, routing::limit_action& out,
   return std::nullopt;
 }
 
+maybe_error
+read_steps(const google::protobuf::RepeatedPtrField<v1::SelectorStep>& in,
+           std::vector<routing::selector_step>& out, const std::string& field) {
+  out.clear();
+  for (int i = 0; i < in.size(); ++i) {
+    auto where = at(field, "steps", i);
+    routing::selector_step step;
+    if (auto e = read_selectors(in[i].selectors(), step.selectors, where))
+      return e;
+    for (size_t j = 0; j < step.selectors.size(); ++j)
+      if (step.selectors[j].relax_after || step.selectors[j].apply_after)
+        return error(
+          at(at(where, "selectors", static_cast<int>(j)), "relax_after"),
+          "a step's timeout sets when its selectors stop "
+          "applying; leave relax_after unset");
+    if (auto e
+        = read_duration(in[i].timeout(), step.timeout, at(where, "timeout")))
+      return e;
+    if (i + 1 < in.size() && step.timeout.count() <= 0)
+      return error(at(where, "timeout"),
+                   "must be longer than zero: the step before the last "
+                   "needs a time after which the next one applies");
+    out.push_back(std::move(step));
+  }
+  return std::nullopt;
+}
+
+void write_steps(const std::vector<routing::selector_step>& in,
+                 google::protobuf::RepeatedPtrField<v1::SelectorStep>& out) {
+  for (auto& step : in) {
+    auto& x = *out.Add();
+    for (auto& s : step.selectors)
+      to_proto(s, *x.add_selectors());
+    if (step.timeout.count() > 0)
+      write_duration(step.timeout, *x.mutable_timeout());
+  }
+}
+
 void write_action(const routing::limit_action& in, v1::LimitAction& out) {
   out.set_kind(static_cast<v1::LimitAction::Kind>(static_cast<int>(in.what)));
   out.set_queue_id(in.queue_id);
@@ -293,6 +331,8 @@ maybe_error from_proto(const v1::Queue& in, routing::queue& out,
     default: return error(at(field, "mode"), "is not a distribution mode");
   }
   if (auto e = read_selectors(in.selectors(), out.selectors, field))
+    return e;
+  if (auto e = read_steps(in.steps(), out.steps, field))
     return e;
   if (in.routable_presences_size() > 0) {
     out.routable_presences = 0;
@@ -398,6 +438,7 @@ void to_proto(const routing::queue& in, const std::string& tenant_id,
     static_cast<v1::DistributionMode>(static_cast<int>(in.mode) + 1));
   for (auto& x : in.selectors)
     to_proto(x, *out.add_selectors());
+  write_steps(in.steps, *out.mutable_steps());
   for (size_t i = 0; i < routing::presence_count; ++i) {
     auto p = static_cast<routing::presence>(i);
     if (in.routable_presences & routing::presence_bit(p))
@@ -597,6 +638,8 @@ maybe_error from_proto(const v1::Call& in, routing::call& out,
   out.queue_id = in.queue_id();
   if (auto e = read_selectors(in.selectors(), out.selectors, field))
     return e;
+  if (auto e = read_steps(in.steps(), out.steps, field))
+    return e;
   if (auto e = check_optional_id(in.preferred_agent_id(),
                                  at(field, "preferred_agent_id")))
     return e;
@@ -617,6 +660,7 @@ void to_proto(const routing::call& in, const std::string& tenant_id,
   out.set_queue_id(in.queue_id);
   for (auto& x : in.selectors)
     to_proto(x, *out.add_selectors());
+  write_steps(in.steps, *out.mutable_steps());
   out.set_preferred_agent_id(in.preferred_agent);
 }
 

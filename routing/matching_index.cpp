@@ -289,11 +289,23 @@ void append_selector(std::string& out, const selector& x, bool with_relax) {
   out += '#';
   for (auto& v : x.values)
     append_field(out, v);
+  if (with_relax && x.apply_after) {
+    out += '^';
+    out += std::to_string(x.apply_after->count());
+  }
   if (with_relax && x.relax_after) {
     out += '~';
     out += std::to_string(x.relax_after->count());
   }
   out += ';';
+}
+
+/// A call's own selectors with its relaxation steps compiled in.
+std::vector<selector> with_steps(const call& c) {
+  auto result = c.selectors;
+  auto stepped = compile_steps(c.steps);
+  result.insert(result.end(), stepped.begin(), stepped.end());
+  return result;
 }
 
 std::string canonical_of(const std::vector<selector>& xs) {
@@ -442,9 +454,12 @@ struct matching_index::impl {
     l.live = true;
     l.selectors = make();
     l.canonical = canonical;
-    for (auto& x : l.selectors)
+    for (auto& x : l.selectors) {
+      if (x.apply_after)
+        l.offsets.push_back(x.apply_after->count());
       if (x.relax_after)
         l.offsets.push_back(x.relax_after->count());
+    }
     std::sort(l.offsets.begin(), l.offsets.end());
     l.offsets.erase(std::unique(l.offsets.begin(), l.offsets.end()),
                     l.offsets.end());
@@ -458,6 +473,12 @@ struct matching_index::impl {
     return intern_list("|" + canonical_of(own), [&] {
       return own;
     });
+  }
+
+  /// The list of a call's own selectors; copies only for a call with
+  /// relaxation steps.
+  uint32_t own_list(const call& c) {
+    return c.steps.empty() ? own_list(c.selectors) : own_list(with_steps(c));
   }
 
   /// The queue's selectors followed by those of list `own`.
@@ -525,9 +546,11 @@ struct matching_index::impl {
     auto& l = lists[list];
     if (l.stages[stage] == none) {
       std::vector<const selector*> active;
+      // Stage s holds from the s-th offset on (from 0 for stage 0).
+      int64_t from = stage == 0 ? 0 : l.offsets[stage - 1];
       for (auto& x : l.selectors)
-        if (!x.relax_after || stage == 0
-            || x.relax_after->count() > l.offsets[stage - 1])
+        if ((!x.apply_after || x.apply_after->count() <= from)
+            && (!x.relax_after || x.relax_after->count() > from))
           active.push_back(&x);
       auto r = requirement_of(active);
       ++reqs[r].refs;
@@ -907,8 +930,13 @@ matching_index::matching_index(matching_index&&) noexcept = default;
 
 matching_index& matching_index::operator=(matching_index&&) noexcept = default;
 
-void matching_index::upsert_queue(const queue& q) {
+void matching_index::upsert_queue(const queue& given) {
   auto& d = *impl_;
+  // The index knows selectors only: steps become selectors with windows.
+  auto q = given;
+  auto stepped = compile_steps(q.steps);
+  q.selectors.insert(q.selectors.end(), stepped.begin(), stepped.end());
+  q.steps.clear();
   auto h = d.queue_handle(q.id, true);
   auto& rec = d.queues[h];
   bool reselect = rec.settings.selectors != q.selectors;
@@ -1067,7 +1095,7 @@ enqueue_status matching_index::enqueue(const call& c, int32_t boost) {
     = {c.id, q.id, c.channel, priority, c.preferred_agent, c.enqueued_at};
   rec.live = true;
   rec.queue = qh;
-  rec.own = d.own_list(c.selectors);
+  rec.own = d.own_list(c);
   d.ref_list(rec.own);
   rec.effective = d.effective_list(q, rec.own);
   d.ref_list(rec.effective);
@@ -1182,7 +1210,7 @@ const agent* matching_index::best_agent_for(const call& c) {
     return nullptr;
   // Interned but unreferenced: the next sweep frees them unless a waiting
   // call takes them up.
-  auto own = d.own_list(c.selectors);
+  auto own = d.own_list(c);
   if (!q.settings.selectors.empty()) {
     d.ref_list(own); // keeps `own` through a sweep in effective_list
     auto effective = d.effective_list(q, own);

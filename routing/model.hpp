@@ -204,6 +204,8 @@ struct queue {
   distribution_mode mode = distribution_mode::longest_idle;
   /// Selectors every call of this queue carries, on top of its own.
   std::vector<selector> selectors;
+  /// Stepwise relaxation every call of this queue goes through.
+  std::vector<selector_step> steps;
   presence_set routable_presences = default_routable_presences;
   duration offer_timeout = std::chrono::seconds{20};
   duration wrap_up = std::chrono::seconds{10};
@@ -260,6 +262,8 @@ struct call {
   int32_t priority = 0;
   std::string queue_id;
   std::vector<selector> selectors;
+  /// The call's own stepwise relaxation, on top of its queue's.
+  std::vector<selector_step> steps;
   std::string preferred_agent;
   /// When the call first entered a queue. Survives offers, declines,
   /// transfers back to a queue, restarts and node moves; relaxation and

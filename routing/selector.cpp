@@ -44,7 +44,8 @@ std::string format_duration(duration d) {
 std::string format_value(const std::string& value) {
   bool plain
     = !value.empty() && std::all_of(value.begin(), value.end(), is_word_char);
-  if (plain && !iequals(value, "and") && !iequals(value, "relax"))
+  if (plain && !iequals(value, "and") && !iequals(value, "relax")
+      && !iequals(value, "apply"))
     return value;
   std::string result = "\"";
   for (auto c : value) {
@@ -111,7 +112,8 @@ class parser {
     x.name = std::string{key.substr(dot + 1)};
     skip_space();
     auto op_pos = pos_;
-    if (at_end() || peek_keyword("and") || peek_keyword("relax")) {
+    if (at_end() || peek_keyword("and") || peek_keyword("relax")
+        || peek_keyword("apply")) {
       x.op = selector_op::exists;
     } else if (auto op = next_operator()) {
       x.op = *op;
@@ -139,20 +141,29 @@ class parser {
       }
     }
     skip_space();
-    if (peek_keyword("relax")) {
-      next_word();
-      skip_space();
-      auto after_pos = pos_;
-      if (!iequals(next_word(), "after"))
-        return fail(after_pos, "expected 'after' following 'relax', found "
-                                 + describe(after_pos));
-      skip_space();
-      auto d = next_duration();
-      if (!d)
-        return std::nullopt;
-      x.relax_after = *d;
-    }
+    if (!timing("apply", x.apply_after) || !timing("relax", x.relax_after))
+      return std::nullopt;
     return x;
+  }
+
+  /// `keyword after duration`, if the text goes on with `keyword`.
+  bool timing(const char* keyword, std::optional<duration>& out) {
+    if (!peek_keyword(keyword))
+      return true;
+    next_word();
+    skip_space();
+    auto after_pos = pos_;
+    if (!iequals(next_word(), "after"))
+      return fail_bool(after_pos, "expected 'after' following '"
+                                    + std::string{keyword} + "', found "
+                                    + describe(after_pos));
+    skip_space();
+    auto d = next_duration();
+    if (!d)
+      return false;
+    out = *d;
+    skip_space();
+    return true;
   }
 
   bool in_list(selector& x) {
@@ -398,7 +409,34 @@ std::optional<std::string> validate(const selector& x) {
   }
   if (x.relax_after && x.relax_after->count() < 0)
     return "selector '" + key + "': relax_after must not be negative";
+  if (x.apply_after && x.apply_after->count() < 0)
+    return "selector '" + key + "': apply_after must not be negative";
+  if (x.apply_after && x.relax_after && *x.relax_after <= *x.apply_after)
+    return "selector '" + key
+           + "': relax_after must come after apply_after, or the selector "
+             "never applies";
   return std::nullopt;
+}
+
+std::vector<selector> compile_steps(const std::vector<selector_step>& steps) {
+  std::vector<selector> result;
+  duration start{0};
+  for (size_t i = 0; i < steps.size(); ++i) {
+    bool last = i + 1 == steps.size();
+    for (auto x : steps[i].selectors) {
+      if (start.count() > 0)
+        x.apply_after = start;
+      else
+        x.apply_after.reset();
+      if (last)
+        x.relax_after.reset();
+      else
+        x.relax_after = start + steps[i].timeout;
+      result.push_back(std::move(x));
+    }
+    start += steps[i].timeout;
+  }
+  return result;
 }
 
 std::string to_string(const selector& x) {
@@ -423,6 +461,8 @@ std::string to_string(const selector& x) {
       result += x.values.empty() ? std::string{"\"\""}
                                  : format_value(x.values.front());
   }
+  if (x.apply_after)
+    result += " apply after " + format_duration(*x.apply_after);
   if (x.relax_after)
     result += " relax after " + format_duration(*x.relax_after);
   return result;

@@ -38,19 +38,41 @@ struct selector {
   selector_op op = selector_op::exists;
   /// One value for comparisons, one or more for IN, none for EXISTS.
   std::vector<std::string> values;
+  /// The selector starts applying once the call has waited this long
+  /// (the later steps of stepwise relaxation).
+  std::optional<duration> apply_after;
   /// The selector stops applying once the call has waited this long.
   std::optional<duration> relax_after;
 
   friend bool operator==(const selector& x, const selector& y) {
     return x.kind == y.kind && x.name == y.name && x.op == y.op
-           && x.values == y.values && x.relax_after == y.relax_after;
+           && x.values == y.values && x.apply_after == y.apply_after
+           && x.relax_after == y.relax_after;
   }
 };
 
-/// True while a call that has waited `waited` is still bound by `x`.
+/// True while a call that has waited `waited` is bound by `x`.
 inline bool is_active(const selector& x, duration waited) {
-  return !x.relax_after || waited < *x.relax_after;
+  return (!x.apply_after || waited >= *x.apply_after)
+         && (!x.relax_after || waited < *x.relax_after);
 }
+
+/// One step of stepwise relaxation: its selectors apply for `timeout`,
+/// then the next step's apply. The last step applies for good (its
+/// timeout is not used); a step without selectors admits every agent the
+/// queue's other requirements admit.
+struct selector_step {
+  std::vector<selector> selectors;
+  duration timeout{0};
+
+  friend bool operator==(const selector_step& x, const selector_step& y) {
+    return x.selectors == y.selectors && x.timeout == y.timeout;
+  }
+};
+
+/// The steps as selectors that apply in their step's time window (from
+/// the sum of the earlier timeouts until that plus their own).
+std::vector<selector> compile_steps(const std::vector<selector_step>& steps);
 
 /// Evaluates `x` against `attrs`. This is the plain definition; the
 /// matching index evaluates compiled selectors to the same result.
@@ -86,7 +108,7 @@ struct selector_parse_result {
 ///
 ///   selectors := clause ("and" clause)*
 ///   clause    := key [op value | "in" "(" value ("," value)* ")" | "exists"]
-///                ["relax" "after" duration]
+///                ["apply" "after" duration] ["relax" "after" duration]
 ///   key       := ("skill" | "label") "." name
 ///   op        := "==" | "=" | "!=" | ">" | ">=" | "<" | "<="
 ///   value     := word | "quoted text"

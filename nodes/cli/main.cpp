@@ -174,7 +174,7 @@ v1::Queue read_queue(const YAML::Node& n, const std::string& path,
              {"id", "name", "mode", "selectors", "routable_presences",
               "offer_timeout", "wrap_up", "max_missed_offers", "max_length",
               "max_wait", "overflow", "service_level", "when_full",
-              "when_max_wait", "when_no_agents", "priority_aging"});
+              "when_max_wait", "when_no_agents", "priority_aging", "steps"});
   v1::Queue q;
   q.set_tenant_id(tenant);
   q.set_queue_id(text(n["id"], path + ".id"));
@@ -190,6 +190,21 @@ v1::Queue read_queue(const YAML::Node& n, const std::string& path,
   }
   if (n["selectors"])
     selectors(n["selectors"], path + ".selectors", *q.mutable_selectors());
+  if (auto steps = n["steps"]) {
+    if (!steps.IsSequence())
+      bad(steps, path + ".steps", "expected a list of steps");
+    for (size_t i = 0; i < steps.size(); ++i) {
+      auto where = path + ".steps[" + std::to_string(i) + "]";
+      known_keys(steps[i], where, {"selectors", "timeout"});
+      auto& step = *q.add_steps();
+      if (steps[i]["selectors"])
+        selectors(steps[i]["selectors"], where + ".selectors",
+                  *step.mutable_selectors());
+      if (steps[i]["timeout"])
+        duration(steps[i]["timeout"], where + ".timeout",
+                 *step.mutable_timeout());
+    }
+  }
   if (auto ps = n["routable_presences"]) {
     for (size_t i = 0; i < ps.size(); ++i) {
       auto where = path + ".routable_presences[" + std::to_string(i) + "]";

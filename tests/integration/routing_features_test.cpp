@@ -227,3 +227,72 @@ TEST_F(features_test, priority_aging_passes_newer_urgent_calls_across_restart) {
   EXPECT_EQ(get_call("old").offer().agent_id(), "alice");
   EXPECT_EQ(get_call("urgent").state(), v1::CALL_STATE_QUEUED);
 }
+
+TEST_F(features_test, stepwise_relaxation_widens_on_time_across_a_restart) {
+  auto billing_at_least = [](v1::SelectorStep& step, int level, int ms) {
+    auto& s = *step.add_selectors();
+    s.set_key("skill.billing");
+    s.set_op(v1::SELECTOR_OP_GE);
+    s.add_values(std::to_string(level));
+    *step.mutable_timeout() = TimeUtil::MillisecondsToDuration(ms);
+  };
+  // Billing experts for 1 s, then anyone with billing 50 for 2 s, then
+  // anyone in the queue.
+  queue("tiered", [&](v1::Queue& q) {
+    billing_at_least(*q.add_steps(), 80, 1000);
+    billing_at_least(*q.add_steps(), 50, 2000);
+    q.add_steps();
+  });
+  v1::Queue bad;
+  bad.set_queue_id("bad");
+  billing_at_least(*bad.add_steps(), 80, 0);
+  bad.add_steps();
+  auto st = upsert_queue(bad);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(),
+            "queue.steps[0].timeout: must be longer than zero: the step "
+            "before the last needs a time after which the next one applies");
+
+  v1::UpsertAgentRequest req;
+  auto& mid = *req.mutable_agent();
+  mid.set_tenant_id("contoso");
+  mid.set_agent_id("mid");
+  mid.add_queue_ids("tiered");
+  (*mid.mutable_skills())["billing"] = 60;
+  v1::AgentView view;
+  ASSERT_TRUE(n->admin->UpsertAgent(ctx().get(), req, &view).ok());
+  presence("mid", v1::PRESENCE_AVAILABLE);
+  ready("mid", true);
+  agent("novice", {"tiered"});
+
+  event_reader events{*n->events, "contoso"};
+  auto c1 = submit("c1", "tiered");
+  EXPECT_EQ(c1.state(), v1::CALL_STATE_QUEUED);
+  auto offered = events.wait_for(v1::EVENT_TYPE_CALL_OFFERED, "c1");
+  ASSERT_TRUE(offered);
+  EXPECT_EQ(offered->offer().agent_id(), "mid");
+  auto waited = TimeUtil::DurationToMilliseconds(offered->offer().offered_at()
+                                                 - c1.enqueued_at());
+  EXPECT_GE(waited, 1000);
+  EXPECT_LT(waited, 3000);
+  v1::CallView out;
+  ASSERT_TRUE(accept(offered->offer(), out).ok());
+
+  // mid is busy; c2 waits for the last step, through a crash.
+  auto c2 = submit("c2", "tiered");
+  restart();
+  v1::GetQueueRequest gq;
+  gq.set_tenant_id("contoso");
+  gq.set_queue_id("tiered");
+  v1::Queue stored;
+  ASSERT_TRUE(n->admin->GetQueue(ctx().get(), gq, &stored).ok());
+  ASSERT_EQ(stored.steps_size(), 3);
+  EXPECT_EQ(stored.steps(1).selectors(0).values(0), "50");
+  event_reader after{*n->events, "contoso"};
+  auto second = after.wait_for(v1::EVENT_TYPE_CALL_OFFERED, "c2");
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->offer().agent_id(), "novice");
+  EXPECT_GE(TimeUtil::DurationToMilliseconds(second->offer().offered_at()
+                                             - c2.enqueued_at()),
+            3000);
+}

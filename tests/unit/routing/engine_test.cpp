@@ -663,3 +663,28 @@ TEST_F(engine_test, priority_aging_lets_an_old_call_pass_a_newer_urgent_one) {
   back.recover(now);
   EXPECT_EQ(back.find_call("old")->effective_priority(), 3);
 }
+
+TEST_F(engine_test, stepwise_relaxation_widens_the_agents_step_by_step) {
+  queue sales = *eng.find_queue("sales");
+  sales.steps = {{parse_selectors("skill.billing >= 80").selectors, 30s},
+                 {parse_selectors("skill.billing >= 50").selectors, 60s},
+                 {{}, 0s}};
+  ASSERT_TRUE(eng.upsert_queue(sales, now));
+  agent mid;
+  mid.id = "mid";
+  mid.queues = {"sales"};
+  mid.attrs.skills["billing"] = 60;
+  ASSERT_TRUE(eng.upsert_agent(mid, now));
+  make_available("mid");
+  make_available("a1"); // no billing skill at all
+  ASSERT_TRUE(submit("c1"));
+  ASSERT_TRUE(submit("c2"));
+  EXPECT_EQ(call_of("c1").data.state, call_state::queued);
+  pass(30s - 1us);
+  EXPECT_EQ(call_of("c1").data.state, call_state::queued);
+  pass(1us); // second step: billing >= 50
+  EXPECT_EQ(call_of("c1").agent_id, "mid");
+  EXPECT_EQ(call_of("c2").data.state, call_state::queued);
+  pass(60s); // last step: anyone in the queue
+  EXPECT_EQ(call_of("c2").agent_id, "a1");
+}

@@ -218,6 +218,12 @@ class instance {
     }
     if (pick(0, 2) == 0)
       x.relax_after = std::chrono::seconds{pick(0, 120)};
+    // A later step of stepwise relaxation: applies from a time on.
+    if (pick(0, 3) == 0) {
+      x.apply_after = std::chrono::seconds{pick(1, 60)};
+      if (x.relax_after && *x.relax_after <= *x.apply_after)
+        x.relax_after = *x.apply_after + std::chrono::seconds{pick(1, 60)};
+    }
     return x;
   }
 

@@ -241,3 +241,27 @@ TEST(selector_validate, names_what_is_wrong) {
   EXPECT_EQ(validate(x),
             "selector 'skill.ok': relax_after must not be negative");
 }
+
+TEST(selector, steps_become_selectors_that_apply_in_their_window) {
+  auto first = parse_selectors("skill.billing >= 80").selectors;
+  auto second = parse_selectors("skill.billing >= 50").selectors;
+  auto compiled = compile_steps({{first, 30s}, {second, 60s}, {{}, 0s}});
+  ASSERT_EQ(compiled.size(), 2u);
+  EXPECT_EQ(to_string(compiled[0]), "skill.billing >= 80 relax after 30s");
+  EXPECT_EQ(to_string(compiled[1]),
+            "skill.billing >= 50 apply after 30s relax after 90s");
+  EXPECT_TRUE(is_active(compiled[0], 29s));
+  EXPECT_FALSE(is_active(compiled[1], 29s));
+  EXPECT_FALSE(is_active(compiled[0], 30s));
+  EXPECT_TRUE(is_active(compiled[1], 30s));
+  // After the second step, the empty last step: no requirement at all.
+  EXPECT_FALSE(is_active(compiled[1], 90s));
+  // The compact form reads back what it wrote.
+  auto back = parse_selectors(to_string(compiled[1]));
+  ASSERT_TRUE(back) << back.error->to_string();
+  EXPECT_EQ(back.selectors[0], compiled[1]);
+  // The last step applies for good.
+  auto last = compile_steps({{first, 30s}, {second, 0s}});
+  EXPECT_FALSE(last[1].relax_after.has_value());
+  EXPECT_TRUE(is_active(last[1], 100h));
+}
