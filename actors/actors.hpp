@@ -72,6 +72,9 @@ using tenant_actor = caf::typed_actor<
   caf::replies_to<atom::decline, std::string, std::string, std::string,
                   std::string>::with<call_reply>,
   // -- agents --
+  // agent id, extend by (zero: end now), event id.
+  caf::replies_to<atom::wrap_up, std::string, caf::timespan,
+                  std::string>::with<routing::agent_view>,
   // agent id, presence, event id.
   caf::replies_to<atom::presence, std::string, routing::presence,
                   std::string>::with<routing::agent_view>,
@@ -87,7 +90,9 @@ using tenant_actor = caf::typed_actor<
   // (atom::event, event_batch) for each write that published events after
   // the sequence this replies with, until it terminates.
   caf::replies_to<atom::subscribe, caf::actor>::with<uint64_t>,
-  // Internal: timers fire, pending writes are flushed.
-  caf::reacts_to<atom::tick>, caf::reacts_to<atom::flush>>;
+  // Internal: timers fire, pending writes are flushed, the agents are
+  // audited.
+  caf::reacts_to<atom::tick>, caf::reacts_to<atom::flush>,
+  caf::reacts_to<atom::audit>>;
 
 } // namespace switchboard

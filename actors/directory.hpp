@@ -23,7 +23,8 @@ namespace switchboard {
 class directory {
  public:
   directory(caf::actor_system& sys, storage::store& store,
-            observer* obs = nullptr);
+            observer* obs = nullptr,
+            caf::timespan audit_every = std::chrono::seconds{60});
 
   /// Spawns every stored tenant, rebuilt from the store.
   caf::error open();
@@ -50,6 +51,7 @@ class directory {
   caf::actor_system& sys_;
   storage::store& store_;
   observer* obs_;
+  caf::timespan audit_every_;
   mutable std::shared_mutex mtx_;
   std::map<std::string, entry> tenants_;
 };

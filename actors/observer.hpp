@@ -20,6 +20,15 @@ class observer {
 
   /// An offer ended: "accepted", "declined", "expired" or "withdrawn".
   virtual void offer_ended(std::string_view outcome) = 0;
+
+  /// The periodic audit of a tenant's agents ran; `inconsistent` of them
+  /// disagreed with their work, each reported before by `inconsistency`.
+  virtual void audited(std::string_view tenant, size_t inconsistent) = 0;
+
+  /// An agent's state disagrees with the work it holds (a defect).
+  virtual void inconsistency(std::string_view tenant, std::string_view agent,
+                             std::string_view what)
+    = 0;
 };
 
 } // namespace switchboard

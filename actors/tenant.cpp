@@ -311,6 +311,7 @@ tenant_actor::behavior_type tenant(self_ptr self,
   if (!self->state.batch.empty())
     schedule_flush(self);
   arm(self);
+  self->delayed_send(self, self->state.audit_every, atom::audit_v);
   return {
     // -- configuration --
     [self](atom::upsert, routing::queue& q) -> caf::result<routing::queue> {
@@ -535,6 +536,20 @@ tenant_actor::behavior_type tenant(self_ptr self,
         });
     },
     // -- agents --
+    [self](atom::wrap_up, const std::string& id, caf::timespan extend_by,
+           const std::string& event_id) -> caf::result<routing::agent_view> {
+      return command<routing::agent_view>(
+        self, event_id,
+        [&](routing::timestamp now) {
+          auto by = std::chrono::duration_cast<routing::duration>(extend_by);
+          return extend_by.count() == 0
+                   ? self->state.engine.end_wrap_up(id, now)
+                   : self->state.engine.extend_wrap_up(id, by, now);
+        },
+        [&] {
+          return *self->state.engine.find_agent(id);
+        });
+    },
     [self](atom::presence, const std::string& id, routing::presence p,
            const std::string& event_id) -> caf::result<routing::agent_view> {
       return command<routing::agent_view>(
@@ -598,16 +613,31 @@ tenant_actor::behavior_type tenant(self_ptr self,
     [self](atom::flush) {
       flush(self);
     },
+    [self](atom::audit) {
+      auto& st = self->state;
+      auto found = st.engine.audit();
+      if (st.obs != nullptr) {
+        std::set<std::string> agents;
+        for (auto& x : found) {
+          st.obs->inconsistency(st.tenant_id, x.agent_id, x.what);
+          agents.insert(x.agent_id);
+        }
+        st.obs->audited(st.tenant_id, agents.size());
+      }
+      self->delayed_send(self, st.audit_every, atom::audit_v);
+    },
   };
 }
 
 caf::expected<tenant_actor> spawn_tenant(caf::actor_system& sys,
                                          storage::store& store,
                                          const std::string& tenant_id,
-                                         observer* obs) {
+                                         observer* obs,
+                                         caf::timespan audit_every) {
   auto init = std::make_shared<tenant_state>(tenant_id);
   init->store = &store;
   init->obs = obs;
+  init->audit_every = audit_every;
   auto& eng = init->engine;
   caf::error failed;
   auto fail = [&](caf::error err) {

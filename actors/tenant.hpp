@@ -53,6 +53,8 @@ struct tenant_state {
   routing::timestamp wall_base{};
   caf::actor_clock::time_point clock_base{};
   std::optional<routing::timestamp> tick_at;
+  /// How often the agents are audited against their work.
+  caf::timespan audit_every = std::chrono::seconds{60};
 };
 
 tenant_actor::behavior_type
@@ -63,9 +65,9 @@ tenant(tenant_actor::stateful_pointer<tenant_state> self,
 /// state, live calls with their deadlines) and spawns its actor. Offers
 /// whose deadline passed while the node was down expire at once. Fails if
 /// a stored record does not decode.
-caf::expected<tenant_actor> spawn_tenant(caf::actor_system& sys,
-                                         storage::store& store,
-                                         const std::string& tenant_id,
-                                         observer* obs = nullptr);
+caf::expected<tenant_actor>
+spawn_tenant(caf::actor_system& sys, storage::store& store,
+             const std::string& tenant_id, observer* obs = nullptr,
+             caf::timespan audit_every = std::chrono::seconds{60});
 
 } // namespace switchboard

@@ -300,6 +300,7 @@ void engine::finish(live_call& c, call_state final_state, timestamp now) {
   if (c.ended_at == timestamp{})
     c.ended_at = now;
   uncount(c);
+  with_agent_.erase(id);
   event_type type = event_type::call_completed;
   switch (final_state) {
     case call_state::abandoned: type = event_type::call_abandoned; break;
@@ -329,6 +330,7 @@ void engine::make_offer(live_call& c, const std::string& agent_id,
   c.data.state = call_state::offered;
   c.offers.push_back({agent_id, now, "open"});
   c.agent_id = agent_id;
+  with_agent_.insert(c.data.id);
   c.offer_id = c.data.id + "#" + std::to_string(c.offers.size());
   c.offer_expires_at = now + q.offer_timeout;
   agents_[agent_id].offers_pending++;
@@ -348,6 +350,7 @@ void engine::close_offer(live_call& c, const std::string& outcome,
   if (auto* a = agent_ptr(agent_id); a != nullptr && a->offers_pending > 0)
     a->offers_pending--;
   c.agent_id.clear();
+  with_agent_.erase(c.data.id);
   c.offer_id.clear();
   c.offer_expires_at = {};
   touch(c);
@@ -535,6 +538,7 @@ std::string engine::detach(live_call& c, timestamp now) {
       index_.release(freed, c.data.channel, now);
       touch_agent(freed);
       c.agent_id.clear();
+      with_agent_.erase(c.data.id);
       break;
     default: break;
   }
@@ -705,23 +709,62 @@ status engine::complete(const std::string& call_id, timestamp now) {
   index_.release(agent_id, c->data.channel, now);
   auto& extra = agents_[agent_id];
   extra.wrap_up_until = std::max(extra.wrap_up_until, now + wrap);
+  extra.wrap_up_calls.push_back(call_id);
   c->data.state = call_state::wrap_up;
   c->ended_at = now;
-  schedule(now + wrap, deadline_kind::wrap_up, call_id, to_micros(now + wrap));
+  schedule(extra.wrap_up_until, deadline_kind::wrap_up, agent_id,
+           to_micros(extra.wrap_up_until));
   touch(*c);
-  touch_agent(agent_id);
   emit(event_type::call_wrap_up, c, agent_id, now);
+  emit_agent(agent_id, now);
   return status::ok();
 }
 
-void engine::start_wrap_up_end(const std::string& agent_id, timestamp now) {
+void engine::finish_wrap_up(const std::string& agent_id, timestamp now) {
   auto* extra = agent_ptr(agent_id);
-  if (extra == nullptr || extra->wrap_up_until > now)
+  if (extra == nullptr)
     return;
+  auto ids = std::move(extra->wrap_up_calls);
+  extra->wrap_up_calls.clear();
   extra->wrap_up_until = {};
+  for (auto& id : ids)
+    if (auto* c = call_ptr(id);
+        c != nullptr && c->data.state == call_state::wrap_up)
+      finish(*c, call_state::completed, now);
   index_.set_wrap_up(agent_id, false, now);
-  touch_agent(agent_id);
+  emit_agent(agent_id, now);
   route_agent(agent_id, now);
+}
+
+status engine::end_wrap_up(const std::string& agent_id, timestamp now) {
+  auto* extra = agent_ptr(agent_id);
+  if (extra == nullptr)
+    return not_found("agent", agent_id);
+  if (extra->wrap_up_until == timestamp{})
+    return fail(errc::failed_precondition, "agent '" + agent_id
+                                             + "' of tenant '" + tenant_id_
+                                             + "' is not in wrap-up");
+  finish_wrap_up(agent_id, now);
+  return status::ok();
+}
+
+status engine::extend_wrap_up(const std::string& agent_id, duration extra_time,
+                              timestamp now) {
+  auto* extra = agent_ptr(agent_id);
+  if (extra == nullptr)
+    return not_found("agent", agent_id);
+  if (extra_time <= duration{0} || extra_time > std::chrono::hours{1})
+    return fail(errc::invalid_argument,
+                "extend_by: must be longer than zero and at most 1h");
+  if (extra->wrap_up_until == timestamp{})
+    return fail(errc::failed_precondition, "agent '" + agent_id
+                                             + "' of tenant '" + tenant_id_
+                                             + "' is not in wrap-up");
+  extra->wrap_up_until += extra_time;
+  schedule(extra->wrap_up_until, deadline_kind::wrap_up, agent_id,
+           to_micros(extra->wrap_up_until));
+  emit_agent(agent_id, now);
+  return status::ok();
 }
 
 status engine::transfer(const std::string& call_id, const std::string& queue_id,
@@ -854,6 +897,11 @@ std::optional<timestamp> engine::next_deadline() {
 bool engine::stale(const deadline& d) const {
   if (d.kind == deadline_kind::relax)
     return false;
+  if (d.kind == deadline_kind::wrap_up) {
+    // An agent's wrap-up: stale once it ended or was extended.
+    auto a = agents_.find(d.id);
+    return a == agents_.end() || to_micros(a->second.wrap_up_until) != d.token;
+  }
   auto i = calls_.find(d.id);
   if (i == calls_.end())
     return true;
@@ -862,7 +910,7 @@ bool engine::stale(const deadline& d) const {
     case deadline_kind::offer:
       return c.data.state != call_state::offered
              || static_cast<int64_t>(c.offers.size()) != d.token;
-    case deadline_kind::wrap_up: return c.data.state != call_state::wrap_up;
+    case deadline_kind::wrap_up: return true; // handled above
     case deadline_kind::max_wait:
       return to_micros(c.queue_entered_at) != d.token;
     case deadline_kind::aging:
@@ -906,10 +954,7 @@ void engine::on_deadline(const deadline& d, timestamp now) {
     case deadline_kind::wrap_up: {
       if (stale(d))
         return;
-      auto* c = call_ptr(d.id);
-      auto agent_id = c->agent_id;
-      finish(*c, call_state::completed, now);
-      start_wrap_up_end(agent_id, now);
+      finish_wrap_up(d.id, now);
       return;
     }
     case deadline_kind::max_wait: {
@@ -962,6 +1007,7 @@ void engine::recover(timestamp now) {
     return key_of(*x) < key_of(*y);
   });
   std::vector<std::string> lost;
+  std::vector<std::string> orphans;
   for (auto* c : order) {
     auto& q = c->data.queue_id;
     if (queues_.count(q) == 0) {
@@ -990,46 +1036,60 @@ void engine::recover(timestamp now) {
           break;
         }
         agents_[c->agent_id].offers_pending++;
+        with_agent_.insert(c->data.id);
         schedule(c->offer_expires_at, deadline_kind::offer, c->data.id,
                  static_cast<int64_t>(c->offers.size()));
         break;
       case call_state::assigned:
         index_.reserve(c->agent_id, q, c->data.channel);
+        with_agent_.insert(c->data.id);
         break;
       case call_state::wrap_up: {
-        auto until = agents_.count(c->agent_id) > 0
-                       ? agents_[c->agent_id].wrap_up_until
-                       : now;
+        auto a = agents_.find(c->agent_id);
+        if (a == agents_.end()) {
+          orphans.push_back(c->data.id); // its agent is gone: it ends now
+          break;
+        }
+        if (a->second.wrap_up_until == timestamp{})
+          a->second.wrap_up_until = now;
+        a->second.wrap_up_calls.push_back(c->data.id);
+        with_agent_.insert(c->data.id);
         index_.set_wrap_up(c->agent_id, true, now);
-        schedule(until, deadline_kind::wrap_up, c->data.id, to_micros(until));
         break;
       }
       default: break;
     }
   }
+  // Ids, not pointers: the calls below may end and leave calls_.
+  std::vector<std::string> line_order;
+  for (auto* c : order)
+    if (c->data.state == call_state::queued)
+      line_order.push_back(c->data.id);
+  order.clear();
   for (auto& id : lost)
     calls_.erase(id);
-  // Agents in wrap-up without a call wrapping up end it now.
+  for (auto& id : orphans)
+    finish(calls_[id], call_state::completed, now);
+  // Agents in wrap-up without a call wrapping up end it now; the others
+  // end it when it was due.
   for (auto& [id, extra] : agents_) {
     if (extra.wrap_up_until == timestamp{})
       continue;
-    bool wrapping = false;
-    for (auto* c : order)
-      if (c->agent_id == id && c->data.state == call_state::wrap_up)
-        wrapping = true;
-    if (!wrapping) {
+    if (extra.wrap_up_calls.empty()) {
       extra.wrap_up_until = {};
       index_.set_wrap_up(id, false, now);
+      continue;
     }
+    schedule(extra.wrap_up_until, deadline_kind::wrap_up, id,
+             to_micros(extra.wrap_up_until));
   }
   for (auto& id : index_.advance_to(now))
     (void)id;
   advance(now);
   route_everyone(now);
   // Routing what waits first, in line order.
-  for (auto* c : order)
-    if (calls_.count(c->data.id) > 0 && c->data.state == call_state::queued)
-      route_call(c->data.id, now);
+  for (auto& id : line_order)
+    route_call(id, now);
   schedule_relaxation();
 }
 
@@ -1156,6 +1216,80 @@ std::optional<queue_stats> engine::stats(const std::string& queue_id,
   for (auto& [key, n] : by_state)
     result.agents.push_back(
       {std::get<0>(key), std::get<1>(key), std::get<2>(key), n});
+  return result;
+}
+
+std::vector<inconsistency> engine::audit() const {
+  struct held {
+    channel_load load{};
+    uint16_t offers = 0;
+    size_t wrapping = 0;
+  };
+  std::unordered_map<std::string, held> by_agent;
+  std::vector<inconsistency> result;
+  // The calls that hold an agent, not every live call: most wait.
+  for (auto& id : with_agent_) {
+    auto i = calls_.find(id);
+    if (i == calls_.end()) {
+      result.push_back({"", "call '" + id
+                              + "' is counted as held by an "
+                                "agent but is not live"});
+      continue;
+    }
+    auto& c = i->second;
+    if (c.agent_id.empty()) {
+      result.push_back({"", "call '" + id
+                              + "' is counted as held by an "
+                                "agent but has none"});
+      continue;
+    }
+    auto ch = static_cast<size_t>(c.data.channel);
+    auto& h = by_agent[c.agent_id];
+    switch (c.data.state) {
+      case call_state::offered:
+        h.load[ch]++;
+        h.offers++;
+        break;
+      case call_state::assigned: h.load[ch]++; break;
+      case call_state::wrap_up: h.wrapping++; break;
+      default: break;
+    }
+    if (agents_.count(c.agent_id) == 0)
+      result.push_back({c.agent_id, "call '" + id + "' is "
+                                      + std::string{to_string(c.data.state)}
+                                      + " with an agent that does not exist"});
+  }
+  for (auto& [id, extra] : agents_) {
+    auto* a = index_.find_agent(id);
+    if (a == nullptr) {
+      result.push_back({id, "missing from the matching index"});
+      continue;
+    }
+    held h;
+    if (auto i = by_agent.find(id); i != by_agent.end())
+      h = i->second;
+    for (size_t ch = 0; ch < channel_count; ++ch)
+      if (a->load[ch] != h.load[ch])
+        result.push_back(
+          {id, "counts " + std::to_string(a->load[ch]) + " "
+                 + std::string{to_string(static_cast<channel>(ch))}
+                 + " items but holds " + std::to_string(h.load[ch])
+                 + " offered or answered"});
+    if (extra.offers_pending != h.offers)
+      result.push_back({id, "counts " + std::to_string(extra.offers_pending)
+                              + " open offers but holds "
+                              + std::to_string(h.offers)});
+    if (a->in_wrap_up != (h.wrapping > 0)
+        || extra.wrap_up_calls.size() != h.wrapping)
+      result.push_back(
+        {id, std::string{a->in_wrap_up ? "is" : "is not"} + " in wrap-up with "
+               + std::to_string(extra.wrap_up_calls.size())
+               + " wrap-up calls counted and " + std::to_string(h.wrapping)
+               + " calls wrapping up"});
+  }
+  std::sort(result.begin(), result.end(), [](auto& x, auto& y) {
+    return x.agent_id < y.agent_id;
+  });
   return result;
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace switchboard::routing {
@@ -104,6 +105,16 @@ struct agent_view {
   uint16_t missed_in_a_row = 0;
   /// When wrap-up ends, while in wrap-up.
   timestamp wrap_up_until{};
+  /// The calls the agent wraps up; they complete when wrap-up ends.
+  std::vector<std::string> wrap_up_calls;
+};
+
+/// An agent whose routing state disagrees with the work it holds: what a
+/// phantom state ("busy" without a call, "idle" on a call) would be.
+struct inconsistency {
+  std::string agent_id;
+  /// What disagrees, in words: "index counts 0 voice items; holds 1".
+  std::string what;
 };
 
 /// A fact to publish, with its subject (a call, or an agent) as it was
@@ -176,7 +187,9 @@ struct queue_stats {
 ///   `max_missed_offers` in a row the agent becomes not ready, "not
 ///   responding").
 /// - Completing an assigned call starts the queue's wrap-up on the agent;
-///   the call is completed when wrap-up ends.
+///   the call is completed when wrap-up ends. The agent can extend its
+///   wrap-up or end it early; several calls wrapped up at once end
+///   together.
 /// - A call waiting longer than its queue's `max_wait` overflows to the
 ///   overflow queue (keeping its original place in line) or, without one,
 ///   times out.
@@ -243,6 +256,14 @@ class engine {
   status transfer(const std::string& call_id, const std::string& queue_id,
                   const std::string& agent_id, timestamp now);
 
+  /// Ends the agent's wrap-up now: its wrap-up calls complete and it can
+  /// take work again.
+  status end_wrap_up(const std::string& agent_id, timestamp now);
+
+  /// Extends the agent's wrap-up by `extra` (at most an hour at a time).
+  status extend_wrap_up(const std::string& agent_id, duration extra,
+                        timestamp now);
+
   /// Turns a waiting call into a callback to `number` (the call's `from`
   /// if empty): the caller leaves the line, the call keeps its place.
   status request_callback(const std::string& call_id, const std::string& number,
@@ -293,6 +314,12 @@ class engine {
 
   std::optional<queue_stats> stats(const std::string& queue_id,
                                    timestamp now) const;
+
+  /// Compares each agent's counted state (load per channel, open offers,
+  /// wrap-up) with the calls it holds. Empty when all agree, which the
+  /// engine's own bookkeeping guarantees; anything else is a defect to
+  /// report. Linear in agents and live calls.
+  std::vector<inconsistency> audit() const;
 
   size_t live_call_count() const { return calls_.size(); }
   size_t waiting_count() const { return index_.waiting_count(); }
@@ -394,7 +421,8 @@ class engine {
   void route_everyone(timestamp now);
   /// Overflows or times out a waiting call past its queue's max wait.
   void check_max_wait(live_call& c, timestamp now);
-  void start_wrap_up_end(const std::string& agent_id, timestamp now);
+  /// Completes the agent's wrap-up calls and ends its wrap-up.
+  void finish_wrap_up(const std::string& agent_id, timestamp now);
 
   void schedule(timestamp at, deadline_kind kind, const std::string& id,
                 int64_t token);
@@ -421,6 +449,9 @@ class engine {
   /// Per queue: callbacks in its line, and member agents not Offline.
   std::unordered_map<std::string, size_t> callbacks_in_line_;
   std::unordered_map<std::string, size_t> signed_in_;
+  /// Calls offered to, answered by or wrapped up by an agent: what the
+  /// audit compares the agents' counters with.
+  std::unordered_set<std::string> with_agent_;
   std::unordered_map<std::string, counters> counters_;
   matching_index index_;
   std::priority_queue<deadline, std::vector<deadline>, std::greater<>>

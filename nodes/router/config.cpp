@@ -41,6 +41,29 @@ std::string set_bool(bool& target, const std::string& text) {
   return "expected true or false, found '" + text + "'";
 }
 
+/// "500ms", "30s", "5m": 100 ms to 1 h.
+std::string set_interval(std::chrono::milliseconds& target,
+                         const std::string& text) {
+  char* end = nullptr;
+  auto n = std::strtoll(text.c_str(), &end, 10);
+  std::string unit = end == nullptr ? "" : end;
+  std::chrono::milliseconds value{0};
+  if (!text.empty() && end != text.c_str() && n > 0) {
+    if (unit == "ms")
+      value = std::chrono::milliseconds{n};
+    else if (unit == "s")
+      value = std::chrono::seconds{n};
+    else if (unit == "m")
+      value = std::chrono::minutes{n};
+  }
+  if (value < std::chrono::milliseconds{100} || value > std::chrono::hours{1})
+    return "expected a duration from 100ms to 1h such as 500ms, 60s or 5m, "
+           "found '"
+           + text + "'";
+  target = value;
+  return {};
+}
+
 std::string set_nonempty(std::string& target, const std::string& text) {
   if (text.empty())
     return "must not be empty";
@@ -65,6 +88,12 @@ const std::vector<setting>& settings() {
      "commit); false: survives a process crash",
      [](config& c, const std::string& v) {
        return set_bool(c.sync_writes, v);
+     }},
+    {"node", "audit_interval", "SWITCHBOARD_AUDIT_INTERVAL", "--audit-interval",
+     "How often each tenant's agents are checked against the work they "
+     "hold; a disagreement (a phantom state) is logged and counted",
+     [](config& c, const std::string& v) {
+       return set_interval(c.audit_interval, v);
      }},
     {"grpc", "listen", "SWITCHBOARD_GRPC_LISTEN", "--grpc-listen",
      "host:port of the gRPC API; port 0 picks a free port",

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -34,6 +35,8 @@ struct config {
   listen_address metrics{"127.0.0.1", 9464};
   /// debug, info, warn or error.
   std::string log_level = "info";
+  /// How often each tenant's agents are audited against their work.
+  std::chrono::milliseconds audit_interval = std::chrono::seconds{60};
 };
 
 /// The outcome of reading the configuration: a config, or a message

@@ -132,6 +132,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   router::metrics metrics;
+  metrics.set_logger(&log);
   auto registry = metrics.registry();
   prometheus::BuildGauge()
     .Name("switchboard_node_info")
@@ -161,7 +162,7 @@ int main(int argc, char** argv) {
   actor_cfg.set("logger.file-verbosity", caf::atom("quiet"));
   caf::actor_system sys{actor_cfg};
   auto recovery_started = std::chrono::steady_clock::now();
-  directory dir{sys, **store, &metrics};
+  directory dir{sys, **store, &metrics, cfg.audit_interval};
   if (auto err = dir.open()) {
     log.error("cannot rebuild the tenants from the store",
               {{"data_dir", cfg.data_dir}, {"error", render(err)}});

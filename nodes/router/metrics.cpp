@@ -1,5 +1,6 @@
 #include "nodes/router/metrics.hpp"
 
+#include "nodes/router/log.hpp"
 #include "routing/engine.hpp"
 
 #include <prometheus/counter.h>
@@ -8,6 +9,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <atomic>
 #include <map>
 #include <mutex>
 
@@ -50,6 +52,20 @@ struct metrics::impl {
         .Help("Records written to RocksDB")
         .Register(*registry)
         .Add({});
+  prometheus::Counter& audits
+    = prometheus::BuildCounter()
+        .Name("switchboard_agent_audits_total")
+        .Help("Audits of a tenant's agents against the work they hold")
+        .Register(*registry)
+        .Add({});
+  prometheus::Counter& inconsistent_agents
+    = prometheus::BuildCounter()
+        .Name("switchboard_agent_inconsistencies_total")
+        .Help("Agents an audit found in a state that disagrees with their "
+              "work (a phantom state); each is logged with what disagrees")
+        .Register(*registry)
+        .Add({});
+  std::atomic<logger*> log{nullptr};
   prometheus::Family<prometheus::Counter>& offers
     = prometheus::BuildCounter()
         .Name("switchboard_offers_total")
@@ -110,6 +126,24 @@ void metrics::routed(std::chrono::nanoseconds latency) {
 void metrics::offer_ended(std::string_view outcome) {
   impl_->offers.Add({{"outcome", std::string{outcome}}}).Increment();
 }
+
+void metrics::audited(std::string_view, size_t inconsistent) {
+  impl_->audits.Increment();
+  impl_->inconsistent_agents.Increment(static_cast<double>(inconsistent));
+}
+
+void metrics::inconsistency(std::string_view tenant, std::string_view agent,
+                            std::string_view what) {
+  if (auto* log = impl_->log.load())
+    log->write(log_level::warn,
+               "agent state disagrees with the work it holds; routing for "
+               "this agent may be wrong until it is fixed",
+               {{"tenant", std::string{tenant}},
+                {"agent", std::string{agent}},
+                {"found", std::string{what}}});
+}
+
+void metrics::set_logger(logger* log) { impl_->log = log; }
 
 void metrics::grpc_request(std::string_view method, std::string_view code) {
   std::pair<std::string, std::string> key{method, code};

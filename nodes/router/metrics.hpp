@@ -22,6 +22,8 @@ struct queue_stats;
 
 namespace switchboard::router {
 
+class logger;
+
 class metrics final : public observer {
  public:
   metrics();
@@ -32,6 +34,12 @@ class metrics final : public observer {
   void store_write(std::chrono::nanoseconds took, size_t records) override;
   void routed(std::chrono::nanoseconds latency) override;
   void offer_ended(std::string_view outcome) override;
+  void audited(std::string_view tenant, size_t inconsistent) override;
+  void inconsistency(std::string_view tenant, std::string_view agent,
+                     std::string_view what) override;
+
+  /// Where inconsistencies are logged (none: only counted).
+  void set_logger(logger* log);
 
   /// One finished gRPC request; `code` is its status code name.
   void grpc_request(std::string_view method, std::string_view code);

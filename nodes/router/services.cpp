@@ -92,6 +92,20 @@ Status invalid(const api::field_error& e) {
   return {StatusCode::INVALID_ARGUMENT, e.to_string()};
 }
 
+/// A wrap-up extension: longer than zero, at most an hour.
+std::optional<caf::timespan> extension_of(const google::protobuf::Duration& d) {
+  auto ns
+    = std::chrono::seconds{d.seconds()} + std::chrono::nanoseconds{d.nanos()};
+  if (ns <= caf::timespan{0} || ns > std::chrono::hours{1})
+    return std::nullopt;
+  return caf::timespan{ns};
+}
+
+Status bad_extension() {
+  return {StatusCode::INVALID_ARGUMENT,
+          "extend_by: must be longer than zero and at most 1h"};
+}
+
 /// Shared by the services of one node.
 struct node {
   service_context ctx;
@@ -638,6 +652,29 @@ class routing_service : public v1::RoutingService::CallbackService {
     }
     return agent_command(ctx, method, req->tenant_id(), req->agent_id(), resp,
                          atom::presence_v, req->agent_id(), *p, std::string{});
+  }
+
+  grpc::ServerUnaryReactor* EndWrapUp(grpc::CallbackServerContext* ctx,
+                                      const v1::EndWrapUpRequest* req,
+                                      v1::AgentView* resp) override {
+    return agent_command(ctx, "EndWrapUp", req->tenant_id(), req->agent_id(),
+                         resp, atom::wrap_up_v, req->agent_id(),
+                         caf::timespan{0}, std::string{});
+  }
+
+  grpc::ServerUnaryReactor* ExtendWrapUp(grpc::CallbackServerContext* ctx,
+                                         const v1::ExtendWrapUpRequest* req,
+                                         v1::AgentView* resp) override {
+    auto by = extension_of(req->extend_by());
+    if (!by) {
+      auto* reactor = ctx->DefaultReactor();
+      n_.in_flight.fetch_add(1, std::memory_order_relaxed);
+      finish(n_, reactor, "ExtendWrapUp", bad_extension());
+      return reactor;
+    }
+    return agent_command(ctx, "ExtendWrapUp", req->tenant_id(), req->agent_id(),
+                         resp, atom::wrap_up_v, req->agent_id(), *by,
+                         std::string{});
   }
 
   grpc::ServerUnaryReactor* SetAgentReady(grpc::CallbackServerContext* ctx,
@@ -1229,6 +1266,23 @@ class ingest_reactor final
         auto& x = req.set_agent_ready();
         send<routing::agent_view>(slot, x.tenant_id(), atom::ready_v,
                                   x.agent_id(), x.ready(), x.reason(), id);
+        return;
+      }
+      case R::kEndWrapUp: {
+        auto& x = req.end_wrap_up();
+        send<routing::agent_view>(slot, x.tenant_id(), atom::wrap_up_v,
+                                  x.agent_id(), caf::timespan{0}, id);
+        return;
+      }
+      case R::kExtendWrapUp: {
+        auto& x = req.extend_wrap_up();
+        auto by = extension_of(x.extend_by());
+        if (!by) {
+          complete(slot, bad_extension());
+          return;
+        }
+        send<routing::agent_view>(slot, x.tenant_id(), atom::wrap_up_v,
+                                  x.agent_id(), *by, id);
         return;
       }
       case R::COMMAND_NOT_SET: break;

@@ -65,9 +65,18 @@ class features_test : public routing_test {
     return out;
   }
 
-  void restart() {
+  void restart(std::vector<std::string> flags = {}) {
     n->kill();
-    n = std::make_unique<node>(dir);
+    n = std::make_unique<node>(dir, std::move(flags));
+  }
+
+  /// The value of an unlabelled metric, or -1 if the node has none.
+  double metric(const std::string& name) {
+    auto text = http_get(n->metrics_port, "/metrics");
+    auto at = text.find("\n" + name + " ");
+    if (at == std::string::npos)
+      return -1;
+    return std::stod(text.substr(at + name.size() + 2));
   }
 };
 
@@ -295,4 +304,64 @@ TEST_F(features_test, stepwise_relaxation_widens_on_time_across_a_restart) {
   EXPECT_GE(TimeUtil::DurationToMilliseconds(second->offer().offered_at()
                                              - c2.enqueued_at()),
             3000);
+}
+
+TEST_F(features_test, wrap_up_is_extended_and_ended_early_without_phantoms) {
+  restart({"--audit-interval", "200ms"});
+  agent("alice");
+  agent("bob", {"sales"}, false);
+  auto c1 = submit("c1");
+  v1::CallView out;
+  ASSERT_TRUE(accept(c1.offer(), out).ok());
+  ASSERT_TRUE(complete("c1", out).ok());
+  auto until = get_agent("alice").state().wrap_up_until();
+
+  v1::ExtendWrapUpRequest ext;
+  ext.set_tenant_id("contoso");
+  ext.set_agent_id("alice");
+  v1::AgentView view;
+  auto st = n->routing->ExtendWrapUp(ctx().get(), ext, &view);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(),
+            "extend_by: must be longer than zero and at most 1h");
+  *ext.mutable_extend_by() = TimeUtil::SecondsToDuration(30);
+  ASSERT_TRUE(n->routing->ExtendWrapUp(ctx().get(), ext, &view).ok());
+  EXPECT_EQ(view.state().wrap_up_until(),
+            until + TimeUtil::SecondsToDuration(30));
+  EXPECT_EQ(view.state().activity(), v1::AGENT_ACTIVITY_WRAP_UP);
+  v1::EndWrapUpRequest end;
+  end.set_tenant_id("contoso");
+  end.set_agent_id("bob");
+  st = n->routing->EndWrapUp(ctx().get(), end, &view);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(st.error_message(),
+            "agent 'bob' of tenant 'contoso' is not in wrap-up");
+
+  // The extension survives a crash; the queue's 800 ms are long past.
+  restart({"--audit-interval", "200ms"});
+  EXPECT_EQ(get_agent("alice").state().activity(), v1::AGENT_ACTIVITY_WRAP_UP);
+  EXPECT_EQ(get_call("c1").state(), v1::CALL_STATE_WRAP_UP);
+  auto c2 = submit("c2");
+  EXPECT_EQ(c2.state(), v1::CALL_STATE_QUEUED);
+
+  event_reader events{*n->events, "contoso"};
+  end.set_agent_id("alice");
+  ASSERT_TRUE(n->routing->EndWrapUp(ctx().get(), end, &view).ok());
+  EXPECT_TRUE(events.wait_for(v1::EVENT_TYPE_CALL_COMPLETED, "c1"));
+  auto offered = events.wait_for(v1::EVENT_TYPE_CALL_OFFERED, "c2");
+  ASSERT_TRUE(offered);
+  EXPECT_EQ(offered->offer().agent_id(), "alice");
+  EXPECT_TRUE(events.wait_until([](const v1::Event& e) {
+    return e.type() == v1::EVENT_TYPE_AGENT_STATE_CHANGED
+           && e.agent().agent().agent_id() == "alice";
+  }));
+
+  // The periodic audit ran and found every agent's state in line with
+  // its work.
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (metric("switchboard_agent_audits_total") < 2
+         && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(100ms);
+  EXPECT_GE(metric("switchboard_agent_audits_total"), 2);
+  EXPECT_EQ(metric("switchboard_agent_inconsistencies_total"), 0);
 }

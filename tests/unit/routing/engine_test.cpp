@@ -688,3 +688,134 @@ TEST_F(engine_test, stepwise_relaxation_widens_the_agents_step_by_step) {
   pass(60s); // last step: anyone in the queue
   EXPECT_EQ(call_of("c2").agent_id, "a1");
 }
+
+// -- agent states -------------------------------------------------------------
+
+TEST_F(engine_test, wrap_up_can_be_extended_and_ended_early) {
+  make_available("a1");
+  ASSERT_TRUE(submit("c1"));
+  ASSERT_TRUE(eng.accept("c1", "a1", {}, now));
+  ASSERT_TRUE(eng.complete("c1", now));
+  EXPECT_EQ(eng.end_wrap_up("a2", now).code, errc::failed_precondition);
+  EXPECT_EQ(eng.extend_wrap_up("a1", 0s, now).code, errc::invalid_argument);
+  ASSERT_TRUE(eng.extend_wrap_up("a1", 10s, now));
+  EXPECT_EQ(eng.find_agent("a1")->wrap_up_until, now + 15s);
+  pass(5s); // the queue's own wrap-up would end here
+  EXPECT_EQ(call_of("c1").data.state, call_state::wrap_up);
+  ASSERT_TRUE(submit("c2"));
+  EXPECT_EQ(call_of("c2").data.state, call_state::queued);
+  eng.take_changes();
+  ASSERT_TRUE(eng.end_wrap_up("a1", now));
+  EXPECT_EQ(eng.find_call("c1"), nullptr);
+  EXPECT_EQ(call_of("c2").agent_id, "a1");
+  // The agent's state changes are events of their own.
+  auto types = event_types();
+  EXPECT_NE(
+    std::find(types.begin(), types.end(), event_type::agent_state_changed),
+    types.end());
+  EXPECT_TRUE(eng.audit().empty());
+}
+
+TEST_F(engine_test, chats_wrapped_up_together_end_together) {
+  make_available("a1");
+  for (auto id : {"chat1", "chat2"}) {
+    call c;
+    c.id = id;
+    c.queue_id = "sales";
+    c.channel = channel::chat;
+    ASSERT_TRUE(eng.submit(c, now));
+    ASSERT_TRUE(eng.accept(id, "a1", {}, now));
+  }
+  ASSERT_TRUE(eng.complete("chat1", now));
+  pass(2s);
+  ASSERT_TRUE(eng.complete("chat2", now));
+  pass(4s); // chat1's wrap-up time passed, chat2's not
+  EXPECT_EQ(call_of("chat1").data.state, call_state::wrap_up);
+  pass(1s);
+  EXPECT_EQ(eng.find_call("chat1"), nullptr);
+  EXPECT_EQ(eng.find_call("chat2"), nullptr);
+  EXPECT_TRUE(eng.audit().empty());
+}
+
+TEST_F(engine_test, an_extended_wrap_up_survives_recovery) {
+  make_available("a1");
+  ASSERT_TRUE(submit("c1"));
+  ASSERT_TRUE(eng.accept("c1", "a1", {}, now));
+  ASSERT_TRUE(eng.complete("c1", now));
+  ASSERT_TRUE(eng.extend_wrap_up("a1", 20s, now));
+  auto back = restored();
+  back.recover(now + 10s);
+  EXPECT_EQ(back.find_call("c1")->data.state, call_state::wrap_up);
+  back.advance(now + 25s);
+  EXPECT_EQ(back.find_call("c1"), nullptr);
+  EXPECT_TRUE(back.audit().empty());
+}
+
+TEST_F(engine_test, the_audit_agrees_after_random_traffic_and_names_a_defect) {
+  // Random commands, valid or not, for a simulated hour.
+  for (int i = 0; i < 3; ++i)
+    add_agent("x" + std::to_string(i), true);
+  uint32_t seed = 12345;
+  auto pick = [&](uint32_t n) {
+    seed = seed * 1103515245 + 12345;
+    return (seed >> 16) % n;
+  };
+  int accepted = 0;
+  int completed = 0;
+  for (int step = 0; step < 5000; ++step) {
+    auto id = "c" + std::to_string(pick(200));
+    // Half the time a call that is with an agent.
+    std::vector<std::string> with_agent;
+    for (auto* c : eng.calls())
+      if (!c->agent_id.empty())
+        with_agent.push_back(c->data.id);
+    if (!with_agent.empty() && pick(2) == 0)
+      id = with_agent[pick(static_cast<uint32_t>(with_agent.size()))];
+    auto agent_id
+      = std::vector<std::string>{"a1", "a2", "x0", "x1", "x2"}[pick(5)];
+    // Mostly the agent the call is with, so that offers get answered.
+    if (auto* c = eng.find_call(id);
+        c != nullptr && !c->agent_id.empty() && pick(4) != 0)
+      agent_id = c->agent_id;
+    switch (pick(9)) {
+      case 0: (void)submit(id, static_cast<int32_t>(pick(3))); break;
+      case 1: accepted += eng.accept(id, agent_id, {}, now) ? 1 : 0; break;
+      case 2: (void)eng.decline(id, agent_id, {}, now); break;
+      case 3: completed += eng.complete(id, now) ? 1 : 0; break;
+      case 4: (void)eng.cancel(id, pick(2) == 0, now); break;
+      case 5: (void)eng.end_wrap_up(agent_id, now); break;
+      case 6: (void)eng.extend_wrap_up(agent_id, 3s, now); break;
+      case 7:
+        (void)eng.set_presence(
+          agent_id, pick(2) == 0 ? presence::available : presence::offline,
+          now);
+        break;
+      case 8: (void)eng.set_ready(agent_id, pick(3) != 0, {}, now); break;
+    }
+    pass(std::chrono::milliseconds{pick(1500)});
+    ASSERT_TRUE(eng.audit().empty()) << "after step " << step;
+  }
+  // The traffic did reach every state.
+  EXPECT_GT(accepted, 20) << accepted;
+  EXPECT_GT(completed, 10) << completed << " live " << eng.live_call_count();
+  // A defect: the agent's record put back as if nothing were held.
+  queue solo;
+  solo.id = "solo";
+  ASSERT_TRUE(eng.upsert_queue(solo, now));
+  agent s1;
+  s1.id = "s1";
+  s1.queues = {"solo"};
+  ASSERT_TRUE(eng.upsert_agent(s1, now));
+  make_available("s1");
+  call c;
+  c.id = "held";
+  c.queue_id = "solo";
+  ASSERT_TRUE(eng.submit(c, now));
+  ASSERT_EQ(call_of("held").agent_id, "s1");
+  eng.restore(*eng.find_agent("s1"));
+  auto found = eng.audit();
+  ASSERT_FALSE(found.empty());
+  EXPECT_EQ(found[0].agent_id, "s1");
+  EXPECT_EQ(found[0].what, "counts 0 voice items but holds 1 offered or "
+                           "answered");
+}

@@ -96,6 +96,11 @@ TEST(router_config, bad_values_name_where_they_came_from) {
   EXPECT_EQ(load({"--log-level", "loud"}).error,
             "--log-level: expected debug, info, warn or error, found 'loud'");
   EXPECT_EQ(load({"--node-name", ""}).error, "--node-name: must not be empty");
+  EXPECT_EQ(load({"--audit-interval", "10ms"}).error,
+            "--audit-interval: expected a duration from 100ms to 1h such as "
+            "500ms, 60s or 5m, found '10ms'");
+  EXPECT_EQ(load({"--audit-interval", "5m"}).value.audit_interval,
+            std::chrono::minutes{5});
 }
 
 TEST(router_config, a_missing_file_is_named) {
