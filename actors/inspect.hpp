@@ -95,12 +95,24 @@ typename Inspector::result_type inspect(Inspector& f, priority_aging& x) {
 }
 
 template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, open_hours& x) {
+  return f(caf::meta::type_name("switchboard.open_hours"), x.days, x.from,
+           x.to);
+}
+
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, business_hours& x) {
+  return f(caf::meta::type_name("switchboard.business_hours"), x.time_zone,
+           x.open, x.holidays);
+}
+
+template<class Inspector>
 typename Inspector::result_type inspect(Inspector& f, queue& x) {
   return f(caf::meta::type_name("switchboard.queue"), x.id, x.name, x.mode,
            x.selectors, x.steps, x.routable_presences, x.offer_timeout,
            x.wrap_up, x.max_missed_offers, x.max_length, x.max_wait,
            x.overflow_queue, x.sla, x.when_full, x.when_max_wait,
-           x.when_no_agents, x.aging);
+           x.when_no_agents, x.aging, x.hours, x.when_closed);
 }
 
 template<class Inspector>
@@ -155,7 +167,7 @@ typename Inspector::result_type inspect(Inspector& f, queue_stats& x) {
   return f(caf::meta::type_name("switchboard.queue_stats"), x.waiting,
            x.longest_wait, x.offered, x.answered, x.abandoned,
            x.answered_in_threshold, x.total_answer_wait, x.callbacks_waiting,
-           x.overflowed, x.disconnected, x.agents);
+           x.overflowed, x.disconnected, x.open, x.agents);
 }
 
 } // namespace switchboard::routing

@@ -300,6 +300,68 @@ void write_steps(const std::vector<routing::selector_step>& in,
   }
 }
 
+maybe_error read_hours(const v1::BusinessHours& in,
+                       routing::business_hours& out, const std::string& field) {
+  out = routing::business_hours{};
+  if (auto problem = routing::check_time_zone(in.time_zone()))
+    return error(at(field, "time_zone"), *problem);
+  out.time_zone = in.time_zone();
+  for (int i = 0; i < in.open_size(); ++i) {
+    auto& x = in.open(i);
+    auto where = at(field, "open", i);
+    routing::open_hours h;
+    if (x.days_size() == 0)
+      return error(at(where, "days"), "name at least one day (mon .. sun)");
+    for (int j = 0; j < x.days_size(); ++j) {
+      auto day = routing::parse_weekday(x.days(j));
+      if (!day)
+        return error(at(where, "days", j),
+                     "expected mon, tue, wed, thu, fri, sat or sun, found '"
+                       + x.days(j) + "'");
+      h.days |= static_cast<uint8_t>(1u << *day);
+    }
+    auto from = routing::parse_clock(x.from());
+    if (!from)
+      return error(at(where, "from"),
+                   "expected a local time HH:MM, found '" + x.from() + "'");
+    auto to = routing::parse_clock(x.to());
+    if (!to)
+      return error(at(where, "to"), "expected a local time HH:MM (up to "
+                                    "24:00), found '"
+                                      + x.to() + "'");
+    if (*to <= *from)
+      return error(at(where, "to"),
+                   "must be after from (" + x.from()
+                     + "); for hours past "
+                       "midnight, add the next day from 00:00");
+    h.from = *from;
+    h.to = *to;
+    out.open.push_back(h);
+  }
+  for (int i = 0; i < in.holidays_size(); ++i) {
+    if (!routing::is_date(in.holidays(i)))
+      return error(at(field, "holidays", i),
+                   "expected a date YYYY-MM-DD, found '" + in.holidays(i)
+                     + "'");
+    out.holidays.push_back(in.holidays(i));
+  }
+  return std::nullopt;
+}
+
+void write_hours(const routing::business_hours& in, v1::BusinessHours& out) {
+  out.set_time_zone(in.time_zone);
+  for (auto& h : in.open) {
+    auto& x = *out.add_open();
+    for (int day = 0; day < 7; ++day)
+      if ((h.days & (1u << day)) != 0)
+        x.add_days(std::string{routing::weekday_name(day)});
+    x.set_from(routing::format_clock(h.from));
+    x.set_to(routing::format_clock(h.to));
+  }
+  for (auto& d : in.holidays)
+    out.add_holidays(d);
+}
+
 void write_action(const routing::limit_action& in, v1::LimitAction& out) {
   out.set_kind(static_cast<v1::LimitAction::Kind>(static_cast<int>(in.what)));
   out.set_queue_id(in.queue_id);
@@ -391,6 +453,7 @@ maybe_error from_proto(const v1::Queue& in, routing::queue& out,
      "when_max_wait"},
     {in.has_when_no_agents(), in.when_no_agents(), out.when_no_agents,
      "when_no_agents"},
+    {in.has_when_closed(), in.when_closed(), out.when_closed, "when_closed"},
   };
   for (auto& a : actions) {
     if (!a.present)
@@ -410,6 +473,13 @@ maybe_error from_proto(const v1::Queue& in, routing::queue& out,
       && out.max_wait.count() == 0)
     return error(at(field, "when_max_wait"),
                  "needs max_wait: without it no call waits too long");
+  if (in.has_hours())
+    if (auto e = read_hours(in.hours(), out.hours, at(field, "hours")))
+      return e;
+  if (out.when_closed.what != routing::limit_action::kind::none
+      && !out.hours.enabled())
+    return error(at(field, "when_closed"),
+                 "needs hours: without them the queue is never closed");
   if (in.has_priority_aging()) {
     auto& pa = in.priority_aging();
     auto where = at(field, "priority_aging");
@@ -460,6 +530,10 @@ void to_proto(const routing::queue& in, const std::string& tenant_id,
     write_action(in.when_max_wait, *out.mutable_when_max_wait());
   if (in.when_no_agents.what != kind::none)
     write_action(in.when_no_agents, *out.mutable_when_no_agents());
+  if (in.when_closed.what != kind::none)
+    write_action(in.when_closed, *out.mutable_when_closed());
+  if (in.hours.enabled())
+    write_hours(in.hours, *out.mutable_hours());
   if (in.aging.enabled()) {
     auto& pa = *out.mutable_priority_aging();
     write_duration(in.aging.every, *pa.mutable_interval());
@@ -852,6 +926,7 @@ v1::QueueStats to_proto(const routing::queue_stats& in,
   out.set_callbacks_waiting(in.callbacks_waiting);
   out.set_overflowed(in.overflowed);
   out.set_disconnected(in.disconnected);
+  out.set_open(in.open);
   out.set_abandon_rate_percent(ended == 0
                                  ? 0.0
                                  : 100.0 * static_cast<double>(in.abandoned)

@@ -24,11 +24,12 @@ status fail(errc code, std::string message) {
 }
 
 /// The limit actions of a queue, with the field each is configured in.
-std::array<std::pair<const limit_action*, const char*>, 3>
+std::array<std::pair<const limit_action*, const char*>, 4>
 actions_of(const queue& q) {
   return {{{&q.when_full, "when_full"},
            {&q.when_max_wait, "when_max_wait"},
-           {&q.when_no_agents, "when_no_agents"}}};
+           {&q.when_no_agents, "when_no_agents"},
+           {&q.when_closed, "when_closed"}}};
 }
 
 bool holds_work(const agent& a) {
@@ -505,6 +506,12 @@ void engine::enter_queue(live_call& c, std::string queue_id, timestamp now,
   // Limits act until overflows have visited every queue once: a cycle of
   // full queues ends with the call waiting, not lost.
   if (hops <= queues_.size()) {
+    if (q.hours.enabled() && !q.hours.is_open(now)) {
+      auto closed = q.when_closed;
+      if (closed.what == limit_action::kind::none)
+        closed.what = limit_action::kind::disconnect;
+      return act(c, closed, "closed", now, hops);
+    }
     if (q.when_full.what != limit_action::kind::none && q.max_length > 0
         && !c.is_callback() && callers_waiting(c.data.queue_id) >= q.max_length)
       return act(c, q.when_full, "queue_full", now, hops);
@@ -1204,6 +1211,7 @@ std::optional<queue_stats> engine::stats(const std::string& queue_id,
   }
   if (auto i = callbacks_in_line_.find(queue_id); i != callbacks_in_line_.end())
     result.callbacks_waiting = static_cast<uint32_t>(i->second);
+  result.open = queues_.at(queue_id).hours.is_open(now);
   std::map<std::tuple<activity, presence, bool>, uint32_t> by_state;
   for (auto& [id, extra] : agents_) {
     auto* a = index_.find_agent(id);

@@ -167,6 +167,8 @@ struct queue_stats {
   /// ended.
   uint64_t overflowed = 0;
   uint64_t disconnected = 0;
+  /// Within its business hours now.
+  bool open = true;
   /// Member agents by (activity, presence, ready), in that order.
   std::vector<agent_count> agents;
 };

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "routing/hours.hpp"
 #include "routing/selector.hpp"
 #include "routing/time.hpp"
 
@@ -224,6 +225,12 @@ struct queue {
   /// A new call finds no member agent signed in (every member Offline).
   limit_action when_no_agents;
   priority_aging aging;
+  /// When the queue takes new calls; calls already waiting at closing
+  /// time are still served.
+  business_hours hours;
+  /// A new call arrives while closed. Without an action it is
+  /// disconnected.
+  limit_action when_closed;
 };
 
 /// Lifecycle of a call (interaction).

@@ -93,7 +93,8 @@ std::vector<std::string> overflow_targets(const v1::Queue& q) {
   std::vector<std::string> result;
   if (!q.overflow_queue_id().empty())
     result.push_back(q.overflow_queue_id());
-  for (auto* a : {&q.when_full(), &q.when_max_wait(), &q.when_no_agents()})
+  for (auto* a : {&q.when_full(), &q.when_max_wait(), &q.when_no_agents(),
+                  &q.when_closed()})
     if (a->kind() == v1::LimitAction::KIND_OVERFLOW)
       result.push_back(a->queue_id());
   return result;
@@ -174,7 +175,8 @@ v1::Queue read_queue(const YAML::Node& n, const std::string& path,
              {"id", "name", "mode", "selectors", "routable_presences",
               "offer_timeout", "wrap_up", "max_missed_offers", "max_length",
               "max_wait", "overflow", "service_level", "when_full",
-              "when_max_wait", "when_no_agents", "priority_aging", "steps"});
+              "when_max_wait", "when_no_agents", "priority_aging", "steps",
+              "hours", "when_closed"});
   v1::Queue q;
   q.set_tenant_id(tenant);
   q.set_queue_id(text(n["id"], path + ".id"));
@@ -236,6 +238,33 @@ v1::Queue read_queue(const YAML::Node& n, const std::string& path,
   if (n["when_no_agents"])
     read_action(n["when_no_agents"], path + ".when_no_agents",
                 *q.mutable_when_no_agents());
+  if (n["when_closed"])
+    read_action(n["when_closed"], path + ".when_closed",
+                *q.mutable_when_closed());
+  if (auto h = n["hours"]) {
+    auto where = path + ".hours";
+    known_keys(h, where, {"time_zone", "open", "holidays"});
+    auto& out = *q.mutable_hours();
+    out.set_time_zone(text(h["time_zone"], where + ".time_zone"));
+    if (auto open = h["open"]) {
+      for (size_t i = 0; i < open.size(); ++i) {
+        auto at = where + ".open[" + std::to_string(i) + "]";
+        known_keys(open[i], at, {"days", "from", "to"});
+        auto& x = *out.add_open();
+        auto days = open[i]["days"];
+        if (!days.IsSequence())
+          bad(days, at + ".days", "expected a list of days such as [mon, tue]");
+        for (size_t j = 0; j < days.size(); ++j)
+          x.add_days(text(days[j], at + ".days[" + std::to_string(j) + "]"));
+        x.set_from(text(open[i]["from"], at + ".from"));
+        x.set_to(text(open[i]["to"], at + ".to"));
+      }
+    }
+    if (auto hs = h["holidays"])
+      for (size_t i = 0; i < hs.size(); ++i)
+        out.add_holidays(
+          text(hs[i], where + ".holidays[" + std::to_string(i) + "]"));
+  }
   if (auto pa = n["priority_aging"]) {
     auto where = path + ".priority_aging";
     known_keys(pa, where, {"every", "step", "max"});

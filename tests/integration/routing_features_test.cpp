@@ -365,3 +365,80 @@ TEST_F(features_test, wrap_up_is_extended_and_ended_early_without_phantoms) {
   EXPECT_GE(metric("switchboard_agent_audits_total"), 2);
   EXPECT_EQ(metric("switchboard_agent_inconsistencies_total"), 0);
 }
+
+TEST_F(features_test, business_hours_close_a_queue_in_its_time_zone) {
+  // Open every day all day, except on holidays around today: closed now
+  // (also if the test runs across midnight).
+  auto day = [](int offset) {
+    auto t = std::chrono::system_clock::to_time_t(
+      std::chrono::system_clock::now() + std::chrono::hours{24 * offset});
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char text[16];
+    std::strftime(text, sizeof(text), "%Y-%m-%d", &tm);
+    return std::string{text};
+  };
+  auto hours = [&](v1::Queue& q, bool holidays) {
+    auto& h = *q.mutable_hours();
+    h.set_time_zone("Etc/UTC");
+    auto& open = *h.add_open();
+    for (auto* d : {"mon", "tue", "wed", "thu", "fri", "sat", "sun"})
+      open.add_days(d);
+    open.set_from("00:00");
+    open.set_to("24:00");
+    if (holidays)
+      for (int offset : {-1, 0, 1})
+        h.add_holidays(day(offset));
+    *q.mutable_when_closed()
+      = action(v1::LimitAction::KIND_CALLBACK, "", "we-are-closed");
+  };
+  queue("support", [&](v1::Queue& q) {
+    hours(q, true);
+  });
+  v1::Queue bad;
+  bad.set_queue_id("bad");
+  bad.mutable_hours()->set_time_zone("Mars/Base");
+  auto st = upsert_queue(bad);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(),
+            "queue.hours.time_zone: expected an IANA time zone such as "
+            "Europe/London or America/New_York, found 'Mars/Base'");
+  bad.mutable_hours()->set_time_zone("Europe/Paris");
+  auto& open = *bad.mutable_hours()->add_open();
+  open.add_days("monday");
+  open.set_from("18:00");
+  open.set_to("08:00");
+  st = upsert_queue(bad);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(),
+            "queue.hours.open[0].to: must be after from (18:00); for hours "
+            "past midnight, add the next day from 00:00");
+
+  auto c = submit_from("night", "support", "+14255550101");
+  EXPECT_EQ(c.state(), v1::CALL_STATE_QUEUED);
+  EXPECT_EQ(c.limit_reason(), "closed");
+  EXPECT_EQ(c.announcement(), "we-are-closed");
+  EXPECT_EQ(c.callback().number(), "+14255550101");
+  EXPECT_FALSE(queue_stats("support").open());
+
+  restart();
+  v1::GetQueueRequest gq;
+  gq.set_tenant_id("contoso");
+  gq.set_queue_id("support");
+  v1::Queue stored;
+  ASSERT_TRUE(n->admin->GetQueue(ctx().get(), gq, &stored).ok());
+  EXPECT_EQ(stored.hours().time_zone(), "Etc/UTC");
+  EXPECT_EQ(stored.hours().holidays_size(), 3);
+  ASSERT_EQ(stored.hours().open_size(), 1);
+  EXPECT_EQ(stored.hours().open(0).days_size(), 7);
+  EXPECT_EQ(stored.hours().open(0).to(), "24:00");
+  EXPECT_EQ(get_call("night").callback().number(), "+14255550101");
+
+  // Opening again: the callback waiting overnight goes to the first agent.
+  queue("support", [&](v1::Queue& q) {
+    hours(q, false);
+  });
+  EXPECT_TRUE(queue_stats("support").open());
+  agent("alice", {"support"});
+  EXPECT_EQ(get_call("night").offer().agent_id(), "alice");
+}

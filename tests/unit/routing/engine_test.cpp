@@ -819,3 +819,62 @@ TEST_F(engine_test, the_audit_agrees_after_random_traffic_and_names_a_defect) {
   EXPECT_EQ(found[0].what, "counts 0 voice items but holds 1 offered or "
                            "answered");
 }
+
+// -- business hours -----------------------------------------------------------
+
+TEST(business_hours, follow_the_time_zone_through_daylight_saving_time) {
+  business_hours h;
+  h.time_zone = "Europe/London";
+  h.open = {{0b0111110, 8 * 60, 18 * 60}}; // Monday to Friday, 08:00-18:00
+  h.holidays = {"2026-12-25"};
+  auto at = [](const char* utc) {
+    std::tm tm{};
+    strptime(utc, "%Y-%m-%d %H:%M", &tm);
+    return timestamp{std::chrono::seconds{timegm(&tm)}};
+  };
+  // Summer (BST, UTC+1): 07:30 UTC is 08:30 in London.
+  EXPECT_TRUE(h.is_open(at("2026-07-01 07:30")));
+  EXPECT_FALSE(h.is_open(at("2026-07-01 06:59")));
+  EXPECT_FALSE(h.is_open(at("2026-07-01 17:00"))); // 18:00 local
+  // Winter (GMT): 07:30 UTC is 07:30 in London.
+  EXPECT_FALSE(h.is_open(at("2026-12-01 07:30")));
+  EXPECT_TRUE(h.is_open(at("2026-12-01 08:00")));
+  // A Saturday, and a holiday on a Friday.
+  EXPECT_FALSE(h.is_open(at("2026-07-04 10:00")));
+  EXPECT_FALSE(h.is_open(at("2026-12-25 10:00")));
+  EXPECT_TRUE(h.is_open(at("2026-12-24 10:00")));
+  EXPECT_EQ(check_time_zone("Mars/Base"),
+            "expected an IANA time zone such as Europe/London or "
+            "America/New_York, found 'Mars/Base'");
+  EXPECT_EQ(parse_clock("24:00"), 1440);
+  EXPECT_FALSE(parse_clock("24:01"));
+  EXPECT_FALSE(is_date("2026-02-30"));
+}
+
+TEST_F(engine_test, a_closed_queue_takes_its_closed_action) {
+  queue after;
+  after.id = "after-hours";
+  ASSERT_TRUE(eng.upsert_queue(after, now));
+  queue sales = *eng.find_queue("sales");
+  sales.hours.time_zone = "UTC";
+  sales.hours.open = {{0b1111111, 0, 1}}; // one minute after midnight
+  ASSERT_TRUE(eng.upsert_queue(sales, now));
+  // The fixture's clock stands at 22:13 UTC: closed, no action.
+  eng.take_changes();
+  ASSERT_TRUE(submit("c1"));
+  auto changed = eng.take_changes();
+  ASSERT_EQ(changed.finished.size(), 1u);
+  EXPECT_EQ(changed.finished[0].data.state, call_state::disconnected);
+  EXPECT_EQ(changed.finished[0].limit, "closed");
+  EXPECT_FALSE(eng.stats("sales", now)->open);
+  sales.when_closed = {limit_action::kind::overflow, "after-hours", "closed"};
+  ASSERT_TRUE(eng.upsert_queue(sales, now));
+  ASSERT_TRUE(submit("c2"));
+  EXPECT_EQ(call_of("c2").data.queue_id, "after-hours");
+  EXPECT_EQ(call_of("c2").limit, "closed");
+  sales.hours.open = {{0b1111111, 0, 1440}}; // open all day
+  ASSERT_TRUE(eng.upsert_queue(sales, now));
+  ASSERT_TRUE(submit("c3"));
+  EXPECT_EQ(call_of("c3").data.queue_id, "sales");
+  EXPECT_TRUE(eng.stats("sales", now)->open);
+}
