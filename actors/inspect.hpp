@@ -112,7 +112,8 @@ typename Inspector::result_type inspect(Inspector& f, queue& x) {
            x.selectors, x.steps, x.routable_presences, x.offer_timeout,
            x.wrap_up, x.max_missed_offers, x.max_length, x.max_wait,
            x.overflow_queue, x.sla, x.when_full, x.when_max_wait,
-           x.when_no_agents, x.aging, x.hours, x.when_closed);
+           x.when_no_agents, x.aging, x.hours, x.when_closed, x.preferred_wait,
+           x.last_agent_window);
 }
 
 template<class Inspector>
@@ -147,7 +148,7 @@ typename Inspector::result_type inspect(Inspector& f, live_call& x) {
            x.queue_entered_at, x.queue_path, x.offers, x.agent_id, x.offer_id,
            x.offer_expires_at, x.answered_at, x.ended_at, x.limit,
            x.announcement, x.callback_number, x.callback_requested_at,
-           x.priority_boost);
+           x.priority_boost, x.exclusive_until, x.last_agent);
 }
 
 template<class Inspector>

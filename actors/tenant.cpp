@@ -74,6 +74,13 @@ void stage_changes(self_ptr self) {
       if (st.obs != nullptr && o.outcome == "withdrawn")
         st.obs->offer_ended(o.outcome);
   }
+  for (auto& caller : changed.callers) {
+    auto key = storage::last_agent_key(st.tenant_id, caller);
+    if (auto last = st.engine.last_agent_of(caller))
+      st.batch.put(family::live, key, storage::encode(*last));
+    else
+      st.batch.erase(family::live, key);
+  }
   for (auto& id : changed.agents)
     if (auto a = st.engine.find_agent(id))
       st.batch.put(family::live, record_key(st.tenant_id, 'A', id),
@@ -615,6 +622,12 @@ tenant_actor::behavior_type tenant(self_ptr self,
     },
     [self](atom::audit) {
       auto& st = self->state;
+      // Callers served longer ago than any last-agent window are
+      // forgotten here too, once per audit.
+      st.engine.forget_last_agents(now_of(self));
+      stage_changes(self);
+      if (!st.batch.empty())
+        schedule_flush(self);
       auto found = st.engine.audit();
       if (st.obs != nullptr) {
         std::set<std::string> agents;
@@ -679,6 +692,17 @@ caf::expected<tenant_actor> spawn_tenant(caf::actor_system& sys,
                        if (!a)
                          return fail(a.error());
                        eng.restore(*a);
+                       return true;
+                     });
+  if (!err)
+    err = store.scan(family::live, storage::kind_prefix(tenant_id, 'L'),
+                     [&](std::string_view key, std::string_view value) {
+                       auto last = storage::decode_last_served(value, key);
+                       if (!last)
+                         return fail(last.error());
+                       auto caller = key.substr(
+                         storage::kind_prefix(tenant_id, 'L').size());
+                       eng.restore(std::string{caller}, std::move(*last));
                        return true;
                      });
   if (!err)

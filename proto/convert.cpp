@@ -416,6 +416,10 @@ maybe_error from_proto(const v1::Queue& in, routing::queue& out,
      "offer_timeout"},
     {in.has_wrap_up(), in.wrap_up(), out.wrap_up, "wrap_up"},
     {in.has_max_wait(), in.max_wait(), out.max_wait, "max_wait"},
+    {in.has_preferred_wait(), in.preferred_wait(), out.preferred_wait,
+     "preferred_wait"},
+    {in.has_last_agent_window(), in.last_agent_window(), out.last_agent_window,
+     "last_agent_window"},
     {in.has_service_level_threshold(), in.service_level_threshold(),
      out.sla.threshold, "service_level_threshold"},
   };
@@ -534,6 +538,10 @@ void to_proto(const routing::queue& in, const std::string& tenant_id,
     write_action(in.when_closed, *out.mutable_when_closed());
   if (in.hours.enabled())
     write_hours(in.hours, *out.mutable_hours());
+  if (in.preferred_wait.count() > 0)
+    write_duration(in.preferred_wait, *out.mutable_preferred_wait());
+  if (in.last_agent_window.count() > 0)
+    write_duration(in.last_agent_window, *out.mutable_last_agent_window());
   if (in.aging.enabled()) {
     auto& pa = *out.mutable_priority_aging();
     write_duration(in.aging.every, *pa.mutable_interval());
@@ -799,6 +807,9 @@ void to_proto(const routing::live_call& in, const std::string& tenant_id,
     write_timestamp(in.callback_requested_at, *cb.mutable_requested_at());
   }
   out.set_effective_priority(in.effective_priority());
+  if (in.exclusive_until != routing::timestamp{})
+    write_timestamp(in.exclusive_until, *out.mutable_preferred_until());
+  out.set_preferred_by_last_agent(in.last_agent);
 }
 
 void to_proto(const routing::live_call& in, v1::CallRecord& out) {
@@ -863,6 +874,9 @@ maybe_error from_proto(const v1::StoredCall& in, routing::live_call& out) {
     out.callback_requested_at = read_timestamp(view.callback().requested_at());
   }
   out.priority_boost = view.effective_priority() - out.data.priority;
+  if (view.has_preferred_until())
+    out.exclusive_until = read_timestamp(view.preferred_until());
+  out.last_agent = view.preferred_by_last_agent();
   return std::nullopt;
 }
 

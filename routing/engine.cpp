@@ -233,7 +233,7 @@ void engine::enqueue(live_call& c, timestamp now, bool changed) {
   c.data.state = call_state::queued;
   auto& aging = queues_[c.data.queue_id].aging;
   c.priority_boost = aging.boost(now - c.data.enqueued_at);
-  index_.enqueue(c.data, c.priority_boost);
+  index_.enqueue(c.data, c.priority_boost, c.exclusive_until);
   auto& l = lines_[c.data.queue_id];
   if (l.keys.insert(key_of(c)).second) {
     l.per_priority[-c.effective_priority()]++;
@@ -356,8 +356,16 @@ void engine::close_offer(live_call& c, const std::string& outcome,
   c.offer_expires_at = {};
   touch(c);
   touch_agent(agent_id);
-  if (outcome == "declined" || outcome == "expired")
+  if (outcome == "declined" || outcome == "expired") {
     miss(agent_id, c.data.queue_id, now);
+    // The preferred agent did not take it: the call goes to anyone now,
+    // not back to the same agent.
+    if (agent_id == c.data.preferred_agent) {
+      c.data.preferred_agent.clear();
+      c.last_agent = false;
+      c.exclusive_until = {};
+    }
+  }
 }
 
 void engine::miss(const std::string& agent_id, const std::string& queue_id,
@@ -520,6 +528,10 @@ void engine::enter_queue(live_call& c, std::string queue_id, timestamp now,
       return act(c, q.when_no_agents, "no_agents", now, hops);
   }
   c.queue_entered_at = now;
+  c.exclusive_until
+    = !c.data.preferred_agent.empty() && q.preferred_wait.count() > 0
+        ? now + q.preferred_wait
+        : timestamp{};
   counters_[c.data.queue_id].offered++;
   enqueue(c, now);
   emit(event_type::call_queued, &c, {}, now);
@@ -602,6 +614,20 @@ status engine::submit(call c, timestamp now) {
   lc.data = std::move(c);
   lc.data.enqueued_at = now;
   lc.created_at = now;
+  if (auto window = q->second.last_agent_window;
+      window.count() > 0 && lc.data.preferred_agent.empty()
+      && !lc.data.from.empty()) {
+    auto last = last_agents_.find(lc.data.from);
+    auto* a = last == last_agents_.end()
+                ? nullptr
+                : index_.find_agent(last->second.agent_id);
+    if (a != nullptr && now - last->second.at <= window
+        && std::find(a->queues.begin(), a->queues.end(), q->first)
+             != a->queues.end()) {
+      lc.data.preferred_agent = a->id;
+      lc.last_agent = true;
+    }
+  }
   auto id = lc.data.id;
   auto queue_id = lc.data.queue_id;
   enter_queue(calls_.emplace(id, std::move(lc)).first->second,
@@ -664,6 +690,11 @@ status engine::accept(const std::string& call_id, const std::string& agent_id,
   if (extra.offers_pending > 0)
     extra.offers_pending--;
   extra.missed_in_a_row = 0;
+  c->exclusive_until = {};
+  if (!c->data.from.empty()) {
+    last_agents_[c->data.from] = {agent_id, now};
+    pending_.callers.insert(c->data.from);
+  }
   auto& n = counters_[c->data.queue_id];
   n.answered++;
   auto waited = now - c->data.enqueued_at;
@@ -1002,6 +1033,32 @@ void engine::restore(const agent_view& a) {
 void engine::restore(live_call c) {
   auto id = c.data.id;
   calls_[id] = std::move(c);
+}
+
+void engine::restore(const std::string& caller, last_served x) {
+  last_agents_[caller] = std::move(x);
+}
+
+std::optional<last_served>
+engine::last_agent_of(const std::string& caller) const {
+  auto i = last_agents_.find(caller);
+  if (i == last_agents_.end())
+    return std::nullopt;
+  return i->second;
+}
+
+void engine::forget_last_agents(timestamp now) {
+  duration longest{0};
+  for (auto& [id, q] : queues_)
+    longest = std::max(longest, q.last_agent_window);
+  for (auto i = last_agents_.begin(); i != last_agents_.end();) {
+    if (longest.count() == 0 || now - i->second.at > longest) {
+      pending_.callers.insert(i->first);
+      i = last_agents_.erase(i);
+    } else {
+      ++i;
+    }
+  }
 }
 
 void engine::recover(timestamp now) {

@@ -93,6 +93,10 @@ struct live_call {
   /// Added to the call's priority by its queue's priority aging, as of
   /// when it last entered the line.
   int32_t priority_boost = 0;
+  /// Until then only the preferred agent may take the call.
+  timestamp exclusive_until{};
+  /// The preferred agent came from the caller's last answered call.
+  bool last_agent = false;
 
   bool is_callback() const { return !callback_number.empty(); }
   int32_t effective_priority() const { return data.priority + priority_boost; }
@@ -135,12 +139,14 @@ struct event {
 struct changes {
   std::set<std::string> calls;
   std::set<std::string> agents;
+  /// Callers whose last agent changed (stored) or was forgotten (erased).
+  std::set<std::string> callers;
   std::vector<live_call> finished;
   std::vector<event> events;
 
   bool empty() const {
-    return calls.empty() && agents.empty() && finished.empty()
-           && events.empty();
+    return calls.empty() && agents.empty() && callers.empty()
+           && finished.empty() && events.empty();
   }
 };
 
@@ -295,7 +301,18 @@ class engine {
   void restore(const queue& q);
   void restore(const agent_view& a);
   void restore(live_call c);
+  void restore(const std::string& caller, last_served x);
   void recover(timestamp now);
+
+  // -- last agents ------------------------------------------------------------
+
+  /// Who last answered `caller`, if remembered.
+  std::optional<last_served> last_agent_of(const std::string& caller) const;
+
+  /// Forgets callers served longer ago than every queue's last-agent
+  /// window (all of them if no queue routes to the last agent); each is
+  /// in `pending().callers` and no longer remembered.
+  void forget_last_agents(timestamp now);
 
   // -- reading ----------------------------------------------------------------
 
@@ -454,6 +471,7 @@ class engine {
   /// Calls offered to, answered by or wrapped up by an agent: what the
   /// audit compares the agents' counters with.
   std::unordered_set<std::string> with_agent_;
+  std::unordered_map<std::string, last_served> last_agents_;
   std::unordered_map<std::string, counters> counters_;
   matching_index index_;
   std::priority_queue<deadline, std::vector<deadline>, std::greater<>>

@@ -260,6 +260,10 @@ struct call_rec {
   uint32_t req = none;
   uint32_t generation = 0;
   int64_t next_relax = never;
+  /// Until then only the preferred agent may take the call: it waits in
+  /// `preferring`, not in its queue's pool.
+  int64_t exclusive_until = 0;
+  bool held = false;
   call_key key;
   bool live = false;
 };
@@ -775,7 +779,11 @@ struct matching_index::impl {
     c.req = requirement_at(c.effective, c.stage);
     c.next_relax
       = c.stage < offsets.size() ? c.key.enqueued + offsets[c.stage] : never;
-    q.calls[static_cast<size_t>(c.data.channel)].insert(c.req, c.key);
+    c.held = !c.data.preferred_agent.empty() && c.exclusive_until > now;
+    if (c.held)
+      c.next_relax = std::min(c.next_relax, c.exclusive_until);
+    else
+      q.calls[static_cast<size_t>(c.data.channel)].insert(c.req, c.key);
     if (!c.data.preferred_agent.empty())
       preferring[c.data.preferred_agent].insert(c.key);
     ++c.generation;
@@ -786,7 +794,9 @@ struct matching_index::impl {
   void unindex_call(uint32_t h) {
     auto& c = calls[h];
     auto& q = queues[c.queue];
-    q.calls[static_cast<size_t>(c.data.channel)].erase(c.req, c.key);
+    if (!c.held)
+      q.calls[static_cast<size_t>(c.data.channel)].erase(c.req, c.key);
+    c.held = false;
     if (!c.data.preferred_agent.empty()) {
       auto i = preferring.find(c.data.preferred_agent);
       if (i != preferring.end()) {
@@ -802,7 +812,8 @@ struct matching_index::impl {
   // -- decisions --------------------------------------------------------------
 
   const agent* decide_agent(uint32_t qh, channel ch, uint32_t req,
-                            const std::string& preferred) {
+                            const std::string& preferred,
+                            bool only_preferred = false) {
     auto& q = queues[qh];
     if (!preferred.empty()) {
       if (auto* a = find_agent(preferred)) {
@@ -812,6 +823,8 @@ struct matching_index::impl {
           return &a->data;
       }
     }
+    if (only_preferred)
+      return nullptr;
     auto& pool = q.agents[static_cast<size_t>(ch)];
     if (pool.groups == 0)
       return nullptr;
@@ -1080,7 +1093,8 @@ const agent* matching_index::find_agent(std::string_view id) const {
 
 size_t matching_index::agent_count() const { return impl_->agent_ids.size(); }
 
-enqueue_status matching_index::enqueue(const call& c, int32_t boost) {
+enqueue_status matching_index::enqueue(const call& c, int32_t boost,
+                                       timestamp exclusive_until) {
   auto& d = *impl_;
   auto qh = d.queue_handle(c.queue_id, false);
   if (qh == none || !d.queues[qh].configured)
@@ -1100,6 +1114,7 @@ enqueue_status matching_index::enqueue(const call& c, int32_t boost) {
   rec.effective = d.effective_list(q, rec.own);
   d.ref_list(rec.effective);
   rec.key = {priority, to_micros(c.enqueued_at), &rec.data.id, h};
+  rec.exclusive_until = to_micros(exclusive_until);
   d.call_ids.emplace(rec.data.id, h);
   d.index_call(h);
   ++q.waiting;
@@ -1166,9 +1181,10 @@ std::vector<std::string> matching_index::advance_to(timestamp now) {
     // Requirements are only freed by sweeps, which relaxing never starts,
     // so ids compare.
     auto before = c.req;
+    auto was_held = c.held;
     d.unindex_call(entry.call);
     d.index_call(entry.call);
-    if (c.req != before)
+    if (c.req != before || (was_held && !c.held))
       widened.push_back(c.data.id);
   }
   return widened;
@@ -1196,7 +1212,8 @@ const agent* matching_index::best_agent_for(std::string_view call_id) {
   if (i == d.call_ids.end())
     return nullptr;
   auto& c = d.calls[i->second];
-  return d.decide_agent(c.queue, c.data.channel, c.req, c.data.preferred_agent);
+  return d.decide_agent(c.queue, c.data.channel, c.req, c.data.preferred_agent,
+                        c.held);
 }
 
 const agent* matching_index::best_agent_for(const call& c) {

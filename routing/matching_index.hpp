@@ -106,8 +106,11 @@ class matching_index {
   // -- calls ------------------------------------------------------------------
 
   /// Adds a waiting call; `c.enqueued_at` sets its place and its relaxation
-  /// clock, `c.priority` plus `boost` (priority aging) its rank.
-  enqueue_status enqueue(const call& c, int32_t boost = 0);
+  /// clock, `c.priority` plus `boost` (priority aging) its rank. Until
+  /// `exclusive_until` only its preferred agent may take it; then
+  /// `advance_to` releases it to the queue.
+  enqueue_status enqueue(const call& c, int32_t boost = 0,
+                         timestamp exclusive_until = {});
 
   /// Takes a call out of the waiting set (offered, abandoned, overflowed).
   bool remove_call(std::string_view id);

@@ -231,6 +231,19 @@ struct queue {
   /// A new call arrives while closed. Without an action it is
   /// disconnected.
   limit_action when_closed;
+  /// How long a call with a preferred agent waits for that agent alone
+  /// before any agent of the queue may take it; zero: the preferred agent
+  /// only goes first among those free.
+  duration preferred_wait{0};
+  /// A new call from a caller that an agent of this queue answered within
+  /// this window prefers that agent (for `preferred_wait`); zero: off.
+  duration last_agent_window{0};
+};
+
+/// Who last answered a caller, and when.
+struct last_served {
+  std::string agent_id;
+  timestamp at{};
 };
 
 /// Lifecycle of a call (interaction).

@@ -94,6 +94,29 @@ std::string classification_key(const std::string& tenant) {
   return record_key(tenant, 'R', "rules");
 }
 
+std::string encode(const routing::last_served& x) {
+  v1::LastAgent m;
+  m.set_agent_id(x.agent_id);
+  api::write_timestamp(x.at, *m.mutable_served_at());
+  return m.SerializeAsString();
+}
+
+caf::expected<routing::last_served> decode_last_served(std::string_view bytes,
+                                                       std::string_view key) {
+  auto m = parse<v1::LastAgent>(bytes, key);
+  if (!m)
+    return m.error();
+  if (auto e = api::check_id(m->agent_id(), "agent_id"))
+    return bad_record(key, e->to_string());
+  return routing::last_served{m->agent_id(),
+                              api::read_timestamp(m->served_at())};
+}
+
+std::string last_agent_key(const std::string& tenant,
+                           const std::string& caller) {
+  return record_key(tenant, 'L', caller);
+}
+
 std::string encode_agent_config(const routing::agent& x,
                                 const std::string& tenant) {
   v1::Agent m;

@@ -30,6 +30,13 @@ caf::expected<routing::classification>
 decode_classification(std::string_view bytes, std::string_view key);
 std::string classification_key(const std::string& tenant);
 
+/// Who last answered a caller (family live, last_agent_key).
+std::string encode(const routing::last_served& x);
+caf::expected<routing::last_served> decode_last_served(std::string_view bytes,
+                                                       std::string_view key);
+std::string last_agent_key(const std::string& tenant,
+                           const std::string& caller);
+
 /// An agent's configuration (family config).
 std::string encode_agent_config(const routing::agent& x,
                                 const std::string& tenant);

@@ -172,11 +172,27 @@ void read_action(const YAML::Node& n, const std::string& path,
 v1::Queue read_queue(const YAML::Node& n, const std::string& path,
                      const std::string& tenant) {
   known_keys(n, path,
-             {"id", "name", "mode", "selectors", "routable_presences",
-              "offer_timeout", "wrap_up", "max_missed_offers", "max_length",
-              "max_wait", "overflow", "service_level", "when_full",
-              "when_max_wait", "when_no_agents", "priority_aging", "steps",
-              "hours", "when_closed"});
+             {"id",
+              "name",
+              "mode",
+              "selectors",
+              "routable_presences",
+              "offer_timeout",
+              "wrap_up",
+              "max_missed_offers",
+              "max_length",
+              "max_wait",
+              "overflow",
+              "service_level",
+              "when_full",
+              "when_max_wait",
+              "when_no_agents",
+              "priority_aging",
+              "steps",
+              "hours",
+              "when_closed",
+              "preferred_wait",
+              "last_agent_window"});
   v1::Queue q;
   q.set_tenant_id(tenant);
   q.set_queue_id(text(n["id"], path + ".id"));
@@ -238,6 +254,12 @@ v1::Queue read_queue(const YAML::Node& n, const std::string& path,
   if (n["when_no_agents"])
     read_action(n["when_no_agents"], path + ".when_no_agents",
                 *q.mutable_when_no_agents());
+  if (n["preferred_wait"])
+    duration(n["preferred_wait"], path + ".preferred_wait",
+             *q.mutable_preferred_wait());
+  if (n["last_agent_window"])
+    duration(n["last_agent_window"], path + ".last_agent_window",
+             *q.mutable_last_agent_window());
   if (n["when_closed"])
     read_action(n["when_closed"], path + ".when_closed",
                 *q.mutable_when_closed());

@@ -442,3 +442,44 @@ TEST_F(features_test, business_hours_close_a_queue_in_its_time_zone) {
   agent("alice", {"support"});
   EXPECT_EQ(get_call("night").offer().agent_id(), "alice");
 }
+
+TEST_F(features_test, a_returning_caller_gets_its_last_agent_across_restart) {
+  queue("care", [](v1::Queue& q) {
+    *q.mutable_last_agent_window() = TimeUtil::SecondsToDuration(3600);
+    *q.mutable_preferred_wait() = TimeUtil::MillisecondsToDuration(1000);
+    *q.mutable_wrap_up() = TimeUtil::MillisecondsToDuration(0);
+  });
+  agent("alice", {"care"});
+  agent("bob", {"care"});
+  auto first = submit_from("first", "care", "+14255550142");
+  ASSERT_EQ(first.state(), v1::CALL_STATE_OFFERED);
+  auto served_by = first.offer().agent_id();
+  auto other = served_by == "alice" ? "bob" : "alice";
+  v1::CallView out;
+  ASSERT_TRUE(accept(first.offer(), out).ok());
+  ASSERT_TRUE(complete("first", out).ok());
+
+  // Remembered across a crash.
+  restart();
+  ready(served_by, false);
+  event_reader events{*n->events, "contoso"};
+  auto again = submit_from("again", "care", "+14255550142");
+  EXPECT_EQ(again.state(), v1::CALL_STATE_QUEUED);
+  EXPECT_EQ(again.call().preferred_agent_id(), served_by);
+  EXPECT_TRUE(again.preferred_by_last_agent());
+  EXPECT_EQ(TimeUtil::DurationToMilliseconds(again.preferred_until()
+                                             - again.enqueued_at()),
+            1000);
+  // The agent does not come back in time: the other one takes it.
+  auto offered = events.wait_for(v1::EVENT_TYPE_CALL_OFFERED, "again");
+  ASSERT_TRUE(offered);
+  EXPECT_EQ(offered->offer().agent_id(), other);
+  EXPECT_GE(TimeUtil::DurationToMilliseconds(offered->offer().offered_at()
+                                             - again.enqueued_at()),
+            1000);
+  // Back and ready, the agent gets the caller's next call at once.
+  ready(served_by, true);
+  auto third = submit_from("third", "care", "+14255550142");
+  EXPECT_EQ(third.state(), v1::CALL_STATE_OFFERED);
+  EXPECT_EQ(third.offer().agent_id(), served_by);
+}

@@ -878,3 +878,67 @@ TEST_F(engine_test, a_closed_queue_takes_its_closed_action) {
   EXPECT_EQ(call_of("c3").data.queue_id, "sales");
   EXPECT_TRUE(eng.stats("sales", now)->open);
 }
+
+// -- preferred and last agent -------------------------------------------------
+
+TEST_F(engine_test, a_preferred_agent_is_waited_for_then_anyone_takes_it) {
+  queue sales = *eng.find_queue("sales");
+  sales.preferred_wait = 30s;
+  ASSERT_TRUE(eng.upsert_queue(sales, now));
+  make_available("a1"); // a2 is not available yet
+  call c;
+  c.id = "c1";
+  c.queue_id = "sales";
+  c.preferred_agent = "a2";
+  ASSERT_TRUE(eng.submit(c, now));
+  EXPECT_EQ(call_of("c1").data.state, call_state::queued);
+  EXPECT_EQ(call_of("c1").exclusive_until, now + 30s);
+  // a1 is free but must not take it.
+  EXPECT_EQ(eng.find_agent("a1")->offers_pending, 0u);
+  // Rebuilt from a store, the window still holds.
+  auto back = restored();
+  back.recover(now + 10s);
+  EXPECT_EQ(back.find_call("c1")->data.state, call_state::queued);
+  back.advance(now + 30s);
+  EXPECT_EQ(back.find_call("c1")->data.state, call_state::offered);
+  // Here the preferred agent comes in time.
+  pass(5s);
+  make_available("a2");
+  EXPECT_EQ(call_of("c1").agent_id, "a2");
+}
+
+TEST_F(engine_test, a_returning_caller_waits_for_the_agent_who_served_it) {
+  queue sales = *eng.find_queue("sales");
+  sales.preferred_wait = 20s;
+  sales.last_agent_window = 1h;
+  sales.wrap_up = 0s;
+  ASSERT_TRUE(eng.upsert_queue(sales, now));
+  make_available("a2");
+  ASSERT_TRUE(submit_from("first", "+14255550100"));
+  ASSERT_TRUE(eng.accept("first", "a2", {}, now));
+  EXPECT_EQ(eng.last_agent_of("+14255550100")->agent_id, "a2");
+  EXPECT_EQ(eng.take_changes().callers.count("+14255550100"), 1u);
+  ASSERT_TRUE(eng.complete("first", now));
+  // a2 busy with someone else; a1 free: the caller waits for a2.
+  ASSERT_TRUE(submit("other"));
+  ASSERT_EQ(call_of("other").agent_id, "a2");
+  ASSERT_TRUE(eng.accept("other", "a2", {}, now));
+  make_available("a1");
+  pass(10min);
+  ASSERT_TRUE(submit_from("again", "+14255550100"));
+  EXPECT_EQ(call_of("again").data.preferred_agent, "a2");
+  EXPECT_TRUE(call_of("again").last_agent);
+  EXPECT_EQ(call_of("again").data.state, call_state::queued);
+  ASSERT_TRUE(eng.complete("other", now));
+  EXPECT_EQ(call_of("again").agent_id, "a2");
+  // Declined by a2: the caller goes to anyone at once, not back to a2.
+  ASSERT_TRUE(eng.decline("again", "a2", {}, now));
+  EXPECT_EQ(call_of("again").agent_id, "a1");
+  EXPECT_TRUE(call_of("again").data.preferred_agent.empty());
+  // Outside the window the caller is forgotten.
+  pass(2h);
+  eng.take_changes();
+  eng.forget_last_agents(now);
+  EXPECT_FALSE(eng.last_agent_of("+14255550100"));
+  EXPECT_EQ(eng.take_changes().callers.count("+14255550100"), 1u);
+}
