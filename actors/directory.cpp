@@ -18,8 +18,10 @@ const std::string node_level;
 } // namespace
 
 directory::directory(caf::actor_system& sys, storage::store& store,
-                     observer* obs, caf::timespan audit_every)
-  : sys_(sys), store_(store), obs_(obs), audit_every_(audit_every) {
+                     observer* obs, caf::timespan audit_every,
+                     routing::duration history_retention)
+  : sys_(sys), store_(store), obs_(obs), audit_every_(audit_every),
+    history_retention_(history_retention) {
   // Nothing else.
 }
 
@@ -42,7 +44,8 @@ caf::error directory::open() {
   if (failed)
     return failed;
   for (auto& t : stored) {
-    auto actor = spawn_tenant(sys_, store_, t.id, obs_, audit_every_);
+    auto actor = spawn_tenant(sys_, store_, t.id, obs_, audit_every_,
+                              history_retention_);
     if (!actor)
       return actor.error();
     std::unique_lock guard{mtx_};
@@ -61,7 +64,8 @@ caf::expected<routing::tenant> directory::upsert(routing::tenant t) {
     i->second.config = t;
     return t;
   }
-  auto actor = spawn_tenant(sys_, store_, t.id, obs_, audit_every_);
+  auto actor
+    = spawn_tenant(sys_, store_, t.id, obs_, audit_every_, history_retention_);
   if (!actor)
     return actor.error();
   tenants_[t.id] = entry{t, *actor};

@@ -24,7 +24,8 @@ class directory {
  public:
   directory(caf::actor_system& sys, storage::store& store,
             observer* obs = nullptr,
-            caf::timespan audit_every = std::chrono::seconds{60});
+            caf::timespan audit_every = std::chrono::seconds{60},
+            routing::duration history_retention = {});
 
   /// Spawns every stored tenant, rebuilt from the store.
   caf::error open();
@@ -52,6 +53,7 @@ class directory {
   storage::store& store_;
   observer* obs_;
   caf::timespan audit_every_;
+  routing::duration history_retention_;
   mutable std::shared_mutex mtx_;
   std::map<std::string, entry> tenants_;
 };

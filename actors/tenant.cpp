@@ -198,6 +198,40 @@ caf::error check_repeat(self_ptr self, const std::string& event_id) {
   return {};
 }
 
+/// Deletes the history of calls that ended before the retention, with the
+/// keys that let GetCall and repeated submits find them, at most
+/// `max_expired` calls per audit so that a long backlog does not hold up
+/// the tenant.
+void expire_history(self_ptr self) {
+  constexpr size_t max_expired = 100'000;
+  auto& st = self->state;
+  if (st.history_retention.count() <= 0)
+    return;
+  auto begin = storage::kind_prefix(st.tenant_id, 'H');
+  auto end = storage::history_start_key(st.tenant_id,
+                                        now_of(self) - st.history_retention);
+  // The ids are the keys' tails: no record is decoded.
+  auto id_at = begin.size() + 8;
+  size_t expired = 0;
+  auto err = st.store->scan(
+    family::history, begin, [&](std::string_view key, std::string_view) {
+      if (key >= end)
+        return false;
+      if (expired == max_expired) {
+        end = std::string{key};
+        return false;
+      }
+      st.batch.erase(family::idempotency,
+                     finished_key(st, std::string{key.substr(id_at)}));
+      ++expired;
+      return true;
+    });
+  if (err || expired == 0)
+    return;
+  st.batch.erase_range(family::history, begin, end);
+  schedule_flush(self);
+}
+
 /// Applies a command: `apply` changes the engine and returns its status;
 /// `reply` computes the answer after it. The answer (or the refusal, which
 /// an idempotency key records too) is delivered after the group's write.
@@ -623,9 +657,11 @@ tenant_actor::behavior_type tenant(self_ptr self,
     [self](atom::audit) {
       auto& st = self->state;
       // Callers served longer ago than any last-agent window are
-      // forgotten here too, once per audit.
+      // forgotten here too, once per audit, and history past its
+      // retention is deleted.
       st.engine.forget_last_agents(now_of(self));
       stage_changes(self);
+      expire_history(self);
       if (!st.batch.empty())
         schedule_flush(self);
       auto found = st.engine.audit();
@@ -642,15 +678,15 @@ tenant_actor::behavior_type tenant(self_ptr self,
   };
 }
 
-caf::expected<tenant_actor> spawn_tenant(caf::actor_system& sys,
-                                         storage::store& store,
-                                         const std::string& tenant_id,
-                                         observer* obs,
-                                         caf::timespan audit_every) {
+caf::expected<tenant_actor>
+spawn_tenant(caf::actor_system& sys, storage::store& store,
+             const std::string& tenant_id, observer* obs,
+             caf::timespan audit_every, routing::duration history_retention) {
   auto init = std::make_shared<tenant_state>(tenant_id);
   init->store = &store;
   init->obs = obs;
   init->audit_every = audit_every;
+  init->history_retention = history_retention;
   auto& eng = init->engine;
   caf::error failed;
   auto fail = [&](caf::error err) {

@@ -55,6 +55,8 @@ struct tenant_state {
   std::optional<routing::timestamp> tick_at;
   /// How often the agents are audited against their work.
   caf::timespan audit_every = std::chrono::seconds{60};
+  /// How long finished calls stay in the history; zero: for ever.
+  routing::duration history_retention{0};
 };
 
 tenant_actor::behavior_type
@@ -68,6 +70,7 @@ tenant(tenant_actor::stateful_pointer<tenant_state> self,
 caf::expected<tenant_actor>
 spawn_tenant(caf::actor_system& sys, storage::store& store,
              const std::string& tenant_id, observer* obs = nullptr,
-             caf::timespan audit_every = std::chrono::seconds{60});
+             caf::timespan audit_every = std::chrono::seconds{60},
+             routing::duration history_retention = {});
 
 } // namespace switchboard

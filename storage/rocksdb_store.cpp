@@ -94,8 +94,10 @@ rocksdb_store::open(const store_options& options) {
 caf::error rocksdb_store::write(const batch& b) {
   rocksdb::WriteBatch wb;
   for (auto& e : b.entries()) {
-    auto status = e.erase ? wb.Delete(impl_->handle(e.family), e.key)
-                          : wb.Put(impl_->handle(e.family), e.key, e.value);
+    auto status = e.range
+                    ? wb.DeleteRange(impl_->handle(e.family), e.key, e.value)
+                  : e.erase ? wb.Delete(impl_->handle(e.family), e.key)
+                            : wb.Put(impl_->handle(e.family), e.key, e.value);
     if (!status.ok())
       return to_error(status, std::string{"preparing a write to "}
                                 + to_string(e.family) + " in " + options_.path);

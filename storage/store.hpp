@@ -39,6 +39,9 @@ class batch {
     bool erase;
     std::string key;
     std::string value;
+    /// With erase: every key from `key` (inclusive) to `value`
+    /// (exclusive).
+    bool range = false;
   };
 
   void put(family f, std::string key, std::string value) {
@@ -47,6 +50,11 @@ class batch {
 
   void erase(family f, std::string key) {
     entries_.push_back({f, true, std::move(key), {}});
+  }
+
+  /// Erases every key in [begin, end).
+  void erase_range(family f, std::string begin, std::string end) {
+    entries_.push_back({f, true, std::move(begin), std::move(end), true});
   }
 
   const std::vector<entry>& entries() const { return entries_; }

@@ -64,6 +64,30 @@ std::string set_interval(std::chrono::milliseconds& target,
   return {};
 }
 
+/// "90d", "36h", "30m", "45s" or "0" (for ever).
+std::string set_retention(std::chrono::seconds& target,
+                          const std::string& text) {
+  if (text == "0") {
+    target = std::chrono::seconds{0};
+    return {};
+  }
+  char* end = nullptr;
+  auto n = std::strtoll(text.c_str(), &end, 10);
+  std::string unit = end == nullptr ? "" : end;
+  int64_t per = unit == "d"   ? 86'400
+                : unit == "h" ? 3'600
+                : unit == "m" ? 60
+                : unit == "s" ? 1
+                              : 0;
+  if (text.empty() || end == text.c_str() || n <= 0 || n > 10'000'000
+      || per == 0)
+    return "expected a duration such as 90d or 36h, or 0 to keep history "
+           "for ever, found '"
+           + text + "'";
+  target = std::chrono::seconds{n * per};
+  return {};
+}
+
 std::string set_nonempty(std::string& target, const std::string& text) {
   if (text.empty())
     return "must not be empty";
@@ -94,6 +118,13 @@ const std::vector<setting>& settings() {
      "hold; a disagreement (a phantom state) is logged and counted",
      [](config& c, const std::string& v) {
        return set_interval(c.audit_interval, v);
+     }},
+    {"node", "history_retention", "SWITCHBOARD_HISTORY_RETENTION",
+     "--history-retention",
+     "How long finished calls stay in the history (90d, 36h); 0 keeps them "
+     "for ever",
+     [](config& c, const std::string& v) {
+       return set_retention(c.history_retention, v);
      }},
     {"grpc", "listen", "SWITCHBOARD_GRPC_LISTEN", "--grpc-listen",
      "host:port of the gRPC API; port 0 picks a free port",

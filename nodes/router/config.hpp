@@ -37,6 +37,8 @@ struct config {
   std::string log_level = "info";
   /// How often each tenant's agents are audited against their work.
   std::chrono::milliseconds audit_interval = std::chrono::seconds{60};
+  /// How long finished calls stay in the history; zero: for ever.
+  std::chrono::seconds history_retention{std::chrono::hours{24 * 90}};
 };
 
 /// The outcome of reading the configuration: a config, or a message

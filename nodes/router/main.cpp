@@ -162,7 +162,9 @@ int main(int argc, char** argv) {
   actor_cfg.set("logger.file-verbosity", caf::atom("quiet"));
   caf::actor_system sys{actor_cfg};
   auto recovery_started = std::chrono::steady_clock::now();
-  directory dir{sys, **store, &metrics, cfg.audit_interval};
+  directory dir{
+    sys, **store, &metrics, cfg.audit_interval,
+    std::chrono::duration_cast<routing::duration>(cfg.history_retention)};
   if (auto err = dir.open()) {
     log.error("cannot rebuild the tenants from the store",
               {{"data_dir", cfg.data_dir}, {"error", render(err)}});

@@ -483,3 +483,43 @@ TEST_F(features_test, a_returning_caller_gets_its_last_agent_across_restart) {
   EXPECT_EQ(third.state(), v1::CALL_STATE_OFFERED);
   EXPECT_EQ(third.offer().agent_id(), served_by);
 }
+
+TEST_F(features_test, history_past_its_retention_is_deleted) {
+  std::vector<std::string> flags{"--history-retention", "2s",
+                                 "--audit-interval", "200ms"};
+  restart(flags);
+  queue("sales");
+  auto cancel = [&](const std::string& id) {
+    submit(id);
+    v1::CancelCallRequest req;
+    req.set_tenant_id("contoso");
+    req.set_call_id(id);
+    v1::CallView out;
+    ASSERT_TRUE(n->routing->CancelCall(ctx().get(), req, &out).ok());
+  };
+  auto history = [&] {
+    v1::ListCallHistoryRequest req;
+    req.set_tenant_id("contoso");
+    v1::ListCallHistoryResponse resp;
+    EXPECT_TRUE(n->stats->ListCallHistory(ctx().get(), req, &resp).ok());
+    std::vector<std::string> ids;
+    for (auto& r : resp.records())
+      ids.push_back(r.call_id());
+    return ids;
+  };
+  cancel("old");
+  EXPECT_EQ(history(), std::vector<std::string>{"old"});
+  restart(flags);
+  // Two seconds after it ended the old call is gone, a newer one stays.
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!history().empty() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(100ms);
+  cancel("new");
+  EXPECT_EQ(history(), std::vector<std::string>{"new"});
+  v1::GetCallRequest get;
+  get.set_tenant_id("contoso");
+  get.set_call_id("old");
+  v1::CallView out;
+  auto st = n->routing->GetCall(ctx().get(), get, &out);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND) << st.error_message();
+}

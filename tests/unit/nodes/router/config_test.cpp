@@ -101,6 +101,13 @@ TEST(router_config, bad_values_name_where_they_came_from) {
             "500ms, 60s or 5m, found '10ms'");
   EXPECT_EQ(load({"--audit-interval", "5m"}).value.audit_interval,
             std::chrono::minutes{5});
+  EXPECT_EQ(load({"--history-retention", "90"}).error,
+            "--history-retention: expected a duration such as 90d or 36h, or 0 "
+            "to keep history for ever, found '90'");
+  EXPECT_EQ(load({"--history-retention", "30d"}).value.history_retention,
+            std::chrono::hours{24 * 30});
+  EXPECT_EQ(load({"--history-retention", "0"}).value.history_retention,
+            std::chrono::seconds{0});
 }
 
 TEST(router_config, a_missing_file_is_named) {
