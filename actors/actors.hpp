@@ -83,6 +83,9 @@ using tenant_actor = caf::typed_actor<
                   std::string>::with<routing::agent_view>,
   // -- statistics and events --
   caf::replies_to<atom::stats, std::string>::with<routing::queue_stats>,
+  // An agent's figures of today (UTC).
+  caf::replies_to<atom::stats, atom::agent,
+                  std::string>::with<routing::agent_stats>,
   // Every queue's statistics, ordered by queue id.
   caf::replies_to<atom::stats>::with<std::vector<routing::queue>,
                                      std::vector<routing::queue_stats>>,

@@ -36,6 +36,7 @@ CAF_ADD_TYPE_ID(switchboard, (std::vector<switchboard::call_reply>))
 CAF_ADD_TYPE_ID(switchboard, (std::vector<switchboard::routing::queue_stats>))
 CAF_ADD_TYPE_ID(switchboard, (switchboard::event_batch))
 CAF_ADD_TYPE_ID(switchboard, (switchboard::routing::classification))
+CAF_ADD_TYPE_ID(switchboard, (switchboard::routing::agent_stats))
 
 CAF_END_TYPE_ID_BLOCK(switchboard)
 

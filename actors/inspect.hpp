@@ -152,9 +152,16 @@ typename Inspector::result_type inspect(Inspector& f, live_call& x) {
 }
 
 template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, agent_stats& x) {
+  return f(caf::meta::type_name("switchboard.agent_stats"), x.day, x.handled,
+           x.handle_time, x.missed, x.busy, x.available, x.since, x.mode);
+}
+
+template<class Inspector>
 typename Inspector::result_type inspect(Inspector& f, agent_view& x) {
   return f(caf::meta::type_name("switchboard.agent_view"), x.data,
-           x.offers_pending, x.missed_in_a_row, x.wrap_up_until);
+           x.offers_pending, x.missed_in_a_row, x.wrap_up_until,
+           x.wrap_up_calls, x.today);
 }
 
 template<class Inspector>
@@ -164,11 +171,19 @@ typename Inspector::result_type inspect(Inspector& f, agent_count& x) {
 }
 
 template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, window_stats& x) {
+  return f(caf::meta::type_name("switchboard.window_stats"), x.window,
+           x.offered, x.answered, x.answered_in_threshold, x.abandoned,
+           x.handled, x.answer_wait, x.handle_time);
+}
+
+template<class Inspector>
 typename Inspector::result_type inspect(Inspector& f, queue_stats& x) {
   return f(caf::meta::type_name("switchboard.queue_stats"), x.waiting,
            x.longest_wait, x.offered, x.answered, x.abandoned,
            x.answered_in_threshold, x.total_answer_wait, x.callbacks_waiting,
-           x.overflowed, x.disconnected, x.open, x.agents);
+           x.overflowed, x.disconnected, x.open, x.windows, x.estimated_wait,
+           x.agents);
 }
 
 } // namespace switchboard::routing
@@ -180,6 +195,8 @@ struct call_reply {
   routing::live_call call;
   /// 1-based place in its queue while waiting, else 0.
   uint32_t position = 0;
+  /// While waiting: the estimated wait from now; negative if unknown.
+  routing::duration estimated_wait{-1};
   /// The call id was submitted before; `call` is as it is now.
   bool already_submitted = false;
 };
@@ -187,7 +204,7 @@ struct call_reply {
 template<class Inspector>
 typename Inspector::result_type inspect(Inspector& f, call_reply& x) {
   return f(caf::meta::type_name("switchboard.call_reply"), x.call, x.position,
-           x.already_submitted);
+           x.estimated_wait, x.already_submitted);
 }
 
 /// The events one write of a tenant published, in sequence order: what a

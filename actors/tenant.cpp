@@ -232,6 +232,31 @@ void expire_history(self_ptr self) {
   schedule_flush(self);
 }
 
+/// Stores the minutes of queue statistics counted since the last audit,
+/// and deletes those that left the day the windows cover.
+void store_minutes(self_ptr self) {
+  auto& st = self->state;
+  auto counted = st.engine.take_counted_minutes();
+  if (counted.empty())
+    return;
+  std::set<std::string> queues;
+  for (auto& [queue_id, m] : counted) {
+    st.batch.put(family::live,
+                 storage::minute_key(st.tenant_id, queue_id, m.minute),
+                 storage::encode(m));
+    queues.insert(queue_id);
+  }
+  auto oldest = std::chrono::duration_cast<std::chrono::minutes>(
+                  now_of(self).time_since_epoch())
+                  .count()
+                - 24 * 60;
+  for (auto& queue_id : queues)
+    st.batch.erase_range(family::live,
+                         storage::minute_key(st.tenant_id, queue_id, 0),
+                         storage::minute_key(st.tenant_id, queue_id, oldest));
+  schedule_flush(self);
+}
+
 /// Applies a command: `apply` changes the engine and returns its status;
 /// `reply` computes the answer after it. The answer (or the refusal, which
 /// an idempotency key records too) is delivered after the group's write.
@@ -241,8 +266,9 @@ caf::result<Reply> command(self_ptr self, const std::string& event_id,
   auto& st = self->state;
   if (auto err = check_repeat(self, event_id))
     return err;
-  st.engine.advance(now_of(self));
-  routing::status outcome = apply(now_of(self));
+  st.now = now_of(self);
+  st.engine.advance(st.now);
+  routing::status outcome = apply(st.now);
   if (!event_id.empty()) {
     auto key = idempotency_key(st, event_id);
     st.keys.insert(key);
@@ -282,6 +308,9 @@ call_reply reply_for(const tenant_state& st, const std::string& call_id,
   if (auto* live = st.engine.find_call(call_id)) {
     result.call = *live;
     result.position = st.engine.position(call_id);
+    if (result.position > 0)
+      result.estimated_wait = st.engine.estimated_wait(live->data.queue_id,
+                                                       result.position, st.now);
   } else {
     for (auto& ended : st.engine.pending().finished)
       if (ended.data.id == call_id)
@@ -460,6 +489,7 @@ tenant_actor::behavior_type tenant(self_ptr self,
     [self](atom::submit, routing::call& c,
            const std::string& event_id) -> caf::result<call_reply> {
       auto& st = self->state;
+      st.now = now_of(self);
       auto id = c.id;
       if (st.engine.find_call(id) != nullptr) {
         if (auto err = check_repeat(self, event_id))
@@ -486,6 +516,7 @@ tenant_actor::behavior_type tenant(self_ptr self,
     },
     [self](atom::get, atom::call,
            const std::string& id) -> caf::result<call_reply> {
+      self->state.now = now_of(self);
       if (self->state.engine.find_call(id) != nullptr)
         return reply_for(self->state, id);
       auto finished = finished_call(self, id, false);
@@ -624,6 +655,15 @@ tenant_actor::behavior_type tenant(self_ptr self,
                                                 + self->state.tenant_id + "'");
       return std::move(*s);
     },
+    [self](atom::stats, atom::agent,
+           const std::string& agent_id) -> caf::result<routing::agent_stats> {
+      auto s = self->state.engine.agent_figures(agent_id, now_of(self));
+      if (!s)
+        return caf::make_error(ec::not_found, "agent '" + agent_id
+                                                + "' does not exist in tenant '"
+                                                + self->state.tenant_id + "'");
+      return std::move(*s);
+    },
     [self](atom::stats) {
       auto queues = self->state.engine.queues();
       std::vector<routing::queue_stats> stats;
@@ -662,6 +702,7 @@ tenant_actor::behavior_type tenant(self_ptr self,
       st.engine.forget_last_agents(now_of(self));
       stage_changes(self);
       expire_history(self);
+      store_minutes(self);
       if (!st.batch.empty())
         schedule_flush(self);
       auto found = st.engine.audit();
@@ -730,6 +771,17 @@ spawn_tenant(caf::actor_system& sys, storage::store& store,
                        eng.restore(*a);
                        return true;
                      });
+  if (!err)
+    err = store.scan(
+      family::live, storage::kind_prefix(tenant_id, 'S'),
+      [&](std::string_view key, std::string_view value) {
+        auto m = storage::decode_minute(value, key);
+        if (!m)
+          return fail(m.error());
+        auto rest = key.substr(storage::kind_prefix(tenant_id, 'S').size());
+        eng.restore(std::string{rest.substr(0, rest.find('\0'))}, *m);
+        return true;
+      });
   if (!err)
     err = store.scan(family::live, storage::kind_prefix(tenant_id, 'L'),
                      [&](std::string_view key, std::string_view value) {

@@ -53,6 +53,8 @@ struct tenant_state {
   routing::timestamp wall_base{};
   caf::actor_clock::time_point clock_base{};
   std::optional<routing::timestamp> tick_at;
+  /// The engine time of the command or query being answered.
+  routing::timestamp now{};
   /// How often the agents are audited against their work.
   caf::timespan audit_every = std::chrono::seconds{60};
   /// How long finished calls stay in the history; zero: for ever.

@@ -1,6 +1,7 @@
 #include "proto/convert.hpp"
 
 #include <algorithm>
+#include <ctime>
 #include <set>
 
 namespace switchboard::api {
@@ -771,6 +772,18 @@ void to_proto(const routing::agent_view& in, const std::string& tenant_id,
   st.set_missed_offers_in_a_row(in.missed_in_a_row);
   if (in.wrap_up_until != routing::timestamp{})
     write_timestamp(in.wrap_up_until, *st.mutable_wrap_up_until());
+  if (in.today.day != 0) {
+    auto& d = *st.mutable_today();
+    d.set_day(in.today.day);
+    d.set_handled(in.today.handled);
+    write_duration(in.today.handle_time, *d.mutable_handle_time());
+    d.set_missed(in.today.missed);
+    write_duration(in.today.busy, *d.mutable_busy());
+    write_duration(in.today.available, *d.mutable_available());
+    if (in.today.since != routing::timestamp{})
+      write_timestamp(in.today.since, *d.mutable_since());
+    d.set_mode(in.today.mode);
+  }
 }
 
 void from_proto(const v1::AgentState& in, routing::agent_view& out) {
@@ -779,6 +792,18 @@ void from_proto(const v1::AgentState& in, routing::agent_view& out) {
   out.wrap_up_until = in.has_wrap_up_until()
                         ? read_timestamp(in.wrap_up_until())
                         : routing::timestamp{};
+  if (in.has_today()) {
+    auto& d = in.today();
+    auto& t = out.today;
+    t.day = d.day();
+    t.handled = d.handled();
+    read_duration(d.handle_time(), t.handle_time, "today.handle_time");
+    t.missed = d.missed();
+    read_duration(d.busy(), t.busy, "today.busy");
+    read_duration(d.available(), t.available, "today.available");
+    t.since = d.has_since() ? read_timestamp(d.since()) : routing::timestamp{};
+    t.mode = static_cast<uint8_t>(std::min<uint32_t>(d.mode(), 2));
+  }
 }
 
 void to_proto(const routing::live_call& in, const std::string& tenant_id,
@@ -910,6 +935,35 @@ void to_proto(const routing::event& in, const std::string& tenant_id,
   }
 }
 
+v1::AgentStats to_proto(const routing::agent_stats& in,
+                        const std::string& tenant_id,
+                        const std::string& agent_id) {
+  v1::AgentStats out;
+  out.set_tenant_id(tenant_id);
+  out.set_agent_id(agent_id);
+  auto day = routing::timestamp{std::chrono::hours{24 * in.day}};
+  auto t = std::chrono::system_clock::to_time_t(
+    std::chrono::time_point_cast<std::chrono::system_clock::duration>(day));
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char date[16];
+  std::strftime(date, sizeof(date), "%Y-%m-%d", &tm);
+  out.set_date(date);
+  out.set_handled(in.handled);
+  out.set_missed(in.missed);
+  if (in.handled > 0)
+    write_duration(in.handle_time / static_cast<int64_t>(in.handled),
+                   *out.mutable_average_handle_time());
+  write_duration(in.busy, *out.mutable_busy());
+  write_duration(in.available, *out.mutable_available());
+  auto worked = in.busy + in.available;
+  out.set_occupancy_percent(worked.count() == 0
+                              ? 0.0
+                              : 100.0 * static_cast<double>(in.busy.count())
+                                  / static_cast<double>(worked.count()));
+  return out;
+}
+
 v1::QueueStats to_proto(const routing::queue_stats& in,
                         const std::string& tenant_id,
                         const std::string& queue_id, routing::duration) {
@@ -945,6 +999,31 @@ v1::QueueStats to_proto(const routing::queue_stats& in,
                                  ? 0.0
                                  : 100.0 * static_cast<double>(in.abandoned)
                                      / static_cast<double>(ended));
+  for (auto& w : in.windows) {
+    auto& x = *out.add_windows();
+    write_duration(w.window, *x.mutable_window());
+    x.set_offered(w.offered);
+    x.set_answered(w.answered);
+    x.set_abandoned(w.abandoned);
+    x.set_handled(w.handled);
+    auto done = w.answered + w.abandoned;
+    x.set_service_level_percent(
+      done == 0 ? 100.0
+                : 100.0 * static_cast<double>(w.answered_in_threshold)
+                    / static_cast<double>(done));
+    x.set_abandon_rate_percent(done == 0
+                                 ? 0.0
+                                 : 100.0 * static_cast<double>(w.abandoned)
+                                     / static_cast<double>(done));
+    if (w.answered > 0)
+      write_duration(w.answer_wait / static_cast<int64_t>(w.answered),
+                     *x.mutable_average_speed_of_answer());
+    if (w.handled > 0)
+      write_duration(w.handle_time / static_cast<int64_t>(w.handled),
+                     *x.mutable_average_handle_time());
+  }
+  if (in.estimated_wait.count() >= 0)
+    write_duration(in.estimated_wait, *out.mutable_estimated_wait());
   return out;
 }
 

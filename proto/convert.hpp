@@ -113,6 +113,10 @@ maybe_error from_proto(const v1::StoredCall& in, routing::live_call& out);
 /// The agent's engine counters (missed offers, wrap-up end) from its state.
 void from_proto(const v1::AgentState& in, routing::agent_view& out);
 
+v1::AgentStats to_proto(const routing::agent_stats& in,
+                        const std::string& tenant_id,
+                        const std::string& agent_id);
+
 v1::QueueStats to_proto(const routing::queue_stats& in,
                         const std::string& tenant_id,
                         const std::string& queue_id, routing::duration sla);

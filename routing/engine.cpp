@@ -69,7 +69,56 @@ live_call* engine::call_ptr(const std::string& id) {
 
 void engine::touch(const live_call& c) { pending_.calls.insert(c.data.id); }
 
-void engine::touch_agent(const std::string& id) { pending_.agents.insert(id); }
+namespace {
+
+int64_t day_number(timestamp t) {
+  return std::chrono::duration_cast<std::chrono::hours>(t.time_since_epoch())
+           .count()
+         / 24;
+}
+
+/// Adds the time since `s.since` to the mode it was spent in, starting a
+/// new day's figures when the day changed.
+void account(agent_stats& s, timestamp now) {
+  auto today = day_number(now);
+  if (s.day != today) {
+    auto mode = s.mode;
+    auto since = s.since;
+    s = agent_stats{};
+    s.day = today;
+    s.mode = mode;
+    s.since = std::max(since, timestamp{std::chrono::hours{24 * today}});
+  }
+  if (s.since != timestamp{} && now > s.since) {
+    if (s.mode == 1)
+      s.available += now - s.since;
+    else if (s.mode == 2)
+      s.busy += now - s.since;
+  }
+  s.since = now;
+}
+
+} // namespace
+
+void engine::touch_agent(const std::string& id, timestamp now) {
+  pending_.agents.insert(id);
+  auto* extra = agent_ptr(id);
+  auto* a = index_.find_agent(id);
+  if (extra == nullptr || a == nullptr)
+    return;
+  account(extra->today, now);
+  // Ringing offers count as available: the agent is not working yet.
+  uint32_t held = 0;
+  for (auto n : a->load)
+    held += n;
+  if (a->in_wrap_up || held > extra->offers_pending)
+    extra->today.mode = 2;
+  else if (a->ready
+           && (default_routable_presences & presence_bit(a->pres)) != 0)
+    extra->today.mode = 1;
+  else
+    extra->today.mode = 0;
+}
 
 void engine::emit(event_type type, const live_call* c,
                   const std::string& agent_id, timestamp now,
@@ -89,7 +138,7 @@ void engine::emit(event_type type, const live_call* c,
 }
 
 void engine::emit_agent(const std::string& agent_id, timestamp now) {
-  touch_agent(agent_id);
+  touch_agent(agent_id, now);
   emit(event_type::agent_state_changed, nullptr, agent_id, now);
 }
 
@@ -207,7 +256,7 @@ status engine::upsert_agent(agent a, timestamp now) {
   count_signed_in(a, +1);
   index_.upsert_agent(a);
   agents_[id];
-  touch_agent(id);
+  touch_agent(id, now);
   route_agent(id, now);
   return status::ok();
 }
@@ -314,6 +363,16 @@ void engine::finish(live_call& c, call_state final_state, timestamp now) {
       && (final_state == call_state::timed_out
           || final_state == call_state::disconnected))
     counters_[c.data.queue_id].disconnected++;
+  if (final_state == call_state::completed && c.answered_at != timestamp{}) {
+    auto& m = minute_of(c.data.queue_id, now);
+    m.handled++;
+    m.handle_time += now - c.answered_at;
+    if (auto* extra = agent_ptr(c.agent_id)) {
+      account(extra->today, now);
+      extra->today.handled++;
+      extra->today.handle_time += now - c.answered_at;
+    }
+  }
   emit(type, &c, c.agent_id, now);
   pending_.calls.erase(id);
   pending_.finished.push_back(std::move(c));
@@ -338,7 +397,7 @@ void engine::make_offer(live_call& c, const std::string& agent_id,
   schedule(c.offer_expires_at, deadline_kind::offer, c.data.id,
            static_cast<int64_t>(c.offers.size()));
   touch(c);
-  touch_agent(agent_id);
+  touch_agent(agent_id, now);
   emit(event_type::call_offered, &c, agent_id, now, c.offer_id);
 }
 
@@ -355,7 +414,7 @@ void engine::close_offer(live_call& c, const std::string& outcome,
   c.offer_id.clear();
   c.offer_expires_at = {};
   touch(c);
-  touch_agent(agent_id);
+  touch_agent(agent_id, now);
   if (outcome == "declined" || outcome == "expired") {
     miss(agent_id, c.data.queue_id, now);
     // The preferred agent did not take it: the call goes to anyone now,
@@ -375,6 +434,8 @@ void engine::miss(const std::string& agent_id, const std::string& queue_id,
   if (extra == nullptr || a == nullptr)
     return;
   extra->missed_in_a_row++;
+  account(extra->today, now);
+  extra->today.missed++;
   auto q = queues_.find(queue_id);
   if (q == queues_.end() || q->second.max_missed_offers == 0)
     return;
@@ -528,6 +589,7 @@ void engine::enter_queue(live_call& c, std::string queue_id, timestamp now,
       return act(c, q.when_no_agents, "no_agents", now, hops);
   }
   c.queue_entered_at = now;
+  minute_of(c.data.queue_id, now).offered++;
   c.exclusive_until
     = !c.data.preferred_agent.empty() && q.preferred_wait.count() > 0
         ? now + q.preferred_wait
@@ -555,7 +617,7 @@ std::string engine::detach(live_call& c, timestamp now) {
     case call_state::assigned:
       freed = c.agent_id;
       index_.release(freed, c.data.channel, now);
-      touch_agent(freed);
+      touch_agent(freed, now);
       c.agent_id.clear();
       with_agent_.erase(c.data.id);
       break;
@@ -650,8 +712,10 @@ status engine::cancel(const std::string& call_id, bool caller_hung_up,
   // A callback's caller is not on the line: it cannot hang up.
   caller_hung_up = caller_hung_up && !c->is_callback();
   auto freed_agent = detach(*c, now);
-  if (caller_hung_up)
+  if (caller_hung_up) {
     counters_[c->data.queue_id].abandoned++;
+    minute_of(c->data.queue_id, now).abandoned++;
+  }
   finish(*c, caller_hung_up ? call_state::abandoned : call_state::cancelled,
          now);
   if (!freed_agent.empty())
@@ -696,15 +760,20 @@ status engine::accept(const std::string& call_id, const std::string& agent_id,
     pending_.callers.insert(c->data.from);
   }
   auto& n = counters_[c->data.queue_id];
+  auto& m = minute_of(c->data.queue_id, now);
   n.answered++;
+  m.answered++;
   auto waited = now - c->data.enqueued_at;
   n.total_answer_wait += waited;
-  if (waited <= queues_[c->data.queue_id].sla.threshold)
+  m.answer_wait += waited;
+  if (waited <= queues_[c->data.queue_id].sla.threshold) {
     n.answered_in_threshold++;
+    m.answered_in_threshold++;
+  }
   c->offer_id.clear();
   c->offer_expires_at = {};
   touch(*c);
-  touch_agent(agent_id);
+  touch_agent(agent_id, now);
   emit(event_type::call_assigned, c, agent_id, now);
   return status::ok();
 }
@@ -738,7 +807,7 @@ status engine::complete(const std::string& call_id, timestamp now) {
   auto wrap = queues_[c->data.queue_id].wrap_up;
   if (wrap.count() <= 0) {
     index_.release(agent_id, c->data.channel, now);
-    touch_agent(agent_id);
+    touch_agent(agent_id, now);
     finish(*c, call_state::completed, now);
     route_agent(agent_id, now);
     return status::ok();
@@ -1027,6 +1096,7 @@ void engine::restore(const agent_view& a) {
   auto& extra = agents_[data.id];
   extra.missed_in_a_row = a.missed_in_a_row;
   extra.wrap_up_until = a.wrap_up_until;
+  extra.today = a.today;
   extra.offers_pending = 0;
 }
 
@@ -1135,8 +1205,10 @@ void engine::recover(timestamp now) {
   for (auto& id : orphans)
     finish(calls_[id], call_state::completed, now);
   // Agents in wrap-up without a call wrapping up end it now; the others
-  // end it when it was due.
+  // end it when it was due. Time while the node was down counts for
+  // nothing in the agents' figures.
   for (auto& [id, extra] : agents_) {
+    extra.today.since = now;
     if (extra.wrap_up_until == timestamp{})
       continue;
     if (extra.wrap_up_calls.empty()) {
@@ -1269,6 +1341,11 @@ std::optional<queue_stats> engine::stats(const std::string& queue_id,
   if (auto i = callbacks_in_line_.find(queue_id); i != callbacks_in_line_.end())
     result.callbacks_waiting = static_cast<uint32_t>(i->second);
   result.open = queues_.at(queue_id).hours.is_open(now);
+  for (auto window : {std::chrono::minutes{15}, std::chrono::minutes{60},
+                      std::chrono::minutes{24 * 60}})
+    result.windows.push_back(sum_window(queue_id, window, now));
+  result.estimated_wait = estimated_wait(
+    queue_id, static_cast<uint32_t>(callers_waiting(queue_id)) + 1, now);
   std::map<std::tuple<activity, presence, bool>, uint32_t> by_state;
   for (auto& [id, extra] : agents_) {
     auto* a = index_.find_agent(id);
@@ -1356,6 +1433,111 @@ std::vector<inconsistency> engine::audit() const {
     return x.agent_id < y.agent_id;
   });
   return result;
+}
+
+std::optional<agent_stats> engine::agent_figures(const std::string& agent_id,
+                                                 timestamp now) const {
+  auto i = agents_.find(agent_id);
+  if (i == agents_.end())
+    return std::nullopt;
+  auto result = i->second.today;
+  account(result, now);
+  return result;
+}
+
+// -- rolling windows ----------------------------------------------------------
+
+namespace {
+
+constexpr int64_t minutes_kept = 24 * 60;
+
+int64_t minute_number(timestamp t) {
+  return std::chrono::duration_cast<std::chrono::minutes>(t.time_since_epoch())
+    .count();
+}
+
+} // namespace
+
+minute_counts& engine::minute_of(const std::string& queue_id, timestamp now) {
+  auto& ring = minutes_[queue_id];
+  if (ring.empty())
+    ring.resize(minutes_kept);
+  auto minute = minute_number(now);
+  auto& slot = ring[static_cast<size_t>(minute % minutes_kept)];
+  if (slot.minute != minute)
+    slot = minute_counts{minute};
+  if (!slot.pending) {
+    slot.pending = true;
+    counted_.emplace(queue_id, minute);
+  }
+  return slot;
+}
+
+window_stats engine::sum_window(const std::string& queue_id, duration window,
+                                timestamp now) const {
+  window_stats result;
+  result.window = window;
+  auto ring = minutes_.find(queue_id);
+  if (ring == minutes_.end() || ring->second.empty())
+    return result;
+  auto last = minute_number(now);
+  auto count = std::min<int64_t>(
+    minutes_kept,
+    std::chrono::duration_cast<std::chrono::minutes>(window).count());
+  for (auto minute = last - count + 1; minute <= last; ++minute) {
+    auto& m = ring->second[static_cast<size_t>(minute % minutes_kept)];
+    if (m.minute != minute)
+      continue;
+    result.offered += m.offered;
+    result.answered += m.answered;
+    result.answered_in_threshold += m.answered_in_threshold;
+    result.abandoned += m.abandoned;
+    result.handled += m.handled;
+    result.answer_wait += m.answer_wait;
+    result.handle_time += m.handle_time;
+  }
+  return result;
+}
+
+duration engine::estimated_wait(const std::string& queue_id, uint32_t position,
+                                timestamp now) const {
+  auto hour = sum_window(queue_id, std::chrono::hours{1}, now);
+  if (hour.handled == 0)
+    hour = sum_window(queue_id, std::chrono::hours{24}, now);
+  auto staffed = signed_in_.find(queue_id);
+  if (hour.handled == 0 || staffed == signed_in_.end() || staffed->second == 0)
+    return duration{-1};
+  auto aht = hour.handle_time / static_cast<int64_t>(hour.handled);
+  return aht * static_cast<int64_t>(position)
+         / static_cast<int64_t>(staffed->second);
+}
+
+std::vector<std::pair<std::string, minute_counts>>
+engine::take_counted_minutes() {
+  std::vector<std::pair<std::string, minute_counts>> result;
+  for (auto& [queue_id, minute] : counted_) {
+    auto ring = minutes_.find(queue_id);
+    if (ring == minutes_.end() || ring->second.empty())
+      continue;
+    auto& m = ring->second[static_cast<size_t>(minute % minutes_kept)];
+    if (m.minute == minute) {
+      m.pending = false;
+      result.emplace_back(queue_id, m);
+    }
+  }
+  counted_.clear();
+  return result;
+}
+
+void engine::restore(const std::string& queue_id, const minute_counts& m) {
+  if (m.minute < 0)
+    return;
+  auto& ring = minutes_[queue_id];
+  if (ring.empty())
+    ring.resize(minutes_kept);
+  auto& slot = ring[static_cast<size_t>(m.minute % minutes_kept)];
+  if (slot.minute <= m.minute)
+    slot = m;
 }
 
 } // namespace switchboard::routing

@@ -102,6 +102,24 @@ struct live_call {
   int32_t effective_priority() const { return data.priority + priority_boost; }
 };
 
+/// An agent's figures for one UTC day.
+struct agent_stats {
+  /// Days since the epoch (UTC) the figures are for.
+  int64_t day = 0;
+  /// Calls whose wrap-up ended, and their answer-to-wrap-up-end time.
+  uint32_t handled = 0;
+  duration handle_time{0};
+  /// Offers declined or left to expire.
+  uint32_t missed = 0;
+  /// Time holding answered work or wrapping up; time ready, Available and
+  /// holding nothing. Occupancy is busy / (busy + available).
+  duration busy{0};
+  duration available{0};
+  /// Since when the agent is in `mode`: 0 neither, 1 available, 2 busy.
+  timestamp since{};
+  uint8_t mode = 0;
+};
+
 /// An agent with what the engine counts beside the routing state.
 struct agent_view {
   routing::agent data;
@@ -111,6 +129,7 @@ struct agent_view {
   timestamp wrap_up_until{};
   /// The calls the agent wraps up; they complete when wrap-up ends.
   std::vector<std::string> wrap_up_calls;
+  agent_stats today;
 };
 
 /// An agent whose routing state disagrees with the work it holds: what a
@@ -158,6 +177,35 @@ struct agent_count {
   uint32_t agents = 0;
 };
 
+/// What one minute of a queue counted, for rolling windows.
+struct minute_counts {
+  /// Minutes since the epoch; -1 for a slot not used yet.
+  int64_t minute = -1;
+  uint32_t offered = 0;
+  uint32_t answered = 0;
+  uint32_t answered_in_threshold = 0;
+  uint32_t abandoned = 0;
+  /// Calls whose wrap-up ended (talk and wrap-up both over).
+  uint32_t handled = 0;
+  duration answer_wait{0};
+  /// Answer to wrap-up end, of the handled calls.
+  duration handle_time{0};
+  /// Changed since last taken for storing (not stored itself).
+  bool pending = false;
+};
+
+/// A queue's figures over the last `window`, whole minutes.
+struct window_stats {
+  duration window{0};
+  uint64_t offered = 0;
+  uint64_t answered = 0;
+  uint64_t answered_in_threshold = 0;
+  uint64_t abandoned = 0;
+  uint64_t handled = 0;
+  duration answer_wait{0};
+  duration handle_time{0};
+};
+
 /// Live statistics of one queue since the engine started.
 struct queue_stats {
   uint32_t waiting = 0;
@@ -175,6 +223,13 @@ struct queue_stats {
   uint64_t disconnected = 0;
   /// Within its business hours now.
   bool open = true;
+  /// Over the last 15 minutes, hour and day.
+  std::vector<window_stats> windows;
+  /// For a call arriving now: callers waiting ahead of it times the
+  /// average handle time of the last hour (of the day if the hour had
+  /// none), over the member agents signed in. Negative: unknown (nothing
+  /// handled yet, or nobody signed in).
+  duration estimated_wait{-1};
   /// Member agents by (activity, presence, ready), in that order.
   std::vector<agent_count> agents;
 };
@@ -334,6 +389,23 @@ class engine {
   std::optional<queue_stats> stats(const std::string& queue_id,
                                    timestamp now) const;
 
+  /// The agent's figures of today (UTC) up to `now`; nothing for an
+  /// unknown agent.
+  std::optional<agent_stats> agent_figures(const std::string& agent_id,
+                                           timestamp now) const;
+
+  /// The estimated wait of the call at `position` in `queue_id` (see
+  /// queue_stats::estimated_wait); negative if unknown.
+  duration estimated_wait(const std::string& queue_id, uint32_t position,
+                          timestamp now) const;
+
+  /// The minutes counted since the last call, per queue, to be stored:
+  /// rolling windows survive a restart up to the last time they were.
+  std::vector<std::pair<std::string, minute_counts>> take_counted_minutes();
+
+  /// Puts back a stored minute.
+  void restore(const std::string& queue_id, const minute_counts& m);
+
   /// Compares each agent's counted state (load per channel, open offers,
   /// wrap-up) with the calls it holds. Empty when all agree, which the
   /// engine's own bookkeeping guarantees; anything else is a defect to
@@ -391,7 +463,8 @@ class engine {
   live_call* call_ptr(const std::string& id);
 
   void touch(const live_call& c);
-  void touch_agent(const std::string& id);
+  /// Marks the agent changed (to store) and accounts its time up to now.
+  void touch_agent(const std::string& id, timestamp now);
   void emit(event_type type, const live_call* c, const std::string& agent_id,
             timestamp now, const std::string& offer_id = {});
   void emit_agent(const std::string& agent_id, timestamp now);
@@ -472,6 +545,15 @@ class engine {
   /// audit compares the agents' counters with.
   std::unordered_set<std::string> with_agent_;
   std::unordered_map<std::string, last_served> last_agents_;
+  /// Per queue, a ring of the last day's minutes (1,440 slots), made on
+  /// first use; and which minutes changed since they were last stored.
+  std::unordered_map<std::string, std::vector<minute_counts>> minutes_;
+  std::set<std::pair<std::string, int64_t>> counted_;
+
+  /// The current minute of `queue_id`, counted as changed.
+  minute_counts& minute_of(const std::string& queue_id, timestamp now);
+  window_stats sum_window(const std::string& queue_id, duration window,
+                          timestamp now) const;
   std::unordered_map<std::string, counters> counters_;
   matching_index index_;
   std::priority_queue<deadline, std::vector<deadline>, std::greater<>>

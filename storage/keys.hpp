@@ -16,7 +16,7 @@ std::string tenant_prefix(std::string_view tenant);
 /// A record of a tenant: prefix, a one-letter kind, the record's id.
 /// Kinds: 'T' tenant, 'Q' queue, 'A' agent, 'R' classification rules,
 /// 'C' call, 'I' idempotency key, 'E' event, 'H' history, 'L' a caller's
-/// last agent.
+/// last agent, 'S' a minute of a queue's statistics.
 std::string record_key(std::string_view tenant, char kind, std::string_view id);
 
 /// A tenant's own record: node-level, under the empty tenant's prefix.

@@ -112,6 +112,47 @@ caf::expected<routing::last_served> decode_last_served(std::string_view bytes,
                               api::read_timestamp(m->served_at())};
 }
 
+std::string encode(const routing::minute_counts& x) {
+  v1::QueueMinute m;
+  m.set_minute(x.minute);
+  m.set_offered(x.offered);
+  m.set_answered(x.answered);
+  m.set_answered_in_threshold(x.answered_in_threshold);
+  m.set_abandoned(x.abandoned);
+  m.set_handled(x.handled);
+  m.set_answer_wait_us(x.answer_wait.count());
+  m.set_handle_time_us(x.handle_time.count());
+  return m.SerializeAsString();
+}
+
+caf::expected<routing::minute_counts> decode_minute(std::string_view bytes,
+                                                    std::string_view key) {
+  auto m = parse<v1::QueueMinute>(bytes, key);
+  if (!m)
+    return m.error();
+  routing::minute_counts x;
+  x.minute = m->minute();
+  x.offered = m->offered();
+  x.answered = m->answered();
+  x.answered_in_threshold = m->answered_in_threshold();
+  x.abandoned = m->abandoned();
+  x.handled = m->handled();
+  x.answer_wait = routing::duration{m->answer_wait_us()};
+  x.handle_time = routing::duration{m->handle_time_us()};
+  return x;
+}
+
+std::string minute_key(const std::string& tenant, const std::string& queue_id,
+                       int64_t minute) {
+  auto n = static_cast<uint64_t>(std::max<int64_t>(0, minute));
+  std::string id = queue_id;
+  id += '\0';
+  std::string when(8, '\0');
+  for (int i = 7; i >= 0; --i, n >>= 8)
+    when[static_cast<size_t>(i)] = static_cast<char>(n & 0xFF);
+  return record_key(tenant, 'S', id + when);
+}
+
 std::string last_agent_key(const std::string& tenant,
                            const std::string& caller) {
   return record_key(tenant, 'L', caller);

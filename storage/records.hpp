@@ -37,6 +37,15 @@ caf::expected<routing::last_served> decode_last_served(std::string_view bytes,
 std::string last_agent_key(const std::string& tenant,
                            const std::string& caller);
 
+/// One minute of a queue's counts (family live, minute_key).
+std::string encode(const routing::minute_counts& x);
+caf::expected<routing::minute_counts> decode_minute(std::string_view bytes,
+                                                    std::string_view key);
+/// Kind 'S', the queue id, a NUL (ids have none), the minute as 8
+/// big-endian bytes: a queue's minutes sort in time order.
+std::string minute_key(const std::string& tenant, const std::string& queue_id,
+                       int64_t minute);
+
 /// An agent's configuration (family config).
 std::string encode_agent_config(const routing::agent& x,
                                 const std::string& tenant);

@@ -506,6 +506,8 @@ class admin_service : public v1::AdminService::CallbackService {
 Status call_view(const call_reply& r, const std::string& tenant_id,
                  v1::CallView& out) {
   api::to_proto(r.call, tenant_id, r.position, out);
+  if (r.estimated_wait.count() >= 0)
+    api::write_duration(r.estimated_wait, *out.mutable_estimated_wait());
   return Status::OK;
 }
 
@@ -757,6 +759,26 @@ class stats_service : public v1::StatsService::CallbackService {
         return Status::OK;
       },
       atom::stats_v, queue_id);
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* GetAgentStats(grpc::CallbackServerContext* ctx,
+                                          const v1::GetAgentStatsRequest* req,
+                                          v1::AgentStats* resp) override {
+    auto* reactor = ctx->DefaultReactor();
+    const char* method = "GetAgentStats";
+    auto tenant_id = req->tenant_id();
+    auto t = begin(n_, reactor, method, tenant_id, "tenant_id");
+    if (!t)
+      return reactor;
+    auto agent_id = req->agent_id();
+    ask<routing::agent_stats>(
+      n_, reactor, method, *t, tenant_id,
+      [resp, tenant_id, agent_id](routing::agent_stats& s) {
+        *resp = api::to_proto(s, tenant_id, agent_id);
+        return Status::OK;
+      },
+      atom::stats_v, atom::agent_v, agent_id);
     return reactor;
   }
 

@@ -523,3 +523,61 @@ TEST_F(features_test, history_past_its_retention_is_deleted) {
   auto st = n->routing->GetCall(ctx().get(), get, &out);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND) << st.error_message();
 }
+
+TEST_F(features_test,
+       queue_windows_estimated_wait_and_agent_day_survive_restart) {
+  std::vector<std::string> flags{"--audit-interval", "200ms"};
+  restart(flags);
+  agent("alice");
+  event_reader events{*n->events, "contoso"};
+  auto c1 = submit("c1");
+  v1::CallView out;
+  ASSERT_TRUE(accept(c1.offer(), out).ok());
+  ASSERT_TRUE(complete("c1", out).ok());
+  ASSERT_TRUE(events.wait_for(v1::EVENT_TYPE_CALL_COMPLETED, "c1"));
+  ready("alice", false);
+  auto c2 = submit("c2");
+  EXPECT_EQ(c2.position(), 1u);
+  ASSERT_TRUE(c2.has_estimated_wait());
+  // One call handled in at least its 800 ms of wrap-up, one agent signed in.
+  EXPECT_GE(TimeUtil::DurationToMilliseconds(c2.estimated_wait()), 800);
+
+  auto check = [&] {
+    auto s = queue_stats("sales");
+    ASSERT_EQ(s.windows_size(), 3);
+    EXPECT_EQ(TimeUtil::DurationToSeconds(s.windows(0).window()), 900);
+    EXPECT_EQ(s.windows(0).offered(), 2u);
+    EXPECT_EQ(s.windows(0).answered(), 1u);
+    EXPECT_EQ(s.windows(0).handled(), 1u);
+    EXPECT_GE(
+      TimeUtil::DurationToMilliseconds(s.windows(0).average_handle_time()),
+      800);
+    EXPECT_TRUE(s.has_estimated_wait());
+    v1::GetAgentStatsRequest req;
+    req.set_tenant_id("contoso");
+    req.set_agent_id("alice");
+    v1::AgentStats a;
+    auto st = n->stats->GetAgentStats(ctx().get(), req, &a);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    EXPECT_EQ(a.handled(), 1u);
+    EXPECT_EQ(a.missed(), 0u);
+    EXPECT_GE(TimeUtil::DurationToMilliseconds(a.average_handle_time()), 800);
+    EXPECT_GT(a.occupancy_percent(), 0.0);
+    EXPECT_EQ(a.date().size(), 10u);
+  };
+  check();
+  // After two more audits have stored the minutes, a crash keeps them.
+  auto audits = metric("switchboard_agent_audits_total");
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (metric("switchboard_agent_audits_total") < audits + 2
+         && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(100ms);
+  restart(flags);
+  check();
+  v1::GetAgentStatsRequest req;
+  req.set_tenant_id("contoso");
+  req.set_agent_id("nobody");
+  v1::AgentStats a;
+  EXPECT_EQ(n->stats->GetAgentStats(ctx().get(), req, &a).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}

@@ -942,3 +942,82 @@ TEST_F(engine_test, a_returning_caller_waits_for_the_agent_who_served_it) {
   EXPECT_FALSE(eng.last_agent_of("+14255550100"));
   EXPECT_EQ(eng.take_changes().callers.count("+14255550100"), 1u);
 }
+
+// -- statistics ---------------------------------------------------------------
+
+TEST_F(engine_test, rolling_windows_and_the_estimated_wait) {
+  make_available("a1");
+  make_available("a2");
+  // Two calls answered after 10 s and talked 60 s (wrap-up 5 s).
+  ASSERT_TRUE(submit("c1"));
+  ASSERT_TRUE(submit("c2"));
+  pass(10s);
+  ASSERT_TRUE(eng.accept("c1", "a1", {}, now));
+  ASSERT_TRUE(eng.accept("c2", "a2", {}, now));
+  pass(60s);
+  ASSERT_TRUE(eng.complete("c1", now));
+  ASSERT_TRUE(eng.complete("c2", now));
+  pass(5s);
+  // One caller hangs up while waiting.
+  ASSERT_TRUE(submit("c3"));
+  ASSERT_TRUE(submit("c4"));
+  ASSERT_TRUE(submit("c5"));
+  ASSERT_TRUE(eng.cancel("c3", true, now));
+  auto s = *eng.stats("sales", now);
+  ASSERT_EQ(s.windows.size(), 3u);
+  auto& quarter = s.windows[0];
+  EXPECT_EQ(quarter.window, 15min);
+  EXPECT_EQ(quarter.offered, 5u);
+  EXPECT_EQ(quarter.answered, 2u);
+  EXPECT_EQ(quarter.abandoned, 1u);
+  EXPECT_EQ(quarter.handled, 2u);
+  EXPECT_EQ(quarter.answer_wait, 20s);
+  EXPECT_EQ(quarter.handle_time, 130s); // 65 s each, wrap-up included
+  // c4 and c5 are offered to a1 and a2, nobody waits: a new call is
+  // first in line, 65 s over 2 agents signed in.
+  EXPECT_EQ(s.estimated_wait, 32500ms);
+  EXPECT_EQ(eng.estimated_wait("sales", 3, now), 97500ms);
+  // Twenty minutes on, the quarter is empty and the hour still counts.
+  pass(20min);
+  s = *eng.stats("sales", now);
+  EXPECT_EQ(s.windows[0].offered, 0u);
+  EXPECT_EQ(s.windows[1].offered, 5u);
+  // What is stored and put back gives the same windows.
+  auto minutes = eng.take_counted_minutes();
+  EXPECT_FALSE(minutes.empty());
+  EXPECT_TRUE(eng.take_counted_minutes().empty());
+  engine back("t1");
+  for (auto& q : eng.queues())
+    back.restore(q);
+  for (auto& [queue_id, m] : minutes)
+    back.restore(queue_id, m);
+  back.recover(now);
+  EXPECT_EQ(back.stats("sales", now)->windows[1].handled, 2u);
+  EXPECT_EQ(back.stats("sales", now)->windows[2].answer_wait, 20s);
+}
+
+TEST_F(engine_test, an_agents_day_counts_handled_missed_and_occupancy) {
+  make_available("a1");
+  pass(30s); // available, idle
+  ASSERT_TRUE(submit("c1"));
+  pass(2s); // still available while it rings
+  ASSERT_TRUE(eng.decline("c1", "a1", {}, now));
+  // Back in line, c1 rings at a1 again at once; now a1 answers.
+  ASSERT_TRUE(eng.accept("c1", "a1", {}, now));
+  pass(60s); // busy talking
+  ASSERT_TRUE(eng.complete("c1", now));
+  pass(5s); // busy wrapping up; the wrap-up ends here
+  auto s = *eng.agent_figures("a1", now);
+  EXPECT_EQ(s.handled, 1u);
+  EXPECT_EQ(s.handle_time, 65s);
+  EXPECT_EQ(s.missed, 1u);
+  EXPECT_EQ(s.busy, 65s);
+  EXPECT_EQ(s.available, 32s); // ringing counts as available
+  EXPECT_FALSE(eng.agent_figures("nobody", now));
+  // Survives a rebuild; the time the node was down counts for nothing.
+  auto back = restored();
+  back.recover(now + 1h);
+  auto again = *back.agent_figures("a1", now + 1h);
+  EXPECT_EQ(again.handled, 1u);
+  EXPECT_EQ(again.busy, 65s);
+}
