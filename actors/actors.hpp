@@ -60,6 +60,14 @@ using tenant_actor = caf::typed_actor<
                   std::string>::with<call_reply>,
   // call id, event id.
   caf::replies_to<atom::complete, std::string, std::string>::with<call_reply>,
+  // call id, target queue id, target agent id, event id: the leg.
+  caf::replies_to<atom::consult, std::string, std::string, std::string,
+                  std::string>::with<call_reply>,
+  // call id, event id: the call after the consulted agent took it.
+  caf::replies_to<atom::consult, atom::complete, std::string,
+                  std::string>::with<call_reply>,
+  // call id, event id: the leg joined to the call.
+  caf::replies_to<atom::join, std::string, std::string>::with<call_reply>,
   // call id, number to call back (empty: the caller's), event id.
   caf::replies_to<atom::callback, std::string, std::string,
                   std::string>::with<call_reply>,

@@ -148,7 +148,8 @@ typename Inspector::result_type inspect(Inspector& f, live_call& x) {
            x.queue_entered_at, x.queue_path, x.offers, x.agent_id, x.offer_id,
            x.offer_expires_at, x.answered_at, x.ended_at, x.limit,
            x.announcement, x.callback_number, x.callback_requested_at,
-           x.priority_boost, x.exclusive_until, x.last_agent);
+           x.priority_boost, x.exclusive_until, x.last_agent, x.parent_id,
+           x.leg);
 }
 
 template<class Inspector>

@@ -320,6 +320,12 @@ call_reply reply_for(const tenant_state& st, const std::string& call_id,
   return result;
 }
 
+/// The id of the newest consult or conference leg of `call_id`, or empty.
+std::string open_leg(const tenant_state& st, const std::string& call_id) {
+  auto legs = st.engine.legs_of(call_id);
+  return legs.empty() ? std::string{} : legs.back();
+}
+
 /// A finished call from history, or nothing if the call was never seen.
 caf::expected<std::optional<call_reply>>
 finished_call(self_ptr self, const std::string& call_id, bool already) {
@@ -547,6 +553,42 @@ tenant_actor::behavior_type tenant(self_ptr self,
         },
         [&] {
           return reply_for(self->state, id);
+        });
+    },
+    [self](atom::consult, const std::string& id, const std::string& queue_id,
+           const std::string& agent_id,
+           const std::string& event_id) -> caf::result<call_reply> {
+      return command<call_reply>(
+        self, event_id,
+        [&](routing::timestamp now) {
+          return self->state.engine.consult(id, queue_id, agent_id, now);
+        },
+        [&] {
+          return reply_for(self->state, open_leg(self->state, id));
+        });
+    },
+    [self](atom::consult, atom::complete, const std::string& id,
+           const std::string& event_id) -> caf::result<call_reply> {
+      return command<call_reply>(
+        self, event_id,
+        [&](routing::timestamp now) {
+          return self->state.engine.complete_consult(id, now);
+        },
+        [&] {
+          return reply_for(self->state, id);
+        });
+    },
+    [self](atom::join, const std::string& id,
+           const std::string& event_id) -> caf::result<call_reply> {
+      std::string leg;
+      return command<call_reply>(
+        self, event_id,
+        [&](routing::timestamp now) {
+          leg = open_leg(self->state, id);
+          return self->state.engine.join_consult(id, now);
+        },
+        [&] {
+          return reply_for(self->state, leg);
         });
     },
     [self](atom::callback, const std::string& id, const std::string& number,

@@ -835,6 +835,8 @@ void to_proto(const routing::live_call& in, const std::string& tenant_id,
   if (in.exclusive_until != routing::timestamp{})
     write_timestamp(in.exclusive_until, *out.mutable_preferred_until());
   out.set_preferred_by_last_agent(in.last_agent);
+  out.set_parent_call_id(in.parent_id);
+  out.set_leg(in.leg);
 }
 
 void to_proto(const routing::live_call& in, v1::CallRecord& out) {
@@ -902,6 +904,8 @@ maybe_error from_proto(const v1::StoredCall& in, routing::live_call& out) {
   if (view.has_preferred_until())
     out.exclusive_until = read_timestamp(view.preferred_until());
   out.last_agent = view.preferred_by_last_agent();
+  out.parent_id = view.parent_call_id();
+  out.leg = view.leg();
   return std::nullopt;
 }
 

@@ -8,12 +8,13 @@ namespace switchboard::routing {
 
 namespace {
 
-constexpr std::array<std::string_view, 15> event_names = {
+constexpr std::array<std::string_view, 16> event_names = {
   "call_queued",         "call_offered",      "call_assigned",
   "call_wrap_up",        "call_completed",    "call_abandoned",
   "call_cancelled",      "call_overflowed",   "call_timed_out",
   "call_transferred",    "offer_declined",    "offer_expired",
   "agent_state_changed", "call_disconnected", "call_callback_requested",
+  "call_conferenced",
 };
 
 /// Reason shown on an agent made not ready by missed offers.
@@ -357,6 +358,7 @@ void engine::finish(live_call& c, call_state final_state, timestamp now) {
     case call_state::cancelled: type = event_type::call_cancelled; break;
     case call_state::timed_out: type = event_type::call_timed_out; break;
     case call_state::disconnected: type = event_type::call_disconnected; break;
+    case call_state::transferred: type = event_type::call_transferred; break;
     default: break;
   }
   if (!c.limit.empty()
@@ -374,6 +376,14 @@ void engine::finish(live_call& c, call_state final_state, timestamp now) {
     }
   }
   emit(type, &c, c.agent_id, now);
+  if (!c.parent_id.empty()) {
+    if (auto i = legs_.find(c.parent_id); i != legs_.end()) {
+      auto& legs = i->second;
+      legs.erase(std::remove(legs.begin(), legs.end(), id), legs.end());
+      if (legs.empty())
+        legs_.erase(i);
+    }
+  }
   pending_.calls.erase(id);
   pending_.finished.push_back(std::move(c));
   calls_.erase(id);
@@ -803,6 +813,10 @@ status engine::complete(const std::string& call_id, timestamp now) {
                   + std::string{to_string(c->data.state)}
                   + "; only an assigned call can be completed"
                     " (a waiting call is cancelled with CancelCall)");
+  if (legs_.count(call_id) > 0) {
+    end_legs(call_id, now);
+    c = call_ptr(call_id);
+  }
   auto agent_id = c->agent_id;
   auto wrap = queues_[c->data.queue_id].wrap_up;
   if (wrap.count() <= 0) {
@@ -874,30 +888,43 @@ status engine::extend_wrap_up(const std::string& agent_id, duration extra_time,
   return status::ok();
 }
 
-status engine::transfer(const std::string& call_id, const std::string& queue_id,
-                        const std::string& agent_id, timestamp now) {
-  auto* c = call_ptr(call_id);
-  if (c == nullptr)
-    return not_found("call", call_id);
-  auto target = queue_id;
+status engine::target_of(const live_call& c, const std::string& queue_id,
+                         const std::string& agent_id,
+                         std::string& target) const {
+  target = queue_id;
   if (!agent_id.empty()) {
     auto* a = index_.find_agent(agent_id);
     if (a == nullptr)
       return fail(errc::not_found, "agent_id: agent '" + agent_id
                                      + "' does not exist in tenant '"
                                      + tenant_id_ + "'");
-    auto member
-      = std::find(a->queues.begin(), a->queues.end(), c->data.queue_id)
-        != a->queues.end();
+    auto member = std::find(a->queues.begin(), a->queues.end(), c.data.queue_id)
+                  != a->queues.end();
     if (!member && a->queues.empty())
       return fail(errc::failed_precondition,
                   "agent '" + agent_id + "' is a member of no queue");
-    target = member ? c->data.queue_id : a->queues.front();
+    target = member ? c.data.queue_id : a->queues.front();
   } else if (queues_.count(target) == 0) {
     return fail(errc::not_found, "queue_id: queue '" + target
                                    + "' does not exist in tenant '" + tenant_id_
                                    + "'");
   }
+  return status::ok();
+}
+
+status engine::transfer(const std::string& call_id, const std::string& queue_id,
+                        const std::string& agent_id, timestamp now) {
+  auto* c = call_ptr(call_id);
+  if (c == nullptr)
+    return not_found("call", call_id);
+  std::string target;
+  if (auto st = target_of(*c, queue_id, agent_id, target); !st)
+    return st;
+  if (legs_.count(call_id) > 0)
+    return fail(errc::failed_precondition,
+                "call '" + call_id + "' of tenant '" + tenant_id_
+                  + "' has a consult or conference leg; complete or cancel "
+                    "it first");
   if (c->data.state != call_state::queued
       && c->data.state != call_state::offered
       && c->data.state != call_state::assigned)
@@ -943,6 +970,132 @@ status engine::request_callback(const std::string& call_id,
   c->limit.clear();
   c->announcement.clear();
   become_callback(*c, to, now);
+  return status::ok();
+}
+
+// -- consult and conference ---------------------------------------------------
+
+live_call* engine::open_consult(const live_call& c) {
+  auto i = legs_.find(c.data.id);
+  if (i == legs_.end())
+    return nullptr;
+  for (auto& id : i->second)
+    if (auto* leg = call_ptr(id); leg != nullptr && leg->leg == "consult")
+      return leg;
+  return nullptr;
+}
+
+void engine::end_legs(const std::string& call_id, timestamp now) {
+  auto i = legs_.find(call_id);
+  if (i == legs_.end())
+    return;
+  auto ids = i->second;
+  for (auto& id : ids) {
+    auto* leg = call_ptr(id);
+    if (leg == nullptr)
+      continue;
+    if (leg->data.state == call_state::assigned)
+      (void)complete(id, now);
+    else if (leg->data.state == call_state::queued
+             || leg->data.state == call_state::offered)
+      (void)cancel(id, false, now);
+  }
+  legs_.erase(call_id);
+}
+
+status engine::consult(const std::string& call_id, const std::string& queue_id,
+                       const std::string& agent_id, timestamp now) {
+  auto* c = call_ptr(call_id);
+  if (c == nullptr)
+    return not_found("call", call_id);
+  if (c->data.state != call_state::assigned)
+    return fail(errc::failed_precondition,
+                "call '" + call_id + "' of tenant '" + tenant_id_ + "' is "
+                  + std::string{to_string(c->data.state)}
+                  + "; only an answered call can consult");
+  if (!c->parent_id.empty())
+    return fail(errc::failed_precondition, "call '" + call_id + "' is itself a "
+                                             + c->leg + " leg of '"
+                                             + c->parent_id + "'");
+  if (auto* open = open_consult(*c))
+    return fail(errc::failed_precondition,
+                "call '" + call_id + "' has consult '" + open->data.id
+                  + "' open; complete, join or cancel it first");
+  std::string target;
+  if (auto st = target_of(*c, queue_id, agent_id, target); !st)
+    return st;
+  if (!agent_id.empty() && agent_id == c->agent_id)
+    return fail(errc::invalid_argument, "agent_id: agent '" + agent_id
+                                          + "' is already on call '" + call_id
+                                          + "'");
+  live_call leg;
+  leg.data.id = call_id + "/consult-" + std::to_string(to_micros(now));
+  leg.data.channel = c->data.channel;
+  leg.data.from = c->data.from;
+  leg.data.to = c->data.to;
+  leg.data.attributes = c->data.attributes;
+  leg.data.priority = c->data.priority;
+  leg.data.preferred_agent = agent_id;
+  leg.data.enqueued_at = now;
+  leg.created_at = now;
+  leg.parent_id = call_id;
+  leg.leg = "consult";
+  auto id = leg.data.id;
+  legs_[call_id].push_back(id);
+  enter_queue(calls_.emplace(id, std::move(leg)).first->second, target, now);
+  return status::ok();
+}
+
+status engine::complete_consult(const std::string& call_id, timestamp now) {
+  auto* c = call_ptr(call_id);
+  if (c == nullptr)
+    return not_found("call", call_id);
+  auto* leg = open_consult(*c);
+  if (leg == nullptr || leg->data.state != call_state::assigned)
+    return fail(errc::failed_precondition,
+                "call '" + call_id + "' has no answered consult to complete"
+                  + (leg == nullptr
+                       ? std::string{}
+                       : " (consult '" + leg->data.id + "' is "
+                           + std::string{to_string(leg->data.state)} + ")"));
+  // The first agent leaves the call and wraps up; the consulted agent
+  // keeps the capacity its leg reserved, now for the call.
+  auto first = c->agent_id;
+  auto second = leg->agent_id;
+  auto wrap = queues_[c->data.queue_id].wrap_up;
+  index_.release(first, c->data.channel, now);
+  if (wrap.count() > 0) {
+    index_.set_wrap_up(first, true, now);
+    auto& extra = agents_[first];
+    extra.wrap_up_until = std::max(extra.wrap_up_until, now + wrap);
+    schedule(extra.wrap_up_until, deadline_kind::wrap_up, first,
+             to_micros(extra.wrap_up_until));
+  }
+  emit_agent(first, now);
+  uncount(*c);
+  c->data.queue_id = leg->data.queue_id;
+  c->queue_path.push_back(leg->data.queue_id);
+  live_per_queue_[c->data.queue_id]++;
+  c->agent_id = second;
+  touch(*c);
+  emit(event_type::call_transferred, c, second, now);
+  finish(*leg, call_state::transferred, now);
+  if (wrap.count() <= 0)
+    route_agent(first, now);
+  return status::ok();
+}
+
+status engine::join_consult(const std::string& call_id, timestamp now) {
+  auto* c = call_ptr(call_id);
+  if (c == nullptr)
+    return not_found("call", call_id);
+  auto* leg = open_consult(*c);
+  if (leg == nullptr || leg->data.state != call_state::assigned)
+    return fail(errc::failed_precondition,
+                "call '" + call_id + "' has no answered consult to join");
+  leg->leg = "conference";
+  touch(*leg);
+  emit(event_type::call_conferenced, leg, leg->agent_id, now);
   return status::ok();
 }
 
@@ -1149,6 +1302,8 @@ void engine::recover(timestamp now) {
       continue;
     }
     live_per_queue_[q]++;
+    if (!c->parent_id.empty())
+      legs_[c->parent_id].push_back(c->data.id);
     switch (c->data.state) {
       case call_state::created:
       case call_state::queued:
@@ -1421,7 +1576,10 @@ std::vector<inconsistency> engine::audit() const {
       result.push_back({id, "counts " + std::to_string(extra.offers_pending)
                               + " open offers but holds "
                               + std::to_string(h.offers)});
-    if (a->in_wrap_up != (h.wrapping > 0)
+    // Wrap-up may hold no call (the first agent of a consult transfer),
+    // but a call wrapping up needs its agent in wrap-up.
+    if (a->in_wrap_up != (extra.wrap_up_until != timestamp{})
+        || (h.wrapping > 0 && !a->in_wrap_up)
         || extra.wrap_up_calls.size() != h.wrapping)
       result.push_back(
         {id, std::string{a->in_wrap_up ? "is" : "is not"} + " in wrap-up with "

@@ -55,6 +55,7 @@ enum class event_type : uint8_t {
   agent_state_changed,
   call_disconnected,
   call_callback_requested,
+  call_conferenced,
 };
 
 std::string_view to_string(event_type x);
@@ -97,6 +98,11 @@ struct live_call {
   timestamp exclusive_until{};
   /// The preferred agent came from the caller's last answered call.
   bool last_agent = false;
+  /// For a consult or conference leg: the call it belongs to, and
+  /// "consult" (the first agent still on the call) or "conference" (both
+  /// agents on the call).
+  std::string parent_id;
+  std::string leg;
 
   bool is_callback() const { return !callback_number.empty(); }
   int32_t effective_priority() const { return data.priority + priority_boost; }
@@ -327,6 +333,20 @@ class engine {
   status extend_wrap_up(const std::string& agent_id, duration extra,
                         timestamp now);
 
+  /// Starts a consult from an answered call: a leg to `queue_id`, or to
+  /// `agent_id` as its preferred agent, routed like a call while the first
+  /// agent stays on the call. One consult at a time.
+  status consult(const std::string& call_id, const std::string& queue_id,
+                 const std::string& agent_id, timestamp now);
+
+  /// Completes the consult as a transfer: the consulted agent takes the
+  /// call, the first agent leaves it (and wraps up).
+  status complete_consult(const std::string& call_id, timestamp now);
+
+  /// Joins the consulted agent to the call (a conference): both stay until
+  /// the call completes, or the leg is completed on its own.
+  status join_consult(const std::string& call_id, timestamp now);
+
   /// Turns a waiting call into a callback to `number` (the call's `from`
   /// if empty): the caller leaves the line, the call keeps its place.
   status request_callback(const std::string& call_id, const std::string& number,
@@ -413,6 +433,12 @@ class engine {
   std::vector<inconsistency> audit() const;
 
   size_t live_call_count() const { return calls_.size(); }
+
+  /// The live consult and conference legs of a call, oldest first.
+  std::vector<std::string> legs_of(const std::string& call_id) const {
+    auto i = legs_.find(call_id);
+    return i == legs_.end() ? std::vector<std::string>{} : i->second;
+  }
   size_t waiting_count() const { return index_.waiting_count(); }
 
   /// What changed since the last `take_changes`.
@@ -513,6 +539,10 @@ class engine {
   void route_everyone(timestamp now);
   /// Overflows or times out a waiting call past its queue's max wait.
   void check_max_wait(live_call& c, timestamp now);
+  /// The queue a transfer or consult goes to: `queue_id`, or the queue
+  /// of `c` if `agent_id` is a member of it, else the agent's first.
+  status target_of(const live_call& c, const std::string& queue_id,
+                   const std::string& agent_id, std::string& target) const;
   /// Completes the agent's wrap-up calls and ends its wrap-up.
   void finish_wrap_up(const std::string& agent_id, timestamp now);
 
@@ -545,6 +575,13 @@ class engine {
   /// audit compares the agents' counters with.
   std::unordered_set<std::string> with_agent_;
   std::unordered_map<std::string, last_served> last_agents_;
+  /// A call's consult and conference legs.
+  std::unordered_map<std::string, std::vector<std::string>> legs_;
+  /// The open consult leg of `c`, if any.
+  live_call* open_consult(const live_call& c);
+  /// Ends every leg of `call_id`: answered ones complete, others are
+  /// cancelled.
+  void end_legs(const std::string& call_id, timestamp now);
   /// Per queue, a ring of the last day's minutes (1,440 slots), made on
   /// first use; and which minutes changed since they were last stored.
   std::unordered_map<std::string, std::vector<minute_counts>> minutes_;

@@ -656,6 +656,37 @@ class routing_service : public v1::RoutingService::CallbackService {
                          atom::presence_v, req->agent_id(), *p, std::string{});
   }
 
+  grpc::ServerUnaryReactor* ConsultCall(grpc::CallbackServerContext* ctx,
+                                        const v1::ConsultCallRequest* req,
+                                        v1::CallView* resp) override {
+    if (req->target_case() == v1::ConsultCallRequest::TARGET_NOT_SET) {
+      auto* reactor = ctx->DefaultReactor();
+      n_.in_flight.fetch_add(1, std::memory_order_relaxed);
+      finish(
+        n_, reactor, "ConsultCall",
+        {StatusCode::INVALID_ARGUMENT, "target: set queue_id or agent_id"});
+      return reactor;
+    }
+    return call_command(ctx, "ConsultCall", req->tenant_id(), req->call_id(),
+                        resp, atom::consult_v, req->call_id(), req->queue_id(),
+                        req->agent_id(), std::string{});
+  }
+
+  grpc::ServerUnaryReactor* CompleteConsult(grpc::CallbackServerContext* ctx,
+                                            const v1::ConsultActionRequest* req,
+                                            v1::CallView* resp) override {
+    return call_command(ctx, "CompleteConsult", req->tenant_id(),
+                        req->call_id(), resp, atom::consult_v, atom::complete_v,
+                        req->call_id(), std::string{});
+  }
+
+  grpc::ServerUnaryReactor* JoinConsult(grpc::CallbackServerContext* ctx,
+                                        const v1::ConsultActionRequest* req,
+                                        v1::CallView* resp) override {
+    return call_command(ctx, "JoinConsult", req->tenant_id(), req->call_id(),
+                        resp, atom::join_v, req->call_id(), std::string{});
+  }
+
   grpc::ServerUnaryReactor* EndWrapUp(grpc::CallbackServerContext* ctx,
                                       const v1::EndWrapUpRequest* req,
                                       v1::AgentView* resp) override {
@@ -1288,6 +1319,28 @@ class ingest_reactor final
         auto& x = req.set_agent_ready();
         send<routing::agent_view>(slot, x.tenant_id(), atom::ready_v,
                                   x.agent_id(), x.ready(), x.reason(), id);
+        return;
+      }
+      case R::kConsultCall: {
+        auto& x = req.consult_call();
+        if (x.target_case() == v1::ConsultCallRequest::TARGET_NOT_SET) {
+          complete(slot, {StatusCode::INVALID_ARGUMENT,
+                          "consult_call.target: set queue_id or agent_id"});
+          return;
+        }
+        send<call_reply>(slot, x.tenant_id(), atom::consult_v, x.call_id(),
+                         x.queue_id(), x.agent_id(), id);
+        return;
+      }
+      case R::kCompleteConsult: {
+        auto& x = req.complete_consult();
+        send<call_reply>(slot, x.tenant_id(), atom::consult_v, atom::complete_v,
+                         x.call_id(), id);
+        return;
+      }
+      case R::kJoinConsult: {
+        auto& x = req.join_consult();
+        send<call_reply>(slot, x.tenant_id(), atom::join_v, x.call_id(), id);
         return;
       }
       case R::kEndWrapUp: {

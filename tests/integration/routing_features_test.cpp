@@ -581,3 +581,61 @@ TEST_F(features_test,
   EXPECT_EQ(n->stats->GetAgentStats(ctx().get(), req, &a).error_code(),
             grpc::StatusCode::NOT_FOUND);
 }
+
+TEST_F(features_test, consult_transfer_and_conference_across_restart) {
+  agent("alice");
+  agent("bob", {"sales"}, false);
+  agent("carol", {"sales"}, false);
+  auto c1 = submit("c1");
+  ASSERT_EQ(c1.offer().agent_id(), "alice");
+  v1::CallView out;
+  ASSERT_TRUE(accept(c1.offer(), out).ok());
+  presence("bob", v1::PRESENCE_AVAILABLE);
+  ready("bob", true);
+
+  v1::ConsultCallRequest consult;
+  consult.set_tenant_id("contoso");
+  consult.set_call_id("c1");
+  v1::CallView leg;
+  auto st = n->routing->ConsultCall(ctx().get(), consult, &leg);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(), "target: set queue_id or agent_id");
+  consult.set_agent_id("bob");
+  ASSERT_TRUE(n->routing->ConsultCall(ctx().get(), consult, &leg).ok());
+  EXPECT_EQ(leg.parent_call_id(), "c1");
+  EXPECT_EQ(leg.leg(), "consult");
+  ASSERT_EQ(leg.state(), v1::CALL_STATE_OFFERED);
+  EXPECT_EQ(leg.offer().agent_id(), "bob");
+  v1::ConsultActionRequest action;
+  action.set_tenant_id("contoso");
+  action.set_call_id("c1");
+  st = n->routing->CompleteConsult(ctx().get(), action, &out);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  ASSERT_TRUE(accept(leg.offer(), out).ok());
+
+  // Both agents on the line through a crash; then bob takes the call.
+  restart();
+  EXPECT_EQ(get_call(leg.call().call_id()).state(), v1::CALL_STATE_ASSIGNED);
+  EXPECT_EQ(get_call(leg.call().call_id()).parent_call_id(), "c1");
+  event_reader events{*n->events, "contoso"};
+  ASSERT_TRUE(n->routing->CompleteConsult(ctx().get(), action, &out).ok());
+  EXPECT_EQ(out.agent_id(), "bob");
+  EXPECT_EQ(out.state(), v1::CALL_STATE_ASSIGNED);
+  EXPECT_TRUE(events.wait_for(v1::EVENT_TYPE_CALL_TRANSFERRED, "c1"));
+  EXPECT_EQ(get_agent("alice").state().activity(), v1::AGENT_ACTIVITY_WRAP_UP);
+
+  // bob brings carol in: a conference until the call ends.
+  presence("carol", v1::PRESENCE_AVAILABLE);
+  ready("carol", true);
+  consult.set_agent_id("carol");
+  ASSERT_TRUE(n->routing->ConsultCall(ctx().get(), consult, &leg).ok());
+  ASSERT_TRUE(accept(leg.offer(), out).ok());
+  v1::CallView joined;
+  ASSERT_TRUE(n->routing->JoinConsult(ctx().get(), action, &joined).ok());
+  EXPECT_EQ(joined.leg(), "conference");
+  EXPECT_EQ(joined.agent_id(), "carol");
+  EXPECT_TRUE(events.wait_for(v1::EVENT_TYPE_CALL_CONFERENCED));
+  ASSERT_TRUE(complete("c1", out).ok());
+  EXPECT_EQ(get_call(leg.call().call_id()).state(), v1::CALL_STATE_WRAP_UP);
+  EXPECT_EQ(get_agent("carol").state().activity(), v1::AGENT_ACTIVITY_WRAP_UP);
+}

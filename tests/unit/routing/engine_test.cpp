@@ -1021,3 +1021,52 @@ TEST_F(engine_test, an_agents_day_counts_handled_missed_and_occupancy) {
   EXPECT_EQ(again.handled, 1u);
   EXPECT_EQ(again.busy, 65s);
 }
+
+// -- consult and conference ---------------------------------------------------
+
+TEST_F(engine_test, a_consult_becomes_a_transfer_or_a_conference) {
+  add_agent("a3", true);
+  make_available("a1");
+  ASSERT_TRUE(submit("c1"));
+  auto first = call_of("c1").agent_id;
+  ASSERT_TRUE(eng.accept("c1", first, {}, now));
+  EXPECT_EQ(eng.consult("c1", {}, first, now).code, errc::invalid_argument);
+  ASSERT_TRUE(eng.consult("c1", {}, "a3", now));
+  auto legs = eng.legs_of("c1");
+  ASSERT_EQ(legs.size(), 1u);
+  auto& leg = call_of(legs[0]);
+  EXPECT_EQ(leg.parent_id, "c1");
+  EXPECT_EQ(leg.agent_id, "a3"); // offered to the consulted agent
+  EXPECT_EQ(eng.consult("c1", "sales", {}, now).code,
+            errc::failed_precondition); // one at a time
+  EXPECT_EQ(eng.complete_consult("c1", now).code, errc::failed_precondition);
+  ASSERT_TRUE(eng.accept(legs[0], "a3", {}, now));
+  eng.take_changes();
+  ASSERT_TRUE(eng.complete_consult("c1", now));
+  EXPECT_EQ(call_of("c1").agent_id, "a3");
+  EXPECT_EQ(call_of("c1").data.state, call_state::assigned);
+  EXPECT_TRUE(eng.legs_of("c1").empty());
+  EXPECT_NE(eng.find_agent(first)->wrap_up_until, timestamp{});
+  auto changed = eng.take_changes();
+  ASSERT_EQ(changed.finished.size(), 1u);
+  EXPECT_EQ(changed.finished[0].data.state, call_state::transferred);
+  EXPECT_TRUE(eng.audit().empty());
+
+  // Now a3 brings a supervisor in: a conference until the call ends.
+  pass(10s); // first's wrap-up ends
+  ASSERT_TRUE(eng.consult("c1", {}, first, now));
+  auto conf = eng.legs_of("c1")[0];
+  ASSERT_TRUE(eng.accept(conf, first, {}, now));
+  ASSERT_TRUE(eng.join_consult("c1", now));
+  EXPECT_EQ(call_of(conf).leg, "conference");
+  EXPECT_EQ(eng.transfer("c1", "sales", {}, now).code,
+            errc::failed_precondition);
+  // Across a rebuild the leg stays with its call.
+  auto back = restored();
+  back.recover(now);
+  EXPECT_EQ(back.legs_of("c1").size(), 1u);
+  ASSERT_TRUE(eng.complete("c1", now));
+  EXPECT_EQ(eng.find_call(conf)->data.state, call_state::wrap_up);
+  EXPECT_TRUE(eng.legs_of("c1").empty());
+  EXPECT_TRUE(eng.audit().empty());
+}
