@@ -9,6 +9,8 @@
 #include <google/protobuf/descriptor.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -122,4 +124,26 @@ TEST(api, ingest_carries_every_routing_command) {
         "SetAgentPresenceRequest", "SetAgentReadyRequest"})
     EXPECT_NE(std::find(types.begin(), types.end(), expected), types.end())
       << "Ingest cannot carry " << expected;
+}
+
+TEST(api, every_event_type_and_ingest_command_is_documented) {
+  std::ifstream in{SWITCHBOARD_EVENTS_DOC_PATH};
+  ASSERT_TRUE(in) << SWITCHBOARD_EVENTS_DOC_PATH;
+  std::stringstream text;
+  text << in.rdbuf();
+  auto doc = text.str();
+  auto* types = switchboard::v1::EventType_descriptor();
+  for (int i = 0; i < types->value_count(); ++i) {
+    auto name
+      = types->value(i)->name().substr(std::string{"EVENT_TYPE_"}.size());
+    if (name == "UNSPECIFIED")
+      continue;
+    EXPECT_NE(doc.find("`" + name + "`"), std::string::npos)
+      << name << " is not in docs/events.md";
+  }
+  auto* commands = switchboard::v1::IngestRequest::descriptor()->oneof_decl(0);
+  for (int i = 0; i < commands->field_count(); ++i)
+    EXPECT_NE(doc.find("`" + commands->field(i)->name() + "`"),
+              std::string::npos)
+      << commands->field(i)->name() << " is not in docs/events.md";
 }
