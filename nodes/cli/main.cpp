@@ -339,7 +339,20 @@ v1::Agent read_agent(const YAML::Node& n, const std::string& path,
       bad(kv.first, where, "expected voice, chat, email or message");
     auto* c = a.add_capacity();
     c->set_channel(api::to_proto(*ch));
-    c->set_max_concurrent(number(kv.second, where));
+    if (kv.second.IsMap()) {
+      // {max: 1, cost: 0}: how many at once, and the units each uses.
+      known_keys(kv.second, where, {"max", "cost"});
+      c->set_max_concurrent(number(kv.second["max"], where + ".max"));
+      c->set_cost(kv.second["cost"] ? number(kv.second["cost"], where + ".cost")
+                                    : routing::capacity::standard()
+                                        .channels[static_cast<size_t>(*ch)]
+                                        .cost);
+    } else {
+      // A number: how many at once, at the channel's standard cost.
+      c->set_max_concurrent(number(kv.second, where));
+      c->set_cost(
+        routing::capacity::standard().channels[static_cast<size_t>(*ch)].cost);
+    }
   }
   return a;
 }

@@ -1,8 +1,10 @@
-// The routing features contact centers configure per queue, through the
-// real switchboard-router binary over gRPC: limit actions (overflow,
-// disconnect, callback), callbacks keeping their place, and priority
-// aging. Each test restarts the node (kill -9) and checks the feature's
-// state came back.
+// The routing features of a full contact center, through the real
+// switchboard-router binary over gRPC: limit actions (overflow, disconnect,
+// callback), callbacks keeping their place, priority aging, stepwise
+// relaxation, wrap-up and the agent audit, business hours, preferred and
+// last agent, history retention, statistics, consult transfer and
+// conference. Each test restarts the node
+// (kill -9) and checks the feature's state came back.
 
 #include "tests/support/router_fixture.hpp"
 
