@@ -939,6 +939,18 @@ void to_proto(const routing::event& in, const std::string& tenant_id,
   }
 }
 
+namespace {
+
+/// `part` of `whole` in percent; `none` when `whole` is zero.
+template<class T>
+double percent(T part, T whole, double none) {
+  return whole == 0
+           ? none
+           : 100.0 * static_cast<double>(part) / static_cast<double>(whole);
+}
+
+} // namespace
+
 v1::AgentStats to_proto(const routing::agent_stats& in,
                         const std::string& tenant_id,
                         const std::string& agent_id) {
@@ -960,11 +972,8 @@ v1::AgentStats to_proto(const routing::agent_stats& in,
                    *out.mutable_average_handle_time());
   write_duration(in.busy, *out.mutable_busy());
   write_duration(in.available, *out.mutable_available());
-  auto worked = in.busy + in.available;
-  out.set_occupancy_percent(worked.count() == 0
-                              ? 0.0
-                              : 100.0 * static_cast<double>(in.busy.count())
-                                  / static_cast<double>(worked.count()));
+  out.set_occupancy_percent(
+    percent(in.busy.count(), (in.busy + in.available).count(), 0.0));
   return out;
 }
 
@@ -989,9 +998,7 @@ v1::QueueStats to_proto(const routing::queue_stats& in,
   out.set_abandoned(in.abandoned);
   auto ended = in.answered + in.abandoned;
   out.set_service_level_percent(
-    ended == 0 ? 100.0
-               : 100.0 * static_cast<double>(in.answered_in_threshold)
-                   / static_cast<double>(ended));
+    percent(in.answered_in_threshold, ended, 100.0));
   if (in.answered > 0)
     write_duration(in.total_answer_wait / static_cast<int64_t>(in.answered),
                    *out.mutable_average_speed_of_answer());
@@ -999,10 +1006,7 @@ v1::QueueStats to_proto(const routing::queue_stats& in,
   out.set_overflowed(in.overflowed);
   out.set_disconnected(in.disconnected);
   out.set_open(in.open);
-  out.set_abandon_rate_percent(ended == 0
-                                 ? 0.0
-                                 : 100.0 * static_cast<double>(in.abandoned)
-                                     / static_cast<double>(ended));
+  out.set_abandon_rate_percent(percent(in.abandoned, ended, 0.0));
   for (auto& w : in.windows) {
     auto& x = *out.add_windows();
     write_duration(w.window, *x.mutable_window());
@@ -1011,14 +1015,8 @@ v1::QueueStats to_proto(const routing::queue_stats& in,
     x.set_abandoned(w.abandoned);
     x.set_handled(w.handled);
     auto done = w.answered + w.abandoned;
-    x.set_service_level_percent(
-      done == 0 ? 100.0
-                : 100.0 * static_cast<double>(w.answered_in_threshold)
-                    / static_cast<double>(done));
-    x.set_abandon_rate_percent(done == 0
-                                 ? 0.0
-                                 : 100.0 * static_cast<double>(w.abandoned)
-                                     / static_cast<double>(done));
+    x.set_service_level_percent(percent(w.answered_in_threshold, done, 100.0));
+    x.set_abandon_rate_percent(percent(w.abandoned, done, 0.0));
     if (w.answered > 0)
       write_duration(w.answer_wait / static_cast<int64_t>(w.answered),
                      *x.mutable_average_speed_of_answer());

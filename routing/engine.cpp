@@ -1046,18 +1046,32 @@ status engine::consult(const std::string& call_id, const std::string& queue_id,
   return status::ok();
 }
 
-status engine::complete_consult(const std::string& call_id, timestamp now) {
+live_call* engine::answered_consult(const std::string& call_id,
+                                    const char* verb, status& st) {
   auto* c = call_ptr(call_id);
-  if (c == nullptr)
-    return not_found("call", call_id);
+  if (c == nullptr) {
+    st = not_found("call", call_id);
+    return nullptr;
+  }
   auto* leg = open_consult(*c);
-  if (leg == nullptr || leg->data.state != call_state::assigned)
-    return fail(errc::failed_precondition,
-                "call '" + call_id + "' has no answered consult to complete"
-                  + (leg == nullptr
-                       ? std::string{}
-                       : " (consult '" + leg->data.id + "' is "
-                           + std::string{to_string(leg->data.state)} + ")"));
+  if (leg == nullptr || leg->data.state != call_state::assigned) {
+    st = fail(errc::failed_precondition,
+              "call '" + call_id + "' has no answered consult to " + verb
+                + (leg == nullptr
+                     ? std::string{}
+                     : " (consult '" + leg->data.id + "' is "
+                         + std::string{to_string(leg->data.state)} + ")"));
+    return nullptr;
+  }
+  return leg;
+}
+
+status engine::complete_consult(const std::string& call_id, timestamp now) {
+  status st;
+  auto* leg = answered_consult(call_id, "complete", st);
+  if (leg == nullptr)
+    return st;
+  auto* c = call_ptr(call_id);
   // The first agent leaves the call and wraps up; the consulted agent
   // keeps the capacity its leg reserved, now for the call.
   auto first = c->agent_id;
@@ -1086,13 +1100,10 @@ status engine::complete_consult(const std::string& call_id, timestamp now) {
 }
 
 status engine::join_consult(const std::string& call_id, timestamp now) {
-  auto* c = call_ptr(call_id);
-  if (c == nullptr)
-    return not_found("call", call_id);
-  auto* leg = open_consult(*c);
-  if (leg == nullptr || leg->data.state != call_state::assigned)
-    return fail(errc::failed_precondition,
-                "call '" + call_id + "' has no answered consult to join");
+  status st;
+  auto* leg = answered_consult(call_id, "join", st);
+  if (leg == nullptr)
+    return st;
   leg->leg = "conference";
   touch(*leg);
   emit(event_type::call_conferenced, leg, leg->agent_id, now);

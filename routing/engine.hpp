@@ -577,6 +577,10 @@ class engine {
   std::unordered_map<std::string, last_served> last_agents_;
   /// A call's consult and conference legs.
   std::unordered_map<std::string, std::vector<std::string>> legs_;
+  /// The answered consult leg of `call_id`, or null with `st` saying why
+  /// there is none to `verb`.
+  live_call* answered_consult(const std::string& call_id, const char* verb,
+                              status& st);
   /// The open consult leg of `c`, if any.
   live_call* open_consult(const live_call& c);
   /// Ends every leg of `call_id`: answered ones complete, others are

@@ -604,16 +604,22 @@ class routing_service : public v1::RoutingService::CallbackService {
                         resp, atom::complete_v, req->call_id(), std::string{});
   }
 
+  /// Answers a request refused before it reaches a tenant.
+  grpc::ServerUnaryReactor* refuse(grpc::CallbackServerContext* ctx,
+                                   const char* method, Status st) {
+    auto* reactor = ctx->DefaultReactor();
+    n_.in_flight.fetch_add(1, std::memory_order_relaxed);
+    finish(n_, reactor, method, std::move(st));
+    return reactor;
+  }
+
   grpc::ServerUnaryReactor* TransferCall(grpc::CallbackServerContext* ctx,
                                          const v1::TransferCallRequest* req,
                                          v1::CallView* resp) override {
     if (req->target_case() == v1::TransferCallRequest::TARGET_NOT_SET) {
-      auto* reactor = ctx->DefaultReactor();
-      n_.in_flight.fetch_add(1, std::memory_order_relaxed);
-      finish(
-        n_, reactor, "TransferCall",
+      return refuse(
+        ctx, "TransferCall",
         {StatusCode::INVALID_ARGUMENT, "target: set queue_id or agent_id"});
-      return reactor;
     }
     return call_command(ctx, "TransferCall", req->tenant_id(), req->call_id(),
                         resp, atom::transfer_v, req->call_id(), req->queue_id(),
@@ -660,12 +666,9 @@ class routing_service : public v1::RoutingService::CallbackService {
                                         const v1::ConsultCallRequest* req,
                                         v1::CallView* resp) override {
     if (req->target_case() == v1::ConsultCallRequest::TARGET_NOT_SET) {
-      auto* reactor = ctx->DefaultReactor();
-      n_.in_flight.fetch_add(1, std::memory_order_relaxed);
-      finish(
-        n_, reactor, "ConsultCall",
+      return refuse(
+        ctx, "ConsultCall",
         {StatusCode::INVALID_ARGUMENT, "target: set queue_id or agent_id"});
-      return reactor;
     }
     return call_command(ctx, "ConsultCall", req->tenant_id(), req->call_id(),
                         resp, atom::consult_v, req->call_id(), req->queue_id(),
@@ -700,10 +703,7 @@ class routing_service : public v1::RoutingService::CallbackService {
                                          v1::AgentView* resp) override {
     auto by = extension_of(req->extend_by());
     if (!by) {
-      auto* reactor = ctx->DefaultReactor();
-      n_.in_flight.fetch_add(1, std::memory_order_relaxed);
-      finish(n_, reactor, "ExtendWrapUp", bad_extension());
-      return reactor;
+      return refuse(ctx, "ExtendWrapUp", bad_extension());
     }
     return agent_command(ctx, "ExtendWrapUp", req->tenant_id(), req->agent_id(),
                          resp, atom::wrap_up_v, req->agent_id(), *by,
