@@ -101,6 +101,9 @@ using tenant_actor = caf::typed_actor<
   // (atom::event, event_batch) for each write that published events after
   // the sequence this replies with, until it terminates.
   caf::replies_to<atom::subscribe, caf::actor>::with<uint64_t>,
+  // The tenant's own settings changed: its history retention applies
+  // from the next audit.
+  caf::reacts_to<atom::upsert, routing::tenant>,
   // Internal: timers fire, pending writes are flushed, the agents are
   // audited.
   caf::reacts_to<atom::tick>, caf::reacts_to<atom::flush>,

@@ -5,6 +5,7 @@
 #include "storage/records.hpp"
 
 #include <caf/actor_system.hpp>
+#include <caf/send.hpp>
 
 #include <mutex>
 
@@ -18,10 +19,8 @@ const std::string node_level;
 } // namespace
 
 directory::directory(caf::actor_system& sys, storage::store& store,
-                     observer* obs, caf::timespan audit_every,
-                     routing::duration history_retention)
-  : sys_(sys), store_(store), obs_(obs), audit_every_(audit_every),
-    history_retention_(history_retention) {
+                     observer* obs, tenant_options options)
+  : sys_(sys), store_(store), obs_(obs), options_(options) {
   // Nothing else.
 }
 
@@ -44,10 +43,10 @@ caf::error directory::open() {
   if (failed)
     return failed;
   for (auto& t : stored) {
-    auto actor = spawn_tenant(sys_, store_, t.id, obs_, audit_every_,
-                              history_retention_);
+    auto actor = spawn_tenant(sys_, store_, t.id, obs_, options_);
     if (!actor)
       return actor.error();
+    caf::anon_send(*actor, atom::upsert_v, t);
     std::unique_lock guard{mtx_};
     tenants_[t.id] = entry{t, *actor};
   }
@@ -62,12 +61,13 @@ caf::expected<routing::tenant> directory::upsert(routing::tenant t) {
     return err;
   if (auto i = tenants_.find(t.id); i != tenants_.end()) {
     i->second.config = t;
+    caf::anon_send(i->second.actor, atom::upsert_v, t);
     return t;
   }
-  auto actor
-    = spawn_tenant(sys_, store_, t.id, obs_, audit_every_, history_retention_);
+  auto actor = spawn_tenant(sys_, store_, t.id, obs_, options_);
   if (!actor)
     return actor.error();
+  caf::anon_send(*actor, atom::upsert_v, t);
   tenants_[t.id] = entry{t, *actor};
   return t;
 }

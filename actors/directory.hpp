@@ -2,6 +2,7 @@
 
 #include "actors/actors.hpp"
 #include "actors/observer.hpp"
+#include "actors/tenant.hpp"
 #include "routing/model.hpp"
 #include "storage/store.hpp"
 
@@ -23,9 +24,7 @@ namespace switchboard {
 class directory {
  public:
   directory(caf::actor_system& sys, storage::store& store,
-            observer* obs = nullptr,
-            caf::timespan audit_every = std::chrono::seconds{60},
-            routing::duration history_retention = {});
+            observer* obs = nullptr, tenant_options options = {});
 
   /// Spawns every stored tenant, rebuilt from the store.
   caf::error open();
@@ -52,8 +51,7 @@ class directory {
   caf::actor_system& sys_;
   storage::store& store_;
   observer* obs_;
-  caf::timespan audit_every_;
-  routing::duration history_retention_;
+  tenant_options options_;
   mutable std::shared_mutex mtx_;
   std::map<std::string, entry> tenants_;
 };

@@ -73,7 +73,8 @@ typename Inspector::result_type inspect(Inspector& f, capacity& x) {
 template<class Inspector>
 typename Inspector::result_type inspect(Inspector& f, tenant& x) {
   return f(caf::meta::type_name("switchboard.tenant"), x.id, x.name,
-           x.microsoft_tenant_id, x.sip_trunk_fqdns, x.dialled_numbers);
+           x.microsoft_tenant_id, x.sip_trunk_fqdns, x.dialled_numbers,
+           x.history_retention);
 }
 
 template<class Inspector>

@@ -198,6 +198,36 @@ caf::error check_repeat(self_ptr self, const std::string& event_id) {
   return {};
 }
 
+/// Deletes the events that happened before the event retention, at most
+/// `max_expired` per audit. Sequences go on from where they were; a
+/// subscriber resuming from a deleted event is told so.
+void expire_events(self_ptr self) {
+  constexpr size_t max_expired = 100'000;
+  auto& st = self->state;
+  if (st.options.event_retention.count() <= 0)
+    return;
+  auto cutoff = now_of(self) - st.options.event_retention;
+  auto begin = storage::kind_prefix(st.tenant_id, 'E');
+  std::optional<uint64_t> last_expired;
+  size_t expired = 0;
+  auto err = st.store->scan(
+    family::events, begin, [&](std::string_view key, std::string_view value) {
+      auto at = storage::event_time(value);
+      auto seq = storage::event_sequence(key);
+      if (expired == max_expired || !at || !seq || *at >= cutoff)
+        return false;
+      last_expired = seq;
+      ++expired;
+      return true;
+    });
+  // A failed read deletes nothing; the next audit tries again.
+  // Up to the last expired one only: events of this group not yet written
+  // are in the same batch and must stay.
+  if (!err && last_expired)
+    st.batch.erase_range(family::events, begin,
+                         storage::event_key(st.tenant_id, *last_expired + 1));
+}
+
 /// Deletes the history of calls that ended before the retention, with the
 /// keys that let GetCall and repeated submits find them, at most
 /// `max_expired` calls per audit so that a long backlog does not hold up
@@ -205,11 +235,13 @@ caf::error check_repeat(self_ptr self, const std::string& event_id) {
 void expire_history(self_ptr self) {
   constexpr size_t max_expired = 100'000;
   auto& st = self->state;
-  if (st.history_retention.count() <= 0)
+  auto retention = st.tenant_history_retention.count() > 0
+                     ? st.tenant_history_retention
+                     : st.options.history_retention;
+  if (retention.count() <= 0)
     return;
   auto begin = storage::kind_prefix(st.tenant_id, 'H');
-  auto end = storage::history_start_key(st.tenant_id,
-                                        now_of(self) - st.history_retention);
+  auto end = storage::history_start_key(st.tenant_id, now_of(self) - retention);
   // The ids are the keys' tails: no record is decoded.
   auto id_at = begin.size() + 8;
   size_t expired = 0;
@@ -387,7 +419,7 @@ tenant_actor::behavior_type tenant(self_ptr self,
   if (!self->state.batch.empty())
     schedule_flush(self);
   arm(self);
-  self->delayed_send(self, self->state.audit_every, atom::audit_v);
+  self->delayed_send(self, self->state.options.audit_every, atom::audit_v);
   return {
     // -- configuration --
     [self](atom::upsert, routing::queue& q) -> caf::result<routing::queue> {
@@ -736,6 +768,9 @@ tenant_actor::behavior_type tenant(self_ptr self,
     [self](atom::flush) {
       flush(self);
     },
+    [self](atom::upsert, const routing::tenant& t) {
+      self->state.tenant_history_retention = t.history_retention;
+    },
     [self](atom::audit) {
       auto& st = self->state;
       // Callers served longer ago than any last-agent window are
@@ -744,6 +779,7 @@ tenant_actor::behavior_type tenant(self_ptr self,
       st.engine.forget_last_agents(now_of(self));
       stage_changes(self);
       expire_history(self);
+      expire_events(self);
       store_minutes(self);
       if (!st.batch.empty())
         schedule_flush(self);
@@ -756,20 +792,20 @@ tenant_actor::behavior_type tenant(self_ptr self,
         }
         st.obs->audited(st.tenant_id, agents.size());
       }
-      self->delayed_send(self, st.audit_every, atom::audit_v);
+      self->delayed_send(self, st.options.audit_every, atom::audit_v);
     },
   };
 }
 
-caf::expected<tenant_actor>
-spawn_tenant(caf::actor_system& sys, storage::store& store,
-             const std::string& tenant_id, observer* obs,
-             caf::timespan audit_every, routing::duration history_retention) {
+caf::expected<tenant_actor> spawn_tenant(caf::actor_system& sys,
+                                         storage::store& store,
+                                         const std::string& tenant_id,
+                                         observer* obs,
+                                         tenant_options options) {
   auto init = std::make_shared<tenant_state>(tenant_id);
   init->store = &store;
   init->obs = obs;
-  init->audit_every = audit_every;
-  init->history_retention = history_retention;
+  init->options = options;
   auto& eng = init->engine;
   caf::error failed;
   auto fail = [&](caf::error err) {

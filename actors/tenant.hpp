@@ -18,6 +18,18 @@
 
 namespace switchboard {
 
+/// A node's settings for every tenant it runs.
+struct tenant_options {
+  /// How often the agents are audited against their work, and old history
+  /// and events deleted.
+  caf::timespan audit_every = std::chrono::seconds{60};
+  /// How long finished calls stay in the history unless the tenant says
+  /// otherwise; zero: for ever.
+  routing::duration history_retention{0};
+  /// How long events stay for Subscribe to resume from; zero: for ever.
+  routing::duration event_retention{0};
+};
+
 struct tenant_state {
   static constexpr const char* name = "tenant";
 
@@ -55,10 +67,9 @@ struct tenant_state {
   std::optional<routing::timestamp> tick_at;
   /// The engine time of the command or query being answered.
   routing::timestamp now{};
-  /// How often the agents are audited against their work.
-  caf::timespan audit_every = std::chrono::seconds{60};
-  /// How long finished calls stay in the history; zero: for ever.
-  routing::duration history_retention{0};
+  tenant_options options;
+  /// The tenant's own history retention, if it has one (else zero).
+  routing::duration tenant_history_retention{0};
 };
 
 tenant_actor::behavior_type
@@ -69,10 +80,10 @@ tenant(tenant_actor::stateful_pointer<tenant_state> self,
 /// state, live calls with their deadlines) and spawns its actor. Offers
 /// whose deadline passed while the node was down expire at once. Fails if
 /// a stored record does not decode.
-caf::expected<tenant_actor>
-spawn_tenant(caf::actor_system& sys, storage::store& store,
-             const std::string& tenant_id, observer* obs = nullptr,
-             caf::timespan audit_every = std::chrono::seconds{60},
-             routing::duration history_retention = {});
+caf::expected<tenant_actor> spawn_tenant(caf::actor_system& sys,
+                                         storage::store& store,
+                                         const std::string& tenant_id,
+                                         observer* obs = nullptr,
+                                         tenant_options options = {});
 
 } // namespace switchboard

@@ -218,6 +218,9 @@ maybe_error from_proto(const v1::Tenant& in, routing::tenant& out,
                      + number + "'");
     out.dialled_numbers.push_back(number);
   }
+  if (auto e = read_duration(in.history_retention(), out.history_retention,
+                             at(field, "history_retention")))
+    return e;
   return std::nullopt;
 }
 
@@ -229,6 +232,8 @@ void to_proto(const routing::tenant& in, v1::Tenant& out) {
     out.add_sip_trunk_fqdns(x);
   for (auto& x : in.dialled_numbers)
     out.add_dialled_numbers(x);
+  if (in.history_retention.count() > 0)
+    write_duration(in.history_retention, *out.mutable_history_retention());
 }
 
 // -- queue

@@ -237,8 +237,13 @@ status engine::upsert_agent(agent a, timestamp now) {
                                      + "]: queue '" + a.queues[i]
                                      + "' does not exist in tenant '"
                                      + tenant_id_ + "'");
+  std::vector<std::string> left;
   if (auto* old = index_.find_agent(a.id)) {
     count_signed_in(*old, -1);
+    if (old->pres != presence::offline)
+      for (auto& q : old->queues)
+        if (std::find(a.queues.begin(), a.queues.end(), q) == a.queues.end())
+          left.push_back(q);
     a.pres = old->pres;
     a.ready = old->ready;
     a.not_ready_reason = old->not_ready_reason;
@@ -259,10 +264,11 @@ status engine::upsert_agent(agent a, timestamp now) {
   agents_[id];
   touch_agent(id, now);
   route_agent(id, now);
+  act_on_unstaffed(left, now);
   return status::ok();
 }
 
-status engine::remove_agent(const std::string& id, timestamp) {
+status engine::remove_agent(const std::string& id, timestamp now) {
   auto* a = index_.find_agent(id);
   if (a == nullptr)
     return not_found("agent", id);
@@ -271,9 +277,11 @@ status engine::remove_agent(const std::string& id, timestamp) {
                                              + tenant_id_
                                              + "' holds work; end it first");
   count_signed_in(*a, -1);
+  auto queues = a->queues;
   index_.remove_agent(id);
   agents_.erase(id);
   pending_.agents.erase(id);
+  act_on_unstaffed(queues, now);
   return status::ok();
 }
 
@@ -331,6 +339,29 @@ void engine::count_members(const std::vector<std::string>& queues, int sign) {
   for (auto& q : queues) {
     auto& n = signed_in_[q];
     n = sign > 0 ? n + 1 : (n > 0 ? n - 1 : 0);
+  }
+}
+
+void engine::act_on_unstaffed(const std::vector<std::string>& queues,
+                              timestamp now) {
+  for (auto& queue_id : queues) {
+    auto q = queues_.find(queue_id);
+    auto waiting_line = lines_.find(queue_id);
+    if (q == queues_.end() || waiting_line == lines_.end()
+        || q->second.when_no_agents.what == limit_action::kind::none
+        || signed_in_[queue_id] > 0)
+      continue;
+    auto action = q->second.when_no_agents;
+    std::vector<std::string> waiting;
+    for (auto& key : waiting_line->second.keys)
+      waiting.push_back(std::get<2>(key));
+    for (auto& id : waiting) {
+      auto* c = call_ptr(id);
+      if (c == nullptr || c->is_callback()
+          || c->data.state != call_state::queued)
+        continue;
+      act_in_line(*c, action, "no_agents", now);
+    }
   }
 }
 
@@ -510,16 +541,21 @@ void engine::check_max_wait(live_call& c, timestamp now) {
                     : limit_action::kind::overflow;
     action.queue_id = target;
   }
-  if (action.what == limit_action::kind::callback && !c.data.from.empty()) {
+  act_in_line(c, action, "max_wait", now);
+}
+
+void engine::act_in_line(live_call& c, const limit_action& a, const char* limit,
+                         timestamp now) {
+  if (a.what == limit_action::kind::callback && !c.data.from.empty()) {
     // The call keeps its place in the line it is in.
-    c.limit = "max_wait";
-    c.announcement = action.announcement;
+    c.limit = limit;
+    c.announcement = a.announcement;
     become_callback(c, c.data.from, now);
     return;
   }
   index_.remove_call(c.data.id);
   leave_line(c);
-  act(c, action, "max_wait", now, 0);
+  act(c, a, limit, now, 0);
 }
 
 void engine::act(live_call& c, const limit_action& a, const char* limit,
@@ -1116,11 +1152,14 @@ status engine::set_presence(const std::string& agent_id, presence p,
   if (a == nullptr)
     return not_found("agent", agent_id);
   if (a->pres != p) {
-    if ((a->pres == presence::offline) != (p == presence::offline))
-      count_members(a->queues, a->pres == presence::offline ? +1 : -1);
+    auto signs_out = p == presence::offline;
+    if ((a->pres == presence::offline) != signs_out)
+      count_members(a->queues, signs_out ? -1 : +1);
     index_.set_presence(agent_id, p);
     emit_agent(agent_id, now);
     route_agent(agent_id, now);
+    if (signs_out)
+      act_on_unstaffed(index_.find_agent(agent_id)->queues, now);
   }
   return status::ok();
 }

@@ -513,6 +513,13 @@ class engine {
   /// presence is not Offline.
   void count_signed_in(const agent& a, int sign);
   void count_members(const std::vector<std::string>& queues, int sign);
+  /// Applies `when_no_agents` to the calls waiting in those of `queues`
+  /// that no member agent is signed in to any more.
+  void act_on_unstaffed(const std::vector<std::string>& queues, timestamp now);
+  /// Applies a limit's action to a call waiting in line: a callback keeps
+  /// its place, any other action takes it out of the line first.
+  void act_in_line(live_call& c, const limit_action& a, const char* limit,
+                   timestamp now);
   /// Re-ranks a waiting call whose aging boost grew.
   void age(live_call& c, timestamp now);
   /// Takes `c` out of the line, its open offer or its agent; returns the

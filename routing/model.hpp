@@ -104,6 +104,8 @@ struct tenant {
   std::string microsoft_tenant_id;
   std::vector<std::string> sip_trunk_fqdns;
   std::vector<std::string> dialled_numbers;
+  /// How long finished calls are kept; zero: the node's default.
+  duration history_retention{0};
 };
 
 /// An agent (worker) and its routing state.

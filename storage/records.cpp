@@ -248,6 +248,13 @@ std::string encode_event(const routing::event& x, const std::string& tenant,
   return m.SerializeAsString();
 }
 
+std::optional<routing::timestamp> event_time(std::string_view bytes) {
+  v1::Event m;
+  if (!m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+    return std::nullopt;
+  return api::read_timestamp(m.at());
+}
+
 std::string history_start_key(const std::string& tenant,
                               routing::timestamp ended_at) {
   auto us

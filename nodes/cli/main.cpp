@@ -59,7 +59,7 @@ uint32_t number(const YAML::Node& n, const std::string& path) {
   }
 }
 
-/// "500ms", "20s", "5m", "1h".
+/// "500ms", "20s", "5m", "1h", "90d".
 void duration(const YAML::Node& n, const std::string& path,
               google::protobuf::Duration& out) {
   auto s = text(n, path);
@@ -67,14 +67,18 @@ void duration(const YAML::Node& n, const std::string& path,
   while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])))
     ++i;
   auto unit = s.substr(i);
-  if (i == 0 || (unit != "ms" && unit != "s" && unit != "m" && unit != "h"))
+  if (i == 0 || i > 9
+      || (unit != "ms" && unit != "s" && unit != "m" && unit != "h"
+          && unit != "d"))
     bad(n, path,
-        "expected a duration such as 500ms, 20s, 5m or 1h, found '" + s + "'");
+        "expected a duration such as 500ms, 20s, 5m, 1h or 90d, found '" + s
+          + "'");
   int64_t v = std::stoll(s.substr(0, i));
   int64_t ms = unit == "ms"  ? v
                : unit == "s" ? v * 1000
                : unit == "m" ? v * 60'000
-                             : v * 3'600'000;
+               : unit == "h" ? v * 3'600'000
+                             : v * 86'400'000;
   out.set_seconds(ms / 1000);
   out.set_nanos(static_cast<int32_t>((ms % 1000) * 1'000'000));
 }
@@ -477,7 +481,8 @@ int apply(client& c, const std::string& server, const std::string& file) {
       auto n = ts[i];
       known_keys(n, path,
                  {"id", "name", "microsoft_tenant_id", "sip_trunk_fqdns",
-                  "dialled_numbers", "queues", "agents", "classification"});
+                  "dialled_numbers", "history_retention", "queues", "agents",
+                  "classification"});
       tenant_config tc;
       auto id = text(n["id"], path + ".id");
       tc.tenant.set_tenant_id(id);
@@ -490,6 +495,9 @@ int apply(client& c, const std::string& server, const std::string& file) {
         tc.tenant.add_sip_trunk_fqdns(text(f, path + ".sip_trunk_fqdns"));
       for (auto d : n["dialled_numbers"])
         tc.tenant.add_dialled_numbers(text(d, path + ".dialled_numbers"));
+      if (n["history_retention"])
+        duration(n["history_retention"], path + ".history_retention",
+                 *tc.tenant.mutable_history_retention());
       auto qs = n["queues"];
       for (size_t j = 0; j < qs.size(); ++j)
         tc.queues.push_back(

@@ -81,8 +81,8 @@ std::string set_retention(std::chrono::seconds& target,
                               : 0;
   if (text.empty() || end == text.c_str() || n <= 0 || n > 10'000'000
       || per == 0)
-    return "expected a duration such as 90d or 36h, or 0 to keep history "
-           "for ever, found '"
+    return "expected a duration such as 90d or 36h, or 0 to keep for ever, "
+           "found '"
            + text + "'";
   target = std::chrono::seconds{n * per};
   return {};
@@ -125,6 +125,13 @@ const std::vector<setting>& settings() {
      "for ever",
      [](config& c, const std::string& v) {
        return set_retention(c.history_retention, v);
+     }},
+    {"node", "event_retention", "SWITCHBOARD_EVENT_RETENTION",
+     "--event-retention",
+     "How long events stay for Subscribe to resume from (7d, 36h); 0 keeps "
+     "them for ever",
+     [](config& c, const std::string& v) {
+       return set_retention(c.event_retention, v);
      }},
     {"grpc", "listen", "SWITCHBOARD_GRPC_LISTEN", "--grpc-listen",
      "host:port of the gRPC API; port 0 picks a free port",

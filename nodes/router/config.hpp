@@ -39,6 +39,8 @@ struct config {
   std::chrono::milliseconds audit_interval = std::chrono::seconds{60};
   /// How long finished calls stay in the history; zero: for ever.
   std::chrono::seconds history_retention{std::chrono::hours{24 * 90}};
+  /// How long events stay for Subscribe to resume from.
+  std::chrono::seconds event_retention{std::chrono::hours{24 * 7}};
 };
 
 /// The outcome of reading the configuration: a config, or a message

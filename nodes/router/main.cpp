@@ -162,9 +162,13 @@ int main(int argc, char** argv) {
   actor_cfg.set("logger.file-verbosity", caf::atom("quiet"));
   caf::actor_system sys{actor_cfg};
   auto recovery_started = std::chrono::steady_clock::now();
-  directory dir{
-    sys, **store, &metrics, cfg.audit_interval,
-    std::chrono::duration_cast<routing::duration>(cfg.history_retention)};
+  tenant_options options;
+  options.audit_every = cfg.audit_interval;
+  options.history_retention
+    = std::chrono::duration_cast<routing::duration>(cfg.history_retention);
+  options.event_retention
+    = std::chrono::duration_cast<routing::duration>(cfg.event_retention);
+  directory dir{sys, **store, &metrics, options};
   if (auto err = dir.open()) {
     log.error("cannot rebuild the tenants from the store",
               {{"data_dir", cfg.data_dir}, {"error", render(err)}});

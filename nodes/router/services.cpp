@@ -965,19 +965,43 @@ caf::behavior event_sink(caf::event_based_actor* self,
     .await(
       [=](uint64_t last_written) {
         auto prefix = storage::kind_prefix(tenant_id, 'E');
-        auto err = store->scan(
-          storage::family::events, prefix,
-          [&](std::string_view key, std::string_view value) {
-            auto seq = storage::event_sequence(key);
-            if (!seq || *seq <= from_sequence)
+        // The oldest event kept: a resume from before it would miss events.
+        auto oldest = last_written + 1;
+        auto err = store->scan(storage::family::events, prefix,
+                               [&](std::string_view key, std::string_view) {
+                                 if (auto seq = storage::event_sequence(key))
+                                   oldest = *seq;
+                                 return false;
+                               });
+        if (!err && from_sequence > 0 && from_sequence + 1 < oldest
+            && from_sequence < last_written) {
+          box->fail(
+            {StatusCode::OUT_OF_RANGE,
+             "from_sequence " + std::to_string(from_sequence) + ": tenant '"
+               + tenant_id + "' keeps events from sequence "
+               + std::to_string(oldest)
+               + " on; older ones are past the node's --event-retention. "
+                 "Read the current state (ListCalls, ListAgents), then "
+                 "subscribe with from_sequence "
+               + std::to_string(oldest - 1)});
+          self->quit();
+          return;
+        }
+        if (!err)
+          err = store->scan_from(
+            storage::family::events, prefix,
+            storage::event_key(tenant_id, from_sequence + 1),
+            [&](std::string_view key, std::string_view value) {
+              auto seq = storage::event_sequence(key);
+              if (!seq || *seq <= from_sequence)
+                return true;
+              if (*seq > last_written)
+                return false;
+              v1::Event e;
+              e.ParseFromArray(value.data(), static_cast<int>(value.size()));
+              box->push(*seq, static_cast<int32_t>(e.type()), value);
               return true;
-            if (*seq > last_written)
-              return false;
-            v1::Event e;
-            e.ParseFromArray(value.data(), static_cast<int>(value.size()));
-            box->push(*seq, static_cast<int32_t>(e.type()), value);
-            return true;
-          });
+            });
         if (err)
           box->fail({StatusCode::UNAVAILABLE, render(err)});
       },

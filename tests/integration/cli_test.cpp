@@ -134,7 +134,7 @@ TEST_F(cli_test, every_yaml_example_in_the_routing_guide_applies) {
       current += line + "\n";
     }
   }
-  ASSERT_GE(examples.size(), 8u);
+  ASSERT_GE(examples.size(), 12u);
   for (size_t i = 0; i < examples.size(); ++i) {
     auto file = dir / ("example-" + std::to_string(i) + ".yaml");
     std::ofstream{file} << examples[i];

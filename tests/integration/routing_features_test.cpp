@@ -3,7 +3,7 @@
 // callback), callbacks keeping their place, priority aging, stepwise
 // relaxation, wrap-up and the agent audit, business hours, preferred and
 // last agent, history retention, statistics, consult transfer and
-// conference. Each test restarts the node
+// conference, omni-channel capacity. Each test restarts the node
 // (kill -9) and checks the feature's state came back.
 
 #include "tests/support/router_fixture.hpp"
@@ -526,6 +526,57 @@ TEST_F(features_test, history_past_its_retention_is_deleted) {
   EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND) << st.error_message();
 }
 
+TEST_F(features_test, a_tenant_keeps_its_history_as_long_as_it_says) {
+  // The node keeps history for 90 days; contoso only for two seconds.
+  std::vector<std::string> flags{"--audit-interval", "200ms"};
+  restart(flags);
+  v1::UpsertTenantRequest req;
+  req.mutable_tenant()->set_tenant_id("contoso");
+  *req.mutable_tenant()->mutable_history_retention()
+    = TimeUtil::SecondsToDuration(2);
+  v1::Tenant stored;
+  ASSERT_TRUE(n->admin->UpsertTenant(ctx().get(), req, &stored).ok());
+  EXPECT_EQ(stored.history_retention().seconds(), 2);
+  tenant("fabrikam");
+  v1::UpsertQueueRequest q;
+  q.mutable_queue()->set_tenant_id("fabrikam");
+  q.mutable_queue()->set_queue_id("sales");
+  v1::Queue out_q;
+  ASSERT_TRUE(n->admin->UpsertQueue(ctx().get(), q, &out_q).ok());
+
+  auto cancel = [&](const std::string& tenant_id, const std::string& id) {
+    v1::SubmitCallRequest submit_req;
+    submit_req.mutable_call()->set_tenant_id(tenant_id);
+    submit_req.mutable_call()->set_call_id(id);
+    submit_req.mutable_call()->set_queue_id("sales");
+    v1::SubmitCallResponse submitted;
+    ASSERT_TRUE(
+      n->routing->SubmitCall(ctx().get(), submit_req, &submitted).ok());
+    v1::CancelCallRequest cancel_req;
+    cancel_req.set_tenant_id(tenant_id);
+    cancel_req.set_call_id(id);
+    v1::CallView out;
+    ASSERT_TRUE(n->routing->CancelCall(ctx().get(), cancel_req, &out).ok());
+  };
+  auto history = [&](const std::string& tenant_id) {
+    v1::ListCallHistoryRequest list;
+    list.set_tenant_id(tenant_id);
+    v1::ListCallHistoryResponse resp;
+    EXPECT_TRUE(n->stats->ListCallHistory(ctx().get(), list, &resp).ok());
+    return resp.records_size();
+  };
+  cancel("contoso", "c-old");
+  cancel("fabrikam", "f-old");
+  // Within the two seconds: the setting must come back from the store.
+  restart(flags);
+
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (history("contoso") > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(history("contoso"), 0);
+  EXPECT_EQ(history("fabrikam"), 1);
+}
+
 TEST_F(features_test,
        queue_windows_estimated_wait_and_agent_day_survive_restart) {
   std::vector<std::string> flags{"--audit-interval", "200ms"};
@@ -640,4 +691,162 @@ TEST_F(features_test, consult_transfer_and_conference_across_restart) {
   ASSERT_TRUE(complete("c1", out).ok());
   EXPECT_EQ(get_call(leg.call().call_id()).state(), v1::CALL_STATE_WRAP_UP);
   EXPECT_EQ(get_agent("carol").state().activity(), v1::AGENT_ACTIVITY_WRAP_UP);
+}
+
+TEST_F(features_test, a_voice_call_blocks_chats_unless_the_agent_says_not) {
+  // maria's voice costs nothing, so her chats go on during a call; tom has
+  // the defaults, where a call fills him up.
+  v1::UpsertAgentRequest req;
+  auto& a = *req.mutable_agent();
+  a.set_tenant_id("contoso");
+  a.set_agent_id("maria");
+  a.add_queue_ids("sales");
+  auto& voice = *a.add_capacity();
+  voice.set_channel(v1::CHANNEL_VOICE);
+  voice.set_max_concurrent(1);
+  voice.set_cost(0);
+  auto& chat = *a.add_capacity();
+  chat.set_channel(v1::CHANNEL_CHAT);
+  chat.set_max_concurrent(3);
+  chat.set_cost(33);
+  v1::AgentView view;
+  ASSERT_TRUE(n->admin->UpsertAgent(ctx().get(), req, &view).ok());
+  presence("maria", v1::PRESENCE_AVAILABLE);
+  ready("maria", true);
+  agent("tom");
+
+  auto submit_on = [&](const std::string& id, v1::Channel channel) {
+    v1::SubmitCallRequest r;
+    auto& c = *r.mutable_call();
+    c.set_tenant_id("contoso");
+    c.set_call_id(id);
+    c.set_queue_id("sales");
+    c.set_channel(channel);
+    v1::SubmitCallResponse out;
+    auto st = n->routing->SubmitCall(ctx().get(), r, &out);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return out.call();
+  };
+  auto load = [&](const std::string& agent_id, v1::Channel channel) {
+    auto agent = get_agent(agent_id);
+    for (auto& l : agent.state().load())
+      if (l.channel() == channel)
+        return l.items();
+    return 0u;
+  };
+
+  // One voice call each.
+  v1::CallView out;
+  std::string toms_call;
+  for (auto id : {"v1", "v2"}) {
+    auto c = submit_on(id, v1::CHANNEL_VOICE);
+    ASSERT_EQ(c.state(), v1::CALL_STATE_OFFERED) << id;
+    ASSERT_TRUE(accept(c.offer(), out).ok());
+    if (c.offer().agent_id() == "tom")
+      toms_call = id;
+  }
+  ASSERT_FALSE(toms_call.empty());
+  EXPECT_EQ(load("maria", v1::CHANNEL_VOICE), 1u);
+  EXPECT_EQ(load("tom", v1::CHANNEL_VOICE), 1u);
+
+  // Chats go to maria only: tom's call blocks them.
+  for (auto id : {"chat1", "chat2"}) {
+    auto c = submit_on(id, v1::CHANNEL_CHAT);
+    ASSERT_EQ(c.state(), v1::CALL_STATE_OFFERED) << id;
+    EXPECT_EQ(c.offer().agent_id(), "maria") << id;
+    ASSERT_TRUE(accept(c.offer(), out).ok());
+  }
+
+  // Her load and her capacity come back after a crash.
+  restart();
+  EXPECT_EQ(load("maria", v1::CHANNEL_CHAT), 2u);
+  EXPECT_EQ(load("maria", v1::CHANNEL_VOICE), 1u);
+  auto c3 = submit_on("chat3", v1::CHANNEL_CHAT);
+  ASSERT_EQ(c3.state(), v1::CALL_STATE_OFFERED);
+  EXPECT_EQ(c3.offer().agent_id(), "maria");
+  ASSERT_TRUE(accept(c3.offer(), out).ok());
+
+  // Three chats fill her chat capacity: the fourth waits.
+  auto c4 = submit_on("chat4", v1::CHANNEL_CHAT);
+  EXPECT_EQ(c4.state(), v1::CALL_STATE_QUEUED);
+  EXPECT_EQ(load("maria", v1::CHANNEL_CHAT), 3u);
+
+  // When tom's call ends and his wrap-up is over, the chat goes to him.
+  event_reader events{*n->events, "contoso"};
+  ASSERT_TRUE(complete(toms_call, out).ok());
+  auto offered = events.wait_until([](const v1::Event& e) {
+    return e.type() == v1::EVENT_TYPE_CALL_OFFERED
+           && e.call().call().call_id() == "chat4";
+  });
+  ASSERT_TRUE(offered);
+  EXPECT_EQ(offered->call().offer().agent_id(), "tom");
+}
+
+TEST_F(features_test,
+       the_last_agent_signing_out_disconnects_the_waiting_calls) {
+  queue("support", [](v1::Queue& q) {
+    *q.mutable_when_no_agents()
+      = action(v1::LimitAction::KIND_DISCONNECT, "", "support-closed");
+  });
+  agent("bob", {"support"}, false);
+  presence("bob", v1::PRESENCE_BUSY); // signed in, in a meeting
+  auto w = submit("w1", "support");
+  EXPECT_EQ(w.state(), v1::CALL_STATE_QUEUED);
+
+  // Still waiting after a crash; bob signing out ends it with its reason.
+  restart();
+  EXPECT_EQ(get_call("w1").state(), v1::CALL_STATE_QUEUED);
+  event_reader events{*n->events, "contoso"};
+  presence("bob", v1::PRESENCE_OFFLINE);
+  auto ended = events.wait_for(v1::EVENT_TYPE_CALL_DISCONNECTED, "w1");
+  ASSERT_TRUE(ended);
+  EXPECT_EQ(ended->call().limit_reason(), "no_agents");
+  EXPECT_EQ(ended->call().announcement(), "support-closed");
+  auto after = get_call("w1");
+  EXPECT_EQ(after.state(), v1::CALL_STATE_DISCONNECTED);
+}
+
+TEST_F(features_test, a_resume_from_events_past_their_retention_is_refused) {
+  std::vector<std::string> flags{"--event-retention", "2s", "--audit-interval",
+                                 "200ms"};
+  restart(flags);
+  agent("alice"); // presence and readiness: events 1 and 2
+  restart(flags);
+
+  // Reads the first event from `from`, or the status the stream ended with.
+  auto first_from = [&](uint64_t from, v1::Event& e) {
+    grpc::ClientContext c;
+    c.set_deadline(std::chrono::system_clock::now() + 2s);
+    v1::SubscribeRequest req;
+    req.set_tenant_id("contoso");
+    req.set_from_sequence(from);
+    auto stream = n->events->Subscribe(&c, req);
+    if (stream->Read(&e)) {
+      c.TryCancel();
+      stream->Finish();
+      return grpc::Status::OK;
+    }
+    return stream->Finish();
+  };
+  v1::Event e;
+  ASSERT_TRUE(first_from(1, e).ok());
+  EXPECT_EQ(e.sequence(), 2u);
+  grpc::Status st;
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  do {
+    std::this_thread::sleep_for(200ms);
+    st = first_from(1, e);
+  } while (st.ok() && std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::OUT_OF_RANGE);
+  EXPECT_EQ(st.error_message(),
+            "from_sequence 1: tenant 'contoso' keeps events from sequence 3 "
+            "on; older ones are past the node's --event-retention. Read the "
+            "current state (ListCalls, ListAgents), then subscribe with "
+            "from_sequence 2");
+
+  // Numbering goes on where it was, and the resume it names works.
+  ready("alice", false);
+  ASSERT_TRUE(first_from(2, e).ok());
+  EXPECT_EQ(e.sequence(), 3u);
+  EXPECT_EQ(e.type(), v1::EVENT_TYPE_AGENT_STATE_CHANGED);
 }

@@ -2,12 +2,14 @@
 
 // Runs a real binary as a child process for integration tests: captures
 // its standard output line by line, sends signals, collects its exit.
+// The child is killed if the test process dies.
 
 #include <chrono>
 #include <csignal>
 #include <optional>
 #include <poll.h>
 #include <string>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
@@ -25,6 +27,9 @@ class process {
       return;
     pid_ = fork();
     if (pid_ == 0) {
+      // A test that crashes takes its nodes with it, so that no orphan
+      // keeps ctest's output pipe open.
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
       dup2(fds[1], STDOUT_FILENO);
       if (merge_stderr)
         dup2(fds[1], STDERR_FILENO);

@@ -604,6 +604,55 @@ TEST_F(engine_test, no_agent_signed_in_makes_a_callback_that_keeps_its_place) {
   EXPECT_EQ(eng.stats("sales", now)->abandoned, 0u);
 }
 
+TEST_F(engine_test, the_last_agent_signing_out_acts_on_the_waiting_calls) {
+  queue sales = *eng.find_queue("sales");
+  sales.when_no_agents = {limit_action::kind::callback, "", "we-call-back"};
+  ASSERT_TRUE(eng.upsert_queue(sales, now));
+  ASSERT_TRUE(eng.set_presence("a1", presence::busy, now)); // signed in
+  ASSERT_TRUE(submit_from("c1", "+14255550100"));
+  pass(1s);
+  ASSERT_TRUE(submit("c2")); // no number to call back
+  pass(1s);
+  ASSERT_TRUE(submit_from("c3", "+14255550103"));
+  EXPECT_TRUE(call_of("c1").callback_number.empty());
+
+  ASSERT_TRUE(eng.set_presence("a1", presence::offline, now));
+  EXPECT_EQ(call_of("c1").callback_number, "+14255550100");
+  EXPECT_EQ(call_of("c1").limit, "no_agents");
+  EXPECT_EQ(call_of("c1").announcement, "we-call-back");
+  EXPECT_EQ(eng.position("c1"), 1u);
+  EXPECT_EQ(eng.position("c3"), 2u);
+  EXPECT_EQ(eng.find_call("c2"), nullptr); // disconnected, in history
+  EXPECT_EQ(eng.stats("sales", now)->disconnected, 1u);
+  EXPECT_EQ(eng.stats("sales", now)->callbacks_waiting, 2u);
+}
+
+TEST_F(engine_test, an_unstaffed_queue_overflows_its_waiting_calls_in_order) {
+  queue backup;
+  backup.id = "backup";
+  ASSERT_TRUE(eng.upsert_queue(backup, now));
+  queue sales = *eng.find_queue("sales");
+  sales.when_no_agents = {limit_action::kind::overflow, "backup", ""};
+  ASSERT_TRUE(eng.upsert_queue(sales, now));
+  agent a2;
+  a2.id = "a2";
+  a2.queues = {"sales"};
+  ASSERT_TRUE(eng.upsert_agent(a2, now));
+  ASSERT_TRUE(eng.set_presence("a2", presence::away, now));
+  ASSERT_TRUE(submit("c1"));
+  auto arrived = now;
+  pass(1s);
+  ASSERT_TRUE(submit("c2"));
+  // Taking a2 out of the queue leaves it without anyone signed in.
+  a2.queues = {"backup"};
+  ASSERT_TRUE(eng.upsert_agent(a2, now));
+  EXPECT_EQ(call_of("c1").data.queue_id, "backup");
+  EXPECT_EQ(call_of("c1").data.enqueued_at, arrived);
+  EXPECT_EQ(call_of("c2").data.queue_id, "backup");
+  EXPECT_EQ(eng.position("c1"), 1u);
+  EXPECT_EQ(call_of("c1").limit, "no_agents");
+}
+
 TEST_F(engine_test, a_requested_callback_keeps_its_place_and_skips_max_wait) {
   queue sales = *eng.find_queue("sales");
   sales.max_wait = 30s;

@@ -103,11 +103,17 @@ TEST(router_config, bad_values_name_where_they_came_from) {
             std::chrono::minutes{5});
   EXPECT_EQ(load({"--history-retention", "90"}).error,
             "--history-retention: expected a duration such as 90d or 36h, or 0 "
-            "to keep history for ever, found '90'");
+            "to keep for ever, found '90'");
   EXPECT_EQ(load({"--history-retention", "30d"}).value.history_retention,
             std::chrono::hours{24 * 30});
   EXPECT_EQ(load({"--history-retention", "0"}).value.history_retention,
             std::chrono::seconds{0});
+  EXPECT_EQ(load({}).value.event_retention, std::chrono::hours{24 * 7});
+  EXPECT_EQ(load({"--event-retention", "36h"}).value.event_retention,
+            std::chrono::hours{36});
+  EXPECT_EQ(load({"--event-retention", "week"}).error,
+            "--event-retention: expected a duration such as 90d or 36h, or 0 "
+            "to keep for ever, found 'week'");
 }
 
 TEST(router_config, a_missing_file_is_named) {
