@@ -101,6 +101,14 @@ using tenant_actor = caf::typed_actor<
   // (atom::event, event_batch) for each write that published events after
   // the sequence this replies with, until it terminates.
   caf::replies_to<atom::subscribe, caf::actor>::with<uint64_t>,
+  // The stored events after sequence `after` up to `last`, at most 1,000,
+  // and the oldest sequence still kept: how a subscriber on any node
+  // catches up before the live events.
+  caf::replies_to<atom::event, uint64_t, uint64_t>::with<uint64_t, event_batch>,
+  // Hands the tenant over to another node: writes what is pending, replies
+  // with every stored record of the tenant and stops, so that nothing sent
+  // after it is applied here.
+  caf::replies_to<atom::move>::with<record_set>,
   // The tenant's own settings changed: its history retention applies
   // from the next audit.
   caf::reacts_to<atom::upsert, routing::tenant>,
@@ -108,5 +116,33 @@ using tenant_actor = caf::typed_actor<
   // audited.
   caf::reacts_to<atom::tick>, caf::reacts_to<atom::flush>,
   caf::reacts_to<atom::audit>>;
+
+/// A router node as its peers see it: published with CAF's middleman on
+/// the node's cluster port. Tenant actors travel as `caf::actor` (CAF has
+/// type IDs for those) and are cast back to `tenant_actor`.
+using node_actor = caf::typed_actor<
+  // Heartbeat: replies with the node's name.
+  caf::replies_to<atom::ping>::with<std::string>,
+  // Creates or replaces a tenant this node owns. Every peer that is up
+  // learns of it before the reply, which holds the tenant and its actor.
+  caf::replies_to<atom::upsert, routing::tenant>::with<routing::tenant,
+                                                       caf::actor>,
+  // A peer created a tenant it owns: remember its actor.
+  caf::replies_to<atom::upsert, routing::tenant, caf::actor>::with<atom::ok>,
+  // Every tenant this node owns, and their actors in the same order.
+  caf::replies_to<atom::list>::with<std::vector<routing::tenant>,
+                                    std::vector<caf::actor>>,
+  // A tenant moving here with its records: stored, started, and announced
+  // to every peer that is up before the reply, which holds its new actor.
+  caf::replies_to<atom::move, routing::tenant, record_set>::with<caf::actor>,
+  // A peer handed tenant `id` on: forget its old actor (any but this one).
+  caf::replies_to<atom::erase, std::string, caf::actor>::with<atom::ok>,
+  // A member not in this node's configuration joined: its name and where
+  // its cluster port is.
+  caf::replies_to<atom::join, std::string, std::string,
+                  uint16_t>::with<atom::ok>,
+  // Takes a member out of the cluster: its tenants move to their new
+  // owners. With `true`, the node asked tells every peer that is up first.
+  caf::replies_to<atom::leave, std::string, bool>::with<atom::ok>>;
 
 } // namespace switchboard

@@ -37,6 +37,8 @@ CAF_ADD_TYPE_ID(switchboard, (std::vector<switchboard::routing::queue_stats>))
 CAF_ADD_TYPE_ID(switchboard, (switchboard::event_batch))
 CAF_ADD_TYPE_ID(switchboard, (switchboard::routing::classification))
 CAF_ADD_TYPE_ID(switchboard, (switchboard::routing::agent_stats))
+CAF_ADD_TYPE_ID(switchboard, (std::vector<switchboard::routing::tenant>))
+CAF_ADD_TYPE_ID(switchboard, (switchboard::record_set))
 
 CAF_END_TYPE_ID_BLOCK(switchboard)
 
@@ -67,6 +69,9 @@ CAF_ADD_ATOM(switchboard, switchboard::atom, stats, "stats")
 CAF_ADD_ATOM(switchboard, switchboard::atom, subscribe, "subscribe")
 CAF_ADD_ATOM(switchboard, switchboard::atom, event, "event")
 CAF_ADD_ATOM(switchboard, switchboard::atom, flush, "flush")
+CAF_ADD_ATOM(switchboard, switchboard::atom, ping, "ping")
+CAF_ADD_ATOM(switchboard, switchboard::atom, move, "move")
+CAF_ADD_ATOM(switchboard, switchboard::atom, leave, "leave")
 
 namespace caf {
 class actor_system_config;

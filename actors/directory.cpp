@@ -1,6 +1,7 @@
 #include "actors/directory.hpp"
 
 #include "actors/tenant.hpp"
+#include "storage/error.hpp"
 #include "storage/keys.hpp"
 #include "storage/records.hpp"
 
@@ -42,15 +43,20 @@ caf::error directory::open() {
     return err;
   if (failed)
     return failed;
-  for (auto& t : stored) {
-    auto actor = spawn_tenant(sys_, store_, t.id, obs_, options_);
-    if (!actor)
+  std::unique_lock guard{mtx_};
+  for (auto& t : stored)
+    if (auto actor = start(t); !actor)
       return actor.error();
-    caf::anon_send(*actor, atom::upsert_v, t);
-    std::unique_lock guard{mtx_};
-    tenants_[t.id] = entry{t, *actor};
-  }
   return {};
+}
+
+caf::expected<tenant_actor> directory::start(const routing::tenant& t) {
+  auto actor = spawn_tenant(sys_, store_, t.id, obs_, options_);
+  if (!actor)
+    return actor.error();
+  caf::anon_send(*actor, atom::upsert_v, t);
+  tenants_[t.id] = entry{t, *actor};
+  return actor;
 }
 
 caf::expected<routing::tenant> directory::upsert(routing::tenant t) {
@@ -64,12 +70,56 @@ caf::expected<routing::tenant> directory::upsert(routing::tenant t) {
     caf::anon_send(i->second.actor, atom::upsert_v, t);
     return t;
   }
-  auto actor = spawn_tenant(sys_, store_, t.id, obs_, options_);
-  if (!actor)
+  if (auto actor = start(t); !actor)
     return actor.error();
-  caf::anon_send(*actor, atom::upsert_v, t);
-  tenants_[t.id] = entry{t, *actor};
   return t;
+}
+
+caf::expected<tenant_actor> directory::adopt(const routing::tenant& t,
+                                             const record_set& records) {
+  storage::batch b;
+  auto prefix = storage::tenant_prefix(t.id);
+  for (size_t i = 0; i < records.keys.size(); ++i) {
+    // Only the tenant's own keys: a record set cannot write elsewhere.
+    if (records.keys[i].compare(0, prefix.size(), prefix) != 0
+        || records.families[i] >= storage::family_count)
+      return caf::make_error(ec::bad_record,
+                             "a record handed over with tenant '" + t.id
+                               + "' is not one of its records");
+    b.put(static_cast<storage::family>(records.families[i]), records.keys[i],
+          records.values[i]);
+  }
+  b.put(storage::family::config, storage::tenant_key(t.id), storage::encode(t));
+  if (auto err = store_.write(b))
+    return err;
+  std::unique_lock guard{mtx_};
+  return start(t);
+}
+
+caf::error directory::release(const std::string& id) {
+  auto prefix = storage::tenant_prefix(id);
+  // Every key of the tenant starts with its prefix, and no other tenant's
+  // does; each continues with an ASCII kind letter, so the prefix followed
+  // by 0xff bounds them all.
+  auto end = prefix + '\xff';
+  storage::batch b;
+  for (size_t f = 0; f < storage::family_count; ++f)
+    b.erase_range(static_cast<storage::family>(f), prefix, end);
+  b.erase(storage::family::config, storage::tenant_key(id));
+  if (auto err = store_.write(b))
+    return err;
+  std::unique_lock guard{mtx_};
+  tenants_.erase(id);
+  return {};
+}
+
+caf::expected<tenant_actor> directory::restart(const std::string& id) {
+  std::unique_lock guard{mtx_};
+  auto i = tenants_.find(id);
+  if (i == tenants_.end())
+    return caf::make_error(ec::not_found, "tenant '" + id + "' is not here");
+  auto config = i->second.config;
+  return start(config);
 }
 
 std::optional<tenant_actor> directory::find(const std::string& id) const {

@@ -32,6 +32,18 @@ class directory {
   /// Creates or replaces a tenant; a new one gets its actor.
   caf::expected<routing::tenant> upsert(routing::tenant t);
 
+  /// A tenant moving here: stores its records and its own record in one
+  /// write, then starts its actor from the store.
+  caf::expected<tenant_actor> adopt(const routing::tenant& t,
+                                    const record_set& records);
+
+  /// A tenant that moved away: deletes every record of it and forgets it.
+  caf::error release(const std::string& id);
+
+  /// Starts a tenant's actor again from the store (after a move that did
+  /// not complete stopped it).
+  caf::expected<tenant_actor> restart(const std::string& id);
+
   std::optional<tenant_actor> find(const std::string& id) const;
 
   std::optional<routing::tenant> get(const std::string& id) const;
@@ -43,6 +55,9 @@ class directory {
   std::vector<std::pair<std::string, tenant_actor>> actors() const;
 
  private:
+  /// Spawns a tenant's actor from the store and registers it; holds mtx_.
+  caf::expected<tenant_actor> start(const routing::tenant& t);
+
   struct entry {
     routing::tenant config;
     tenant_actor actor;

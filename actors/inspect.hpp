@@ -220,6 +220,20 @@ struct event_batch {
   std::vector<std::string> events;
 };
 
+/// Every stored record of one tenant, as a move hands it to its new node:
+/// the column family (storage::family) of each, its key and its value.
+struct record_set {
+  std::vector<uint8_t> families;
+  std::vector<std::string> keys;
+  std::vector<std::string> values;
+};
+
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, record_set& x) {
+  return f(caf::meta::type_name("switchboard.record_set"), x.families, x.keys,
+           x.values);
+}
+
 template<class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event_batch& x) {
   return f(caf::meta::type_name("switchboard.event_batch"), x.first_sequence,

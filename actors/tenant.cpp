@@ -753,6 +753,36 @@ tenant_actor::behavior_type tenant(self_ptr self,
       // the subscriber's store read ends at the last written sequence.
       return self->state.sequence - self->state.events.events.size();
     },
+    [self](atom::event, uint64_t after,
+           uint64_t last) -> caf::result<uint64_t, event_batch> {
+      constexpr size_t max_events = 1000;
+      auto& st = self->state;
+      auto prefix = storage::kind_prefix(st.tenant_id, 'E');
+      uint64_t oldest = last + 1;
+      auto err = st.store->scan(family::events, prefix,
+                                [&](std::string_view key, std::string_view) {
+                                  if (auto seq = storage::event_sequence(key))
+                                    oldest = *seq;
+                                  return false;
+                                });
+      event_batch out;
+      if (!err)
+        err = st.store->scan_from(
+          family::events, prefix, storage::event_key(st.tenant_id, after + 1),
+          [&](std::string_view key, std::string_view value) {
+            auto seq = storage::event_sequence(key);
+            if (!seq || *seq > last || out.events.size() == max_events)
+              return false;
+            if (out.events.empty())
+              out.first_sequence = *seq;
+            out.events.emplace_back(value);
+            out.types.push_back(storage::event_type_of(value));
+            return true;
+          });
+      if (err)
+        return err;
+      return {oldest, std::move(out)};
+    },
     [self](atom::tick) {
       auto& st = self->state;
       auto now = now_of(self);
@@ -767,6 +797,29 @@ tenant_actor::behavior_type tenant(self_ptr self,
     },
     [self](atom::flush) {
       flush(self);
+    },
+    [self](atom::move) -> caf::result<record_set> {
+      auto& st = self->state;
+      stage_changes(self);
+      flush(self);
+      record_set out;
+      auto prefix = storage::tenant_prefix(st.tenant_id);
+      for (auto f : {family::config, family::live, family::events,
+                     family::history, family::idempotency}) {
+        auto err = st.store->scan(
+          f, prefix, [&](std::string_view key, std::string_view value) {
+            out.families.push_back(static_cast<uint8_t>(f));
+            out.keys.emplace_back(key);
+            out.values.emplace_back(value);
+            return true;
+          });
+        if (err)
+          return err;
+      }
+      auto rp = self->make_response_promise<record_set>();
+      rp.deliver(std::move(out));
+      self->quit();
+      return rp;
     },
     [self](atom::upsert, const routing::tenant& t) {
       self->state.tenant_history_retention = t.history_retention;

@@ -115,6 +115,46 @@ class Node:
         self.log.close()
 
 
+class Loadgen:
+    """switchboard-loadgen driving a generated contact center (AGENTS
+    agents, QUEUES queues per tenant, full lifecycles over Ingest) through
+    `node` at `rate` real calls/s for `seconds` of arrivals. Entering
+    returns once it drives traffic (setting up the agents is not part of
+    the load); leaving waits for it to finish."""
+
+    def __init__(self, build, node, rate, seconds, out_json, log_path,
+                 tenants=1):
+        self.args = [os.path.join(build, "bench/switchboard-loadgen"),
+                     "--server", node.grpc, "--metrics", node.metrics,
+                     "--generate", str(AGENTS), "--tenants", str(tenants),
+                     "--queues", str(QUEUES), "--wrap-up", "0", "--talk", "1",
+                     "--breaks-per-hour", "0", "--time-scale",
+                     str(TIME_SCALE), "--ingest",
+                     "--rate", str(rate / TIME_SCALE),
+                     "--duration", str(seconds * TIME_SCALE),
+                     "--json", out_json]
+        self.log_path = log_path
+
+    def __enter__(self):
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT)
+        for line in self.proc.stdout:
+            self.log.write(line)
+            if line.startswith(b"driving "):
+                break
+        self.drain = threading.Thread(
+            target=lambda: shutil.copyfileobj(self.proc.stdout, self.log))
+        self.drain.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.wait()
+        self.drain.join()
+        self.log.close()
+        return False
+
+
 def run_load(build, work, rate, seconds, sync_writes=False, name="step"):
     """A fresh node and one load generator run at `rate` real calls/s for
     `seconds` of arrivals. Returns the load generator's JSON plus the
@@ -123,36 +163,18 @@ def run_load(build, work, rate, seconds, sync_writes=False, name="step"):
     node = Node(build, os.path.join(data, "data"), sync_writes)
     node.wait_listening()
     out_json = os.path.join(data, "loadgen.json")
-    args = [os.path.join(build, "bench/switchboard-loadgen"),
-            "--server", node.grpc, "--metrics", node.metrics,
-            "--generate", str(AGENTS), "--queues", str(QUEUES),
-            "--wrap-up", "0", "--talk", "1", "--breaks-per-hour", "0",
-            "--time-scale", str(TIME_SCALE), "--ingest",
-            "--rate", str(rate / TIME_SCALE),
-            "--duration", str(seconds * TIME_SCALE), "--json", out_json]
-    with open(os.path.join(data, "loadgen.log"), "wb") as lg_log:
-        lg = subprocess.Popen(args, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT)
-        # The node's figures count from the first arrival: setting up the
-        # agents is not part of the load.
-        for line in lg.stdout:
-            lg_log.write(line)
-            if line.startswith(b"driving "):
-                break
+    with Loadgen(build, node, rate, seconds, out_json,
+                 os.path.join(data, "loadgen.log")):
+        # The node's figures count from the first arrival.
         cpu0 = node.cpu_s()
         writes0 = node.metric("switchboard_store_write_seconds_count")
         wsum0 = node.metric("switchboard_store_write_seconds_sum")
         records0 = node.metric("switchboard_store_records_written_total")
-        drain = threading.Thread(
-            target=lambda: shutil.copyfileobj(lg.stdout, lg_log))
-        drain.start()
-        lg.wait()
-        drain.join()
-        cpu = node.cpu_s() - cpu0
-        writes = node.metric("switchboard_store_write_seconds_count") - writes0
-        wsum = node.metric("switchboard_store_write_seconds_sum") - wsum0
-        records = (node.metric("switchboard_store_records_written_total")
-                   - records0)
+    cpu = node.cpu_s() - cpu0
+    writes = node.metric("switchboard_store_write_seconds_count") - writes0
+    wsum = node.metric("switchboard_store_write_seconds_sum") - wsum0
+    records = (node.metric("switchboard_store_records_written_total")
+               - records0)
     node.stop()
     if not os.path.exists(out_json):
         sys.exit(f"bench: the load generator failed ({lg.returncode}); see "

@@ -255,6 +255,13 @@ std::optional<routing::timestamp> event_time(std::string_view bytes) {
   return api::read_timestamp(m.at());
 }
 
+int32_t event_type_of(std::string_view bytes) {
+  v1::Event m;
+  if (!m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+    return 0;
+  return static_cast<int32_t>(m.type());
+}
+
 std::string history_start_key(const std::string& tenant,
                               routing::timestamp ended_at) {
   auto us

@@ -86,6 +86,8 @@ std::string encode_event(const routing::event& x, const std::string& tenant,
                          uint64_t sequence);
 /// When a stored event happened, or nothing if the bytes do not decode.
 std::optional<routing::timestamp> event_time(std::string_view bytes);
+/// The v1::EventType number of a stored event (0 if it does not decode).
+int32_t event_type_of(std::string_view bytes);
 
 /// The history key of a finished call: kind 'H', the end time as 8
 /// big-endian bytes (so history reads in time order), then the call id.

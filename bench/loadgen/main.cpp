@@ -927,35 +927,57 @@ int main(int argc, char** argv) {
         });
   }
 
-  // Offers reach agents through the event stream, as on a desktop.
-  std::vector<std::unique_ptr<grpc::ClientContext>> stream_ctxs;
+  // Offers reach agents through the event stream, as on a desktop. A
+  // stream that ends (its tenant's node went down, or the tenant moved)
+  // resumes after the last event read, as a gateway does.
+  struct stream_slot {
+    std::mutex mtx;
+    std::unique_ptr<grpc::ClientContext> ctx;
+    bool stopped = false;
+  };
+  std::vector<std::unique_ptr<stream_slot>> streams;
   std::vector<std::thread> readers;
   for (auto& t : opt.tenants) {
-    stream_ctxs.push_back(std::make_unique<grpc::ClientContext>());
-    auto* ctx = stream_ctxs.back().get();
-    readers.emplace_back([&rs, &events, ctx, t] {
-      v1::SubscribeRequest req;
-      req.set_tenant_id(t);
-      // What a desktop acts on: its calls' events, not agents' changes.
-      for (auto type :
-           {v1::EVENT_TYPE_CALL_OFFERED, v1::EVENT_TYPE_CALL_ASSIGNED,
-            v1::EVENT_TYPE_CALL_COMPLETED, v1::EVENT_TYPE_CALL_ABANDONED,
-            v1::EVENT_TYPE_CALL_TIMED_OUT, v1::EVENT_TYPE_OFFER_DECLINED,
-            v1::EVENT_TYPE_OFFER_EXPIRED, v1::EVENT_TYPE_CALL_OVERFLOWED})
-        req.add_types(type);
-      // From the first event kept: events of calls this run did not
-      // submit are skipped below.
-      auto stream = events->Subscribe(ctx, req);
-      v1::Event e;
-      while (stream->Read(&e)) {
-        auto received = clock_type::now();
-        if (e.has_call()) {
-          std::lock_guard guard{rs.mtx};
-          if (rs.calls.count(e.call().call().call_id()) == 0)
-            continue;
+    streams.push_back(std::make_unique<stream_slot>());
+    auto* slot = streams.back().get();
+    readers.emplace_back([&rs, &events, slot, t] {
+      uint64_t last = 0;
+      while (true) {
+        grpc::ClientContext* ctx = nullptr;
+        {
+          std::lock_guard guard{slot->mtx};
+          if (slot->stopped)
+            return;
+          slot->ctx = std::make_unique<grpc::ClientContext>();
+          ctx = slot->ctx.get();
         }
-        if (e.has_call())
-          on_event(rs, e, received);
+        v1::SubscribeRequest req;
+        req.set_tenant_id(t);
+        // From the first event kept, then after the last one read: events
+        // of calls this run did not submit are skipped below.
+        req.set_from_sequence(last);
+        // What a desktop acts on: its calls' events, not agents' changes.
+        for (auto type :
+             {v1::EVENT_TYPE_CALL_OFFERED, v1::EVENT_TYPE_CALL_ASSIGNED,
+              v1::EVENT_TYPE_CALL_COMPLETED, v1::EVENT_TYPE_CALL_ABANDONED,
+              v1::EVENT_TYPE_CALL_TIMED_OUT, v1::EVENT_TYPE_OFFER_DECLINED,
+              v1::EVENT_TYPE_OFFER_EXPIRED, v1::EVENT_TYPE_CALL_OVERFLOWED})
+          req.add_types(type);
+        auto stream = events->Subscribe(ctx, req);
+        v1::Event e;
+        while (stream->Read(&e)) {
+          last = e.sequence();
+          auto received = clock_type::now();
+          if (e.has_call()) {
+            std::lock_guard guard{rs.mtx};
+            if (rs.calls.count(e.call().call().call_id()) == 0)
+              continue;
+          }
+          if (e.has_call())
+            on_event(rs, e, received);
+        }
+        stream->Finish();
+        std::this_thread::sleep_for(std::chrono::milliseconds{20});
       }
     });
   }
@@ -1050,8 +1072,12 @@ int main(int argc, char** argv) {
   std::printf("\n");
   sched.stop();
   rs.links.clear(); // waits for every answer
-  for (auto& ctx : stream_ctxs)
-    ctx->TryCancel();
+  for (auto& slot : streams) {
+    std::lock_guard guard{slot->mtx};
+    slot->stopped = true;
+    if (slot->ctx)
+      slot->ctx->TryCancel();
+  }
   for (auto& r : readers)
     r.join();
 

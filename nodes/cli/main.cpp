@@ -10,6 +10,7 @@
 #include "proto/convert.hpp"
 #include "proto/status_names.hpp"
 #include "switchboard/v1/admin.grpc.pb.h"
+#include "switchboard/v1/cluster.grpc.pb.h"
 #include "switchboard/v1/events.grpc.pb.h"
 #include "switchboard/v1/routing.grpc.pb.h"
 #include "switchboard/v1/stats.grpc.pb.h"
@@ -428,13 +429,15 @@ struct client {
       admin(v1::AdminService::NewStub(channel)),
       routing(v1::RoutingService::NewStub(channel)),
       events(v1::EventService::NewStub(channel)),
-      stats(v1::StatsService::NewStub(channel)) {}
+      stats(v1::StatsService::NewStub(channel)),
+      cluster(v1::ClusterService::NewStub(channel)) {}
 
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<v1::AdminService::Stub> admin;
   std::unique_ptr<v1::RoutingService::Stub> routing;
   std::unique_ptr<v1::EventService::Stub> events;
   std::unique_ptr<v1::StatsService::Stub> stats;
+  std::unique_ptr<v1::ClusterService::Stub> cluster;
 };
 
 /// Exits with a message if `st` failed.
@@ -445,7 +448,10 @@ void check(const grpc::Status& st, const std::string& what,
   std::cerr << "switchboard: " << what << ": "
             << api::status_code_name(st.error_code()) << ": "
             << st.error_message();
-  if (st.error_code() == grpc::StatusCode::UNAVAILABLE)
+  // The node's own UNAVAILABLE answers name a tenant; gRPC's, when no node
+  // answers at all, do not.
+  if (st.error_code() == grpc::StatusCode::UNAVAILABLE
+      && st.error_message().rfind("tenant '", 0) != 0)
     std::cerr << " (is a node serving on " << server << "?)";
   std::cerr << "\n";
   std::exit(1);
@@ -639,6 +645,54 @@ int get(client& c, const std::string& server, const std::string& what,
   }
   std::cerr << "switchboard: get: expected queues, agents or calls\n";
   return 2;
+}
+
+/// The members as the node at `server` sees them, or where a tenant lives.
+int members(client& c, const std::string& server, const std::string& tenant,
+            const std::string& remove) {
+  if (!remove.empty()) {
+    v1::RemoveMemberRequest req;
+    req.set_name(remove);
+    v1::RemoveMemberResponse resp;
+    check(c.cluster->RemoveMember(deadline().get(), req, &resp),
+          "remove member " + remove, server);
+    std::printf("member %s removed: its tenants are moving to the others; "
+                "stop it once `switchboard cluster` shows it with 0 "
+                "tenants\n",
+                remove.c_str());
+    return 0;
+  }
+  if (!tenant.empty()) {
+    v1::LocateTenantRequest req;
+    req.set_tenant_id(tenant);
+    v1::TenantLocation where;
+    check(c.cluster->LocateTenant(deadline().get(), req, &where),
+          "locate tenant " + tenant, server);
+    std::printf("tenant %s: node %s (%s)\n", tenant.c_str(),
+                where.owner().c_str(), where.owner_up() ? "up" : "DOWN");
+    return where.owner_up() ? 0 : 1;
+  }
+  v1::ListMembersResponse resp;
+  check(
+    c.cluster->ListMembers(deadline().get(), v1::ListMembersRequest{}, &resp),
+    "cluster members", server);
+  std::printf("%-20s %-28s %-6s %-8s %-21s %s\n", "MEMBER", "ADDRESS", "STATE",
+              "TENANTS", "SINCE", "LAST ERROR");
+  int down = 0;
+  for (auto& m : resp.members()) {
+    auto since
+      = m.has_since()
+          ? google::protobuf::util::TimeUtil::ToString(m.since()).substr(0, 19)
+              + "Z"
+          : std::string{"-"};
+    std::printf("%-20s %-28s %-6s %-8u %-21s %s\n",
+                (m.name() + (m.self() ? " (this)" : "")).c_str(),
+                m.address().empty() ? "-" : m.address().c_str(),
+                m.up() ? "up" : "DOWN", m.tenants(), since.c_str(),
+                m.last_error().c_str());
+    down += m.up() ? 0 : 1;
+  }
+  return down == 0 ? 0 : 1;
 }
 
 int stats(client& c, const std::string& server, const std::string& queue,
@@ -875,8 +929,21 @@ int main(int argc, char** argv) {
   history_cmd->add_option("--format", hq.format, "table, csv or json")
     ->capture_default_str();
 
+  std::string located;
+  auto* cluster_cmd = app.add_subcommand(
+    "cluster", "the cluster's members as this node sees them (exit 1 if one "
+               "is down), or where a tenant lives");
+  cluster_cmd->add_option("-t,--tenant", located,
+                          "show the node that owns this tenant");
+  std::string removed;
+  cluster_cmd->add_option("--remove", removed,
+                          "take this member out: its tenants move to the "
+                          "others (scaling down)");
+
   CLI11_PARSE(app, argc, argv);
   client c{server};
+  if (*cluster_cmd)
+    return members(c, server, located, removed);
   if (*history_cmd)
     return history(c, server, hq);
   if (*apply_cmd)

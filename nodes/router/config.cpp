@@ -151,6 +151,19 @@ const std::vector<setting>& settings() {
        c.grpc_max_in_flight = static_cast<size_t>(n);
        return {};
      }},
+    {"cluster", "listen", "SWITCHBOARD_CLUSTER_LISTEN", "--cluster-listen",
+     "host:port where peers reach this node (CAF middleman); used only with "
+     "peers",
+     [](config& c, const std::string& v) {
+       return set_address(c.cluster, v);
+     }},
+    {"cluster", "peers", "SWITCHBOARD_CLUSTER_PEERS", "--peers",
+     "The other members as name=host:port,... (their cluster listen "
+     "addresses); tenants are placed over the names, and a node the others "
+     "do not list joins them when it connects",
+     [](config& c, const std::string& v) {
+       return parse_peers(v, c.peers);
+     }},
     {"metrics", "listen", "SWITCHBOARD_METRICS_LISTEN", "--metrics-listen",
      "host:port of the Prometheus /metrics endpoint; port 0 picks one",
      [](config& c, const std::string& v) {
@@ -309,7 +322,46 @@ load_config(int argc, const char* const* argv,
       return result;
     }
   }
+  for (auto& p : result.value.peers)
+    if (p.name == result.value.node_name) {
+      result.error = "--peers: lists this node ('" + p.name
+                     + "'); list only the other members";
+      return result;
+    }
   return result;
+}
+
+std::string parse_peers(const std::string& text,
+                        std::vector<peer_address>& out) {
+  out.clear();
+  size_t at = 0;
+  while (at < text.size()) {
+    auto comma = text.find(',', at);
+    auto entry = text.substr(at, comma == std::string::npos ? std::string::npos
+                                                            : comma - at);
+    at = comma == std::string::npos ? text.size() : comma + 1;
+    if (entry.empty())
+      continue;
+    auto eq = entry.find('=');
+    auto colon = entry.rfind(':');
+    if (eq == std::string::npos || eq == 0 || colon == std::string::npos
+        || colon < eq + 2 || colon + 1 == entry.size())
+      return "expected name=host:port such as router-1=10.0.0.2:7400, found '"
+             + entry + "'";
+    auto port_text = entry.substr(colon + 1);
+    if (port_text.find_first_not_of("0123456789") != std::string::npos
+        || port_text.size() > 5 || std::stoul(port_text) == 0
+        || std::stoul(port_text) > 65535)
+      return "expected a port from 1 to 65535 in '" + entry + "', found '"
+             + port_text + "'";
+    peer_address p{entry.substr(0, eq), entry.substr(eq + 1, colon - eq - 1),
+                   static_cast<uint16_t>(std::stoul(port_text))};
+    for (auto& q : out)
+      if (q.name == p.name)
+        return "peer '" + p.name + "' is listed twice";
+    out.push_back(std::move(p));
+  }
+  return {};
 }
 
 } // namespace switchboard::router

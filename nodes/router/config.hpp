@@ -22,6 +22,18 @@ struct listen_address {
 /// Parses "host:port" or "[v6-host]:port"; nothing if malformed.
 std::optional<listen_address> parse_listen_address(const std::string& text);
 
+/// A cluster peer: its member name and where its cluster port is.
+struct peer_address {
+  std::string name;
+  std::string host;
+  uint16_t port = 0;
+};
+
+/// "router-1=10.0.0.2:7401,router-2=router-2.switchboard:7401"; an error
+/// message naming the bad entry, or empty.
+std::string parse_peers(const std::string& text,
+                        std::vector<peer_address>& out);
+
 /// Everything a router node is told. Embedded defaults make a single node
 /// that runs with no arguments: data in ./data, gRPC on 127.0.0.1:7400,
 /// metrics on 127.0.0.1:9464.
@@ -41,6 +53,11 @@ struct config {
   std::chrono::seconds history_retention{std::chrono::hours{24 * 90}};
   /// How long events stay for Subscribe to resume from.
   std::chrono::seconds event_retention{std::chrono::hours{24 * 7}};
+  /// Where peers reach this node's actors (CAF's middleman); used only
+  /// with peers.
+  listen_address cluster{"0.0.0.0", 7401};
+  /// The other members; none: a single node.
+  std::vector<peer_address> peers;
 };
 
 /// The outcome of reading the configuration: a config, or a message

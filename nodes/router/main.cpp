@@ -2,6 +2,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/directory.hpp"
+#include "nodes/router/cluster.hpp"
 #include "nodes/router/config.hpp"
 #include "nodes/router/log.hpp"
 #include "nodes/router/metrics.hpp"
@@ -11,6 +12,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
@@ -160,6 +162,13 @@ int main(int argc, char** argv) {
     static_cast<size_t>(std::max(2u, std::thread::hardware_concurrency())));
   actor_cfg.set("logger.console-verbosity", caf::atom("quiet"));
   actor_cfg.set("logger.file-verbosity", caf::atom("quiet"));
+  // CAF's middleman carries actor messages between the nodes of a
+  // cluster; a lost peer is noticed by its connection or by heartbeats.
+  actor_cfg.load<caf::io::middleman>();
+  actor_cfg.set("middleman.heartbeat-interval",
+                caf::timespan{std::chrono::milliseconds{500}});
+  actor_cfg.set("middleman.connection-timeout",
+                caf::timespan{std::chrono::seconds{2}});
   caf::actor_system sys{actor_cfg};
   auto recovery_started = std::chrono::steady_clock::now();
   tenant_options options;
@@ -181,11 +190,23 @@ int main(int argc, char** argv) {
                          {"took_ms", std::to_string(recovery_ms)}});
   queue_gauges gauges{sys, dir, metrics, std::chrono::seconds{2}};
 
+  router::cluster members{sys, dir, cfg.node_name, cfg.peers, &metrics, &log};
+  auto cluster_port = members.start(cfg.cluster.host, cfg.cluster.port);
+  if (!cluster_port) {
+    log.error("cannot listen for cluster peers (address in use?)",
+              {{"cluster", cfg.cluster.to_string()},
+               {"error", sys.render(cluster_port.error())}});
+    return 1;
+  }
+  auto cluster_address = cfg.cluster;
+  cluster_address.port = *cluster_port;
+
   router::service_context service_ctx;
   service_ctx.sys = &sys;
   service_ctx.dir = &dir;
   service_ctx.store = store->get();
   service_ctx.metrics = &metrics;
+  service_ctx.cluster = &members;
   service_ctx.max_in_flight = cfg.grpc_max_in_flight;
   auto services = router::make_services(service_ctx);
 
@@ -209,17 +230,21 @@ int main(int argc, char** argv) {
   auto grpc_address = cfg.grpc;
   grpc_address.port = static_cast<uint16_t>(grpc_port);
 
-  log.info("serving", {{"grpc", grpc_address.to_string()},
-                       {"metrics", metrics_address.to_string()},
-                       {"data_dir", cfg.data_dir},
-                       {"sync_writes", cfg.sync_writes ? "true" : "false"},
-                       {"version", version}});
+  log.info("serving",
+           {{"grpc", grpc_address.to_string()},
+            {"metrics", metrics_address.to_string()},
+            {"cluster", cfg.peers.empty() ? std::string{"single node"}
+                                          : cluster_address.to_string()},
+            {"data_dir", cfg.data_dir},
+            {"sync_writes", cfg.sync_writes ? "true" : "false"},
+            {"version", version}});
 
   int signal = 0;
   sigwait(&stop_signals, &signal);
   log.info("stopping", {{"signal", strsignal(signal)}});
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds{5});
   server->Wait();
+  members.stop();
   sys.await_actors_before_shutdown(false);
   log.info("stopped");
   return 0;

@@ -77,6 +77,27 @@ struct metrics::impl {
         .Name("switchboard_grpc_requests_total")
         .Help("gRPC requests by method and status code")
         .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& peers
+    = prometheus::BuildGauge()
+        .Name("switchboard_cluster_peer_up")
+        .Help("1 while this node is connected to the peer and its "
+              "heartbeats answer, else 0")
+        .Register(*registry);
+  prometheus::Counter& moves
+    = prometheus::BuildCounter()
+        .Name("switchboard_tenant_moves_total")
+        .Help("Tenants this node handed to another node after the member "
+              "list changed")
+        .Register(*registry)
+        .Add({});
+  prometheus::Histogram& move_pause
+    = prometheus::BuildHistogram()
+        .Name("switchboard_tenant_move_pause_seconds")
+        .Help("How long a moving tenant answered nothing: from stopping it "
+              "here to its start on the new node")
+        .Register(*registry)
+        .Add({}, prometheus::Histogram::BucketBoundaries{
+                   0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30});
   prometheus::Family<prometheus::Gauge>& waiting
     = prometheus::BuildGauge()
         .Name("switchboard_queue_waiting_calls")
@@ -156,6 +177,16 @@ void metrics::grpc_request(std::string_view method, std::string_view code) {
     c = slot;
   }
   c->Increment();
+}
+
+void metrics::tenant_moved(std::chrono::milliseconds paused) {
+  impl_->moves.Increment();
+  impl_->move_pause.Observe(std::chrono::duration<double>(paused).count());
+}
+
+void metrics::peer_up(const std::string& peer, bool up) {
+  std::lock_guard guard{impl_->mtx};
+  impl_->peers.Add({{"peer", peer}}).Set(up ? 1 : 0);
 }
 
 void metrics::queue_figures(const std::string& tenant, const routing::queue& q,

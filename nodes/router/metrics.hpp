@@ -7,6 +7,7 @@
 
 #include "actors/observer.hpp"
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -43,6 +44,12 @@ class metrics final : public observer {
 
   /// One finished gRPC request; `code` is its status code name.
   void grpc_request(std::string_view method, std::string_view code);
+
+  /// A cluster peer went up or down.
+  void peer_up(const std::string& peer, bool up);
+
+  /// A tenant moved to another node; it was paused this long.
+  void tenant_moved(std::chrono::milliseconds paused);
 
   /// The live figures of one queue.
   void queue_figures(const std::string& tenant, const routing::queue& q,

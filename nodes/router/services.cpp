@@ -2,6 +2,7 @@
 
 #include "actors/directory.hpp"
 #include "actors/tenant.hpp"
+#include "nodes/router/cluster.hpp"
 #include "nodes/router/metrics.hpp"
 #include "storage/error.hpp"
 #include "storage/keys.hpp"
@@ -16,6 +17,7 @@
 #pragma GCC diagnostic ignored "-Woverloaded-virtual"
 
 #include "switchboard/v1/admin.grpc.pb.h"
+#include "switchboard/v1/cluster.grpc.pb.h"
 #include "switchboard/v1/events.grpc.pb.h"
 #include "switchboard/v1/routing.grpc.pb.h"
 #include "switchboard/v1/stats.grpc.pb.h"
@@ -23,10 +25,12 @@
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
+#include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
 #include <deque>
+#include <map>
 #include <mutex>
 
 namespace switchboard::router {
@@ -88,6 +92,16 @@ Status to_status(const caf::error& err, const std::string& tenant_id) {
   return {StatusCode::INTERNAL, caf::to_string(err)};
 }
 
+/// A request whose tenant's node went down while it was in flight: it may
+/// or may not have been applied.
+Status lost(const std::string& tenant_id) {
+  return {StatusCode::UNAVAILABLE,
+          "tenant '" + tenant_id
+            + "': its node went down during the request, which may or may "
+              "not have been applied; read it back (GetCall, GetAgent) when "
+              "the node is back"};
+}
+
 Status invalid(const api::field_error& e) {
   return {StatusCode::INVALID_ARGUMENT, e.to_string()};
 }
@@ -117,6 +131,15 @@ struct node {
     if (auto e = api::check_id(id, field)) {
       failed = invalid(*e);
       return std::nullopt;
+    }
+    if (ctx.cluster != nullptr) {
+      auto found = ctx.cluster->find(id);
+      if (!found.actor)
+        failed = Status{found.result == tenant_lookup::outcome::unavailable
+                          ? StatusCode::UNAVAILABLE
+                          : StatusCode::NOT_FOUND,
+                        found.message};
+      return found.actor;
     }
     auto t = ctx.dir->find(id);
     if (!t)
@@ -179,13 +202,25 @@ void ask(node& n, grpc::ServerUnaryReactor* reactor, const char* method,
   n.ctx.sys->spawn(
     [&n, reactor, method, tenant_id, on_reply,
      xs...](caf::event_based_actor* self, tenant_actor target) {
+      if (target.node() != self->node()) {
+        // A tenant on another node: if that node goes, the request is
+        // answered at once rather than at its timeout.
+        self->monitor(target);
+        self->set_down_handler(
+          [&n, reactor, method, tenant_id, self](caf::down_msg&) {
+            finish(n, reactor, method, lost(tenant_id));
+            self->quit();
+          });
+      }
       self->request(target, actor_timeout, xs...)
         .then(
-          [&n, reactor, method, on_reply](Reply& reply) mutable {
+          [&n, reactor, method, on_reply, self](Reply& reply) mutable {
             finish(n, reactor, method, on_reply(reply));
+            self->quit();
           },
-          [&n, reactor, method, tenant_id](caf::error& err) {
+          [&n, reactor, method, tenant_id, self](caf::error& err) {
             finish(n, reactor, method, to_status(err, tenant_id));
+            self->quit();
           });
     },
     dest);
@@ -269,6 +304,12 @@ class admin_service : public v1::AdminService::CallbackService {
     routing::tenant t;
     if (auto e = api::from_proto(req->tenant(), t, "tenant")) {
       finish(n_, reactor, method, invalid(*e));
+      return reactor;
+    }
+    if (n_.ctx.cluster != nullptr) {
+      // Through the owner's node actor, even when that is this node's: it
+      // tells every peer of the tenant before answering.
+      forward_tenant(reactor, method, std::move(t), resp);
       return reactor;
     }
     // A store write of one record: microseconds, no actor involved.
@@ -493,6 +534,128 @@ class admin_service : public v1::AdminService::CallbackService {
         return Status::OK;
       },
       atom::upsert_v, c);
+    return reactor;
+  }
+
+ private:
+  /// Creates or replaces a tenant on the member that owns it, which tells
+  /// the others.
+  void forward_tenant(grpc::ServerUnaryReactor* reactor, const char* method,
+                      routing::tenant t, v1::Tenant* resp) {
+    auto* cl = n_.ctx.cluster;
+    auto owner = cl->owner_of(t.id);
+    auto dest = cl->member_actor(owner);
+    if (!dest) {
+      finish(n_, reactor, method,
+             {StatusCode::UNAVAILABLE,
+              "tenant '" + t.id + "' belongs on node '" + owner
+                + "', which is down; retry when it is back"});
+      return;
+    }
+    n_.ctx.sys->spawn(
+      [&n = n_, reactor, method, resp, t](caf::event_based_actor* self,
+                                          node_actor target) {
+        self->request(target, actor_timeout, atom::upsert_v, t)
+          .then(
+            [&n, reactor, method, resp](routing::tenant& stored,
+                                        caf::actor& actor) {
+              n.ctx.cluster->remember(stored, actor);
+              api::to_proto(stored, *resp);
+              finish(n, reactor, method, Status::OK);
+            },
+            [&n, reactor, method, id = t.id](caf::error& err) {
+              finish(n, reactor, method, to_status(err, id));
+            });
+      },
+      *dest);
+  }
+
+  node& n_;
+};
+
+// -- ClusterService -----------------------------------------------------------
+
+class cluster_service : public v1::ClusterService::CallbackService {
+ public:
+  explicit cluster_service(node& n) : n_(n) {}
+
+  grpc::ServerUnaryReactor*
+  ListMembers(grpc::CallbackServerContext* ctx, const v1::ListMembersRequest*,
+              v1::ListMembersResponse* resp) override {
+    auto* reactor = ctx->DefaultReactor();
+    const char* method = "ListMembers";
+    if (!admit(n_, reactor, method))
+      return reactor;
+    if (n_.ctx.cluster != nullptr)
+      for (auto& m : n_.ctx.cluster->members()) {
+        auto& out = *resp->add_members();
+        out.set_name(m.name);
+        out.set_address(m.address);
+        out.set_self(m.self);
+        out.set_up(m.up);
+        if (m.since != std::chrono::system_clock::time_point{})
+          *out.mutable_since()
+            = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+              std::chrono::duration_cast<std::chrono::microseconds>(
+                m.since.time_since_epoch())
+                .count());
+        out.set_last_error(m.last_error);
+        out.set_tenants(static_cast<uint32_t>(m.tenants));
+      }
+    finish(n_, reactor, method, Status::OK);
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* RemoveMember(grpc::CallbackServerContext* ctx,
+                                         const v1::RemoveMemberRequest* req,
+                                         v1::RemoveMemberResponse*) override {
+    auto* reactor = ctx->DefaultReactor();
+    const char* method = "RemoveMember";
+    if (!admit(n_, reactor, method))
+      return reactor;
+    auto* cl = n_.ctx.cluster;
+    if (cl == nullptr || !cl->is_member(req->name())) {
+      finish(n_, reactor, method,
+             {StatusCode::NOT_FOUND,
+              "name: '" + req->name() + "' is not a member of the cluster"});
+      return reactor;
+    }
+    n_.ctx.sys->spawn(
+      [&n = n_, reactor, method,
+       name = req->name()](caf::event_based_actor* self, node_actor target) {
+        self->request(target, actor_timeout, atom::leave_v, name, true)
+          .then(
+            [&n, reactor, method](atom::ok) {
+              finish(n, reactor, method, Status::OK);
+            },
+            [&n, reactor, method, name](caf::error& err) {
+              finish(n, reactor, method,
+                     {StatusCode::UNAVAILABLE,
+                      "removing member '" + name
+                        + "' failed: " + caf::to_string(err)});
+            });
+      },
+      cl->self_actor());
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* LocateTenant(grpc::CallbackServerContext* ctx,
+                                         const v1::LocateTenantRequest* req,
+                                         v1::TenantLocation* resp) override {
+    auto* reactor = ctx->DefaultReactor();
+    const char* method = "LocateTenant";
+    if (!admit(n_, reactor, method))
+      return reactor;
+    if (auto e = api::check_id(req->tenant_id(), "tenant_id")) {
+      finish(n_, reactor, method, invalid(*e));
+      return reactor;
+    }
+    resp->set_tenant_id(req->tenant_id());
+    auto* cl = n_.ctx.cluster;
+    auto owner = cl == nullptr ? std::string{} : cl->owner_of(req->tenant_id());
+    resp->set_owner(owner);
+    resp->set_owner_up(cl == nullptr || cl->member_actor(owner).has_value());
+    finish(n_, reactor, method, Status::OK);
     return reactor;
   }
 
@@ -952,29 +1115,37 @@ struct outbox {
   }
 };
 
-/// Receives a tenant's events for one stream and moves them to its outbox.
-caf::behavior event_sink(caf::event_based_actor* self,
-                         std::shared_ptr<outbox> box, tenant_actor tenant,
-                         storage::store* store, std::string tenant_id,
-                         uint64_t from_sequence) {
-  // Awaiting the subscription keeps live events in the mailbox until the
-  // stored ones before them are out: no gap, no duplicate.
-  self
-    ->request(tenant, actor_timeout, atom::subscribe_v,
-              caf::actor_cast<caf::actor>(self))
-    .await(
-      [=](uint64_t last_written) {
-        auto prefix = storage::kind_prefix(tenant_id, 'E');
-        // The oldest event kept: a resume from before it would miss events.
-        auto oldest = last_written + 1;
-        auto err = store->scan(storage::family::events, prefix,
-                               [&](std::string_view key, std::string_view) {
-                                 if (auto seq = storage::event_sequence(key))
-                                   oldest = *seq;
-                                 return false;
-                               });
-        if (!err && from_sequence > 0 && from_sequence + 1 < oldest
-            && from_sequence < last_written) {
+/// A stream's sink while it catches up: live events wait here until the
+/// stored ones before them are out.
+struct sink_state {
+  bool caught_up = false;
+  std::vector<event_batch> held;
+};
+
+/// Sends a stream the stored events after `after` up to `last`, a chunk
+/// at a time, read by the tenant's actor on whichever node owns it; then
+/// the live events held meanwhile. `from_sequence` is what the subscriber
+/// asked to resume from.
+void catch_up(caf::event_based_actor* self, std::shared_ptr<outbox> box,
+              std::shared_ptr<sink_state> st, tenant_actor tenant,
+              std::string tenant_id, uint64_t from_sequence, uint64_t after,
+              uint64_t last) {
+  auto done = [box, st] {
+    st->caught_up = true;
+    for (auto& batch : st->held)
+      box->push(batch); // the outbox drops what it already sent
+    st->held.clear();
+  };
+  if (after >= last) {
+    done();
+    return;
+  }
+  self->request(tenant, actor_timeout, atom::event_v, after, last)
+    .then(
+      [=](uint64_t oldest, event_batch& stored) {
+        // A resume from before the oldest event kept would have a gap.
+        if (after == from_sequence && from_sequence > 0
+            && from_sequence + 1 < oldest) {
           box->fail(
             {StatusCode::OUT_OF_RANGE,
              "from_sequence " + std::to_string(from_sequence) + ": tenant '"
@@ -987,31 +1158,54 @@ caf::behavior event_sink(caf::event_based_actor* self,
           self->quit();
           return;
         }
-        if (!err)
-          err = store->scan_from(
-            storage::family::events, prefix,
-            storage::event_key(tenant_id, from_sequence + 1),
-            [&](std::string_view key, std::string_view value) {
-              auto seq = storage::event_sequence(key);
-              if (!seq || *seq <= from_sequence)
-                return true;
-              if (*seq > last_written)
-                return false;
-              v1::Event e;
-              e.ParseFromArray(value.data(), static_cast<int>(value.size()));
-              box->push(*seq, static_cast<int32_t>(e.type()), value);
-              return true;
-            });
-        if (err)
-          box->fail({StatusCode::UNAVAILABLE, render(err)});
+        if (stored.events.empty()) {
+          done();
+          return;
+        }
+        box->push(stored);
+        catch_up(self, box, st, tenant, tenant_id, from_sequence,
+                 stored.first_sequence + stored.events.size() - 1, last);
+      },
+      [=](caf::error& err) {
+        box->fail(to_status(err, tenant_id));
+        self->quit();
+      });
+}
+
+/// Receives a tenant's events for one stream and moves them to its outbox.
+caf::behavior event_sink(caf::event_based_actor* self,
+                         std::shared_ptr<outbox> box, tenant_actor tenant,
+                         std::string tenant_id, uint64_t from_sequence) {
+  auto st = std::make_shared<sink_state>();
+  // The tenant's actor may live on another node: if it goes, so does the
+  // stream, and the subscriber resumes when the tenant is back.
+  self->monitor(tenant);
+  self->set_down_handler([=](caf::down_msg&) {
+    box->fail({StatusCode::UNAVAILABLE,
+               "tenant '" + tenant_id
+                 + "' stopped where it ran (its node went down, or it moved "
+                   "to another node); resume with from_sequence, the last "
+                   "sequence received"});
+    self->quit();
+  });
+  self
+    ->request(tenant, actor_timeout, atom::subscribe_v,
+              caf::actor_cast<caf::actor>(self))
+    .then(
+      [=](uint64_t last_written) {
+        catch_up(self, box, st, tenant, tenant_id, from_sequence, from_sequence,
+                 last_written);
       },
       [=](caf::error& err) {
         box->fail(to_status(err, tenant_id));
         self->quit();
       });
   return {
-    [box](atom::event, const event_batch& batch) {
-      box->push(batch);
+    [box, st](atom::event, const event_batch& batch) {
+      if (st->caught_up)
+        box->push(batch);
+      else
+        st->held.push_back(batch);
     },
   };
 }
@@ -1031,8 +1225,8 @@ class subscribe_reactor final : public grpc::ServerWriteReactor<v1::Event> {
       box_->fail(failed);
       return;
     }
-    sink_ = n_.ctx.sys->spawn(event_sink, box_, *t, n_.ctx.store,
-                              req.tenant_id(), req.from_sequence());
+    sink_ = n_.ctx.sys->spawn(event_sink, box_, *t, req.tenant_id(),
+                              req.from_sequence());
   }
 
   void OnWriteDone(bool ok) override {
@@ -1076,6 +1270,11 @@ class subscribe_reactor final : public grpc::ServerWriteReactor<v1::Event> {
 struct job_queue {
   std::mutex mtx;
   std::vector<std::function<void(caf::event_based_actor*)>> jobs;
+  /// Touched by the bridge actor only: requests waiting on tenant actors
+  /// of other nodes, by actor and request number, each with what answers
+  /// it if that actor's node goes down first.
+  std::map<caf::actor_addr, std::map<uint64_t, std::function<void()>>> remote;
+  uint64_t next_remote = 0;
   /// A tick is on its way to the bridge: it will take every job queued
   /// until then, so no other is sent.
   bool tick_sent = false;
@@ -1101,6 +1300,17 @@ caf::behavior ingest_bridge(caf::event_based_actor* self,
   };
 }
 
+/// Answers the requests that wait on an actor whose node went down.
+void fail_remote(std::shared_ptr<job_queue> jobs, const caf::actor_addr& who) {
+  auto i = jobs->remote.find(who);
+  if (i == jobs->remote.end())
+    return;
+  auto waiting = std::move(i->second);
+  jobs->remote.erase(i);
+  for (auto& [id, fail] : waiting)
+    fail();
+}
+
 /// One Ingest stream: commands are applied in order as they arrive (up to
 /// `ingest_window` at once) and answered in the same order.
 class ingest_reactor final
@@ -1108,7 +1318,12 @@ class ingest_reactor final
  public:
   explicit ingest_reactor(node& n) : n_(n) {
     jobs_ = std::make_shared<job_queue>();
-    bridge_ = n_.ctx.sys->spawn(ingest_bridge, jobs_);
+    bridge_ = n_.ctx.sys->spawn([jobs = jobs_](caf::event_based_actor* self) {
+      self->set_down_handler([jobs](caf::down_msg& down) {
+        fail_remote(jobs, down.source);
+      });
+      return ingest_bridge(self, jobs);
+    });
     StartRead(&request_);
   }
 
@@ -1251,13 +1466,41 @@ class ingest_reactor final
         // CPU under load. A tenant that stops answers every waiting
         // request with an error, and the stream's window bounds what
         // waits.
+        if (target.node() == self->node()) {
+          self->request(target, caf::infinite, xs...)
+            .then(
+              [this, slot](Reply&) {
+                complete(slot, Status::OK);
+              },
+              [this, slot, tenant_id](caf::error& err) {
+                complete(slot, err, tenant_id);
+              });
+          return;
+        }
+        // A tenant on another node: answered at once if its node goes.
+        auto jobs = jobs_;
+        auto addr = target.address();
+        auto& waiting = jobs->remote[addr];
+        if (waiting.empty())
+          self->monitor(target);
+        auto id = jobs->next_remote++;
+        waiting[id] = [this, slot, tenant_id] {
+          complete(slot, lost(tenant_id));
+        };
+        // Whichever comes first answers: the reply or the node's loss.
+        auto answered = [jobs, addr, id] {
+          auto i = jobs->remote.find(addr);
+          return i != jobs->remote.end() && i->second.erase(id) > 0;
+        };
         self->request(target, caf::infinite, xs...)
           .then(
-            [this, slot](Reply&) {
-              complete(slot, Status::OK);
+            [this, slot, answered](Reply&) {
+              if (answered())
+                complete(slot, Status::OK);
             },
-            [this, slot, tenant_id](caf::error& err) {
-              complete(slot, err, tenant_id);
+            [this, slot, tenant_id, answered](caf::error& err) {
+              if (answered())
+                complete(slot, err, tenant_id);
             });
       });
     }
@@ -1445,6 +1688,7 @@ make_services(const service_context& ctx) {
   result.push_back(std::make_unique<owning<routing_service>>(n));
   result.push_back(std::make_unique<owning<event_service>>(n));
   result.push_back(std::make_unique<owning<stats_service>>(n));
+  result.push_back(std::make_unique<owning<cluster_service>>(n));
   return result;
 }
 

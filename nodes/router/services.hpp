@@ -27,6 +27,7 @@ class store;
 
 namespace switchboard::router {
 
+class cluster;
 class metrics;
 
 struct service_context {
@@ -34,6 +35,8 @@ struct service_context {
   directory* dir = nullptr;
   storage::store* store = nullptr;
   router::metrics* metrics = nullptr;
+  /// Where tenants live; none: every tenant is this node's.
+  router::cluster* cluster = nullptr;
   /// Requests in progress at most; beyond, RESOURCE_EXHAUSTED.
   size_t max_in_flight = 50'000;
 };

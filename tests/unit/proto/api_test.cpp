@@ -2,6 +2,7 @@
 // integrators and tests call them by name.
 
 #include "switchboard/v1/admin.grpc.pb.h"
+#include "switchboard/v1/cluster.grpc.pb.h"
 #include "switchboard/v1/events.grpc.pb.h"
 #include "switchboard/v1/routing.grpc.pb.h"
 #include "switchboard/v1/stats.grpc.pb.h"
@@ -23,7 +24,7 @@ const google::protobuf::DescriptorPool* api_pool() {
   using namespace switchboard::v1;
   for (auto* d : {Tenant::descriptor(), UpsertQueueRequest::descriptor(),
                   SubmitCallRequest::descriptor(), Event::descriptor(),
-                  QueueStats::descriptor()})
+                  QueueStats::descriptor(), ListMembersRequest::descriptor()})
     EXPECT_NE(d, nullptr);
   return google::protobuf::DescriptorPool::generated_pool();
 }
@@ -55,6 +56,11 @@ TEST(api, admin_service_has_the_documented_methods) {
                  {"UpsertTenant", "UpsertQueue", "GetQueue", "ListQueues",
                   "DeleteQueue", "UpsertAgent", "GetAgent", "ListAgents",
                   "DeleteAgent", "UpsertClassificationRules"});
+}
+
+TEST(api, cluster_service_has_the_documented_methods) {
+  expect_methods("switchboard.v1.ClusterService",
+                 {"ListMembers", "LocateTenant", "RemoveMember"});
 }
 
 TEST(api, routing_service_has_the_documented_methods) {

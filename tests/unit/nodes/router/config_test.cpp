@@ -109,6 +109,21 @@ TEST(router_config, bad_values_name_where_they_came_from) {
   EXPECT_EQ(load({"--history-retention", "0"}).value.history_retention,
             std::chrono::seconds{0});
   EXPECT_EQ(load({}).value.event_retention, std::chrono::hours{24 * 7});
+  EXPECT_TRUE(load({}).value.peers.empty());
+  auto two = load({"--node-name", "router-0", "--peers",
+                   "router-1=10.0.0.2:7401,router-2=router-2.sb.svc:7401"});
+  ASSERT_EQ(two.error, "");
+  ASSERT_EQ(two.value.peers.size(), 2u);
+  EXPECT_EQ(two.value.peers[1].name, "router-2");
+  EXPECT_EQ(two.value.peers[1].host, "router-2.sb.svc");
+  EXPECT_EQ(two.value.peers[1].port, 7401);
+  EXPECT_EQ(load({"--peers", "router-1=10.0.0.2"}).error,
+            "--peers: expected name=host:port such as router-1=10.0.0.2:7400, "
+            "found 'router-1=10.0.0.2'");
+  EXPECT_EQ(load({"--peers", "a=h:1,a=k:2"}).error,
+            "--peers: peer 'a' is listed twice");
+  EXPECT_EQ(load({"--node-name", "a", "--peers", "a=h:1"}).error,
+            "--peers: lists this node ('a'); list only the other members");
   EXPECT_EQ(load({"--event-retention", "36h"}).value.event_retention,
             std::chrono::hours{36});
   EXPECT_EQ(load({"--event-retention", "week"}).error,
