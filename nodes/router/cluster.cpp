@@ -552,7 +552,9 @@ cluster::~cluster() {
   caf::anon_send_exit(impl_->actor, caf::exit_reason::user_shutdown);
 }
 
-caf::expected<uint16_t> cluster::start(const std::string& host, uint16_t port) {
+caf::expected<uint16_t>
+cluster::start(const std::string& host, uint16_t port,
+               const std::optional<listen_address>& advertise) {
   if (impl_->peers.empty())
     return uint16_t{0};
   auto bound = impl_->sys.middleman().publish(
@@ -566,6 +568,10 @@ caf::expected<uint16_t> cluster::start(const std::string& host, uint16_t port) {
   if (!host.empty() && host != "0.0.0.0" && host != "::")
     impl_->advertise_host = host;
   impl_->advertise_port = *bound;
+  if (advertise) {
+    impl_->advertise_host = advertise->host;
+    impl_->advertise_port = advertise->port;
+  }
   std::vector<std::string> names;
   for (auto& [name, p] : impl_->peers)
     names.push_back(name);

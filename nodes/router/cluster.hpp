@@ -74,9 +74,12 @@ class cluster {
   cluster& operator=(const cluster&) = delete;
 
   /// Publishes the node actor on `host:port` (port 0: any free port) and
-  /// starts connecting to the peers; returns the port. Does nothing and
+  /// starts connecting to the peers; returns the port. `advertise` is
+  /// where peers that do not list this node reach it. Does nothing and
   /// returns 0 without peers.
-  caf::expected<uint16_t> start(const std::string& host, uint16_t port);
+  caf::expected<uint16_t> start(const std::string& host, uint16_t port,
+                                const std::optional<listen_address>& advertise
+                                = std::nullopt);
 
   /// Stops the peer threads.
   void stop();

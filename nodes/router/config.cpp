@@ -157,6 +157,20 @@ const std::vector<setting>& settings() {
      [](config& c, const std::string& v) {
        return set_address(c.cluster, v);
      }},
+    {"cluster", "advertise", "SWITCHBOARD_CLUSTER_ADVERTISE",
+     "--cluster-advertise",
+     "host:port the other members dial for this node when it joins them "
+     "(in Kubernetes its pod's DNS name); default: the listen address, or "
+     "the node name if that is 0.0.0.0",
+     [](config& c, const std::string& v) -> std::string {
+       listen_address a;
+       if (auto problem = set_address(a, v); !problem.empty())
+         return problem;
+       if (a.port == 0)
+         return "expected a port other than 0 in '" + v + "'";
+       c.cluster_advertise = a.to_string();
+       return {};
+     }},
     {"cluster", "peers", "SWITCHBOARD_CLUSTER_PEERS", "--peers",
      "The other members as name=host:port,... (their cluster listen "
      "addresses); tenants are placed over the names, and a node the others "

@@ -56,6 +56,9 @@ struct config {
   /// Where peers reach this node's actors (CAF's middleman); used only
   /// with peers.
   listen_address cluster{"0.0.0.0", 7401};
+  /// How a node that joins tells the others to reach it (host:port); empty:
+  /// the listen address, or the node name when that is a wildcard.
+  std::string cluster_advertise;
   /// The other members; none: a single node.
   std::vector<peer_address> peers;
 };

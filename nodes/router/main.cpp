@@ -191,7 +191,11 @@ int main(int argc, char** argv) {
   queue_gauges gauges{sys, dir, metrics, std::chrono::seconds{2}};
 
   router::cluster members{sys, dir, cfg.node_name, cfg.peers, &metrics, &log};
-  auto cluster_port = members.start(cfg.cluster.host, cfg.cluster.port);
+  auto cluster_port
+    = members.start(cfg.cluster.host, cfg.cluster.port,
+                    cfg.cluster_advertise.empty()
+                      ? std::nullopt
+                      : router::parse_listen_address(cfg.cluster_advertise));
   if (!cluster_port) {
     log.error("cannot listen for cluster peers (address in use?)",
               {{"cluster", cfg.cluster.to_string()},

@@ -60,9 +60,17 @@ class cluster_test : public ::testing::Test {
       if (j != i)
         peers += (peers.empty() ? "" : ",") + names[j]
                  + "=127.0.0.1:" + std::to_string(ports[j]);
-    return {"--node-name",      names[i],
-            "--cluster-listen", "127.0.0.1:" + std::to_string(ports[i]),
-            "--peers",          peers};
+    std::vector<std::string> flags{
+      "--node-name",      names[i],
+      "--cluster-listen", "0.0.0.0:" + std::to_string(ports[i]),
+      "--peers",          peers};
+    // A node the others do not list must say where they can dial it: its
+    // listen address is a wildcard.
+    if (i >= size) {
+      flags.push_back("--cluster-advertise");
+      flags.push_back("127.0.0.1:" + std::to_string(ports[i]));
+    }
+    return flags;
   }
 
   void start(size_t i, size_t members = size) {

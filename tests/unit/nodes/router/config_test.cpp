@@ -120,6 +120,12 @@ TEST(router_config, bad_values_name_where_they_came_from) {
   EXPECT_EQ(load({"--peers", "router-1=10.0.0.2"}).error,
             "--peers: expected name=host:port such as router-1=10.0.0.2:7400, "
             "found 'router-1=10.0.0.2'");
+  EXPECT_EQ(load({"--cluster-advertise", "router-3.sb.svc:7401"})
+              .value.cluster_advertise,
+            "router-3.sb.svc:7401");
+  EXPECT_EQ(load({"--cluster-advertise", "router-3.sb.svc:0"}).error,
+            "--cluster-advertise: expected a port other than 0 in "
+            "'router-3.sb.svc:0'");
   EXPECT_EQ(load({"--peers", "a=h:1,a=k:2"}).error,
             "--peers: peer 'a' is listed twice");
   EXPECT_EQ(load({"--node-name", "a", "--peers", "a=h:1"}).error,
