@@ -1318,12 +1318,16 @@ class ingest_reactor final
  public:
   explicit ingest_reactor(node& n) : n_(n) {
     jobs_ = std::make_shared<job_queue>();
-    bridge_ = n_.ctx.sys->spawn([jobs = jobs_](caf::event_based_actor* self) {
-      self->set_down_handler([jobs](caf::down_msg& down) {
-        fail_remote(jobs, down.source);
-      });
-      return ingest_bridge(self, jobs);
-    });
+    // The queue is a spawn argument: CAF 0.17.6 mishandles function
+    // actors spawned without arguments.
+    bridge_ = n_.ctx.sys->spawn(
+      [](caf::event_based_actor* self, std::shared_ptr<job_queue> jobs) {
+        self->set_down_handler([jobs](caf::down_msg& down) {
+          fail_remote(jobs, down.source);
+        });
+        return ingest_bridge(self, jobs);
+      },
+      jobs_);
     StartRead(&request_);
   }
 
