@@ -52,6 +52,12 @@ engine::engine(std::string tenant_id) : tenant_id_(std::move(tenant_id)) {
 
 // -- helpers ------------------------------------------------------------------
 
+status engine::wrong_state(const live_call& c, std::string_view why) const {
+  return fail(errc::failed_precondition,
+              "call '" + c.data.id + "' of tenant '" + tenant_id_ + "' is "
+                + std::string{to_string(c.data.state)} + std::string{why});
+}
+
 status engine::not_found(const char* what, const std::string& id) const {
   return fail(errc::not_found, std::string{what} + " '" + id
                                  + "' does not exist in tenant '" + tenant_id_
@@ -750,11 +756,8 @@ status engine::cancel(const std::string& call_id, bool caller_hung_up,
     return not_found("call", call_id);
   if (c->data.state != call_state::queued
       && c->data.state != call_state::offered)
-    return fail(errc::failed_precondition,
-                "call '" + call_id + "' of tenant '" + tenant_id_ + "' is "
-                  + std::string{to_string(c->data.state)}
-                  + "; only a waiting or offered call can be cancelled"
-                    " (end an answered call with CompleteCall)");
+    return wrong_state(*c, "; only a waiting or offered call can be cancelled"
+                           " (end an answered call with CompleteCall)");
   // A callback's caller is not on the line: it cannot hang up.
   caller_hung_up = caller_hung_up && !c->is_callback();
   auto freed_agent = detach(*c, now);
@@ -844,11 +847,8 @@ status engine::complete(const std::string& call_id, timestamp now) {
   if (c == nullptr)
     return not_found("call", call_id);
   if (c->data.state != call_state::assigned)
-    return fail(errc::failed_precondition,
-                "call '" + call_id + "' of tenant '" + tenant_id_ + "' is "
-                  + std::string{to_string(c->data.state)}
-                  + "; only an assigned call can be completed"
-                    " (a waiting call is cancelled with CancelCall)");
+    return wrong_state(*c, "; only an assigned call can be completed"
+                           " (a waiting call is cancelled with CancelCall)");
   if (legs_.count(call_id) > 0) {
     end_legs(call_id, now);
     c = call_ptr(call_id);
@@ -964,10 +964,7 @@ status engine::transfer(const std::string& call_id, const std::string& queue_id,
   if (c->data.state != call_state::queued
       && c->data.state != call_state::offered
       && c->data.state != call_state::assigned)
-    return fail(errc::failed_precondition,
-                "call '" + call_id + "' of tenant '" + tenant_id_ + "' is "
-                  + std::string{to_string(c->data.state)}
-                  + "; it can no longer be transferred");
+    return wrong_state(*c, "; it can no longer be transferred");
   auto freed_agent = detach(*c, now);
   emit(event_type::call_transferred, c, agent_id, now);
   uncount(*c);
@@ -984,11 +981,9 @@ status engine::request_callback(const std::string& call_id,
   if (c == nullptr)
     return not_found("call", call_id);
   if (c->data.state != call_state::queued)
-    return fail(errc::failed_precondition,
-                "call '" + call_id + "' of tenant '" + tenant_id_ + "' is "
-                  + std::string{to_string(c->data.state)}
-                  + "; a callback can be requested only while it waits in "
-                    "line");
+    return wrong_state(*c,
+                       "; a callback can be requested only while it waits in "
+                       "line");
   auto to = number.empty() ? c->data.from : number;
   if (to.size() > 256)
     return fail(errc::invalid_argument,
@@ -1045,10 +1040,7 @@ status engine::consult(const std::string& call_id, const std::string& queue_id,
   if (c == nullptr)
     return not_found("call", call_id);
   if (c->data.state != call_state::assigned)
-    return fail(errc::failed_precondition,
-                "call '" + call_id + "' of tenant '" + tenant_id_ + "' is "
-                  + std::string{to_string(c->data.state)}
-                  + "; only an answered call can consult");
+    return wrong_state(*c, "; only an answered call can consult");
   if (!c->parent_id.empty())
     return fail(errc::failed_precondition, "call '" + call_id + "' is itself a "
                                              + c->leg + " leg of '"

@@ -480,6 +480,8 @@ class engine {
   }
 
   status not_found(const char* what, const std::string& id) const;
+  /// FAILED_PRECONDITION: "call 'ID' of tenant 'T' is STATE" and `why`.
+  status wrong_state(const live_call& c, std::string_view why) const;
   /// Ok if `c` (the call `call_id`) has the open offer `offer_id` (any,
   /// if empty) for `agent_id`.
   status check_open_offer(const live_call* c, const std::string& call_id,

@@ -613,13 +613,15 @@ std::string cluster::owner_of(const std::string& tenant_id) const {
 
 tenant_lookup cluster::find(const std::string& tenant_id) const {
   tenant_lookup out;
-  out.owner = owner_of(tenant_id);
   // Where the tenant runs now, which is its owner except while it moves.
+  // Found here, as every tenant of a single node is, nothing else is
+  // looked at: this runs for every request.
   if (auto here = impl_->dir.find(tenant_id)) {
     out.actor = here;
     out.result = tenant_lookup::outcome::found;
     return out;
   }
+  out.owner = owner_of(tenant_id);
   std::lock_guard guard{impl_->mtx};
   for (auto& [name, peer] : impl_->peers)
     if (auto i = peer.tenants.find(tenant_id);

@@ -57,7 +57,7 @@ struct tenant_lookup {
   enum class outcome { found, not_found, unavailable };
   outcome result = outcome::not_found;
   std::optional<tenant_actor> actor;
-  /// The owning member's name.
+  /// The owning member's name, when the tenant is not on this node.
   std::string owner;
   /// For not_found and unavailable: what to tell the client.
   std::string message;
