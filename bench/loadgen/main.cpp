@@ -5,11 +5,23 @@
 // Callers arrive as a Poisson process (open loop: on schedule whatever the
 // node answers), wait with an exponential patience and hang up if no agent
 // answered by then. Agents log in (Available, ready), accept offers after
-// a ring delay (or sometimes decline), talk for an exponential handle time,
-// complete (the node runs wrap-up), and now and then take a short break
-// (Away). Every call and agent moves through the real API: SubmitCall,
-// AcceptOffer, DeclineOffer, CompleteCall, CancelCall, SetAgentPresence;
-// offers reach agents through Subscribe, as they would reach a desktop.
+// a ring time (or decline them, or let them ring until they expire), talk
+// for an exponential talk time, complete (the node runs wrap-up), and now
+// and then take a short break (Away). Every call and agent moves through
+// the real API: SubmitCall, AcceptOffer, DeclineOffer, CompleteCall,
+// CancelCall, SetAgentPresence; offers reach agents through Subscribe, as
+// they would reach a desktop.
+//
+// At the end the node is left as it was found: calls of the run still
+// waiting or ringing are cancelled, those still talking are completed,
+// wrap-ups they left are ended, and every agent gets back the presence and
+// readiness it had. If the node stops answering, the run stops at once and
+// says so.
+
+#include "bench/loadgen/ingest_link.hpp"
+#include "bench/loadgen/node_metrics.hpp"
+#include "bench/loadgen/scheduler.hpp"
+#include "nodes/version/version.hpp"
 
 #include "proto/status_names.hpp"
 #include "switchboard/v1/admin.grpc.pb.h"
@@ -20,29 +32,23 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
-#include <arpa/inet.h>
 #include <atomic>
-#include <condition_variable>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <functional>
 #include <iostream>
 #include <map>
 #include <mutex>
-#include <netinet/in.h>
 #include <numeric>
 #include <optional>
-#include <queue>
 #include <random>
-#include <sstream>
-#include <sys/socket.h>
 #include <thread>
-#include <unistd.h>
 #include <unordered_map>
 #include <vector>
 
 using namespace switchboard;
-using clock_type = std::chrono::steady_clock;
+using namespace switchboard::loadgen;
 using std::chrono::duration_cast;
 
 namespace {
@@ -60,13 +66,21 @@ struct options {
   /// Relative share of calls per queue of a tenant, in queue-id order;
   /// empty: equal shares.
   std::vector<double> mix;
+  /// An answered offer rings this long (uniform), contact-center seconds.
   double ring_min_s = 0.5;
   double ring_max_s = 2.5;
   double patience_s = 40;
+  /// Shares of offers declined after the ring time, and left to ring until
+  /// the queue's offer timeout expires them; the rest are accepted.
   double decline_share = 0.03;
+  double expire_share = 0;
   double break_per_hour = 2; // short Away breaks per agent and hour
   double break_s = 15;
+  /// After the last arrival, how long calls in progress may end by
+  /// themselves (contact-center seconds); what is left is then ended.
   double drain_s = 40;
+  /// Real seconds without a connection to the node before the run stops.
+  double give_up_s = 3;
   double sl_threshold_s = 20;
   /// Client threads for timed tasks; 0: 1 with --ingest (its sends never
   /// block, and one thread wakes less on a shared machine), else 4 (unary
@@ -94,201 +108,24 @@ double g_scale = 1;
 /// Requests sent, unary or over Ingest.
 std::atomic<uint64_t> g_requests{0};
 
-/// Timed tasks run by a few worker threads.
-class scheduler {
- public:
-  explicit scheduler(int workers) {
-    for (int i = 0; i < workers; ++i)
-      threads_.emplace_back([this] {
-        work();
-      });
-  }
-
-  ~scheduler() { stop(); }
-
-  void at(clock_type::time_point t, std::function<void()> f) {
-    {
-      std::lock_guard guard{mtx_};
-      tasks_.push({t, seq_++, std::move(f)});
-    }
-    cv_.notify_one();
-  }
-
-  void stop() {
-    {
-      std::lock_guard guard{mtx_};
-      if (stopped_)
-        return;
-      stopped_ = true;
-    }
-    cv_.notify_all();
-    for (auto& t : threads_)
-      t.join();
-  }
-
- private:
-  struct task {
-    clock_type::time_point t;
-    uint64_t seq;
-    std::function<void()> f;
-    bool operator>(const task& o) const {
-      return t != o.t ? t > o.t : seq > o.seq;
-    }
-  };
-
-  void work() {
-    std::unique_lock guard{mtx_};
-    while (!stopped_) {
-      if (tasks_.empty()) {
-        cv_.wait(guard);
-        continue;
-      }
-      auto t = tasks_.top().t;
-      if (t > clock_type::now()) {
-        cv_.wait_until(guard, t);
-        continue;
-      }
-      auto f = std::move(const_cast<task&>(tasks_.top()).f);
-      tasks_.pop();
-      guard.unlock();
-      f();
-      guard.lock();
-    }
-  }
-
-  std::mutex mtx_;
-  std::condition_variable cv_;
-  std::priority_queue<task, std::vector<task>, std::greater<>> tasks_;
-  uint64_t seq_ = 0;
-  bool stopped_ = false;
-  std::vector<std::thread> threads_;
-};
-
-/// Latency samples in microseconds.
-struct samples {
-  std::mutex mtx;
-  std::vector<double> us;
-
-  void add(double x) {
-    std::lock_guard guard{mtx};
-    us.push_back(x);
-  }
-
-  double quantile(double q) {
-    std::lock_guard guard{mtx};
-    if (us.empty())
-      return 0;
-    std::sort(us.begin(), us.end());
-    auto i = static_cast<size_t>(q * static_cast<double>(us.size() - 1));
-    return us[i];
-  }
-};
-
 struct call_info {
   std::string tenant;
   /// When the arrival was scheduled: latencies count from here, so a slow
   /// node cannot hide its delay by slowing the load (no coordinated
   /// omission).
   clock_type::time_point scheduled;
+  /// The node took the call (a submit it refused is no call at all).
+  bool submitted = false;
+  /// Offered at least once.
   bool offered = false;
+  /// An offer is open: the call rings, it does not wait.
+  bool ringing = false;
+  /// Server time of the last offer, seconds.
+  double offered_at = 0;
   bool answered = false;
+  /// Completed by its agent; the node runs the queue's wrap-up.
+  bool hung_up = false;
   bool ended = false;
-};
-
-/// One Ingest stream: commands written in order by a writer thread, answers
-/// read by another. The writer sends what queued up meanwhile in one go
-/// (buffer hints), so that a busy stream costs a socket write per batch,
-/// not per command.
-/// The event id's first letter says what the command was, so that the
-/// refusals a race makes normal (accepting an offer the caller abandoned)
-/// are not counted as errors.
-class ingest_link {
- public:
-  using on_answer
-    = std::function<void(char kind, const v1::IngestResponse&, double rtt_us)>;
-
-  ingest_link(v1::EventService::Stub& stub, on_answer answer)
-    : answer_(std::move(answer)) {
-    stream_ = stub.Ingest(&ctx_);
-    reader_ = std::thread([this] {
-      v1::IngestResponse r;
-      while (stream_->Read(&r)) {
-        clock_type::time_point sent;
-        {
-          std::lock_guard guard{mtx_};
-          auto i = sent_.find(r.event_id());
-          if (i == sent_.end())
-            continue;
-          sent = i->second;
-          sent_.erase(i);
-        }
-        answer_(
-          r.event_id()[0], r,
-          std::chrono::duration<double, std::micro>(clock_type::now() - sent)
-            .count());
-      }
-    });
-    writer_ = std::thread([this] {
-      write_loop();
-    });
-  }
-
-  ~ingest_link() {
-    {
-      std::lock_guard guard{mtx_};
-      closing_ = true;
-    }
-    cv_.notify_one();
-    writer_.join();
-    reader_.join();
-    stream_->Finish();
-  }
-
-  void send(v1::IngestRequest& req) {
-    std::lock_guard guard{mtx_};
-    sent_[req.event_id()] = clock_type::now();
-    queue_.push_back(std::move(req));
-    if (queue_.size() == 1)
-      cv_.notify_one();
-  }
-
- private:
-  on_answer answer_;
-  grpc::ClientContext ctx_;
-  std::unique_ptr<
-    grpc::ClientReaderWriter<v1::IngestRequest, v1::IngestResponse>>
-    stream_;
-  void write_loop() {
-    std::vector<v1::IngestRequest> batch;
-    std::unique_lock guard{mtx_};
-    for (;;) {
-      cv_.wait(guard, [this] {
-        return !queue_.empty() || closing_;
-      });
-      if (queue_.empty())
-        break;
-      batch.swap(queue_);
-      guard.unlock();
-      for (size_t i = 0; i < batch.size(); ++i) {
-        grpc::WriteOptions wo;
-        if (i + 1 < batch.size())
-          wo.set_buffer_hint();
-        stream_->Write(batch[i], wo);
-      }
-      batch.clear();
-      guard.lock();
-    }
-    guard.unlock();
-    stream_->WritesDone();
-  }
-
-  std::mutex mtx_;
-  std::condition_variable cv_;
-  std::vector<v1::IngestRequest> queue_;
-  bool closing_ = false;
-  std::unordered_map<std::string, clock_type::time_point> sent_;
-  std::thread reader_;
-  std::thread writer_;
 };
 
 struct run_state {
@@ -299,10 +136,17 @@ struct run_state {
   std::mutex mtx;
   std::mt19937_64 rng;
   std::unordered_map<std::string, call_info> calls;
+  /// With --ingest: the call of each submit not acknowledged yet.
+  std::unordered_map<std::string, std::string> submits;
   std::map<std::string, uint64_t> errors; // by status code name
   std::atomic<uint64_t> offered{0}, answered{0}, abandoned{0}, declined{0},
-    expired{0}, overflowed{0}, completed{0}, within_sl{0}, timed_out{0};
+    expired{0}, overflowed{0}, completed{0}, within_sl{0}, timed_out{0},
+    submit_failed{0};
+  /// Arrival to answer (waiting and ringing, as the node's speed of
+  /// answer), and of it the ringing of the accepted offer; contact-center
+  /// seconds, summed over answered calls.
   double total_answer_wait_s = 0;
+  double total_ring_s = 0;
   samples submit_rtt;
   /// Scheduled arrival -> first offer event received, microseconds.
   samples routing_latency;
@@ -322,8 +166,55 @@ struct run_state {
   void ingest(const std::string& tenant, char kind, v1::IngestRequest& req) {
     req.set_event_id(std::string(1, kind) + "-" + run_id + "-"
                      + std::to_string(next_event++));
+    if (kind == 's') {
+      std::lock_guard guard{mtx};
+      submits[req.event_id()] = req.submit_call().call().call_id();
+    }
     g_requests++;
     links.at(tenant)->send(req);
+  }
+
+  /// The node took the call, or refused it: a refused call is an error and
+  /// no longer tracked (it neither waits nor ends).
+  void submitted(const std::string& call_id, const grpc::Status& st) {
+    std::lock_guard guard{mtx};
+    if (st.ok()) {
+      if (auto i = calls.find(call_id); i != calls.end())
+        i->second.submitted = true;
+      return;
+    }
+    errors[api::status_code_name(st.error_code())]++;
+    submit_failed++;
+    calls.erase(call_id);
+  }
+
+  /// Every call of the run the node took and that has not ended: waiting
+  /// for an agent, ringing, or talking.
+  struct in_progress {
+    size_t waiting = 0;
+    size_t ringing = 0;
+    size_t talking = 0;
+    size_t wrapping_up = 0;
+    /// Calls that still need a caller or an agent to act.
+    size_t active() const { return waiting + ringing + talking; }
+    size_t total() const { return active() + wrapping_up; }
+  };
+  in_progress progress() {
+    std::lock_guard guard{mtx};
+    in_progress p;
+    for (auto& [id, c] : calls) {
+      if (!c.submitted || c.ended)
+        continue;
+      if (c.hung_up)
+        p.wrapping_up++;
+      else if (c.answered)
+        p.talking++;
+      else if (c.ringing)
+        p.ringing++;
+      else
+        p.waiting++;
+    }
+    return p;
   }
 
   double uniform(double a, double b) {
@@ -401,6 +292,8 @@ void on_event(run_state& rs, const v1::Event& e,
       {
         std::lock_guard guard{rs.mtx};
         auto& info = rs.calls[call_id];
+        info.ringing = true;
+        info.offered_at = seconds_of(e.at());
         if (!info.offered) {
           info.offered = true;
           // Offered in the command that queued it, or later: it waited.
@@ -413,7 +306,11 @@ void on_event(run_state& rs, const v1::Event& e,
         }
       }
       auto offer = e.offer();
-      bool decline = rs.uniform(0, 1) < rs.opt.decline_share;
+      auto choice = rs.uniform(0, 1);
+      bool decline = choice < rs.opt.decline_share;
+      // The agent lets it ring: the node's offer timeout ends it.
+      if (!decline && choice < rs.opt.decline_share + rs.opt.expire_share)
+        return;
       auto ring = rs.uniform(rs.opt.ring_min_s, rs.opt.ring_max_s);
       rs.sched->at(after(ring), [&rs, tenant, offer, decline] {
         if (rs.opt.ingest) {
@@ -463,13 +360,18 @@ void on_event(run_state& rs, const v1::Event& e,
     case v1::EVENT_TYPE_CALL_ASSIGNED: {
       rs.answered++;
       rs.busy_agents++;
-      // Server time, in contact-center seconds.
+      // Server time, in contact-center seconds: arrival to answer, as the
+      // node's speed of answer counts it, and of it the ringing.
       double wait
         = (seconds_of(e.at()) - seconds_of(view.enqueued_at())) * g_scale;
       {
         std::lock_guard guard{rs.mtx};
-        rs.calls[call_id].answered = true;
+        auto& info = rs.calls[call_id];
+        info.answered = true;
+        info.ringing = false;
         rs.total_answer_wait_s += wait;
+        if (info.offered_at > 0)
+          rs.total_ring_s += (seconds_of(e.at()) - info.offered_at) * g_scale;
       }
       if (wait <= rs.opt.sl_threshold_s)
         rs.within_sl++;
@@ -480,11 +382,17 @@ void on_event(run_state& rs, const v1::Event& e,
         rs.talk_total_s += talk;
       }
       rs.sched->at(after(talk), [&rs, tenant, call_id] {
+        auto hung_up = [&] {
+          rs.busy_agents--;
+          std::lock_guard guard{rs.mtx};
+          if (auto i = rs.calls.find(call_id); i != rs.calls.end())
+            i->second.hung_up = true;
+        };
         if (rs.opt.ingest) {
           v1::IngestRequest cmd;
           cmd.mutable_complete_call()->set_tenant_id(tenant);
           cmd.mutable_complete_call()->set_call_id(call_id);
-          rs.busy_agents--;
+          hung_up();
           rs.ingest(tenant, 'c', cmd);
           return;
         }
@@ -494,8 +402,9 @@ void on_event(run_state& rs, const v1::Event& e,
         v1::CallView out;
         auto st
           = rs.routing->CompleteCall(ctx_with_deadline().get(), req, &out);
-        rs.busy_agents--;
-        if (!st.ok())
+        if (st.ok())
+          hung_up();
+        else
           rs.error(st);
       });
       return;
@@ -503,13 +412,24 @@ void on_event(run_state& rs, const v1::Event& e,
     case v1::EVENT_TYPE_CALL_COMPLETED: rs.completed++; break;
     case v1::EVENT_TYPE_CALL_ABANDONED: rs.abandoned++; break;
     case v1::EVENT_TYPE_CALL_TIMED_OUT: rs.timed_out++; break;
-    case v1::EVENT_TYPE_OFFER_DECLINED: rs.declined++; return;
-    case v1::EVENT_TYPE_OFFER_EXPIRED: rs.expired++; return;
+    case v1::EVENT_TYPE_CALL_CANCELLED: break;
+    case v1::EVENT_TYPE_OFFER_DECLINED:
+    case v1::EVENT_TYPE_OFFER_EXPIRED: {
+      (e.type() == v1::EVENT_TYPE_OFFER_DECLINED ? rs.declined : rs.expired)++;
+      std::lock_guard guard{rs.mtx};
+      // Back in line, in its place: it waits again.
+      if (auto i = rs.calls.find(call_id); i != rs.calls.end())
+        i->second.ringing = false;
+      return;
+    }
     case v1::EVENT_TYPE_CALL_OVERFLOWED: rs.overflowed++; return;
     default: return;
   }
   std::lock_guard guard{rs.mtx};
-  rs.calls[call_id].ended = true;
+  if (auto i = rs.calls.find(call_id); i != rs.calls.end()) {
+    i->second.ended = true;
+    i->second.ringing = false;
+  }
 }
 
 void submit_one(run_state& rs, const std::string& tenant, const v1::Queue& q,
@@ -541,10 +461,9 @@ void submit_one(run_state& rs, const std::string& tenant, const v1::Queue& q,
     rs.submit_rtt.add(
       duration_cast<std::chrono::nanoseconds>(clock_type::now() - t0).count()
       / 1000.0);
-    if (!st.ok()) {
-      rs.error(st);
+    rs.submitted(call_id, st);
+    if (!st.ok())
       return;
-    }
     rs.offered++;
   }
   // The caller's patience.
@@ -552,8 +471,9 @@ void submit_one(run_state& rs, const std::string& tenant, const v1::Queue& q,
     after(rs.exponential(rs.opt.patience_s)), [&rs, tenant, id = call_id] {
       {
         std::lock_guard guard{rs.mtx};
-        auto& info = rs.calls[id];
-        if (info.answered || info.ended)
+        auto i = rs.calls.find(id);
+        // Refused, answered or ended meanwhile: nobody is left to hang up.
+        if (i == rs.calls.end() || i->second.answered || i->second.ended)
           return;
       }
       v1::CancelCallRequest cancel;
@@ -575,77 +495,6 @@ void submit_one(run_state& rs, const std::string& tenant, const v1::Queue& q,
           && result.error_code() != grpc::StatusCode::NOT_FOUND)
         rs.error(result);
     });
-}
-
-/// Cumulative buckets of a Prometheus histogram: (le, count), +Inf last.
-using histogram = std::vector<std::pair<double, double>>;
-
-/// The node's routing latency histogram, from /metrics; empty if it cannot
-/// be read.
-histogram node_latency(const std::string& address) {
-  auto colon = address.rfind(':');
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0)
-    return {};
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port
-    = htons(static_cast<uint16_t>(std::stoi(address.substr(colon + 1))));
-  inet_pton(AF_INET, address.substr(0, colon).c_str(), &sa.sin_addr);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-    close(fd);
-    return {};
-  }
-  std::string req = "GET /metrics HTTP/1.0\r\nHost: " + address + "\r\n\r\n";
-  (void)!write(fd, req.data(), req.size());
-  std::string body;
-  char buf[65536];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) > 0)
-    body.append(buf, static_cast<size_t>(n));
-  close(fd);
-  histogram buckets;
-  std::istringstream in{body};
-  std::string line;
-  const std::string prefix = "switchboard_routing_latency_seconds_bucket{le=\"";
-  while (std::getline(in, line)) {
-    if (line.rfind(prefix, 0) != 0)
-      continue;
-    auto end = line.find('"', prefix.size());
-    auto le_text = line.substr(prefix.size(), end - prefix.size());
-    double le = le_text == "+Inf" ? 1e9 : std::stod(le_text);
-    double count = std::stod(line.substr(line.rfind(' ') + 1));
-    buckets.emplace_back(le, count);
-  }
-  return buckets;
-}
-
-/// Quantile q of what the node observed between two readings of its
-/// histogram, as Prometheus' histogram_quantile computes it.
-std::optional<double> quantile_between(const histogram& before,
-                                       histogram buckets, double q) {
-  if (before.size() == buckets.size())
-    for (size_t i = 0; i < buckets.size(); ++i)
-      buckets[i].second -= before[i].second;
-  if (buckets.empty() || buckets.back().second <= 0)
-    return std::nullopt;
-  double total = buckets.back().second;
-  double target = q * total;
-  double prev_le = 0, prev_count = 0;
-  for (auto& [le, count] : buckets) {
-    if (count >= target) {
-      if (le >= 1e9)
-        return prev_le;
-      // Linear within the bucket, as Prometheus' histogram_quantile does.
-      double share = count == prev_count
-                       ? 1.0
-                       : (target - prev_count) / (count - prev_count);
-      return prev_le + (le - prev_le) * share;
-    }
-    prev_le = le;
-    prev_count = count;
-  }
-  return std::nullopt;
 }
 
 /// Creates the generated contact center: tenants lg-0.., each with
@@ -736,75 +585,297 @@ std::string ms(double seconds) {
   return buf;
 }
 
+/// Set by SIGINT or SIGTERM: the run ends early, and still leaves the node
+/// as it found it.
+volatile std::sig_atomic_t g_interrupted = 0;
+
+extern "C" void on_stop_signal(int) { g_interrupted = 1; }
+
+/// Whether the node still answers: its connection, watched once in a
+/// while. No connection for `give_up` (real time) means it is gone.
+class node_watch {
+ public:
+  node_watch(grpc::Channel& channel, double give_up_s)
+    : channel_(channel), give_up_(duration_cast<clock_type::duration>(
+                           std::chrono::duration<double>(give_up_s))) {}
+
+  /// True once the node has been unreachable for the give-up time.
+  bool lost() {
+    if (lost_)
+      return true;
+    if (channel_.GetState(true) == GRPC_CHANNEL_READY) {
+      down_since_.reset();
+      return false;
+    }
+    auto now = clock_type::now();
+    if (!down_since_)
+      down_since_ = now;
+    lost_ = now - *down_since_ >= give_up_;
+    return lost_;
+  }
+
+ private:
+  grpc::Channel& channel_;
+  clock_type::duration give_up_;
+  std::optional<clock_type::time_point> down_since_;
+  bool lost_ = false;
+};
+
+/// An agent as the run found it, to give it back at the end.
+struct agent_before {
+  std::string tenant;
+  std::string id;
+  v1::Presence presence = v1::PRESENCE_UNSPECIFIED;
+  bool ready = false;
+  std::string not_ready_reason;
+};
+
+/// What the end of a run did to leave the node as it found it.
+struct cleanup_report {
+  uint64_t cancelled = 0; // waiting or ringing
+  uint64_t completed = 0; // talking
+  uint64_t wrap_ups = 0;  // wrap-ups ended
+  uint64_t restored = 0;  // agents given back their presence and readiness
+  uint64_t left = 0;      // calls of the run the node still holds
+};
+
+/// Gives every agent back the presence and readiness it had, and ends
+/// every call of the run the node still holds: cancels those waiting or
+/// ringing, completes those answered, ends the wrap-ups they leave.
+cleanup_report leave_as_found(run_state& rs,
+                              const std::vector<agent_before>& agents) {
+  cleanup_report report;
+  auto prefix = rs.run_id + "-";
+  auto tolerated = [&rs](const grpc::Status& st) {
+    // The call moved on meanwhile (answered, ended): the next round sees
+    // where it is now.
+    if (!st.ok() && st.error_code() != grpc::StatusCode::FAILED_PRECONDITION
+        && st.error_code() != grpc::StatusCode::NOT_FOUND)
+      rs.error(st);
+    return st.ok();
+  };
+  // Agents first, so that those signing out take no new offers while the
+  // calls end. In parallel: a large center takes a while one by one.
+  std::atomic<size_t> next{0};
+  std::atomic<uint64_t> restored{0};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < 8; ++w)
+    threads.emplace_back([&] {
+      for (size_t i; (i = next++) < agents.size();) {
+        auto& a = agents[i];
+        v1::SetAgentPresenceRequest p;
+        p.set_tenant_id(a.tenant);
+        p.set_agent_id(a.id);
+        p.set_presence(a.presence);
+        v1::AgentView out;
+        auto st
+          = rs.routing->SetAgentPresence(ctx_with_deadline().get(), p, &out);
+        v1::SetAgentReadyRequest r;
+        r.set_tenant_id(a.tenant);
+        r.set_agent_id(a.id);
+        r.set_ready(a.ready);
+        r.set_reason(a.not_ready_reason);
+        auto st2
+          = st.ok()
+              ? rs.routing->SetAgentReady(ctx_with_deadline().get(), r, &out)
+              : st;
+        if (st2.ok())
+          restored++;
+        else
+          rs.error(st2);
+      }
+    });
+  for (auto& th : threads)
+    th.join();
+  report.restored = restored;
+  for (int round = 0; round < 10; ++round) {
+    uint64_t found = 0;
+    for (auto& tenant : rs.opt.tenants) {
+      v1::ListCallsRequest req;
+      req.set_tenant_id(tenant);
+      req.set_page_size(1000);
+      std::vector<v1::CallView> mine;
+      do {
+        v1::ListCallsResponse page;
+        auto st = rs.routing->ListCalls(ctx_with_deadline().get(), req, &page);
+        if (!st.ok()) {
+          rs.error(st);
+          break;
+        }
+        for (auto& v : page.calls())
+          if (v.call().call_id().rfind(prefix, 0) == 0)
+            mine.push_back(v);
+        req.set_page_token(page.next_page_token());
+      } while (!req.page_token().empty());
+      for (auto& v : mine) {
+        v1::CallView out;
+        switch (v.state()) {
+          case v1::CALL_STATE_CREATED:
+          case v1::CALL_STATE_QUEUED:
+          case v1::CALL_STATE_OFFERED: {
+            ++found;
+            v1::CancelCallRequest cancel;
+            cancel.set_tenant_id(tenant);
+            cancel.set_call_id(v.call().call_id());
+            cancel.set_reason(v1::CancelCallRequest::REASON_CANCELLED);
+            if (tolerated(rs.routing->CancelCall(ctx_with_deadline().get(),
+                                                 cancel, &out)))
+              report.cancelled++;
+            break;
+          }
+          case v1::CALL_STATE_ASSIGNED: {
+            ++found;
+            v1::CompleteCallRequest complete;
+            complete.set_tenant_id(tenant);
+            complete.set_call_id(v.call().call_id());
+            if (tolerated(rs.routing->CompleteCall(ctx_with_deadline().get(),
+                                                   complete, &out)))
+              report.completed++;
+            break;
+          }
+          case v1::CALL_STATE_WRAP_UP: {
+            ++found;
+            v1::EndWrapUpRequest end;
+            end.set_tenant_id(tenant);
+            end.set_agent_id(v.agent_id());
+            v1::AgentView agent;
+            if (tolerated(rs.routing->EndWrapUp(ctx_with_deadline().get(), end,
+                                                &agent)))
+              report.wrap_ups++;
+            break;
+          }
+          default: break; // ended: nothing to do
+        }
+      }
+    }
+    report.left = found;
+    if (found == 0)
+      break;
+  }
+  return report;
+}
+
+/// Reads a tenant's queues and agents (every page); false after printing
+/// why not.
+bool read_tenant(const options& opt, v1::AdminService::Stub& admin,
+                 const std::string& t,
+                 std::vector<std::pair<std::string, v1::Queue>>& queues,
+                 std::vector<agent_before>& agents) {
+  v1::ListQueuesRequest lq;
+  lq.set_tenant_id(t);
+  lq.set_page_size(1000);
+  do {
+    v1::ListQueuesResponse qs;
+    auto st = admin.ListQueues(ctx_with_deadline().get(), lq, &qs);
+    if (!st.ok()) {
+      std::cerr << "switchboard-loadgen: tenant " << t << ": "
+                << api::status_code_name(st.error_code()) << ": "
+                << st.error_message() << " (is a node serving on " << opt.server
+                << "?)\n";
+      return false;
+    }
+    for (auto& q : qs.queues())
+      queues.emplace_back(t, q);
+    lq.set_page_token(qs.next_page_token());
+  } while (!lq.page_token().empty());
+  v1::ListAgentsRequest la;
+  la.set_tenant_id(t);
+  la.set_page_size(1000);
+  do {
+    v1::ListAgentsResponse as;
+    auto st = admin.ListAgents(ctx_with_deadline().get(), la, &as);
+    if (!st.ok()) {
+      std::cerr << "switchboard-loadgen: agents of " << t << ": "
+                << api::status_code_name(st.error_code()) << ": "
+                << st.error_message() << "\n";
+      return false;
+    }
+    for (auto& a : as.agents())
+      agents.push_back({t, a.agent().agent_id(), a.state().presence(),
+                        a.state().ready(), a.state().not_ready_reason()});
+    la.set_page_token(as.next_page_token());
+  } while (!la.page_token().empty());
+  return true;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
   options opt;
-  CLI::App app{"switchboard-loadgen: contact-center traffic through a "
-               "Switchboard node's gRPC API"};
+  CLI::App app{
+    "switchboard-loadgen: contact-center traffic through a Switchboard "
+    "node's gRPC API. Durations and rates are in contact-center time (see "
+    "--time-scale). At the end, calls of the run still in progress are "
+    "cancelled or completed and agents get back the presence and readiness "
+    "they had. Exit status: 0 clean, 3 errors (counted in the summary), 4 "
+    "the node stopped answering (the run stops at once)."};
+  // --help shows every default.
+  app.option_defaults()->always_capture_default();
+  app.set_version_flag("--version", version_text("switchboard-loadgen"),
+                       "print the version, commit and build type, and exit");
   app.add_option("--server", opt.server, "gRPC address of the node")
-    ->capture_default_str();
-  app
-    .add_option("--metrics", opt.metrics,
-                "the node's /metrics address, for its routing latency")
-    ->capture_default_str();
+    ->envname("SWITCHBOARD_SERVER");
+  app.add_option("--metrics", opt.metrics,
+                 "the node's /metrics address, for its routing latency");
   app.add_option("--tenant", opt.tenants,
                  "tenants to drive (their queues "
                  "and agents are read from the node)");
-  app.add_option("--duration", opt.duration_s, "seconds of arrivals")
-    ->capture_default_str();
-  app.add_option("--rate", opt.rate, "calls per second, all tenants")
-    ->capture_default_str();
-  app.add_option("--talk", opt.talk_s, "mean handle time, seconds")
-    ->capture_default_str();
+  app.add_option("--duration", opt.duration_s, "seconds of arrivals");
+  app.add_option("--rate", opt.rate, "calls per second, all tenants");
+  app.add_option("--talk", opt.talk_s,
+                 "mean talk time, seconds: answer to the agent's hang-up. "
+                 "Ringing before it and the queue's wrap-up after it come "
+                 "on top (handle time is talk plus wrap-up)");
   app.add_flag("--fixed-talk", opt.fixed_talk,
-               "every call takes --talk exactly (default: exponential)");
+               "every call talks --talk exactly (default: exponential)");
   app
     .add_option("--mix", opt.mix,
                 "skill demand: relative share of calls per queue of a "
                 "tenant, in queue-id order, e.g. --mix 5,3,1,1 (default: "
                 "equal)")
     ->delimiter(',');
-  app
-    .add_option("--patience", opt.patience_s,
-                "mean time a caller waits before hanging up, seconds")
-    ->capture_default_str();
-  app
-    .add_option("--decline-share", opt.decline_share,
-                "share of offers agents decline")
-    ->capture_default_str();
-  app
-    .add_option("--breaks-per-hour", opt.break_per_hour,
-                "short Away breaks per agent and hour")
-    ->capture_default_str();
-  app
-    .add_option("--sl-threshold", opt.sl_threshold_s,
-                "service-level threshold, seconds")
-    ->capture_default_str();
-  app.add_option("--seed", opt.seed, "random seed")->capture_default_str();
+  app.add_option("--patience", opt.patience_s,
+                 "mean time a caller waits before hanging up, seconds "
+                 "(ringing included)");
+  app.add_option("--ring-min", opt.ring_min_s,
+                 "shortest time an agent lets an offer ring before "
+                 "answering or declining it, seconds");
+  app.add_option("--ring-max", opt.ring_max_s,
+                 "longest such time, seconds (uniform in between)");
+  app.add_option("--decline-share", opt.decline_share,
+                 "share of offers agents decline after the ring time");
+  app.add_option("--expire-share", opt.expire_share,
+                 "share of offers agents leave ringing until the queue's "
+                 "offer timeout expires them (missed offers)");
+  app.add_option("--breaks-per-hour", opt.break_per_hour,
+                 "short Away breaks per agent and hour");
+  app.add_option("--drain", opt.drain_s,
+                 "after the last arrival, seconds during which calls in "
+                 "progress may still be answered, talk or be abandoned; "
+                 "ends sooner once none is left. Calls left after it are "
+                 "cancelled (waiting, ringing) or completed (talking)");
+  app.add_option("--give-up", opt.give_up_s,
+                 "real seconds without a connection to the node before the "
+                 "run stops (exit status 4)");
+  app.add_option("--sl-threshold", opt.sl_threshold_s,
+                 "service-level threshold, seconds");
+  app.add_option("--seed", opt.seed, "random seed");
   app.add_option("--json", opt.json_out, "also write the results here");
-  app
-    .add_option("--time-scale", opt.time_scale,
-                "contact-center time runs this many times faster than real "
-                "time: 60 runs an hour in a minute (durations and rates "
-                "above are in contact-center time)")
-    ->capture_default_str();
+  app.add_option("--time-scale", opt.time_scale,
+                 "contact-center time runs this many times faster than real "
+                 "time: 60 runs an hour in a minute (durations and rates "
+                 "above are in contact-center time)");
   app.add_option("--generate", opt.generate_agents,
                  "create a contact center of this many agents instead of "
                  "driving --tenant (tenants lg-0, lg-1, ...)");
-  app
-    .add_option("--tenants", opt.generated_tenants,
-                "tenants of the generated contact center")
-    ->capture_default_str();
-  app.add_option("--queues", opt.queues, "queues per generated tenant")
-    ->capture_default_str();
-  app
-    .add_option("--wrap-up", opt.wrap_up_s,
-                "wrap-up of the generated queues, seconds")
-    ->capture_default_str();
+  app.add_option("--tenants", opt.generated_tenants,
+                 "tenants of the generated contact center");
+  app.add_option("--queues", opt.queues, "queues per generated tenant");
+  app.add_option("--wrap-up", opt.wrap_up_s,
+                 "wrap-up of the generated queues, seconds");
   app.add_option("--workers", opt.workers,
-                 "threads for agents' and callers' timed actions (default: "
-                 "1 with --ingest, else 4)");
+                 "threads for agents' and callers' timed actions (0: 1 with "
+                 "--ingest, else 4)");
   app.add_flag("--ingest", opt.ingest,
                "send calls and offers' answers over Ingest streams, as a "
                "gateway does, instead of unary calls");
@@ -822,6 +893,22 @@ int main(int argc, char** argv) {
           && std::accumulate(opt.mix.begin(), opt.mix.end(), 0.0) <= 0)) {
     std::cerr << "switchboard-loadgen: --mix shares must be 0 or more, and "
                  "not all 0\n";
+    return 2;
+  }
+  if (opt.ring_min_s < 0 || opt.ring_max_s < opt.ring_min_s) {
+    std::cerr << "switchboard-loadgen: expected 0 <= --ring-min <= "
+                 "--ring-max\n";
+    return 2;
+  }
+  if (opt.decline_share < 0 || opt.expire_share < 0
+      || opt.decline_share + opt.expire_share > 1) {
+    std::cerr << "switchboard-loadgen: --decline-share and --expire-share "
+                 "must be 0 or more, together at most 1\n";
+    return 2;
+  }
+  if (opt.drain_s < 0 || opt.give_up_s <= 0) {
+    std::cerr << "switchboard-loadgen: --drain must be 0 or more and "
+                 "--give-up above 0\n";
     return 2;
   }
   if (opt.generate_agents == 0 && opt.tenants.empty()) {
@@ -846,40 +933,15 @@ int main(int argc, char** argv) {
 
   if (opt.generate_agents > 0 && !generate(opt, *admin))
     return 1;
+  rs.opt.tenants = opt.tenants;
 
-  // What to drive: every queue and agent of the tenants.
+  // What to drive: every queue and agent of the tenants, and how each
+  // agent was, to give it back.
   std::vector<std::pair<std::string, v1::Queue>> queues;
-  std::vector<std::pair<std::string, std::string>> agents;
-  for (auto& t : opt.tenants) {
-    v1::ListQueuesRequest lq;
-    lq.set_tenant_id(t);
-    lq.set_page_size(1000);
-    v1::ListQueuesResponse qs;
-    auto st = admin->ListQueues(ctx_with_deadline().get(), lq, &qs);
-    if (!st.ok()) {
-      std::cerr << "switchboard-loadgen: tenant " << t << ": "
-                << st.error_message() << " (is a node serving on " << opt.server
-                << "?)\n";
+  std::vector<agent_before> agents;
+  for (auto& t : opt.tenants)
+    if (!read_tenant(opt, *admin, t, queues, agents))
       return 1;
-    }
-    for (auto& q : qs.queues())
-      queues.emplace_back(t, q);
-    v1::ListAgentsRequest la;
-    la.set_tenant_id(t);
-    la.set_page_size(1000);
-    do {
-      v1::ListAgentsResponse as;
-      st = admin->ListAgents(ctx_with_deadline().get(), la, &as);
-      if (!st.ok()) {
-        std::cerr << "switchboard-loadgen: agents of " << t << ": "
-                  << st.error_message() << "\n";
-        return 1;
-      }
-      for (auto& a : as.agents())
-        agents.emplace_back(t, a.agent().agent_id());
-      la.set_page_token(as.next_page_token());
-    } while (!la.page_token().empty());
-  }
   if (queues.empty()) {
     std::cerr << "switchboard-loadgen: the tenants have no queues; apply a "
                  "configuration first (switchboard apply -f ...)\n";
@@ -903,19 +965,34 @@ int main(int argc, char** argv) {
       weights.push_back(opt.mix.empty() ? 1.0 : opt.mix.at(seen[t]++));
   }
 
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
   scheduler sched{opt.workers > 0 ? opt.workers : opt.ingest ? 1 : 4};
   rs.sched = &sched;
   if (opt.ingest) {
     for (auto& t : opt.tenants)
       rs.links[t] = std::make_unique<ingest_link>(
         *events, [&rs](char kind, const v1::IngestResponse& r, double rtt) {
-          if (kind == 's')
+          if (kind == 's') {
             rs.submit_rtt.add(rtt);
-          if (r.code() == 0) {
-            if (kind == 's' && !r.duplicate())
+            std::string call_id;
+            {
+              std::lock_guard guard{rs.mtx};
+              auto i = rs.submits.find(r.event_id());
+              if (i != rs.submits.end()) {
+                call_id = i->second;
+                rs.submits.erase(i);
+              }
+            }
+            rs.submitted(call_id,
+                         grpc::Status{static_cast<grpc::StatusCode>(r.code()),
+                                      r.message()});
+            if (r.code() == 0 && !r.duplicate())
               rs.offered++;
             return;
           }
+          if (r.code() == 0)
+            return;
           auto code = static_cast<grpc::StatusCode>(r.code());
           // Races a real desktop sees: the caller hung up while it rang,
           // or was answered just before hanging up.
@@ -960,6 +1037,7 @@ int main(int argc, char** argv) {
         for (auto type :
              {v1::EVENT_TYPE_CALL_OFFERED, v1::EVENT_TYPE_CALL_ASSIGNED,
               v1::EVENT_TYPE_CALL_COMPLETED, v1::EVENT_TYPE_CALL_ABANDONED,
+              v1::EVENT_TYPE_CALL_CANCELLED, v1::EVENT_TYPE_CALL_DISCONNECTED,
               v1::EVENT_TYPE_CALL_TIMED_OUT, v1::EVENT_TYPE_OFFER_DECLINED,
               v1::EVENT_TYPE_OFFER_EXPIRED, v1::EVENT_TYPE_CALL_OVERFLOWED})
           req.add_types(type);
@@ -982,27 +1060,40 @@ int main(int argc, char** argv) {
     });
   }
 
-  for (auto& [t, a] : agents) {
-    set_presence(rs, t, a, v1::PRESENCE_AVAILABLE);
+  for (auto& a : agents) {
+    set_presence(rs, a.tenant, a.id, v1::PRESENCE_AVAILABLE);
     v1::SetAgentReadyRequest req;
-    req.set_tenant_id(t);
-    req.set_agent_id(a);
+    req.set_tenant_id(a.tenant);
+    req.set_agent_id(a.id);
     req.set_ready(true);
     v1::AgentView out;
     auto st = rs.routing->SetAgentReady(ctx_with_deadline().get(), req, &out);
     if (!st.ok())
       rs.error(st);
-    schedule_break(rs, t, a);
+    schedule_break(rs, a.tenant, a.id);
   }
 
-  std::cout << "driving " << agents.size() << " agents and " << queues.size()
-            << " queues of " << opt.tenants.size() << " tenants: " << opt.rate
-            << " calls/s for " << opt.duration_s << " s (handle time "
-            << opt.talk_s << " s, patience " << opt.patience_s << " s)\n";
+  std::printf("driving %zu agents and %zu queues of %zu tenants: %g calls/s "
+              "for %g s (talk %g s mean%s, ring %g-%g s, offers declined "
+              "%g %%, left to expire %g %%, patience %g s mean)\n",
+              agents.size(), queues.size(), opt.tenants.size(), opt.rate,
+              opt.duration_s, opt.talk_s, opt.fixed_talk ? ", fixed" : "",
+              opt.ring_min_s, opt.ring_max_s, 100 * opt.decline_share,
+              100 * opt.expire_share, opt.patience_s);
+  std::fflush(stdout);
 
   // Open-loop arrivals on a precomputed Poisson schedule.
+  node_watch watch{*rs.channel, opt.give_up_s};
+  std::atomic<bool> stop_arrivals{false};
   auto node_before = node_latency(opt.metrics);
   auto start = clock_type::now();
+  // Sleeps until `t`, or less if the run stops; false if it stopped.
+  auto sleep_until = [&](clock_type::time_point t) {
+    while (!stop_arrivals && clock_type::now() < t)
+      std::this_thread::sleep_for(std::min<clock_type::duration>(
+        t - clock_type::now(), std::chrono::milliseconds{50}));
+    return !stop_arrivals;
+  };
   std::thread arrivals([&] {
     double t = 0;
     uint64_t n = 0;
@@ -1017,13 +1108,15 @@ int main(int argc, char** argv) {
       if (opt.ingest) {
         // Queuing a command on a stream does not block: sent from here on
         // time, with no hand-off to a worker in the measured path.
-        std::this_thread::sleep_until(when);
+        if (!sleep_until(when))
+          return;
         submit_one(rs, tenant, q, n, when);
       } else {
         // A unary SubmitCall blocks for its round trip: handed to the
         // workers shortly before it is due (and not earlier, so that a
         // long run does not hold its whole schedule in memory).
-        std::this_thread::sleep_until(when - std::chrono::milliseconds{100});
+        if (!sleep_until(when - std::chrono::milliseconds{100}))
+          return;
         sched.at(when, [&rs, tenant = tenant, q = q, n, when] {
           submit_one(rs, tenant, q, n, when);
         });
@@ -1032,46 +1125,72 @@ int main(int argc, char** argv) {
     }
   });
 
-  auto progress = [&](double elapsed) {
-    size_t waiting = 0;
-    {
-      std::lock_guard guard{rs.mtx};
-      for (auto& [id, c] : rs.calls)
-        if (!c.answered && !c.ended)
-          ++waiting;
-    }
+  auto progress = [&] {
+    auto elapsed
+      = std::chrono::duration<double>(clock_type::now() - start).count();
+    auto p = rs.progress();
     std::printf("\r  %5.0fs  offered %5llu  answered %5llu  abandoned %4llu  "
-                "waiting %4zu  agents talking %3d/%zu   ",
+                "waiting %4zu  ringing %3zu  agents talking %3d/%zu  errors "
+                "%llu   ",
                 elapsed, static_cast<unsigned long long>(rs.offered.load()),
                 static_cast<unsigned long long>(rs.answered.load()),
-                static_cast<unsigned long long>(rs.abandoned.load()), waiting,
-                rs.busy_agents.load(), agents.size());
+                static_cast<unsigned long long>(rs.abandoned.load()), p.waiting,
+                p.ringing, rs.busy_agents.load(), agents.size(), [&] {
+                  std::lock_guard guard{rs.mtx};
+                  unsigned long long n = 0;
+                  for (auto& [code, k] : rs.errors)
+                    n += k;
+                  return n;
+                }());
     std::fflush(stdout);
-    return waiting;
+    return p;
   };
-  double elapsed = 0;
-  while (
-    (elapsed = std::chrono::duration<double>(clock_type::now() - start).count())
-    < opt.duration_s / g_scale) {
-    progress(elapsed);
+  // Until the arrivals end, or the run stops: interrupted, or the node
+  // gone (then at once: nothing it would answer is worth waiting for).
+  bool lost = false;
+  auto stopping = [&] {
+    lost = lost || watch.lost();
+    return lost || g_interrupted != 0;
+  };
+  while (std::chrono::duration<double>(clock_type::now() - start).count()
+           < opt.duration_s / g_scale
+         && !stopping()) {
+    progress();
     std::this_thread::sleep_for(std::chrono::milliseconds{500});
   }
+  stop_arrivals = true;
   arrivals.join();
   rs.arrivals_done = true;
-  // Drain: let waiting callers be answered or give up.
+  // Drain: let calls in progress be answered, talk, or be abandoned.
   auto drain_until = clock_type::now()
                      + duration_cast<clock_type::duration>(
                        std::chrono::duration<double>(opt.drain_s / g_scale));
-  while (clock_type::now() < drain_until) {
-    elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
-    bool busy = progress(elapsed) > 0 || rs.busy_agents.load() > 0;
-    if (!busy)
-      break;
-    std::this_thread::sleep_for(std::chrono::milliseconds{500});
-  }
+  while (!stopping() && clock_type::now() < drain_until
+         && progress().active() > 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds{std::min<int64_t>(
+      500, 1 + static_cast<int64_t>(opt.drain_s / g_scale * 1000 / 10))});
+  auto at_end = progress();
   std::printf("\n");
   sched.stop();
   rs.links.clear(); // waits for every answer
+  auto run_s = std::chrono::duration<double>(clock_type::now() - start).count();
+  auto completed = rs.completed.load();
+  auto node_hist = node_latency(opt.metrics);
+
+  cleanup_report cleanup;
+  if (lost) {
+    std::fprintf(stderr,
+                 "switchboard-loadgen: the node at %s stopped answering (no "
+                 "connection for %g s): run stopped, %zu calls of it were in "
+                 "progress\n",
+                 opt.server.c_str(), opt.give_up_s, at_end.total());
+  } else {
+    if (at_end.total() > 0)
+      std::printf("  ending the %zu calls still in progress, and giving the "
+                  "%zu agents back their presence and readiness\n",
+                  at_end.total(), agents.size());
+    cleanup = leave_as_found(rs, agents);
+  }
   for (auto& slot : streams) {
     std::lock_guard guard{slot->mtx};
     slot->stopped = true;
@@ -1085,17 +1204,16 @@ int main(int argc, char** argv) {
   auto answered = rs.answered.load();
   auto abandoned = rs.abandoned.load();
   double asa = answered == 0 ? 0 : rs.total_answer_wait_s / answered;
+  double ring = answered == 0 ? 0 : rs.total_ring_s / answered;
   double sl = answered + abandoned == 0
                 ? 100.0
                 : 100.0 * rs.within_sl.load() / (answered + abandoned);
   // This run's share of the node's histogram.
-  auto node_hist = node_latency(opt.metrics);
   auto p50 = quantile_between(node_before, node_hist, 0.50);
   auto p99 = quantile_between(node_before, node_hist, 0.99);
   auto p999 = quantile_between(node_before, node_hist, 0.999);
   auto window_s = opt.duration_s / g_scale; // real seconds of arrivals
-  auto run_s = std::chrono::duration<double>(clock_type::now() - start).count();
-  double calls_per_s = static_cast<double>(rs.completed.load()) / run_s;
+  double calls_per_s = static_cast<double>(completed) / run_s;
   double requests_per_s = static_cast<double>(g_requests.load()) / run_s;
   auto& lat = rs.routing_latency;
   double waited_pct = offered == 0 ? 0.0 : 100.0 * rs.waited.load() / offered;
@@ -1105,8 +1223,11 @@ int main(int argc, char** argv) {
         : 100.0 * rs.talk_total_s
             / (static_cast<double>(agents.size()) * opt.duration_s);
 
-  std::printf("\n  calls offered            %llu\n",
+  std::printf("\n  calls offered            %llu (taken by the node)\n",
               static_cast<unsigned long long>(offered));
+  std::printf("  refused at submit        %llu (in errors below; not "
+              "counted as offered or waiting)\n",
+              static_cast<unsigned long long>(rs.submit_failed.load()));
   std::printf("  answered                 %llu\n",
               static_cast<unsigned long long>(answered));
   std::printf("  abandoned                %llu (%.1f %%)\n",
@@ -1119,9 +1240,25 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(rs.expired.load()));
   std::printf("  overflowed               %llu\n",
               static_cast<unsigned long long>(rs.overflowed.load()));
-  std::printf("  average speed of answer  %.1f s\n", asa);
-  std::printf("  service level            %.1f %% answered within %.0f s\n", sl,
-              opt.sl_threshold_s);
+  if (lost)
+    std::printf("  left on the node         %zu calls in progress (the node "
+                "stopped answering)\n",
+                at_end.total());
+  else
+    std::printf("  ended at the end         %llu cancelled (waiting or "
+                "ringing), %llu completed (talking), %llu wrap-ups ended; "
+                "%llu agents given back their state\n",
+                static_cast<unsigned long long>(cleanup.cancelled),
+                static_cast<unsigned long long>(cleanup.completed),
+                static_cast<unsigned long long>(cleanup.wrap_ups),
+                static_cast<unsigned long long>(cleanup.restored));
+  std::printf("  average speed of answer  %.3f s (arrival to answer, as the "
+              "node's statistics count it: %.3f s waiting for an agent + "
+              "%.3f s ringing)\n",
+              asa, asa - ring, ring);
+  std::printf("  service level            %.1f %% answered within %g s "
+              "(ringing included; of answered and abandoned)\n",
+              sl, opt.sl_threshold_s);
   if (p50 && p99 && p999)
     std::printf("  routing latency (node)   p50 %s, p99 %s, p99.9 %s\n",
                 ms(*p50).c_str(), ms(*p99).c_str(), ms(*p999).c_str());
@@ -1135,8 +1272,12 @@ int main(int argc, char** argv) {
     ms(lat.quantile(0.5) / 1e6).c_str(), ms(lat.quantile(0.9) / 1e6).c_str(),
     ms(lat.quantile(0.99) / 1e6).c_str(), ms(lat.quantile(0.999) / 1e6).c_str(),
     ms(lat.quantile(1.0) / 1e6).c_str());
-  std::printf("  calls that waited        %.1f %%\n", waited_pct);
-  std::printf("  agent occupancy          %.1f %%\n", occupancy_pct);
+  std::printf("  calls that waited        %.1f %% (found no free agent on "
+              "arrival; ringing is not waiting here)\n",
+              waited_pct);
+  std::printf("  agent occupancy          %.1f %% (talk time over agents x "
+              "arrival time; ringing and wrap-up not counted)\n",
+              occupancy_pct);
   std::printf("  throughput               %.1f calls/s completed, %.0f "
               "requests/s (%.0f s run, %.0f s of arrivals)\n",
               calls_per_s, requests_per_s, run_s, window_s);
@@ -1150,19 +1291,28 @@ int main(int argc, char** argv) {
     errors += (errors.empty() ? "" : ", ") + code + " " + std::to_string(n);
   std::printf("  errors                   %s\n",
               errors.empty() ? "none" : errors.c_str());
+  std::fflush(stdout);
 
   if (!opt.json_out.empty()) {
     std::ofstream out{opt.json_out};
     out << "{\n  \"arrival_rate_per_s\": " << opt.rate * g_scale
         << ",\n  \"arrival_window_s\": " << window_s
-        << ",\n  \"offered\": " << offered << ",\n  \"answered\": " << answered
+        << ",\n  \"offered\": " << offered
+        << ",\n  \"submit_refused\": " << rs.submit_failed.load()
+        << ",\n  \"answered\": " << answered
         << ",\n  \"abandoned\": " << abandoned
-        << ",\n  \"completed\": " << rs.completed.load()
+        << ",\n  \"completed\": " << completed
         << ",\n  \"timed_out\": " << rs.timed_out.load()
         << ",\n  \"offers_declined\": " << rs.declined.load()
         << ",\n  \"offers_expired\": " << rs.expired.load()
+        << ",\n  \"node_lost\": " << (lost ? "true" : "false")
+        << ",\n  \"ended_at_end\": {\"cancelled\": " << cleanup.cancelled
+        << ", \"completed\": " << cleanup.completed
+        << ", \"wrap_ups\": " << cleanup.wrap_ups
+        << ", \"agents_restored\": " << cleanup.restored << "}"
         << ",\n  \"run_s\": " << run_s
         << ",\n  \"average_speed_of_answer_s\": " << asa
+        << ",\n  \"average_ring_s\": " << ring
         << ",\n  \"service_level_percent\": " << sl
         << ",\n  \"routing_latency_p50_s\": " << p50.value_or(-1)
         << ",\n  \"routing_latency_p99_s\": " << p99.value_or(-1)
@@ -1185,6 +1335,15 @@ int main(int argc, char** argv) {
       first = false;
     }
     out << "}\n}\n";
+  }
+  if (lost)
+    return 4;
+  if (cleanup.left > 0) {
+    std::fprintf(stderr,
+                 "switchboard-loadgen: %llu calls of the run are still in "
+                 "progress on the node\n",
+                 static_cast<unsigned long long>(cleanup.left));
+    return 3;
   }
   return rs.errors.empty() ? 0 : 3;
 }
