@@ -150,7 +150,8 @@ struct run_state {
   samples submit_rtt;
   /// Scheduled arrival -> first offer event received, microseconds.
   samples routing_latency;
-  std::atomic<uint64_t> requests{0}, waited{0};
+  /// Calls offered in the command that queued them: they never waited.
+  std::atomic<uint64_t> requests{0}, offered_at_once{0};
   std::mutex talk_mtx;
   double talk_total_s = 0; // contact-center seconds agents spent talking
   std::atomic<int> busy_agents{0};
@@ -296,10 +297,11 @@ void on_event(run_state& rs, const v1::Event& e,
         info.offered_at = seconds_of(e.at());
         if (!info.offered) {
           info.offered = true;
-          // Offered in the command that queued it, or later: it waited.
-          if (e.at().seconds() != view.enqueued_at().seconds()
-              || e.at().nanos() != view.enqueued_at().nanos())
-            rs.waited++;
+          // Offered in the command that queued it: it did not wait. Every
+          // other call waited, offered later or never.
+          if (e.at().seconds() == view.enqueued_at().seconds()
+              && e.at().nanos() == view.enqueued_at().nanos())
+            rs.offered_at_once++;
           rs.routing_latency.add(
             std::chrono::duration<double, std::micro>(received - info.scheduled)
               .count());
@@ -1216,7 +1218,11 @@ int main(int argc, char** argv) {
   double calls_per_s = static_cast<double>(completed) / run_s;
   double requests_per_s = static_cast<double>(g_requests.load()) / run_s;
   auto& lat = rs.routing_latency;
-  double waited_pct = offered == 0 ? 0.0 : 100.0 * rs.waited.load() / offered;
+  auto at_once = std::min<uint64_t>(rs.offered_at_once.load(), offered);
+  double waited_pct = offered == 0
+                        ? 0.0
+                        : 100.0 * static_cast<double>(offered - at_once)
+                            / static_cast<double>(offered);
   double occupancy_pct
     = agents.empty()
         ? 0.0
