@@ -89,6 +89,12 @@ using tenant_actor = caf::typed_actor<
   // agent id, ready, reason, event id.
   caf::replies_to<atom::ready, std::string, bool, std::string,
                   std::string>::with<routing::agent_view>,
+  // -- refusals --
+  // A gateway command refused before it reached the tenant (bad input):
+  // message, event id. Records the refusal as the event id's first
+  // outcome and replies with it, so a later command with the same event
+  // id is answered with the refusal and not applied.
+  caf::replies_to<atom::refuse, std::string, std::string>::with<atom::ok>,
   // -- statistics and events --
   caf::replies_to<atom::stats, std::string>::with<routing::queue_stats>,
   // An agent's figures of today (UTC).

@@ -72,6 +72,7 @@ CAF_ADD_ATOM(switchboard, switchboard::atom, flush, "flush")
 CAF_ADD_ATOM(switchboard, switchboard::atom, ping, "ping")
 CAF_ADD_ATOM(switchboard, switchboard::atom, move, "move")
 CAF_ADD_ATOM(switchboard, switchboard::atom, leave, "leave")
+CAF_ADD_ATOM(switchboard, switchboard::atom, refuse, "refuse")
 
 namespace caf {
 class actor_system_config;

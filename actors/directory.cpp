@@ -27,22 +27,37 @@ directory::directory(caf::actor_system& sys, storage::store& store,
 
 caf::error directory::open() {
   std::vector<routing::tenant> stored;
-  caf::error failed;
-  auto err = store_.scan(storage::family::config,
-                         storage::kind_prefix(node_level, 'T'),
-                         [&](std::string_view key, std::string_view value) {
-                           auto t = storage::decode_tenant(value, key);
-                           if (!t) {
-                             failed = t.error();
-                             return false;
-                           }
-                           stored.push_back(std::move(*t));
-                           return true;
-                         });
+  // A tenant record that does not decode is set aside; the tenant starts
+  // with default settings, so its queues, agents and calls are served.
+  storage::batch aside;
+  auto prefix = storage::kind_prefix(node_level, 'T');
+  auto err = store_.scan(
+    storage::family::config, prefix,
+    [&](std::string_view key, std::string_view value) {
+      auto t = storage::decode_tenant(value, key);
+      if (!t) {
+        routing::tenant fallback;
+        fallback.id = std::string{key.substr(prefix.size())};
+        aside.put(
+          storage::family::config,
+          storage::set_aside_key(node_level, storage::family::config, key),
+          std::string{value});
+        aside.put(storage::family::config, std::string{key},
+                  storage::encode(fallback));
+        if (obs_ != nullptr)
+          obs_->set_aside(fallback.id, storage::printable(key),
+                          render(t.error())
+                            + "; the tenant starts with default settings");
+        t = std::move(fallback);
+      }
+      stored.push_back(std::move(*t));
+      return true;
+    });
   if (err)
     return err;
-  if (failed)
-    return failed;
+  if (!aside.empty())
+    if (auto werr = store_.write(aside))
+      return werr;
   std::unique_lock guard{mtx_};
   for (auto& t : stored)
     if (auto actor = start(t); !actor)

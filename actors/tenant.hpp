@@ -10,6 +10,7 @@
 #include <caf/fwd.hpp>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -52,8 +53,9 @@ struct tenant_state {
   event_batch events;
   std::vector<std::function<void()>> replies;
   std::vector<std::function<void(const caf::error&)>> failures;
-  /// Idempotency keys in `batch`, so a repeat within one group is caught.
-  std::set<std::string> keys;
+  /// Idempotency keys in `batch` with the outcome each records
+  /// ("CODE|message"), so a repeat within one group gets the first outcome.
+  std::map<std::string, std::string> keys;
   /// When the commands in the group arrived, for the routing latency.
   std::vector<caf::actor_clock::time_point> offers_made;
   bool flush_scheduled = false;
