@@ -288,6 +288,50 @@ std::string fill_page(const std::vector<T>& all, const std::string& after,
   return {};
 }
 
+/// Whether a Timestamp is one RFC 3339 can write: 0001-01-01T00:00:00Z to
+/// 9999-12-31T23:59:59.999999999Z, as google.protobuf.Timestamp defines.
+bool timestamp_in_range(const google::protobuf::Timestamp& ts) {
+  constexpr int64_t min_seconds = -62'135'596'800;
+  constexpr int64_t max_seconds = 253'402'300'799;
+  return ts.seconds() >= min_seconds && ts.seconds() <= max_seconds
+         && ts.nanos() >= 0 && ts.nanos() <= 999'999'999;
+}
+
+Status bad_timestamp(const char* field) {
+  return {StatusCode::INVALID_ARGUMENT,
+          std::string{field}
+            + ": must be between 0001-01-01T00:00:00Z and "
+              "9999-12-31T23:59:59.999999999Z (seconds -62135596800 to "
+              "253402300799, nanos 0 to 999999999)"};
+}
+
+/// Fills a ListCallHistory response from a page of stored records, at
+/// most history_page_bytes of them: a page the tenant sent that would
+/// pass it once converted ends early, and the next continues from there.
+Status history_response(const history_page& page, const std::string& tenant_id,
+                        v1::ListCallHistoryResponse& resp) {
+  auto prefix = storage::kind_prefix(tenant_id, 'H');
+  auto next = page.next_after;
+  size_t bytes = 0;
+  for (size_t i = 0; i < page.records.size(); ++i) {
+    auto c = storage::decode_call(page.records[i], prefix + page.keys[i]);
+    if (!c)
+      return to_status(c.error(), tenant_id);
+    v1::CallRecord record;
+    api::to_proto(*c, record);
+    // The record's own size, its field tag and its length.
+    auto size = record.ByteSizeLong() + 6;
+    if (i > 0 && bytes + size > history_page_bytes) {
+      next = page.keys[i - 1];
+      break;
+    }
+    bytes += size;
+    *resp.add_records() = std::move(record);
+  }
+  resp.set_next_page_token(hex(next));
+  return Status::OK;
+}
+
 // -- AdminService -------------------------------------------------------------
 
 class admin_service : public v1::AdminService::CallbackService {
@@ -976,23 +1020,30 @@ class stats_service : public v1::StatsService::CallbackService {
     return reactor;
   }
 
-  /// Reads the store directly: finished calls are written before they are
-  /// acknowledged, and RocksDB serves readers on any thread.
+  /// Through the tenant's actor, wherever it runs: the history is in the
+  /// store of the node that runs the tenant.
   grpc::ServerUnaryReactor*
   ListCallHistory(grpc::CallbackServerContext* ctx,
                   const v1::ListCallHistoryRequest* req,
                   v1::ListCallHistoryResponse* resp) override {
     auto* reactor = ctx->DefaultReactor();
     const char* method = "ListCallHistory";
-    auto t = begin(n_, reactor, method, req->tenant_id(), "tenant_id");
+    auto tenant_id = req->tenant_id();
+    auto t = begin(n_, reactor, method, tenant_id, "tenant_id");
     if (!t)
       return reactor;
-    auto size = page_size_of(req->page_size());
+    if (req->has_from() && !timestamp_in_range(req->from())) {
+      finish(n_, reactor, method, bad_timestamp("from"));
+      return reactor;
+    }
+    if (req->has_to() && !timestamp_in_range(req->to())) {
+      finish(n_, reactor, method, bad_timestamp("to"));
+      return reactor;
+    }
     auto from = req->has_from() ? api::read_timestamp(req->from())
                                 : routing::timestamp{};
     auto to = req->has_to() ? api::read_timestamp(req->to())
                             : routing::timestamp::max();
-    auto prefix = storage::kind_prefix(req->tenant_id(), 'H');
     // A page token is the key suffix of the last record sent, in hex.
     std::string after;
     if (!unhex(req->page_token(), after)) {
@@ -1002,43 +1053,14 @@ class stats_service : public v1::StatsService::CallbackService {
                 + "' is not a token that ListCallHistory returned"});
       return reactor;
     }
-    // History keys start with the call's end time: the scan starts at
-    // `from` or after the last page.
-    auto start = storage::history_start_key(req->tenant_id(), from);
-    if (!after.empty())
-      start = std::max(start, prefix + after + '\0');
-    caf::error bad;
-    auto err = n_.ctx.store->scan_from(
-      storage::family::history, prefix, start,
-      [&](std::string_view key, std::string_view value) {
-        auto suffix = std::string{key.substr(prefix.size())};
-        auto c = storage::decode_call(value, key);
-        if (!c) {
-          bad = c.error();
-          return false;
-        }
-        if (c->ended_at >= to)
-          return false;
-        if (!req->queue_id().empty()
-            && std::find(c->queue_path.begin(), c->queue_path.end(),
-                         req->queue_id())
-                 == c->queue_path.end())
-          return true;
-        if (!req->agent_id().empty() && c->agent_id != req->agent_id())
-          return true;
-        if (static_cast<size_t>(resp->records_size()) == size) {
-          resp->set_next_page_token(after);
-          return false;
-        }
-        api::to_proto(*c, *resp->add_records());
-        after = suffix;
-        return true;
-      });
-    resp->set_next_page_token(hex(resp->next_page_token()));
-    if (err || bad)
-      finish(n_, reactor, method, to_status(err ? err : bad, req->tenant_id()));
-    else
-      finish(n_, reactor, method, Status::OK);
+    ask<history_page>(
+      n_, reactor, method, *t, tenant_id,
+      [resp, tenant_id](history_page& page) {
+        return history_response(page, tenant_id, *resp);
+      },
+      atom::history_v, routing::to_micros(from), routing::to_micros(to),
+      req->queue_id(), req->agent_id(), after,
+      static_cast<uint32_t>(page_size_of(req->page_size())));
     return reactor;
   }
 

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <netinet/in.h>
 #include <set>
@@ -230,6 +231,49 @@ class cluster_test : public ::testing::Test {
       });
   }
 
+  /// Ends a waiting or offered call: it moves to the tenant's history.
+  grpc::Status cancel(size_t via, const std::string& tenant,
+                      const std::string& call_id) {
+    v1::CancelCallRequest req;
+    req.set_tenant_id(tenant);
+    req.set_call_id(call_id);
+    req.set_reason(v1::CancelCallRequest::REASON_CALLER_HUNG_UP);
+    v1::CallView out;
+    return nodes[via]->routing->CancelCall(ctx().get(), req, &out);
+  }
+
+  /// Every page of a tenant's history through node `via`: the call ids in
+  /// the order listed, and the largest page in bytes.
+  std::vector<std::string> history(size_t via, const std::string& tenant,
+                                   uint32_t page_size = 0,
+                                   size_t* pages = nullptr,
+                                   size_t* largest = nullptr) {
+    std::vector<std::string> ids;
+    v1::ListCallHistoryRequest req;
+    req.set_tenant_id(tenant);
+    req.set_page_size(page_size);
+    for (size_t page = 0; page < 10'000; ++page) {
+      v1::ListCallHistoryResponse resp;
+      auto st = nodes[via]->stats->ListCallHistory(ctx().get(), req, &resp);
+      EXPECT_TRUE(st.ok()) << tenant << " via " << names[via] << ": "
+                           << st.error_message();
+      if (!st.ok())
+        break;
+      for (auto& r : resp.records())
+        ids.push_back(r.call_id());
+      if (pages != nullptr)
+        *pages = page + 1;
+      if (largest != nullptr)
+        *largest = std::max(*largest, resp.ByteSizeLong());
+      if (resp.next_page_token().empty())
+        break;
+      // A token from one node is good on any other.
+      req.set_page_token(resp.next_page_token());
+      via = (via + 1) % size;
+    }
+    return ids;
+  }
+
   std::vector<std::string> names;
   std::vector<uint16_t> ports;
   temp_dir dirs[room];
@@ -296,6 +340,109 @@ TEST_F(cluster_test, every_node_answers_for_every_tenant) {
   v1::CallView none;
   auto st = get_call(1, "nobody", "x", none);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(cluster_test, call_history_is_the_same_through_every_node) {
+  make_tenant("contoso", 0);
+  auto owner = index_of(owner_of("contoso"));
+  std::vector<std::string> ended;
+  for (size_t i = 0; i < 12; ++i) {
+    auto id = "h" + std::to_string(10 + i);
+    ASSERT_TRUE(submit(i % size, "contoso", id).ok()) << id;
+    ASSERT_TRUE(cancel((i + 1) % size, "contoso", id).ok()) << id;
+    ended.push_back(id);
+  }
+  // GetCall finds a finished call through every node, and so does the
+  // history: the owner's, whichever node answers.
+  for (size_t via = 0; via < size; ++via) {
+    v1::CallView c;
+    ASSERT_TRUE(get_call(via, "contoso", "h10", c).ok()) << names[via];
+    EXPECT_EQ(history(via, "contoso"), ended) << "via " << names[via];
+    // In pages of five, the token passing from node to node.
+    size_t pages = 0;
+    EXPECT_EQ(history(via, "contoso", 5, &pages), ended)
+      << "via " << names[via];
+    EXPECT_EQ(pages, 3u);
+  }
+
+  // Times no Timestamp can hold are refused, naming the field; the node
+  // goes on serving.
+  auto far = [](int64_t seconds, int32_t nanos) {
+    google::protobuf::Timestamp t;
+    t.set_seconds(seconds);
+    t.set_nanos(nanos);
+    return t;
+  };
+  struct bad_range {
+    const char* field;
+    google::protobuf::Timestamp at;
+  };
+  std::vector<bad_range> bad{
+    {"from", far(std::numeric_limits<int64_t>::max(), 0)},
+    {"from", far(std::numeric_limits<int64_t>::min(), 0)},
+    {"from", far(253'402'300'800, 0)},
+    {"from", far(0, -1)},
+    {"to", far(std::numeric_limits<int64_t>::max(), 0)},
+    {"to", far(-62'135'596'801, 0)},
+    {"to", far(0, 1'000'000'000)}};
+  for (size_t via = 0; via < size; ++via)
+    for (auto& b : bad) {
+      v1::ListCallHistoryRequest req;
+      req.set_tenant_id("contoso");
+      *(std::string{b.field} == "from" ? req.mutable_from() : req.mutable_to())
+        = b.at;
+      v1::ListCallHistoryResponse resp;
+      auto st = nodes[via]->stats->ListCallHistory(ctx().get(), req, &resp);
+      EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << b.field << " " << b.at.seconds() << " via " << names[via];
+      EXPECT_EQ(st.error_message().rfind(std::string{b.field} + ": ", 0), 0u)
+        << st.error_message();
+      EXPECT_NE(st.error_message().find("0001-01-01T00:00:00Z"),
+                std::string::npos)
+        << st.error_message();
+    }
+  // The extremes that are allowed work, and every node still answers.
+  v1::ListCallHistoryRequest req;
+  req.set_tenant_id("contoso");
+  *req.mutable_from() = far(-62'135'596'800, 0);
+  *req.mutable_to() = far(253'402'300'799, 999'999'999);
+  for (size_t via = 0; via < size; ++via) {
+    v1::ListCallHistoryResponse resp;
+    auto st = nodes[via]->stats->ListCallHistory(ctx().get(), req, &resp);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    EXPECT_EQ(resp.records_size(), 12);
+  }
+  EXPECT_TRUE(submit(owner, "contoso", "after").ok());
+}
+
+TEST_F(cluster_test, call_history_pages_stay_under_two_mebibytes) {
+  make_tenant("contoso", 0);
+  // 4 KiB of what the IVR gathered on each call: 600 calls hold 2.4 MiB.
+  constexpr size_t calls = 600;
+  std::vector<std::string> ended;
+  for (size_t i = 0; i < calls; ++i) {
+    auto id = "big" + std::to_string(1000 + i);
+    v1::SubmitCallRequest req;
+    req.mutable_call()->set_tenant_id("contoso");
+    req.mutable_call()->set_call_id(id);
+    req.mutable_call()->set_queue_id("sales");
+    req.mutable_call()->set_channel(v1::CHANNEL_CHAT);
+    for (int k = 0; k < 16; ++k)
+      (*req.mutable_call()->mutable_attributes())["field" + std::to_string(k)]
+        = std::string(256, static_cast<char>('a' + k));
+    v1::SubmitCallResponse resp;
+    ASSERT_TRUE(
+      nodes[i % size]->routing->SubmitCall(ctx().get(), req, &resp).ok())
+      << id;
+    ASSERT_TRUE(cancel((i + 1) % size, "contoso", id).ok()) << id;
+    ended.push_back(id);
+  }
+  // One page of 1,000 would pass 2 MiB: it ends early, and the next
+  // continues where it ended, each record once, in order.
+  size_t pages = 0, largest = 0;
+  EXPECT_EQ(history(1, "contoso", 1000, &pages, &largest), ended);
+  EXPECT_GE(pages, 2u);
+  EXPECT_LE(largest, size_t{2} * 1024 * 1024);
 }
 
 TEST_F(cluster_test, events_stream_from_a_node_that_does_not_own_the_tenant) {
