@@ -414,6 +414,14 @@ tenant_actor::behavior_type tenant(self_ptr self,
                                }),
                 sinks.end());
   });
+  // Stopped by its node: what is applied but not yet written is written
+  // and answered first, so that nothing acknowledged is lost and no
+  // request waits for an answer that never comes.
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    stage_changes(self);
+    flush(self);
+    self->quit(msg.reason);
+  });
   // What recovery changed (offers expired while the node was down, calls
   // routed to agents they freed) is written before anything else.
   stage_changes(self);

@@ -75,6 +75,8 @@ struct cluster::impl : std::enable_shared_from_this<impl> {
   std::mutex stop_mtx;
   std::condition_variable stop_cv;
   std::atomic<bool> stopping{false};
+  /// The node actor was stopped.
+  std::atomic<bool> closed{false};
   bool rebalance_wanted = false;
   /// This node was taken out of the cluster: it no longer joins peers.
   bool left = false;
@@ -547,10 +549,7 @@ cluster::cluster(caf::actor_system& sys, directory& dir, std::string self_name,
   impl_->actor = sys.spawn(node_behavior, impl_);
 }
 
-cluster::~cluster() {
-  stop();
-  caf::anon_send_exit(impl_->actor, caf::exit_reason::user_shutdown);
-}
+cluster::~cluster() { stop(); }
 
 caf::expected<uint16_t>
 cluster::start(const std::string& host, uint16_t port,
@@ -603,6 +602,23 @@ void cluster::stop() {
   for (auto& t : threads)
     if (t.joinable())
       t.join();
+  // Then the node actor, so that no peer hands this node a tenant after
+  // its tenants stop; waited for, so that it is gone before the actor
+  // system's teardown.
+  if (!impl_->closed.exchange(true)) {
+    caf::scoped_actor me{impl_->sys};
+    me->monitor(impl_->actor);
+    me->send_exit(impl_->actor, caf::exit_reason::user_shutdown);
+    me->receive([](const caf::down_msg&) {},
+                caf::after(std::chrono::seconds{5}) >> [] {});
+  }
+  // Proxies of remote actors must go while the middleman runs.
+  std::lock_guard guard{impl_->mtx};
+  for (auto& [name, p] : impl_->peers) {
+    p.up = false;
+    p.actor.reset();
+    p.tenants.clear();
+  }
 }
 
 const std::string& cluster::self_name() const { return impl_->self; }

@@ -81,7 +81,9 @@ class cluster {
                                 const std::optional<listen_address>& advertise
                                 = std::nullopt);
 
-  /// Stops the peer threads.
+  /// Stops the node's part in the cluster, in order: the peer threads and
+  /// moves, then the node actor (no tenant arrives after it), and lets go
+  /// of the peers' actors while the middleman still runs.
   void stop();
 
   const std::string& self_name() const;

@@ -535,6 +535,71 @@ TEST_F(cluster_test, a_killed_node_fails_only_its_tenants_fast_and_returns) {
   EXPECT_TRUE(submit(survivor, "tenant-0", "after-restart").ok());
 }
 
+TEST_F(cluster_test, every_node_stops_cleanly_on_sigterm_and_keeps_its_data) {
+  std::vector<std::string> tenants;
+  std::map<std::string, std::vector<std::string>> ended;
+  std::map<std::string, std::set<std::string>> live;
+  for (int i = 0; i < 9; ++i) {
+    auto t = "tenant-" + std::to_string(i);
+    tenants.push_back(t);
+    make_tenant(t, static_cast<size_t>(i));
+    for (size_t k = 0; k < 6; ++k) {
+      auto id = "c" + std::to_string(k);
+      ASSERT_TRUE(submit(k % size, t, id).ok()) << t << "/" << id;
+      if (k % 2 == 0) {
+        ASSERT_TRUE(cancel((k + 1) % size, t, id).ok()) << t << "/" << id;
+        ended[t].push_back(id);
+      } else {
+        live[t].insert(id);
+      }
+    }
+  }
+  {
+    // Streams whose sink is on another node than the tenant's actor, and
+    // traffic through every node, while the nodes stop one by one.
+    std::vector<std::unique_ptr<event_reader>> readers;
+    for (size_t i = 0; i < size; ++i)
+      readers.push_back(std::make_unique<event_reader>(
+        *nodes[(index_of(owner_of(tenants[i])) + 1) % size]->events,
+        tenants[i]));
+    traffic tr;
+    drive(tr, tenants, {0, 1, 2});
+    std::this_thread::sleep_for(300ms);
+    std::vector<int> statuses;
+    for (size_t i = 0; i < size; ++i) {
+      if (i == size - 1)
+        tr.stop();
+      auto status = nodes[i]->terminate();
+      EXPECT_EQ(status, 0) << names[i] << " exited with " << status;
+      std::this_thread::sleep_for(200ms);
+    }
+    tr.stop();
+    for (auto& [t, ids] : tr.acknowledged)
+      live[t].insert(ids.begin(), ids.end());
+  }
+
+  // Back from their stores: every acknowledged call, live or ended, is
+  // there through every node.
+  for (size_t i = 0; i < size; ++i)
+    start(i);
+  for (size_t i = 0; i < size; ++i)
+    wait_until_all_up(i);
+  for (auto& t : tenants) {
+    for (size_t via = 0; via < size; ++via)
+      EXPECT_EQ(history(via, t), ended[t]) << t << " via " << names[via];
+    size_t k = 0;
+    for (auto& id : live[t]) {
+      v1::CallView c;
+      auto st = get_call(k++ % size, t, id, c);
+      ASSERT_TRUE(st.ok()) << t << "/" << id << ": " << st.error_message();
+      EXPECT_TRUE(c.state() == v1::CALL_STATE_OFFERED
+                  || c.state() == v1::CALL_STATE_QUEUED)
+        << t << "/" << id << " came back " << v1::CallState_Name(c.state());
+    }
+    EXPECT_TRUE(submit(0, t, "after-restart").ok()) << t;
+  }
+}
+
 TEST_F(cluster_test, a_fourth_node_takes_its_tenants_with_their_state) {
   // Each tenant: ann (one chat at a time) on c1, c2 and c3 waiting.
   std::vector<std::string> tenants;
