@@ -673,10 +673,13 @@ class cluster_service : public v1::ClusterService::CallbackService {
               finish(n, reactor, method, Status::OK);
             },
             [&n, reactor, method, name](caf::error& err) {
+              // A refusal of ours (a member that is down) says why.
               finish(n, reactor, method,
-                     {StatusCode::UNAVAILABLE,
-                      "removing member '" + name
-                        + "' failed: " + caf::to_string(err)});
+                     err.category() == caf::atom("switchbrd")
+                       ? to_status(err, {})
+                       : Status{StatusCode::UNAVAILABLE,
+                                "removing member '" + name
+                                  + "' failed: " + caf::to_string(err)});
             });
       },
       cl->self_actor());

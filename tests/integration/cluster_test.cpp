@@ -600,6 +600,83 @@ TEST_F(cluster_test, every_node_stops_cleanly_on_sigterm_and_keeps_its_data) {
   }
 }
 
+TEST_F(cluster_test, a_node_that_is_down_is_not_removed_and_its_tenants_wait) {
+  std::vector<std::string> tenants;
+  for (int i = 0; i < 9; ++i) {
+    tenants.push_back("tenant-" + std::to_string(i));
+    make_tenant(tenants.back(), static_cast<size_t>(i));
+    ASSERT_TRUE(submit(0, tenants.back(), "c1").ok());
+  }
+  std::set<std::string> on_2;
+  for (auto& t : tenants)
+    if (owner_of(t) == names[2])
+      on_2.insert(t);
+  ASSERT_FALSE(on_2.empty());
+  nodes[2]->kill();
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline
+         && (members(0)[2].up() || members(1)[2].up()))
+    std::this_thread::sleep_for(50ms);
+
+  // Its tenants' data is on its volume: removing it is refused, saying
+  // why and what to do, through either node.
+  for (size_t via = 0; via < 2; ++via) {
+    v1::RemoveMemberRequest req;
+    req.set_name(names[2]);
+    v1::RemoveMemberResponse out;
+    auto st = clusters[via]->RemoveMember(ctx().get(), req, &out);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+      << st.error_message();
+    EXPECT_NE(st.error_message().find("'" + names[2] + "' is down"),
+              std::string::npos)
+      << st.error_message();
+    EXPECT_NE(st.error_message().find("Start it again"), std::string::npos)
+      << st.error_message();
+  }
+  // ... and its tenants are unavailable, never missing; nor can they be
+  // created again elsewhere.
+  for (auto& t : on_2)
+    for (size_t via = 0; via < 2; ++via) {
+      v1::CallView c;
+      auto st = get_call(via, t, "c1", c);
+      EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE)
+        << t << " via " << names[via] << ": " << st.error_message();
+      EXPECT_NE(st.error_message().find("node '" + names[2] + "'"),
+                std::string::npos)
+        << st.error_message();
+      v1::UpsertTenantRequest again;
+      again.mutable_tenant()->set_tenant_id(t);
+      v1::Tenant out;
+      st = nodes[via]->admin->UpsertTenant(ctx().get(), again, &out);
+      EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE)
+        << t << " via " << names[via] << ": " << st.error_message();
+    }
+  for (size_t i = 0; i < 2; ++i)
+    EXPECT_EQ(members(i).size(), size);
+
+  // Back, it is removed and hands its tenants over with their calls.
+  start(2);
+  for (size_t i = 0; i < size; ++i)
+    wait_until_all_up(i);
+  v1::RemoveMemberRequest req;
+  req.set_name(names[2]);
+  v1::RemoveMemberResponse out;
+  auto st = clusters[0]->RemoveMember(ctx().get(), req, &out);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline
+         && members(2)[0].tenants() > 0)
+    std::this_thread::sleep_for(50ms);
+  ASSERT_EQ(members(2)[0].tenants(), 0u);
+  nodes[2]->kill();
+  for (auto& t : tenants) {
+    v1::CallView c;
+    auto read = get_call(1, t, "c1", c);
+    ASSERT_TRUE(read.ok()) << t << ": " << read.error_message();
+    EXPECT_EQ(c.state(), v1::CALL_STATE_OFFERED) << t;
+  }
+}
+
 TEST_F(cluster_test, a_fourth_node_takes_its_tenants_with_their_state) {
   // Each tenant: ann (one chat at a time) on c1, c2 and c3 waiting.
   std::vector<std::string> tenants;
