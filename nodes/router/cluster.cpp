@@ -740,6 +740,25 @@ tenant_lookup cluster::find(const std::string& tenant_id) const {
   return out;
 }
 
+tenant_stop cluster::why_stopped(const std::string& tenant_id,
+                                 const caf::node_id& where) const {
+  tenant_stop out;
+  out.node = impl_->name_of(where).value_or("");
+  if (out.node.empty())
+    return out;
+  // Where it runs now, as this node knows it: moved already if that is
+  // another member; else moving if another member owns it.
+  auto now = find(tenant_id);
+  if (now.actor && now.actor->node() != where)
+    out.moving_to = impl_->name_of(now.actor->node()).value_or("");
+  if (out.moving_to.empty()) {
+    auto owner = owner_of(tenant_id);
+    if (owner != out.node)
+      out.moving_to = owner;
+  }
+  return out;
+}
+
 std::optional<node_actor> cluster::member_actor(const std::string& name) const {
   if (name == impl_->self)
     return impl_->actor;

@@ -85,9 +85,12 @@ Status to_status(const caf::error& err, const std::string& tenant_id) {
     if (code == caf::sec::request_timeout)
       return {StatusCode::UNAVAILABLE,
               "tenant '" + tenant_id + "' did not answer within 10 s"};
-    return {StatusCode::UNAVAILABLE, "tenant '" + tenant_id
-                                       + "' is not running on this node ("
-                                       + caf::to_string(err) + "); retry"};
+    return {StatusCode::UNAVAILABLE,
+            "tenant '" + tenant_id
+              + "' stopped before it took the request, which was not "
+                "applied: it is moving to another node, or its node is "
+                "stopping ("
+              + caf::to_string(err) + "); retry in a moment"};
   }
   return {StatusCode::INTERNAL, caf::to_string(err)};
 }
@@ -155,6 +158,38 @@ struct node {
   }
 };
 
+/// A request whose tenant's actor, on node `where`, stopped before it
+/// answered, for `reason` (its exit reason, or the error of a request to
+/// an actor that had stopped). If that node went down, the request may or
+/// may not have been applied; else the tenant is moving (it stops with no
+/// error) or its node stopping, and a tenant answers what it applied
+/// before it stops, so the request was not.
+Status stopped(node& n, const std::string& tenant_id, const caf::node_id& where,
+               const caf::error& reason) {
+  if (reason == caf::exit_reason::remote_link_unreachable
+      || n.ctx.cluster == nullptr)
+    return lost(tenant_id);
+  auto why = n.ctx.cluster->why_stopped(tenant_id, where);
+  if (why.node.empty())
+    return lost(tenant_id);
+  auto head = "tenant '" + tenant_id + "' ";
+  auto tail = std::string{" before it took the request, which was not "
+                          "applied; retry in a moment"};
+  if (!why.moving_to.empty() || !reason)
+    return {StatusCode::UNAVAILABLE,
+            head + "is moving from node '" + why.node + "' to "
+              + (why.moving_to.empty() ? std::string{"another node"}
+                                       : "node '" + why.moving_to + "'")
+              + " and paused" + tail};
+  if (reason == caf::exit_reason::user_shutdown)
+    return {StatusCode::UNAVAILABLE, head + "stopped on node '" + why.node
+                                       + "', which is stopping," + tail};
+  return {StatusCode::UNAVAILABLE,
+          head + "stopped on node '" + why.node
+            + "' (it is moving to another node, or that node is stopping)"
+            + tail};
+}
+
 /// Finishes a unary RPC and counts it.
 void finish(node& n, grpc::ServerUnaryReactor* reactor, const char* method,
             const Status& st) {
@@ -206,11 +241,11 @@ void ask(node& n, grpc::ServerUnaryReactor* reactor, const char* method,
         // A tenant on another node: if that node goes, the request is
         // answered at once rather than at its timeout.
         self->monitor(target);
-        self->set_down_handler(
-          [&n, reactor, method, tenant_id, self](caf::down_msg&) {
-            finish(n, reactor, method, lost(tenant_id));
-            self->quit();
-          });
+        self->set_down_handler([&n, reactor, method, tenant_id, self,
+                                where = target.node()](caf::down_msg& down) {
+          finish(n, reactor, method, stopped(n, tenant_id, where, down.reason));
+          self->quit();
+        });
       }
       self->request(target, actor_timeout, xs...)
         .then(
@@ -218,8 +253,12 @@ void ask(node& n, grpc::ServerUnaryReactor* reactor, const char* method,
             finish(n, reactor, method, on_reply(reply));
             self->quit();
           },
-          [&n, reactor, method, tenant_id, self](caf::error& err) {
-            finish(n, reactor, method, to_status(err, tenant_id));
+          [&n, reactor, method, tenant_id, self,
+           where = target.node()](caf::error& err) {
+            finish(n, reactor, method,
+                   err == caf::sec::request_receiver_down
+                     ? stopped(n, tenant_id, where, err)
+                     : to_status(err, tenant_id));
             self->quit();
           });
     },
@@ -1298,7 +1337,9 @@ struct job_queue {
   /// Touched by the bridge actor only: requests waiting on tenant actors
   /// of other nodes, by actor and request number, each with what answers
   /// it if that actor's node goes down first.
-  std::map<caf::actor_addr, std::map<uint64_t, std::function<void()>>> remote;
+  std::map<caf::actor_addr,
+           std::map<uint64_t, std::function<void(const caf::error&)>>>
+    remote;
   uint64_t next_remote = 0;
   /// A tick is on its way to the bridge: it will take every job queued
   /// until then, so no other is sent.
@@ -1326,14 +1367,15 @@ caf::behavior ingest_bridge(caf::event_based_actor* self,
 }
 
 /// Answers the requests that wait on an actor whose node went down.
-void fail_remote(std::shared_ptr<job_queue> jobs, const caf::actor_addr& who) {
+void fail_remote(std::shared_ptr<job_queue> jobs, const caf::actor_addr& who,
+                 const caf::error& reason) {
   auto i = jobs->remote.find(who);
   if (i == jobs->remote.end())
     return;
   auto waiting = std::move(i->second);
   jobs->remote.erase(i);
   for (auto& [id, fail] : waiting)
-    fail();
+    fail(reason);
 }
 
 /// One Ingest stream: commands are applied in order as they arrive (up to
@@ -1348,7 +1390,7 @@ class ingest_reactor final
     bridge_ = n_.ctx.sys->spawn(
       [](caf::event_based_actor* self, std::shared_ptr<job_queue> jobs) {
         self->set_down_handler([jobs](caf::down_msg& down) {
-          fail_remote(jobs, down.source);
+          fail_remote(jobs, down.source, down.reason);
         });
         return ingest_bridge(self, jobs);
       },
@@ -1456,7 +1498,11 @@ class ingest_reactor final
   }
 
   void complete(const std::shared_ptr<entry>& slot, const caf::error& err,
-                const std::string& tenant_id) {
+                const std::string& tenant_id, const caf::node_id& where) {
+    if (err == caf::sec::request_receiver_down) {
+      complete(slot, stopped(n_, tenant_id, where, err));
+      return;
+    }
     if (err.category() == caf::atom("switchbrd")
         && static_cast<ec>(err.code()) == ec::duplicate) {
       // The first outcome, stored as "CODE|message".
@@ -1501,8 +1547,8 @@ class ingest_reactor final
               [this, slot](Reply&) {
                 complete(slot, Status::OK);
               },
-              [this, slot, tenant_id](caf::error& err) {
-                complete(slot, err, tenant_id);
+              [this, slot, tenant_id, where = target.node()](caf::error& err) {
+                complete(slot, err, tenant_id, where);
               });
           return;
         }
@@ -1513,8 +1559,9 @@ class ingest_reactor final
         if (waiting.empty())
           self->monitor(target);
         auto id = jobs->next_remote++;
-        waiting[id] = [this, slot, tenant_id] {
-          complete(slot, lost(tenant_id));
+        waiting[id] = [this, slot, tenant_id,
+                       where = target.node()](const caf::error& reason) {
+          complete(slot, stopped(n_, tenant_id, where, reason));
         };
         // Whichever comes first answers: the reply or the node's loss.
         auto answered = [jobs, addr, id] {
@@ -1527,9 +1574,10 @@ class ingest_reactor final
               if (answered())
                 complete(slot, Status::OK);
             },
-            [this, slot, tenant_id, answered](caf::error& err) {
+            [this, slot, tenant_id, answered,
+             where = target.node()](caf::error& err) {
               if (answered())
-                complete(slot, err, tenant_id);
+                complete(slot, err, tenant_id, where);
             });
       });
     }

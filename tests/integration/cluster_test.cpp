@@ -186,6 +186,8 @@ class cluster_test : public ::testing::Test {
     std::map<std::string, std::set<std::string>> acknowledged;
     /// Per tenant.
     std::map<std::string, size_t> unavailable;
+    /// The messages of the UNAVAILABLE refusals.
+    std::map<std::string, size_t> unavailable_messages;
     /// Any other refusal, as "tenant: message".
     std::map<std::string, size_t> other_errors;
     std::vector<std::thread> senders;
@@ -223,9 +225,10 @@ class cluster_test : public ::testing::Test {
             std::lock_guard guard{tr.mtx};
             if (st.ok())
               tr.acknowledged[t].insert(id);
-            else if (st.error_code() == grpc::StatusCode::UNAVAILABLE)
+            else if (st.error_code() == grpc::StatusCode::UNAVAILABLE) {
               tr.unavailable[t]++;
-            else
+              tr.unavailable_messages[st.error_message()]++;
+            } else
               tr.other_errors[t + ": " + st.error_message()]++;
           }
       });
@@ -791,6 +794,65 @@ TEST_F(cluster_test, a_fourth_node_takes_its_tenants_with_their_state) {
             << paused_s * 1000 / std::max(1.0, moves) << " ms on average\n";
 }
 
+TEST_F(cluster_test, requests_refused_during_a_move_say_the_tenant_moves) {
+  // Rendezvous hashing puts tenant-9 on router-1 among three nodes and on
+  // router-3 once it joins.
+  const std::vector<std::string> moving{"tenant-9"};
+  const auto& t = moving.front();
+  make_tenant(t, 0);
+  ASSERT_EQ(owner_of(t), names[1]);
+  // Some megabytes of records, so that its pause is long enough for the
+  // traffic to meet it.
+  for (size_t i = 0; i < 200; ++i) {
+    auto id = "big" + std::to_string(1000 + i);
+    v1::SubmitCallRequest req;
+    req.mutable_call()->set_tenant_id(t);
+    req.mutable_call()->set_call_id(id);
+    req.mutable_call()->set_queue_id("sales");
+    req.mutable_call()->set_channel(v1::CHANNEL_CHAT);
+    for (int k = 0; k < 16; ++k)
+      (*req.mutable_call()->mutable_attributes())["field" + std::to_string(k)]
+        = std::string(256, static_cast<char>('a' + k));
+    v1::SubmitCallResponse resp;
+    ASSERT_TRUE(
+      nodes[i % size]->routing->SubmitCall(ctx().get(), req, &resp).ok())
+      << id;
+    ASSERT_TRUE(cancel((i + 1) % size, t, id).ok()) << id;
+  }
+
+  traffic tr;
+  drive(tr, moving, {0, 1, 2, 0, 1, 2});
+  std::this_thread::sleep_for(200ms);
+  start(3, room);
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline
+         && members(3)[0].tenants() < 1)
+    std::this_thread::sleep_for(20ms);
+  std::this_thread::sleep_for(200ms);
+  tr.stop();
+  ASSERT_EQ(owner_of(t, 3), names[3]);
+  ASSERT_EQ(members(3)[0].tenants(), 1u);
+
+  // No node went down: every refusal says the tenant is moving, from
+  // where, and to retry.
+  EXPECT_TRUE(tr.other_errors.empty()) << tr.other_errors.begin()->first;
+  for (auto& [message, n] : tr.unavailable_messages) {
+    EXPECT_EQ(message.rfind("tenant '" + t + "' is moving from node '"
+                              + names[1] + "' to ",
+                            0),
+              0u)
+      << message;
+    EXPECT_NE(message.find("retry"), std::string::npos) << message;
+  }
+  // Its pause, with megabytes to hand over, meets hundreds of submits.
+  EXPECT_GT(tr.count(tr.unavailable), 0u);
+  std::cout << tr.count(tr.unavailable) << " of "
+            << tr.count(tr.unavailable) + tr.acknowledged_calls()
+            << " submits refused while " << t << " moved:\n";
+  for (auto& [message, n] : tr.unavailable_messages)
+    std::cout << "  " << n << " x " << message << "\n";
+}
+
 TEST_F(cluster_test, a_removed_node_hands_over_its_tenants_before_it_stops) {
   std::vector<std::string> tenants;
   for (int i = 0; i < 12; ++i) {
@@ -866,10 +928,15 @@ TEST_F(cluster_test, tenants_move_under_traffic_without_losing_a_call) {
   tr.stop();
   ASSERT_EQ(members(3)[0].tenants(), movers.size());
 
-  // Refusals only for moving tenants, as UNAVAILABLE, while they paused.
+  // Refusals only for moving tenants, as UNAVAILABLE, while they paused,
+  // saying so: no node went down.
   EXPECT_TRUE(tr.other_errors.empty()) << tr.other_errors.begin()->first;
   for (auto& [t, n] : tr.unavailable)
     EXPECT_EQ(movers.count(t), 1u) << t << " was refused " << n << " times";
+  for (auto& [message, n] : tr.unavailable_messages) {
+    EXPECT_NE(message.find("is moving"), std::string::npos) << message;
+    EXPECT_EQ(message.find("went down"), std::string::npos) << message;
+  }
 
   // Every acknowledged call is there once, wherever its tenant now runs;
   // ann never holds more than her three chats.
