@@ -6,8 +6,10 @@
 #include "storage/records.hpp"
 
 #include <caf/actor_system.hpp>
+#include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
+#include <chrono>
 #include <mutex>
 
 namespace switchboard {
@@ -135,6 +137,35 @@ caf::expected<tenant_actor> directory::restart(const std::string& id) {
     return caf::make_error(ec::not_found, "tenant '" + id + "' is not here");
   auto config = i->second.config;
   return start(config);
+}
+
+size_t directory::stop(caf::timespan timeout) {
+  auto running = actors();
+  caf::scoped_actor self{sys_};
+  for (auto& [id, actor] : running) {
+    self->monitor(actor);
+    self->send_exit(actor, caf::exit_reason::user_shutdown);
+  }
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  size_t left = running.size();
+  while (left > 0) {
+    auto wait = std::chrono::duration_cast<caf::timespan>(
+      deadline - std::chrono::steady_clock::now());
+    if (wait.count() <= 0)
+      break;
+    bool timed_out = false;
+    self->receive(
+      [&](const caf::down_msg&) {
+        --left;
+      },
+      caf::after(wait) >>
+        [&] {
+          timed_out = true;
+        });
+    if (timed_out)
+      break;
+  }
+  return left;
 }
 
 std::optional<tenant_actor> directory::find(const std::string& id) const {

@@ -12,6 +12,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 
@@ -413,6 +414,14 @@ tenant_actor::behavior_type tenant(self_ptr self,
                                }),
                 sinks.end());
   });
+  // Stopped by its node: what is applied but not yet written is written
+  // and answered first, so that nothing acknowledged is lost and no
+  // request waits for an answer that never comes.
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    stage_changes(self);
+    flush(self);
+    self->quit(msg.reason);
+  });
   // What recovery changed (offers expired while the node was down, calls
   // routed to agents they freed) is written before anything else.
   stage_changes(self);
@@ -794,6 +803,61 @@ tenant_actor::behavior_type tenant(self_ptr self,
       if (err)
         return err;
       return {oldest, std::move(out)};
+    },
+    [self](atom::history, int64_t from, int64_t to, const std::string& queue_id,
+           const std::string& agent_id, const std::string& after,
+           uint32_t size) -> caf::result<history_page> {
+      auto& st = self->state;
+      auto prefix = storage::kind_prefix(st.tenant_id, 'H');
+      // History keys start with the call's end time: the scan starts at
+      // `from` or after the previous page's last record.
+      auto start
+        = storage::history_start_key(st.tenant_id, routing::from_micros(from));
+      if (!after.empty())
+        start = std::max(start, prefix + after + '\0');
+      auto limit = std::max<size_t>(size, 1);
+      history_page page;
+      size_t bytes = 0;
+      size_t looked_at = 0;
+      std::string last_seen;
+      caf::error bad;
+      auto err = st.store->scan_from(
+        family::history, prefix, start,
+        [&](std::string_view key, std::string_view value) {
+          auto suffix = key.substr(prefix.size());
+          if (looked_at == history_page_scan) {
+            page.next_after = last_seen;
+            return false;
+          }
+          ++looked_at;
+          auto c = storage::decode_call(value, key);
+          if (!c) {
+            bad = c.error();
+            return false;
+          }
+          if (routing::to_micros(c->ended_at) >= to)
+            return false;
+          last_seen = std::string{suffix};
+          if (!queue_id.empty()
+              && std::find(c->queue_path.begin(), c->queue_path.end(), queue_id)
+                   == c->queue_path.end())
+            return true;
+          if (!agent_id.empty() && c->agent_id != agent_id)
+            return true;
+          if (page.records.size() == limit
+              || (!page.records.empty()
+                  && bytes + value.size() > history_page_bytes)) {
+            page.next_after = page.keys.back();
+            return false;
+          }
+          bytes += value.size();
+          page.keys.emplace_back(suffix);
+          page.records.emplace_back(value);
+          return true;
+        });
+      if (err || bad)
+        return err ? err : bad;
+      return page;
     },
     [self](atom::tick) {
       auto& st = self->state;

@@ -19,6 +19,14 @@
 
 namespace switchboard {
 
+/// A page of call history holds at most this many bytes of records, so
+/// that it fits in gRPC's default message size (4 MiB) with room to spare.
+constexpr size_t history_page_bytes = 2 * 1024 * 1024;
+
+/// A page of call history looks at most at this many finished calls, so
+/// that a filter few calls match does not hold the tenant up.
+constexpr size_t history_page_scan = 10'000;
+
 /// A node's settings for every tenant it runs.
 struct tenant_options {
   /// How often the agents are audited against their work, and old history

@@ -87,9 +87,12 @@ Status to_status(const caf::error& err, const std::string& tenant_id) {
     if (code == caf::sec::request_timeout)
       return {StatusCode::UNAVAILABLE,
               "tenant '" + tenant_id + "' did not answer within 10 s"};
-    return {StatusCode::UNAVAILABLE, "tenant '" + tenant_id
-                                       + "' is not running on this node ("
-                                       + caf::to_string(err) + "); retry"};
+    return {StatusCode::UNAVAILABLE,
+            "tenant '" + tenant_id
+              + "' stopped before it took the request, which was not "
+                "applied: it is moving to another node, or its node is "
+                "stopping ("
+              + caf::to_string(err) + "); retry in a moment"};
   }
   return {StatusCode::INTERNAL, caf::to_string(err)};
 }
@@ -195,6 +198,38 @@ grpc::ServerUnaryReactor* reactor_of(grpc::CallbackServerContext* ctx) {
   if (auto* call = std::exchange(current_call, nullptr))
     return call;
   return ctx->DefaultReactor();
+}
+
+/// A request whose tenant's actor, on node `where`, stopped before it
+/// answered, for `reason` (its exit reason, or the error of a request to
+/// an actor that had stopped). If that node went down, the request may or
+/// may not have been applied; else the tenant is moving (it stops with no
+/// error) or its node stopping, and a tenant answers what it applied
+/// before it stops, so the request was not.
+Status stopped(node& n, const std::string& tenant_id, const caf::node_id& where,
+               const caf::error& reason) {
+  if (reason == caf::exit_reason::remote_link_unreachable
+      || n.ctx.cluster == nullptr)
+    return lost(tenant_id);
+  auto why = n.ctx.cluster->why_stopped(tenant_id, where);
+  if (why.node.empty())
+    return lost(tenant_id);
+  auto head = "tenant '" + tenant_id + "' ";
+  auto tail = std::string{" before it took the request, which was not "
+                          "applied; retry in a moment"};
+  if (!why.moving_to.empty() || !reason)
+    return {StatusCode::UNAVAILABLE,
+            head + "is moving from node '" + why.node + "' to "
+              + (why.moving_to.empty() ? std::string{"another node"}
+                                       : "node '" + why.moving_to + "'")
+              + " and paused" + tail};
+  if (reason == caf::exit_reason::user_shutdown)
+    return {StatusCode::UNAVAILABLE, head + "stopped on node '" + why.node
+                                       + "', which is stopping," + tail};
+  return {StatusCode::UNAVAILABLE,
+          head + "stopped on node '" + why.node
+            + "' (it is moving to another node, or that node is stopping)"
+            + tail};
 }
 
 /// Finishes a unary RPC and counts it.
@@ -319,11 +354,11 @@ void ask(node& n, grpc::ServerUnaryReactor* reactor, const char* method,
         // A tenant on another node: if that node goes, the request is
         // answered at once rather than at its timeout.
         self->monitor(target);
-        self->set_down_handler(
-          [&n, reactor, method, tenant_id, self](caf::down_msg&) {
-            finish(n, reactor, method, lost(tenant_id));
-            self->quit();
-          });
+        self->set_down_handler([&n, reactor, method, tenant_id, self,
+                                where = target.node()](caf::down_msg& down) {
+          finish(n, reactor, method, stopped(n, tenant_id, where, down.reason));
+          self->quit();
+        });
       }
       self->request(target, actor_timeout, xs...)
         .then(
@@ -331,8 +366,12 @@ void ask(node& n, grpc::ServerUnaryReactor* reactor, const char* method,
             finish(n, reactor, method, on_reply(reply));
             self->quit();
           },
-          [&n, reactor, method, tenant_id, self](caf::error& err) {
-            finish(n, reactor, method, to_status(err, tenant_id));
+          [&n, reactor, method, tenant_id, self,
+           where = target.node()](caf::error& err) {
+            finish(n, reactor, method,
+                   err == caf::sec::request_receiver_down
+                     ? stopped(n, tenant_id, where, err)
+                     : to_status(err, tenant_id));
             self->quit();
           });
     },
@@ -406,6 +445,50 @@ std::string fill_page(const std::vector<T>& all, const std::string& after,
     ++sent;
   }
   return {};
+}
+
+/// Whether a Timestamp is one RFC 3339 can write: 0001-01-01T00:00:00Z to
+/// 9999-12-31T23:59:59.999999999Z, as google.protobuf.Timestamp defines.
+bool timestamp_in_range(const google::protobuf::Timestamp& ts) {
+  constexpr int64_t min_seconds = -62'135'596'800;
+  constexpr int64_t max_seconds = 253'402'300'799;
+  return ts.seconds() >= min_seconds && ts.seconds() <= max_seconds
+         && ts.nanos() >= 0 && ts.nanos() <= 999'999'999;
+}
+
+Status bad_timestamp(const char* field) {
+  return {StatusCode::INVALID_ARGUMENT,
+          std::string{field}
+            + ": must be between 0001-01-01T00:00:00Z and "
+              "9999-12-31T23:59:59.999999999Z (seconds -62135596800 to "
+              "253402300799, nanos 0 to 999999999)"};
+}
+
+/// Fills a ListCallHistory response from a page of stored records, at
+/// most history_page_bytes of them: a page the tenant sent that would
+/// pass it once converted ends early, and the next continues from there.
+Status history_response(const history_page& page, const std::string& tenant_id,
+                        v1::ListCallHistoryResponse& resp) {
+  auto prefix = storage::kind_prefix(tenant_id, 'H');
+  auto next = page.next_after;
+  size_t bytes = 0;
+  for (size_t i = 0; i < page.records.size(); ++i) {
+    auto c = storage::decode_call(page.records[i], prefix + page.keys[i]);
+    if (!c)
+      return to_status(c.error(), tenant_id);
+    v1::CallRecord record;
+    api::to_proto(*c, record);
+    // The record's own size, its field tag and its length.
+    auto size = record.ByteSizeLong() + 6;
+    if (i > 0 && bytes + size > history_page_bytes) {
+      next = page.keys[i - 1];
+      break;
+    }
+    bytes += size;
+    *resp.add_records() = std::move(record);
+  }
+  resp.set_next_page_token(hex(next));
+  return Status::OK;
 }
 
 // -- AdminService -------------------------------------------------------------
@@ -769,10 +852,13 @@ class cluster_service : public decoding<v1::ClusterService> {
               finish(n, reactor, method, Status::OK);
             },
             [&n, reactor, method, name](caf::error& err) {
+              // A refusal of ours (a member that is down) says why.
               finish(n, reactor, method,
-                     {StatusCode::UNAVAILABLE,
-                      "removing member '" + name
-                        + "' failed: " + caf::to_string(err)});
+                     err.category() == caf::atom("switchbrd")
+                       ? to_status(err, {})
+                       : Status{StatusCode::UNAVAILABLE,
+                                "removing member '" + name
+                                  + "' failed: " + caf::to_string(err)});
             });
       },
       cl->self_actor());
@@ -1097,23 +1183,30 @@ class stats_service : public decoding<v1::StatsService> {
     return reactor;
   }
 
-  /// Reads the store directly: finished calls are written before they are
-  /// acknowledged, and RocksDB serves readers on any thread.
+  /// Through the tenant's actor, wherever it runs: the history is in the
+  /// store of the node that runs the tenant.
   grpc::ServerUnaryReactor*
   ListCallHistory(grpc::CallbackServerContext* ctx,
                   const v1::ListCallHistoryRequest* req,
                   v1::ListCallHistoryResponse* resp) override {
     auto* reactor = reactor_of(ctx);
     const char* method = "ListCallHistory";
-    auto t = begin(n_, reactor, method, req->tenant_id(), "tenant_id");
+    auto tenant_id = req->tenant_id();
+    auto t = begin(n_, reactor, method, tenant_id, "tenant_id");
     if (!t)
       return reactor;
-    auto size = page_size_of(req->page_size());
+    if (req->has_from() && !timestamp_in_range(req->from())) {
+      finish(n_, reactor, method, bad_timestamp("from"));
+      return reactor;
+    }
+    if (req->has_to() && !timestamp_in_range(req->to())) {
+      finish(n_, reactor, method, bad_timestamp("to"));
+      return reactor;
+    }
     auto from = req->has_from() ? api::read_timestamp(req->from())
                                 : routing::timestamp{};
     auto to = req->has_to() ? api::read_timestamp(req->to())
                             : routing::timestamp::max();
-    auto prefix = storage::kind_prefix(req->tenant_id(), 'H');
     // A page token is the key suffix of the last record sent, in hex.
     std::string after;
     if (!unhex(req->page_token(), after)) {
@@ -1123,43 +1216,14 @@ class stats_service : public decoding<v1::StatsService> {
                 + "' is not a token that ListCallHistory returned"});
       return reactor;
     }
-    // History keys start with the call's end time: the scan starts at
-    // `from` or after the last page.
-    auto start = storage::history_start_key(req->tenant_id(), from);
-    if (!after.empty())
-      start = std::max(start, prefix + after + '\0');
-    caf::error bad;
-    auto err = n_.ctx.store->scan_from(
-      storage::family::history, prefix, start,
-      [&](std::string_view key, std::string_view value) {
-        auto suffix = std::string{key.substr(prefix.size())};
-        auto c = storage::decode_call(value, key);
-        if (!c) {
-          bad = c.error();
-          return false;
-        }
-        if (c->ended_at >= to)
-          return false;
-        if (!req->queue_id().empty()
-            && std::find(c->queue_path.begin(), c->queue_path.end(),
-                         req->queue_id())
-                 == c->queue_path.end())
-          return true;
-        if (!req->agent_id().empty() && c->agent_id != req->agent_id())
-          return true;
-        if (static_cast<size_t>(resp->records_size()) == size) {
-          resp->set_next_page_token(after);
-          return false;
-        }
-        api::to_proto(*c, *resp->add_records());
-        after = suffix;
-        return true;
-      });
-    resp->set_next_page_token(hex(resp->next_page_token()));
-    if (err || bad)
-      finish(n_, reactor, method, to_status(err ? err : bad, req->tenant_id()));
-    else
-      finish(n_, reactor, method, Status::OK);
+    ask<history_page>(
+      n_, reactor, method, *t, tenant_id,
+      [resp, tenant_id](history_page& page) {
+        return history_response(page, tenant_id, *resp);
+      },
+      atom::history_v, routing::to_micros(from), routing::to_micros(to),
+      req->queue_id(), req->agent_id(), after,
+      static_cast<uint32_t>(page_size_of(req->page_size())));
     return reactor;
   }
 
@@ -1394,7 +1458,9 @@ struct job_queue {
   /// Touched by the bridge actor only: requests waiting on tenant actors
   /// of other nodes, by actor and request number, each with what answers
   /// it if that actor's node goes down first.
-  std::map<caf::actor_addr, std::map<uint64_t, std::function<void()>>> remote;
+  std::map<caf::actor_addr,
+           std::map<uint64_t, std::function<void(const caf::error&)>>>
+    remote;
   uint64_t next_remote = 0;
   /// A tick is on its way to the bridge: it will take every job queued
   /// until then, so no other is sent.
@@ -1422,14 +1488,15 @@ caf::behavior ingest_bridge(caf::event_based_actor* self,
 }
 
 /// Answers the requests that wait on an actor whose node went down.
-void fail_remote(std::shared_ptr<job_queue> jobs, const caf::actor_addr& who) {
+void fail_remote(std::shared_ptr<job_queue> jobs, const caf::actor_addr& who,
+                 const caf::error& reason) {
   auto i = jobs->remote.find(who);
   if (i == jobs->remote.end())
     return;
   auto waiting = std::move(i->second);
   jobs->remote.erase(i);
   for (auto& [id, fail] : waiting)
-    fail();
+    fail(reason);
 }
 
 /// One Ingest stream: commands are applied in order as they arrive (up to
@@ -1444,7 +1511,7 @@ class ingest_reactor final
     bridge_ = n_.ctx.sys->spawn(
       [](caf::event_based_actor* self, std::shared_ptr<job_queue> jobs) {
         self->set_down_handler([jobs](caf::down_msg& down) {
-          fail_remote(jobs, down.source);
+          fail_remote(jobs, down.source, down.reason);
         });
         return ingest_bridge(self, jobs);
       },
@@ -1552,7 +1619,11 @@ class ingest_reactor final
   }
 
   void complete(const std::shared_ptr<entry>& slot, const caf::error& err,
-                const std::string& tenant_id) {
+                const std::string& tenant_id, const caf::node_id& where) {
+    if (err == caf::sec::request_receiver_down) {
+      complete(slot, stopped(n_, tenant_id, where, err));
+      return;
+    }
     if (err.category() == caf::atom("switchbrd")
         && static_cast<ec>(err.code()) == ec::duplicate) {
       // The first outcome, stored as "CODE|message".
@@ -1597,8 +1668,8 @@ class ingest_reactor final
               [this, slot](Reply&) {
                 complete(slot, Status::OK);
               },
-              [this, slot, tenant_id](caf::error& err) {
-                complete(slot, err, tenant_id);
+              [this, slot, tenant_id, where = target.node()](caf::error& err) {
+                complete(slot, err, tenant_id, where);
               });
           return;
         }
@@ -1609,8 +1680,9 @@ class ingest_reactor final
         if (waiting.empty())
           self->monitor(target);
         auto id = jobs->next_remote++;
-        waiting[id] = [this, slot, tenant_id] {
-          complete(slot, lost(tenant_id));
+        waiting[id] = [this, slot, tenant_id,
+                       where = target.node()](const caf::error& reason) {
+          complete(slot, stopped(n_, tenant_id, where, reason));
         };
         // Whichever comes first answers: the reply or the node's loss.
         auto answered = [jobs, addr, id] {
@@ -1623,9 +1695,10 @@ class ingest_reactor final
               if (answered())
                 complete(slot, Status::OK);
             },
-            [this, slot, tenant_id, answered](caf::error& err) {
+            [this, slot, tenant_id, answered,
+             where = target.node()](caf::error& err) {
               if (answered())
-                complete(slot, err, tenant_id);
+                complete(slot, err, tenant_id, where);
             });
       });
     }
