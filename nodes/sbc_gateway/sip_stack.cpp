@@ -94,6 +94,9 @@ struct leg_ref {
   leg_id id = 0;
   nua_handle_t* nh = nullptr;
   bool incoming = false;
+  /// The SDP this side last sent on the leg: the answer to a re-INVITE
+  /// that only refreshes the session.
+  std::string local_sdp;
 };
 
 class nua_stack final : public sip_stack {
@@ -129,6 +132,8 @@ class nua_stack final : public sip_stack {
       auto* l = find(leg);
       if (l == nullptr || !l->incoming)
         return;
+      if (r.status >= 200 && r.status < 300 && !r.sdp.empty())
+        l->local_sdp = r.sdp;
       std::string reason;
       if (!r.reason.empty()) {
         std::string quoted;
@@ -172,6 +177,7 @@ class nua_stack final : public sip_stack {
         return;
       }
       ref->nh = nh;
+      ref->local_sdp = x.sdp;
       legs_[leg] = std::move(ref);
       nua_invite(nh, TAG_IF(!route.empty(), SIPTAG_ROUTE_STR(route.c_str())),
                  SIPTAG_CONTENT_TYPE_STR("application/sdp"),
@@ -301,11 +307,17 @@ class nua_stack final : public sip_stack {
       case nua_i_invite:
         if (ref == nullptr)
           new_invite(nua, nh, sip);
+        else if (!ref->local_sdp.empty())
+          // A re-INVITE, as a session timer's refresh: answered here with
+          // the session as it is. Media changes (hold, codecs) are not
+          // relayed to the other leg yet.
+          nua_respond(nh, 200, "OK", NUTAG_WITH_THIS(nua),
+                      SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                      SIPTAG_PAYLOAD_STR(ref->local_sdp.c_str()), TAG_END());
         else
-          // A re-INVITE (session refresh, hold): not relayed yet.
           nua_respond(
             nh, 488, "Not Acceptable Here", NUTAG_WITH_THIS(nua),
-            SIPTAG_REASON_STR("SIP;cause=488;text=\"re-INVITE not supported\""),
+            SIPTAG_REASON_STR("SIP;cause=488;text=\"no session to refresh\""),
             TAG_END());
         return;
       case nua_i_options:

@@ -170,6 +170,18 @@ TEST_F(sbc_gateway_test, a_call_is_answered_by_the_agent_talks_and_completes) {
   EXPECT_EQ(call.call().attributes().at("x-customer-tier"), "gold");
 }
 
+TEST_F(sbc_gateway_test, a_session_refresh_re_invite_keeps_the_call_up) {
+  auto agent_port = free_port();
+  auto agent = sipp("agent_answer.xml", agent_port, {"-m", "1"});
+  sip_agent("a1", agent_port);
+  start_gateway();
+
+  EXPECT_EQ(call(gateway_port, "caller_refresh.xml", "refresh"), 0);
+  EXPECT_EQ(agent->wait(), 0);
+
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, "refresh-1@sipp"));
+}
+
 TEST_F(sbc_gateway_test, an_agent_who_hangs_up_ends_the_caller_and_completes) {
   auto agent_port = free_port();
   auto agent = sipp("agent_hangs_up.xml", agent_port, {"-m", "1"});
