@@ -218,6 +218,34 @@ TEST_F(sbc_gateway_test, an_agent_who_is_busy_declines_and_the_next_answers) {
   EXPECT_EQ(get_call("busy-1@sipp").agent_id(), "a2");
 }
 
+TEST_F(sbc_gateway_test,
+       an_agent_who_does_not_answer_is_cancelled_and_the_next_answers) {
+  queue("sales", [](v1::Queue& q) {
+    *q.mutable_offer_timeout() = TimeUtil::SecondsToDuration(2);
+    *q.mutable_wrap_up() = TimeUtil::MillisecondsToDuration(500);
+    q.set_max_missed_offers(1);
+  });
+  auto silent_port = free_port();
+  auto silent = sipp("agent_no_answer.xml", silent_port, {"-m", "1"});
+  auto answer_port = free_port();
+  auto answer = sipp("agent_answer.xml", answer_port, {"-m", "1"});
+  // Longest idle first: a1 gets the first offer.
+  sip_agent("a1", silent_port);
+  sip_agent("a2", answer_port);
+  start_gateway();
+
+  EXPECT_EQ(call(gateway_port, "caller.xml", "noanswer"), 0);
+  EXPECT_EQ(silent->wait(), 0) << "the ringing agent was not cancelled";
+  EXPECT_EQ(answer->wait(), 0);
+
+  auto expired
+    = events->wait_for(v1::EVENT_TYPE_OFFER_EXPIRED, "noanswer-1@sipp");
+  ASSERT_TRUE(expired);
+  EXPECT_EQ(expired->offer().agent_id(), "a1");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, "noanswer-1@sipp"));
+  EXPECT_EQ(get_call("noanswer-1@sipp").agent_id(), "a2");
+}
+
 TEST_F(sbc_gateway_test, a_caller_who_cancels_while_waiting_abandons) {
   start_gateway(); // no agent: the call waits
 
@@ -271,6 +299,32 @@ TEST_F(sbc_gateway_test, with_the_router_down_new_calls_get_503_retry_after) {
   ASSERT_TRUE(gateway->wait_for_line("\"msg\":\"router stream lost", 30s));
 
   EXPECT_EQ(call(gateway_port, "caller_refused_503.xml", "down"), 0);
+}
+
+TEST_F(sbc_gateway_test,
+       twenty_calls_from_one_sbc_all_reach_agents_and_complete) {
+  auto agents_port = free_port();
+  auto agents = sipp("agent_answer.xml", agents_port, {"-m", "20"});
+  for (int i = 1; i <= 10; ++i)
+    sip_agent("a" + std::to_string(i), agents_port);
+  start_gateway();
+
+  auto callers = sipp("caller.xml", free_port(),
+                      {"127.0.0.1:" + std::to_string(gateway_port), "-m", "20",
+                       "-r", "10", "-l", "20", "-cid_str", "load-%u@sipp",
+                       "-key", "trunk", trunk, "-key", "number", number});
+  auto code = callers->wait();
+  EXPECT_EQ(code, 0);
+  for (auto& line : callers->lines())
+    if (code != 0 || line.find(" call ") != std::string::npos
+        || line.find("Response Time") != std::string::npos)
+      std::cerr << "sipp callers: " << line << "\n";
+  EXPECT_EQ(agents->wait(), 0);
+
+  for (int i = 1; i <= 20; ++i) {
+    auto id = "load-" + std::to_string(i) + "@sipp";
+    EXPECT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, id)) << id;
+  }
 }
 
 TEST_F(sbc_gateway_test, the_rfc_4475_torture_messages_over_udp_crash_nothing) {
