@@ -1,5 +1,7 @@
 #include "nodes/router/config.hpp"
 
+#include "nodes/version/version.hpp"
+
 #include <CLI/CLI.hpp>
 #include <yaml-cpp/yaml.h>
 
@@ -18,6 +20,8 @@ struct setting {
   const char* env;
   const char* flag;
   const char* help;
+  /// The embedded default, as --help shows it.
+  std::function<std::string(const config&)> shown;
   std::function<std::string(config&, const std::string&)> apply;
 };
 
@@ -88,6 +92,19 @@ std::string set_retention(std::chrono::seconds& target,
   return {};
 }
 
+/// "90d", "36h", "30m", "45s" or "0" (for ever): the largest whole unit.
+std::string duration_text(std::chrono::seconds d) {
+  auto n = d.count();
+  if (n == 0)
+    return "0";
+  for (auto [per, unit] :
+       {std::pair{int64_t{86'400}, "d"}, std::pair{int64_t{3'600}, "h"},
+        std::pair{int64_t{60}, "m"}})
+    if (n % per == 0)
+      return std::to_string(n / per) + unit;
+  return std::to_string(n) + "s";
+}
+
 std::string set_nonempty(std::string& target, const std::string& text) {
   if (text.empty())
     return "must not be empty";
@@ -99,23 +116,36 @@ const std::vector<setting>& settings() {
   static const std::vector<setting> all{
     {"node", "name", "SWITCHBOARD_NODE_NAME", "--node-name",
      "This node's name (the StatefulSet pod name in Kubernetes)",
+     [](const config& c) {
+       return c.node_name;
+     },
      [](config& c, const std::string& v) {
        return set_nonempty(c.node_name, v);
      }},
     {"node", "data_dir", "SWITCHBOARD_DATA_DIR", "--data-dir",
      "Folder of the node's RocksDB store; created if missing",
+     [](const config& c) {
+       return c.data_dir;
+     },
      [](config& c, const std::string& v) {
        return set_nonempty(c.data_dir, v);
      }},
     {"node", "sync_writes", "SWITCHBOARD_SYNC_WRITES", "--sync-writes",
      "true: every acknowledged write survives a power loss (fsync, group "
      "commit); false: survives a process crash",
+     [](const config& c) {
+       return std::string{c.sync_writes ? "true" : "false"};
+     },
      [](config& c, const std::string& v) {
        return set_bool(c.sync_writes, v);
      }},
     {"node", "audit_interval", "SWITCHBOARD_AUDIT_INTERVAL", "--audit-interval",
      "How often each tenant's agents are checked against the work they "
      "hold; a disagreement (a phantom state) is logged and counted",
+     [](const config& c) {
+       return duration_text(
+         std::chrono::duration_cast<std::chrono::seconds>(c.audit_interval));
+     },
      [](config& c, const std::string& v) {
        return set_interval(c.audit_interval, v);
      }},
@@ -123,6 +153,9 @@ const std::vector<setting>& settings() {
      "--history-retention",
      "How long finished calls stay in the history (90d, 36h); 0 keeps them "
      "for ever",
+     [](const config& c) {
+       return duration_text(c.history_retention);
+     },
      [](config& c, const std::string& v) {
        return set_retention(c.history_retention, v);
      }},
@@ -130,11 +163,17 @@ const std::vector<setting>& settings() {
      "--event-retention",
      "How long events stay for Subscribe to resume from (7d, 36h); 0 keeps "
      "them for ever",
+     [](const config& c) {
+       return duration_text(c.event_retention);
+     },
      [](config& c, const std::string& v) {
        return set_retention(c.event_retention, v);
      }},
     {"grpc", "listen", "SWITCHBOARD_GRPC_LISTEN", "--grpc-listen",
      "host:port of the gRPC API; port 0 picks a free port",
+     [](const config& c) {
+       return c.grpc.to_string();
+     },
      [](config& c, const std::string& v) {
        return set_address(c.grpc, v);
      }},
@@ -143,6 +182,9 @@ const std::vector<setting>& settings() {
      "Requests in progress at most; more are refused with "
      "RESOURCE_EXHAUSTED so that an overloaded node sheds load instead of "
      "queueing it",
+     [](const config& c) {
+       return std::to_string(c.grpc_max_in_flight);
+     },
      [](config& c, const std::string& v) -> std::string {
        char* end = nullptr;
        auto n = std::strtoull(v.c_str(), &end, 10);
@@ -154,6 +196,9 @@ const std::vector<setting>& settings() {
     {"cluster", "listen", "SWITCHBOARD_CLUSTER_LISTEN", "--cluster-listen",
      "host:port where peers reach this node (CAF middleman); used only with "
      "peers",
+     [](const config& c) {
+       return c.cluster.to_string();
+     },
      [](config& c, const std::string& v) {
        return set_address(c.cluster, v);
      }},
@@ -162,6 +207,10 @@ const std::vector<setting>& settings() {
      "host:port the other members dial for this node when it joins them "
      "(in Kubernetes its pod's DNS name); default: the listen address, or "
      "the node name if that is 0.0.0.0",
+     [](const config& c) {
+       return c.cluster_advertise.empty() ? std::string{"the listen address"}
+                                          : c.cluster_advertise;
+     },
      [](config& c, const std::string& v) -> std::string {
        listen_address a;
        if (auto problem = set_address(a, v); !problem.empty())
@@ -175,16 +224,26 @@ const std::vector<setting>& settings() {
      "The other members as name=host:port,... (their cluster listen "
      "addresses); tenants are placed over the names, and a node the others "
      "do not list joins them when it connects",
+     [](const config& c) {
+       return c.peers.empty() ? std::string{"none: a single node"}
+                              : std::to_string(c.peers.size()) + " peers";
+     },
      [](config& c, const std::string& v) {
        return parse_peers(v, c.peers);
      }},
     {"metrics", "listen", "SWITCHBOARD_METRICS_LISTEN", "--metrics-listen",
      "host:port of the Prometheus /metrics endpoint; port 0 picks one",
+     [](const config& c) {
+       return c.metrics.to_string();
+     },
      [](config& c, const std::string& v) {
        return set_address(c.metrics, v);
      }},
     {"log", "level", "SWITCHBOARD_LOG_LEVEL", "--log-level",
      "debug, info, warn or error",
+     [](const config& c) {
+       return c.log_level;
+     },
      [](config& c, const std::string& v) -> std::string {
        static const std::set<std::string> levels{"debug", "info", "warn",
                                                  "error"};
@@ -286,9 +345,13 @@ load_config(int argc, const char* const* argv,
   std::string config_path;
   app
     .add_option("--config", config_path,
-                "YAML config file (env SWITCHBOARD_CONFIG); sections node, "
+                "YAML config file (env SWITCHBOARD_CONFIG; none by default); "
+                "sections node, "
                 "grpc, metrics, log")
     ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app.set_version_flag("--version", version_text("switchboard-router"),
+                       "print the version, commit and build type, and exit");
+  const config defaults;
   std::vector<std::string> flag_values(settings().size());
   std::vector<CLI::Option*> flag_options;
   for (size_t i = 0; i < settings().size(); ++i) {
@@ -298,12 +361,16 @@ load_config(int argc, const char* const* argv,
     // Repeated flags: the last wins, so wrappers can append overrides.
     flag_options.push_back(
       app.add_option(s.flag, flag_values[i], help)
-        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast));
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
+        ->default_str(s.shown(defaults)));
   }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
     result.help = app.help();
+    return result;
+  } catch (const CLI::CallForVersion&) {
+    result.help = version_text("switchboard-router") + "\n";
     return result;
   } catch (const CLI::ParseError& e) {
     result.error = e.what();

@@ -2,6 +2,7 @@
 // simulated time and prints what a contact-center manager wants to know.
 
 #include "nodes/simulator/simulation.hpp"
+#include "nodes/version/version.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -77,6 +78,8 @@ int main(int argc, char** argv) {
   auto s = simulator::scenario::demo();
   double speed = 360;
   double hours = 1;
+  app.set_version_flag("--version", version_text("switchboard-sim"),
+                       "print the version, commit and build type, and exit");
   app
     .add_option("--seed", s.seed,
                 "Random seed; the same seed gives the "

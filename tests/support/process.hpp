@@ -90,8 +90,13 @@ class process {
   int wait() {
     if (exit_code_)
       return *exit_code_;
+    // Read while waiting: a child with more to say than a pipe holds
+    // would otherwise block on its writes, never to exit.
     int status = 0;
-    waitpid(pid_, &status, 0);
+    while (waitpid(pid_, &status, WNOHANG) == 0)
+      if (!read_some(std::chrono::milliseconds{100}) && out_closed_)
+        usleep(10'000); // its output closed before it exited
+
     while (read_some(std::chrono::milliseconds{100})) {
     }
     exit_code_
@@ -108,8 +113,10 @@ class process {
       return false;
     char buf[4096];
     auto n = read(out_, buf, sizeof buf);
-    if (n <= 0)
+    if (n <= 0) {
+      out_closed_ = true;
       return false;
+    }
     partial_.append(buf, static_cast<size_t>(n));
     for (auto nl = partial_.find('\n'); nl != std::string::npos;
          nl = partial_.find('\n')) {
@@ -125,6 +132,7 @@ class process {
   std::vector<std::string> lines_;
   size_t scanned_ = 0;
   std::optional<int> exit_code_;
+  bool out_closed_ = false;
 };
 
 /// The value of `"key":"value"` in a JSON log line.

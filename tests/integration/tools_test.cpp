@@ -1,0 +1,109 @@
+// Every binary says what it is (--version: version, commit, build type) and
+// what each option is when not given (--help shows the defaults).
+
+#include "tests/support/process.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace switchboard::testing;
+
+namespace {
+
+struct binary {
+  std::string name;
+  std::string path;
+};
+
+std::vector<binary> binaries() {
+  std::vector<binary> all{{"switchboard-router", SWITCHBOARD_ROUTER_PATH},
+                          {"switchboard", SWITCHBOARD_CLI_PATH},
+                          {"switchboard-sim", SWITCHBOARD_SIM_PATH}};
+#ifdef SWITCHBOARD_LOADGEN_PATH
+  all.push_back({"switchboard-loadgen", SWITCHBOARD_LOADGEN_PATH});
+#endif
+  return all;
+}
+
+/// Runs a binary to its end; its exit status and output (both streams).
+std::pair<int, std::string> run(const std::string& path,
+                                const std::vector<std::string>& args) {
+  process p{path, args, true};
+  auto code = p.wait();
+  std::string out;
+  for (auto& l : p.lines())
+    out += l + "\n";
+  return {code, out};
+}
+
+} // namespace
+
+TEST(tools, every_binary_prints_its_version_commit_and_build_type) {
+  // "switchboard-router 0.1.0 (commit 4e6ce3a, RelWithDebInfo)"; the
+  // commit is a short hash, or "unknown" outside a git checkout.
+  for (auto& b : binaries()) {
+    auto [code, out] = run(b.path, {"--version"});
+    EXPECT_EQ(code, 0) << b.name << ":\n" << out;
+    auto head = b.name + " " + SWITCHBOARD_VERSION + " (commit ";
+    auto tail = std::string{", "} + SWITCHBOARD_BUILD_TYPE + ")\n";
+    ASSERT_EQ(out.rfind(head, 0), 0u) << b.name << ":\n" << out;
+    ASSERT_GE(out.size(), head.size() + tail.size()) << out;
+    ASSERT_EQ(out.substr(out.size() - tail.size()), tail) << out;
+    auto commit
+      = out.substr(head.size(), out.size() - head.size() - tail.size());
+    EXPECT_TRUE(
+      commit == "unknown"
+      || (commit.size() >= 7
+          && commit.find_first_not_of("0123456789abcdef") == std::string::npos))
+      << b.name << ": commit '" << commit << "'";
+  }
+}
+
+TEST(tools, the_router_help_shows_each_settings_default) {
+  auto [code, out] = run(SWITCHBOARD_ROUTER_PATH, {"--help"});
+  EXPECT_EQ(code, 0) << out;
+  for (auto* text :
+       {"--node-name TEXT=switchboard-0", "--data-dir TEXT=./data",
+        "--sync-writes TEXT=false", "--audit-interval TEXT=1m",
+        "--history-retention TEXT=90d", "--event-retention TEXT=7d",
+        "--grpc-listen TEXT=127.0.0.1:7400", "--grpc-max-in-flight TEXT=50000",
+        "--cluster-listen TEXT=0.0.0.0:7401",
+        "--cluster-advertise TEXT=the listen address",
+        "--peers TEXT=none: a single node",
+        "--metrics-listen TEXT=127.0.0.1:9464", "--log-level TEXT=info",
+        "SWITCHBOARD_CONFIG; none by default", "--version"})
+    EXPECT_NE(out.find(text), std::string::npos) << text << " in\n" << out;
+}
+
+TEST(tools, the_cli_help_shows_defaults) {
+  auto [code, out] = run(SWITCHBOARD_CLI_PATH, {"--help"});
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("--server TEXT=127.0.0.1:7400"), std::string::npos) << out;
+  auto [gcode, get] = run(SWITCHBOARD_CLI_PATH, {"get", "--help"});
+  EXPECT_EQ(gcode, 0) << get;
+  EXPECT_NE(get.find("--limit UINT=0"), std::string::npos) << get;
+  auto [hcode, history] = run(SWITCHBOARD_CLI_PATH, {"history", "--help"});
+  EXPECT_EQ(hcode, 0) << history;
+  EXPECT_NE(history.find("--format TEXT=table"), std::string::npos) << history;
+}
+
+TEST(tools, the_simulator_help_shows_defaults) {
+  auto [code, out] = run(SWITCHBOARD_SIM_PATH, {"--help"});
+  EXPECT_EQ(code, 0) << out;
+  for (auto* text :
+       {"--seed UINT=", "--calls-per-hour FLOAT:NONNEGATIVE=",
+        "--hours FLOAT:POSITIVE=1", "--speed FLOAT:NONNEGATIVE=360"})
+    EXPECT_NE(out.find(text), std::string::npos) << text << " in\n" << out;
+}
+
+#ifdef SWITCHBOARD_LOADGEN_PATH
+TEST(tools, the_load_generator_help_shows_defaults_and_its_options) {
+  auto [code, out] = run(SWITCHBOARD_LOADGEN_PATH, {"--help"});
+  EXPECT_EQ(code, 0) << out;
+  for (auto* text :
+       {"--server TEXT=127.0.0.1:7400", "--ring-min FLOAT=0.5",
+        "--ring-max FLOAT=2.5", "--decline-share FLOAT=0.03",
+        "--expire-share FLOAT=0", "--drain FLOAT=40", "--give-up FLOAT=3",
+        "--talk FLOAT=10", "--time-scale FLOAT=1"})
+    EXPECT_NE(out.find(text), std::string::npos) << text << " in\n" << out;
+}
+#endif
