@@ -21,7 +21,7 @@ trunk_table table() {
 
 invite_facts facts() {
   invite_facts x;
-  x.source_host = "10.0.0.1";
+  x.source_host = "127.0.0.21";
   x.contact_host = "contoso.sbc.example.net";
   x.request_host = "gateway.example.net";
   x.request_user = "+14255550100";
@@ -107,9 +107,9 @@ TEST(admission, an_invite_without_sdp_gets_488) {
 }
 
 TEST(admission, a_source_not_allowed_gets_403) {
-  auto verdict = admit(facts(), table(), {"10.0.0.2"}, true);
+  auto verdict = admit(facts(), table(), {"127.0.0.22"}, true);
   EXPECT_EQ(verdict.status, 403);
-  EXPECT_EQ(admit(facts(), table(), {"10.0.0.1"}, true).status, 0);
+  EXPECT_EQ(admit(facts(), table(), {"127.0.0.21"}, true).status, 0);
 }
 
 TEST(admission, no_router_gets_503_with_retry_after) {
