@@ -112,6 +112,34 @@ const std::vector<setting>& settings() {
        c.ring_refresh = std::chrono::milliseconds{ms};
        return {};
      }},
+    {"sip", "ping", "SWITCHBOARD_SBC_PING", "--ping",
+     "SBCs (host:port, comma separated) to send OPTIONS to; each is logged "
+     "and counted up or down",
+     [](config& c, const std::string& v) -> std::string {
+       auto targets = split_list(v);
+       for (auto& t : targets) {
+         auto parsed = router::parse_listen_address(t);
+         if (!parsed || parsed->port == 0)
+           return "expected host:port, found '" + t + "'";
+       }
+       c.ping = targets;
+       return {};
+     }},
+    {"sip", "ping_interval", "SWITCHBOARD_SBC_PING_INTERVAL", "--ping-interval",
+     "How often each SBC of --ping gets OPTIONS (1s to 1h)",
+     [](config& c, const std::string& v) -> std::string {
+       char* end = nullptr;
+       auto n = std::strtol(v.c_str(), &end, 10);
+       std::string unit = end == nullptr ? "" : end;
+       if (v.empty() || end == v.c_str() || n < 1
+           || (unit != "s" && unit != "m") || (unit == "s" && n > 3600)
+           || (unit == "m" && n > 60))
+         return "expected a duration from 1s to 60m such as 30s, found '" + v
+                + "'";
+       c.ping_interval = unit == "s" ? std::chrono::milliseconds{n * 1000}
+                                     : std::chrono::milliseconds{n * 60'000};
+       return {};
+     }},
     {"sip", "retry_after", "SWITCHBOARD_SBC_RETRY_AFTER", "--retry-after",
      "Seconds in the Retry-After of a 503 when no router is reachable",
      [](config& c, const std::string& v) -> std::string {

@@ -29,6 +29,9 @@ struct config {
   std::vector<std::string> attribute_headers;
   /// How often the caller's ringback (180) is sent again while waiting.
   std::chrono::milliseconds ring_refresh{std::chrono::seconds{60}};
+  /// SBCs (host:port) the gateway sends OPTIONS to, and how often.
+  std::vector<std::string> ping;
+  std::chrono::milliseconds ping_interval{std::chrono::seconds{30}};
   /// Seconds in Retry-After when the router is unreachable.
   unsigned retry_after = 30;
   std::string log_level = "info";

@@ -8,7 +8,10 @@
 #include <caf/send.hpp>
 
 #include <cctype>
+#include <condition_variable>
+#include <map>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 
 namespace switchboard::sbc {
@@ -46,6 +49,7 @@ struct gateway::impl final : call_registry {
   }
 
   ~impl() override {
+    stop_pings();
     // Calls still live end with the gateway; their handles go before the
     // actor system does, which waits for them.
     std::unordered_map<leg_id, call_actor> leg_owners;
@@ -79,6 +83,23 @@ struct gateway::impl final : call_registry {
   sip_stack* sip = nullptr;
   call_env env;
 
+  void stop_pings() {
+    {
+      std::lock_guard guard{ping_mtx};
+      stopping = true;
+    }
+    ping_cv.notify_all();
+    if (pinger.joinable())
+      pinger.join();
+  }
+
+  // OPTIONS pings: a thread that sends them; the SIP thread's answers.
+  std::mutex ping_mtx;
+  std::condition_variable ping_cv;
+  bool stopping = false;
+  std::map<std::string, bool> sbc_up;
+  std::thread pinger;
+
   mutable std::mutex mtx;
   std::unordered_map<leg_id, call_actor> legs;
   std::unordered_map<std::string, call_actor> calls; // tenant \n call id
@@ -98,6 +119,40 @@ gateway::~gateway() = default;
 void gateway::attach(sip_stack& sip) {
   impl_->sip = &sip;
   impl_->env.sip = &sip;
+  if (impl_->options.ping.empty())
+    return;
+  impl_->pinger = std::thread([self = impl_.get()] {
+    std::unique_lock guard{self->ping_mtx};
+    while (!self->stopping) {
+      guard.unlock();
+      for (auto& target : self->options.ping)
+        self->sip->ping(target);
+      guard.lock();
+      self->ping_cv.wait_for(guard, self->options.ping_interval, [self] {
+        return self->stopping;
+      });
+    }
+  });
+}
+
+void gateway::stop_pings() { impl_->stop_pings(); }
+
+void gateway::on_ping(const std::string& target, int status) {
+  auto& self = *impl_;
+  bool up = status >= 200 && status < 300;
+  bool changed = false;
+  {
+    std::lock_guard guard{self.ping_mtx};
+    auto i = self.sbc_up.find(target);
+    changed = i == self.sbc_up.end() || i->second != up;
+    self.sbc_up[target] = up;
+  }
+  if (self.env.probe != nullptr)
+    self.env.probe->sbc_up(target, up);
+  if (changed)
+    self.log.write(up ? router::log_level::info : router::log_level::warn,
+                   up ? "sbc up" : "sbc down",
+                   {{"sbc", target}, {"status", std::to_string(status)}});
 }
 
 void gateway::on_invite(const incoming_invite& x) {

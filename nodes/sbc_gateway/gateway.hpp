@@ -25,6 +25,11 @@ struct gateway_options {
   std::string agent_route = "source";
   std::chrono::milliseconds ring_refresh{std::chrono::seconds{60}};
   std::string retry_after = "30";
+  /// SBCs ("host:port") to send OPTIONS to every ping_interval; each is
+  /// marked up (2xx) or down (anything else, or no answer) in the log and
+  /// the metrics.
+  std::vector<std::string> ping;
+  std::chrono::milliseconds ping_interval{std::chrono::seconds{30}};
 };
 
 class gateway final : public sip_listener {
@@ -38,10 +43,15 @@ class gateway final : public sip_listener {
   gateway& operator=(const gateway&) = delete;
 
   /// The SIP stack to act through; set once, before any SIP traffic.
+  /// Starts the OPTIONS pings.
   void attach(sip_stack& sip);
+
+  /// Stops the OPTIONS pings; before the SIP stack stops.
+  void stop_pings();
 
   void on_invite(const incoming_invite& x) override;
   void on_leg_event(const leg_event& x) override;
+  void on_ping(const std::string& target, int status) override;
   void on_engine_event(const engine_event& x);
 
   /// Calls with a live actor.

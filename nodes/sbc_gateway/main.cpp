@@ -77,6 +77,8 @@ int main(int argc, char** argv) {
   options.agent_route = cfg.agent_route;
   options.ring_refresh = cfg.ring_refresh;
   options.retry_after = std::to_string(cfg.retry_after);
+  options.ping = cfg.ping;
+  options.ping_interval = cfg.ping_interval;
   auto tenants = trunks.tenants();
   auto trunk_count = trunks.size();
   sbc::gateway gw{options, std::move(trunks), link, log, &probe};
@@ -116,6 +118,7 @@ int main(int argc, char** argv) {
   sigwait(&stop_signals, &signal);
   log.info("stopping", {{"signal", strsignal(signal)},
                         {"live_calls", std::to_string(gw.live_calls())}});
+  gw.stop_pings();
   sip->stop();
   link.stop();
   log.info("stopped");

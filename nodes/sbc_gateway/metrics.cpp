@@ -25,6 +25,11 @@ struct metrics::impl {
         .Name("switchboard_sbc_dialogs")
         .Help("Calls in the gateway by state")
         .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& sbcs
+    = prometheus::BuildGauge()
+        .Name("switchboard_sbc_peer_up")
+        .Help("1 while an SBC answers the gateway's OPTIONS pings with 2xx")
+        .Register(*registry);
   prometheus::Gauge& router
     = prometheus::BuildGauge()
         .Name("switchboard_sbc_router_up")
@@ -56,6 +61,10 @@ void metrics::dialog_state(std::string_view from, std::string_view to) {
     impl_->dialogs.Add({{"state", std::string{from}}}).Decrement();
   if (!to.empty() && to != "ended")
     impl_->dialogs.Add({{"state", std::string{to}}}).Increment();
+}
+
+void metrics::sbc_up(std::string_view sbc, bool up) {
+  impl_->sbcs.Add({{"sbc", std::string{sbc}}}).Set(up ? 1 : 0);
 }
 
 void metrics::router_up(bool up) { impl_->router.Set(up ? 1 : 0); }

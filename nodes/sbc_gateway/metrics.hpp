@@ -32,6 +32,9 @@ class metrics {
 
   void router_up(bool up);
 
+  /// An SBC answered (or did not answer) the gateway's OPTIONS ping.
+  void sbc_up(std::string_view sbc, bool up);
+
  private:
   struct impl;
   std::unique_ptr<impl> impl_;

@@ -97,6 +97,8 @@ struct leg_ref {
   /// The SDP this side last sent on the leg: the answer to a re-INVITE
   /// that only refreshes the session.
   std::string local_sdp;
+  /// Set on the handle of an OPTIONS ping instead of a leg.
+  std::string ping_target;
 };
 
 class nua_stack final : public sip_stack {
@@ -199,6 +201,26 @@ class nua_stack final : public sip_stack {
     });
   }
 
+  void ping(std::string target) override {
+    post([this, target = std::move(target)] {
+      if (shutting_down_)
+        return;
+      auto ref = std::make_unique<leg_ref>();
+      ref->ping_target = target;
+      auto uri = "sip:" + target;
+      auto* nh
+        = nua_handle(nua_, ref.get(), SIPTAG_TO_STR(uri.c_str()), TAG_END());
+      if (nh == nullptr) {
+        listener_.on_ping(target, 500);
+        return;
+      }
+      ref->nh = nh;
+      auto* key = ref.get();
+      pings_[key] = std::move(ref);
+      nua_options(nh, NUTAG_URL(uri.c_str()), TAG_END());
+    });
+  }
+
   void stop() override {
     if (!thread_.joinable())
       return;
@@ -278,6 +300,9 @@ class nua_stack final : public sip_stack {
     for (auto& [_, l] : legs_)
       nua_handle_destroy(l->nh);
     legs_.clear();
+    for (auto& [_, p] : pings_)
+      nua_handle_destroy(p->nh);
+    pings_.clear();
     nua_destroy(nua_);
     nua_ = nullptr;
     if (wake_index > 0)
@@ -365,6 +390,14 @@ class nua_stack final : public sip_stack {
         }
         return;
       }
+      case nua_r_options:
+        if (ref != nullptr && !ref->ping_target.empty() && status >= 200) {
+          auto target = ref->ping_target;
+          nua_handle_destroy(nh);
+          pings_.erase(ref);
+          listener_.on_ping(target, status);
+        }
+        return;
       case nua_r_shutdown:
         if (status >= 200)
           su_root_break(root_);
@@ -448,6 +481,7 @@ class nua_stack final : public sip_stack {
   nua_t* nua_ = nullptr;
   bool shutting_down_ = false;
   std::unordered_map<leg_id, std::unique_ptr<leg_ref>> legs_;
+  std::unordered_map<leg_ref*, std::unique_ptr<leg_ref>> pings_;
 };
 
 } // namespace

@@ -59,6 +59,8 @@ class sip_listener {
   virtual ~sip_listener() = default;
   virtual void on_invite(const incoming_invite& x) = 0;
   virtual void on_leg_event(const leg_event& x) = 0;
+  /// The answer to an OPTIONS ping of `target` (408 when none came).
+  virtual void on_ping(const std::string& target, int status) = 0;
 };
 
 struct sip_options {
@@ -110,6 +112,9 @@ class sip_stack {
   virtual void place_call(leg_id leg, outgoing_invite x) = 0;
   virtual void cancel(leg_id leg) = 0;
   virtual void bye(leg_id leg) = 0;
+  /// Sends OPTIONS to `target` ("host:port"); the answer comes to
+  /// sip_listener::on_ping.
+  virtual void ping(std::string target) = 0;
   /// Ends every dialog and stops the thread; waits for it.
   virtual void stop() = 0;
 };

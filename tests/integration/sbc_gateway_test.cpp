@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -125,17 +126,26 @@ class sbc_gateway_test : public routing_test {
     ready(id, true);
   }
 
-  void start_gateway() {
+  void start_gateway(std::vector<std::string> extra = {}) {
     std::ofstream{dir / "trunks"} << "# trunk FQDN  tenant  numbers\n"
                                   << trunk << " contoso " << number << "\n";
     gateway_port = free_port();
-    gateway = std::make_unique<process>(
-      gateway_binary,
-      std::vector<std::string>{
-        "--sip-listen", "127.0.0.1:" + std::to_string(gateway_port), "--router",
-        n->address, "--trunks", dir / "trunks", "--agent-route", "direct",
-        "--attribute-headers", "X-Customer-Tier", "--ring-refresh", "1s",
-        "--metrics-listen", "127.0.0.1:0"});
+    std::vector<std::string> args{"--sip-listen",
+                                  "127.0.0.1:" + std::to_string(gateway_port),
+                                  "--router",
+                                  n->address,
+                                  "--trunks",
+                                  dir / "trunks",
+                                  "--agent-route",
+                                  "direct",
+                                  "--attribute-headers",
+                                  "X-Customer-Tier",
+                                  "--ring-refresh",
+                                  "1s",
+                                  "--metrics-listen",
+                                  "127.0.0.1:0"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    gateway = std::make_unique<process>(gateway_binary, args);
     auto serving = gateway->wait_for_line("\"msg\":\"serving\"", 30s);
     ASSERT_TRUE(serving) << "the gateway did not start";
     metrics_port = port_of(json_field(*serving, "metrics"));
@@ -291,6 +301,35 @@ TEST_F(sbc_gateway_test, options_get_200_with_allow_accept_and_supported) {
                 {"127.0.0.1:" + std::to_string(gateway_port), "-m", "1", "-key",
                  "trunk", trunk});
   EXPECT_EQ(p->wait(), 0);
+}
+
+TEST_F(sbc_gateway_test, sbcs_are_pinged_with_options_and_marked_up_or_down) {
+  auto sbc_port = free_port();
+  // Answers every ping of the test; ended with the test.
+  auto sbc = sipp("sbc_options.xml", sbc_port, {"-m", "1000"});
+  auto up = "127.0.0.1:" + std::to_string(sbc_port);
+  auto down = "127.0.0.1:" + std::to_string(free_port()); // nobody there
+  start_gateway({"--ping", up + "," + down, "--ping-interval", "1s"});
+
+  // A line each time an SBC changes state, in whichever order the answers
+  // come (the SBC's SIPp may bind after the first ping: down, then up).
+  // Lines already read (before "router connected") count too.
+  std::map<std::string, std::string> verdicts;
+  for (auto& line : gateway->lines())
+    if (line.find("\"msg\":\"sbc ") != std::string::npos)
+      verdicts[json_field(line, "sbc")] = json_field(line, "msg");
+  while (verdicts[up] != "sbc up" || verdicts[down] != "sbc down") {
+    auto line = gateway->wait_for_line("\"msg\":\"sbc ", 40s);
+    if (!line)
+      break;
+    verdicts[json_field(*line, "sbc")] = json_field(*line, "msg");
+  }
+  EXPECT_EQ(verdicts[up], "sbc up");
+  EXPECT_EQ(verdicts[down], "sbc down");
+  auto text = http_get(metrics_port, "/metrics");
+  EXPECT_NE(text.find("switchboard_sbc_peer_up{sbc=\"" + up + "\"} 1"),
+            std::string::npos)
+    << text;
 }
 
 TEST_F(sbc_gateway_test, with_the_router_down_new_calls_get_503_retry_after) {
