@@ -89,6 +89,12 @@ using tenant_actor = caf::typed_actor<
   // agent id, ready, reason, event id.
   caf::replies_to<atom::ready, std::string, bool, std::string,
                   std::string>::with<routing::agent_view>,
+  // -- refusals --
+  // A gateway command refused before it reached the tenant (bad input):
+  // message, event id. Records the refusal as the event id's first
+  // outcome and replies with it, so a later command with the same event
+  // id is answered with the refusal and not applied.
+  caf::replies_to<atom::refuse, std::string, std::string>::with<atom::ok>,
   // -- statistics and events --
   caf::replies_to<atom::stats, std::string>::with<routing::queue_stats>,
   // An agent's figures of today (UTC).
@@ -105,6 +111,15 @@ using tenant_actor = caf::typed_actor<
   // and the oldest sequence still kept: how a subscriber on any node
   // catches up before the live events.
   caf::replies_to<atom::event, uint64_t, uint64_t>::with<uint64_t, event_batch>,
+  // A page of finished calls, oldest first by end time: those that ended
+  // in [from, to) (microseconds since the epoch), after the history key
+  // suffix `after` (empty: from the start), in queue `queue_id` and
+  // answered by `agent_id` when these are not empty. At most `size`
+  // records and history_page_bytes of them, and at most
+  // history_page_scan records looked at: a page may end early with a
+  // next one to follow.
+  caf::replies_to<atom::history, int64_t, int64_t, std::string, std::string,
+                  std::string, uint32_t>::with<history_page>,
   // Hands the tenant over to another node: writes what is pending, replies
   // with every stored record of the tenant and stops, so that nothing sent
   // after it is applied here.

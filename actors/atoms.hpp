@@ -39,6 +39,7 @@ CAF_ADD_TYPE_ID(switchboard, (switchboard::routing::classification))
 CAF_ADD_TYPE_ID(switchboard, (switchboard::routing::agent_stats))
 CAF_ADD_TYPE_ID(switchboard, (std::vector<switchboard::routing::tenant>))
 CAF_ADD_TYPE_ID(switchboard, (switchboard::record_set))
+CAF_ADD_TYPE_ID(switchboard, (switchboard::history_page))
 
 CAF_END_TYPE_ID_BLOCK(switchboard)
 
@@ -72,6 +73,8 @@ CAF_ADD_ATOM(switchboard, switchboard::atom, flush, "flush")
 CAF_ADD_ATOM(switchboard, switchboard::atom, ping, "ping")
 CAF_ADD_ATOM(switchboard, switchboard::atom, move, "move")
 CAF_ADD_ATOM(switchboard, switchboard::atom, leave, "leave")
+CAF_ADD_ATOM(switchboard, switchboard::atom, refuse, "refuse")
+CAF_ADD_ATOM(switchboard, switchboard::atom, history, "history")
 
 namespace caf {
 class actor_system_config;

@@ -6,8 +6,10 @@
 #include "storage/records.hpp"
 
 #include <caf/actor_system.hpp>
+#include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
+#include <chrono>
 #include <mutex>
 
 namespace switchboard {
@@ -27,22 +29,37 @@ directory::directory(caf::actor_system& sys, storage::store& store,
 
 caf::error directory::open() {
   std::vector<routing::tenant> stored;
-  caf::error failed;
-  auto err = store_.scan(storage::family::config,
-                         storage::kind_prefix(node_level, 'T'),
-                         [&](std::string_view key, std::string_view value) {
-                           auto t = storage::decode_tenant(value, key);
-                           if (!t) {
-                             failed = t.error();
-                             return false;
-                           }
-                           stored.push_back(std::move(*t));
-                           return true;
-                         });
+  // A tenant record that does not decode is set aside; the tenant starts
+  // with default settings, so its queues, agents and calls are served.
+  storage::batch aside;
+  auto prefix = storage::kind_prefix(node_level, 'T');
+  auto err = store_.scan(
+    storage::family::config, prefix,
+    [&](std::string_view key, std::string_view value) {
+      auto t = storage::decode_tenant(value, key);
+      if (!t) {
+        routing::tenant fallback;
+        fallback.id = std::string{key.substr(prefix.size())};
+        aside.put(
+          storage::family::config,
+          storage::set_aside_key(node_level, storage::family::config, key),
+          std::string{value});
+        aside.put(storage::family::config, std::string{key},
+                  storage::encode(fallback));
+        if (obs_ != nullptr)
+          obs_->set_aside(fallback.id, storage::printable(key),
+                          render(t.error())
+                            + "; the tenant starts with default settings");
+        t = std::move(fallback);
+      }
+      stored.push_back(std::move(*t));
+      return true;
+    });
   if (err)
     return err;
-  if (failed)
-    return failed;
+  if (!aside.empty())
+    if (auto werr = store_.write(aside))
+      return werr;
   std::unique_lock guard{mtx_};
   for (auto& t : stored)
     if (auto actor = start(t); !actor)
@@ -120,6 +137,35 @@ caf::expected<tenant_actor> directory::restart(const std::string& id) {
     return caf::make_error(ec::not_found, "tenant '" + id + "' is not here");
   auto config = i->second.config;
   return start(config);
+}
+
+size_t directory::stop(caf::timespan timeout) {
+  auto running = actors();
+  caf::scoped_actor self{sys_};
+  for (auto& [id, actor] : running) {
+    self->monitor(actor);
+    self->send_exit(actor, caf::exit_reason::user_shutdown);
+  }
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  size_t left = running.size();
+  while (left > 0) {
+    auto wait = std::chrono::duration_cast<caf::timespan>(
+      deadline - std::chrono::steady_clock::now());
+    if (wait.count() <= 0)
+      break;
+    bool timed_out = false;
+    self->receive(
+      [&](const caf::down_msg&) {
+        --left;
+      },
+      caf::after(wait) >>
+        [&] {
+          timed_out = true;
+        });
+    if (timed_out)
+      break;
+  }
+  return left;
 }
 
 std::optional<tenant_actor> directory::find(const std::string& id) const {

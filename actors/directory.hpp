@@ -44,6 +44,12 @@ class directory {
   /// not complete stopped it).
   caf::expected<tenant_actor> restart(const std::string& id);
 
+  /// Stops every tenant's actor, each after writing and answering what it
+  /// has pending, and waits until they are gone or `timeout` passed;
+  /// returns how many did not stop in time. The node's shutdown: nothing
+  /// may start a tenant after it.
+  size_t stop(caf::timespan timeout);
+
   std::optional<tenant_actor> find(const std::string& id) const;
 
   std::optional<routing::tenant> get(const std::string& id) const;

@@ -240,4 +240,20 @@ typename Inspector::result_type inspect(Inspector& f, event_batch& x) {
            x.types, x.events);
 }
 
+/// One page of a tenant's call history, oldest first: each finished call
+/// as stored (v1::StoredCall bytes) beside its history key's suffix after
+/// the tenant's prefix, and the suffix the next page starts after (empty:
+/// no page follows).
+struct history_page {
+  std::vector<std::string> keys;
+  std::vector<std::string> records;
+  std::string next_after;
+};
+
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, history_page& x) {
+  return f(caf::meta::type_name("switchboard.history_page"), x.keys, x.records,
+           x.next_after);
+}
+
 } // namespace switchboard

@@ -25,6 +25,13 @@ class observer {
   /// disagreed with their work, each reported before by `inconsistency`.
   virtual void audited(std::string_view tenant, size_t inconsistent) = 0;
 
+  /// Recovery found a stored record it cannot apply and set it aside
+  /// (kept under the tenant's set-aside keys, not deleted) so that the
+  /// tenant starts with everything else.
+  virtual void set_aside(std::string_view tenant, std::string_view key,
+                         std::string_view reason)
+    = 0;
+
   /// An agent's state disagrees with the work it holds (a defect).
   virtual void inconsistency(std::string_view tenant, std::string_view agent,
                              std::string_view what)

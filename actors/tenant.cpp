@@ -12,6 +12,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 
@@ -188,8 +189,8 @@ caf::error check_repeat(self_ptr self, const std::string& event_id) {
   if (event_id.empty())
     return {};
   auto key = idempotency_key(st, event_id);
-  if (st.keys.count(key) > 0)
-    return caf::make_error(ec::duplicate, "0|applied in this batch");
+  if (auto i = st.keys.find(key); i != st.keys.end())
+    return caf::make_error(ec::duplicate, i->second);
   auto found = st.store->get(family::idempotency, key);
   if (!found)
     return found.error();
@@ -303,10 +304,10 @@ caf::result<Reply> command(self_ptr self, const std::string& event_id,
   routing::status outcome = apply(st.now);
   if (!event_id.empty()) {
     auto key = idempotency_key(st, event_id);
-    st.keys.insert(key);
-    st.batch.put(family::idempotency, key,
-                 std::to_string(static_cast<int>(to_ec(outcome.code))) + "|"
-                   + outcome.message);
+    auto first = std::to_string(static_cast<int>(to_ec(outcome.code))) + "|"
+                 + outcome.message;
+    st.batch.put(family::idempotency, key, first);
+    st.keys.insert_or_assign(key, std::move(first));
   }
   // The answer first: a call the command ended is still among the
   // engine's pending changes until they are staged.
@@ -412,6 +413,14 @@ tenant_actor::behavior_type tenant(self_ptr self,
                                  return x.address() == down.source;
                                }),
                 sinks.end());
+  });
+  // Stopped by its node: what is applied but not yet written is written
+  // and answered first, so that nothing acknowledged is lost and no
+  // request waits for an answer that never comes.
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    stage_changes(self);
+    flush(self);
+    self->quit(msg.reason);
   });
   // What recovery changed (offers expired while the node was down, calls
   // routed to agents they freed) is written before anything else.
@@ -719,6 +728,18 @@ tenant_actor::behavior_type tenant(self_ptr self,
           return *self->state.engine.find_agent(id);
         });
     },
+    // -- refusals --
+    [self](atom::refuse, const std::string& message,
+           const std::string& event_id) -> caf::result<atom::ok> {
+      return command<atom::ok>(
+        self, event_id,
+        [&](routing::timestamp) {
+          return routing::status{routing::errc::invalid_argument, message};
+        },
+        [] {
+          return atom::ok_v;
+        });
+    },
     // -- statistics and events --
     [self](atom::stats,
            const std::string& queue_id) -> caf::result<routing::queue_stats> {
@@ -782,6 +803,61 @@ tenant_actor::behavior_type tenant(self_ptr self,
       if (err)
         return err;
       return {oldest, std::move(out)};
+    },
+    [self](atom::history, int64_t from, int64_t to, const std::string& queue_id,
+           const std::string& agent_id, const std::string& after,
+           uint32_t size) -> caf::result<history_page> {
+      auto& st = self->state;
+      auto prefix = storage::kind_prefix(st.tenant_id, 'H');
+      // History keys start with the call's end time: the scan starts at
+      // `from` or after the previous page's last record.
+      auto start
+        = storage::history_start_key(st.tenant_id, routing::from_micros(from));
+      if (!after.empty())
+        start = std::max(start, prefix + after + '\0');
+      auto limit = std::max<size_t>(size, 1);
+      history_page page;
+      size_t bytes = 0;
+      size_t looked_at = 0;
+      std::string last_seen;
+      caf::error bad;
+      auto err = st.store->scan_from(
+        family::history, prefix, start,
+        [&](std::string_view key, std::string_view value) {
+          auto suffix = key.substr(prefix.size());
+          if (looked_at == history_page_scan) {
+            page.next_after = last_seen;
+            return false;
+          }
+          ++looked_at;
+          auto c = storage::decode_call(value, key);
+          if (!c) {
+            bad = c.error();
+            return false;
+          }
+          if (routing::to_micros(c->ended_at) >= to)
+            return false;
+          last_seen = std::string{suffix};
+          if (!queue_id.empty()
+              && std::find(c->queue_path.begin(), c->queue_path.end(), queue_id)
+                   == c->queue_path.end())
+            return true;
+          if (!agent_id.empty() && c->agent_id != agent_id)
+            return true;
+          if (page.records.size() == limit
+              || (!page.records.empty()
+                  && bytes + value.size() > history_page_bytes)) {
+            page.next_after = page.keys.back();
+            return false;
+          }
+          bytes += value.size();
+          page.keys.emplace_back(suffix);
+          page.records.emplace_back(value);
+          return true;
+        });
+      if (err || bad)
+        return err ? err : bad;
+      return page;
     },
     [self](atom::tick) {
       auto& st = self->state;
@@ -865,11 +941,25 @@ caf::expected<tenant_actor> spawn_tenant(caf::actor_system& sys,
     failed = std::move(err);
     return false;
   };
+  // A record that cannot be applied is set aside, not allowed to keep the
+  // tenant (and so the node) from starting: moved under the tenant's 'X'
+  // keys with the same value, reported, and skipped.
+  storage::batch aside;
+  auto set_aside = [&](family f, std::string_view key, std::string_view value,
+                       const std::string& why) {
+    aside.put(family::config, storage::set_aside_key(tenant_id, f, key),
+              std::string{value});
+    aside.erase(f, std::string{key});
+    if (obs != nullptr)
+      obs->set_aside(tenant_id, storage::printable(key), why);
+    return true;
+  };
   auto err = store.scan(family::config, storage::kind_prefix(tenant_id, 'Q'),
                         [&](std::string_view key, std::string_view value) {
                           auto q = storage::decode_queue(value, key);
                           if (!q)
-                            return fail(q.error());
+                            return set_aside(family::config, key, value,
+                                             render(q.error()));
                           eng.restore(*q);
                           return true;
                         });
@@ -882,54 +972,59 @@ caf::expected<tenant_actor> spawn_tenant(caf::actor_system& sys,
     else if (*rules) {
       auto c = storage::decode_classification(**rules, key);
       if (!c)
-        err = c.error();
+        set_aside(family::config, key, **rules, render(c.error()));
       else if (auto st = eng.set_classification(std::move(*c)); !st)
-        err = caf::make_error(ec::storage_corrupt,
-                              "classification rules of tenant '" + tenant_id
-                                + "': " + st.message);
+        set_aside(family::config, key, **rules,
+                  "the rules do not apply to the stored queues: " + st.message);
     }
   }
   if (!err)
-    err = store.scan(family::config, storage::kind_prefix(tenant_id, 'A'),
-                     [&](std::string_view key, std::string_view value) {
-                       auto state = store.get(family::live, key);
-                       if (!state)
-                         return fail(state.error());
-                       auto a = storage::decode_agent_view(
-                         value, state->value_or(""), key);
-                       if (!a)
-                         return fail(a.error());
-                       eng.restore(*a);
-                       return true;
-                     });
+    err = store.scan(
+      family::config, storage::kind_prefix(tenant_id, 'A'),
+      [&](std::string_view key, std::string_view value) {
+        auto state = store.get(family::live, key);
+        if (!state)
+          return fail(state.error());
+        auto a = storage::decode_agent_view(value, state->value_or(""), key);
+        if (!a) {
+          // The agent's state goes with its configuration.
+          if (*state)
+            set_aside(family::live, key, **state,
+                      "its agent's configuration is set aside");
+          return set_aside(family::config, key, value, render(a.error()));
+        }
+        eng.restore(*a);
+        return true;
+      });
   if (!err)
     err = store.scan(
       family::live, storage::kind_prefix(tenant_id, 'S'),
       [&](std::string_view key, std::string_view value) {
         auto m = storage::decode_minute(value, key);
         if (!m)
-          return fail(m.error());
+          return set_aside(family::live, key, value, render(m.error()));
         auto rest = key.substr(storage::kind_prefix(tenant_id, 'S').size());
         eng.restore(std::string{rest.substr(0, rest.find('\0'))}, *m);
         return true;
       });
   if (!err)
-    err = store.scan(family::live, storage::kind_prefix(tenant_id, 'L'),
-                     [&](std::string_view key, std::string_view value) {
-                       auto last = storage::decode_last_served(value, key);
-                       if (!last)
-                         return fail(last.error());
-                       auto caller = key.substr(
-                         storage::kind_prefix(tenant_id, 'L').size());
-                       eng.restore(std::string{caller}, std::move(*last));
-                       return true;
-                     });
+    err = store.scan(
+      family::live, storage::kind_prefix(tenant_id, 'L'),
+      [&](std::string_view key, std::string_view value) {
+        auto last = storage::decode_last_served(value, key);
+        if (!last)
+          return set_aside(family::live, key, value, render(last.error()));
+        auto caller = key.substr(storage::kind_prefix(tenant_id, 'L').size());
+        eng.restore(std::string{caller}, std::move(*last));
+        return true;
+      });
   if (!err)
     err = store.scan(family::live, storage::kind_prefix(tenant_id, 'C'),
                      [&](std::string_view key, std::string_view value) {
                        auto c = storage::decode_call(value, key);
                        if (!c)
-                         return fail(c.error());
+                         return set_aside(family::live, key, value,
+                                          render(c.error()));
                        eng.restore(std::move(*c));
                        return true;
                      });
@@ -950,6 +1045,9 @@ caf::expected<tenant_actor> spawn_tenant(caf::actor_system& sys,
     return err;
   if (failed)
     return failed;
+  if (!aside.empty())
+    if (auto werr = store.write(aside))
+      return werr;
   eng.recover(routing::timestamp{std::chrono::duration_cast<routing::duration>(
     std::chrono::system_clock::now().time_since_epoch())});
   return sys.spawn(tenant, init);

@@ -10,6 +10,7 @@
 #include <caf/fwd.hpp>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -17,6 +18,14 @@
 #include <vector>
 
 namespace switchboard {
+
+/// A page of call history holds at most this many bytes of records, so
+/// that it fits in gRPC's default message size (4 MiB) with room to spare.
+constexpr size_t history_page_bytes = 2 * 1024 * 1024;
+
+/// A page of call history looks at most at this many finished calls, so
+/// that a filter few calls match does not hold the tenant up.
+constexpr size_t history_page_scan = 10'000;
 
 /// A node's settings for every tenant it runs.
 struct tenant_options {
@@ -52,8 +61,9 @@ struct tenant_state {
   event_batch events;
   std::vector<std::function<void()>> replies;
   std::vector<std::function<void(const caf::error&)>> failures;
-  /// Idempotency keys in `batch`, so a repeat within one group is caught.
-  std::set<std::string> keys;
+  /// Idempotency keys in `batch` with the outcome each records
+  /// ("CODE|message"), so a repeat within one group gets the first outcome.
+  std::map<std::string, std::string> keys;
   /// When the commands in the group arrived, for the routing latency.
   std::vector<caf::actor_clock::time_point> offers_made;
   bool flush_scheduled = false;

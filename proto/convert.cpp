@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <limits>
 #include <set>
 
 namespace switchboard::api {
@@ -24,11 +25,50 @@ field_error error(std::string field, std::string message) {
   return {std::move(field), std::move(message)};
 }
 
+/// A free text or address field: at most `max` bytes.
+maybe_error check_length(const std::string& text, size_t max,
+                         const std::string& field) {
+  if (text.size() > max)
+    return error(field, "must be at most " + std::to_string(max)
+                          + " bytes, has " + std::to_string(text.size()));
+  return std::nullopt;
+}
+
+/// A repeated field or map: at most `max` entries.
+maybe_error check_count(int count, size_t max, const std::string& field) {
+  if (static_cast<size_t>(count) > max)
+    return error(field, "must have at most " + std::to_string(max)
+                          + " entries, has " + std::to_string(count));
+  return std::nullopt;
+}
+
+/// A whole message: at most `max` bytes encoded.
+maybe_error check_encoded(const google::protobuf::Message& in, size_t max,
+                          const std::string& field) {
+  auto size = in.ByteSizeLong();
+  if (size > max)
+    return error(field, "must be at most " + std::to_string(max)
+                          + " bytes encoded, has " + std::to_string(size));
+  return std::nullopt;
+}
+
+/// A priority the routing core can add aging boosts to without overflow.
+maybe_error check_priority(int32_t priority, const std::string& field) {
+  if (priority < routing::min_priority || priority > routing::max_priority)
+    return error(field, "must be between "
+                          + std::to_string(routing::min_priority) + " and "
+                          + std::to_string(routing::max_priority) + ", found "
+                          + std::to_string(priority));
+  return std::nullopt;
+}
+
 /// Reads a Duration: whole microseconds, not negative.
 maybe_error read_duration(const google::protobuf::Duration& in, duration& out,
                           const std::string& field) {
   if (in.seconds() < 0 || in.nanos() < 0)
     return error(field, "must not be negative");
+  if (in.nanos() > 999'999'999)
+    return error(field, "nanos must be at most 999999999");
   if (in.seconds() > 10LL * 365 * 24 * 3600)
     return error(field, "must be at most ten years");
   out = std::chrono::seconds{in.seconds()}
@@ -66,6 +106,9 @@ maybe_error
 read_selectors(const google::protobuf::RepeatedPtrField<v1::Selector>& in,
                std::vector<routing::selector>& out, const std::string& field) {
   out.clear();
+  if (auto e
+      = check_count(in.size(), limits::selectors, at(field, "selectors")))
+    return e;
   for (int i = 0; i < in.size(); ++i) {
     routing::selector x;
     if (auto e = from_proto(in[i], x, at(field, "selectors", i)))
@@ -86,7 +129,27 @@ void write_timestamp(routing::timestamp in, google::protobuf::Timestamp& out) {
 }
 
 routing::timestamp read_timestamp(const google::protobuf::Timestamp& in) {
-  return routing::from_micros(in.seconds() * 1'000'000 + in.nanos() / 1000);
+  // Clamped to Timestamp's valid range, so no stored or sent value
+  // overflows the conversion.
+  auto secs = std::clamp(in.seconds(), limits::min_timestamp_seconds,
+                         limits::max_timestamp_seconds);
+  auto nanos = std::clamp(in.nanos(), 0, 999'999'999);
+  return routing::from_micros(secs * 1'000'000 + nanos / 1000);
+}
+
+maybe_error read_timestamp(const google::protobuf::Timestamp& in,
+                           routing::timestamp& out, const std::string& field) {
+  if (in.seconds() < limits::min_timestamp_seconds
+      || in.seconds() > limits::max_timestamp_seconds)
+    return error(
+      at(field, "seconds"),
+      "must be between " + std::to_string(limits::min_timestamp_seconds)
+        + " (0001-01-01) and " + std::to_string(limits::max_timestamp_seconds)
+        + " (9999-12-31), found " + std::to_string(in.seconds()));
+  if (in.nanos() < 0 || in.nanos() > 999'999'999)
+    return error(at(field, "nanos"), "must be between 0 and 999999999");
+  out = read_timestamp(in);
+  return std::nullopt;
 }
 
 std::string field_error::to_string() const { return field + ": " + message; }
@@ -142,6 +205,15 @@ v1::CallState to_proto(routing::call_state x) {
 maybe_error from_proto(const v1::Selector& in, routing::selector& out,
                        const std::string& field) {
   const auto& key = in.key();
+  if (auto e = check_length(key, limits::name, at(field, "key")))
+    return e;
+  if (auto e = check_count(in.values_size(), limits::selector_values,
+                           at(field, "values")))
+    return e;
+  for (int i = 0; i < in.values_size(); ++i)
+    if (auto e
+        = check_length(in.values(i), limits::name, at(field, "values", i)))
+      return e;
   auto dot = key.find('.');
   auto prefix = key.substr(0, dot);
   if (dot == std::string::npos || (prefix != "skill" && prefix != "label"))
@@ -193,13 +265,28 @@ maybe_error from_proto(const v1::Tenant& in, routing::tenant& out,
                        const std::string& field) {
   if (auto e = check_id(in.tenant_id(), at(field, "tenant_id")))
     return e;
+  if (auto e = check_encoded(in, limits::tenant_bytes, field))
+    return e;
+  if (auto e = check_length(in.display_name(), limits::name,
+                            at(field, "display_name")))
+    return e;
+  if (auto e = check_length(in.microsoft_tenant_id(), limits::name,
+                            at(field, "microsoft_tenant_id")))
+    return e;
+  if (auto e = check_count(in.sip_trunk_fqdns_size(), limits::trunks,
+                           at(field, "sip_trunk_fqdns")))
+    return e;
+  if (auto e = check_count(in.dialled_numbers_size(), limits::numbers,
+                           at(field, "dialled_numbers")))
+    return e;
   out = routing::tenant{};
   out.id = in.tenant_id();
   out.name = in.display_name();
   out.microsoft_tenant_id = in.microsoft_tenant_id();
   for (int i = 0; i < in.sip_trunk_fqdns_size(); ++i) {
     auto& fqdn = in.sip_trunk_fqdns(i);
-    if (fqdn.empty() || fqdn.find_first_of(" /:@") != std::string::npos)
+    if (fqdn.empty() || fqdn.size() > 253
+        || fqdn.find_first_of(" /:@") != std::string::npos)
       return error(at(field, "sip_trunk_fqdns", i),
                    "expected a host name such as "
                    "tenant1.customers.example.net, found '"
@@ -272,6 +359,8 @@ maybe_error
 read_steps(const google::protobuf::RepeatedPtrField<v1::SelectorStep>& in,
            std::vector<routing::selector_step>& out, const std::string& field) {
   out.clear();
+  if (auto e = check_count(in.size(), limits::steps, at(field, "steps")))
+    return e;
   for (int i = 0; i < in.size(); ++i) {
     auto where = at(field, "steps", i);
     routing::selector_step step;
@@ -312,6 +401,12 @@ maybe_error read_hours(const v1::BusinessHours& in,
   if (auto problem = routing::check_time_zone(in.time_zone()))
     return error(at(field, "time_zone"), *problem);
   out.time_zone = in.time_zone();
+  if (auto e
+      = check_count(in.open_size(), limits::opening_hours, at(field, "open")))
+    return e;
+  if (auto e = check_count(in.holidays_size(), limits::holidays,
+                           at(field, "holidays")))
+    return e;
   for (int i = 0; i < in.open_size(); ++i) {
     auto& x = in.open(i);
     auto where = at(field, "open", i);
@@ -382,6 +477,11 @@ maybe_error from_proto(const v1::Queue& in, routing::queue& out,
     return e;
   if (auto e = check_id(in.queue_id(), at(field, "queue_id")))
     return e;
+  if (auto e = check_encoded(in, limits::queue_bytes, field))
+    return e;
+  if (auto e = check_length(in.display_name(), limits::name,
+                            at(field, "display_name")))
+    return e;
   out = routing::queue{};
   out.id = in.queue_id();
   out.name = in.display_name();
@@ -433,8 +533,17 @@ maybe_error from_proto(const v1::Queue& in, routing::queue& out,
     if (d.present)
       if (auto e = read_duration(d.value, d.target, at(field, d.name)))
         return e;
-  if (in.has_offer_timeout() && out.offer_timeout.count() == 0)
-    return error(at(field, "offer_timeout"), "must be longer than zero");
+  if (in.has_offer_timeout()
+      && (out.offer_timeout < limits::min_offer_timeout
+          || out.offer_timeout > limits::max_offer_timeout))
+    return error(at(field, "offer_timeout"),
+                 "must be between 1s and 1h (unset: 20s)");
+  if (out.wrap_up > limits::max_wrap_up)
+    return error(at(field, "wrap_up"), "must be at most 24h (unset: 10s)");
+  if (in.max_length() > limits::max_queue_length)
+    return error(at(field, "max_length"),
+                 "must be at most " + std::to_string(limits::max_queue_length)
+                   + " (0: no limit)");
   if (in.max_missed_offers() > 1000)
     return error(at(field, "max_missed_offers"), "must be at most 1000");
   out.max_missed_offers = static_cast<uint16_t>(in.max_missed_offers());
@@ -499,7 +608,7 @@ maybe_error from_proto(const v1::Queue& in, routing::queue& out,
     if (out.aging.every < std::chrono::seconds{1})
       return error(at(where, "interval"), "must be at least 1s");
     if (pa.step() < 0 || pa.step() > 1000)
-      return error(at(where, "step"), "must be between 1 and 1000");
+      return error(at(where, "step"), "must be between 1 and 1000 (0: 1)");
     out.aging.step = pa.step() == 0 ? 1 : pa.step();
     if (pa.max_boost() < 1 || pa.max_boost() > 1000000)
       return error(at(where, "max_boost"),
@@ -565,6 +674,29 @@ maybe_error from_proto(const v1::Agent& in, routing::agent& out,
     return e;
   if (auto e = check_id(in.agent_id(), at(field, "agent_id")))
     return e;
+  if (auto e = check_encoded(in, limits::agent_bytes, field))
+    return e;
+  struct {
+    const std::string& value;
+    size_t max;
+    const char* name;
+  } texts[] = {
+    {in.display_name(), limits::name, "display_name"},
+    {in.teams_user_id(), limits::name, "teams_user_id"},
+    {in.sip_uri(), limits::address, "sip_uri"},
+  };
+  for (auto& t : texts)
+    if (auto e = check_length(t.value, t.max, at(field, t.name)))
+      return e;
+  if (auto e
+      = check_count(in.skills_size(), limits::skills, at(field, "skills")))
+    return e;
+  if (auto e
+      = check_count(in.labels_size(), limits::labels, at(field, "labels")))
+    return e;
+  if (auto e = check_count(in.queue_ids_size(), limits::agent_queues,
+                           at(field, "queue_ids")))
+    return e;
   out.id = in.agent_id();
   out.display_name = in.display_name();
   out.teams_user_id = in.teams_user_id();
@@ -577,6 +709,8 @@ maybe_error from_proto(const v1::Agent& in, routing::agent& out,
     auto where = field + ".skills[" + name + "]";
     if (name.empty())
       return error(field + ".skills", "skill names must not be empty");
+    if (auto e = check_length(name, limits::name, where))
+      return e;
     if (level > 100)
       return error(where,
                    "a proficiency is 0..100, found " + std::to_string(level));
@@ -585,6 +719,11 @@ maybe_error from_proto(const v1::Agent& in, routing::agent& out,
   for (auto& [name, value] : in.labels()) {
     if (name.empty())
       return error(field + ".labels", "label names must not be empty");
+    if (auto e = check_length(name, limits::name, field + ".labels"))
+      return e;
+    if (auto e
+        = check_length(value, limits::name, field + ".labels[" + name + "]"))
+      return e;
     out.attrs.labels[name] = value;
   }
   out.cap = routing::capacity::standard();
@@ -690,8 +829,7 @@ maybe_error from_proto(const v1::AgentState& in, routing::agent& out,
       = static_cast<uint16_t>(in.load(i).items());
   }
   auto& t = in.idle_since();
-  out.idle_since
-    = routing::from_micros(t.seconds() * 1'000'000 + t.nanos() / 1000);
+  out.idle_since = read_timestamp(t);
   return std::nullopt;
 }
 
@@ -704,6 +842,8 @@ maybe_error from_proto(const v1::Call& in, routing::call& out,
     return e;
   if (auto e = check_id(in.call_id(), at(field, "call_id")))
     return e;
+  if (auto e = check_encoded(in, limits::call_bytes, field))
+    return e;
   out = routing::call{};
   out.id = in.call_id();
   if (in.channel() == v1::CHANNEL_UNSPECIFIED) {
@@ -713,13 +853,34 @@ maybe_error from_proto(const v1::Call& in, routing::call& out,
   } else {
     return error(at(field, "channel"), "is not a channel");
   }
+  if (auto e = check_length(in.from(), limits::address, at(field, "from")))
+    return e;
+  if (auto e = check_length(in.to(), limits::address, at(field, "to")))
+    return e;
   out.from = in.from();
   out.to = in.to();
+  if (auto e = check_count(in.attributes_size(), limits::attributes,
+                           at(field, "attributes")))
+    return e;
+  size_t attribute_bytes = 0;
   for (auto& [key, value] : in.attributes()) {
     if (key.empty())
       return error(field + ".attributes", "attribute names must not be empty");
+    if (auto e = check_length(key, limits::name, field + ".attributes"))
+      return e;
+    auto where = field + ".attributes[" + key + "]";
+    if (auto e = check_length(value, limits::attribute_value, where))
+      return e;
+    attribute_bytes += key.size() + value.size();
     out.attributes[key] = value;
   }
+  if (attribute_bytes > limits::attribute_bytes)
+    return error(at(field, "attributes"),
+                 "must hold at most " + std::to_string(limits::attribute_bytes)
+                   + " bytes of names and values, holds "
+                   + std::to_string(attribute_bytes));
+  if (auto e = check_priority(in.priority(), at(field, "priority")))
+    return e;
   out.priority = in.priority();
   if (auto e = check_optional_id(in.queue_id(), at(field, "queue_id")))
     return e;
@@ -732,6 +893,165 @@ maybe_error from_proto(const v1::Call& in, routing::call& out,
                                  at(field, "preferred_agent_id")))
     return e;
   out.preferred_agent = in.preferred_agent_id();
+  return std::nullopt;
+}
+
+// -- commands
+// ------------------------------------------------------------------
+
+namespace {
+
+/// Runs checks in order; the first error wins.
+template<class... Checks>
+maybe_error first_of(Checks&&... checks) {
+  maybe_error result;
+  ((result = result ? result : checks()), ...);
+  return result;
+}
+
+auto id_check(const std::string& id, std::string field) {
+  return [&id, field = std::move(field)] {
+    return check_id(id, field);
+  };
+}
+
+/// A transfer's or consult's target: a queue or an agent.
+template<class Request>
+maybe_error check_target(const Request& in, const std::string& prefix) {
+  if (in.target_case() == Request::TARGET_NOT_SET)
+    return error(prefix + "target", "set queue_id or agent_id");
+  if (in.target_case() == Request::kQueueId)
+    return check_id(in.queue_id(), prefix + "queue_id");
+  return check_id(in.agent_id(), prefix + "agent_id");
+}
+
+} // namespace
+
+maybe_error check(const v1::GetQueueRequest& in, const std::string& prefix) {
+  return check_id(in.queue_id(), prefix + "queue_id");
+}
+
+maybe_error check(const v1::DeleteQueueRequest& in, const std::string& prefix) {
+  return check_id(in.queue_id(), prefix + "queue_id");
+}
+
+maybe_error check(const v1::GetAgentRequest& in, const std::string& prefix) {
+  return check_id(in.agent_id(), prefix + "agent_id");
+}
+
+maybe_error check(const v1::DeleteAgentRequest& in, const std::string& prefix) {
+  return check_id(in.agent_id(), prefix + "agent_id");
+}
+
+maybe_error check(const v1::GetQueueStatsRequest& in,
+                  const std::string& prefix) {
+  return check_id(in.queue_id(), prefix + "queue_id");
+}
+
+maybe_error check(const v1::GetAgentStatsRequest& in,
+                  const std::string& prefix) {
+  return check_id(in.agent_id(), prefix + "agent_id");
+}
+
+maybe_error check(const v1::GetCallRequest& in, const std::string& prefix) {
+  return check_id(in.call_id(), prefix + "call_id");
+}
+
+maybe_error check(const v1::CancelCallRequest& in, const std::string& prefix) {
+  return first_of(id_check(in.call_id(), prefix + "call_id"), [&] {
+    return v1::CancelCallRequest::Reason_IsValid(in.reason())
+             ? std::nullopt
+             : maybe_error{error(prefix + "reason",
+                                 "is not a reason (REASON_CALLER_HUNG_UP, "
+                                 "REASON_CANCELLED, ...)")};
+  });
+}
+
+maybe_error check(const v1::CompleteCallRequest& in,
+                  const std::string& prefix) {
+  return check_id(in.call_id(), prefix + "call_id");
+}
+
+maybe_error check(const v1::TransferCallRequest& in,
+                  const std::string& prefix) {
+  return first_of(id_check(in.call_id(), prefix + "call_id"), [&] {
+    return check_target(in, prefix);
+  });
+}
+
+maybe_error check(const v1::AcceptOfferRequest& in, const std::string& prefix) {
+  return first_of(id_check(in.call_id(), prefix + "call_id"),
+                  id_check(in.agent_id(), prefix + "agent_id"),
+                  id_check(in.offer_id(), prefix + "offer_id"));
+}
+
+maybe_error check(const v1::DeclineOfferRequest& in,
+                  const std::string& prefix) {
+  return first_of(id_check(in.call_id(), prefix + "call_id"),
+                  id_check(in.agent_id(), prefix + "agent_id"),
+                  id_check(in.offer_id(), prefix + "offer_id"));
+}
+
+maybe_error check(const v1::RequestCallbackRequest& in,
+                  const std::string& prefix) {
+  return first_of(id_check(in.call_id(), prefix + "call_id"), [&] {
+    return check_length(in.number(), limits::number, prefix + "number");
+  });
+}
+
+maybe_error check(const v1::SetAgentPresenceRequest& in,
+                  const std::string& prefix) {
+  return first_of(id_check(in.agent_id(), prefix + "agent_id"), [&] {
+    return from_proto(in.presence())
+             ? std::nullopt
+             : maybe_error{
+               error(prefix + "presence",
+                     "expected a Teams presence such as "
+                     "PRESENCE_AVAILABLE, found "
+                       + std::to_string(static_cast<int>(in.presence())))};
+  });
+}
+
+maybe_error check(const v1::SetAgentReadyRequest& in,
+                  const std::string& prefix) {
+  return first_of(id_check(in.agent_id(), prefix + "agent_id"), [&] {
+    return check_length(in.reason(), limits::name, prefix + "reason");
+  });
+}
+
+maybe_error check(const v1::ConsultCallRequest& in, const std::string& prefix) {
+  return first_of(id_check(in.call_id(), prefix + "call_id"), [&] {
+    return check_target(in, prefix);
+  });
+}
+
+maybe_error check(const v1::ConsultActionRequest& in,
+                  const std::string& prefix) {
+  return check_id(in.call_id(), prefix + "call_id");
+}
+
+maybe_error check(const v1::EndWrapUpRequest& in, const std::string& prefix) {
+  return check_id(in.agent_id(), prefix + "agent_id");
+}
+
+maybe_error check(const v1::ExtendWrapUpRequest& in,
+                  const std::string& prefix) {
+  routing::duration by{0};
+  return first_of(id_check(in.agent_id(), prefix + "agent_id"), [&] {
+    return read_extension(in.extend_by(), by, prefix + "extend_by");
+  });
+}
+
+maybe_error read_extension(const google::protobuf::Duration& in,
+                           routing::duration& out, const std::string& field) {
+  if (in.seconds() < 0 || in.nanos() < 0 || in.nanos() > 999'999'999
+      || in.seconds() > 3600)
+    return error(field, "must be longer than zero and at most 1h");
+  out = std::chrono::seconds{in.seconds()}
+        + std::chrono::duration_cast<duration>(
+          std::chrono::nanoseconds{in.nanos()});
+  if (out.count() <= 0 || out > std::chrono::hours{1})
+    return error(field, "must be longer than zero and at most 1h");
   return std::nullopt;
 }
 
@@ -905,7 +1225,9 @@ maybe_error from_proto(const v1::StoredCall& in, routing::live_call& out) {
     out.callback_number = view.callback().number();
     out.callback_requested_at = read_timestamp(view.callback().requested_at());
   }
-  out.priority_boost = view.effective_priority() - out.data.priority;
+  out.priority_boost = static_cast<int32_t>(
+    std::clamp<int64_t>(int64_t{view.effective_priority()} - out.data.priority,
+                        0, std::numeric_limits<int32_t>::max()));
   if (view.has_preferred_until())
     out.exclusive_until = read_timestamp(view.preferred_until());
   out.last_agent = view.preferred_by_last_agent();
@@ -1037,6 +1359,10 @@ v1::QueueStats to_proto(const routing::queue_stats& in,
 maybe_error from_proto(const v1::ClassificationRules& in,
                        routing::classification& out) {
   out = {};
+  if (auto e = check_count(in.rules_size(), limits::rules, "rules"))
+    return e;
+  if (auto e = check_encoded(in, limits::rules_bytes, "rules"))
+    return e;
   for (int i = 0; i < in.rules_size(); ++i) {
     auto& r = in.rules(i);
     auto field = "rules[" + std::to_string(i) + "]";
@@ -1048,10 +1374,15 @@ maybe_error from_proto(const v1::ClassificationRules& in,
         return error(at(field, "rule_id"),
                      "'" + r.rule_id() + "' names two rules");
     x.id = r.rule_id();
+    if (auto e = check_count(r.conditions_size(), limits::conditions,
+                             at(field, "conditions")))
+      return e;
     for (int j = 0; j < r.conditions_size(); ++j) {
       auto& c = r.conditions(j);
       auto cf = at(field, "conditions", j);
       routing::condition y;
+      if (auto e = check_length(c.field(), limits::name, at(cf, "field")))
+        return e;
       y.field = c.field();
       bool attribute = y.field.rfind("attribute.", 0) == 0
                        && y.field.size() > std::string{"attribute."}.size();
@@ -1076,12 +1407,18 @@ maybe_error from_proto(const v1::ClassificationRules& in,
       }
       if (c.values_size() == 0)
         return error(at(cf, "values"), "required: at least one value");
+      if (auto e = check_count(c.values_size(), limits::condition_values,
+                               at(cf, "values")))
+        return e;
       for (int k = 0; k < c.values_size(); ++k) {
         if (y.field == "channel" && !routing::parse_channel(c.values(k)))
           return error(at(cf, "values", k),
                        "'" + c.values(k)
                          + "' is not a channel; use voice, chat, email or "
                            "message");
+        if (auto e
+            = check_length(c.values(k), limits::address, at(cf, "values", k)))
+          return e;
         y.values.push_back(c.values(k));
       }
       x.conditions.push_back(std::move(y));
@@ -1089,6 +1426,8 @@ maybe_error from_proto(const v1::ClassificationRules& in,
     if (auto e = check_id(r.queue_id(), at(field, "queue_id")))
       return e;
     x.queue_id = r.queue_id();
+    if (auto e = check_priority(r.priority(), at(field, "priority")))
+      return e;
     x.priority = r.priority();
     if (auto e = read_selectors(r.selectors(), x.selectors, field))
       return e;

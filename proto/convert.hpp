@@ -13,8 +13,11 @@
 #include "switchboard/v1/common.pb.h"
 #include "switchboard/v1/events.pb.h"
 #include "switchboard/v1/records.pb.h"
+#include "switchboard/v1/routing.pb.h"
 #include "switchboard/v1/stats.pb.h"
 
+#include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -31,6 +34,50 @@ struct field_error {
 };
 
 using maybe_error = std::optional<field_error>;
+
+/// What the API accepts (docs/api.md lists them): every number and size
+/// from outside is bounded before the routing core sees it.
+namespace limits {
+/// Display names, skill, label and attribute names, label values, selector
+/// values, reasons.
+constexpr size_t name = 256;
+/// from, to, SIP URIs, classification values.
+constexpr size_t address = 1024;
+constexpr size_t attributes = 64;
+constexpr size_t attribute_value = 4096;
+/// Names and values of one call's attributes together.
+constexpr size_t attribute_bytes = 32 * 1024;
+constexpr size_t skills = 256;
+constexpr size_t labels = 64;
+constexpr size_t agent_queues = 1000;
+/// Selectors of one list (a queue's, a call's, a step's, a rule's).
+constexpr size_t selectors = 32;
+constexpr size_t selector_values = 100;
+constexpr size_t steps = 16;
+constexpr size_t trunks = 64;
+constexpr size_t numbers = 10'000;
+constexpr size_t rules = 1000;
+constexpr size_t conditions = 32;
+constexpr size_t condition_values = 1000;
+constexpr size_t opening_hours = 64;
+constexpr size_t holidays = 1000;
+constexpr uint32_t max_queue_length = 1'000'000;
+constexpr auto min_offer_timeout = std::chrono::seconds{1};
+constexpr auto max_offer_timeout = std::chrono::hours{1};
+constexpr auto max_wrap_up = std::chrono::hours{24};
+/// Encoded size of a call, an agent, a queue, a tenant, a tenant's
+/// classification rules: what one list item can add to a page.
+constexpr size_t call_bytes = 64 * 1024;
+constexpr size_t agent_bytes = 64 * 1024;
+constexpr size_t queue_bytes = 256 * 1024;
+constexpr size_t tenant_bytes = 512 * 1024;
+constexpr size_t rules_bytes = 1024 * 1024;
+/// A callback number.
+constexpr size_t number = 32;
+/// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, Timestamp's own range.
+constexpr int64_t min_timestamp_seconds = -62'135'596'800;
+constexpr int64_t max_timestamp_seconds = 253'402'300'799;
+} // namespace limits
 
 /// Ids (tenant, queue, agent, call, ...): 1 to 256 printable ASCII
 /// characters without spaces. SIP Call-IDs and Entra object ids fit.
@@ -68,6 +115,55 @@ maybe_error from_proto(const v1::ClassificationRules& in,
 
 std::optional<routing::channel> from_proto(v1::Channel x);
 std::optional<routing::presence> from_proto(v1::Presence x);
+
+// -- commands (validating)
+// -----------------------------------------------------------------
+//
+// The fields of a request other than its tenant (checked where the tenant
+// is found). `prefix` starts each field path: empty for a unary request,
+// "accept_offer." for an Ingest item.
+
+maybe_error check(const v1::GetQueueRequest& in,
+                  const std::string& prefix = {});
+maybe_error check(const v1::DeleteQueueRequest& in,
+                  const std::string& prefix = {});
+maybe_error check(const v1::GetAgentRequest& in,
+                  const std::string& prefix = {});
+maybe_error check(const v1::DeleteAgentRequest& in,
+                  const std::string& prefix = {});
+maybe_error check(const v1::GetQueueStatsRequest& in,
+                  const std::string& prefix = {});
+maybe_error check(const v1::GetAgentStatsRequest& in,
+                  const std::string& prefix = {});
+maybe_error check(const v1::GetCallRequest& in, const std::string& prefix = {});
+maybe_error check(const v1::CancelCallRequest& in,
+                  const std::string& prefix = {});
+maybe_error check(const v1::CompleteCallRequest& in,
+                  const std::string& prefix = {});
+maybe_error check(const v1::TransferCallRequest& in,
+                  const std::string& prefix = {});
+maybe_error check(const v1::AcceptOfferRequest& in,
+                  const std::string& prefix = {});
+maybe_error check(const v1::DeclineOfferRequest& in,
+                  const std::string& prefix = {});
+maybe_error check(const v1::RequestCallbackRequest& in,
+                  const std::string& prefix = {});
+maybe_error check(const v1::SetAgentPresenceRequest& in,
+                  const std::string& prefix = {});
+maybe_error check(const v1::SetAgentReadyRequest& in,
+                  const std::string& prefix = {});
+maybe_error check(const v1::ConsultCallRequest& in,
+                  const std::string& prefix = {});
+maybe_error check(const v1::ConsultActionRequest& in,
+                  const std::string& prefix = {});
+maybe_error check(const v1::EndWrapUpRequest& in,
+                  const std::string& prefix = {});
+maybe_error check(const v1::ExtendWrapUpRequest& in,
+                  const std::string& prefix = {});
+
+/// A wrap-up extension: longer than zero, at most an hour.
+maybe_error read_extension(const google::protobuf::Duration& in,
+                           routing::duration& out, const std::string& field);
 
 // -- to the API
 // -------------------------------------------------------------------
@@ -121,7 +217,11 @@ v1::QueueStats to_proto(const routing::queue_stats& in,
                         const std::string& tenant_id,
                         const std::string& queue_id, routing::duration sla);
 
+/// A stored or trusted timestamp, clamped to Timestamp's valid range.
 routing::timestamp read_timestamp(const google::protobuf::Timestamp& in);
+/// A timestamp from a request: outside Timestamp's valid range is an error.
+maybe_error read_timestamp(const google::protobuf::Timestamp& in,
+                           routing::timestamp& out, const std::string& field);
 void write_timestamp(routing::timestamp in, google::protobuf::Timestamp& out);
 void write_duration(routing::duration in, google::protobuf::Duration& out);
 

@@ -105,7 +105,9 @@ struct live_call {
   std::string leg;
 
   bool is_callback() const { return !callback_number.empty(); }
-  int32_t effective_priority() const { return data.priority + priority_boost; }
+  int32_t effective_priority() const {
+    return add_priority(data.priority, priority_boost);
+  }
 };
 
 /// An agent's figures for one UTC day.

@@ -1104,7 +1104,7 @@ enqueue_status matching_index::enqueue(const call& c, int32_t boost,
   auto h = allocate(d.calls, d.free_calls);
   auto& rec = d.calls[h];
   auto& q = d.queues[qh];
-  auto priority = c.priority + boost;
+  auto priority = add_priority(c.priority, boost);
   rec.data
     = {c.id, q.id, c.channel, priority, c.preferred_agent, c.enqueued_at};
   rec.live = true;

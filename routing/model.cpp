@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <limits>
 
 namespace switchboard::routing {
 
@@ -185,11 +186,19 @@ std::optional<limit_action::kind> parse_limit_action(std::string_view text) {
 }
 
 int32_t priority_aging::boost(duration waited) const {
-  if (!enabled() || waited.count() <= 0)
+  if (!enabled() || waited.count() <= 0 || step <= 0)
     return 0;
-  auto steps = waited / every;
-  auto result = static_cast<int64_t>(steps) * step;
-  return static_cast<int32_t>(std::min<int64_t>(result, max_boost));
+  auto steps = static_cast<int64_t>(waited / every);
+  // steps * step, saturating at max_boost without overflowing.
+  if (steps >= max_boost / step + 1)
+    return max_boost;
+  return static_cast<int32_t>(std::min<int64_t>(steps * step, max_boost));
+}
+
+int32_t add_priority(int32_t priority, int32_t boost) {
+  constexpr int64_t limit = std::numeric_limits<int32_t>::max();
+  auto sum = int64_t{priority} + int64_t{boost};
+  return static_cast<int32_t>(std::clamp(sum, -limit, limit));
 }
 
 std::optional<std::string> field_of(const call& c, const std::string& field) {

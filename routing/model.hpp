@@ -274,6 +274,16 @@ bool is_final(call_state x);
 bool is_valid_transition(call_state from, call_state to);
 
 /// A call, chat, email or message to be routed.
+/// The bounds of a call's priority as the API accepts it: far inside
+/// int32_t, so that a priority plus any aging boost never overflows.
+constexpr int32_t min_priority = -1'000'000;
+constexpr int32_t max_priority = 1'000'000;
+
+/// `priority + boost`, saturating inside (-INT32_MAX, INT32_MAX) so that
+/// the sum and its negation are always representable, whatever a stored
+/// record holds.
+int32_t add_priority(int32_t priority, int32_t boost);
+
 struct call {
   std::string id;
   routing::channel channel = channel::voice;

@@ -18,6 +18,29 @@ std::string kind_prefix(std::string_view tenant, char kind) {
   return result;
 }
 
+std::string set_aside_key(std::string_view tenant, uint8_t family,
+                          std::string_view key) {
+  auto result = kind_prefix(tenant, 'X');
+  result += static_cast<char>('0' + family);
+  result += key;
+  return result;
+}
+
+std::string printable(std::string_view key) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char ch : key) {
+    if (ch >= 0x20 && ch < 0x7f && ch != '\\') {
+      out += static_cast<char>(ch);
+    } else {
+      out += "\\x";
+      out += digits[ch >> 4];
+      out += digits[ch & 15];
+    }
+  }
+  return out;
+}
+
 std::string record_key(std::string_view tenant, char kind,
                        std::string_view id) {
   auto result = kind_prefix(tenant, kind);

@@ -16,8 +16,25 @@ std::string tenant_prefix(std::string_view tenant);
 /// A record of a tenant: prefix, a one-letter kind, the record's id.
 /// Kinds: 'T' tenant, 'Q' queue, 'A' agent, 'R' classification rules,
 /// 'C' call, 'I' idempotency key, 'E' event, 'H' history, 'L' a caller's
-/// last agent, 'S' a minute of a queue's statistics.
+/// last agent, 'S' a minute of a queue's statistics, 'X' a record set
+/// aside by recovery.
 std::string record_key(std::string_view tenant, char kind, std::string_view id);
+
+/// Where recovery sets aside a record of `tenant` it cannot apply: the
+/// tenant's 'X' kind (in the config family), then the family's number and
+/// the original key, so the record is kept and found again.
+std::string set_aside_key(std::string_view tenant, uint8_t family,
+                          std::string_view key);
+
+template<class Family>
+std::string set_aside_key(std::string_view tenant, Family f,
+                          std::string_view key) {
+  return set_aside_key(tenant, static_cast<uint8_t>(f), key);
+}
+
+/// A key as an operator can read it in a log line: printable ASCII as it
+/// is, other bytes as \xNN.
+std::string printable(std::string_view key);
 
 /// A tenant's own record: node-level, under the empty tenant's prefix.
 std::string tenant_key(std::string_view tenant_id);

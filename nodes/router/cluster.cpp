@@ -15,6 +15,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <thread>
 
 namespace switchboard::router {
@@ -43,6 +44,9 @@ struct cluster::impl : std::enable_shared_from_this<impl> {
     std::string last_error;
     std::optional<node_actor> actor;
     std::map<std::string, std::pair<routing::tenant, tenant_actor>> tenants;
+    /// While it is down: the tenants it ran when it was last up. Their
+    /// data is on its volume, so they are unavailable, not missing.
+    std::set<std::string> held;
   };
 
   impl(caf::actor_system& s, directory& d, std::string name, metrics* mx,
@@ -75,6 +79,8 @@ struct cluster::impl : std::enable_shared_from_this<impl> {
   std::mutex stop_mtx;
   std::condition_variable stop_cv;
   std::atomic<bool> stopping{false};
+  /// The node actor was stopped.
+  std::atomic<bool> closed{false};
   bool rebalance_wanted = false;
   /// This node was taken out of the cluster: it no longer joins peers.
   bool left = false;
@@ -98,6 +104,7 @@ struct cluster::impl : std::enable_shared_from_this<impl> {
       p.last_error.clear();
       p.actor = a;
       p.tenants.clear();
+      p.held.clear();
       for (size_t i = 0; i < ts.size() && i < as.size(); ++i)
         p.tenants[ts[i].id] = {ts[i], caf::actor_cast<tenant_actor>(as[i])};
     }
@@ -119,6 +126,8 @@ struct cluster::impl : std::enable_shared_from_this<impl> {
       p.up = false;
       p.last_error = why;
       p.actor.reset();
+      for (auto& [id, entry] : p.tenants)
+        p.held.insert(id);
       p.tenants.clear();
     }
     if (m != nullptr)
@@ -139,6 +148,7 @@ struct cluster::impl : std::enable_shared_from_this<impl> {
   void learn(const routing::tenant& t, const caf::actor& a) {
     std::lock_guard guard{mtx};
     for (auto& [name, p] : peers) {
+      p.held.erase(t.id);
       if (p.up && p.actor && p.actor->node() == a.node())
         p.tenants[t.id] = {t, caf::actor_cast<tenant_actor>(a)};
       else
@@ -155,6 +165,54 @@ struct cluster::impl : std::enable_shared_from_this<impl> {
           && caf::actor_cast<caf::actor>(i->second.second) != current)
         p.tenants.erase(i);
     }
+  }
+
+  /// The member that is down and held tenant `id` when it was last up,
+  /// if any: the tenant's data is on its volume. Holds mtx.
+  const std::pair<const std::string, peer>*
+  down_holder(const std::string& id) const {
+    for (auto& entry : peers)
+      if (!entry.second.up && entry.second.held.count(id) > 0)
+        return &entry;
+    return nullptr;
+  }
+
+  /// Why tenant `id` cannot be served while it is not on this node: the
+  /// member that holds its data is down. Nothing if no such member.
+  std::optional<std::string> held_elsewhere(const std::string& id) const {
+    std::lock_guard guard{mtx};
+    auto* holder = down_holder(id);
+    if (holder == nullptr)
+      return std::nullopt;
+    return "tenant '" + id + "' is served by node '" + holder->first
+           + "', which is down (" + holder->second.last_error
+           + "); retry when it is back";
+  }
+
+  /// Why member `name` cannot leave now, if it cannot: it is down.
+  std::optional<std::string> cannot_leave(const std::string& name) const {
+    std::lock_guard guard{mtx};
+    auto i = peers.find(name);
+    if (i == peers.end() || i->second.up)
+      return std::nullopt;
+    return "member '" + name
+           + "' is down, and the data of the tenants it runs is on its "
+             "volume: removed now, they would be unavailable until it "
+             "returns. Start it again (same name, same volume), then "
+             "remove it: it hands its tenants over before it leaves. "
+             "(Last error: "
+           + i->second.last_error + ")";
+  }
+
+  /// The member a node id is, if it is this node or a peer that is up.
+  std::optional<std::string> name_of(const caf::node_id& where) const {
+    if (where == sys.node())
+      return self;
+    std::lock_guard guard{mtx};
+    for (auto& [name, p] : peers)
+      if (p.up && p.actor && p.actor->node() == where)
+        return name;
+    return std::nullopt;
   }
 
   /// Adds a member that joined; false if it was one.
@@ -360,10 +418,14 @@ struct cluster::impl : std::enable_shared_from_this<impl> {
     std::optional<node_actor> connected;
     while (!stopping) {
       if (!connected && !is_member(name)) {
-        // Removed, and gone or never reached: nothing of it to show.
+        // Removed, and gone or never reached: nothing of it to show,
+        // unless it went down before it handed every tenant over; then
+        // they answer UNAVAILABLE until it is back to hand them over.
         std::lock_guard guard{mtx};
-        peers.erase(name);
-        return;
+        if (peers[name].held.empty()) {
+          peers.erase(name);
+          return;
+        }
       }
       if (!connected) {
         auto remote = sys.middleman().remote_actor<node_actor>(address.host,
@@ -460,6 +522,9 @@ node_actor::behavior_type node_behavior(node_actor::pointer self,
     },
     [self, c](atom::upsert,
               routing::tenant& t) -> caf::result<routing::tenant, caf::actor> {
+      if (!c->dir.find(t.id))
+        if (auto why = c->held_elsewhere(t.id))
+          return caf::make_error(ec::unavailable, *why);
       auto stored = c->dir.upsert(std::move(t));
       if (!stored)
         return stored.error();
@@ -491,7 +556,13 @@ node_actor::behavior_type node_behavior(node_actor::pointer self,
       c->add_member(peer_address{name, host, port});
       return atom::ok_v;
     },
-    [self, c](atom::leave, std::string& name, bool tell_peers) {
+    [self, c](atom::leave, std::string& name,
+              bool tell_peers) -> caf::result<atom::ok> {
+      // A member that is down cannot hand its tenants over: their data is
+      // on its volume. Taken out now, they would have no node to live on.
+      if (tell_peers && name != c->self)
+        if (auto why = c->cannot_leave(name))
+          return caf::make_error(ec::failed_precondition, *why);
       // The node asked tells every peer, then takes it out itself.
       auto rp = self->make_response_promise<atom::ok>();
       auto peers = tell_peers ? c->up_peers() : std::vector<node_actor>{};
@@ -547,10 +618,7 @@ cluster::cluster(caf::actor_system& sys, directory& dir, std::string self_name,
   impl_->actor = sys.spawn(node_behavior, impl_);
 }
 
-cluster::~cluster() {
-  stop();
-  caf::anon_send_exit(impl_->actor, caf::exit_reason::user_shutdown);
-}
+cluster::~cluster() { stop(); }
 
 caf::expected<uint16_t>
 cluster::start(const std::string& host, uint16_t port,
@@ -603,6 +671,23 @@ void cluster::stop() {
   for (auto& t : threads)
     if (t.joinable())
       t.join();
+  // Then the node actor, so that no peer hands this node a tenant after
+  // its tenants stop; waited for, so that it is gone before the actor
+  // system's teardown.
+  if (!impl_->closed.exchange(true)) {
+    caf::scoped_actor me{impl_->sys};
+    me->monitor(impl_->actor);
+    me->send_exit(impl_->actor, caf::exit_reason::user_shutdown);
+    me->receive([](const caf::down_msg&) {},
+                caf::after(std::chrono::seconds{5}) >> [] {});
+  }
+  // Proxies of remote actors must go while the middleman runs.
+  std::lock_guard guard{impl_->mtx};
+  for (auto& [name, p] : impl_->peers) {
+    p.up = false;
+    p.actor.reset();
+    p.tenants.clear();
+  }
 }
 
 const std::string& cluster::self_name() const { return impl_->self; }
@@ -633,6 +718,16 @@ tenant_lookup cluster::find(const std::string& tenant_id) const {
   out.result = tenant_lookup::outcome::not_found;
   out.message
     = "tenant '" + tenant_id + "' does not exist (create it with UpsertTenant)";
+  // Not where placement puts it, but its data may be on a member that is
+  // down (one that went down while it handed its tenants over).
+  if (auto* holder = impl_->down_holder(tenant_id)) {
+    out.owner = holder->first;
+    out.result = tenant_lookup::outcome::unavailable;
+    out.message = "tenant '" + tenant_id + "' is served by node '"
+                  + holder->first + "', which is down ("
+                  + holder->second.last_error + "); retry when it is back";
+    return out;
+  }
   if (out.owner == impl_->self)
     return out;
   auto& p = impl_->peers.at(out.owner);
@@ -641,6 +736,25 @@ tenant_lookup cluster::find(const std::string& tenant_id) const {
     out.message = "tenant '" + tenant_id + "' is served by node '" + out.owner
                   + "', which is down (" + p.last_error
                   + "); retry when it is back";
+  }
+  return out;
+}
+
+tenant_stop cluster::why_stopped(const std::string& tenant_id,
+                                 const caf::node_id& where) const {
+  tenant_stop out;
+  out.node = impl_->name_of(where).value_or("");
+  if (out.node.empty())
+    return out;
+  // Where it runs now, as this node knows it: moved already if that is
+  // another member; else moving if another member owns it.
+  auto now = find(tenant_id);
+  if (now.actor && now.actor->node() != where)
+    out.moving_to = impl_->name_of(now.actor->node()).value_or("");
+  if (out.moving_to.empty()) {
+    auto owner = owner_of(tenant_id);
+    if (owner != out.node)
+      out.moving_to = owner;
   }
   return out;
 }

@@ -63,6 +63,16 @@ struct tenant_lookup {
   std::string message;
 };
 
+/// Why a tenant's actor stopped answering while its node is up.
+struct tenant_stop {
+  /// The member it ran on, if this node knows it and it is up; empty if
+  /// that node is down or unknown.
+  std::string node;
+  /// The member it moves to (or moved to), if it is moving; else empty:
+  /// it stopped where it runs (its node is stopping, or it restarts).
+  std::string moving_to;
+};
+
 class cluster {
  public:
   cluster(caf::actor_system& sys, directory& dir, std::string self_name,
@@ -81,7 +91,9 @@ class cluster {
                                 const std::optional<listen_address>& advertise
                                 = std::nullopt);
 
-  /// Stops the peer threads.
+  /// Stops the node's part in the cluster, in order: the peer threads and
+  /// moves, then the node actor (no tenant arrives after it), and lets go
+  /// of the peers' actors while the middleman still runs.
   void stop();
 
   const std::string& self_name() const;
@@ -91,6 +103,11 @@ class cluster {
 
   /// The tenant's actor on whichever node owns it, or why there is none.
   tenant_lookup find(const std::string& tenant_id) const;
+
+  /// Why the actor of tenant `tenant_id` on node `where` stopped: moving
+  /// when it runs, or its owner is, on another member than `where`.
+  tenant_stop why_stopped(const std::string& tenant_id,
+                          const caf::node_id& where) const;
 
   /// The node actor of a member that is up (this node's own for itself).
   std::optional<node_actor> member_actor(const std::string& name) const;

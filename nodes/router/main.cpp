@@ -246,9 +246,19 @@ int main(int argc, char** argv) {
   int signal = 0;
   sigwait(&stop_signals, &signal);
   log.info("stopping", {{"signal", strsignal(signal)}});
+  // In order: no more requests; no more peers, moves or tenants handed
+  // over; every tenant writes what is pending and stops. Only then does
+  // the actor system go. An actor still running at that point ends inside
+  // its teardown, when the actor registry (which keeps every actor whose
+  // handle went to a peer, as tenant actors' do) lets go of it, after the
+  // scheduler and its clock are gone: its cleanup then calls through a
+  // dangling clock (SIGSEGV, or "pure virtual method called").
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds{5});
   server->Wait();
   members.stop();
+  if (auto left = dir.stop(std::chrono::seconds{10}); left > 0)
+    log.write(router::log_level::warn, "tenants did not stop in time",
+              {{"tenants", std::to_string(left)}});
   sys.await_actors_before_shutdown(false);
   log.info("stopped");
   return 0;

@@ -65,6 +65,14 @@ struct metrics::impl {
               "work (a phantom state); each is logged with what disagrees")
         .Register(*registry)
         .Add({});
+  prometheus::Counter& set_aside
+    = prometheus::BuildCounter()
+        .Name("switchboard_recovery_records_set_aside_total")
+        .Help("Stored records a tenant could not apply when it started; each "
+              "is kept under the tenant's set-aside keys and logged with its "
+              "key and the reason")
+        .Register(*registry)
+        .Add({});
   std::atomic<logger*> log{nullptr};
   prometheus::Family<prometheus::Counter>& offers
     = prometheus::BuildCounter()
@@ -151,6 +159,18 @@ void metrics::offer_ended(std::string_view outcome) {
 void metrics::audited(std::string_view, size_t inconsistent) {
   impl_->audits.Increment();
   impl_->inconsistent_agents.Increment(static_cast<double>(inconsistent));
+}
+
+void metrics::set_aside(std::string_view tenant, std::string_view key,
+                        std::string_view reason) {
+  impl_->set_aside.Increment();
+  if (auto* log = impl_->log.load())
+    log->write(log_level::error,
+               "stored record set aside: the tenant started without it; it "
+               "is kept under the set-aside key for inspection",
+               {{"tenant", std::string{tenant}},
+                {"key", std::string{key}},
+                {"reason", std::string{reason}}});
 }
 
 void metrics::inconsistency(std::string_view tenant, std::string_view agent,

@@ -36,6 +36,8 @@ class metrics final : public observer {
   void routed(std::chrono::nanoseconds latency) override;
   void offer_ended(std::string_view outcome) override;
   void audited(std::string_view tenant, size_t inconsistent) override;
+  void set_aside(std::string_view tenant, std::string_view key,
+                 std::string_view reason) override;
   void inconsistency(std::string_view tenant, std::string_view agent,
                      std::string_view what) override;
 

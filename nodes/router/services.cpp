@@ -25,6 +25,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
+#include <google/protobuf/descriptor.h>
 #include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
 
@@ -32,6 +33,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <utility>
 
 namespace switchboard::router {
 
@@ -85,9 +87,12 @@ Status to_status(const caf::error& err, const std::string& tenant_id) {
     if (code == caf::sec::request_timeout)
       return {StatusCode::UNAVAILABLE,
               "tenant '" + tenant_id + "' did not answer within 10 s"};
-    return {StatusCode::UNAVAILABLE, "tenant '" + tenant_id
-                                       + "' is not running on this node ("
-                                       + caf::to_string(err) + "); retry"};
+    return {StatusCode::UNAVAILABLE,
+            "tenant '" + tenant_id
+              + "' stopped before it took the request, which was not "
+                "applied: it is moving to another node, or its node is "
+                "stopping ("
+              + caf::to_string(err) + "); retry in a moment"};
   }
   return {StatusCode::INTERNAL, caf::to_string(err)};
 }
@@ -104,20 +109,6 @@ Status lost(const std::string& tenant_id) {
 
 Status invalid(const api::field_error& e) {
   return {StatusCode::INVALID_ARGUMENT, e.to_string()};
-}
-
-/// A wrap-up extension: longer than zero, at most an hour.
-std::optional<caf::timespan> extension_of(const google::protobuf::Duration& d) {
-  auto ns
-    = std::chrono::seconds{d.seconds()} + std::chrono::nanoseconds{d.nanos()};
-  if (ns <= caf::timespan{0} || ns > std::chrono::hours{1})
-    return std::nullopt;
-  return caf::timespan{ns};
-}
-
-Status bad_extension() {
-  return {StatusCode::INVALID_ARGUMENT,
-          "extend_by: must be longer than zero and at most 1h"};
 }
 
 /// Shared by the services of one node.
@@ -155,13 +146,154 @@ struct node {
   }
 };
 
+// -- unary calls decoded by the node ------------------------------------------
+//
+// gRPC answers a request that does not decode (a string field that is not
+// UTF-8, bytes that are not the message) with UNIMPLEMENTED and no message.
+// The unary methods are therefore registered raw: the node decodes the
+// request itself, answers INVALID_ARGUMENT naming the message when it
+// cannot, and otherwise runs the typed handler with a reactor that encodes
+// the response when the handler finishes.
+
+/// The reactor of a unary call the node decodes.
+class unary_call : public grpc::ServerUnaryReactor {
+ public:
+  /// Encodes the response (when `st` is OK) and finishes the call.
+  virtual void respond(const Status& st) = 0;
+
+  void OnDone() override { delete this; }
+};
+
+template<class Request, class Response>
+class decoded_call final : public unary_call {
+ public:
+  explicit decoded_call(grpc::ByteBuffer* out) : out_(out) {}
+
+  void respond(const Status& st) override {
+    if (!st.ok()) {
+      Finish(st);
+      return;
+    }
+    grpc::ByteBuffer bytes;
+    bool own = false;
+    auto encoded
+      = grpc::SerializationTraits<Response>::Serialize(response, &bytes, &own);
+    if (encoded.ok())
+      out_->Swap(&bytes);
+    Finish(encoded);
+  }
+
+  Request request;
+  Response response;
+
+ private:
+  grpc::ByteBuffer* out_;
+};
+
+/// The call whose typed handler runs on this thread right now.
+thread_local unary_call* current_call = nullptr;
+
+/// The reactor a typed handler finishes: the decoded call it runs for.
+grpc::ServerUnaryReactor* reactor_of(grpc::CallbackServerContext* ctx) {
+  if (auto* call = std::exchange(current_call, nullptr))
+    return call;
+  return ctx->DefaultReactor();
+}
+
+/// A request whose tenant's actor, on node `where`, stopped before it
+/// answered, for `reason` (its exit reason, or the error of a request to
+/// an actor that had stopped). If that node went down, the request may or
+/// may not have been applied; else the tenant is moving (it stops with no
+/// error) or its node stopping, and a tenant answers what it applied
+/// before it stops, so the request was not.
+Status stopped(node& n, const std::string& tenant_id, const caf::node_id& where,
+               const caf::error& reason) {
+  if (reason == caf::exit_reason::remote_link_unreachable
+      || n.ctx.cluster == nullptr)
+    return lost(tenant_id);
+  auto why = n.ctx.cluster->why_stopped(tenant_id, where);
+  if (why.node.empty())
+    return lost(tenant_id);
+  auto head = "tenant '" + tenant_id + "' ";
+  auto tail = std::string{" before it took the request, which was not "
+                          "applied; retry in a moment"};
+  if (!why.moving_to.empty() || !reason)
+    return {StatusCode::UNAVAILABLE,
+            head + "is moving from node '" + why.node + "' to "
+              + (why.moving_to.empty() ? std::string{"another node"}
+                                       : "node '" + why.moving_to + "'")
+              + " and paused" + tail};
+  if (reason == caf::exit_reason::user_shutdown)
+    return {StatusCode::UNAVAILABLE, head + "stopped on node '" + why.node
+                                       + "', which is stopping," + tail};
+  return {StatusCode::UNAVAILABLE,
+          head + "stopped on node '" + why.node
+            + "' (it is moving to another node, or that node is stopping)"
+            + tail};
+}
+
 /// Finishes a unary RPC and counts it.
 void finish(node& n, grpc::ServerUnaryReactor* reactor, const char* method,
             const Status& st) {
   n.count(method, st);
   n.in_flight.fetch_sub(1, std::memory_order_relaxed);
-  reactor->Finish(st);
+  if (auto* call = dynamic_cast<unary_call*>(reactor))
+    call->respond(st);
+  else
+    reactor->Finish(st);
 }
+
+/// The generated callback service of `Service` with the unary methods the
+/// node decodes itself (see unary_call).
+template<class Service>
+class decoding : public Service::CallbackService {
+ protected:
+  /// Registers `method` of `self` (the typed handler of `name`) raw.
+  template<class Self, class Request, class Response>
+  void decode_here(node& n, Self* self, const char* name,
+                   grpc::ServerUnaryReactor* (Self::*method)(
+                     grpc::CallbackServerContext*, const Request*, Response*)) {
+    this->MarkMethodRawCallback(
+      method_index(name),
+      new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer,
+                                               grpc::ByteBuffer>(
+        [&n, self, name,
+         method](grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in,
+                 grpc::ByteBuffer* out) -> grpc::ServerUnaryReactor* {
+          auto* call = new decoded_call<Request, Response>(out);
+          grpc::ByteBuffer bytes{*in};
+          auto decoded = grpc::SerializationTraits<Request>::Deserialize(
+            &bytes, &call->request);
+          if (!decoded.ok()) {
+            n.in_flight.fetch_add(1, std::memory_order_relaxed);
+            finish(n, call, name,
+                   {StatusCode::INVALID_ARGUMENT,
+                    "request: does not decode as switchboard.v1."
+                      + Request::descriptor()->name()
+                      + " (a string field that is not UTF-8, or bytes that "
+                        "are not this message)"});
+            return call;
+          }
+          current_call = call;
+          auto* reactor = (self->*method)(ctx, &call->request, &call->response);
+          current_call = nullptr;
+          return reactor;
+        }));
+  }
+
+ private:
+  /// The index of method `name` in the service.
+  static int method_index(const char* name) {
+    auto* service
+      = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+        Service::service_full_name());
+    auto* m = service != nullptr ? service->FindMethodByName(name) : nullptr;
+    // Only a name that is not in the .proto: a defect of this file.
+    if (m == nullptr)
+      std::abort();
+    return m->index();
+  }
+};
 
 /// Starts a unary RPC: refuses it when the node is overloaded.
 bool admit(node& n, grpc::ServerUnaryReactor* reactor, const char* method) {
@@ -190,6 +322,22 @@ std::optional<tenant_actor> begin(node& n, grpc::ServerUnaryReactor* reactor,
   return t;
 }
 
+/// `begin`, then the request's own fields (api::check): on bad input the
+/// RPC is finished with INVALID_ARGUMENT naming the field.
+template<class Request>
+std::optional<tenant_actor>
+begin_checked(node& n, grpc::ServerUnaryReactor* reactor, const char* method,
+              const Request& req) {
+  auto t = begin(n, reactor, method, req.tenant_id(), "tenant_id");
+  if (!t)
+    return t;
+  if (auto e = api::check(req)) {
+    finish(n, reactor, method, invalid(*e));
+    return std::nullopt;
+  }
+  return t;
+}
+
 /// Sends `xs` to the tenant actor `dest` from a short-lived actor; its
 /// reply goes to `on_reply`, which fills the response and returns the
 /// status to finish with.
@@ -206,11 +354,11 @@ void ask(node& n, grpc::ServerUnaryReactor* reactor, const char* method,
         // A tenant on another node: if that node goes, the request is
         // answered at once rather than at its timeout.
         self->monitor(target);
-        self->set_down_handler(
-          [&n, reactor, method, tenant_id, self](caf::down_msg&) {
-            finish(n, reactor, method, lost(tenant_id));
-            self->quit();
-          });
+        self->set_down_handler([&n, reactor, method, tenant_id, self,
+                                where = target.node()](caf::down_msg& down) {
+          finish(n, reactor, method, stopped(n, tenant_id, where, down.reason));
+          self->quit();
+        });
       }
       self->request(target, actor_timeout, xs...)
         .then(
@@ -218,8 +366,12 @@ void ask(node& n, grpc::ServerUnaryReactor* reactor, const char* method,
             finish(n, reactor, method, on_reply(reply));
             self->quit();
           },
-          [&n, reactor, method, tenant_id, self](caf::error& err) {
-            finish(n, reactor, method, to_status(err, tenant_id));
+          [&n, reactor, method, tenant_id, self,
+           where = target.node()](caf::error& err) {
+            finish(n, reactor, method,
+                   err == caf::sec::request_receiver_down
+                     ? stopped(n, tenant_id, where, err)
+                     : to_status(err, tenant_id));
             self->quit();
           });
     },
@@ -266,38 +418,101 @@ size_t page_size_of(uint32_t requested) {
   return std::min<size_t>(requested, 1000);
 }
 
+/// A page stops growing once its items take this many bytes: with the
+/// largest item the API accepts on top (limits::queue_bytes), it stays
+/// within gRPC's default 4 MB message size.
+constexpr size_t page_bytes = 2 * 1024 * 1024;
+
 /// Fills one page from `all`, which is ordered by id: the items after the
-/// id `after` that `keep` accepts, at most `size` of them, each appended by
-/// `add`. Returns the next page token: the last id sent if more follow,
+/// id `after` that `keep` accepts, at most `size` of them and no more once
+/// they take `page_bytes`, each appended by `add`, which returns the bytes
+/// it added. Returns the next page token: the last id sent if more follow,
 /// else empty.
 template<class T, class IdOf, class Keep, class Add>
 std::string fill_page(const std::vector<T>& all, const std::string& after,
                       size_t size, IdOf id_of, Keep keep, Add add) {
   size_t sent = 0;
+  size_t bytes = 0;
   const std::string* last = nullptr;
   for (auto& x : all) {
     auto& id = id_of(x);
     if ((!after.empty() && id <= after) || !keep(x))
       continue;
-    if (sent == size)
+    if (sent == size || bytes >= page_bytes)
       return *last;
-    add(x);
+    bytes += add(x);
     last = &id;
     ++sent;
   }
   return {};
 }
 
+/// Whether a Timestamp is one RFC 3339 can write: 0001-01-01T00:00:00Z to
+/// 9999-12-31T23:59:59.999999999Z, as google.protobuf.Timestamp defines.
+bool timestamp_in_range(const google::protobuf::Timestamp& ts) {
+  constexpr int64_t min_seconds = -62'135'596'800;
+  constexpr int64_t max_seconds = 253'402'300'799;
+  return ts.seconds() >= min_seconds && ts.seconds() <= max_seconds
+         && ts.nanos() >= 0 && ts.nanos() <= 999'999'999;
+}
+
+Status bad_timestamp(const char* field) {
+  return {StatusCode::INVALID_ARGUMENT,
+          std::string{field}
+            + ": must be between 0001-01-01T00:00:00Z and "
+              "9999-12-31T23:59:59.999999999Z (seconds -62135596800 to "
+              "253402300799, nanos 0 to 999999999)"};
+}
+
+/// Fills a ListCallHistory response from a page of stored records, at
+/// most history_page_bytes of them: a page the tenant sent that would
+/// pass it once converted ends early, and the next continues from there.
+Status history_response(const history_page& page, const std::string& tenant_id,
+                        v1::ListCallHistoryResponse& resp) {
+  auto prefix = storage::kind_prefix(tenant_id, 'H');
+  auto next = page.next_after;
+  size_t bytes = 0;
+  for (size_t i = 0; i < page.records.size(); ++i) {
+    auto c = storage::decode_call(page.records[i], prefix + page.keys[i]);
+    if (!c)
+      return to_status(c.error(), tenant_id);
+    v1::CallRecord record;
+    api::to_proto(*c, record);
+    // The record's own size, its field tag and its length.
+    auto size = record.ByteSizeLong() + 6;
+    if (i > 0 && bytes + size > history_page_bytes) {
+      next = page.keys[i - 1];
+      break;
+    }
+    bytes += size;
+    *resp.add_records() = std::move(record);
+  }
+  resp.set_next_page_token(hex(next));
+  return Status::OK;
+}
+
 // -- AdminService -------------------------------------------------------------
 
-class admin_service : public v1::AdminService::CallbackService {
+class admin_service : public decoding<v1::AdminService> {
  public:
-  explicit admin_service(node& n) : n_(n) {}
+  explicit admin_service(node& n) : n_(n) {
+    decode_here(n_, this, "UpsertTenant", &admin_service::UpsertTenant);
+    decode_here(n_, this, "UpsertQueue", &admin_service::UpsertQueue);
+    decode_here(n_, this, "GetQueue", &admin_service::GetQueue);
+    decode_here(n_, this, "ListQueues", &admin_service::ListQueues);
+    decode_here(n_, this, "DeleteQueue", &admin_service::DeleteQueue);
+    decode_here(n_, this, "UpsertAgent", &admin_service::UpsertAgent);
+    decode_here(n_, this, "GetAgent", &admin_service::GetAgent);
+    decode_here(n_, this, "ListAgents", &admin_service::ListAgents);
+    decode_here(n_, this, "DeleteAgent", &admin_service::DeleteAgent);
+    decode_here(n_, this, "UpsertClassificationRules",
+                &admin_service::UpsertClassificationRules);
+  }
 
   grpc::ServerUnaryReactor* UpsertTenant(grpc::CallbackServerContext* ctx,
                                          const v1::UpsertTenantRequest* req,
                                          v1::Tenant* resp) override {
-    auto* reactor = ctx->DefaultReactor();
+    auto* reactor = reactor_of(ctx);
     const char* method = "UpsertTenant";
     if (!admit(n_, reactor, method))
       return reactor;
@@ -326,7 +541,7 @@ class admin_service : public v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* UpsertQueue(grpc::CallbackServerContext* ctx,
                                         const v1::UpsertQueueRequest* req,
                                         v1::Queue* resp) override {
-    auto* reactor = ctx->DefaultReactor();
+    auto* reactor = reactor_of(ctx);
     const char* method = "UpsertQueue";
     auto tenant_id = req->queue().tenant_id();
     auto t = begin(n_, reactor, method, tenant_id, "queue.tenant_id");
@@ -350,10 +565,10 @@ class admin_service : public v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* GetQueue(grpc::CallbackServerContext* ctx,
                                      const v1::GetQueueRequest* req,
                                      v1::Queue* resp) override {
-    auto* reactor = ctx->DefaultReactor();
+    auto* reactor = reactor_of(ctx);
     const char* method = "GetQueue";
     auto tenant_id = req->tenant_id();
-    auto t = begin(n_, reactor, method, tenant_id, "tenant_id");
+    auto t = begin_checked(n_, reactor, method, *req);
     if (!t)
       return reactor;
     ask<routing::queue>(
@@ -369,7 +584,7 @@ class admin_service : public v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* ListQueues(grpc::CallbackServerContext* ctx,
                                        const v1::ListQueuesRequest* req,
                                        v1::ListQueuesResponse* resp) override {
-    auto* reactor = ctx->DefaultReactor();
+    auto* reactor = reactor_of(ctx);
     const char* method = "ListQueues";
     auto tenant_id = req->tenant_id();
     auto t = begin(n_, reactor, method, tenant_id, "tenant_id");
@@ -389,7 +604,9 @@ class admin_service : public v1::AdminService::CallbackService {
             return true;
           },
           [&](const routing::queue& q) {
-            api::to_proto(q, tenant_id, *resp->add_queues());
+            auto* x = resp->add_queues();
+            api::to_proto(q, tenant_id, *x);
+            return x->ByteSizeLong();
           }));
         return Status::OK;
       },
@@ -400,9 +617,9 @@ class admin_service : public v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* DeleteQueue(grpc::CallbackServerContext* ctx,
                                         const v1::DeleteQueueRequest* req,
                                         v1::DeleteQueueResponse*) override {
-    auto* reactor = ctx->DefaultReactor();
+    auto* reactor = reactor_of(ctx);
     const char* method = "DeleteQueue";
-    auto t = begin(n_, reactor, method, req->tenant_id(), "tenant_id");
+    auto t = begin_checked(n_, reactor, method, *req);
     if (!t)
       return reactor;
     ask<atom::ok>(
@@ -417,7 +634,7 @@ class admin_service : public v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* UpsertAgent(grpc::CallbackServerContext* ctx,
                                         const v1::UpsertAgentRequest* req,
                                         v1::AgentView* resp) override {
-    auto* reactor = ctx->DefaultReactor();
+    auto* reactor = reactor_of(ctx);
     const char* method = "UpsertAgent";
     auto tenant_id = req->agent().tenant_id();
     auto t = begin(n_, reactor, method, tenant_id, "agent.tenant_id");
@@ -441,10 +658,10 @@ class admin_service : public v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* GetAgent(grpc::CallbackServerContext* ctx,
                                      const v1::GetAgentRequest* req,
                                      v1::AgentView* resp) override {
-    auto* reactor = ctx->DefaultReactor();
+    auto* reactor = reactor_of(ctx);
     const char* method = "GetAgent";
     auto tenant_id = req->tenant_id();
-    auto t = begin(n_, reactor, method, tenant_id, "tenant_id");
+    auto t = begin_checked(n_, reactor, method, *req);
     if (!t)
       return reactor;
     ask<routing::agent_view>(
@@ -460,7 +677,7 @@ class admin_service : public v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* ListAgents(grpc::CallbackServerContext* ctx,
                                        const v1::ListAgentsRequest* req,
                                        v1::ListAgentsResponse* resp) override {
-    auto* reactor = ctx->DefaultReactor();
+    auto* reactor = reactor_of(ctx);
     const char* method = "ListAgents";
     auto tenant_id = req->tenant_id();
     auto t = begin(n_, reactor, method, tenant_id, "tenant_id");
@@ -484,7 +701,9 @@ class admin_service : public v1::AdminService::CallbackService {
                         != a.data.queues.end();
           },
           [&](const routing::agent_view& a) {
-            api::to_proto(a, tenant_id, *resp->add_agents());
+            auto* x = resp->add_agents();
+            api::to_proto(a, tenant_id, *x);
+            return x->ByteSizeLong();
           }));
         return Status::OK;
       },
@@ -495,9 +714,9 @@ class admin_service : public v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* DeleteAgent(grpc::CallbackServerContext* ctx,
                                         const v1::DeleteAgentRequest* req,
                                         v1::DeleteAgentResponse*) override {
-    auto* reactor = ctx->DefaultReactor();
+    auto* reactor = reactor_of(ctx);
     const char* method = "DeleteAgent";
-    auto t = begin(n_, reactor, method, req->tenant_id(), "tenant_id");
+    auto t = begin_checked(n_, reactor, method, *req);
     if (!t)
       return reactor;
     ask<atom::ok>(
@@ -513,7 +732,7 @@ class admin_service : public v1::AdminService::CallbackService {
   UpsertClassificationRules(grpc::CallbackServerContext* ctx,
                             const v1::UpsertClassificationRulesRequest* req,
                             v1::ClassificationRules* resp) override {
-    auto* reactor = ctx->DefaultReactor();
+    auto* reactor = reactor_of(ctx);
     const char* method = "UpsertClassificationRules";
     auto tenant_id = req->tenant_id();
     auto t = begin(n_, reactor, method, tenant_id, "tenant_id");
@@ -575,14 +794,18 @@ class admin_service : public v1::AdminService::CallbackService {
 
 // -- ClusterService -----------------------------------------------------------
 
-class cluster_service : public v1::ClusterService::CallbackService {
+class cluster_service : public decoding<v1::ClusterService> {
  public:
-  explicit cluster_service(node& n) : n_(n) {}
+  explicit cluster_service(node& n) : n_(n) {
+    decode_here(n_, this, "ListMembers", &cluster_service::ListMembers);
+    decode_here(n_, this, "LocateTenant", &cluster_service::LocateTenant);
+    decode_here(n_, this, "RemoveMember", &cluster_service::RemoveMember);
+  }
 
   grpc::ServerUnaryReactor*
   ListMembers(grpc::CallbackServerContext* ctx, const v1::ListMembersRequest*,
               v1::ListMembersResponse* resp) override {
-    auto* reactor = ctx->DefaultReactor();
+    auto* reactor = reactor_of(ctx);
     const char* method = "ListMembers";
     if (!admit(n_, reactor, method))
       return reactor;
@@ -609,7 +832,7 @@ class cluster_service : public v1::ClusterService::CallbackService {
   grpc::ServerUnaryReactor* RemoveMember(grpc::CallbackServerContext* ctx,
                                          const v1::RemoveMemberRequest* req,
                                          v1::RemoveMemberResponse*) override {
-    auto* reactor = ctx->DefaultReactor();
+    auto* reactor = reactor_of(ctx);
     const char* method = "RemoveMember";
     if (!admit(n_, reactor, method))
       return reactor;
@@ -629,10 +852,13 @@ class cluster_service : public v1::ClusterService::CallbackService {
               finish(n, reactor, method, Status::OK);
             },
             [&n, reactor, method, name](caf::error& err) {
+              // A refusal of ours (a member that is down) says why.
               finish(n, reactor, method,
-                     {StatusCode::UNAVAILABLE,
-                      "removing member '" + name
-                        + "' failed: " + caf::to_string(err)});
+                     err.category() == caf::atom("switchbrd")
+                       ? to_status(err, {})
+                       : Status{StatusCode::UNAVAILABLE,
+                                "removing member '" + name
+                                  + "' failed: " + caf::to_string(err)});
             });
       },
       cl->self_actor());
@@ -642,7 +868,7 @@ class cluster_service : public v1::ClusterService::CallbackService {
   grpc::ServerUnaryReactor* LocateTenant(grpc::CallbackServerContext* ctx,
                                          const v1::LocateTenantRequest* req,
                                          v1::TenantLocation* resp) override {
-    auto* reactor = ctx->DefaultReactor();
+    auto* reactor = reactor_of(ctx);
     const char* method = "LocateTenant";
     if (!admit(n_, reactor, method))
       return reactor;
@@ -674,14 +900,32 @@ Status call_view(const call_reply& r, const std::string& tenant_id,
   return Status::OK;
 }
 
-class routing_service : public v1::RoutingService::CallbackService {
+class routing_service : public decoding<v1::RoutingService> {
  public:
-  explicit routing_service(node& n) : n_(n) {}
+  explicit routing_service(node& n) : n_(n) {
+    decode_here(n_, this, "SubmitCall", &routing_service::SubmitCall);
+    decode_here(n_, this, "GetCall", &routing_service::GetCall);
+    decode_here(n_, this, "ListCalls", &routing_service::ListCalls);
+    decode_here(n_, this, "CancelCall", &routing_service::CancelCall);
+    decode_here(n_, this, "CompleteCall", &routing_service::CompleteCall);
+    decode_here(n_, this, "TransferCall", &routing_service::TransferCall);
+    decode_here(n_, this, "AcceptOffer", &routing_service::AcceptOffer);
+    decode_here(n_, this, "DeclineOffer", &routing_service::DeclineOffer);
+    decode_here(n_, this, "RequestCallback", &routing_service::RequestCallback);
+    decode_here(n_, this, "SetAgentPresence",
+                &routing_service::SetAgentPresence);
+    decode_here(n_, this, "SetAgentReady", &routing_service::SetAgentReady);
+    decode_here(n_, this, "ConsultCall", &routing_service::ConsultCall);
+    decode_here(n_, this, "CompleteConsult", &routing_service::CompleteConsult);
+    decode_here(n_, this, "JoinConsult", &routing_service::JoinConsult);
+    decode_here(n_, this, "EndWrapUp", &routing_service::EndWrapUp);
+    decode_here(n_, this, "ExtendWrapUp", &routing_service::ExtendWrapUp);
+  }
 
   grpc::ServerUnaryReactor* SubmitCall(grpc::CallbackServerContext* ctx,
                                        const v1::SubmitCallRequest* req,
                                        v1::SubmitCallResponse* resp) override {
-    auto* reactor = ctx->DefaultReactor();
+    auto* reactor = reactor_of(ctx);
     const char* method = "SubmitCall";
     auto tenant_id = req->call().tenant_id();
     auto t = begin(n_, reactor, method, tenant_id, "call.tenant_id");
@@ -705,14 +949,14 @@ class routing_service : public v1::RoutingService::CallbackService {
   grpc::ServerUnaryReactor* GetCall(grpc::CallbackServerContext* ctx,
                                     const v1::GetCallRequest* req,
                                     v1::CallView* resp) override {
-    return call_command(ctx, "GetCall", req->tenant_id(), req->call_id(), resp,
-                        atom::get_v, atom::call_v, req->call_id());
+    return call_command(ctx, "GetCall", *req, resp, atom::get_v, atom::call_v,
+                        req->call_id());
   }
 
   grpc::ServerUnaryReactor* ListCalls(grpc::CallbackServerContext* ctx,
                                       const v1::ListCallsRequest* req,
                                       v1::ListCallsResponse* resp) override {
-    auto* reactor = ctx->DefaultReactor();
+    auto* reactor = reactor_of(ctx);
     const char* method = "ListCalls";
     auto tenant_id = req->tenant_id();
     auto t = begin(n_, reactor, method, tenant_id, "tenant_id");
@@ -733,7 +977,9 @@ class routing_service : public v1::RoutingService::CallbackService {
             return queue_id.empty() || r.call.data.queue_id == queue_id;
           },
           [&](const call_reply& r) {
-            call_view(r, tenant_id, *resp->add_calls());
+            auto* x = resp->add_calls();
+            call_view(r, tenant_id, *x);
+            return x->ByteSizeLong();
           }));
         return Status::OK;
       },
@@ -746,155 +992,116 @@ class routing_service : public v1::RoutingService::CallbackService {
                                        v1::CallView* resp) override {
     bool hung_up
       = req->reason() == v1::CancelCallRequest::REASON_CALLER_HUNG_UP;
-    return call_command(ctx, "CancelCall", req->tenant_id(), req->call_id(),
-                        resp, atom::cancel_v, req->call_id(), hung_up,
-                        std::string{});
+    return call_command(ctx, "CancelCall", *req, resp, atom::cancel_v,
+                        req->call_id(), hung_up, std::string{});
   }
 
   grpc::ServerUnaryReactor*
   RequestCallback(grpc::CallbackServerContext* ctx,
                   const v1::RequestCallbackRequest* req,
                   v1::CallView* resp) override {
-    return call_command(ctx, "RequestCallback", req->tenant_id(),
-                        req->call_id(), resp, atom::callback_v, req->call_id(),
-                        req->number(), std::string{});
+    return call_command(ctx, "RequestCallback", *req, resp, atom::callback_v,
+                        req->call_id(), req->number(), std::string{});
   }
 
   grpc::ServerUnaryReactor* CompleteCall(grpc::CallbackServerContext* ctx,
                                          const v1::CompleteCallRequest* req,
                                          v1::CallView* resp) override {
-    return call_command(ctx, "CompleteCall", req->tenant_id(), req->call_id(),
-                        resp, atom::complete_v, req->call_id(), std::string{});
-  }
-
-  /// Answers a request refused before it reaches a tenant.
-  grpc::ServerUnaryReactor* refuse(grpc::CallbackServerContext* ctx,
-                                   const char* method, Status st) {
-    auto* reactor = ctx->DefaultReactor();
-    n_.in_flight.fetch_add(1, std::memory_order_relaxed);
-    finish(n_, reactor, method, std::move(st));
-    return reactor;
+    return call_command(ctx, "CompleteCall", *req, resp, atom::complete_v,
+                        req->call_id(), std::string{});
   }
 
   grpc::ServerUnaryReactor* TransferCall(grpc::CallbackServerContext* ctx,
                                          const v1::TransferCallRequest* req,
                                          v1::CallView* resp) override {
-    if (req->target_case() == v1::TransferCallRequest::TARGET_NOT_SET) {
-      return refuse(
-        ctx, "TransferCall",
-        {StatusCode::INVALID_ARGUMENT, "target: set queue_id or agent_id"});
-    }
-    return call_command(ctx, "TransferCall", req->tenant_id(), req->call_id(),
-                        resp, atom::transfer_v, req->call_id(), req->queue_id(),
-                        req->agent_id(), std::string{});
+    return call_command(ctx, "TransferCall", *req, resp, atom::transfer_v,
+                        req->call_id(), req->queue_id(), req->agent_id(),
+                        std::string{});
   }
 
   grpc::ServerUnaryReactor* AcceptOffer(grpc::CallbackServerContext* ctx,
                                         const v1::AcceptOfferRequest* req,
                                         v1::CallView* resp) override {
-    return call_command(ctx, "AcceptOffer", req->tenant_id(), req->call_id(),
-                        resp, atom::accept_v, req->call_id(), req->agent_id(),
-                        req->offer_id(), std::string{});
+    return call_command(ctx, "AcceptOffer", *req, resp, atom::accept_v,
+                        req->call_id(), req->agent_id(), req->offer_id(),
+                        std::string{});
   }
 
   grpc::ServerUnaryReactor* DeclineOffer(grpc::CallbackServerContext* ctx,
                                          const v1::DeclineOfferRequest* req,
                                          v1::CallView* resp) override {
-    return call_command(ctx, "DeclineOffer", req->tenant_id(), req->call_id(),
-                        resp, atom::decline_v, req->call_id(), req->agent_id(),
-                        req->offer_id(), std::string{});
+    return call_command(ctx, "DeclineOffer", *req, resp, atom::decline_v,
+                        req->call_id(), req->agent_id(), req->offer_id(),
+                        std::string{});
   }
 
   grpc::ServerUnaryReactor*
   SetAgentPresence(grpc::CallbackServerContext* ctx,
                    const v1::SetAgentPresenceRequest* req,
                    v1::AgentView* resp) override {
-    auto* reactor = ctx->DefaultReactor();
-    const char* method = "SetAgentPresence";
-    auto p = api::from_proto(req->presence());
-    if (!p) {
-      n_.in_flight.fetch_add(1, std::memory_order_relaxed);
-      finish(n_, reactor, method,
-             {StatusCode::INVALID_ARGUMENT,
-              "presence: expected a Teams presence such as "
-              "PRESENCE_AVAILABLE, found "
-                + std::to_string(static_cast<int>(req->presence()))});
-      return reactor;
-    }
-    return agent_command(ctx, method, req->tenant_id(), req->agent_id(), resp,
-                         atom::presence_v, req->agent_id(), *p, std::string{});
+    // Checked by agent_command before it is sent.
+    auto p = api::from_proto(req->presence()).value_or(routing::presence{});
+    return agent_command(ctx, "SetAgentPresence", *req, resp, atom::presence_v,
+                         req->agent_id(), p, std::string{});
   }
 
   grpc::ServerUnaryReactor* ConsultCall(grpc::CallbackServerContext* ctx,
                                         const v1::ConsultCallRequest* req,
                                         v1::CallView* resp) override {
-    if (req->target_case() == v1::ConsultCallRequest::TARGET_NOT_SET) {
-      return refuse(
-        ctx, "ConsultCall",
-        {StatusCode::INVALID_ARGUMENT, "target: set queue_id or agent_id"});
-    }
-    return call_command(ctx, "ConsultCall", req->tenant_id(), req->call_id(),
-                        resp, atom::consult_v, req->call_id(), req->queue_id(),
-                        req->agent_id(), std::string{});
+    return call_command(ctx, "ConsultCall", *req, resp, atom::consult_v,
+                        req->call_id(), req->queue_id(), req->agent_id(),
+                        std::string{});
   }
 
   grpc::ServerUnaryReactor* CompleteConsult(grpc::CallbackServerContext* ctx,
                                             const v1::ConsultActionRequest* req,
                                             v1::CallView* resp) override {
-    return call_command(ctx, "CompleteConsult", req->tenant_id(),
-                        req->call_id(), resp, atom::consult_v, atom::complete_v,
-                        req->call_id(), std::string{});
+    return call_command(ctx, "CompleteConsult", *req, resp, atom::consult_v,
+                        atom::complete_v, req->call_id(), std::string{});
   }
 
   grpc::ServerUnaryReactor* JoinConsult(grpc::CallbackServerContext* ctx,
                                         const v1::ConsultActionRequest* req,
                                         v1::CallView* resp) override {
-    return call_command(ctx, "JoinConsult", req->tenant_id(), req->call_id(),
-                        resp, atom::join_v, req->call_id(), std::string{});
+    return call_command(ctx, "JoinConsult", *req, resp, atom::join_v,
+                        req->call_id(), std::string{});
   }
 
   grpc::ServerUnaryReactor* EndWrapUp(grpc::CallbackServerContext* ctx,
                                       const v1::EndWrapUpRequest* req,
                                       v1::AgentView* resp) override {
-    return agent_command(ctx, "EndWrapUp", req->tenant_id(), req->agent_id(),
-                         resp, atom::wrap_up_v, req->agent_id(),
-                         caf::timespan{0}, std::string{});
+    return agent_command(ctx, "EndWrapUp", *req, resp, atom::wrap_up_v,
+                         req->agent_id(), caf::timespan{0}, std::string{});
   }
 
   grpc::ServerUnaryReactor* ExtendWrapUp(grpc::CallbackServerContext* ctx,
                                          const v1::ExtendWrapUpRequest* req,
                                          v1::AgentView* resp) override {
-    auto by = extension_of(req->extend_by());
-    if (!by) {
-      return refuse(ctx, "ExtendWrapUp", bad_extension());
-    }
-    return agent_command(ctx, "ExtendWrapUp", req->tenant_id(), req->agent_id(),
-                         resp, atom::wrap_up_v, req->agent_id(), *by,
-                         std::string{});
+    // Checked by agent_command before it is sent.
+    routing::duration by{0};
+    (void)api::read_extension(req->extend_by(), by, "extend_by");
+    return agent_command(ctx, "ExtendWrapUp", *req, resp, atom::wrap_up_v,
+                         req->agent_id(), caf::timespan{by}, std::string{});
   }
 
   grpc::ServerUnaryReactor* SetAgentReady(grpc::CallbackServerContext* ctx,
                                           const v1::SetAgentReadyRequest* req,
                                           v1::AgentView* resp) override {
-    return agent_command(ctx, "SetAgentReady", req->tenant_id(),
-                         req->agent_id(), resp, atom::ready_v, req->agent_id(),
-                         req->ready(), req->reason(), std::string{});
+    return agent_command(ctx, "SetAgentReady", *req, resp, atom::ready_v,
+                         req->agent_id(), req->ready(), req->reason(),
+                         std::string{});
   }
 
  private:
-  template<class... Ts>
-  grpc::ServerUnaryReactor*
-  call_command(grpc::CallbackServerContext* ctx, const char* method,
-               const std::string& tenant_id, const std::string& call_id,
-               v1::CallView* resp, Ts... xs) {
-    auto* reactor = ctx->DefaultReactor();
-    auto t = begin(n_, reactor, method, tenant_id, "tenant_id");
+  template<class Request, class... Ts>
+  grpc::ServerUnaryReactor* call_command(grpc::CallbackServerContext* ctx,
+                                         const char* method, const Request& req,
+                                         v1::CallView* resp, Ts... xs) {
+    auto* reactor = reactor_of(ctx);
+    auto t = begin_checked(n_, reactor, method, req);
     if (!t)
       return reactor;
-    if (auto e = api::check_id(call_id, "call_id")) {
-      finish(n_, reactor, method, invalid(*e));
-      return reactor;
-    }
+    auto tenant_id = req.tenant_id();
     ask<call_reply>(
       n_, reactor, method, *t, tenant_id,
       [resp, tenant_id](call_reply& r) {
@@ -904,19 +1111,15 @@ class routing_service : public v1::RoutingService::CallbackService {
     return reactor;
   }
 
-  template<class... Ts>
+  template<class Request, class... Ts>
   grpc::ServerUnaryReactor*
   agent_command(grpc::CallbackServerContext* ctx, const char* method,
-                const std::string& tenant_id, const std::string& agent_id,
-                v1::AgentView* resp, Ts... xs) {
-    auto* reactor = ctx->DefaultReactor();
-    auto t = begin(n_, reactor, method, tenant_id, "tenant_id");
+                const Request& req, v1::AgentView* resp, Ts... xs) {
+    auto* reactor = reactor_of(ctx);
+    auto t = begin_checked(n_, reactor, method, req);
     if (!t)
       return reactor;
-    if (auto e = api::check_id(agent_id, "agent_id")) {
-      finish(n_, reactor, method, invalid(*e));
-      return reactor;
-    }
+    auto tenant_id = req.tenant_id();
     ask<routing::agent_view>(
       n_, reactor, method, *t, tenant_id,
       [resp, tenant_id](routing::agent_view& v) {
@@ -932,17 +1135,21 @@ class routing_service : public v1::RoutingService::CallbackService {
 
 // -- StatsService -------------------------------------------------------------
 
-class stats_service : public v1::StatsService::CallbackService {
+class stats_service : public decoding<v1::StatsService> {
  public:
-  explicit stats_service(node& n) : n_(n) {}
+  explicit stats_service(node& n) : n_(n) {
+    decode_here(n_, this, "GetQueueStats", &stats_service::GetQueueStats);
+    decode_here(n_, this, "GetAgentStats", &stats_service::GetAgentStats);
+    decode_here(n_, this, "ListCallHistory", &stats_service::ListCallHistory);
+  }
 
   grpc::ServerUnaryReactor* GetQueueStats(grpc::CallbackServerContext* ctx,
                                           const v1::GetQueueStatsRequest* req,
                                           v1::QueueStats* resp) override {
-    auto* reactor = ctx->DefaultReactor();
+    auto* reactor = reactor_of(ctx);
     const char* method = "GetQueueStats";
     auto tenant_id = req->tenant_id();
-    auto t = begin(n_, reactor, method, tenant_id, "tenant_id");
+    auto t = begin_checked(n_, reactor, method, *req);
     if (!t)
       return reactor;
     auto queue_id = req->queue_id();
@@ -959,10 +1166,10 @@ class stats_service : public v1::StatsService::CallbackService {
   grpc::ServerUnaryReactor* GetAgentStats(grpc::CallbackServerContext* ctx,
                                           const v1::GetAgentStatsRequest* req,
                                           v1::AgentStats* resp) override {
-    auto* reactor = ctx->DefaultReactor();
+    auto* reactor = reactor_of(ctx);
     const char* method = "GetAgentStats";
     auto tenant_id = req->tenant_id();
-    auto t = begin(n_, reactor, method, tenant_id, "tenant_id");
+    auto t = begin_checked(n_, reactor, method, *req);
     if (!t)
       return reactor;
     auto agent_id = req->agent_id();
@@ -976,23 +1183,30 @@ class stats_service : public v1::StatsService::CallbackService {
     return reactor;
   }
 
-  /// Reads the store directly: finished calls are written before they are
-  /// acknowledged, and RocksDB serves readers on any thread.
+  /// Through the tenant's actor, wherever it runs: the history is in the
+  /// store of the node that runs the tenant.
   grpc::ServerUnaryReactor*
   ListCallHistory(grpc::CallbackServerContext* ctx,
                   const v1::ListCallHistoryRequest* req,
                   v1::ListCallHistoryResponse* resp) override {
-    auto* reactor = ctx->DefaultReactor();
+    auto* reactor = reactor_of(ctx);
     const char* method = "ListCallHistory";
-    auto t = begin(n_, reactor, method, req->tenant_id(), "tenant_id");
+    auto tenant_id = req->tenant_id();
+    auto t = begin(n_, reactor, method, tenant_id, "tenant_id");
     if (!t)
       return reactor;
-    auto size = page_size_of(req->page_size());
+    if (req->has_from() && !timestamp_in_range(req->from())) {
+      finish(n_, reactor, method, bad_timestamp("from"));
+      return reactor;
+    }
+    if (req->has_to() && !timestamp_in_range(req->to())) {
+      finish(n_, reactor, method, bad_timestamp("to"));
+      return reactor;
+    }
     auto from = req->has_from() ? api::read_timestamp(req->from())
                                 : routing::timestamp{};
     auto to = req->has_to() ? api::read_timestamp(req->to())
                             : routing::timestamp::max();
-    auto prefix = storage::kind_prefix(req->tenant_id(), 'H');
     // A page token is the key suffix of the last record sent, in hex.
     std::string after;
     if (!unhex(req->page_token(), after)) {
@@ -1002,43 +1216,14 @@ class stats_service : public v1::StatsService::CallbackService {
                 + "' is not a token that ListCallHistory returned"});
       return reactor;
     }
-    // History keys start with the call's end time: the scan starts at
-    // `from` or after the last page.
-    auto start = storage::history_start_key(req->tenant_id(), from);
-    if (!after.empty())
-      start = std::max(start, prefix + after + '\0');
-    caf::error bad;
-    auto err = n_.ctx.store->scan_from(
-      storage::family::history, prefix, start,
-      [&](std::string_view key, std::string_view value) {
-        auto suffix = std::string{key.substr(prefix.size())};
-        auto c = storage::decode_call(value, key);
-        if (!c) {
-          bad = c.error();
-          return false;
-        }
-        if (c->ended_at >= to)
-          return false;
-        if (!req->queue_id().empty()
-            && std::find(c->queue_path.begin(), c->queue_path.end(),
-                         req->queue_id())
-                 == c->queue_path.end())
-          return true;
-        if (!req->agent_id().empty() && c->agent_id != req->agent_id())
-          return true;
-        if (static_cast<size_t>(resp->records_size()) == size) {
-          resp->set_next_page_token(after);
-          return false;
-        }
-        api::to_proto(*c, *resp->add_records());
-        after = suffix;
-        return true;
-      });
-    resp->set_next_page_token(hex(resp->next_page_token()));
-    if (err || bad)
-      finish(n_, reactor, method, to_status(err ? err : bad, req->tenant_id()));
-    else
-      finish(n_, reactor, method, Status::OK);
+    ask<history_page>(
+      n_, reactor, method, *t, tenant_id,
+      [resp, tenant_id](history_page& page) {
+        return history_response(page, tenant_id, *resp);
+      },
+      atom::history_v, routing::to_micros(from), routing::to_micros(to),
+      req->queue_id(), req->agent_id(), after,
+      static_cast<uint32_t>(page_size_of(req->page_size())));
     return reactor;
   }
 
@@ -1273,7 +1458,9 @@ struct job_queue {
   /// Touched by the bridge actor only: requests waiting on tenant actors
   /// of other nodes, by actor and request number, each with what answers
   /// it if that actor's node goes down first.
-  std::map<caf::actor_addr, std::map<uint64_t, std::function<void()>>> remote;
+  std::map<caf::actor_addr,
+           std::map<uint64_t, std::function<void(const caf::error&)>>>
+    remote;
   uint64_t next_remote = 0;
   /// A tick is on its way to the bridge: it will take every job queued
   /// until then, so no other is sent.
@@ -1301,14 +1488,15 @@ caf::behavior ingest_bridge(caf::event_based_actor* self,
 }
 
 /// Answers the requests that wait on an actor whose node went down.
-void fail_remote(std::shared_ptr<job_queue> jobs, const caf::actor_addr& who) {
+void fail_remote(std::shared_ptr<job_queue> jobs, const caf::actor_addr& who,
+                 const caf::error& reason) {
   auto i = jobs->remote.find(who);
   if (i == jobs->remote.end())
     return;
   auto waiting = std::move(i->second);
   jobs->remote.erase(i);
   for (auto& [id, fail] : waiting)
-    fail();
+    fail(reason);
 }
 
 /// One Ingest stream: commands are applied in order as they arrive (up to
@@ -1323,7 +1511,7 @@ class ingest_reactor final
     bridge_ = n_.ctx.sys->spawn(
       [](caf::event_based_actor* self, std::shared_ptr<job_queue> jobs) {
         self->set_down_handler([jobs](caf::down_msg& down) {
-          fail_remote(jobs, down.source);
+          fail_remote(jobs, down.source, down.reason);
         });
         return ingest_bridge(self, jobs);
       },
@@ -1431,7 +1619,11 @@ class ingest_reactor final
   }
 
   void complete(const std::shared_ptr<entry>& slot, const caf::error& err,
-                const std::string& tenant_id) {
+                const std::string& tenant_id, const caf::node_id& where) {
+    if (err == caf::sec::request_receiver_down) {
+      complete(slot, stopped(n_, tenant_id, where, err));
+      return;
+    }
     if (err.category() == caf::atom("switchbrd")
         && static_cast<ec>(err.code()) == ec::duplicate) {
       // The first outcome, stored as "CODE|message".
@@ -1476,8 +1668,8 @@ class ingest_reactor final
               [this, slot](Reply&) {
                 complete(slot, Status::OK);
               },
-              [this, slot, tenant_id](caf::error& err) {
-                complete(slot, err, tenant_id);
+              [this, slot, tenant_id, where = target.node()](caf::error& err) {
+                complete(slot, err, tenant_id, where);
               });
           return;
         }
@@ -1488,8 +1680,9 @@ class ingest_reactor final
         if (waiting.empty())
           self->monitor(target);
         auto id = jobs->next_remote++;
-        waiting[id] = [this, slot, tenant_id] {
-          complete(slot, lost(tenant_id));
+        waiting[id] = [this, slot, tenant_id,
+                       where = target.node()](const caf::error& reason) {
+          complete(slot, stopped(n_, tenant_id, where, reason));
         };
         // Whichever comes first answers: the reply or the node's loss.
         auto answered = [jobs, addr, id] {
@@ -1502,14 +1695,24 @@ class ingest_reactor final
               if (answered())
                 complete(slot, Status::OK);
             },
-            [this, slot, tenant_id, answered](caf::error& err) {
+            [this, slot, tenant_id, answered,
+             where = target.node()](caf::error& err) {
               if (answered())
-                complete(slot, err, tenant_id);
+                complete(slot, err, tenant_id, where);
             });
       });
     }
     if (tick)
       caf::anon_send(bridge_, atom::tick_v);
+  }
+
+  /// Refuses a command for bad input through its tenant, which records
+  /// the refusal as the event id's first outcome: a later command with the
+  /// same id gets the refusal, not a second chance. Without a tenant to
+  /// record it in (an unknown or bad tenant id) it is answered here.
+  void refuse(const std::shared_ptr<entry>& slot, const std::string& tenant_id,
+              const api::field_error& e, const std::string& event_id) {
+    send<atom::ok>(slot, tenant_id, atom::refuse_v, e.to_string(), event_id);
   }
 
   void dispatch(const v1::IngestRequest& req,
@@ -1526,18 +1729,17 @@ class ingest_reactor final
     using R = v1::IngestRequest;
     switch (req.command_case()) {
       case R::kSubmitCall: {
+        auto& x = req.submit_call().call();
         routing::call c;
-        if (auto e = api::from_proto(req.submit_call().call(), c,
-                                     "submit_call.call")) {
-          complete(slot, invalid(*e));
-          return;
-        }
-        send<call_reply>(slot, req.submit_call().call().tenant_id(),
-                         atom::submit_v, c, id);
+        if (auto e = api::from_proto(x, c, "submit_call.call"))
+          return refuse(slot, x.tenant_id(), *e, id);
+        send<call_reply>(slot, x.tenant_id(), atom::submit_v, c, id);
         return;
       }
       case R::kCancelCall: {
         auto& x = req.cancel_call();
+        if (auto e = api::check(x, "cancel_call."))
+          return refuse(slot, x.tenant_id(), *e, id);
         send<call_reply>(
           slot, x.tenant_id(), atom::cancel_v, x.call_id(),
           x.reason() == v1::CancelCallRequest::REASON_CALLER_HUNG_UP, id);
@@ -1545,90 +1747,100 @@ class ingest_reactor final
       }
       case R::kCompleteCall: {
         auto& x = req.complete_call();
+        if (auto e = api::check(x, "complete_call."))
+          return refuse(slot, x.tenant_id(), *e, id);
         send<call_reply>(slot, x.tenant_id(), atom::complete_v, x.call_id(),
                          id);
         return;
       }
       case R::kTransferCall: {
         auto& x = req.transfer_call();
+        if (auto e = api::check(x, "transfer_call."))
+          return refuse(slot, x.tenant_id(), *e, id);
         send<call_reply>(slot, x.tenant_id(), atom::transfer_v, x.call_id(),
                          x.queue_id(), x.agent_id(), id);
         return;
       }
       case R::kAcceptOffer: {
         auto& x = req.accept_offer();
+        if (auto e = api::check(x, "accept_offer."))
+          return refuse(slot, x.tenant_id(), *e, id);
         send<call_reply>(slot, x.tenant_id(), atom::accept_v, x.call_id(),
                          x.agent_id(), x.offer_id(), id);
         return;
       }
       case R::kDeclineOffer: {
         auto& x = req.decline_offer();
+        if (auto e = api::check(x, "decline_offer."))
+          return refuse(slot, x.tenant_id(), *e, id);
         send<call_reply>(slot, x.tenant_id(), atom::decline_v, x.call_id(),
                          x.agent_id(), x.offer_id(), id);
         return;
       }
       case R::kRequestCallback: {
         auto& x = req.request_callback();
+        if (auto e = api::check(x, "request_callback."))
+          return refuse(slot, x.tenant_id(), *e, id);
         send<call_reply>(slot, x.tenant_id(), atom::callback_v, x.call_id(),
                          x.number(), id);
         return;
       }
       case R::kSetAgentPresence: {
         auto& x = req.set_agent_presence();
-        auto p = api::from_proto(x.presence());
-        if (!p) {
-          complete(slot, {StatusCode::INVALID_ARGUMENT,
-                          "set_agent_presence.presence: expected a Teams "
-                          "presence"});
-          return;
-        }
+        if (auto e = api::check(x, "set_agent_presence."))
+          return refuse(slot, x.tenant_id(), *e, id);
         send<routing::agent_view>(slot, x.tenant_id(), atom::presence_v,
-                                  x.agent_id(), *p, id);
+                                  x.agent_id(), *api::from_proto(x.presence()),
+                                  id);
         return;
       }
       case R::kSetAgentReady: {
         auto& x = req.set_agent_ready();
+        if (auto e = api::check(x, "set_agent_ready."))
+          return refuse(slot, x.tenant_id(), *e, id);
         send<routing::agent_view>(slot, x.tenant_id(), atom::ready_v,
                                   x.agent_id(), x.ready(), x.reason(), id);
         return;
       }
       case R::kConsultCall: {
         auto& x = req.consult_call();
-        if (x.target_case() == v1::ConsultCallRequest::TARGET_NOT_SET) {
-          complete(slot, {StatusCode::INVALID_ARGUMENT,
-                          "consult_call.target: set queue_id or agent_id"});
-          return;
-        }
+        if (auto e = api::check(x, "consult_call."))
+          return refuse(slot, x.tenant_id(), *e, id);
         send<call_reply>(slot, x.tenant_id(), atom::consult_v, x.call_id(),
                          x.queue_id(), x.agent_id(), id);
         return;
       }
       case R::kCompleteConsult: {
         auto& x = req.complete_consult();
+        if (auto e = api::check(x, "complete_consult."))
+          return refuse(slot, x.tenant_id(), *e, id);
         send<call_reply>(slot, x.tenant_id(), atom::consult_v, atom::complete_v,
                          x.call_id(), id);
         return;
       }
       case R::kJoinConsult: {
         auto& x = req.join_consult();
+        if (auto e = api::check(x, "join_consult."))
+          return refuse(slot, x.tenant_id(), *e, id);
         send<call_reply>(slot, x.tenant_id(), atom::join_v, x.call_id(), id);
         return;
       }
       case R::kEndWrapUp: {
         auto& x = req.end_wrap_up();
+        if (auto e = api::check(x, "end_wrap_up."))
+          return refuse(slot, x.tenant_id(), *e, id);
         send<routing::agent_view>(slot, x.tenant_id(), atom::wrap_up_v,
                                   x.agent_id(), caf::timespan{0}, id);
         return;
       }
       case R::kExtendWrapUp: {
         auto& x = req.extend_wrap_up();
-        auto by = extension_of(x.extend_by());
-        if (!by) {
-          complete(slot, bad_extension());
-          return;
-        }
+        routing::duration by{0};
+        if (auto e = api::check(x, "extend_wrap_up."))
+          return refuse(slot, x.tenant_id(), *e, id);
+        (void)api::read_extension(x.extend_by(), by, "extend_wrap_up");
         send<routing::agent_view>(slot, x.tenant_id(), atom::wrap_up_v,
-                                  x.agent_id(), *by, id);
+                                  x.agent_id(), caf::timespan{by}, id);
         return;
       }
       case R::COMMAND_NOT_SET: break;

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <netinet/in.h>
 #include <set>
@@ -185,6 +186,8 @@ class cluster_test : public ::testing::Test {
     std::map<std::string, std::set<std::string>> acknowledged;
     /// Per tenant.
     std::map<std::string, size_t> unavailable;
+    /// The messages of the UNAVAILABLE refusals.
+    std::map<std::string, size_t> unavailable_messages;
     /// Any other refusal, as "tenant: message".
     std::map<std::string, size_t> other_errors;
     std::vector<std::thread> senders;
@@ -222,12 +225,56 @@ class cluster_test : public ::testing::Test {
             std::lock_guard guard{tr.mtx};
             if (st.ok())
               tr.acknowledged[t].insert(id);
-            else if (st.error_code() == grpc::StatusCode::UNAVAILABLE)
+            else if (st.error_code() == grpc::StatusCode::UNAVAILABLE) {
               tr.unavailable[t]++;
-            else
+              tr.unavailable_messages[st.error_message()]++;
+            } else
               tr.other_errors[t + ": " + st.error_message()]++;
           }
       });
+  }
+
+  /// Ends a waiting or offered call: it moves to the tenant's history.
+  grpc::Status cancel(size_t via, const std::string& tenant,
+                      const std::string& call_id) {
+    v1::CancelCallRequest req;
+    req.set_tenant_id(tenant);
+    req.set_call_id(call_id);
+    req.set_reason(v1::CancelCallRequest::REASON_CALLER_HUNG_UP);
+    v1::CallView out;
+    return nodes[via]->routing->CancelCall(ctx().get(), req, &out);
+  }
+
+  /// Every page of a tenant's history through node `via`: the call ids in
+  /// the order listed, and the largest page in bytes.
+  std::vector<std::string> history(size_t via, const std::string& tenant,
+                                   uint32_t page_size = 0,
+                                   size_t* pages = nullptr,
+                                   size_t* largest = nullptr) {
+    std::vector<std::string> ids;
+    v1::ListCallHistoryRequest req;
+    req.set_tenant_id(tenant);
+    req.set_page_size(page_size);
+    for (size_t page = 0; page < 10'000; ++page) {
+      v1::ListCallHistoryResponse resp;
+      auto st = nodes[via]->stats->ListCallHistory(ctx().get(), req, &resp);
+      EXPECT_TRUE(st.ok()) << tenant << " via " << names[via] << ": "
+                           << st.error_message();
+      if (!st.ok())
+        break;
+      for (auto& r : resp.records())
+        ids.push_back(r.call_id());
+      if (pages != nullptr)
+        *pages = page + 1;
+      if (largest != nullptr)
+        *largest = std::max(*largest, resp.ByteSizeLong());
+      if (resp.next_page_token().empty())
+        break;
+      // A token from one node is good on any other.
+      req.set_page_token(resp.next_page_token());
+      via = (via + 1) % size;
+    }
+    return ids;
   }
 
   std::vector<std::string> names;
@@ -296,6 +343,109 @@ TEST_F(cluster_test, every_node_answers_for_every_tenant) {
   v1::CallView none;
   auto st = get_call(1, "nobody", "x", none);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(cluster_test, call_history_is_the_same_through_every_node) {
+  make_tenant("contoso", 0);
+  auto owner = index_of(owner_of("contoso"));
+  std::vector<std::string> ended;
+  for (size_t i = 0; i < 12; ++i) {
+    auto id = "h" + std::to_string(10 + i);
+    ASSERT_TRUE(submit(i % size, "contoso", id).ok()) << id;
+    ASSERT_TRUE(cancel((i + 1) % size, "contoso", id).ok()) << id;
+    ended.push_back(id);
+  }
+  // GetCall finds a finished call through every node, and so does the
+  // history: the owner's, whichever node answers.
+  for (size_t via = 0; via < size; ++via) {
+    v1::CallView c;
+    ASSERT_TRUE(get_call(via, "contoso", "h10", c).ok()) << names[via];
+    EXPECT_EQ(history(via, "contoso"), ended) << "via " << names[via];
+    // In pages of five, the token passing from node to node.
+    size_t pages = 0;
+    EXPECT_EQ(history(via, "contoso", 5, &pages), ended)
+      << "via " << names[via];
+    EXPECT_EQ(pages, 3u);
+  }
+
+  // Times no Timestamp can hold are refused, naming the field; the node
+  // goes on serving.
+  auto far = [](int64_t seconds, int32_t nanos) {
+    google::protobuf::Timestamp t;
+    t.set_seconds(seconds);
+    t.set_nanos(nanos);
+    return t;
+  };
+  struct bad_range {
+    const char* field;
+    google::protobuf::Timestamp at;
+  };
+  std::vector<bad_range> bad{
+    {"from", far(std::numeric_limits<int64_t>::max(), 0)},
+    {"from", far(std::numeric_limits<int64_t>::min(), 0)},
+    {"from", far(253'402'300'800, 0)},
+    {"from", far(0, -1)},
+    {"to", far(std::numeric_limits<int64_t>::max(), 0)},
+    {"to", far(-62'135'596'801, 0)},
+    {"to", far(0, 1'000'000'000)}};
+  for (size_t via = 0; via < size; ++via)
+    for (auto& b : bad) {
+      v1::ListCallHistoryRequest req;
+      req.set_tenant_id("contoso");
+      *(std::string{b.field} == "from" ? req.mutable_from() : req.mutable_to())
+        = b.at;
+      v1::ListCallHistoryResponse resp;
+      auto st = nodes[via]->stats->ListCallHistory(ctx().get(), req, &resp);
+      EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << b.field << " " << b.at.seconds() << " via " << names[via];
+      EXPECT_EQ(st.error_message().rfind(std::string{b.field} + ": ", 0), 0u)
+        << st.error_message();
+      EXPECT_NE(st.error_message().find("0001-01-01T00:00:00Z"),
+                std::string::npos)
+        << st.error_message();
+    }
+  // The extremes that are allowed work, and every node still answers.
+  v1::ListCallHistoryRequest req;
+  req.set_tenant_id("contoso");
+  *req.mutable_from() = far(-62'135'596'800, 0);
+  *req.mutable_to() = far(253'402'300'799, 999'999'999);
+  for (size_t via = 0; via < size; ++via) {
+    v1::ListCallHistoryResponse resp;
+    auto st = nodes[via]->stats->ListCallHistory(ctx().get(), req, &resp);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    EXPECT_EQ(resp.records_size(), 12);
+  }
+  EXPECT_TRUE(submit(owner, "contoso", "after").ok());
+}
+
+TEST_F(cluster_test, call_history_pages_stay_under_two_mebibytes) {
+  make_tenant("contoso", 0);
+  // 4 KiB of what the IVR gathered on each call: 600 calls hold 2.4 MiB.
+  constexpr size_t calls = 600;
+  std::vector<std::string> ended;
+  for (size_t i = 0; i < calls; ++i) {
+    auto id = "big" + std::to_string(1000 + i);
+    v1::SubmitCallRequest req;
+    req.mutable_call()->set_tenant_id("contoso");
+    req.mutable_call()->set_call_id(id);
+    req.mutable_call()->set_queue_id("sales");
+    req.mutable_call()->set_channel(v1::CHANNEL_CHAT);
+    for (int k = 0; k < 16; ++k)
+      (*req.mutable_call()->mutable_attributes())["field" + std::to_string(k)]
+        = std::string(256, static_cast<char>('a' + k));
+    v1::SubmitCallResponse resp;
+    ASSERT_TRUE(
+      nodes[i % size]->routing->SubmitCall(ctx().get(), req, &resp).ok())
+      << id;
+    ASSERT_TRUE(cancel((i + 1) % size, "contoso", id).ok()) << id;
+    ended.push_back(id);
+  }
+  // One page of 1,000 would pass 2 MiB: it ends early, and the next
+  // continues where it ended, each record once, in order.
+  size_t pages = 0, largest = 0;
+  EXPECT_EQ(history(1, "contoso", 1000, &pages, &largest), ended);
+  EXPECT_GE(pages, 2u);
+  EXPECT_LE(largest, size_t{2} * 1024 * 1024);
 }
 
 TEST_F(cluster_test, events_stream_from_a_node_that_does_not_own_the_tenant) {
@@ -386,6 +536,148 @@ TEST_F(cluster_test, a_killed_node_fails_only_its_tenants_fast_and_returns) {
         << t << "/" << id << " came back " << v1::CallState_Name(c.state());
     }
   EXPECT_TRUE(submit(survivor, "tenant-0", "after-restart").ok());
+}
+
+TEST_F(cluster_test, every_node_stops_cleanly_on_sigterm_and_keeps_its_data) {
+  std::vector<std::string> tenants;
+  std::map<std::string, std::vector<std::string>> ended;
+  std::map<std::string, std::set<std::string>> live;
+  for (int i = 0; i < 9; ++i) {
+    auto t = "tenant-" + std::to_string(i);
+    tenants.push_back(t);
+    make_tenant(t, static_cast<size_t>(i));
+    for (size_t k = 0; k < 6; ++k) {
+      auto id = "c" + std::to_string(k);
+      ASSERT_TRUE(submit(k % size, t, id).ok()) << t << "/" << id;
+      if (k % 2 == 0) {
+        ASSERT_TRUE(cancel((k + 1) % size, t, id).ok()) << t << "/" << id;
+        ended[t].push_back(id);
+      } else {
+        live[t].insert(id);
+      }
+    }
+  }
+  {
+    // Streams whose sink is on another node than the tenant's actor, and
+    // traffic through every node, while the nodes stop one by one.
+    std::vector<std::unique_ptr<event_reader>> readers;
+    for (size_t i = 0; i < size; ++i)
+      readers.push_back(std::make_unique<event_reader>(
+        *nodes[(index_of(owner_of(tenants[i])) + 1) % size]->events,
+        tenants[i]));
+    traffic tr;
+    drive(tr, tenants, {0, 1, 2});
+    std::this_thread::sleep_for(300ms);
+    std::vector<int> statuses;
+    for (size_t i = 0; i < size; ++i) {
+      if (i == size - 1)
+        tr.stop();
+      auto status = nodes[i]->terminate();
+      EXPECT_EQ(status, 0) << names[i] << " exited with " << status;
+      std::this_thread::sleep_for(200ms);
+    }
+    tr.stop();
+    for (auto& [t, ids] : tr.acknowledged)
+      live[t].insert(ids.begin(), ids.end());
+  }
+
+  // Back from their stores: every acknowledged call, live or ended, is
+  // there through every node.
+  for (size_t i = 0; i < size; ++i)
+    start(i);
+  for (size_t i = 0; i < size; ++i)
+    wait_until_all_up(i);
+  for (auto& t : tenants) {
+    for (size_t via = 0; via < size; ++via)
+      EXPECT_EQ(history(via, t), ended[t]) << t << " via " << names[via];
+    size_t k = 0;
+    for (auto& id : live[t]) {
+      v1::CallView c;
+      auto st = get_call(k++ % size, t, id, c);
+      ASSERT_TRUE(st.ok()) << t << "/" << id << ": " << st.error_message();
+      EXPECT_TRUE(c.state() == v1::CALL_STATE_OFFERED
+                  || c.state() == v1::CALL_STATE_QUEUED)
+        << t << "/" << id << " came back " << v1::CallState_Name(c.state());
+    }
+    EXPECT_TRUE(submit(0, t, "after-restart").ok()) << t;
+  }
+}
+
+TEST_F(cluster_test, a_node_that_is_down_is_not_removed_and_its_tenants_wait) {
+  std::vector<std::string> tenants;
+  for (int i = 0; i < 9; ++i) {
+    tenants.push_back("tenant-" + std::to_string(i));
+    make_tenant(tenants.back(), static_cast<size_t>(i));
+    ASSERT_TRUE(submit(0, tenants.back(), "c1").ok());
+  }
+  std::set<std::string> on_2;
+  for (auto& t : tenants)
+    if (owner_of(t) == names[2])
+      on_2.insert(t);
+  ASSERT_FALSE(on_2.empty());
+  nodes[2]->kill();
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline
+         && (members(0)[2].up() || members(1)[2].up()))
+    std::this_thread::sleep_for(50ms);
+
+  // Its tenants' data is on its volume: removing it is refused, saying
+  // why and what to do, through either node.
+  for (size_t via = 0; via < 2; ++via) {
+    v1::RemoveMemberRequest req;
+    req.set_name(names[2]);
+    v1::RemoveMemberResponse out;
+    auto st = clusters[via]->RemoveMember(ctx().get(), req, &out);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+      << st.error_message();
+    EXPECT_NE(st.error_message().find("'" + names[2] + "' is down"),
+              std::string::npos)
+      << st.error_message();
+    EXPECT_NE(st.error_message().find("Start it again"), std::string::npos)
+      << st.error_message();
+  }
+  // ... and its tenants are unavailable, never missing; nor can they be
+  // created again elsewhere.
+  for (auto& t : on_2)
+    for (size_t via = 0; via < 2; ++via) {
+      v1::CallView c;
+      auto st = get_call(via, t, "c1", c);
+      EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE)
+        << t << " via " << names[via] << ": " << st.error_message();
+      EXPECT_NE(st.error_message().find("node '" + names[2] + "'"),
+                std::string::npos)
+        << st.error_message();
+      v1::UpsertTenantRequest again;
+      again.mutable_tenant()->set_tenant_id(t);
+      v1::Tenant out;
+      st = nodes[via]->admin->UpsertTenant(ctx().get(), again, &out);
+      EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE)
+        << t << " via " << names[via] << ": " << st.error_message();
+    }
+  for (size_t i = 0; i < 2; ++i)
+    EXPECT_EQ(members(i).size(), size);
+
+  // Back, it is removed and hands its tenants over with their calls.
+  start(2);
+  for (size_t i = 0; i < size; ++i)
+    wait_until_all_up(i);
+  v1::RemoveMemberRequest req;
+  req.set_name(names[2]);
+  v1::RemoveMemberResponse out;
+  auto st = clusters[0]->RemoveMember(ctx().get(), req, &out);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline
+         && members(2)[0].tenants() > 0)
+    std::this_thread::sleep_for(50ms);
+  ASSERT_EQ(members(2)[0].tenants(), 0u);
+  nodes[2]->kill();
+  for (auto& t : tenants) {
+    v1::CallView c;
+    auto read = get_call(1, t, "c1", c);
+    ASSERT_TRUE(read.ok()) << t << ": " << read.error_message();
+    EXPECT_EQ(c.state(), v1::CALL_STATE_OFFERED) << t;
+  }
 }
 
 TEST_F(cluster_test, a_fourth_node_takes_its_tenants_with_their_state) {
@@ -502,6 +794,65 @@ TEST_F(cluster_test, a_fourth_node_takes_its_tenants_with_their_state) {
             << paused_s * 1000 / std::max(1.0, moves) << " ms on average\n";
 }
 
+TEST_F(cluster_test, requests_refused_during_a_move_say_the_tenant_moves) {
+  // Rendezvous hashing puts tenant-9 on router-1 among three nodes and on
+  // router-3 once it joins.
+  const std::vector<std::string> moving{"tenant-9"};
+  const auto& t = moving.front();
+  make_tenant(t, 0);
+  ASSERT_EQ(owner_of(t), names[1]);
+  // Some megabytes of records, so that its pause is long enough for the
+  // traffic to meet it.
+  for (size_t i = 0; i < 200; ++i) {
+    auto id = "big" + std::to_string(1000 + i);
+    v1::SubmitCallRequest req;
+    req.mutable_call()->set_tenant_id(t);
+    req.mutable_call()->set_call_id(id);
+    req.mutable_call()->set_queue_id("sales");
+    req.mutable_call()->set_channel(v1::CHANNEL_CHAT);
+    for (int k = 0; k < 16; ++k)
+      (*req.mutable_call()->mutable_attributes())["field" + std::to_string(k)]
+        = std::string(256, static_cast<char>('a' + k));
+    v1::SubmitCallResponse resp;
+    ASSERT_TRUE(
+      nodes[i % size]->routing->SubmitCall(ctx().get(), req, &resp).ok())
+      << id;
+    ASSERT_TRUE(cancel((i + 1) % size, t, id).ok()) << id;
+  }
+
+  traffic tr;
+  drive(tr, moving, {0, 1, 2, 0, 1, 2});
+  std::this_thread::sleep_for(200ms);
+  start(3, room);
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline
+         && members(3)[0].tenants() < 1)
+    std::this_thread::sleep_for(20ms);
+  std::this_thread::sleep_for(200ms);
+  tr.stop();
+  ASSERT_EQ(owner_of(t, 3), names[3]);
+  ASSERT_EQ(members(3)[0].tenants(), 1u);
+
+  // No node went down: every refusal says the tenant is moving, from
+  // where, and to retry.
+  EXPECT_TRUE(tr.other_errors.empty()) << tr.other_errors.begin()->first;
+  for (auto& [message, n] : tr.unavailable_messages) {
+    EXPECT_EQ(message.rfind("tenant '" + t + "' is moving from node '"
+                              + names[1] + "' to ",
+                            0),
+              0u)
+      << message;
+    EXPECT_NE(message.find("retry"), std::string::npos) << message;
+  }
+  // Its pause, with megabytes to hand over, meets hundreds of submits.
+  EXPECT_GT(tr.count(tr.unavailable), 0u);
+  std::cout << tr.count(tr.unavailable) << " of "
+            << tr.count(tr.unavailable) + tr.acknowledged_calls()
+            << " submits refused while " << t << " moved:\n";
+  for (auto& [message, n] : tr.unavailable_messages)
+    std::cout << "  " << n << " x " << message << "\n";
+}
+
 TEST_F(cluster_test, a_removed_node_hands_over_its_tenants_before_it_stops) {
   std::vector<std::string> tenants;
   for (int i = 0; i < 12; ++i) {
@@ -577,10 +928,15 @@ TEST_F(cluster_test, tenants_move_under_traffic_without_losing_a_call) {
   tr.stop();
   ASSERT_EQ(members(3)[0].tenants(), movers.size());
 
-  // Refusals only for moving tenants, as UNAVAILABLE, while they paused.
+  // Refusals only for moving tenants, as UNAVAILABLE, while they paused,
+  // saying so: no node went down.
   EXPECT_TRUE(tr.other_errors.empty()) << tr.other_errors.begin()->first;
   for (auto& [t, n] : tr.unavailable)
     EXPECT_EQ(movers.count(t), 1u) << t << " was refused " << n << " times";
+  for (auto& [message, n] : tr.unavailable_messages) {
+    EXPECT_NE(message.find("is moving"), std::string::npos) << message;
+    EXPECT_EQ(message.find("went down"), std::string::npos) << message;
+  }
 
   // Every acknowledged call is there once, wherever its tenant now runs;
   // ann never holds more than her three chats.

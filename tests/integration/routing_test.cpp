@@ -168,6 +168,7 @@ TEST_F(routing_test, repeated_submits_and_ingest_items_apply_once) {
   d.set_tenant_id("contoso");
   d.set_call_id("call-1");
   d.set_agent_id("alice");
+  d.set_offer_id(first.offer().offer_id());
   ASSERT_TRUE(stream->Write(req));
   ASSERT_TRUE(stream->Write(req)); // a gateway retrying
   v1::IngestRequest bad;

@@ -65,6 +65,14 @@ class node {
     proc_.reset();
   }
 
+  /// SIGTERM, as Kubernetes stops a pod; returns the exit status (128 +
+  /// the signal if one ended it).
+  int terminate() {
+    auto status = proc_->stop(SIGTERM);
+    proc_.reset();
+    return status;
+  }
+
   std::string address;
   uint16_t metrics_port = 0;
   std::unique_ptr<v1::AdminService::Stub> admin;

@@ -204,13 +204,44 @@ TEST_F(tenant_test, tenants_never_see_each_other) {
   EXPECT_EQ(a_queues->size(), 1u);
 }
 
-TEST_F(tenant_test, a_record_that_does_not_decode_stops_the_spawn) {
+TEST_F(tenant_test, a_record_that_does_not_decode_is_set_aside) {
+  struct recorder final : observer {
+    void store_write(std::chrono::nanoseconds, size_t) override {}
+    void routed(std::chrono::nanoseconds) override {}
+    void offer_ended(std::string_view) override {}
+    void audited(std::string_view, size_t) override {}
+    void inconsistency(std::string_view, std::string_view,
+                       std::string_view) override {}
+    void set_aside(std::string_view tenant, std::string_view key,
+                   std::string_view reason) override {
+      seen.push_back(std::string{tenant} + " " + std::string{key} + " "
+                     + std::string{reason});
+    }
+    std::vector<std::string> seen;
+  } obs;
+  auto key = storage::record_key("contoso", 'Q', "bad");
+  std::string bytes("\xff\xff\xff", 3);
   storage::batch b;
-  b.put(storage::family::config, storage::record_key("contoso", 'Q', "bad"),
-        std::string("\xff\xff\xff", 3));
+  b.put(storage::family::config, key, bytes);
   ASSERT_FALSE(store->write(b));
-  auto t = spawn_tenant(sys, *store, "contoso");
-  ASSERT_FALSE(t);
-  EXPECT_EQ(t.error().code(), static_cast<uint8_t>(ec::bad_record));
-  EXPECT_NE(sys.render(t.error()).find("contoso"), std::string::npos);
+  auto t = spawn_tenant(sys, *store, "contoso", &obs);
+  ASSERT_TRUE(t) << sys.render(t.error());
+  // Started without it; the record is kept under the set-aside key.
+  auto queues
+    = ask<std::vector<routing::queue>>(*t, atom::list_v, atom::queue_v);
+  ASSERT_TRUE(queues);
+  EXPECT_TRUE(queues->empty());
+  auto kept = store->get(
+    storage::family::config,
+    storage::set_aside_key("contoso", storage::family::config, key));
+  ASSERT_TRUE(kept);
+  ASSERT_TRUE(kept->has_value());
+  EXPECT_EQ(**kept, bytes);
+  auto gone = store->get(storage::family::config, key);
+  ASSERT_TRUE(gone);
+  EXPECT_FALSE(gone->has_value());
+  ASSERT_EQ(obs.seen.size(), 1u);
+  EXPECT_EQ(obs.seen[0].rfind("contoso ", 0), 0u);
+  EXPECT_NE(obs.seen[0].find("Qbad"), std::string::npos) << obs.seen[0];
+  EXPECT_NE(obs.seen[0].find("bad_record"), std::string::npos) << obs.seen[0];
 }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 using namespace switchboard;
 using namespace switchboard::api;
 using namespace std::chrono_literals;
@@ -140,7 +142,36 @@ TEST(convert, queue_errors_name_the_field) {
   q = good_queue();
   q.mutable_offer_timeout()->set_seconds(0);
   EXPECT_EQ((error_of<v1::Queue, routing::queue>(q)),
-            "queue.offer_timeout: must be longer than zero");
+            "queue.offer_timeout: must be between 1s and 1h (unset: 20s)");
+  q = good_queue();
+  q.mutable_offer_timeout()->set_seconds(0);
+  q.mutable_offer_timeout()->set_nanos(1000); // 1 µs: an offer loop
+  EXPECT_EQ((error_of<v1::Queue, routing::queue>(q)),
+            "queue.offer_timeout: must be between 1s and 1h (unset: 20s)");
+  q = good_queue();
+  q.mutable_wrap_up()->set_seconds(25 * 3600);
+  EXPECT_EQ((error_of<v1::Queue, routing::queue>(q)),
+            "queue.wrap_up: must be at most 24h (unset: 10s)");
+  q = good_queue();
+  q.mutable_max_wait()->set_nanos(1'000'000'000);
+  EXPECT_EQ((error_of<v1::Queue, routing::queue>(q)),
+            "queue.max_wait: nanos must be at most 999999999");
+  q = good_queue();
+  q.set_max_length(4'000'000'000u);
+  EXPECT_EQ((error_of<v1::Queue, routing::queue>(q)),
+            "queue.max_length: must be at most 1000000 (0: no limit)");
+  q = good_queue();
+  for (int i = 0; i < 33; ++i) {
+    auto* sel = q.add_selectors();
+    sel->set_key("skill.s" + std::to_string(i));
+    sel->set_op(v1::SELECTOR_OP_EXISTS);
+  }
+  EXPECT_EQ((error_of<v1::Queue, routing::queue>(q)),
+            "queue.selectors: must have at most 32 entries, has 34");
+  q = good_queue();
+  q.set_display_name(std::string(257, 'x'));
+  EXPECT_EQ((error_of<v1::Queue, routing::queue>(q)),
+            "queue.display_name: must be at most 256 bytes, has 257");
   q = good_queue();
   q.mutable_wrap_up()->set_nanos(-5);
   EXPECT_EQ((error_of<v1::Queue, routing::queue>(q)),
@@ -330,4 +361,158 @@ TEST(convert, enums_map_one_to_one) {
   EXPECT_EQ(to_proto(routing::call_state::created), v1::CALL_STATE_CREATED);
   EXPECT_EQ(to_proto(routing::call_state::transferred),
             v1::CALL_STATE_TRANSFERRED);
+}
+
+TEST(convert, priorities_are_bounded_so_aging_cannot_overflow) {
+  v1::Call c;
+  c.set_tenant_id("contoso");
+  c.set_call_id("c1");
+  routing::call out;
+  for (int32_t bad : {std::numeric_limits<int32_t>::min(), -1'000'001,
+                      1'000'001, std::numeric_limits<int32_t>::max()}) {
+    c.set_priority(bad);
+    auto e = from_proto(c, out);
+    ASSERT_TRUE(e) << bad;
+    EXPECT_EQ(e->to_string(), "call.priority: must be between -1000000 and "
+                              "1000000, found "
+                                + std::to_string(bad));
+  }
+  for (int32_t good : {-1'000'000, 0, 1'000'000}) {
+    c.set_priority(good);
+    EXPECT_FALSE(from_proto(c, out)) << good;
+    EXPECT_EQ(out.priority, good);
+  }
+  // The largest priority plus the largest aging boost still fits, and
+  // stored values beyond the bounds saturate instead of overflowing.
+  EXPECT_EQ(routing::add_priority(routing::max_priority, 1'000'000), 2'000'000);
+  EXPECT_EQ(
+    routing::add_priority(std::numeric_limits<int32_t>::max(), 1'000'000),
+    std::numeric_limits<int32_t>::max());
+  EXPECT_EQ(routing::add_priority(std::numeric_limits<int32_t>::min(), 0),
+            -std::numeric_limits<int32_t>::max());
+  routing::priority_aging aging{1s, 1000, 1'000'000};
+  EXPECT_EQ(aging.boost(std::chrono::hours{24 * 365 * 100}), 1'000'000);
+  EXPECT_EQ(aging.boost(3s), 3000);
+
+  v1::ClassificationRules rules;
+  auto* r = rules.add_rules();
+  r->set_rule_id("r1");
+  r->set_queue_id("sales");
+  r->set_priority(std::numeric_limits<int32_t>::min());
+  routing::classification cls;
+  auto e = from_proto(rules, cls);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->field, "rules[0].priority");
+}
+
+TEST(convert, strings_maps_and_lists_of_a_call_are_bounded) {
+  v1::Call c;
+  c.set_tenant_id("contoso");
+  c.set_call_id("c1");
+  routing::call out;
+  c.set_from(std::string(1025, '1'));
+  ASSERT_TRUE(from_proto(c, out));
+  EXPECT_EQ(from_proto(c, out)->to_string(),
+            "call.from: must be at most 1024 bytes, has 1025");
+  c.clear_from();
+  (*c.mutable_attributes())["ivr"] = std::string(4097, 'x');
+  EXPECT_EQ(from_proto(c, out)->field, "call.attributes[ivr]");
+  c.clear_attributes();
+  for (int i = 0; i < 65; ++i)
+    (*c.mutable_attributes())["k" + std::to_string(i)] = "v";
+  EXPECT_EQ(from_proto(c, out)->to_string(),
+            "call.attributes: must have at most 64 entries, has 65");
+  c.clear_attributes();
+  for (int i = 0; i < 10; ++i)
+    (*c.mutable_attributes())["k" + std::to_string(i)] = std::string(4000, 'x');
+  EXPECT_EQ(from_proto(c, out)->field, "call.attributes");
+  c.clear_attributes();
+  // A call that fits every per-field bound but not the whole-call one.
+  for (int step = 0; step < 16; ++step) {
+    auto* st = c.add_steps();
+    st->mutable_timeout()->set_seconds(10);
+    for (int i = 0; i < 32; ++i) {
+      auto* sel = st->add_selectors();
+      sel->set_key("label.l" + std::to_string(i));
+      sel->set_op(v1::SELECTOR_OP_IN);
+      sel->add_values(std::string(200, 'v'));
+    }
+  }
+  auto e = from_proto(c, out);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->field, "call");
+  EXPECT_NE(e->message.find("bytes encoded"), std::string::npos);
+}
+
+TEST(convert, timestamps_from_requests_are_bounded) {
+  google::protobuf::Timestamp t;
+  routing::timestamp out;
+  t.set_seconds(std::numeric_limits<int64_t>::max());
+  auto e = read_timestamp(t, out, "from");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->field, "from.seconds");
+  t.set_seconds(std::numeric_limits<int64_t>::min());
+  EXPECT_TRUE(read_timestamp(t, out, "to"));
+  t.set_seconds(0);
+  t.set_nanos(-1);
+  EXPECT_EQ(read_timestamp(t, out, "to")->field, "to.nanos");
+  t.set_nanos(0);
+  t.set_seconds(1'700'000'000);
+  EXPECT_FALSE(read_timestamp(t, out, "to"));
+  EXPECT_EQ(routing::to_micros(out), 1'700'000'000'000'000);
+  // Stored values are clamped rather than overflowing.
+  t.set_seconds(std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(routing::to_micros(read_timestamp(t)),
+            limits::max_timestamp_seconds * 1'000'000);
+}
+
+TEST(convert, commands_name_the_missing_or_bad_field) {
+  v1::GetAgentRequest get_agent;
+  get_agent.set_tenant_id("contoso");
+  EXPECT_EQ(check(get_agent)->to_string(), "agent_id: is required");
+  v1::DeleteQueueRequest delete_queue;
+  EXPECT_EQ(check(delete_queue)->field, "queue_id");
+  v1::GetQueueStatsRequest queue_stats;
+  EXPECT_EQ(check(queue_stats)->field, "queue_id");
+  v1::GetAgentStatsRequest agent_stats;
+  EXPECT_EQ(check(agent_stats)->field, "agent_id");
+  v1::AcceptOfferRequest accept;
+  accept.set_call_id("c1");
+  accept.set_agent_id("alice");
+  EXPECT_EQ(check(accept)->to_string(), "offer_id: is required");
+  EXPECT_EQ(check(accept, "accept_offer.")->field, "accept_offer.offer_id");
+  accept.set_offer_id("c1#1");
+  EXPECT_FALSE(check(accept));
+  v1::DeclineOfferRequest decline;
+  decline.set_call_id("c1");
+  EXPECT_EQ(check(decline)->field, "agent_id");
+  v1::TransferCallRequest transfer;
+  transfer.set_call_id("c1");
+  EXPECT_EQ(check(transfer)->to_string(), "target: set queue_id or agent_id");
+  transfer.set_queue_id("");
+  EXPECT_EQ(check(transfer)->field, "queue_id");
+  v1::SetAgentPresenceRequest presence;
+  presence.set_agent_id("alice");
+  EXPECT_EQ(check(presence)->field, "presence");
+  presence.set_presence(v1::PRESENCE_AVAILABLE);
+  EXPECT_FALSE(check(presence));
+  v1::SetAgentReadyRequest ready;
+  ready.set_agent_id("alice");
+  ready.set_reason(std::string(300, 'r'));
+  EXPECT_EQ(check(ready)->field, "reason");
+  v1::ExtendWrapUpRequest extend;
+  extend.set_agent_id("alice");
+  extend.mutable_extend_by()->set_seconds(std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(check(extend)->to_string(),
+            "extend_by: must be longer than zero and at most 1h");
+  extend.mutable_extend_by()->set_seconds(60);
+  EXPECT_FALSE(check(extend));
+  v1::CancelCallRequest cancel;
+  cancel.set_call_id("c1");
+  cancel.set_reason(static_cast<v1::CancelCallRequest::Reason>(77));
+  EXPECT_EQ(check(cancel)->field, "reason");
+  v1::RequestCallbackRequest callback;
+  callback.set_call_id("c1");
+  callback.set_number(std::string(40, '1'));
+  EXPECT_EQ(check(callback)->field, "number");
 }

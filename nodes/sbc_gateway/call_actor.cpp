@@ -1,0 +1,310 @@
+#include "nodes/sbc_gateway/call_actor.hpp"
+
+#include <caf/actor_cast.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include <optional>
+
+namespace switchboard::sbc {
+
+namespace {
+
+using self_ptr = call_actor::stateful_pointer<call_data>;
+
+router::logger::fields call_fields(const call_data& st) {
+  return {{"tenant", st.call.tenant_id},
+          {"call_id", st.call.call_id},
+          {"sip_call_id", st.call.sip_call_id}};
+}
+
+/// Sends a command; the answer comes back to the actor as `ok` or
+/// `refused` (when given), else refusals are only logged.
+void command(self_ptr self, const call_env* env, engine_command cmd,
+             std::optional<call_event> ok = std::nullopt,
+             std::optional<call_event> refused = std::nullopt) {
+  cmd.tenant_id = self->state.call.tenant_id;
+  cmd.call_id = self->state.call.call_id;
+  auto offer_id = cmd.offer_id;
+  auto handle = caf::actor_cast<call_actor>(self);
+  auto fields = call_fields(self->state);
+  auto* log = env->log;
+  env->router->send(std::move(cmd), [handle, ok, refused, offer_id, fields,
+                                     log](const command_result& r) {
+    if (r.code != 0 && !refused) {
+      auto xs = fields;
+      xs.emplace_back("event_id", r.event_id);
+      xs.emplace_back("code", std::to_string(r.code));
+      xs.emplace_back("message", r.message);
+      log->info("engine refused a command", xs);
+    }
+    auto event = r.code == 0 ? ok : refused;
+    if (!event)
+      return;
+    call_input in;
+    in.event = *event;
+    in.status = r.code;
+    in.text = r.message;
+    in.offer_id = offer_id;
+    caf::anon_send(handle, std::move(in));
+  });
+}
+
+void run(self_ptr self, const call_env* env, call_action action,
+         const call_input& in) {
+  auto& st = self->state;
+  auto& c = st.call;
+  switch (action) {
+    case call_action::submit_call: {
+      engine_command cmd;
+      cmd.kind = engine_command::submit;
+      cmd.event_id = command_event_id(c.call_id, "submit");
+      cmd.from = c.from;
+      cmd.to = c.to;
+      cmd.attributes = c.attributes;
+      command(self, env, std::move(cmd), call_event::submitted,
+              call_event::submit_refused);
+      return;
+    }
+    case call_action::send_ringing:
+      env->sip->respond(c.caller_leg, {180, "Ringing", {}, {}, {}});
+      return;
+    case call_action::arm_ring_timer: {
+      call_input tick;
+      tick.event = call_event::ring_timer;
+      self->delayed_send(self, env->ring_refresh, std::move(tick));
+      return;
+    }
+    case call_action::refuse_caller: {
+      auto r = refusal_for(in.status);
+      if (env->probe != nullptr)
+        env->probe->invite_final(r.status, c.trunk);
+      response out{r.status,
+                   r.phrase,
+                   "switchboard: " + in.text,
+                   r.retry_after ? env->retry_after : std::string{},
+                   {}};
+      env->sip->respond(c.caller_leg, std::move(out));
+      return;
+    }
+    case call_action::end_caller:
+      if (env->probe != nullptr)
+        env->probe->invite_final(480, c.trunk);
+      env->sip->respond(c.caller_leg,
+                        {480,
+                         "Temporarily Unavailable",
+                         "switchboard: the call ended in the engine ("
+                           + (in.text.empty() ? std::string{"ended"} : in.text)
+                           + ")",
+                         {},
+                         {}});
+      return;
+    case call_action::lookup_agent: {
+      st.offer_id = in.offer_id;
+      st.agent_id = in.agent_id;
+      auto handle = caf::actor_cast<call_actor>(self);
+      env->router->get_agent(c.tenant_id, in.agent_id,
+                             [handle, offer = in.offer_id,
+                              agent = in.agent_id](const agent_lookup& r) {
+                               call_input x;
+                               x.event = r.found ? call_event::agent_found
+                                                 : call_event::agent_unknown;
+                               x.text = r.found ? r.sip_uri : r.error;
+                               x.offer_id = offer;
+                               x.agent_id = agent;
+                               caf::anon_send(handle, std::move(x));
+                             });
+      return;
+    }
+    case call_action::invite_agent: {
+      st.agent_uri = in.text;
+      st.agent_sdp.clear();
+      auto leg = env->sip->new_leg();
+      env->registry->bind_leg(leg, caf::actor_cast<call_actor>(self));
+      st.legs.push_back(leg);
+      st.agent_leg = leg;
+      outgoing_invite x;
+      x.request_uri = st.agent_uri;
+      x.from_uri = c.from;
+      x.sdp = c.caller_sdp;
+      if (env->agent_route == "source") {
+        x.next_hop = c.source_host + ":" + std::to_string(c.source_port);
+        if (c.source_host.find(':') != std::string::npos)
+          x.next_hop
+            = "[" + c.source_host + "]:" + std::to_string(c.source_port);
+        x.tcp = c.source_tcp;
+      } else if (env->agent_route != "direct") {
+        x.next_hop = env->agent_route;
+      }
+      auto fields = call_fields(st);
+      fields.emplace_back("agent_id", st.agent_id);
+      fields.emplace_back("offer_id", st.offer_id);
+      fields.emplace_back("agent_uri", st.agent_uri);
+      env->log->info("ringing agent", fields);
+      env->sip->place_call(leg, std::move(x));
+      return;
+    }
+    case call_action::accept_offer: {
+      engine_command cmd;
+      cmd.kind = engine_command::accept;
+      cmd.event_id = command_event_id(c.call_id, "accept/" + st.offer_id);
+      cmd.agent_id = st.agent_id;
+      cmd.offer_id = st.offer_id;
+      command(self, env, std::move(cmd), call_event::accepted,
+              call_event::accept_refused);
+      return;
+    }
+    case call_action::decline_offer: {
+      engine_command cmd;
+      cmd.kind = engine_command::decline;
+      cmd.event_id = command_event_id(c.call_id, "decline/" + st.offer_id);
+      cmd.agent_id = st.agent_id;
+      cmd.offer_id = st.offer_id;
+      command(self, env, std::move(cmd));
+      st.agent_leg = 0;
+      return;
+    }
+    case call_action::answer_caller:
+      if (env->probe != nullptr)
+        env->probe->invite_final(200, c.trunk);
+      env->sip->respond(c.caller_leg, {200, "OK", {}, {}, st.agent_sdp});
+      env->log->info("call answered", [&] {
+        auto xs = call_fields(st);
+        xs.emplace_back("agent_id", st.agent_id);
+        return xs;
+      }());
+      return;
+    case call_action::cancel_agent:
+      if (st.agent_leg != 0)
+        env->sip->cancel(st.agent_leg);
+      st.agent_leg = 0;
+      return;
+    case call_action::bye_agent:
+      if (st.agent_leg != 0)
+        env->sip->bye(st.agent_leg);
+      st.agent_leg = 0;
+      return;
+    case call_action::bye_caller: env->sip->bye(c.caller_leg); return;
+    case call_action::cancel_call: {
+      engine_command cmd;
+      cmd.kind = engine_command::cancel;
+      cmd.event_id = command_event_id(c.call_id, "cancel");
+      command(self, env, std::move(cmd));
+      return;
+    }
+    case call_action::complete_call: {
+      engine_command cmd;
+      cmd.kind = engine_command::complete;
+      cmd.event_id = command_event_id(c.call_id, "complete");
+      command(self, env, std::move(cmd));
+      return;
+    }
+  }
+}
+
+/// Turns a leg's SIP event into the call's event, or nothing when it is
+/// about a leg the call no longer cares for.
+std::optional<call_event> leg_event_of(self_ptr self, const call_env* env,
+                                       call_input& in) {
+  auto& st = self->state;
+  auto kind = static_cast<leg_event::kind_t>(in.leg_kind);
+  if (in.leg == st.call.caller_leg) {
+    switch (kind) {
+      case leg_event::cancelled:
+        if (env->probe != nullptr && st.state != call_state::talking)
+          env->probe->invite_final(487, st.call.trunk);
+        return call_event::caller_cancel;
+      case leg_event::bye:
+      case leg_event::terminated:
+        return st.state == call_state::talking ? call_event::caller_bye
+                                               : call_event::caller_cancel;
+      default: return std::nullopt;
+    }
+  }
+  if (in.leg != st.agent_leg || in.leg == 0) {
+    // A leg the call gave up on answered after all: hang it up.
+    if (kind == leg_event::answered)
+      env->sip->bye(in.leg);
+    return std::nullopt;
+  }
+  switch (kind) {
+    case leg_event::provisional: return call_event::agent_ringing;
+    case leg_event::answered:
+      st.agent_sdp = in.sdp;
+      return call_event::agent_answered;
+    case leg_event::failed:
+      if (in.status == 486 || in.status == 600 || in.status == 603)
+        return call_event::agent_declined;
+      return call_event::agent_failed;
+    case leg_event::bye: return call_event::agent_bye;
+    case leg_event::terminated:
+      if (st.state == call_state::talking || st.state == call_state::accepting)
+        return call_event::agent_bye;
+      return std::nullopt;
+    default: return std::nullopt;
+  }
+}
+
+void on_input(self_ptr self, const call_env* env, call_input& in) {
+  auto& st = self->state;
+  if (st.state == call_state::ended)
+    return;
+  auto event = in.event;
+  if (in.leg != 0) {
+    auto mapped = leg_event_of(self, env, in);
+    if (!mapped)
+      return;
+    event = *mapped;
+  }
+  // Answers about an offer that is no longer the open one change nothing.
+  switch (event) {
+    case call_event::agent_found:
+    case call_event::agent_unknown:
+    case call_event::accepted:
+    case call_event::accept_refused:
+    case call_event::offer_closed:
+      if (in.offer_id != st.offer_id)
+        return;
+      break;
+    default: break;
+  }
+  auto step = transition(st.state, event);
+  if (!step.handled)
+    return;
+  auto from = st.state;
+  st.state = step.next;
+  if (env->probe != nullptr && from != step.next)
+    env->probe->dialog_state(to_string(from), to_string(step.next));
+  if (from != step.next || event != call_event::ring_timer) {
+    auto xs = call_fields(st);
+    xs.emplace_back("event", to_string(event));
+    xs.emplace_back("from", to_string(from));
+    xs.emplace_back("to", to_string(step.next));
+    env->log->write(from == step.next ? router::log_level::debug
+                                      : router::log_level::info,
+                    "call state", xs);
+  }
+  for (auto action : step.actions)
+    run(self, env, action, in);
+  if (st.state == call_state::ended) {
+    env->registry->forget(st.call.tenant_id, st.call.call_id, st.legs);
+    self->quit();
+  }
+}
+
+} // namespace
+
+call_actor::behavior_type call_behavior(self_ptr self, call_setup setup,
+                                        const call_env* env) {
+  self->state.legs.push_back(setup.caller_leg);
+  if (env->probe != nullptr)
+    env->probe->dialog_state("", to_string(call_state::submitting));
+  self->state.call = std::move(setup);
+  return {
+    [self, env](call_input& in) {
+      on_input(self, env, in);
+    },
+  };
+}
+
+} // namespace switchboard::sbc

@@ -1,0 +1,113 @@
+#pragma once
+
+// A call in the gateway as a CAF actor: its caller leg, the agent legs it
+// places, its ringback timer, and its state machine (call_fsm.hpp). SIP
+// and engine happenings reach it as call_input messages; it answers with
+// SIP actions (through sip_stack) and engine commands (through
+// router_link). Included only by the gateway's wiring.
+
+#include "nodes/router/log.hpp"
+#include "nodes/sbc_gateway/call_fsm.hpp"
+#include "nodes/sbc_gateway/metrics.hpp"
+#include "nodes/sbc_gateway/router_link.hpp"
+#include "nodes/sbc_gateway/sip_stack.hpp"
+
+#include <caf/meta/type_name.hpp>
+#include <caf/type_id.hpp>
+#include <caf/typed_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include <chrono>
+#include <map>
+#include <string>
+
+namespace switchboard::sbc {
+
+/// One happening for a call: a SIP event on one of its legs, an engine
+/// event, an Ingest answer, a lookup's result, or a timer.
+struct call_input {
+  call_event event = call_event::ring_timer;
+  leg_id leg = 0;       // a SIP event's leg, 0 for other inputs
+  uint8_t leg_kind = 0; // a SIP event's leg_event::kind_t
+  int status = 0;       // SIP status, or google.rpc.Code
+  std::string text;     // phrase, engine message, agent SIP URI
+  std::string sdp;
+  std::string offer_id;
+  std::string agent_id;
+};
+
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, call_input& x) {
+  return f(caf::meta::type_name("sbc.call_input"), x.event, x.leg, x.leg_kind,
+           x.status, x.text, x.sdp, x.offer_id, x.agent_id);
+}
+
+} // namespace switchboard::sbc
+
+CAF_BEGIN_TYPE_ID_BLOCK(sbc_gateway, caf::first_custom_type_id)
+CAF_ADD_TYPE_ID(sbc_gateway, (switchboard::sbc::call_input))
+CAF_END_TYPE_ID_BLOCK(sbc_gateway)
+
+namespace switchboard::sbc {
+
+/// A call's actor: takes every happening of its call, in order.
+using call_actor = caf::typed_actor<caf::reacts_to<call_input>>;
+
+/// What a new call starts from: the caller's admitted INVITE.
+struct call_setup {
+  std::string tenant_id;
+  std::string call_id; // the engine's
+  std::string sip_call_id;
+  std::string trunk;
+  leg_id caller_leg = 0;
+  std::string caller_sdp;
+  std::string from;
+  std::string to;
+  std::map<std::string, std::string> attributes;
+  std::string source_host;
+  uint16_t source_port = 0;
+  bool source_tcp = false;
+};
+
+/// Where the gateway keeps which actor owns which leg and call.
+class call_registry {
+ public:
+  virtual ~call_registry() = default;
+  virtual void bind_leg(leg_id leg, const call_actor& owner) = 0;
+  /// The call ended: its legs' later events no longer reach it.
+  virtual void forget(const std::string& tenant_id, const std::string& call_id,
+                      const std::vector<leg_id>& legs)
+    = 0;
+};
+
+/// Everything a call actor uses; outlives every call actor.
+struct call_env {
+  sip_stack* sip = nullptr;
+  router_link* router = nullptr;
+  router::logger* log = nullptr;
+  call_registry* registry = nullptr;
+  metrics* probe = nullptr; // none: no metrics
+  /// "source" (back to the SBC the call came from), "direct" (the agent's
+  /// URI itself) or host:port of the SBC.
+  std::string agent_route = "source";
+  std::chrono::milliseconds ring_refresh{std::chrono::seconds{60}};
+  std::string retry_after = "30";
+};
+
+struct call_data {
+  static constexpr const char* name = "sbc_call";
+  call_setup call;
+  call_state state = call_state::submitting;
+  std::string offer_id;
+  std::string agent_id;
+  std::string agent_uri;
+  leg_id agent_leg = 0;
+  std::string agent_sdp;
+  std::vector<leg_id> legs;
+};
+
+call_actor::behavior_type
+call_behavior(call_actor::stateful_pointer<call_data> self, call_setup setup,
+              const call_env* env);
+
+} // namespace switchboard::sbc

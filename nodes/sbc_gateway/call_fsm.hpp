@@ -1,0 +1,95 @@
+#pragma once
+
+// A call's protocol state machine in the gateway, as a table of
+// (state, event) -> (actions, next state). It knows nothing of SIP stacks,
+// actors or gRPC: the call actor feeds it events and carries out the
+// actions, so the table is tested without sockets.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace switchboard::sbc {
+
+enum class call_state : uint8_t {
+  submitting, // caller's INVITE admitted, SubmitCall sent
+  waiting,    // in the engine's queue; the caller hears ringback
+  looking_up, // the engine offered the call; reading the agent's SIP URI
+  ringing,    // INVITE out to the agent
+  accepting,  // the agent answered; AcceptOffer sent
+  talking,    // caller and agent bridged
+  ended,
+};
+
+enum class call_event : uint8_t {
+  invite,         // the caller's INVITE, admitted
+  submitted,      // SubmitCall applied
+  submit_refused, // SubmitCall refused (status says why)
+  offered,        // CALL_OFFERED for this call
+  agent_found,    // the agent's SIP URI is known
+  agent_unknown,  // GetAgent failed or the agent has no SIP URI
+  agent_ringing,  // 18x from the agent
+  agent_answered, // 2xx from the agent
+  agent_declined, // 486, 600 or 603 from the agent
+  agent_failed,   // another final failure (408, 480, ...): the engine expires
+  accepted,       // AcceptOffer applied
+  accept_refused, // AcceptOffer refused (the offer closed meanwhile)
+  offer_closed,   // OFFER_EXPIRED or OFFER_DECLINED for the open offer
+  engine_ended,   // the engine ended the call (timed out, disconnected, ...)
+  caller_cancel,  // CANCEL (or BYE) from the caller before the answer
+  caller_bye,     // BYE from the caller after the answer
+  agent_bye,      // BYE from the agent after the answer
+  ring_timer,     // time to refresh the caller's ringback
+};
+
+enum class call_action : uint8_t {
+  submit_call,
+  send_ringing,   // 180 to the caller
+  arm_ring_timer, // refresh ringback later
+  refuse_caller,  // final failure to the caller from the engine's refusal
+  end_caller,     // final failure to the caller: the engine ended the call
+  lookup_agent,   // GetAgent for the offered agent's SIP URI
+  invite_agent,   // new INVITE to the agent with the caller's SDP
+  accept_offer,
+  decline_offer,
+  answer_caller, // 200 to the caller with the agent's SDP
+  cancel_agent,  // CANCEL toward the ringing agent
+  bye_agent,
+  bye_caller,
+  cancel_call,   // CancelCall, caller hung up
+  complete_call, // CompleteCall: the agent wraps up
+};
+
+struct call_step {
+  std::vector<call_action> actions;
+  call_state next;
+  bool handled = false; // false: the event means nothing in this state
+};
+
+/// The one place that says what an event does in a state.
+call_step transition(call_state state, call_event event);
+
+const char* to_string(call_state x);
+const char* to_string(call_event x);
+const char* to_string(call_action x);
+
+/// A call's engine id from its SIP Call-ID: the Call-ID itself when it is
+/// a valid engine id (1-200 printable ASCII characters, no spaces), else a
+/// stable hash of it, so that every replica derives the same id.
+std::string engine_call_id(const std::string& sip_call_id);
+
+/// The Ingest event id of one command about a call: derived from the call
+/// id and the command, so that a retry after a reconnect (or a second
+/// replica) sends the same id and the engine applies it once.
+std::string command_event_id(const std::string& call_id,
+                             const std::string& what);
+
+/// The SIP final response for an engine refusal (a google.rpc.Code).
+struct sip_refusal {
+  int status;
+  const char* phrase;
+  bool retry_after;
+};
+sip_refusal refusal_for(int grpc_code);
+
+} // namespace switchboard::sbc

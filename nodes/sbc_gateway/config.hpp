@@ -1,0 +1,52 @@
+#pragma once
+
+#include "nodes/router/config.hpp"
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace switchboard::sbc {
+
+/// Everything a gateway is told. The embedded defaults run against a
+/// router on its defaults: SIP on 127.0.0.1:5070 (UDP and TCP), the router
+/// at 127.0.0.1:7400, no metrics endpoint.
+struct config {
+  std::string name = "sbc-gateway-0";
+  router::listen_address sip{"127.0.0.1", 5070};
+  std::string router = "127.0.0.1:7400";
+  std::optional<router::listen_address> metrics;
+  /// The trunks file (trunks.hpp): trunk FQDN, tenant, numbers.
+  std::string trunks_file;
+  /// SBC addresses INVITEs may come from; empty: any.
+  std::vector<std::string> allowed_sources;
+  /// Where agents' INVITEs go: "source" (the SBC the caller's INVITE came
+  /// from), "direct" (the agent's SIP URI as it is), or host:port.
+  std::string agent_route = "source";
+  /// Headers whose values become call attributes (X-*, User-to-User, ...).
+  std::vector<std::string> attribute_headers;
+  /// How often the caller's ringback (180) is sent again while waiting.
+  std::chrono::milliseconds ring_refresh{std::chrono::seconds{60}};
+  /// SBCs (host:port) the gateway sends OPTIONS to, and how often.
+  std::vector<std::string> ping;
+  std::chrono::milliseconds ping_interval{std::chrono::seconds{30}};
+  /// Seconds in Retry-After when the router is unreachable.
+  unsigned retry_after = 30;
+  std::string log_level = "info";
+};
+
+struct config_result {
+  config value;
+  std::string error;
+  std::string help;
+};
+
+/// Embedded defaults, then the YAML file (--config or SWITCHBOARD_SBC_CONFIG),
+/// then SWITCHBOARD_SBC_* environment variables, then flags.
+config_result load_config(int argc, const char* const* argv,
+                          const std::function<const char*(const char*)>& getenv
+                          = nullptr);
+
+} // namespace switchboard::sbc

@@ -1,0 +1,285 @@
+#include "nodes/sbc_gateway/gateway.hpp"
+
+#include "nodes/sbc_gateway/call_actor.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/send.hpp>
+
+#include <cctype>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+namespace switchboard::sbc {
+
+namespace {
+
+std::string lower(std::string x) {
+  for (auto& c : x)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return x;
+}
+
+caf::actor_system_config& actor_config(caf::actor_system_config& cfg) {
+  cfg.add_message_types<caf::id_block::sbc_gateway>();
+  cfg.set("logger.console-verbosity", caf::atom("quiet"));
+  cfg.set("logger.file-verbosity", caf::atom("quiet"));
+  cfg.set("scheduler.max-threads", size_t{2});
+  return cfg;
+}
+
+} // namespace
+
+struct gateway::impl final : call_registry {
+  impl(gateway_options opts, trunk_table table, router_link& r,
+       router::logger& logger, metrics* m)
+    : options(std::move(opts)), trunks(std::move(table)), router(r),
+      log(logger), sys(actor_config(cfg)) {
+    env.router = &router;
+    env.log = &log;
+    env.registry = this;
+    env.probe = m;
+    env.agent_route = options.agent_route;
+    env.ring_refresh = options.ring_refresh;
+    env.retry_after = options.retry_after;
+  }
+
+  ~impl() override {
+    stop_pings();
+    // Calls still live end with the gateway; their handles go before the
+    // actor system does, which waits for them.
+    std::unordered_map<leg_id, call_actor> leg_owners;
+    std::unordered_map<std::string, call_actor> live;
+    {
+      std::lock_guard guard{mtx};
+      leg_owners.swap(legs);
+      live.swap(calls);
+    }
+    for (auto& [_, actor] : live)
+      caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+  }
+
+  void bind_leg(leg_id leg, const call_actor& owner) override {
+    std::lock_guard guard{mtx};
+    legs[leg] = owner;
+  }
+
+  void forget(const std::string& tenant_id, const std::string& call_id,
+              const std::vector<leg_id>& call_legs) override {
+    std::lock_guard guard{mtx};
+    calls.erase(tenant_id + '\n' + call_id);
+    for (auto leg : call_legs)
+      legs.erase(leg);
+  }
+
+  gateway_options options;
+  trunk_table trunks;
+  router_link& router;
+  router::logger& log;
+  sip_stack* sip = nullptr;
+  call_env env;
+
+  void stop_pings() {
+    {
+      std::lock_guard guard{ping_mtx};
+      stopping = true;
+    }
+    ping_cv.notify_all();
+    if (pinger.joinable())
+      pinger.join();
+  }
+
+  // OPTIONS pings: a thread that sends them; the SIP thread's answers.
+  std::mutex ping_mtx;
+  std::condition_variable ping_cv;
+  bool stopping = false;
+  std::map<std::string, bool> sbc_up;
+  std::thread pinger;
+
+  mutable std::mutex mtx;
+  std::unordered_map<leg_id, call_actor> legs;
+  std::unordered_map<std::string, call_actor> calls; // tenant \n call id
+
+  // Last: actors stop before anything they use goes.
+  caf::actor_system_config cfg;
+  caf::actor_system sys;
+};
+
+gateway::gateway(gateway_options options, trunk_table trunks,
+                 router_link& router, router::logger& log, metrics* probe)
+  : impl_(std::make_unique<impl>(std::move(options), std::move(trunks), router,
+                                 log, probe)) {}
+
+gateway::~gateway() = default;
+
+void gateway::attach(sip_stack& sip) {
+  impl_->sip = &sip;
+  impl_->env.sip = &sip;
+  if (impl_->options.ping.empty())
+    return;
+  impl_->pinger = std::thread([self = impl_.get()] {
+    std::unique_lock guard{self->ping_mtx};
+    while (!self->stopping) {
+      guard.unlock();
+      for (auto& target : self->options.ping)
+        self->sip->ping(target);
+      guard.lock();
+      self->ping_cv.wait_for(guard, self->options.ping_interval, [self] {
+        return self->stopping;
+      });
+    }
+  });
+}
+
+void gateway::stop_pings() { impl_->stop_pings(); }
+
+void gateway::on_ping(const std::string& target, int status) {
+  auto& self = *impl_;
+  bool up = status >= 200 && status < 300;
+  bool changed = false;
+  {
+    std::lock_guard guard{self.ping_mtx};
+    auto i = self.sbc_up.find(target);
+    changed = i == self.sbc_up.end() || i->second != up;
+    self.sbc_up[target] = up;
+  }
+  if (self.env.probe != nullptr)
+    self.env.probe->sbc_up(target, up);
+  if (changed)
+    self.log.write(up ? router::log_level::info : router::log_level::warn,
+                   up ? "sbc up" : "sbc down",
+                   {{"sbc", target}, {"status", std::to_string(status)}});
+}
+
+void gateway::on_invite(const incoming_invite& x) {
+  auto& self = *impl_;
+  auto verdict = admit(x.facts, self.trunks, self.options.allowed_sources,
+                       self.router.up());
+  auto call_id = engine_call_id(x.call_id);
+  if (verdict.status != 0) {
+    if (self.env.probe != nullptr) {
+      self.env.probe->invite_final(verdict.status, verdict.trunk_fqdn);
+      self.env.probe->refused(verdict.why);
+    }
+    self.sip->respond(
+      x.leg, {verdict.status,
+              verdict.phrase,
+              verdict.reason,
+              verdict.retry_after ? self.options.retry_after : std::string{},
+              {}});
+    self.log.info("invite refused", {{"sip_call_id", x.call_id},
+                                     {"status", std::to_string(verdict.status)},
+                                     {"reason", verdict.reason},
+                                     {"trunk", verdict.trunk_fqdn},
+                                     {"source", x.facts.source_host}});
+    return;
+  }
+  call_setup setup;
+  setup.tenant_id = verdict.tenant_id;
+  setup.call_id = call_id;
+  setup.sip_call_id = x.call_id;
+  setup.trunk = verdict.trunk_fqdn;
+  setup.caller_leg = x.leg;
+  setup.caller_sdp = x.sdp;
+  setup.from = x.asserted_uri.empty() ? x.from_uri : x.asserted_uri;
+  setup.to = verdict.number;
+  for (auto& [name, value] : x.headers)
+    setup.attributes[lower(name)] = value.substr(0, 4096);
+  setup.source_host = x.facts.source_host;
+  setup.source_port = x.source_port;
+  setup.source_tcp = x.source_tcp;
+  auto key = setup.tenant_id + '\n' + call_id;
+  {
+    std::lock_guard guard{self.mtx};
+    if (self.calls.count(key) != 0) {
+      // Same Call-ID, new dialog (a forked or repeated INVITE): one call
+      // per Call-ID.
+      self.sip->respond(x.leg, {482,
+                                "Loop Detected",
+                                "a call with this Call-ID is in progress",
+                                {},
+                                {}});
+      return;
+    }
+  }
+  self.log.info("call admitted", {{"tenant", setup.tenant_id},
+                                  {"call_id", call_id},
+                                  {"sip_call_id", x.call_id},
+                                  {"from", setup.from},
+                                  {"to", setup.to},
+                                  {"trunk", verdict.trunk_fqdn}});
+  self.sip->respond(x.leg, {100, "Trying", {}, {}, {}});
+  auto actor = self.sys.spawn(call_behavior, std::move(setup), &self.env);
+  {
+    std::lock_guard guard{self.mtx};
+    self.calls[key] = actor;
+    self.legs[x.leg] = actor;
+  }
+  call_input in;
+  in.event = call_event::invite;
+  caf::anon_send(actor, std::move(in));
+}
+
+void gateway::on_leg_event(const leg_event& x) {
+  auto& self = *impl_;
+  call_actor owner;
+  {
+    std::lock_guard guard{self.mtx};
+    auto i = self.legs.find(x.leg);
+    if (i != self.legs.end()) {
+      owner = i->second;
+      if (x.kind == leg_event::terminated)
+        self.legs.erase(i);
+    }
+  }
+  if (!owner) {
+    // An agent answered a call that is over: hang up on it.
+    if (x.kind == leg_event::answered)
+      self.sip->bye(x.leg);
+    return;
+  }
+  call_input in;
+  in.leg = x.leg;
+  in.leg_kind = static_cast<uint8_t>(x.kind);
+  in.status = x.status;
+  in.text = x.phrase;
+  in.sdp = x.sdp;
+  caf::anon_send(owner, std::move(in));
+}
+
+void gateway::on_engine_event(const engine_event& x) {
+  auto& self = *impl_;
+  if (x.kind == engine_event::other)
+    return;
+  call_actor owner;
+  {
+    std::lock_guard guard{self.mtx};
+    auto i = self.calls.find(x.tenant_id + '\n' + x.call_id);
+    if (i == self.calls.end())
+      return; // not a call this gateway owns
+    owner = i->second;
+  }
+  call_input in;
+  switch (x.kind) {
+    case engine_event::offered: in.event = call_event::offered; break;
+    case engine_event::offer_closed: in.event = call_event::offer_closed; break;
+    default:
+      in.event = call_event::engine_ended;
+      in.text = x.limit_reason.empty() ? x.type : x.limit_reason;
+      break;
+  }
+  in.offer_id = x.offer_id;
+  in.agent_id = x.agent_id;
+  caf::anon_send(owner, std::move(in));
+}
+
+size_t gateway::live_calls() const {
+  std::lock_guard guard{impl_->mtx};
+  return impl_->calls.size();
+}
+
+} // namespace switchboard::sbc

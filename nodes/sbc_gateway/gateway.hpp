@@ -1,0 +1,65 @@
+#pragma once
+
+// The gateway's wiring: admits new INVITEs (trunk, number, SDP, router
+// reachable), spawns an actor per admitted call, and routes every SIP leg
+// event and engine event to the actor of the call it is about. Calls the
+// gateway does not own (another replica's) are never touched.
+
+#include "nodes/router/log.hpp"
+#include "nodes/sbc_gateway/metrics.hpp"
+#include "nodes/sbc_gateway/router_link.hpp"
+#include "nodes/sbc_gateway/sip_stack.hpp"
+#include "nodes/sbc_gateway/trunks.hpp"
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace switchboard::sbc {
+
+struct gateway_options {
+  std::vector<std::string> allowed_sources;
+  /// SIP headers whose values become call attributes, by name.
+  std::vector<std::string> attribute_headers;
+  std::string agent_route = "source";
+  std::chrono::milliseconds ring_refresh{std::chrono::seconds{60}};
+  std::string retry_after = "30";
+  /// SBCs ("host:port") to send OPTIONS to every ping_interval; each is
+  /// marked up (2xx) or down (anything else, or no answer) in the log and
+  /// the metrics.
+  std::vector<std::string> ping;
+  std::chrono::milliseconds ping_interval{std::chrono::seconds{30}};
+};
+
+class gateway final : public sip_listener {
+ public:
+  /// `probe` may be nullptr (no metrics); it outlives the gateway.
+  gateway(gateway_options options, trunk_table trunks, router_link& router,
+          router::logger& log, metrics* probe);
+  ~gateway() override;
+
+  gateway(const gateway&) = delete;
+  gateway& operator=(const gateway&) = delete;
+
+  /// The SIP stack to act through; set once, before any SIP traffic.
+  /// Starts the OPTIONS pings.
+  void attach(sip_stack& sip);
+
+  /// Stops the OPTIONS pings; before the SIP stack stops.
+  void stop_pings();
+
+  void on_invite(const incoming_invite& x) override;
+  void on_leg_event(const leg_event& x) override;
+  void on_ping(const std::string& target, int status) override;
+  void on_engine_event(const engine_event& x);
+
+  /// Calls with a live actor.
+  size_t live_calls() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace switchboard::sbc

@@ -1,0 +1,126 @@
+// switchboard-sbc-gateway: SIP calls from a Teams Direct Routing SBC into
+// Switchboard, and the engine's offers out to agents.
+
+#include "nodes/router/log.hpp"
+#include "nodes/sbc_gateway/config.hpp"
+#include "nodes/sbc_gateway/gateway.hpp"
+#include "nodes/sbc_gateway/metrics.hpp"
+#include "nodes/sbc_gateway/router_link.hpp"
+#include "nodes/sbc_gateway/sip_stack.hpp"
+#include "nodes/sbc_gateway/trunks.hpp"
+
+#include <prometheus/exposer.h>
+#include <prometheus/registry.h>
+
+#include <csignal>
+#include <cstring>
+#include <iostream>
+#include <pthread.h>
+
+using namespace switchboard;
+
+int main(int argc, char** argv) {
+  auto loaded = sbc::load_config(argc, argv);
+  if (!loaded.help.empty()) {
+    std::cout << loaded.help;
+    return 0;
+  }
+  if (!loaded.error.empty()) {
+    std::cerr << "switchboard-sbc-gateway: " << loaded.error
+              << "\n(run switchboard-sbc-gateway --help for the settings)\n";
+    return 2;
+  }
+  auto& cfg = loaded.value;
+  router::logger log{router::logger::parse_level(cfg.log_level), cfg.name};
+
+  sbc::trunk_table trunks;
+  if (!cfg.trunks_file.empty()) {
+    std::string error;
+    trunks = sbc::trunk_table::load(cfg.trunks_file, error);
+    if (!error.empty()) {
+      std::cerr << "switchboard-sbc-gateway: " << error << "\n";
+      return 2;
+    }
+  } else {
+    log.write(router::log_level::warn,
+              "no trunks file (--trunks): every INVITE is refused with 403");
+  }
+
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  sbc::metrics probe;
+  std::unique_ptr<prometheus::Exposer> exposer;
+  std::string metrics_address = "none";
+  if (cfg.metrics) {
+    try {
+      exposer = std::make_unique<prometheus::Exposer>(cfg.metrics->to_string());
+    } catch (const std::exception& e) {
+      log.error("cannot listen for metrics",
+                {{"metrics", cfg.metrics->to_string()}, {"error", e.what()}});
+      return 1;
+    }
+    exposer->RegisterCollectable(probe.registry());
+    auto bound = *cfg.metrics;
+    if (auto ports = exposer->GetListeningPorts(); !ports.empty())
+      bound.port = static_cast<uint16_t>(ports.front());
+    metrics_address = bound.to_string();
+  }
+
+  sbc::router_link link{cfg.router, log};
+  sbc::gateway_options options;
+  options.allowed_sources = cfg.allowed_sources;
+  options.attribute_headers = cfg.attribute_headers;
+  options.agent_route = cfg.agent_route;
+  options.ring_refresh = cfg.ring_refresh;
+  options.retry_after = std::to_string(cfg.retry_after);
+  options.ping = cfg.ping;
+  options.ping_interval = cfg.ping_interval;
+  auto tenants = trunks.tenants();
+  auto trunk_count = trunks.size();
+  sbc::gateway gw{options, std::move(trunks), link, log, &probe};
+
+  sbc::sip_options sip_opts;
+  sip_opts.host = cfg.sip.host;
+  sip_opts.port = cfg.sip.port;
+  sip_opts.copy_headers = cfg.attribute_headers;
+  std::string error;
+  auto sip = sbc::sip_stack::start(sip_opts, gw, error);
+  if (!sip) {
+    log.error("cannot start SIP",
+              {{"sip", cfg.sip.to_string()}, {"error", error}});
+    return 1;
+  }
+  gw.attach(*sip);
+  link.start(
+    tenants,
+    [&gw](const sbc::engine_event& e) {
+      gw.on_engine_event(e);
+    },
+    [&probe](bool up) {
+      probe.router_up(up);
+    });
+
+  std::string tenant_list;
+  for (auto& t : tenants)
+    tenant_list += (tenant_list.empty() ? "" : ",") + t;
+  log.info("serving", {{"sip", cfg.sip.to_string()},
+                       {"router", cfg.router},
+                       {"metrics", metrics_address},
+                       {"trunks", std::to_string(trunk_count)},
+                       {"tenants", tenant_list},
+                       {"agent_route", cfg.agent_route}});
+
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  log.info("stopping", {{"signal", strsignal(signal)},
+                        {"live_calls", std::to_string(gw.live_calls())}});
+  gw.stop_pings();
+  sip->stop();
+  link.stop();
+  log.info("stopped");
+  return 0;
+}

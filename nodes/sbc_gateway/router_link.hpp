@@ -1,0 +1,102 @@
+#pragma once
+
+// The gateway's link to a router node over gRPC: one Ingest stream for
+// every command (each with an event_id; unanswered commands are sent again
+// with the same id after a reconnect, so the engine applies each once),
+// one Subscribe stream per tenant served (resumed after the last sequence
+// seen), and GetAgent for agents' SIP URIs. gRPC stays inside
+// router_link.cpp: the rest of the gateway sees plain structs.
+
+#include "nodes/router/log.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace switchboard::sbc {
+
+struct engine_command {
+  enum kind_t : uint8_t { submit, cancel, complete, accept, decline };
+  kind_t kind = submit;
+  std::string event_id;
+  std::string tenant_id;
+  std::string call_id;
+  // submit
+  std::string from;
+  std::string to;
+  std::map<std::string, std::string> attributes;
+  // accept, decline
+  std::string agent_id;
+  std::string offer_id;
+};
+
+struct command_result {
+  std::string event_id;
+  int code = 0; // a google.rpc.Code; 0 = applied
+  std::string message;
+  bool duplicate = false;
+};
+
+/// A call event a gateway acts on.
+struct engine_event {
+  enum kind_t : uint8_t {
+    offered,      // CALL_OFFERED: offer_id and agent_id set
+    offer_closed, // OFFER_EXPIRED or OFFER_DECLINED: offer_id set
+    ended,        // ABANDONED, CANCELLED, TIMED_OUT, DISCONNECTED, ...
+    other,
+  };
+  kind_t kind = other;
+  uint64_t sequence = 0;
+  std::string type; // the event type's name, for logs
+  std::string tenant_id;
+  std::string call_id;
+  std::string offer_id;
+  std::string agent_id;
+  std::string limit_reason;
+};
+
+struct agent_lookup {
+  bool found = false;
+  std::string sip_uri;
+  std::string error;
+};
+
+class router_link {
+ public:
+  router_link(const std::string& address, router::logger& log);
+  ~router_link();
+
+  router_link(const router_link&) = delete;
+  router_link& operator=(const router_link&) = delete;
+
+  /// Starts the Ingest stream and one Subscribe per tenant; `on_event` is
+  /// called from the stream's thread, in sequence order per tenant.
+  /// `on_up`, if given, is told each time the Ingest stream connects or
+  /// is lost.
+  void start(const std::vector<std::string>& tenants,
+             std::function<void(const engine_event&)> on_event,
+             std::function<void(bool)> on_up = nullptr);
+
+  /// Sends a command; `on_result` is called once, from a gRPC thread, when
+  /// the engine answered it (after any number of reconnects).
+  void send(engine_command cmd,
+            std::function<void(const command_result&)> on_result);
+
+  /// Reads an agent's SIP URI; `done` is called once, from a gRPC thread.
+  void get_agent(const std::string& tenant_id, const std::string& agent_id,
+                 std::function<void(const agent_lookup&)> done);
+
+  /// True while the Ingest stream is connected to a router.
+  bool up() const;
+
+  void stop();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace switchboard::sbc

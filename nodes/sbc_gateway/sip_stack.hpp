@@ -1,0 +1,122 @@
+#pragma once
+
+// The SIP side of the gateway: sofia-sip's nua on one thread of its own.
+// Nothing of sofia-sip leaks out of sip_stack.cpp: the rest of the gateway
+// sees legs by number and plain structs copied out of each message, and
+// hands work to the SIP thread through a queue it drains when an eventfd
+// wakes its loop. Every call here is thread-safe and returns at once.
+
+#include "nodes/sbc_gateway/trunks.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace switchboard::sbc {
+
+/// One SIP dialog (or dialog attempt) the gateway takes part in.
+using leg_id = uint64_t;
+
+/// A new INVITE from outside (not a re-INVITE), copied out of the stack.
+struct incoming_invite {
+  leg_id leg = 0;
+  std::string call_id;
+  std::string from_uri;
+  std::string asserted_uri; // P-Asserted-Identity, if any
+  invite_facts facts;
+  uint16_t source_port = 0;
+  bool source_tcp = false;
+  std::string sdp;
+  /// Headers the stack does not parse itself (X-*, User-to-User,
+  /// Diversion, History-Info, ...), in order, names as sent.
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+/// Something that happened on a leg.
+struct leg_event {
+  enum kind_t : uint8_t {
+    provisional, // 18x on an outgoing INVITE
+    answered,    // 2xx on an outgoing INVITE (ACK sent by the stack)
+    failed,      // final failure on an outgoing INVITE
+    acked,       // ACK for our 2xx
+    cancelled,   // CANCEL of an incoming INVITE (487 sent by the stack)
+    bye,         // BYE received (200 sent by the stack)
+    terminated,  // the dialog is over; the leg number is no longer valid
+  };
+  leg_id leg = 0;
+  kind_t kind = terminated;
+  int status = 0;
+  std::string phrase;
+  std::string sdp;
+};
+
+/// Receives what the SIP thread sees; called on the SIP thread, so it must
+/// never block.
+class sip_listener {
+ public:
+  virtual ~sip_listener() = default;
+  virtual void on_invite(const incoming_invite& x) = 0;
+  virtual void on_leg_event(const leg_event& x) = 0;
+  /// The answer to an OPTIONS ping of `target` (408 when none came).
+  virtual void on_ping(const std::string& target, int status) = 0;
+};
+
+struct sip_options {
+  std::string host = "127.0.0.1";
+  uint16_t port = 5070;
+  std::string user_agent = "switchboard-sbc-gateway";
+  std::string allow = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE";
+  std::string accept = "application/sdp";
+  std::string supported = "timer";
+  /// Names (any case) of headers to copy into incoming_invite::headers;
+  /// empty: none.
+  std::vector<std::string> copy_headers;
+};
+
+/// A final (or provisional) response to an incoming INVITE.
+struct response {
+  int status = 0;
+  /// For logs: the response carries the standard phrase of its status
+  /// (nua needs a phrase that outlives the call).
+  std::string phrase;
+  std::string reason;      // Reason header text, quoted as SIP text
+  std::string retry_after; // seconds, or empty
+  std::string sdp;         // answer body, or empty
+};
+
+/// A new INVITE the gateway places (the agent's leg).
+struct outgoing_invite {
+  std::string request_uri;
+  std::string from_uri;
+  /// Where to send it: "host:port" of the SBC, or empty for the request
+  /// URI's own host.
+  std::string next_hop;
+  bool tcp = false;
+  std::string sdp;
+};
+
+class sip_stack {
+ public:
+  virtual ~sip_stack() = default;
+
+  /// Starts the SIP thread, listening on UDP and TCP; nullptr and `error`
+  /// if it cannot.
+  static std::unique_ptr<sip_stack>
+  start(const sip_options& options, sip_listener& listener, std::string& error);
+
+  /// A fresh leg number for place_call.
+  virtual leg_id new_leg() = 0;
+  virtual void respond(leg_id leg, response r) = 0;
+  virtual void place_call(leg_id leg, outgoing_invite x) = 0;
+  virtual void cancel(leg_id leg) = 0;
+  virtual void bye(leg_id leg) = 0;
+  /// Sends OPTIONS to `target` ("host:port"); the answer comes to
+  /// sip_listener::on_ping.
+  virtual void ping(std::string target) = 0;
+  /// Ends every dialog and stops the thread; waits for it.
+  virtual void stop() = 0;
+};
+
+} // namespace switchboard::sbc

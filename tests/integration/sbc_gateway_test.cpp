@@ -1,0 +1,400 @@
+// The SBC gateway with real peers: the real router, the real gateway
+// binary, and SIPp callers and agents (tests/integration/sip/*.xml), all
+// on 127.0.0.1. SIPp runs with call counts (-m) and a global timeout, so
+// it always ends; its exit code 0 means every call went as its scenario
+// says. The engine's side is checked through its events and GetCall.
+
+#include "tests/support/router_fixture.hpp"
+
+#include <arpa/inet.h>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+namespace switchboard::testing {
+namespace {
+
+const std::string gateway_binary = SWITCHBOARD_SBC_GATEWAY_PATH;
+const std::string scenarios = SWITCHBOARD_SIP_SCENARIOS;
+const std::string sipp_binary = "/usr/bin/sipp";
+const std::string torture_dir = SWITCHBOARD_SIP_TORTURE_DIR;
+const std::string trunk = "contoso.sbc.test";
+const std::string number = "+14255550100";
+
+/// A port free for both UDP and TCP on 127.0.0.1 right now.
+uint16_t free_port() {
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    int udp = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = 0;
+    socklen_t len = sizeof a;
+    if (bind(udp, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0
+        || getsockname(udp, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+      close(udp);
+      continue;
+    }
+    int tcp = socket(AF_INET, SOCK_STREAM, 0);
+    bool ok = bind(tcp, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    close(tcp);
+    close(udp);
+    if (ok)
+      return ntohs(a.sin_port);
+  }
+  return 0;
+}
+
+/// A SIPp instance running one scenario.
+std::unique_ptr<process> sipp(const std::string& scenario, uint16_t port,
+                              const std::vector<std::string>& extra) {
+  std::vector<std::string> args{"-sf",      scenarios + "/" + scenario,
+                                "-i",       "127.0.0.1",
+                                "-p",       std::to_string(port),
+                                "-nostdin", "-timeout",
+                                "60s",      "-timeout_error"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return std::make_unique<process>(sipp_binary, args, true);
+}
+
+/// Runs a SIPp caller to the gateway and returns its exit code; its
+/// output goes to the test's log when it fails.
+int call(uint16_t gateway_port, const std::string& scenario,
+         const std::string& call_id_prefix,
+         const std::string& trunk_fqdn = trunk,
+         const std::string& dialled = number) {
+  auto p = sipp(scenario, free_port(),
+                {"127.0.0.1:" + std::to_string(gateway_port), "-m", "1",
+                 "-cid_str", call_id_prefix + "-%u@sipp", "-key", "trunk",
+                 trunk_fqdn, "-key", "number", dialled});
+  auto code = p->wait();
+  if (code != 0)
+    for (auto& line : p->lines())
+      std::cerr << "sipp " << scenario << ": " << line << "\n";
+  return code;
+}
+
+class sbc_gateway_test : public routing_test {
+ protected:
+  void SetUp() override {
+    n = std::make_unique<node>(dir);
+    v1::UpsertTenantRequest t;
+    t.mutable_tenant()->set_tenant_id("contoso");
+    t.mutable_tenant()->add_sip_trunk_fqdns(trunk);
+    t.mutable_tenant()->add_dialled_numbers(number);
+    v1::Tenant tenant_out;
+    ASSERT_TRUE(n->admin->UpsertTenant(ctx().get(), t, &tenant_out).ok());
+    queue("sales", [](v1::Queue& q) {
+      *q.mutable_offer_timeout() = TimeUtil::SecondsToDuration(10);
+      *q.mutable_wrap_up() = TimeUtil::MillisecondsToDuration(500);
+      q.set_max_missed_offers(1);
+    });
+    v1::UpsertClassificationRulesRequest rules;
+    rules.set_tenant_id("contoso");
+    rules.set_default_queue_id("sales");
+    v1::ClassificationRules rules_out;
+    ASSERT_TRUE(
+      n->admin->UpsertClassificationRules(ctx().get(), rules, &rules_out).ok());
+    events = std::make_unique<event_reader>(*n->events, "contoso");
+  }
+
+  void TearDown() override {
+    if (gateway) {
+      EXPECT_EQ(gateway->stop(), 0) << "the gateway did not stop cleanly";
+      if (HasFailure())
+        for (auto& line : gateway->lines())
+          std::cerr << "gateway: " << line << "\n";
+      gateway.reset();
+    }
+    events.reset();
+  }
+
+  /// An agent whose sip_uri is a SIPp UAS on `port`.
+  void sip_agent(const std::string& id, uint16_t port) {
+    v1::UpsertAgentRequest req;
+    auto& a = *req.mutable_agent();
+    a.set_tenant_id("contoso");
+    a.set_agent_id(id);
+    a.set_sip_uri("sip:" + id + "@127.0.0.1:" + std::to_string(port));
+    a.add_queue_ids("sales");
+    v1::AgentView out;
+    auto st = n->admin->UpsertAgent(ctx().get(), req, &out);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    presence(id, v1::PRESENCE_AVAILABLE);
+    ready(id, true);
+  }
+
+  void start_gateway(std::vector<std::string> extra = {}) {
+    std::ofstream{dir / "trunks"} << "# trunk FQDN  tenant  numbers\n"
+                                  << trunk << " contoso " << number << "\n";
+    gateway_port = free_port();
+    std::vector<std::string> args{"--sip-listen",
+                                  "127.0.0.1:" + std::to_string(gateway_port),
+                                  "--router",
+                                  n->address,
+                                  "--trunks",
+                                  dir / "trunks",
+                                  "--agent-route",
+                                  "direct",
+                                  "--attribute-headers",
+                                  "X-Customer-Tier",
+                                  "--ring-refresh",
+                                  "1s",
+                                  "--metrics-listen",
+                                  "127.0.0.1:0"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    gateway = std::make_unique<process>(gateway_binary, args);
+    auto serving = gateway->wait_for_line("\"msg\":\"serving\"", 30s);
+    ASSERT_TRUE(serving) << "the gateway did not start";
+    metrics_port = port_of(json_field(*serving, "metrics"));
+    ASSERT_TRUE(gateway->wait_for_line("\"msg\":\"router connected\"", 30s))
+      << "the gateway did not reach the router";
+  }
+
+  std::unique_ptr<event_reader> events;
+  std::unique_ptr<process> gateway;
+  uint16_t gateway_port = 0;
+  uint16_t metrics_port = 0;
+};
+
+TEST_F(sbc_gateway_test, a_call_is_answered_by_the_agent_talks_and_completes) {
+  auto agent_port = free_port();
+  auto agent = sipp("agent_answer.xml", agent_port, {"-m", "1"});
+  sip_agent("a1", agent_port);
+  start_gateway();
+
+  EXPECT_EQ(call(gateway_port, "caller.xml", "life"), 0);
+  EXPECT_EQ(agent->wait(), 0) << "the agent's SIPp saw something unexpected";
+
+  auto wrap_up = events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, "life-1@sipp");
+  ASSERT_TRUE(wrap_up) << "CompleteCall did not reach the engine";
+  auto call = get_call("life-1@sipp");
+  EXPECT_TRUE(call.state() == v1::CALL_STATE_WRAP_UP
+              || call.state() == v1::CALL_STATE_COMPLETED)
+    << v1::CallState_Name(call.state());
+  EXPECT_EQ(call.agent_id(), "a1");
+  EXPECT_EQ(call.call().to(), number);
+  EXPECT_EQ(call.call().from(), "sip:+14255551234@" + trunk + ";user=phone");
+  EXPECT_EQ(call.call().attributes().at("x-customer-tier"), "gold");
+}
+
+TEST_F(sbc_gateway_test, a_session_refresh_re_invite_keeps_the_call_up) {
+  auto agent_port = free_port();
+  auto agent = sipp("agent_answer.xml", agent_port, {"-m", "1"});
+  sip_agent("a1", agent_port);
+  start_gateway();
+
+  EXPECT_EQ(call(gateway_port, "caller_refresh.xml", "refresh"), 0);
+  EXPECT_EQ(agent->wait(), 0);
+
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, "refresh-1@sipp"));
+}
+
+TEST_F(sbc_gateway_test, an_agent_who_hangs_up_ends_the_caller_and_completes) {
+  auto agent_port = free_port();
+  auto agent = sipp("agent_hangs_up.xml", agent_port, {"-m", "1"});
+  sip_agent("a1", agent_port);
+  start_gateway();
+
+  EXPECT_EQ(call(gateway_port, "caller_hung_up_on.xml", "agentbye"), 0);
+  EXPECT_EQ(agent->wait(), 0);
+
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, "agentbye-1@sipp"))
+    << "CompleteCall did not reach the engine";
+  EXPECT_EQ(get_call("agentbye-1@sipp").agent_id(), "a1");
+}
+
+TEST_F(sbc_gateway_test, an_agent_who_is_busy_declines_and_the_next_answers) {
+  auto busy_port = free_port();
+  auto busy = sipp("agent_busy.xml", busy_port, {"-m", "1"});
+  auto answer_port = free_port();
+  auto answer = sipp("agent_answer.xml", answer_port, {"-m", "1"});
+  // Longest idle first: a1 gets the first offer.
+  sip_agent("a1", busy_port);
+  sip_agent("a2", answer_port);
+  start_gateway();
+
+  EXPECT_EQ(call(gateway_port, "caller.xml", "busy"), 0);
+  EXPECT_EQ(busy->wait(), 0);
+  EXPECT_EQ(answer->wait(), 0);
+
+  auto declined
+    = events->wait_for(v1::EVENT_TYPE_OFFER_DECLINED, "busy-1@sipp");
+  ASSERT_TRUE(declined) << "DeclineOffer did not reach the engine";
+  EXPECT_EQ(declined->offer().agent_id(), "a1");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, "busy-1@sipp"));
+  EXPECT_EQ(get_call("busy-1@sipp").agent_id(), "a2");
+}
+
+TEST_F(sbc_gateway_test,
+       an_agent_who_does_not_answer_is_cancelled_and_the_next_answers) {
+  queue("sales", [](v1::Queue& q) {
+    *q.mutable_offer_timeout() = TimeUtil::SecondsToDuration(2);
+    *q.mutable_wrap_up() = TimeUtil::MillisecondsToDuration(500);
+    q.set_max_missed_offers(1);
+  });
+  auto silent_port = free_port();
+  auto silent = sipp("agent_no_answer.xml", silent_port, {"-m", "1"});
+  auto answer_port = free_port();
+  auto answer = sipp("agent_answer.xml", answer_port, {"-m", "1"});
+  // Longest idle first: a1 gets the first offer.
+  sip_agent("a1", silent_port);
+  sip_agent("a2", answer_port);
+  start_gateway();
+
+  EXPECT_EQ(call(gateway_port, "caller.xml", "noanswer"), 0);
+  EXPECT_EQ(silent->wait(), 0) << "the ringing agent was not cancelled";
+  EXPECT_EQ(answer->wait(), 0);
+
+  auto expired
+    = events->wait_for(v1::EVENT_TYPE_OFFER_EXPIRED, "noanswer-1@sipp");
+  ASSERT_TRUE(expired);
+  EXPECT_EQ(expired->offer().agent_id(), "a1");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, "noanswer-1@sipp"));
+  EXPECT_EQ(get_call("noanswer-1@sipp").agent_id(), "a2");
+}
+
+TEST_F(sbc_gateway_test, a_caller_who_cancels_while_waiting_abandons) {
+  start_gateway(); // no agent: the call waits
+
+  EXPECT_EQ(call(gateway_port, "caller_cancel.xml", "cancel"), 0);
+
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_ABANDONED, "cancel-1@sipp"))
+    << "CancelCall did not reach the engine";
+  EXPECT_EQ(get_call("cancel-1@sipp").state(), v1::CALL_STATE_ABANDONED);
+}
+
+TEST_F(sbc_gateway_test, unknown_trunks_and_numbers_are_refused_and_counted) {
+  start_gateway();
+
+  EXPECT_EQ(
+    call(gateway_port, "caller_refused_403.xml", "trunk", "other.sbc.test"), 0);
+  EXPECT_EQ(call(gateway_port, "caller_refused_404.xml", "number", trunk,
+                 "+14255559999"),
+            0);
+
+  for (auto id : {"trunk-1@sipp", "number-1@sipp"}) {
+    v1::GetCallRequest req;
+    req.set_tenant_id("contoso");
+    req.set_call_id(id);
+    v1::CallView out;
+    EXPECT_EQ(n->routing->GetCall(ctx().get(), req, &out).error_code(),
+              grpc::StatusCode::NOT_FOUND)
+      << id;
+  }
+  auto text = http_get(metrics_port, "/metrics");
+  EXPECT_NE(text.find("switchboard_sbc_invites_total{code=\"403\",trunk="
+                      "\"other.sbc.test\"} 1"),
+            std::string::npos)
+    << text;
+  EXPECT_NE(
+    text.find("switchboard_sbc_calls_refused_total{reason=\"number\"} 1"),
+    std::string::npos)
+    << text;
+}
+
+TEST_F(sbc_gateway_test, options_get_200_with_allow_accept_and_supported) {
+  start_gateway();
+  auto p = sipp("options.xml", free_port(),
+                {"127.0.0.1:" + std::to_string(gateway_port), "-m", "1", "-key",
+                 "trunk", trunk});
+  EXPECT_EQ(p->wait(), 0);
+}
+
+TEST_F(sbc_gateway_test, sbcs_are_pinged_with_options_and_marked_up_or_down) {
+  auto sbc_port = free_port();
+  // Answers every ping of the test; ended with the test.
+  auto sbc = sipp("sbc_options.xml", sbc_port, {"-m", "1000"});
+  auto up = "127.0.0.1:" + std::to_string(sbc_port);
+  auto down = "127.0.0.1:" + std::to_string(free_port()); // nobody there
+  start_gateway({"--ping", up + "," + down, "--ping-interval", "1s"});
+
+  // A line each time an SBC changes state, in whichever order the answers
+  // come (the SBC's SIPp may bind after the first ping: down, then up).
+  // Lines already read (before "router connected") count too.
+  std::map<std::string, std::string> verdicts;
+  for (auto& line : gateway->lines())
+    if (line.find("\"msg\":\"sbc ") != std::string::npos)
+      verdicts[json_field(line, "sbc")] = json_field(line, "msg");
+  while (verdicts[up] != "sbc up" || verdicts[down] != "sbc down") {
+    auto line = gateway->wait_for_line("\"msg\":\"sbc ", 40s);
+    if (!line)
+      break;
+    verdicts[json_field(*line, "sbc")] = json_field(*line, "msg");
+  }
+  EXPECT_EQ(verdicts[up], "sbc up");
+  EXPECT_EQ(verdicts[down], "sbc down");
+  auto text = http_get(metrics_port, "/metrics");
+  EXPECT_NE(text.find("switchboard_sbc_peer_up{sbc=\"" + up + "\"} 1"),
+            std::string::npos)
+    << text;
+}
+
+TEST_F(sbc_gateway_test, with_the_router_down_new_calls_get_503_retry_after) {
+  start_gateway();
+  n->kill();
+  ASSERT_TRUE(gateway->wait_for_line("\"msg\":\"router stream lost", 30s));
+
+  EXPECT_EQ(call(gateway_port, "caller_refused_503.xml", "down"), 0);
+}
+
+TEST_F(sbc_gateway_test,
+       twenty_calls_from_one_sbc_all_reach_agents_and_complete) {
+  auto agents_port = free_port();
+  auto agents = sipp("agent_answer.xml", agents_port, {"-m", "20"});
+  for (int i = 1; i <= 10; ++i)
+    sip_agent("a" + std::to_string(i), agents_port);
+  start_gateway();
+
+  auto callers = sipp("caller.xml", free_port(),
+                      {"127.0.0.1:" + std::to_string(gateway_port), "-m", "20",
+                       "-r", "10", "-l", "20", "-cid_str", "load-%u@sipp",
+                       "-key", "trunk", trunk, "-key", "number", number});
+  auto code = callers->wait();
+  EXPECT_EQ(code, 0);
+  for (auto& line : callers->lines())
+    if (code != 0 || line.find(" call ") != std::string::npos
+        || line.find("Response Time") != std::string::npos)
+      std::cerr << "sipp callers: " << line << "\n";
+  EXPECT_EQ(agents->wait(), 0);
+
+  for (int i = 1; i <= 20; ++i) {
+    auto id = "load-" + std::to_string(i) + "@sipp";
+    EXPECT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, id)) << id;
+  }
+}
+
+TEST_F(sbc_gateway_test, the_rfc_4475_torture_messages_over_udp_crash_nothing) {
+  if (!std::filesystem::is_directory(torture_dir))
+    GTEST_SKIP() << "no torture messages in " << torture_dir;
+  start_gateway();
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  to.sin_port = htons(gateway_port);
+  size_t sent = 0;
+  for (auto& entry : std::filesystem::directory_iterator(torture_dir)) {
+    if (entry.path().extension() != ".dat")
+      continue;
+    std::ifstream in{entry.path(), std::ios::binary};
+    std::string bytes{std::istreambuf_iterator<char>(in), {}};
+    ASSERT_EQ(sendto(fd, bytes.data(), bytes.size(), 0,
+                     reinterpret_cast<sockaddr*>(&to), sizeof to),
+              static_cast<ssize_t>(bytes.size()))
+      << entry.path();
+    ++sent;
+  }
+  close(fd);
+  EXPECT_EQ(sent, 49u);
+  // Still answering, and (TearDown) stops cleanly under the sanitizers.
+  auto p = sipp("options.xml", free_port(),
+                {"127.0.0.1:" + std::to_string(gateway_port), "-m", "1", "-key",
+                 "trunk", trunk});
+  EXPECT_EQ(p->wait(), 0);
+}
+
+} // namespace
+} // namespace switchboard::testing

@@ -1,0 +1,165 @@
+#include "nodes/sbc_gateway/call_fsm.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+using namespace switchboard::sbc;
+using a = call_action;
+using e = call_event;
+using s = call_state;
+
+namespace {
+
+std::vector<call_action> actions(call_state st, call_event ev) {
+  return transition(st, ev).actions;
+}
+
+} // namespace
+
+TEST(call_fsm, an_admitted_invite_is_submitted_and_rings_once_queued) {
+  auto step = transition(s::submitting, e::invite);
+  EXPECT_EQ(step.actions, std::vector<call_action>{a::submit_call});
+  EXPECT_EQ(step.next, s::submitting);
+  step = transition(s::submitting, e::submitted);
+  EXPECT_EQ(step.actions,
+            (std::vector<call_action>{a::send_ringing, a::arm_ring_timer}));
+  EXPECT_EQ(step.next, s::waiting);
+}
+
+TEST(call_fsm, a_refused_submit_ends_the_caller_with_a_final_response) {
+  auto step = transition(s::submitting, e::submit_refused);
+  EXPECT_EQ(step.actions, std::vector<call_action>{a::refuse_caller});
+  EXPECT_EQ(step.next, s::ended);
+}
+
+TEST(call_fsm, an_offer_rings_the_agent_after_looking_up_its_uri) {
+  EXPECT_EQ(transition(s::waiting, e::offered).next, s::looking_up);
+  EXPECT_EQ(actions(s::waiting, e::offered),
+            std::vector<call_action>{a::lookup_agent});
+  auto step = transition(s::looking_up, e::agent_found);
+  EXPECT_EQ(step.actions, std::vector<call_action>{a::invite_agent});
+  EXPECT_EQ(step.next, s::ringing);
+}
+
+TEST(call_fsm, an_offer_before_the_submit_answer_is_taken_and_rings_later) {
+  EXPECT_EQ(transition(s::submitting, e::offered).next, s::looking_up);
+  auto step = transition(s::ringing, e::submitted);
+  EXPECT_EQ(step.next, s::ringing);
+  EXPECT_EQ(step.actions,
+            (std::vector<call_action>{a::send_ringing, a::arm_ring_timer}));
+}
+
+TEST(call_fsm, the_agents_answer_is_accepted_then_the_caller_answered) {
+  auto step = transition(s::ringing, e::agent_answered);
+  EXPECT_EQ(step.actions, std::vector<call_action>{a::accept_offer});
+  EXPECT_EQ(step.next, s::accepting);
+  step = transition(s::accepting, e::accepted);
+  EXPECT_EQ(step.actions, std::vector<call_action>{a::answer_caller});
+  EXPECT_EQ(step.next, s::talking);
+}
+
+TEST(call_fsm, an_accept_the_engine_refuses_hangs_up_on_the_agent) {
+  auto step = transition(s::accepting, e::accept_refused);
+  EXPECT_EQ(step.actions, std::vector<call_action>{a::bye_agent});
+  EXPECT_EQ(step.next, s::waiting);
+}
+
+TEST(call_fsm, a_busy_or_declining_agent_declines_the_offer) {
+  auto step = transition(s::ringing, e::agent_declined);
+  EXPECT_EQ(step.actions, std::vector<call_action>{a::decline_offer});
+  EXPECT_EQ(step.next, s::waiting);
+}
+
+TEST(call_fsm, other_agent_failures_wait_for_the_engines_expiry) {
+  auto step = transition(s::ringing, e::agent_failed);
+  EXPECT_TRUE(step.actions.empty());
+  EXPECT_EQ(step.next, s::ringing);
+  step = transition(s::ringing, e::offer_closed);
+  EXPECT_EQ(step.actions, std::vector<call_action>{a::cancel_agent});
+  EXPECT_EQ(step.next, s::waiting);
+}
+
+TEST(call_fsm, a_caller_who_hangs_up_before_the_answer_is_cancelled) {
+  for (auto st : {s::submitting, s::waiting, s::looking_up}) {
+    auto step = transition(st, e::caller_cancel);
+    EXPECT_EQ(step.actions, std::vector<call_action>{a::cancel_call})
+      << to_string(st);
+    EXPECT_EQ(step.next, s::ended);
+  }
+  auto step = transition(s::ringing, e::caller_cancel);
+  EXPECT_EQ(step.actions,
+            (std::vector<call_action>{a::cancel_call, a::cancel_agent}));
+  EXPECT_EQ(step.next, s::ended);
+}
+
+TEST(call_fsm, a_bye_from_either_side_ends_the_other_and_completes) {
+  auto step = transition(s::talking, e::caller_bye);
+  EXPECT_EQ(step.actions,
+            (std::vector<call_action>{a::bye_agent, a::complete_call}));
+  EXPECT_EQ(step.next, s::ended);
+  step = transition(s::talking, e::agent_bye);
+  EXPECT_EQ(step.actions,
+            (std::vector<call_action>{a::bye_caller, a::complete_call}));
+  EXPECT_EQ(step.next, s::ended);
+}
+
+TEST(call_fsm, ringback_is_refreshed_until_the_answer) {
+  for (auto st : {s::waiting, s::looking_up, s::ringing, s::accepting}) {
+    auto step = transition(st, e::ring_timer);
+    EXPECT_EQ(step.actions,
+              (std::vector<call_action>{a::send_ringing, a::arm_ring_timer}))
+      << to_string(st);
+    EXPECT_EQ(step.next, st);
+  }
+  EXPECT_FALSE(transition(s::talking, e::ring_timer).handled);
+  EXPECT_FALSE(transition(s::ended, e::ring_timer).handled);
+}
+
+TEST(call_fsm, the_engine_ending_a_waiting_call_ends_the_caller) {
+  auto step = transition(s::waiting, e::engine_ended);
+  EXPECT_EQ(step.actions, std::vector<call_action>{a::end_caller});
+  step = transition(s::ringing, e::engine_ended);
+  EXPECT_EQ(step.actions,
+            (std::vector<call_action>{a::cancel_agent, a::end_caller}));
+}
+
+TEST(call_fsm, an_ended_call_takes_no_event) {
+  for (int i = 0; i <= static_cast<int>(e::ring_timer); ++i)
+    EXPECT_FALSE(transition(s::ended, static_cast<call_event>(i)).handled)
+      << to_string(static_cast<call_event>(i));
+}
+
+TEST(call_fsm, events_that_mean_nothing_in_a_state_change_nothing) {
+  auto step = transition(s::waiting, e::agent_answered);
+  EXPECT_FALSE(step.handled);
+  EXPECT_EQ(step.next, s::waiting);
+  EXPECT_TRUE(step.actions.empty());
+}
+
+TEST(call_ids, a_valid_call_id_is_kept_and_others_are_hashed_stably) {
+  EXPECT_EQ(engine_call_id("1-2345@127.0.0.1"), "1-2345@127.0.0.1");
+  auto odd = engine_call_id("has space");
+  EXPECT_EQ(odd.rfind("sip-", 0), 0u);
+  EXPECT_EQ(odd, engine_call_id("has space"));
+  EXPECT_NE(odd, engine_call_id("has  space"));
+  EXPECT_EQ(engine_call_id(std::string(300, 'a')).size(), 20u);
+}
+
+TEST(call_ids, command_event_ids_are_derived_from_the_call_and_command) {
+  EXPECT_EQ(command_event_id("c1", "submit"), "sbc/c1/submit");
+  EXPECT_EQ(command_event_id("c1", "accept/o9"), "sbc/c1/accept/o9");
+  auto long_id = command_event_id(std::string(250, 'x'), "complete");
+  EXPECT_LE(long_id.size(), 256u);
+  EXPECT_EQ(long_id, command_event_id(std::string(250, 'x'), "complete"));
+  EXPECT_NE(long_id, command_event_id(std::string(250, 'x'), "cancel"));
+}
+
+TEST(call_ids, engine_refusals_map_to_sip_final_responses) {
+  EXPECT_EQ(refusal_for(5).status, 404);
+  EXPECT_EQ(refusal_for(9).status, 404);
+  EXPECT_EQ(refusal_for(8).status, 486);
+  EXPECT_EQ(refusal_for(14).status, 503);
+  EXPECT_TRUE(refusal_for(14).retry_after);
+  EXPECT_EQ(refusal_for(13).status, 500);
+}
