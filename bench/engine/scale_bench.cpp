@@ -19,6 +19,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/tenant.hpp"
+#include "nodes/settings/settings.hpp"
 #include "routing/engine.hpp"
 #include "storage/keys.hpp"
 #include "storage/records.hpp"
@@ -117,6 +118,9 @@ routing::timestamp t0() { return routing::from_micros(1'800'000'000'000'000); }
 } // namespace
 
 int main(int argc, char** argv) {
+  if (switchboard::settings::print_version_if_asked("switchboard-bench-scale",
+                                                    argc, argv))
+    return 0;
   size_t agents = 100'000;
   size_t calls = 1'000'000;
   std::string json_out;

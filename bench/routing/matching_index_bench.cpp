@@ -19,6 +19,7 @@
 // - agent_to_call: an agent's work ends and it asks for the best call.
 // The `found` counter is the share of decisions that found a match.
 
+#include "nodes/settings/settings.hpp"
 #include "routing/matching_index.hpp"
 
 #include <benchmark/benchmark.h>
@@ -300,6 +301,9 @@ void register_all(bool smoke) {
 } // namespace
 
 int main(int argc, char** argv) {
+  if (switchboard::settings::print_version_if_asked("switchboard-bench-routing",
+                                                    argc, argv))
+    return 0;
   // --smoke: one small size, to check in the test suite that it runs.
   bool smoke = false;
   std::vector<char*> args;

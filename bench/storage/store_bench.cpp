@@ -4,6 +4,7 @@
 // write-ahead log to reach the disk; concurrent writers share one sync
 // (RocksDB's group commit), which the 2- and 4-thread runs show.
 
+#include "nodes/settings/settings.hpp"
 #include "storage/keys.hpp"
 #include "storage/rocksdb_store.hpp"
 
@@ -87,4 +88,14 @@ BENCHMARK(write_step)
   ->UseRealTime()
   ->Unit(benchmark::kMicrosecond);
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  if (switchboard::settings::print_version_if_asked("switchboard-bench-store",
+                                                    argc, argv))
+    return 0;
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv))
+    return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,9 +1,6 @@
 #include "nodes/router/config.hpp"
 
-#include "nodes/version/version.hpp"
-
-#include <CLI/CLI.hpp>
-#include <yaml-cpp/yaml.h>
+#include "nodes/settings/settings.hpp"
 
 #include <charconv>
 #include <cstdlib>
@@ -13,17 +10,7 @@ namespace switchboard::router {
 
 namespace {
 
-/// The settings, each with its YAML path, environment variable and flag.
-struct setting {
-  const char* yaml_section;
-  const char* yaml_key;
-  const char* env;
-  const char* flag;
-  const char* help;
-  /// The embedded default, as --help shows it.
-  std::function<std::string(const config&)> shown;
-  std::function<std::string(config&, const std::string&)> apply;
-};
+using setting = switchboard::settings::setting<config>;
 
 std::string set_address(listen_address& target, const std::string& text) {
   auto parsed = parse_listen_address(text);
@@ -256,51 +243,6 @@ const std::vector<setting>& settings() {
   return all;
 }
 
-std::string apply_yaml(config& c, const std::string& path) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    return "cannot read config file '" + path + "'";
-  } catch (const YAML::Exception& e) {
-    return "config file '" + path + "': " + e.what();
-  }
-  if (root.IsNull())
-    return {};
-  if (!root.IsMap())
-    return "config file '" + path + "': expected a mapping at the top";
-  for (auto section : root) {
-    auto section_name = section.first.as<std::string>();
-    bool known_section = false;
-    for (auto& s : settings())
-      known_section |= section_name == s.yaml_section;
-    if (!known_section)
-      return "config file '" + path + "': unknown section '" + section_name
-             + "' (known: node, grpc, metrics, log)";
-    if (!section.second.IsMap())
-      return "config file '" + path + "': '" + section_name
-             + "' must be a mapping";
-    for (auto entry : section.second) {
-      auto key = entry.first.as<std::string>();
-      const setting* match = nullptr;
-      for (auto& s : settings())
-        if (section_name == s.yaml_section && key == s.yaml_key)
-          match = &s;
-      if (match == nullptr)
-        return "config file '" + path + "': unknown key '" + section_name + "."
-               + key + "'";
-      if (!entry.second.IsScalar())
-        return "config file '" + path + "': '" + section_name + "." + key
-               + "' must be a single value";
-      auto problem = match->apply(c, entry.second.as<std::string>());
-      if (!problem.empty())
-        return "config file '" + path + "', " + section_name + "." + key + ": "
-               + problem;
-    }
-  }
-  return {};
-}
-
 } // namespace
 
 std::string listen_address::to_string() const {
@@ -331,78 +273,21 @@ std::optional<listen_address> parse_listen_address(const std::string& text) {
 
 config_result
 load_config(int argc, const char* const* argv,
-            const std::function<const char*(const char*)>& getenv_fn) {
-  auto getenv = getenv_fn ? getenv_fn : [](const char* name) {
-    return std::getenv(name);
-  };
-  config_result result;
-  CLI::App app{"switchboard-router: a Switchboard routing node. Runs with no "
-               "arguments as a single node (data in ./data, gRPC on "
-               "127.0.0.1:7400, metrics on 127.0.0.1:9464). Settings come "
-               "from the embedded defaults, then the YAML file, then "
-               "SWITCHBOARD_* environment variables, then these flags.",
-               "switchboard-router"};
-  std::string config_path;
-  app
-    .add_option("--config", config_path,
-                "YAML config file (env SWITCHBOARD_CONFIG; none by default); "
-                "sections node, "
-                "grpc, metrics, log")
-    ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-  app.set_version_flag("--version", version_text("switchboard-router"),
-                       "print the version, commit and build type, and exit");
-  const config defaults;
-  std::vector<std::string> flag_values(settings().size());
-  std::vector<CLI::Option*> flag_options;
-  for (size_t i = 0; i < settings().size(); ++i) {
-    auto& s = settings()[i];
-    auto help = std::string{s.help} + " (yaml " + s.yaml_section + "."
-                + s.yaml_key + ", env " + s.env + ")";
-    // Repeated flags: the last wins, so wrappers can append overrides.
-    flag_options.push_back(
-      app.add_option(s.flag, flag_values[i], help)
-        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
-        ->default_str(s.shown(defaults)));
-  }
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp&) {
-    result.help = app.help();
+            const std::function<const char*(const char*)>& getenv) {
+  static const switchboard::settings::program program{
+    "switchboard-router",
+    "switchboard-router: a Switchboard routing node. Runs with no "
+    "arguments as a single node (data in ./data, gRPC on "
+    "127.0.0.1:7400, metrics on 127.0.0.1:9464). Settings come "
+    "from the embedded defaults, then the YAML file, then "
+    "SWITCHBOARD_* environment variables, then these flags.",
+    "SWITCHBOARD_CONFIG"};
+  auto loaded
+    = switchboard::settings::load(program, settings(), argc, argv, getenv);
+  config_result result{std::move(loaded.value), std::move(loaded.error),
+                       std::move(loaded.help)};
+  if (!result.error.empty() || !result.help.empty())
     return result;
-  } catch (const CLI::CallForVersion&) {
-    result.help = version_text("switchboard-router") + "\n";
-    return result;
-  } catch (const CLI::ParseError& e) {
-    result.error = e.what();
-    return result;
-  }
-  if (config_path.empty())
-    if (auto* env = getenv("SWITCHBOARD_CONFIG"); env != nullptr)
-      config_path = env;
-  if (!config_path.empty()) {
-    result.error = apply_yaml(result.value, config_path);
-    if (!result.error.empty())
-      return result;
-  }
-  for (auto& s : settings()) {
-    if (auto* env = getenv(s.env); env != nullptr) {
-      auto problem = s.apply(result.value, env);
-      if (!problem.empty()) {
-        result.error
-          = std::string{"environment variable "} + s.env + ": " + problem;
-        return result;
-      }
-    }
-  }
-  for (size_t i = 0; i < settings().size(); ++i) {
-    if (flag_options[i]->count() == 0)
-      continue;
-    auto problem = settings()[i].apply(result.value, flag_values[i]);
-    if (!problem.empty()) {
-      result.error = std::string{settings()[i].flag} + ": " + problem;
-      return result;
-    }
-  }
   for (auto& p : result.value.peers)
     if (p.name == result.value.node_name) {
       result.error = "--peers: lists this node ('" + p.name

@@ -1,7 +1,6 @@
 #include "nodes/sbc_gateway/config.hpp"
 
-#include <CLI/CLI.hpp>
-#include <yaml-cpp/yaml.h>
+#include "nodes/settings/settings.hpp"
 
 #include <cstdlib>
 #include <set>
@@ -10,14 +9,7 @@ namespace switchboard::sbc {
 
 namespace {
 
-struct setting {
-  const char* yaml_section;
-  const char* yaml_key;
-  const char* env;
-  const char* flag;
-  const char* help;
-  std::function<std::string(config&, const std::string&)> apply;
-};
+using setting = switchboard::settings::setting<config>;
 
 std::vector<std::string> split_list(const std::string& text) {
   std::vector<std::string> out;
@@ -34,6 +26,13 @@ std::vector<std::string> split_list(const std::string& text) {
   return out;
 }
 
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (auto& item : items)
+    out += (out.empty() ? "" : ",") + item;
+  return out;
+}
+
 std::string set_address(router::listen_address& target,
                         const std::string& text) {
   auto parsed = router::parse_listen_address(text);
@@ -47,6 +46,9 @@ const std::vector<setting>& settings() {
   static const std::vector<setting> all{
     {"gateway", "name", "SWITCHBOARD_SBC_NAME", "--name",
      "This gateway's name in logs",
+     [](const config& c) -> std::string {
+       return c.name;
+     },
      [](config& c, const std::string& v) -> std::string {
        if (v.empty())
          return "must not be empty";
@@ -55,6 +57,9 @@ const std::vector<setting>& settings() {
      }},
     {"sip", "listen", "SWITCHBOARD_SBC_SIP_LISTEN", "--sip-listen",
      "host:port for SIP over UDP and TCP",
+     [](const config& c) -> std::string {
+       return c.sip.to_string();
+     },
      [](config& c, const std::string& v) -> std::string {
        if (auto problem = set_address(c.sip, v); !problem.empty())
          return problem;
@@ -65,6 +70,9 @@ const std::vector<setting>& settings() {
     {"sip", "trunks", "SWITCHBOARD_SBC_TRUNKS", "--trunks",
      "File of trunks, one per line: trunk FQDN, tenant id, the tenant's "
      "E.164 numbers (none: any number)",
+     [](const config& c) -> std::string {
+       return c.trunks_file.empty() ? std::string{"none"} : c.trunks_file;
+     },
      [](config& c, const std::string& v) {
        c.trunks_file = v;
        return std::string{};
@@ -73,6 +81,10 @@ const std::vector<setting>& settings() {
      "--allowed-sources",
      "IP addresses of the SBCs INVITEs may come from, comma separated; "
      "empty: any",
+     [](const config& c) -> std::string {
+       return c.allowed_sources.empty() ? std::string{"any"}
+                                        : join(c.allowed_sources);
+     },
      [](config& c, const std::string& v) {
        c.allowed_sources = split_list(v);
        return std::string{};
@@ -80,6 +92,9 @@ const std::vector<setting>& settings() {
     {"sip", "agent_route", "SWITCHBOARD_SBC_AGENT_ROUTE", "--agent-route",
      "Where INVITEs to agents go: source (back to the SBC the call came "
      "from), direct (the agent's SIP URI), or host:port of the SBC",
+     [](const config& c) -> std::string {
+       return c.agent_route;
+     },
      [](config& c, const std::string& v) -> std::string {
        if (v != "source" && v != "direct") {
          auto parsed = router::parse_listen_address(v);
@@ -93,6 +108,10 @@ const std::vector<setting>& settings() {
      "--attribute-headers",
      "SIP headers (comma separated) whose values become the call's "
      "attributes, e.g. X-Customer-Tier,User-to-User",
+     [](const config& c) -> std::string {
+       return c.attribute_headers.empty() ? std::string{"none"}
+                                          : join(c.attribute_headers);
+     },
      [](config& c, const std::string& v) {
        c.attribute_headers = split_list(v);
        return std::string{};
@@ -100,6 +119,9 @@ const std::vector<setting>& settings() {
     {"sip", "ring_refresh", "SWITCHBOARD_SBC_RING_REFRESH", "--ring-refresh",
      "How often a waiting caller's 180 Ringing is sent again (1s to 170s), "
      "so that proxies' Timer C never fires",
+     [](const config& c) -> std::string {
+       return std::to_string(c.ring_refresh.count() / 1000) + "s";
+     },
      [](config& c, const std::string& v) -> std::string {
        char* end = nullptr;
        auto n = std::strtol(v.c_str(), &end, 10);
@@ -115,6 +137,9 @@ const std::vector<setting>& settings() {
     {"sip", "ping", "SWITCHBOARD_SBC_PING", "--ping",
      "SBCs (host:port, comma separated) to send OPTIONS to; each is logged "
      "and counted up or down",
+     [](const config& c) -> std::string {
+       return c.ping.empty() ? std::string{"none"} : join(c.ping);
+     },
      [](config& c, const std::string& v) -> std::string {
        auto targets = split_list(v);
        for (auto& t : targets) {
@@ -127,6 +152,9 @@ const std::vector<setting>& settings() {
      }},
     {"sip", "ping_interval", "SWITCHBOARD_SBC_PING_INTERVAL", "--ping-interval",
      "How often each SBC of --ping gets OPTIONS (1s to 1h)",
+     [](const config& c) -> std::string {
+       return std::to_string(c.ping_interval.count() / 1000) + "s";
+     },
      [](config& c, const std::string& v) -> std::string {
        char* end = nullptr;
        auto n = std::strtol(v.c_str(), &end, 10);
@@ -142,6 +170,9 @@ const std::vector<setting>& settings() {
      }},
     {"sip", "retry_after", "SWITCHBOARD_SBC_RETRY_AFTER", "--retry-after",
      "Seconds in the Retry-After of a 503 when no router is reachable",
+     [](const config& c) -> std::string {
+       return std::to_string(c.retry_after);
+     },
      [](config& c, const std::string& v) -> std::string {
        char* end = nullptr;
        auto n = std::strtoul(v.c_str(), &end, 10);
@@ -153,6 +184,9 @@ const std::vector<setting>& settings() {
      }},
     {"router", "address", "SWITCHBOARD_SBC_ROUTER", "--router",
      "host:port of a router node's gRPC API",
+     [](const config& c) -> std::string {
+       return c.router;
+     },
      [](config& c, const std::string& v) -> std::string {
        auto parsed = router::parse_listen_address(v);
        if (!parsed || parsed->port == 0)
@@ -162,6 +196,9 @@ const std::vector<setting>& settings() {
      }},
     {"metrics", "listen", "SWITCHBOARD_SBC_METRICS_LISTEN", "--metrics-listen",
      "host:port of the Prometheus /metrics endpoint; empty: none",
+     [](const config& c) -> std::string {
+       return c.metrics ? c.metrics->to_string() : std::string{"none"};
+     },
      [](config& c, const std::string& v) -> std::string {
        if (v.empty()) {
          c.metrics.reset();
@@ -175,6 +212,9 @@ const std::vector<setting>& settings() {
      }},
     {"log", "level", "SWITCHBOARD_SBC_LOG_LEVEL", "--log-level",
      "debug, info, warn or error",
+     [](const config& c) -> std::string {
+       return c.log_level;
+     },
      [](config& c, const std::string& v) -> std::string {
        static const std::set<std::string> levels{"debug", "info", "warn",
                                                  "error"};
@@ -187,131 +227,25 @@ const std::vector<setting>& settings() {
   return all;
 }
 
-std::string yaml_value(const YAML::Node& node) {
-  if (node.IsSequence()) {
-    std::string out;
-    for (auto item : node)
-      out += (out.empty() ? "" : ",") + item.as<std::string>();
-    return out;
-  }
-  return node.IsNull() ? std::string{} : node.as<std::string>();
-}
-
-std::string apply_yaml(config& c, const std::string& path) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    return "cannot read config file '" + path + "'";
-  } catch (const YAML::Exception& e) {
-    return "config file '" + path + "': " + e.what();
-  }
-  if (root.IsNull())
-    return {};
-  if (!root.IsMap())
-    return "config file '" + path + "': expected a mapping at the top";
-  for (auto section : root) {
-    auto section_name = section.first.as<std::string>();
-    bool known_section = false;
-    for (auto& s : settings())
-      known_section |= section_name == s.yaml_section;
-    if (!known_section)
-      return "config file '" + path + "': unknown section '" + section_name
-             + "' (known: gateway, sip, router, metrics, log)";
-    if (!section.second.IsMap())
-      return "config file '" + path + "': '" + section_name
-             + "' must be a mapping";
-    for (auto entry : section.second) {
-      auto key = entry.first.as<std::string>();
-      const setting* match = nullptr;
-      for (auto& s : settings())
-        if (section_name == s.yaml_section && key == s.yaml_key)
-          match = &s;
-      if (match == nullptr)
-        return "config file '" + path + "': unknown key '" + section_name + "."
-               + key + "'";
-      if (entry.second.IsMap())
-        return "config file '" + path + "': '" + section_name + "." + key
-               + "' must be a value or a list";
-      auto problem = match->apply(c, yaml_value(entry.second));
-      if (!problem.empty())
-        return "config file '" + path + "', " + section_name + "." + key + ": "
-               + problem;
-    }
-  }
-  return {};
-}
-
 } // namespace
 
 config_result
 load_config(int argc, const char* const* argv,
-            const std::function<const char*(const char*)>& getenv_fn) {
-  auto getenv = getenv_fn ? getenv_fn : [](const char* name) {
-    return std::getenv(name);
-  };
-  config_result result;
-  CLI::App app{"switchboard-sbc-gateway: the SIP back-to-back user agent "
-               "between a Teams Direct Routing SBC and Switchboard. Runs with "
-               "no arguments against a router on its defaults (SIP on "
-               "127.0.0.1:5070, router 127.0.0.1:7400); calls are taken only "
-               "for the trunks of --trunks. Settings come from the embedded "
-               "defaults, then the YAML file, then SWITCHBOARD_SBC_* "
-               "environment variables, then these flags.",
-               "switchboard-sbc-gateway"};
-  std::string config_path;
-  app
-    .add_option("--config", config_path,
-                "YAML config file (env SWITCHBOARD_SBC_CONFIG); sections "
-                "gateway, sip, router, metrics, log")
-    ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-  std::vector<std::string> flag_values(settings().size());
-  std::vector<CLI::Option*> flag_options;
-  for (size_t i = 0; i < settings().size(); ++i) {
-    auto& s = settings()[i];
-    auto help = std::string{s.help} + " (yaml " + s.yaml_section + "."
-                + s.yaml_key + ", env " + s.env + ")";
-    flag_options.push_back(
-      app.add_option(s.flag, flag_values[i], help)
-        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast));
-  }
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp&) {
-    result.help = app.help();
-    return result;
-  } catch (const CLI::ParseError& e) {
-    result.error = e.what();
-    return result;
-  }
-  if (config_path.empty())
-    if (auto* env = getenv("SWITCHBOARD_SBC_CONFIG"); env != nullptr)
-      config_path = env;
-  if (!config_path.empty()) {
-    result.error = apply_yaml(result.value, config_path);
-    if (!result.error.empty())
-      return result;
-  }
-  for (auto& s : settings()) {
-    if (auto* env = getenv(s.env); env != nullptr) {
-      auto problem = s.apply(result.value, env);
-      if (!problem.empty()) {
-        result.error
-          = std::string{"environment variable "} + s.env + ": " + problem;
-        return result;
-      }
-    }
-  }
-  for (size_t i = 0; i < settings().size(); ++i) {
-    if (flag_options[i]->count() == 0)
-      continue;
-    auto problem = settings()[i].apply(result.value, flag_values[i]);
-    if (!problem.empty()) {
-      result.error = std::string{settings()[i].flag} + ": " + problem;
-      return result;
-    }
-  }
-  return result;
+            const std::function<const char*(const char*)>& getenv) {
+  static const switchboard::settings::program program{
+    "switchboard-sbc-gateway",
+    "switchboard-sbc-gateway: the SIP back-to-back user agent "
+    "between a Teams Direct Routing SBC and Switchboard. Runs with "
+    "no arguments against a router on its defaults (SIP on "
+    "127.0.0.1:5070, router 127.0.0.1:7400); calls are taken only "
+    "for the trunks of --trunks. Settings come from the embedded "
+    "defaults, then the YAML file, then SWITCHBOARD_SBC_* "
+    "environment variables, then these flags.",
+    "SWITCHBOARD_SBC_CONFIG"};
+  auto loaded
+    = switchboard::settings::load(program, settings(), argc, argv, getenv);
+  return {std::move(loaded.value), std::move(loaded.error),
+          std::move(loaded.help)};
 }
 
 } // namespace switchboard::sbc

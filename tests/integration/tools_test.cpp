@@ -17,9 +17,14 @@ struct binary {
 std::vector<binary> binaries() {
   std::vector<binary> all{{"switchboard-router", SWITCHBOARD_ROUTER_PATH},
                           {"switchboard", SWITCHBOARD_CLI_PATH},
-                          {"switchboard-sim", SWITCHBOARD_SIM_PATH}};
+                          {"switchboard-sim", SWITCHBOARD_SIM_PATH},
+                          {"switchboard-sbc-gateway",
+                           SWITCHBOARD_SBC_GATEWAY_PATH}};
 #ifdef SWITCHBOARD_LOADGEN_PATH
   all.push_back({"switchboard-loadgen", SWITCHBOARD_LOADGEN_PATH});
+  all.push_back({"switchboard-bench-routing", SWITCHBOARD_BENCH_ROUTING_PATH});
+  all.push_back({"switchboard-bench-store", SWITCHBOARD_BENCH_STORE_PATH});
+  all.push_back({"switchboard-bench-scale", SWITCHBOARD_BENCH_SCALE_PATH});
 #endif
   return all;
 }
@@ -71,6 +76,20 @@ TEST(tools, the_router_help_shows_each_settings_default) {
         "--peers TEXT=none: a single node",
         "--metrics-listen TEXT=127.0.0.1:9464", "--log-level TEXT=info",
         "SWITCHBOARD_CONFIG; none by default", "--version"})
+    EXPECT_NE(out.find(text), std::string::npos) << text << " in\n" << out;
+}
+
+TEST(tools, the_sbc_gateway_help_shows_each_settings_default) {
+  auto [code, out] = run(SWITCHBOARD_SBC_GATEWAY_PATH, {"--help"});
+  EXPECT_EQ(code, 0) << out;
+  for (auto* text :
+       {"--name TEXT=sbc-gateway-0", "--sip-listen TEXT=127.0.0.1:5070",
+        "--trunks TEXT=none", "--allowed-sources TEXT=any",
+        "--agent-route TEXT=source", "--ring-refresh TEXT=60s",
+        "--ping-interval TEXT=30s", "--retry-after TEXT=30",
+        "--router TEXT=127.0.0.1:7400", "--metrics-listen TEXT=none",
+        "--log-level TEXT=info", "SWITCHBOARD_SBC_CONFIG; none by default",
+        "sections gateway, sip, router, metrics, log", "--version"})
     EXPECT_NE(out.find(text), std::string::npos) << text << " in\n" << out;
 }
 

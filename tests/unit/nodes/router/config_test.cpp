@@ -77,7 +77,7 @@ TEST(router_config, unknown_keys_in_the_file_are_errors) {
   r = load({"--config", file});
   EXPECT_EQ(r.error, "config file '" + file
                        + "': unknown section 'nodes' (known: node, grpc, "
-                         "metrics, log)");
+                         "cluster, metrics, log)");
 }
 
 TEST(router_config, bad_values_name_where_they_came_from) {
