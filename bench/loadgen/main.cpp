@@ -813,15 +813,20 @@ int main(int argc, char** argv) {
     "the node stopped answering (the run stops at once)."};
   // --help shows every default.
   app.option_defaults()->always_capture_default();
+  // A repeated option: the last wins, so a wrapper's defaults (scripts/demo)
+  // can be overridden by options appended after them.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.set_version_flag("--version", version_text("switchboard-loadgen"),
                        "print the version, commit and build type, and exit");
   app.add_option("--server", opt.server, "gRPC address of the node")
     ->envname("SWITCHBOARD_SERVER");
   app.add_option("--metrics", opt.metrics,
                  "the node's /metrics address, for its routing latency");
-  app.add_option("--tenant", opt.tenants,
-                 "tenants to drive (their queues "
-                 "and agents are read from the node)");
+  app
+    .add_option("--tenant", opt.tenants,
+                "tenants to drive (their queues "
+                "and agents are read from the node)")
+    ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("--duration", opt.duration_s, "seconds of arrivals");
   app.add_option("--rate", opt.rate, "calls per second, all tenants");
   app.add_option("--talk", opt.talk_s,
@@ -835,7 +840,8 @@ int main(int argc, char** argv) {
                 "skill demand: relative share of calls per queue of a "
                 "tenant, in queue-id order, e.g. --mix 5,3,1,1 (default: "
                 "equal)")
-    ->delimiter(',');
+    ->delimiter(',')
+    ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("--patience", opt.patience_s,
                  "mean time a caller waits before hanging up, seconds "
                  "(ringing included)");

@@ -30,6 +30,9 @@ if ! "$source_dir/scripts/demo" --grpc-port 0 --metrics-port 0 \
   fail "a short demo run did not succeed"
 fi
 grep -q '"msg":"serving"' "$work/out" || fail "no serving line"
+# Options after the demo's own go to the load generator and win.
+grep -q "calls/s for 4 s" "$work/out" \
+  || fail "--duration 4 given to the demo did not reach the load generator"
 grep -q '"grpc":"127.0.0.1:7400"' "$work/out" \
   && fail "port 0 was asked for, but the default port 7400 was used"
 grep -q "== switchboard stats queue sales --tenant contoso" "$work/out" \
