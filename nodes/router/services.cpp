@@ -232,6 +232,13 @@ Status stopped(node& n, const std::string& tenant_id, const caf::node_id& where,
             + tail};
 }
 
+/// What is said of request bytes that are not the message `name`.
+std::string undecodable_text(const std::string& name) {
+  return "does not decode as switchboard.v1." + name
+         + " (a string field that is not UTF-8, or bytes that are not this "
+           "message)";
+}
+
 /// Finishes a unary RPC and counts it.
 void finish(node& n, grpc::ServerUnaryReactor* reactor, const char* method,
             const Status& st) {
@@ -266,12 +273,10 @@ class decoding : public Service::CallbackService {
             &bytes, &call->request);
           if (!decoded.ok()) {
             n.in_flight.fetch_add(1, std::memory_order_relaxed);
-            finish(n, call, name,
-                   {StatusCode::INVALID_ARGUMENT,
-                    "request: does not decode as switchboard.v1."
-                      + Request::descriptor()->name()
-                      + " (a string field that is not UTF-8, or bytes that "
-                        "are not this message)"});
+            finish(
+              n, call, name,
+              {StatusCode::INVALID_ARGUMENT,
+               "request: " + undecodable_text(Request::descriptor()->name())});
             return call;
           }
           current_call = call;
@@ -281,7 +286,7 @@ class decoding : public Service::CallbackService {
         }));
   }
 
- private:
+ protected:
   /// The index of method `name` in the service.
   static int method_index(const char* name) {
     auto* service
@@ -1502,7 +1507,7 @@ void fail_remote(std::shared_ptr<job_queue> jobs, const caf::actor_addr& who,
 /// One Ingest stream: commands are applied in order as they arrive (up to
 /// `ingest_window` at once) and answered in the same order.
 class ingest_reactor final
-  : public grpc::ServerBidiReactor<v1::IngestRequest, v1::IngestResponse> {
+  : public grpc::ServerBidiReactor<grpc::ByteBuffer, v1::IngestResponse> {
  public:
   explicit ingest_reactor(node& n) : n_(n) {
     jobs_ = std::make_shared<job_queue>();
@@ -1530,13 +1535,21 @@ class ingest_reactor final
       maybe_finish();
       return;
     }
-    auto slot = std::make_shared<entry>();
-    slot->response.set_event_id(request_.event_id());
-    slots_.push_back(slot);
-    auto req = std::move(request_);
+    // Decoded here rather than by gRPC, so that bytes which are not an
+    // IngestRequest are answered in their place in the stream, naming
+    // what is wrong, and the stream goes on.
+    v1::IngestRequest req;
+    auto decoded = grpc::SerializationTraits<v1::IngestRequest>::Deserialize(
+      &request_, &req);
     request_.Clear();
+    auto slot = std::make_shared<entry>();
+    slot->response.set_event_id(req.event_id());
+    slots_.push_back(slot);
     guard.unlock();
-    dispatch(req, slot);
+    if (decoded.ok())
+      dispatch(req, slot);
+    else
+      undecodable(slot);
     guard.lock();
     if (slots_.size() < ingest_window)
       StartRead(&request_);
@@ -1715,6 +1728,18 @@ class ingest_reactor final
     send<atom::ok>(slot, tenant_id, atom::refuse_v, e.to_string(), event_id);
   }
 
+  void undecodable(const std::shared_ptr<entry>& slot) {
+    {
+      std::lock_guard guard{mtx_};
+      ++outstanding_;
+      slot->response.clear_event_id();
+    }
+    complete(slot, Status{StatusCode::INVALID_ARGUMENT,
+                          std::string{"request: "}
+                            + undecodable_text(
+                              v1::IngestRequest::descriptor()->name())});
+  }
+
   void dispatch(const v1::IngestRequest& req,
                 const std::shared_ptr<entry>& slot) {
     {
@@ -1853,7 +1878,7 @@ class ingest_reactor final
   std::shared_ptr<job_queue> jobs_;
   caf::actor bridge_;
   std::mutex mtx_;
-  v1::IngestRequest request_;
+  grpc::ByteBuffer request_;
   std::deque<std::shared_ptr<entry>> slots_;
   size_t outstanding_ = 0;
   bool writing_ = false;
@@ -1864,19 +1889,47 @@ class ingest_reactor final
   bool done_ = false;
 };
 
-class event_service : public v1::EventService::CallbackService {
+/// A Subscribe whose request is refused before it starts.
+class refused_subscription final : public grpc::ServerWriteReactor<v1::Event> {
  public:
-  explicit event_service(node& n) : n_(n) {}
+  explicit refused_subscription(const Status& st) { Finish(st); }
+  void OnDone() override { delete this; }
+};
 
-  grpc::ServerWriteReactor<v1::Event>*
-  Subscribe(grpc::CallbackServerContext*,
-            const v1::SubscribeRequest* req) override {
-    return new subscribe_reactor(n_, *req);
-  }
-
-  grpc::ServerBidiReactor<v1::IngestRequest, v1::IngestResponse>*
-  Ingest(grpc::CallbackServerContext*) override {
-    return new ingest_reactor(n_);
+/// Subscribe and Ingest, both registered raw so that requests which do not
+/// decode get INVALID_ARGUMENT naming the message, not gRPC's own status.
+class event_service : public decoding<v1::EventService> {
+ public:
+  explicit event_service(node& n) : n_(n) {
+    MarkMethodRawCallback(
+      method_index("Subscribe"),
+      new grpc::internal::CallbackServerStreamingHandler<grpc::ByteBuffer,
+                                                         v1::Event>(
+        [this](grpc::CallbackServerContext*, const grpc::ByteBuffer* in)
+          -> grpc::ServerWriteReactor<v1::Event>* {
+          grpc::ByteBuffer bytes{*in};
+          v1::SubscribeRequest req;
+          auto decoded
+            = grpc::SerializationTraits<v1::SubscribeRequest>::Deserialize(
+              &bytes, &req);
+          if (!decoded.ok()) {
+            Status st{
+              StatusCode::INVALID_ARGUMENT,
+              std::string{"request: "}
+                + undecodable_text(v1::SubscribeRequest::descriptor()->name())};
+            n_.count("Subscribe", st);
+            return new refused_subscription(st);
+          }
+          return new subscribe_reactor(n_, req);
+        }));
+    MarkMethodRawCallback(
+      method_index("Ingest"),
+      new grpc::internal::CallbackBidiHandler<grpc::ByteBuffer,
+                                              v1::IngestResponse>(
+        [this](grpc::CallbackServerContext*)
+          -> grpc::ServerBidiReactor<grpc::ByteBuffer, v1::IngestResponse>* {
+          return new ingest_reactor(n_);
+        }));
   }
 
  private:

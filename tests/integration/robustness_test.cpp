@@ -373,6 +373,107 @@ TEST_F(robustness_test, a_request_that_does_not_decode_is_invalid_argument) {
   submit("still-serving");
 }
 
+TEST_F(robustness_test, stream_requests_that_do_not_decode_are_answered) {
+  auto channel
+    = grpc::CreateChannel(n->address, grpc::InsecureChannelCredentials());
+  auto bytes_of = [](const std::string& text) {
+    grpc::Slice slice{text};
+    return grpc::ByteBuffer{&slice, 1};
+  };
+  auto submit_item = [](const std::string& event_id, const std::string& id) {
+    v1::IngestRequest x;
+    x.set_event_id(event_id);
+    auto& c = *x.mutable_submit_call()->mutable_call();
+    c.set_tenant_id("contoso");
+    c.set_call_id(id);
+    c.set_queue_id("sales");
+    return x.SerializeAsString();
+  };
+  // Ingest: bytes that are not an IngestRequest between two good items
+  // are answered in their place; the items around them are applied.
+  {
+    grpc::ClientContext c;
+    c.set_deadline(std::chrono::system_clock::now() + 10s);
+    grpc::internal::RpcMethod method{"/switchboard.v1.EventService/Ingest",
+                                     grpc::internal::RpcMethod::BIDI_STREAMING};
+    std::unique_ptr<
+      grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>>
+      stream{grpc::internal::ClientReaderWriterFactory<
+        grpc::ByteBuffer, grpc::ByteBuffer>::Create(channel.get(), method, &c)};
+    for (auto& item : {submit_item("raw-1", "raw-call-1"),
+                       std::string{"\xff\xff\xff\xff garbage"},
+                       submit_item("raw-2", "raw-call-2")}) {
+      auto buffer = bytes_of(item);
+      EXPECT_TRUE(stream->Write(buffer));
+    }
+    stream->WritesDone();
+    std::vector<v1::IngestResponse> answers;
+    grpc::ByteBuffer buffer;
+    while (stream->Read(&buffer)) {
+      v1::IngestResponse r;
+      ASSERT_TRUE(
+        grpc::SerializationTraits<v1::IngestResponse>::Deserialize(&buffer, &r)
+          .ok());
+      answers.push_back(r);
+    }
+    EXPECT_TRUE(stream->Finish().ok());
+    ASSERT_EQ(answers.size(), 3u);
+    EXPECT_EQ(answers[0].event_id(), "raw-1");
+    EXPECT_EQ(answers[0].code(), 0) << answers[0].message();
+    EXPECT_EQ(answers[1].event_id(), "");
+    EXPECT_EQ(answers[1].code(),
+              static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+    EXPECT_EQ(answers[1].message().rfind("request: does not decode as "
+                                         "switchboard.v1.IngestRequest",
+                                         0),
+              0u)
+      << answers[1].message();
+    EXPECT_EQ(answers[2].event_id(), "raw-2");
+    EXPECT_EQ(answers[2].code(), 0) << answers[2].message();
+    EXPECT_EQ(get_call("raw-call-2").state(), v1::CALL_STATE_QUEUED);
+  }
+  // Subscribe: refused with INVALID_ARGUMENT naming the message.
+  grpc::internal::RpcMethod subscribe{
+    "/switchboard.v1.EventService/Subscribe",
+    grpc::internal::RpcMethod::SERVER_STREAMING};
+  {
+    grpc::ClientContext c;
+    c.set_deadline(std::chrono::system_clock::now() + 10s);
+    auto request = bytes_of("\x0a\x01\xff");
+    std::unique_ptr<grpc::ClientReader<grpc::ByteBuffer>> stream{
+      grpc::internal::ClientReaderFactory<grpc::ByteBuffer>::Create(
+        channel.get(), subscribe, &c, request)};
+    grpc::ByteBuffer event;
+    EXPECT_FALSE(stream->Read(&event));
+    auto st = stream->Finish();
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(st.error_message().rfind("request: does not decode as "
+                                       "switchboard.v1.SubscribeRequest",
+                                       0),
+              0u)
+      << st.error_message();
+  }
+  // A good Subscribe through the same path streams the tenant's events.
+  {
+    grpc::ClientContext c;
+    c.set_deadline(std::chrono::system_clock::now() + 10s);
+    v1::SubscribeRequest req;
+    req.set_tenant_id("contoso");
+    auto request = bytes_of(req.SerializeAsString());
+    std::unique_ptr<grpc::ClientReader<grpc::ByteBuffer>> stream{
+      grpc::internal::ClientReaderFactory<grpc::ByteBuffer>::Create(
+        channel.get(), subscribe, &c, request)};
+    grpc::ByteBuffer buffer;
+    ASSERT_TRUE(stream->Read(&buffer));
+    v1::Event event;
+    ASSERT_TRUE(
+      grpc::SerializationTraits<v1::Event>::Deserialize(&buffer, &event).ok());
+    EXPECT_EQ(event.tenant_id(), "contoso");
+    EXPECT_GT(event.sequence(), 0u);
+    c.TryCancel();
+  }
+}
+
 TEST_F(robustness_test, list_pages_fit_the_default_message_size) {
   // 150 waiting calls of about 30 KB each: 4.5 MB in all.
   for (int i = 0; i < 150; ++i) {
