@@ -125,15 +125,59 @@ int main(int argc, char** argv) {
   size_t calls = 1'000'000;
   std::string json_out;
   std::string dir = "build/bench/scale-store";
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--agents") == 0)
-      agents = std::stoul(argv[i + 1]);
-    else if (std::strcmp(argv[i], "--calls") == 0)
-      calls = std::stoul(argv[i + 1]);
-    else if (std::strcmp(argv[i], "--json") == 0)
-      json_out = argv[i + 1];
-    else if (std::strcmp(argv[i], "--dir") == 0)
-      dir = argv[i + 1];
+  auto usage = [&] {
+    std::printf(
+      "switchboard-bench-scale: one tenant at contact-center scale: memory, "
+      "decisions, recovery from the store\n"
+      "  --agents N   agents loaded (default %zu)\n"
+      "  --calls M    waiting calls loaded (default %zu)\n"
+      "  --dir DIR    the store, kept for scripts/bench (default %s)\n"
+      "  --json FILE  the figures as JSON (default: none)\n"
+      "  --version    print the version, commit and build type\n",
+      agents, calls, dir.c_str());
+  };
+  for (int i = 1; i < argc; ++i) {
+    std::string flag = argv[i];
+    if (flag == "--help" || flag == "-h") {
+      usage();
+      return 0;
+    }
+    if (i + 1 == argc) {
+      std::fprintf(stderr, "switchboard-bench-scale: %s needs a value\n",
+                   flag.c_str());
+      return 2;
+    }
+    std::string value = argv[++i];
+    auto count = [&](size_t& out) {
+      char* end = nullptr;
+      auto n = std::strtoull(value.c_str(), &end, 10);
+      if (value.empty() || *end != '\0' || n < 1 || n > 100'000'000) {
+        std::fprintf(stderr,
+                     "switchboard-bench-scale: %s: expected a whole number "
+                     "from 1 to 100000000, found '%s'\n",
+                     flag.c_str(), value.c_str());
+        return false;
+      }
+      out = static_cast<size_t>(n);
+      return true;
+    };
+    if (flag == "--agents") {
+      if (!count(agents))
+        return 2;
+    } else if (flag == "--calls") {
+      if (!count(calls))
+        return 2;
+    } else if (flag == "--json") {
+      json_out = value;
+    } else if (flag == "--dir") {
+      dir = value;
+    } else {
+      std::fprintf(stderr,
+                   "switchboard-bench-scale: unknown option '%s' (see "
+                   "--help)\n",
+                   flag.c_str());
+      return 2;
+    }
   }
   workload w{agents, calls};
   std::printf("scale: %zu agents, %zu waiting calls, %d queues\n", agents,

@@ -115,6 +115,20 @@ TEST(tools, the_simulator_help_shows_defaults) {
 }
 
 #ifdef SWITCHBOARD_LOADGEN_PATH
+TEST(tools, the_scale_benchmark_help_shows_defaults_and_bad_values_are_named) {
+  auto [code, out] = run(SWITCHBOARD_BENCH_SCALE_PATH, {"--help"});
+  EXPECT_EQ(code, 0) << out;
+  for (auto* text : {"--agents N   agents loaded (default 100000)",
+                     "--calls M    waiting calls loaded (default 1000000)"})
+    EXPECT_NE(out.find(text), std::string::npos) << text << " in\n" << out;
+  auto [bad, why] = run(SWITCHBOARD_BENCH_SCALE_PATH, {"--agents", "lots"});
+  EXPECT_EQ(bad, 2);
+  EXPECT_NE(why.find("--agents: expected a whole number from 1 to 100000000, "
+                     "found 'lots'"),
+            std::string::npos)
+    << why;
+}
+
 TEST(tools, the_load_generator_help_shows_defaults_and_its_options) {
   auto [code, out] = run(SWITCHBOARD_LOADGEN_PATH, {"--help"});
   EXPECT_EQ(code, 0) << out;
