@@ -374,6 +374,55 @@ int stats(client& c, const std::string& server, const std::string& queue,
   return 0;
 }
 
+/// Sets an agent's presence and readiness, as Teams and the agent app do,
+/// then prints the agent as the node holds it.
+int set_agent(client& c, const std::string& server, const std::string& agent,
+              const std::string& tenant, const std::string& presence,
+              const std::string& ready, const std::string& reason) {
+  if (presence.empty() && ready.empty()) {
+    std::cerr << "switchboard: agent: give --presence, --ready or both\n";
+    return 2;
+  }
+  v1::AgentView view;
+  if (!presence.empty()) {
+    auto p = routing::parse_presence(presence);
+    if (!p) {
+      std::cerr << "switchboard: agent: --presence: expected a Teams "
+                   "presence such as Available, Busy, Away or Offline, "
+                   "found '"
+                << presence << "'\n";
+      return 2;
+    }
+    v1::SetAgentPresenceRequest req;
+    req.set_tenant_id(tenant);
+    req.set_agent_id(agent);
+    req.set_presence(api::to_proto(*p));
+    check(c.routing->SetAgentPresence(deadline().get(), req, &view),
+          "agent " + agent, server);
+  }
+  if (!ready.empty()) {
+    if (ready != "yes" && ready != "no") {
+      std::cerr << "switchboard: agent: --ready: expected yes or no, found '"
+                << ready << "'\n";
+      return 2;
+    }
+    v1::SetAgentReadyRequest req;
+    req.set_tenant_id(tenant);
+    req.set_agent_id(agent);
+    req.set_ready(ready == "yes");
+    req.set_reason(reason);
+    check(c.routing->SetAgentReady(deadline().get(), req, &view),
+          "agent " + agent, server);
+  }
+  auto& state = view.state();
+  std::string readiness = state.ready() ? "ready" : "not ready";
+  if (!state.ready() && !state.not_ready_reason().empty())
+    readiness += " (" + state.not_ready_reason() + ")";
+  std::printf("agent %s/%s: %s, %s\n", tenant.c_str(), agent.c_str(),
+              presence_text(state.presence()).c_str(), readiness.c_str());
+  return 0;
+}
+
 /// An agent's figures of today (UTC) up to now, and what it is doing.
 int agent_stats(client& c, const std::string& server, const std::string& agent,
                 const std::string& tenant) {
@@ -610,6 +659,21 @@ int main(int argc, char** argv) {
   stats_cmd->add_option("name", name, "the queue's or agent's id")->required();
   stats_cmd->add_option("-t,--tenant", tenant, "tenant id")->required();
 
+  std::string presence;
+  std::string ready;
+  std::string reason;
+  auto* agent_cmd = app.add_subcommand(
+    "agent", "set an agent's presence and readiness, as Teams and the agent "
+             "app do");
+  agent_cmd->add_option("name", name, "the agent's id")->required();
+  agent_cmd->add_option("-t,--tenant", tenant, "tenant id")->required();
+  agent_cmd->add_option("--presence", presence,
+                        "Teams presence: Available, Busy, DoNotDisturb, Away, "
+                        "BeRightBack, Offline, ...");
+  agent_cmd->add_option("--ready", ready, "yes or no");
+  agent_cmd->add_option("--reason", reason,
+                        "why not ready (lunch, training, ...)");
+
   uint64_t from = 0;
   bool json = false;
   auto* watch_cmd
@@ -667,5 +731,7 @@ int main(int argc, char** argv) {
   }
   if (*watch_cmd)
     return watch(c, server, tenant, from, json);
+  if (*agent_cmd)
+    return set_agent(c, server, name, tenant, presence, ready, reason);
   return 2;
 }

@@ -356,3 +356,38 @@ TEST_F(cli_test, figures_people_compare_are_to_the_millisecond) {
   ASSERT_GE(wait.size(), 5u) << csv[1];
   EXPECT_EQ(wait[wait.size() - 4], '.') << csv[1];
 }
+
+TEST_F(cli_test, sets_an_agents_presence_and_readiness) {
+  ASSERT_EQ(cli(server, {"apply", "-f", example}).first, 0);
+  auto [code, out] = cli(server, {"agent", "alice", "-t", "contoso",
+                                  "--presence", "available", "--ready", "yes"});
+  ASSERT_EQ(code, 0) << joined(out);
+  EXPECT_TRUE(has_line(out, "agent contoso/alice: Available, ready"))
+    << joined(out);
+  v1::GetAgentRequest req;
+  req.set_tenant_id("contoso");
+  req.set_agent_id("alice");
+  v1::AgentView view;
+  grpc::ClientContext c;
+  ASSERT_TRUE(admin->GetAgent(&c, req, &view).ok());
+  EXPECT_EQ(view.state().presence(), v1::PRESENCE_AVAILABLE);
+  EXPECT_TRUE(view.state().ready());
+
+  auto [ncode, not_ready] = cli(server, {"agent", "alice", "-t", "contoso",
+                                         "--ready", "no", "--reason", "lunch"});
+  ASSERT_EQ(ncode, 0) << joined(not_ready);
+  EXPECT_TRUE(has_line(not_ready, "agent contoso/alice: Available, not ready "
+                                  "(lunch)"))
+    << joined(not_ready);
+
+  // Bad values are named; an unknown agent is the node's NOT_FOUND.
+  auto [bcode, bad]
+    = cli(server, {"agent", "alice", "-t", "contoso", "--presence", "sleepy"});
+  EXPECT_EQ(bcode, 2);
+  EXPECT_TRUE(has_line(bad, "--presence: expected a Teams presence"))
+    << joined(bad);
+  auto [ucode, unknown]
+    = cli(server, {"agent", "nobody", "-t", "contoso", "--ready", "yes"});
+  EXPECT_NE(ucode, 0);
+  EXPECT_TRUE(has_line(unknown, "nobody")) << joined(unknown);
+}
