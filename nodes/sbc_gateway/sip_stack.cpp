@@ -24,6 +24,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sofia-sip/msg_addr.h>
+#include <sofia-sip/nta_tag.h>
 #include <sofia-sip/nua.h>
 #include <sofia-sip/nua_tag.h>
 #include <sofia-sip/sip_header.h>
@@ -279,7 +280,12 @@ class nua_stack final : public sip_stack {
                       NUTAG_USER_AGENT(options_.user_agent.c_str()),
                       NUTAG_ALLOW(options_.allow.c_str()),
                       NUTAG_SUPPORTED(options_.supported.c_str()),
-                      NUTAG_APPL_METHOD("OPTIONS"), TAG_END());
+                      NUTAG_APPL_METHOD("OPTIONS"),
+                      // Responses go back to the address and port a request
+                      // came from (RFC 3581), whether or not its Via asks:
+                      // an SBC's Via may name an address this gateway cannot
+                      // or must not reach.
+                      NTATAG_SERVER_RPORT(2), TAG_END());
     if (nua_ == nullptr) {
       started.set_value("cannot listen for SIP on " + options_.host + ":"
                         + std::to_string(options_.port)
