@@ -69,4 +69,15 @@ grep -q "switchboard-router stopped unexpectedly" "$work/out" \
 grep -q "its last log lines" "$work/out" || fail "no log lines shown"
 grep -q '"msg":"serving"' <(sed -n '/its last log lines/,$p' "$work/out") \
   || fail "the node's last log lines are not shown"
+# 3. SIP callers through the gateway (scripts/demo --sip).
+if ! "$source_dir/scripts/demo" --sip --grpc-port 0 --metrics-port 0 \
+    --sip-port 0 --data-dir "$work/run3" --calls 6 --call-rate 3 \
+    --talk-ms 500 >"$work/out" 2>&1; then
+  fail "demo --sip did not succeed"
+fi
+grep -q "== result: all 6 SIP calls reached an agent" "$work/out" \
+  || fail "demo --sip did not report its 6 calls answered"
+grep -q "^  answered           6" "$work/out" \
+  || fail "the engine did not count 6 answered calls"
+
 echo "demo: a short run finished on free ports; a node's death was noticed in ${took} s (exit $status)"
