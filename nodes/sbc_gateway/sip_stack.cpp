@@ -273,19 +273,18 @@ class nua_stack final : public sip_stack {
     // The stack runs in this thread, not in one of its own.
     su_root_threading(root_, 0);
     auto url = "sip:" + options_.host + ":" + std::to_string(options_.port);
-    nua_ = nua_create(root_, &nua_stack::on_event, this, NUTAG_URL(url.c_str()),
-                      NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOALERT(0),
-                      NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1),
-                      NUTAG_ENABLEINVITE(1), NUTAG_SESSION_TIMER(0),
-                      NUTAG_USER_AGENT(options_.user_agent.c_str()),
-                      NUTAG_ALLOW(options_.allow.c_str()),
-                      NUTAG_SUPPORTED(options_.supported.c_str()),
-                      NUTAG_APPL_METHOD("OPTIONS"),
-                      // Responses go back to the address and port a request
-                      // came from (RFC 3581), whether or not its Via asks:
-                      // an SBC's Via may name an address this gateway cannot
-                      // or must not reach.
-                      NTATAG_SERVER_RPORT(2), TAG_END());
+    nua_ = nua_create(
+      root_, &nua_stack::on_event, this, NUTAG_URL(url.c_str()),
+      NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0),
+      NUTAG_AUTOACK(1), NUTAG_ENABLEINVITE(1), NUTAG_SESSION_TIMER(0),
+      NUTAG_USER_AGENT(options_.user_agent.c_str()),
+      NUTAG_ALLOW(options_.allow.c_str()),
+      NUTAG_SUPPORTED(options_.supported.c_str()), NUTAG_APPL_METHOD("OPTIONS"),
+      // Responses go back to the address and port a request
+      // came from (RFC 3581), whether or not its Via asks:
+      // an SBC's Via may name an address this gateway cannot
+      // or must not reach.
+      NTATAG_SERVER_RPORT(2), TAG_END());
     if (nua_ == nullptr) {
       started.set_value("cannot listen for SIP on " + options_.host + ":"
                         + std::to_string(options_.port)
