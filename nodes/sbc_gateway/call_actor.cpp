@@ -132,9 +132,12 @@ void run(self_ptr self, const call_env* env, call_action action,
         if (c.source_host.find(':') != std::string::npos)
           x.next_hop
             = "[" + c.source_host + "]:" + std::to_string(c.source_port);
-        x.tcp = c.source_tcp;
+        // Back the way the INVITE came; over UDP the stack still moves
+        // to TCP for an INVITE too large for a datagram.
+        x.transport = c.source_transport == "udp" ? "" : c.source_transport;
       } else if (env->agent_route != "direct") {
         x.next_hop = env->agent_route;
+        x.transport = env->sbc_transport;
       }
       auto fields = call_fields(st);
       fields.emplace_back("agent_id", st.agent_id);

@@ -66,7 +66,7 @@ struct call_setup {
   std::map<std::string, std::string> attributes;
   std::string source_host;
   uint16_t source_port = 0;
-  bool source_tcp = false;
+  std::string source_transport = "udp";
 };
 
 /// Where the gateway keeps which actor owns which leg and call.
@@ -90,6 +90,8 @@ struct call_env {
   /// "source" (back to the SBC the call came from), "direct" (the agent's
   /// URI itself) or host:port of the SBC.
   std::string agent_route = "source";
+  /// "udp", "tcp" or "tls": toward an agent_route of host:port.
+  std::string sbc_transport = "tcp";
   std::chrono::milliseconds ring_refresh{std::chrono::seconds{60}};
   std::string retry_after = "30";
 };

@@ -104,6 +104,78 @@ const std::vector<setting>& settings() {
        c.agent_route = v;
        return {};
      }},
+    {"sip", "sbc_transport", "SWITCHBOARD_SBC_SBC_TRANSPORT", "--sbc-transport",
+     "How INVITEs to agents and OPTIONS pings reach an SBC given as "
+     "host:port (--agent-route, --ping): udp, tcp or tls. SDP offers may "
+     "not fit a UDP datagram",
+     [](const config&) -> std::string {
+       return "tcp, or tls when TLS is on";
+     },
+     [](config& c, const std::string& v) -> std::string {
+       if (v != "udp" && v != "tcp" && v != "tls")
+         return "expected udp, tcp or tls, found '" + v + "'";
+       c.sbc_transport = v;
+       return {};
+     }},
+    {"tls", "certificate", "SWITCHBOARD_SBC_TLS_CERTIFICATE",
+     "--tls-certificate",
+     "PEM file of the gateway's certificate (then any intermediates); "
+     "setting it turns SIP over TLS on",
+     [](const config&) -> std::string {
+       return "none (TLS off)";
+     },
+     [](config& c, const std::string& v) {
+       c.tls.certificate_file = v;
+       return std::string{};
+     }},
+    {"tls", "private_key", "SWITCHBOARD_SBC_TLS_PRIVATE_KEY",
+     "--tls-private-key",
+     "PEM file of the certificate's private key (unencrypted; keep it "
+     "readable by the gateway only)",
+     [](const config&) -> std::string {
+       return "none";
+     },
+     [](config& c, const std::string& v) {
+       c.tls.private_key_file = v;
+       return std::string{};
+     }},
+    {"tls", "listen", "SWITCHBOARD_SBC_TLS_LISTEN", "--tls-listen",
+     "host:port for SIP over TLS",
+     [](const config&) -> std::string {
+       return "the SIP host, port 5061, when a certificate is set";
+     },
+     [](config& c, const std::string& v) -> std::string {
+       router::listen_address a;
+       if (auto problem = set_address(a, v); !problem.empty())
+         return problem;
+       if (a.port == 0)
+         return "expected a port other than 0 in '" + v + "'";
+       c.tls.listen = a;
+       return {};
+     }},
+    {"tls", "verify", "SWITCHBOARD_SBC_TLS_VERIFY", "--tls-verify",
+     "none, or peer: SBCs that connect must present a certificate signed "
+     "by --tls-ca-file, and SBCs the gateway connects to are checked "
+     "against it",
+     [](const config& c) -> std::string {
+       return c.tls.verify;
+     },
+     [](config& c, const std::string& v) -> std::string {
+       if (v != "none" && v != "peer")
+         return "expected none or peer, found '" + v + "'";
+       c.tls.verify = v;
+       return {};
+     }},
+    {"tls", "ca_file", "SWITCHBOARD_SBC_TLS_CA_FILE", "--tls-ca-file",
+     "PEM file of the certificate authorities trusted to sign SBCs' "
+     "certificates (for --tls-verify peer)",
+     [](const config&) -> std::string {
+       return "none";
+     },
+     [](config& c, const std::string& v) {
+       c.tls.ca_file = v;
+       return std::string{};
+     }},
     {"sip", "attribute_headers", "SWITCHBOARD_SBC_ATTRIBUTE_HEADERS",
      "--attribute-headers",
      "SIP headers (comma separated) whose values become the call's "
@@ -227,6 +299,41 @@ const std::vector<setting>& settings() {
   return all;
 }
 
+/// What is wrong with settings that only make sense together; fills in
+/// the TLS listen address.
+std::string check_together(config& c) {
+  auto& tls = c.tls;
+  if (!tls.enabled()) {
+    if (!tls.private_key_file.empty())
+      return "tls.private_key (--tls-private-key) is set but "
+             "tls.certificate (--tls-certificate) is not";
+    if (tls.listen)
+      return "tls.listen (--tls-listen) needs tls.certificate "
+             "(--tls-certificate) and tls.private_key (--tls-private-key)";
+    if (tls.verify != "none")
+      return "tls.verify (--tls-verify) needs TLS: set tls.certificate "
+             "(--tls-certificate) and tls.private_key (--tls-private-key)";
+    if (c.sbc_transport == "tls")
+      return "sip.sbc_transport (--sbc-transport) is tls but TLS is off: set "
+             "tls.certificate (--tls-certificate) and tls.private_key "
+             "(--tls-private-key)";
+    return {};
+  }
+  if (tls.private_key_file.empty())
+    return "tls.certificate (--tls-certificate) needs tls.private_key "
+           "(--tls-private-key)";
+  if (tls.verify == "peer" && tls.ca_file.empty())
+    return "tls.verify (--tls-verify) peer needs tls.ca_file (--tls-ca-file), "
+           "the authorities that sign the SBCs' certificates";
+  if (!tls.listen)
+    tls.listen = router::listen_address{c.sip.host, 5061};
+  if (tls.listen->port == c.sip.port && tls.listen->host == c.sip.host)
+    return "tls.listen (--tls-listen) " + tls.listen->to_string()
+           + " is the address of sip.listen (--sip-listen), whose TCP "
+             "socket is bound there already";
+  return {};
+}
+
 } // namespace
 
 config_result
@@ -244,6 +351,8 @@ load_config(int argc, const char* const* argv,
     "SWITCHBOARD_SBC_CONFIG"};
   auto loaded
     = switchboard::settings::load(program, settings(), argc, argv, getenv);
+  if (loaded.error.empty() && loaded.help.empty())
+    loaded.error = check_together(loaded.value);
   return {std::move(loaded.value), std::move(loaded.error),
           std::move(loaded.help)};
 }

@@ -10,9 +10,26 @@
 
 namespace switchboard::sbc {
 
+/// SIP over TLS. Off unless a certificate is configured.
+struct tls_config {
+  /// PEM: the gateway's certificate, then any intermediate certificates.
+  std::string certificate_file;
+  /// PEM, unencrypted. Its path and contents are never logged.
+  std::string private_key_file;
+  /// host:port; when unset and a certificate is configured, the SIP host
+  /// on port 5061.
+  std::optional<router::listen_address> listen;
+  /// "none", or "peer": an SBC connecting must present a certificate that
+  /// ca_file signed, and an SBC the gateway connects to must too.
+  std::string verify = "none";
+  std::string ca_file;
+
+  bool enabled() const { return !certificate_file.empty(); }
+};
+
 /// Everything a gateway is told. The embedded defaults run against a
 /// router on its defaults: SIP on 127.0.0.1:5070 (UDP and TCP), the router
-/// at 127.0.0.1:7400, no metrics endpoint.
+/// at 127.0.0.1:7400, no metrics endpoint, no TLS.
 struct config {
   std::string name = "sbc-gateway-0";
   router::listen_address sip{"127.0.0.1", 5070};
@@ -25,6 +42,11 @@ struct config {
   /// Where agents' INVITEs go: "source" (the SBC the caller's INVITE came
   /// from), "direct" (the agent's SIP URI as it is), or host:port.
   std::string agent_route = "source";
+  /// How agents' INVITEs and OPTIONS pings reach an SBC named by
+  /// host:port (agent_route, ping): "udp", "tcp" or "tls"; empty: tls when
+  /// TLS is on, else tcp (an SDP offer may not fit a UDP datagram).
+  std::string sbc_transport;
+  tls_config tls;
   /// Headers whose values become call attributes (X-*, User-to-User, ...).
   std::vector<std::string> attribute_headers;
   /// How often the caller's ringback (180) is sent again while waiting.
@@ -35,6 +57,13 @@ struct config {
   /// Seconds in Retry-After when the router is unreachable.
   unsigned retry_after = 30;
   std::string log_level = "info";
+
+  /// sbc_transport, or its default.
+  std::string transport_to_sbc() const {
+    if (!sbc_transport.empty())
+      return sbc_transport;
+    return tls.enabled() ? "tls" : "tcp";
+  }
 };
 
 struct config_result {

@@ -44,6 +44,7 @@ struct gateway::impl final : call_registry {
     env.registry = this;
     env.probe = m;
     env.agent_route = options.agent_route;
+    env.sbc_transport = options.sbc_transport;
     env.ring_refresh = options.ring_refresh;
     env.retry_after = options.retry_after;
   }
@@ -126,7 +127,7 @@ void gateway::attach(sip_stack& sip) {
     while (!self->stopping) {
       guard.unlock();
       for (auto& target : self->options.ping)
-        self->sip->ping(target);
+        self->sip->ping(target, self->options.sbc_transport);
       guard.lock();
       self->ping_cv.wait_for(guard, self->options.ping_interval, [self] {
         return self->stopping;
@@ -191,7 +192,7 @@ void gateway::on_invite(const incoming_invite& x) {
     setup.attributes[lower(name)] = value.substr(0, 4096);
   setup.source_host = x.facts.source_host;
   setup.source_port = x.source_port;
-  setup.source_tcp = x.source_tcp;
+  setup.source_transport = x.source_transport;
   auto key = setup.tenant_id + '\n' + call_id;
   {
     std::lock_guard guard{self.mtx};

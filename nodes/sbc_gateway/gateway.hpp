@@ -30,6 +30,9 @@ struct gateway_options {
   /// the metrics.
   std::vector<std::string> ping;
   std::chrono::milliseconds ping_interval{std::chrono::seconds{30}};
+  /// How an SBC named by host:port (agent_route, ping) is reached: "udp",
+  /// "tcp" or "tls".
+  std::string sbc_transport = "tcp";
 };
 
 class gateway final : public sip_listener {

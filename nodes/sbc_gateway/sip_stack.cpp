@@ -16,8 +16,11 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <fcntl.h>
+#include <filesystem>
 #include <functional>
 #include <future>
 #include <mutex>
@@ -33,6 +36,7 @@
 #include <sofia-sip/su.h>
 #include <sofia-sip/su_tag.h>
 #include <sofia-sip/su_wait.h>
+#include <sofia-sip/tport_tag.h>
 #include <sofia-sip/url.h>
 #include <sys/eventfd.h>
 #include <thread>
@@ -86,6 +90,78 @@ std::string uri_in(const std::string& value) {
     uri.erase(0, 1);
   return uri;
 }
+
+/// ";transport=tls" and the like, or nothing.
+std::string transport_param(const std::string& transport) {
+  return transport.empty() ? std::string{} : ";transport=" + transport;
+}
+
+/// Writes `text` to a new file readable by this user only.
+bool write_private(const std::string& path, const std::string& text) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return false;
+  size_t done = 0;
+  while (done < text.size()) {
+    auto n = write(fd, text.data() + done, text.size() - done);
+    if (n <= 0) {
+      close(fd);
+      return false;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return close(fd) == 0;
+}
+
+/// sofia-sip 1.12 reads TLS material only from a folder (TPTAG_CERTIFICATE):
+/// agent.pem with the certificate and its key, cafile.pem with the trusted
+/// authorities. The folder exists only while the stack starts (it reads
+/// the files into its TLS context once, when the TLS socket is bound), in
+/// the temporary folder, readable by this user only.
+class certificate_folder {
+ public:
+  certificate_folder() = default;
+  certificate_folder(const certificate_folder&) = delete;
+  certificate_folder& operator=(const certificate_folder&) = delete;
+  ~certificate_folder() { remove(); }
+
+  /// Writes the folder; false and `error` if it cannot.
+  bool write(const sip_tls_options& tls, std::string& error) {
+    auto pattern
+      = (std::filesystem::temp_directory_path() / "switchboard-sbc-tls-XXXXXX")
+          .string();
+    if (mkdtemp(pattern.data()) == nullptr) {
+      error = "cannot create a private folder for the TLS certificate in "
+              + std::filesystem::temp_directory_path().string();
+      return false;
+    }
+    path_ = pattern;
+    // The intermediates go with the trusted authorities: OpenSSL sends the
+    // chain it builds from them with the certificate. An empty cafile.pem
+    // fails the stack's start; a missing one is fine.
+    auto authorities = tls.authorities + tls.chain;
+    if (!write_private(path_ + "/agent.pem", tls.certificate + tls.private_key)
+        || (!authorities.empty()
+            && !write_private(path_ + "/cafile.pem", authorities))) {
+      error = "cannot write the TLS certificate to the private folder " + path_;
+      return false;
+    }
+    return true;
+  }
+
+  const std::string& path() const { return path_; }
+
+  void remove() {
+    if (path_.empty())
+      return;
+    std::error_code ignored; // best effort; the folder is private anyway
+    std::filesystem::remove_all(path_, ignored);
+    path_.clear();
+  }
+
+ private:
+  std::string path_;
+};
 
 class nua_stack;
 
@@ -167,8 +243,8 @@ class nua_stack final : public sip_stack {
       ref->id = leg;
       std::string route;
       if (!x.next_hop.empty())
-        route = "<sip:" + x.next_hop + ";lr" + (x.tcp ? ";transport=tcp" : "")
-                + ">";
+        route
+          = "<sip:" + x.next_hop + ";lr" + transport_param(x.transport) + ">";
       auto* nh = nua_handle(
         nua_, ref.get(), SIPTAG_TO_STR(x.request_uri.c_str()),
         TAG_IF(!x.from_uri.empty(), SIPTAG_FROM_STR(x.from_uri.c_str())),
@@ -202,13 +278,13 @@ class nua_stack final : public sip_stack {
     });
   }
 
-  void ping(std::string target) override {
-    post([this, target = std::move(target)] {
+  void ping(std::string target, std::string transport) override {
+    post([this, target = std::move(target), transport = std::move(transport)] {
       if (shutting_down_)
         return;
       auto ref = std::make_unique<leg_ref>();
       ref->ping_target = target;
-      auto uri = "sip:" + target;
+      auto uri = "sip:" + target + transport_param(transport);
       auto* nh
         = nua_handle(nua_, ref.get(), SIPTAG_TO_STR(uri.c_str()), TAG_END());
       if (nh == nullptr) {
@@ -273,22 +349,50 @@ class nua_stack final : public sip_stack {
     // The stack runs in this thread, not in one of its own.
     su_root_threading(root_, 0);
     auto url = "sip:" + options_.host + ":" + std::to_string(options_.port);
+    // nta binds TLS only for a sips: URI (a sip: URI with transport=tls
+    // is "Protocol not supported").
+    std::string tls_url;
+    certificate_folder certificates;
+    if (options_.tls) {
+      std::string problem;
+      if (!certificates.write(*options_.tls, problem)) {
+        started.set_value(problem);
+        su_root_destroy(root_);
+        su_home_deinit(home_);
+        su_deinit();
+        return;
+      }
+      tls_url = "sips:" + options_.tls->host + ":"
+                + std::to_string(options_.tls->port);
+    }
+    auto tls_policy = options_.tls && options_.tls->verify_peer
+                        ? TPTLS_VERIFY_ALL
+                        : TPTLS_VERIFY_NONE;
     nua_ = nua_create(
       root_, &nua_stack::on_event, this, NUTAG_URL(url.c_str()),
-      NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0),
-      NUTAG_AUTOACK(1), NUTAG_ENABLEINVITE(1), NUTAG_SESSION_TIMER(0),
+      TAG_IF(options_.tls, NUTAG_SIPS_URL(tls_url.c_str())),
+      TAG_IF(options_.tls, NUTAG_CERTIFICATE_DIR(certificates.path().c_str())),
+      TAG_IF(options_.tls, TPTAG_TLS_VERIFY_POLICY(tls_policy)),
+      TAG_IF(options_.tls, TPTAG_TLS_VERIFY_DATE(1)), NUTAG_MEDIA_ENABLE(0),
+      NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1),
+      NUTAG_ENABLEINVITE(1), NUTAG_SESSION_TIMER(0),
       NUTAG_USER_AGENT(options_.user_agent.c_str()),
       NUTAG_ALLOW(options_.allow.c_str()),
       NUTAG_SUPPORTED(options_.supported.c_str()), NUTAG_APPL_METHOD("OPTIONS"),
-      // Responses go back to the address and port a request
-      // came from (RFC 3581), whether or not its Via asks:
-      // an SBC's Via may name an address this gateway cannot
-      // or must not reach.
+      // Responses go back to the address and port a request came from
+      // (RFC 3581), whether or not its Via asks: an SBC's Via may name an
+      // address this gateway cannot or must not reach.
       NTATAG_SERVER_RPORT(2), TAG_END());
+    // The TLS context holds the certificate now: no copy stays on disk.
+    certificates.remove();
     if (nua_ == nullptr) {
-      started.set_value("cannot listen for SIP on " + options_.host + ":"
-                        + std::to_string(options_.port)
-                        + " (address in use or not local?)");
+      std::string where = options_.host + ":" + std::to_string(options_.port);
+      if (options_.tls)
+        where += " (UDP, TCP) and " + options_.tls->host + ":"
+                 + std::to_string(options_.tls->port) + " (TLS)";
+      started.set_value(
+        "cannot listen for SIP on " + where + " (address in use or not local?"
+        + (options_.tls ? " or TLS refused by the SIP stack?)" : ")"));
       su_root_destroy(root_);
       su_home_deinit(home_);
       su_deinit();
@@ -458,9 +562,14 @@ class nua_stack final : public sip_stack {
           x.facts.source_host = host;
           x.source_port = static_cast<uint16_t>(std::atoi(port));
         }
-        x.source_tcp = ai->ai_protocol == IPPROTO_TCP;
+        x.source_transport = ai->ai_protocol == IPPROTO_TCP ? "tcp" : "udp";
       }
     }
+    // TLS runs over TCP: the sender's Via says which.
+    if (x.source_transport == "tcp" && sip->sip_via != nullptr
+        && sip->sip_via->v_protocol != nullptr
+        && same_name(sip->sip_via->v_protocol, sip_transport_tls))
+      x.source_transport = "tls";
     for (auto* u = sip->sip_unknown; u != nullptr; u = u->un_next) {
       auto name = text(u->un_name);
       auto value = text(u->un_value);

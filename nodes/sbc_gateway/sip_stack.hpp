@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,7 +28,8 @@ struct incoming_invite {
   std::string asserted_uri; // P-Asserted-Identity, if any
   invite_facts facts;
   uint16_t source_port = 0;
-  bool source_tcp = false;
+  /// "udp", "tcp" or "tls": how the INVITE reached the gateway.
+  std::string source_transport = "udp";
   std::string sdp;
   /// Headers the stack does not parse itself (X-*, User-to-User,
   /// Diversion, History-Info, ...), in order, names as sent.
@@ -63,6 +65,21 @@ class sip_listener {
   virtual void on_ping(const std::string& target, int status) = 0;
 };
 
+/// SIP over TLS: where to listen and what to present. The texts are PEM;
+/// the private key is secret and never logged.
+struct sip_tls_options {
+  std::string host = "127.0.0.1";
+  uint16_t port = 5061;
+  std::string certificate;
+  /// Intermediate certificates sent after it.
+  std::string chain;
+  std::string private_key;
+  /// Trusted authorities; with verify_peer, an SBC connecting must present
+  /// a certificate they signed, and an SBC the gateway connects to too.
+  std::string authorities;
+  bool verify_peer = false;
+};
+
 struct sip_options {
   std::string host = "127.0.0.1";
   uint16_t port = 5070;
@@ -73,6 +90,8 @@ struct sip_options {
   /// Names (any case) of headers to copy into incoming_invite::headers;
   /// empty: none.
   std::vector<std::string> copy_headers;
+  /// SIP over TLS too, when set.
+  std::optional<sip_tls_options> tls;
 };
 
 /// A final (or provisional) response to an incoming INVITE.
@@ -93,7 +112,9 @@ struct outgoing_invite {
   /// Where to send it: "host:port" of the SBC, or empty for the request
   /// URI's own host.
   std::string next_hop;
-  bool tcp = false;
+  /// "udp", "tcp", "tls", or empty: as the stack chooses (UDP, TCP for
+  /// requests too large for a datagram).
+  std::string transport;
   std::string sdp;
 };
 
@@ -101,8 +122,8 @@ class sip_stack {
  public:
   virtual ~sip_stack() = default;
 
-  /// Starts the SIP thread, listening on UDP and TCP; nullptr and `error`
-  /// if it cannot.
+  /// Starts the SIP thread, listening on UDP and TCP (and TLS when
+  /// options.tls is set); nullptr and `error` if it cannot.
   static std::unique_ptr<sip_stack>
   start(const sip_options& options, sip_listener& listener, std::string& error);
 
@@ -112,9 +133,10 @@ class sip_stack {
   virtual void place_call(leg_id leg, outgoing_invite x) = 0;
   virtual void cancel(leg_id leg) = 0;
   virtual void bye(leg_id leg) = 0;
-  /// Sends OPTIONS to `target` ("host:port"); the answer comes to
-  /// sip_listener::on_ping.
-  virtual void ping(std::string target) = 0;
+  /// Sends OPTIONS to `target` ("host:port") over `transport` ("udp",
+  /// "tcp", "tls"; empty: as the stack chooses); the answer comes to
+  /// sip_listener::on_ping with the same target.
+  virtual void ping(std::string target, std::string transport) = 0;
   /// Ends every dialog and stops the thread; waits for it.
   virtual void stop() = 0;
 };

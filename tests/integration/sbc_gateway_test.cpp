@@ -5,6 +5,7 @@
 // says. The engine's side is checked through its events and GetCall.
 
 #include "tests/support/router_fixture.hpp"
+#include "tests/support/sip_peers.hpp"
 
 #include <arpa/inet.h>
 #include <cstring>
@@ -22,45 +23,17 @@ namespace {
 
 const std::string gateway_binary = SWITCHBOARD_SBC_GATEWAY_PATH;
 const std::string scenarios = SWITCHBOARD_SIP_SCENARIOS;
-const std::string sipp_binary = "/usr/bin/sipp";
 const std::string torture_dir = SWITCHBOARD_SIP_TORTURE_DIR;
 const std::string trunk = "contoso.sbc.test";
 const std::string number = "+14255550100";
 
-/// A port free for both UDP and TCP on 127.0.0.1 right now.
-uint16_t free_port() {
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    int udp = socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
-    socklen_t len = sizeof a;
-    if (bind(udp, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0
-        || getsockname(udp, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-      close(udp);
-      continue;
-    }
-    int tcp = socket(AF_INET, SOCK_STREAM, 0);
-    bool ok = bind(tcp, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    close(tcp);
-    close(udp);
-    if (ok)
-      return ntohs(a.sin_port);
-  }
-  return 0;
-}
-
-/// A SIPp instance running one scenario.
+/// A SIPp instance running one of the repository's scenarios.
 std::unique_ptr<process> sipp(const std::string& scenario, uint16_t port,
                               const std::vector<std::string>& extra) {
-  std::vector<std::string> args{"-sf", scenarios + "/" + scenario, "-i",
-                                "127.0.0.1", "-p", std::to_string(port),
-                                "-nostdin", "-timeout", "60s", "-timeout_error",
-                                // Talk time of caller.xml's <pause/>.
-                                "-d", "500"};
-  args.insert(args.end(), extra.begin(), extra.end());
-  return std::make_unique<process>(sipp_binary, args, true);
+  // -d: the talk time of caller.xml's <pause/>.
+  auto args = extra;
+  args.insert(args.end(), {"-d", "500"});
+  return testing::sipp(scenarios + "/" + scenario, port, args);
 }
 
 /// Runs a SIPp caller to the gateway and returns its exit code; its
@@ -313,7 +286,8 @@ TEST_F(sbc_gateway_test, sbcs_are_pinged_with_options_and_marked_up_or_down) {
   auto sbc = sipp("sbc_options.xml", sbc_port, {"-m", "1000"});
   auto up = "127.0.0.1:" + std::to_string(sbc_port);
   auto down = "127.0.0.1:" + std::to_string(free_port()); // nobody there
-  start_gateway({"--ping", up + "," + down, "--ping-interval", "1s"});
+  start_gateway({"--ping", up + "," + down, "--ping-interval", "1s",
+                 "--sbc-transport", "udp"});
 
   // A line each time an SBC changes state, in whichever order the answers
   // come (the SBC's SIPp may bind after the first ping: down, then up).

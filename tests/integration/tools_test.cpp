@@ -15,11 +15,11 @@ struct binary {
 };
 
 std::vector<binary> binaries() {
-  std::vector<binary> all{{"switchboard-router", SWITCHBOARD_ROUTER_PATH},
-                          {"switchboard", SWITCHBOARD_CLI_PATH},
-                          {"switchboard-sim", SWITCHBOARD_SIM_PATH},
-                          {"switchboard-sbc-gateway",
-                           SWITCHBOARD_SBC_GATEWAY_PATH}};
+  std::vector<binary> all{
+    {"switchboard-router", SWITCHBOARD_ROUTER_PATH},
+    {"switchboard", SWITCHBOARD_CLI_PATH},
+    {"switchboard-sim", SWITCHBOARD_SIM_PATH},
+    {"switchboard-sbc-gateway", SWITCHBOARD_SBC_GATEWAY_PATH}};
 #ifdef SWITCHBOARD_LOADGEN_PATH
   all.push_back({"switchboard-loadgen", SWITCHBOARD_LOADGEN_PATH});
   all.push_back({"switchboard-bench-routing", SWITCHBOARD_BENCH_ROUTING_PATH});
@@ -82,14 +82,26 @@ TEST(tools, the_router_help_shows_each_settings_default) {
 TEST(tools, the_sbc_gateway_help_shows_each_settings_default) {
   auto [code, out] = run(SWITCHBOARD_SBC_GATEWAY_PATH, {"--help"});
   EXPECT_EQ(code, 0) << out;
-  for (auto* text :
-       {"--name TEXT=sbc-gateway-0", "--sip-listen TEXT=127.0.0.1:5070",
-        "--trunks TEXT=none", "--allowed-sources TEXT=any",
-        "--agent-route TEXT=source", "--ring-refresh TEXT=60s",
-        "--ping-interval TEXT=30s", "--retry-after TEXT=30",
-        "--router TEXT=127.0.0.1:7400", "--metrics-listen TEXT=none",
-        "--log-level TEXT=info", "SWITCHBOARD_SBC_CONFIG; none by default",
-        "sections gateway, sip, router, metrics, log", "--version"})
+  for (auto* text : {"--name TEXT=sbc-gateway-0",
+                     "--sip-listen TEXT=127.0.0.1:5070",
+                     "--trunks TEXT=none",
+                     "--allowed-sources TEXT=any",
+                     "--agent-route TEXT=source",
+                     "--ring-refresh TEXT=60s",
+                     "--ping-interval TEXT=30s",
+                     "--retry-after TEXT=30",
+                     "--router TEXT=127.0.0.1:7400",
+                     "--metrics-listen TEXT=none",
+                     "--log-level TEXT=info",
+                     "SWITCHBOARD_SBC_CONFIG; none by default",
+                     "--sbc-transport TEXT=tcp, or tls when TLS is on",
+                     "--tls-certificate TEXT=none (TLS off)",
+                     "--tls-private-key TEXT=none",
+                     "--tls-listen TEXT=the SIP host, port 5061",
+                     "--tls-verify TEXT=none",
+                     "--tls-ca-file TEXT=none",
+                     "sections gateway, sip, tls, router, metrics, log",
+                     "--version"})
     EXPECT_NE(out.find(text), std::string::npos) << text << " in\n" << out;
 }
 

@@ -57,3 +57,87 @@ TEST(sbc_config, bad_values_name_the_setting) {
             "duration such as 60s, found '1h'");
   EXPECT_FALSE(load({"--help"}).help.empty());
 }
+
+TEST(sbc_config, tls_is_off_unless_a_certificate_is_configured) {
+  auto c = load({});
+  ASSERT_EQ(c.error, "");
+  EXPECT_FALSE(c.value.tls.enabled());
+  EXPECT_FALSE(c.value.tls.listen);
+  EXPECT_EQ(c.value.transport_to_sbc(), "tcp");
+
+  auto help = load({"--help"}).help;
+  EXPECT_NE(help.find("--tls-certificate"), std::string::npos) << help;
+  EXPECT_NE(help.find("none (TLS off)"), std::string::npos) << help;
+  EXPECT_NE(help.find("port 5061"), std::string::npos) << help;
+  EXPECT_NE(help.find("tcp, or tls when TLS is on"), std::string::npos) << help;
+}
+
+TEST(sbc_config, a_certificate_turns_tls_on_at_port_5061_of_the_sip_host) {
+  auto c = load({"--sip-listen", "127.0.0.2:5070", "--tls-certificate",
+                 "gw.pem", "--tls-private-key", "gw.key"});
+  ASSERT_EQ(c.error, "");
+  EXPECT_TRUE(c.value.tls.enabled());
+  ASSERT_TRUE(c.value.tls.listen);
+  EXPECT_EQ(c.value.tls.listen->to_string(), "127.0.0.2:5061");
+  EXPECT_EQ(c.value.tls.verify, "none");
+  EXPECT_EQ(c.value.transport_to_sbc(), "tls");
+}
+
+TEST(sbc_config, tls_settings_come_from_yaml_and_environment_too) {
+  switchboard::testing::temp_dir dir;
+  auto path = dir / "gateway.yaml";
+  std::ofstream{path} << "tls:\n  certificate: /etc/gw/cert.pem\n"
+                         "  private_key: /etc/gw/key.pem\n"
+                         "  listen: 127.0.0.1:5062\n"
+                         "  verify: peer\n";
+  auto c = load({"--config", path.c_str(), "--sbc-transport", "udp"},
+                {{"SWITCHBOARD_SBC_TLS_CA_FILE", "/etc/gw/ca.pem"}});
+  ASSERT_EQ(c.error, "");
+  EXPECT_EQ(c.value.tls.certificate_file, "/etc/gw/cert.pem");
+  EXPECT_EQ(c.value.tls.private_key_file, "/etc/gw/key.pem");
+  EXPECT_EQ(c.value.tls.listen->to_string(), "127.0.0.1:5062");
+  EXPECT_EQ(c.value.tls.verify, "peer");
+  EXPECT_EQ(c.value.tls.ca_file, "/etc/gw/ca.pem");
+  EXPECT_EQ(c.value.transport_to_sbc(), "udp");
+}
+
+TEST(sbc_config, tls_settings_that_do_not_fit_together_are_refused) {
+  EXPECT_EQ(load({"--tls-certificate", "gw.pem"}).error,
+            "tls.certificate (--tls-certificate) needs tls.private_key "
+            "(--tls-private-key)");
+  EXPECT_EQ(load({"--tls-private-key", "gw.key"}).error,
+            "tls.private_key (--tls-private-key) is set but tls.certificate "
+            "(--tls-certificate) is not");
+  EXPECT_EQ(load({"--tls-certificate", "gw.pem", "--tls-private-key", "gw.key",
+                  "--tls-verify", "peer"})
+              .error,
+            "tls.verify (--tls-verify) peer needs tls.ca_file "
+            "(--tls-ca-file), the authorities that sign the SBCs' "
+            "certificates");
+  EXPECT_EQ(load({"--sbc-transport", "tls"}).error,
+            "sip.sbc_transport (--sbc-transport) is tls but TLS is off: set "
+            "tls.certificate (--tls-certificate) and tls.private_key "
+            "(--tls-private-key)");
+  EXPECT_EQ(load({"--tls-listen", "127.0.0.1:5061"}).error,
+            "tls.listen (--tls-listen) needs tls.certificate "
+            "(--tls-certificate) and tls.private_key (--tls-private-key)");
+  EXPECT_EQ(load({"--tls-certificate", "gw.pem", "--tls-private-key", "gw.key",
+                  "--tls-listen", "127.0.0.1:5070"})
+              .error,
+            "tls.listen (--tls-listen) 127.0.0.1:5070 is the address of "
+            "sip.listen (--sip-listen), whose TCP socket is bound there "
+            "already");
+  EXPECT_EQ(load({"--tls-verify", "always"}).error,
+            "--tls-verify: expected none or peer, found 'always'");
+  EXPECT_EQ(load({"--sbc-transport", "sctp"}).error,
+            "--sbc-transport: expected udp, tcp or tls, found 'sctp'");
+}
+
+TEST(sbc_config, the_example_config_loads) {
+  auto c = load({"--config", SWITCHBOARD_SBC_EXAMPLE_CONFIG});
+  ASSERT_EQ(c.error, "");
+  EXPECT_TRUE(c.value.tls.enabled());
+  EXPECT_EQ(c.value.tls.verify, "peer");
+  EXPECT_EQ(c.value.transport_to_sbc(), "tls");
+  EXPECT_EQ(c.value.agent_route, "10.0.0.5:5071");
+}

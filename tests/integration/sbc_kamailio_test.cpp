@@ -1,0 +1,277 @@
+// The SBC gateway behind a real SBC: Kamailio started from
+// examples/kamailio/kamailio.cfg, talking SIP over TLS to the real gateway
+// binary (certificates made for the test with openssl), and UDP to SIPp
+// callers and agents (this SIPp has no TLS); the real router behind the
+// gateway. All on 127.0.0.1. Both TLS ends check each other's certificate
+// (the gateway with --tls-verify peer), as a provider would run them.
+
+#include "tests/support/router_fixture.hpp"
+#include "tests/support/sip_peers.hpp"
+
+#include <fstream>
+
+namespace switchboard::testing {
+namespace {
+
+const std::string gateway_binary = SWITCHBOARD_SBC_GATEWAY_PATH;
+const std::string scenarios = SWITCHBOARD_SIP_SCENARIOS;
+const std::string kamailio_config = SWITCHBOARD_KAMAILIO_CONFIG;
+const std::string trunk = "contoso.sbc.test";
+const std::string number = "+14255550100";
+
+class sbc_kamailio_test : public routing_test {
+ protected:
+  void SetUp() override {
+    n = std::make_unique<node>(dir);
+    v1::UpsertTenantRequest t;
+    t.mutable_tenant()->set_tenant_id("contoso");
+    t.mutable_tenant()->add_sip_trunk_fqdns(trunk);
+    t.mutable_tenant()->add_dialled_numbers(number);
+    v1::Tenant tenant_out;
+    ASSERT_TRUE(n->admin->UpsertTenant(ctx().get(), t, &tenant_out).ok());
+    queue("sales", [](v1::Queue& q) {
+      *q.mutable_offer_timeout() = TimeUtil::SecondsToDuration(10);
+      *q.mutable_wrap_up() = TimeUtil::MillisecondsToDuration(500);
+      q.set_max_missed_offers(1);
+    });
+    v1::UpsertClassificationRulesRequest rules;
+    rules.set_tenant_id("contoso");
+    rules.set_default_queue_id("sales");
+    v1::ClassificationRules rules_out;
+    ASSERT_TRUE(
+      n->admin->UpsertClassificationRules(ctx().get(), rules, &rules_out).ok());
+    events = std::make_unique<event_reader>(*n->events, "contoso");
+
+    ca = std::make_unique<test_authority>(dir.path(), "test-ca");
+    ASSERT_TRUE(ca->ok()) << "openssl could not make the test CA";
+    ASSERT_TRUE(ca->sign("gateway.test"));
+    ASSERT_TRUE(ca->sign("sbc.test"));
+    sbc_port = free_port();
+    sbc_tls_port = free_port();
+    gateway_port = free_port();
+    gateway_tls_port = free_port();
+  }
+
+  void TearDown() override {
+    if (gateway) {
+      EXPECT_EQ(gateway->stop(), 0) << "the gateway did not stop cleanly";
+      if (HasFailure())
+        for (auto& line : gateway->lines())
+          std::cerr << "gateway: " << line << "\n";
+      gateway.reset();
+    }
+    if (sbc) {
+      sbc->stop();
+      if (HasFailure())
+        for (auto& line : sbc->proc().lines())
+          std::cerr << "kamailio: " << line << "\n";
+      sbc.reset();
+    }
+    events.reset();
+  }
+
+  std::string sbc_tls() const {
+    return "127.0.0.1:" + std::to_string(sbc_tls_port);
+  }
+  std::string gateway_tls() const {
+    return "127.0.0.1:" + std::to_string(gateway_tls_port);
+  }
+
+  /// The gateway with TLS on, trusting `authority` for the SBC's
+  /// certificate, ringing agents through the SBC over TLS.
+  void start_gateway(const std::string& authority,
+                     std::vector<std::string> extra = {}) {
+    std::ofstream{dir / "trunks"} << trunk << " contoso " << number << "\n";
+    std::vector<std::string> args{
+      "--sip-listen",      "127.0.0.1:" + std::to_string(gateway_port),
+      "--tls-listen",      gateway_tls(),
+      "--tls-certificate", dir / "gateway.test.pem",
+      "--tls-private-key", dir / "gateway.test.key",
+      "--tls-verify",      "peer",
+      "--tls-ca-file",     authority,
+      "--router",          n->address,
+      "--trunks",          dir / "trunks",
+      "--agent-route",     sbc_tls(),
+      "--ring-refresh",    "1s",
+      "--metrics-listen",  "127.0.0.1:0"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    gateway = std::make_unique<process>(gateway_binary, args);
+    auto serving = gateway->wait_for_line("\"msg\":\"serving\"", 30s);
+    ASSERT_TRUE(serving) << "the gateway did not start";
+    EXPECT_EQ(json_field(*serving, "tls"), gateway_tls());
+    EXPECT_EQ(json_field(*serving, "sbc_transport"), "tls");
+    metrics_port = port_of(json_field(*serving, "metrics"));
+    ASSERT_TRUE(gateway->wait_for_line("\"msg\":\"router connected\"", 30s))
+      << "the gateway did not reach the router";
+  }
+
+  void start_sbc() {
+    kamailio_sbc::options o;
+    o.config = kamailio_config;
+    o.dir = dir.path();
+    o.public_port = sbc_port;
+    o.internal_tls_port = sbc_tls_port;
+    o.gateways = {gateway_tls()};
+    o.certificate = dir / "sbc.test.pem";
+    o.key = dir / "sbc.test.key";
+    o.ca = ca->certificate();
+    sbc = std::make_unique<kamailio_sbc>(o);
+    ASSERT_TRUE(sbc->proc().started());
+  }
+
+  /// Kamailio's dispatcher has had 200 to its OPTIONS over TLS from the
+  /// gateway: calls may flow.
+  bool gateway_up_at_sbc() {
+    return sbc->proc()
+      .wait_for_line("dispatcher: gateway sip:" + gateway_tls()
+                       + ";transport=tls is up",
+                     30s)
+      .has_value();
+  }
+
+  /// A SIPp caller sending to the SBC over UDP; its exit code.
+  int call(const std::string& scenario, const std::string& call_id_prefix,
+           const std::string& dialled = number) {
+    auto p = sipp(scenarios + "/" + scenario, free_port(),
+                  {"127.0.0.1:" + std::to_string(sbc_port), "-m", "1",
+                   "-cid_str", call_id_prefix + "-%u@sipp", "-key", "trunk",
+                   trunk, "-key", "number", dialled});
+    auto code = p->wait();
+    if (code != 0)
+      for (auto& line : p->lines())
+        std::cerr << "sipp " << scenario << ": " << line << "\n";
+    return code;
+  }
+
+  /// An agent whose sip_uri is a SIPp UAS on `port`, reached through the
+  /// SBC.
+  void sip_agent(const std::string& id, uint16_t port) {
+    v1::UpsertAgentRequest req;
+    auto& a = *req.mutable_agent();
+    a.set_tenant_id("contoso");
+    a.set_agent_id(id);
+    a.set_sip_uri("sip:" + id + "@127.0.0.1:" + std::to_string(port));
+    a.add_queue_ids("sales");
+    v1::AgentView out;
+    auto st = n->admin->UpsertAgent(ctx().get(), req, &out);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    presence(id, v1::PRESENCE_AVAILABLE);
+    ready(id, true);
+  }
+
+  std::unique_ptr<event_reader> events;
+  std::unique_ptr<test_authority> ca;
+  std::unique_ptr<process> gateway;
+  std::unique_ptr<kamailio_sbc> sbc;
+  uint16_t sbc_port = 0;
+  uint16_t sbc_tls_port = 0;
+  uint16_t gateway_port = 0;
+  uint16_t gateway_tls_port = 0;
+  uint16_t metrics_port = 0;
+};
+
+TEST_F(sbc_kamailio_test,
+       a_call_through_the_sbc_is_answered_by_the_agent_and_completes) {
+  auto agent_port = free_port();
+  auto agent
+    = sipp(scenarios + "/agent_answer_via_sbc.xml", agent_port, {"-m", "1"});
+  sip_agent("a1", agent_port);
+  start_gateway(ca->certificate());
+  start_sbc();
+  ASSERT_TRUE(gateway_up_at_sbc())
+    << "Kamailio's OPTIONS over TLS got no 200 from the gateway";
+
+  EXPECT_EQ(call("caller_via_sbc.xml", "life"), 0);
+  EXPECT_EQ(agent->wait(), 0)
+    << "the agent's SIPp saw something unexpected (no INVITE through the "
+       "SBC, or no ACK and BYE along its Record-Route)";
+
+  auto wrap_up = events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, "life-1@sipp");
+  ASSERT_TRUE(wrap_up) << "CompleteCall did not reach the engine";
+  auto call = get_call("life-1@sipp");
+  EXPECT_TRUE(call.state() == v1::CALL_STATE_WRAP_UP
+              || call.state() == v1::CALL_STATE_COMPLETED)
+    << v1::CallState_Name(call.state());
+  EXPECT_EQ(call.agent_id(), "a1");
+  EXPECT_EQ(call.call().to(), number);
+  EXPECT_EQ(call.call().from(), "sip:+14255551234@" + trunk + ";user=phone");
+  // The INVITE came over TLS: the gateway saw the SBC's TLS connection.
+  auto admitted = gateway->wait_for_line("\"msg\":\"call admitted\"", 1s);
+  for (auto& line : gateway->lines())
+    if (line.find("\"msg\":\"call admitted\"") != std::string::npos)
+      admitted = line;
+  ASSERT_TRUE(admitted);
+  EXPECT_EQ(json_field(*admitted, "trunk"), trunk);
+}
+
+TEST_F(sbc_kamailio_test, options_go_both_ways_over_tls) {
+  start_gateway(ca->certificate(),
+                {"--ping", sbc_tls(), "--ping-interval", "1s"});
+  start_sbc();
+
+  // Kamailio's dispatcher pings the gateway: the gateway answers 200.
+  EXPECT_TRUE(gateway_up_at_sbc())
+    << "Kamailio's OPTIONS over TLS got no 200 from the gateway";
+  // The gateway pings Kamailio: Kamailio answers 200.
+  bool up = false;
+  for (auto& line : gateway->lines())
+    up = up || line.find("\"msg\":\"sbc up\"") != std::string::npos;
+  if (!up)
+    up = gateway->wait_for_line("\"msg\":\"sbc up\"", 30s).has_value();
+  EXPECT_TRUE(up) << "the gateway's OPTIONS over TLS got no 200 from Kamailio";
+  auto text = http_get(metrics_port, "/metrics");
+  EXPECT_NE(text.find("switchboard_sbc_peer_up{sbc=\"" + sbc_tls() + "\"} 1"),
+            std::string::npos)
+    << text;
+}
+
+TEST_F(sbc_kamailio_test, a_number_the_tenant_does_not_have_gets_404_via_sbc) {
+  start_gateway(ca->certificate());
+  start_sbc();
+  ASSERT_TRUE(gateway_up_at_sbc());
+
+  // The scenario checks the 404 and its Reason header, relayed by
+  // Kamailio.
+  EXPECT_EQ(call("caller_refused_404.xml", "number", "+14255559999"), 0);
+
+  v1::GetCallRequest req;
+  req.set_tenant_id("contoso");
+  req.set_call_id("number-1@sipp");
+  v1::CallView out;
+  EXPECT_EQ(n->routing->GetCall(ctx().get(), req, &out).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  auto text = http_get(metrics_port, "/metrics");
+  EXPECT_NE(
+    text.find("switchboard_sbc_calls_refused_total{reason=\"number\"} 1"),
+    std::string::npos)
+    << text;
+}
+
+TEST_F(sbc_kamailio_test,
+       a_gateway_that_does_not_trust_the_sbc_certificate_gets_no_call) {
+  // Another authority than the one that signed Kamailio's certificate.
+  test_authority other{dir.path(), "other-ca"};
+  ASSERT_TRUE(other.ok());
+  start_gateway(other.certificate());
+  start_sbc();
+
+  // Kamailio's OPTIONS never get through the TLS handshake: the gateway
+  // refuses its certificate (the TLS alert Kamailio logs is the gateway's:
+  // only Kamailio opens connections here), so the dispatcher never marks
+  // it up...
+  auto refused = sbc->proc().wait_for_line("alert unknown ca", 30s);
+  ASSERT_TRUE(refused) << "the gateway did not refuse the SBC's certificate";
+  // ... and a caller gets Kamailio's 503, with nothing reaching the engine.
+  EXPECT_EQ(call("caller_refused_503.xml", "untrusted"), 0);
+  for (auto& line : sbc->proc().lines())
+    EXPECT_EQ(line.find("dispatcher: gateway sip:" + gateway_tls()
+                        + ";transport=tls is up"),
+              std::string::npos)
+      << line;
+  for (auto& line : gateway->lines())
+    EXPECT_EQ(line.find("\"msg\":\"call admitted\""), std::string::npos)
+      << line;
+}
+
+} // namespace
+} // namespace switchboard::testing

@@ -1,0 +1,196 @@
+#pragma once
+
+// Real SIP peers for the SBC gateway's integration tests, all on
+// 127.0.0.1: SIPp (Debian's sip-tester) callers and agents, Kamailio as
+// the SBC in front of the gateway, and throwaway certificates made with
+// the openssl command for the TLS between them.
+
+#include "tests/support/process.hpp"
+
+#include <arpa/inet.h>
+#include <cstdint>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <netinet/in.h>
+#include <string>
+#include <sys/socket.h>
+#include <vector>
+
+namespace switchboard::testing {
+
+/// A port free for both UDP and TCP on 127.0.0.1 right now.
+inline uint16_t free_port() {
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    int udp = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = 0;
+    socklen_t len = sizeof a;
+    if (bind(udp, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0
+        || getsockname(udp, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+      close(udp);
+      continue;
+    }
+    int tcp = socket(AF_INET, SOCK_STREAM, 0);
+    bool ok = bind(tcp, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    close(tcp);
+    close(udp);
+    if (ok)
+      return ntohs(a.sin_port);
+  }
+  return 0;
+}
+
+/// A SIPp instance running the scenario at `path`, bound to `port`; it
+/// gives up after 60 s, so it always ends.
+inline std::unique_ptr<process> sipp(const std::string& path, uint16_t port,
+                                     const std::vector<std::string>& extra) {
+  std::vector<std::string> args{
+    "-sf",      path,       "-i",  "127.0.0.1",     "-p", std::to_string(port),
+    "-nostdin", "-timeout", "60s", "-timeout_error"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return std::make_unique<process>("/usr/bin/sipp", args, true);
+}
+
+/// Runs the openssl command; its output goes to the test's log when it
+/// fails.
+inline bool openssl(const std::vector<std::string>& args) {
+  process p{"/usr/bin/openssl", args, true};
+  auto code = p.wait();
+  if (code != 0)
+    for (auto& line : p.lines())
+      std::cerr << "openssl: " << line << "\n";
+  return code == 0;
+}
+
+/// A certificate authority made for one test, and certificates it signs,
+/// written to the test's folder. Nothing of it outlives the test.
+class test_authority {
+ public:
+  /// Makes `dir`/`name`.pem (certificate) and `name`.key.
+  test_authority(std::string dir, std::string name)
+    : dir_(std::move(dir)), name_(std::move(name)) {
+    ok_ = openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                   key(), "-out", certificate(), "-days", "2", "-subj",
+                   "/CN=" + name_});
+  }
+
+  bool ok() const { return ok_; }
+  std::string certificate() const { return dir_ + "/" + name_ + ".pem"; }
+  std::string key() const { return dir_ + "/" + name_ + ".key"; }
+
+  /// Signs a certificate for `name` (valid for 127.0.0.1 and localhost,
+  /// as server and as client) into `dir`/`name`.pem and `name`.key.
+  bool sign(const std::string& name) {
+    auto base = dir_ + "/" + name;
+    std::ofstream{base + ".ext"}
+      << "basicConstraints=CA:FALSE\n"
+         "keyUsage=digitalSignature,keyEncipherment\n"
+         "extendedKeyUsage=serverAuth,clientAuth\n"
+         "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:"
+      << name << "\n";
+    return openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    base + ".key", "-out", base + ".csr", "-subj",
+                    "/CN=" + name})
+           && openssl({"x509", "-req", "-in", base + ".csr", "-CA",
+                       certificate(), "-CAkey", key(), "-CAcreateserial",
+                       "-out", base + ".pem", "-days", "2", "-extfile",
+                       base + ".ext"});
+  }
+
+ private:
+  std::string dir_;
+  std::string name_;
+  bool ok_ = false;
+};
+
+/// Kamailio as the SBC, started from a config file (the example one) with
+/// its parameters given as -A defines: UDP and TCP on the public port for
+/// callers and agents, TLS on the internal port toward the gateways.
+class kamailio_sbc {
+ public:
+  struct options {
+    std::string config;
+    /// The test's folder: the dispatcher list and the tls.cfg go there,
+    /// and Kamailio works there.
+    std::string dir;
+    uint16_t public_port = 0;
+    uint16_t internal_tls_port = 0;
+    /// host:port of each gateway's TLS socket.
+    std::vector<std::string> gateways;
+    /// PEM files: the SBC's certificate and key, and the authority that
+    /// its peers' certificates must be signed by.
+    std::string certificate;
+    std::string key;
+    std::string ca;
+  };
+
+  explicit kamailio_sbc(const options& o) {
+    auto list = o.dir + "/dispatcher.list";
+    {
+      std::ofstream out{list};
+      for (auto& g : o.gateways)
+        out << "1 sip:" << g << ";transport=tls 9 0\n";
+    }
+    auto tls = o.dir + "/tls.cfg";
+    {
+      std::ofstream out{tls};
+      for (auto* side : {"server", "client"})
+        out << "[" << side << ":default]\n"
+            << "method = TLSv1.2+\n"
+            << "verify_certificate = yes\n"
+            << "require_certificate = yes\n"
+            << "certificate = " << o.certificate << "\n"
+            << "private_key = " << o.key << "\n"
+            << "ca_list = " << o.ca << "\n\n";
+    }
+    proc_ = std::make_unique<process>(
+      "/usr/sbin/kamailio",
+      std::vector<std::string>{
+        "-DD", "-E",
+        "-f",  o.config,
+        "-w",  o.dir,
+        "-Y",  o.dir,
+        "-m",  "32",
+        "-M",  "8",
+        "-A",  "PUBLIC_IP=127.0.0.1",
+        "-A",  "PUBLIC_PORT=" + std::to_string(o.public_port),
+        "-A",  "INTERNAL_IP=127.0.0.1",
+        "-A",  "INTERNAL_TLS_PORT=" + std::to_string(o.internal_tls_port),
+        "-A",  "DISPATCHER_LIST=\"" + list + "\"",
+        "-A",  "TLS_CONFIG=\"" + tls + "\"",
+        "-A",  "PING_INTERVAL=1",
+        "-A",  "PING_FROM=\"sip:keepalive@sbc.test\"",
+      },
+      true);
+  }
+
+  ~kamailio_sbc() {
+    // SIGTERM, never SIGKILL: Kamailio's main process then ends its
+    // worker processes, which would otherwise keep the ports.
+    if (proc_ && proc_->started())
+      stop();
+  }
+
+  kamailio_sbc(const kamailio_sbc&) = delete;
+  kamailio_sbc& operator=(const kamailio_sbc&) = delete;
+
+  process& proc() { return *proc_; }
+
+  int stop() {
+    if (!stopped_) {
+      stopped_ = true;
+      code_ = proc_->stop(SIGTERM);
+    }
+    return code_;
+  }
+
+ private:
+  std::unique_ptr<process> proc_;
+  bool stopped_ = false;
+  int code_ = 0;
+};
+
+} // namespace switchboard::testing
