@@ -29,6 +29,10 @@ class logger {
     write(log_level::info, msg, xs);
   }
 
+  void warn(std::string_view msg, const fields& xs = {}) {
+    write(log_level::warn, msg, xs);
+  }
+
   void error(std::string_view msg, const fields& xs = {}) {
     write(log_level::error, msg, xs);
   }

@@ -62,6 +62,7 @@ void run(self_ptr self, const call_env* env, call_action action,
       cmd.from = c.from;
       cmd.to = c.to;
       cmd.attributes = c.attributes;
+      cmd.attributes[owner_attribute] = env->name;
       command(self, env, std::move(cmd), call_event::submitted,
               call_event::submit_refused);
       return;

@@ -94,7 +94,13 @@ struct call_env {
   std::string sbc_transport = "tcp";
   std::chrono::milliseconds ring_refresh{std::chrono::seconds{60}};
   std::string retry_after = "30";
+  /// This gateway's name: every call it submits carries it as the
+  /// attribute owner_attribute, so that after a restart it finds its own.
+  std::string name;
 };
+
+/// The call attribute naming the gateway that owns a call.
+inline constexpr const char* owner_attribute = "sbc_gateway";
 
 struct call_data {
   static constexpr const char* name = "sbc_call";

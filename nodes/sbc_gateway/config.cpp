@@ -45,7 +45,9 @@ std::string set_address(router::listen_address& target,
 const std::vector<setting>& settings() {
   static const std::vector<setting> all{
     {"gateway", "name", "SWITCHBOARD_SBC_NAME", "--name",
-     "This gateway's name in logs",
+     "This gateway's name (unique per replica, e.g. the pod name): in "
+     "logs, and on every call it submits, so that after a restart it ends "
+     "the calls it had and no longer has a dialog for",
      [](const config& c) -> std::string {
        return c.name;
      },

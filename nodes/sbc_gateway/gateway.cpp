@@ -47,6 +47,7 @@ struct gateway::impl final : call_registry {
     env.sbc_transport = options.sbc_transport;
     env.ring_refresh = options.ring_refresh;
     env.retry_after = options.retry_after;
+    env.name = options.name;
   }
 
   ~impl() override {
@@ -92,7 +93,79 @@ struct gateway::impl final : call_registry {
     ping_cv.notify_all();
     if (pinger.joinable())
       pinger.join();
+    if (reconciler.joinable())
+      reconciler.join();
   }
+
+  /// Waits (until stopping) for `ready`, checking every 200 ms.
+  bool wait_for(const std::function<bool()>& ready) {
+    std::unique_lock guard{ping_mtx};
+    while (!stopping) {
+      guard.unlock();
+      if (ready())
+        return true;
+      guard.lock();
+      ping_cv.wait_for(guard, std::chrono::milliseconds{200});
+    }
+    return false;
+  }
+
+  /// Ends the engine's calls that this gateway submitted and no longer
+  /// has a dialog for: those of a previous run, before a crash or a
+  /// kill. Waiting or ringing calls are withdrawn (CANCELLED), answered
+  /// ones completed (the agent wraps up).
+  void reconcile_once(const std::vector<std::string>& tenants) {
+    for (auto& tenant : tenants) {
+      std::vector<live_call> found;
+      std::string error;
+      while (!router.live_calls(tenant, owner_attribute, options.name, found,
+                                error)) {
+        log.warn("cannot list calls to reconcile; retrying",
+                 {{"tenant", tenant}, {"error", error}});
+        found.clear();
+        std::unique_lock guard{ping_mtx};
+        if (ping_cv.wait_for(guard, std::chrono::seconds{2}, [this] {
+              return stopping;
+            }))
+          return;
+      }
+      size_t ended = 0;
+      for (auto& c : found) {
+        if (has_call(tenant, c.call_id))
+          continue; // a call of this run
+        engine_command cmd;
+        cmd.kind
+          = c.answered ? engine_command::complete : engine_command::withdraw;
+        cmd.event_id = command_event_id(c.call_id, "reconcile");
+        cmd.tenant_id = tenant;
+        cmd.call_id = c.call_id;
+        log.warn(c.answered ? "completing an answered call that has no SIP "
+                              "dialog since this gateway restarted"
+                            : "cancelling a waiting call that has no SIP "
+                              "dialog since this gateway restarted",
+                 {{"tenant", tenant}, {"call_id", c.call_id}});
+        router.send(std::move(cmd), [this, tenant,
+                                     id = c.call_id](const command_result& r) {
+          if (r.code != 0)
+            log.warn(
+              "reconciling a call failed",
+              {{"tenant", tenant}, {"call_id", id}, {"error", r.message}});
+        });
+        ++ended;
+      }
+      log.info("reconciled",
+               {{"tenant", tenant},
+                {"calls_of_this_gateway", std::to_string(found.size())},
+                {"ended", std::to_string(ended)}});
+    }
+  }
+
+  bool has_call(const std::string& tenant_id, const std::string& call_id) {
+    std::lock_guard guard{mtx};
+    return calls.count(tenant_id + '\n' + call_id) > 0;
+  }
+
+  std::thread reconciler;
 
   // OPTIONS pings: a thread that sends them; the SIP thread's answers.
   std::mutex ping_mtx;
@@ -281,6 +354,21 @@ void gateway::on_engine_event(const engine_event& x) {
 size_t gateway::live_calls() const {
   std::lock_guard guard{impl_->mtx};
   return impl_->calls.size();
+}
+
+bool gateway::has_call(const std::string& tenant_id,
+                       const std::string& call_id) const {
+  return impl_->has_call(tenant_id, call_id);
+}
+
+void gateway::reconcile(std::vector<std::string> tenants) {
+  impl_->reconciler
+    = std::thread([self = impl_.get(), tenants = std::move(tenants)] {
+        if (self->wait_for([self] {
+              return self->router.up();
+            }))
+          self->reconcile_once(tenants);
+      });
 }
 
 } // namespace switchboard::sbc

@@ -19,6 +19,8 @@
 namespace switchboard::sbc {
 
 struct gateway_options {
+  /// This gateway's name (unique among replicas): the owner of its calls.
+  std::string name = "sbc-gateway-0";
   std::vector<std::string> allowed_sources;
   /// SIP headers whose values become call attributes, by name.
   std::vector<std::string> attribute_headers;
@@ -59,6 +61,15 @@ class gateway final : public sip_listener {
 
   /// Calls with a live actor.
   size_t live_calls() const;
+
+  /// True while the call has a live actor (a SIP dialog in progress).
+  bool has_call(const std::string& tenant_id, const std::string& call_id) const;
+
+  /// Once the router is reachable, ends the engine's calls of `tenants`
+  /// that this gateway (by options.name) submitted and has no dialog for:
+  /// after a crash or kill -9, nobody would ever end them. On a thread of
+  /// its own; stop_pings() joins it.
+  void reconcile(std::vector<std::string> tenants);
 
  private:
   struct impl;

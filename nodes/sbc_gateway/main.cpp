@@ -114,6 +114,7 @@ int main(int argc, char** argv) {
 
   sbc::router_link link{cfg.router, log};
   sbc::gateway_options options;
+  options.name = cfg.name;
   options.allowed_sources = cfg.allowed_sources;
   options.attribute_headers = cfg.attribute_headers;
   options.agent_route = cfg.agent_route;
@@ -149,6 +150,7 @@ int main(int argc, char** argv) {
     [&probe](bool up) {
       probe.router_up(up);
     });
+  gw.reconcile(tenants);
 
   std::string tenant_list;
   for (auto& t : tenants)

@@ -2,6 +2,7 @@
 
 #include "switchboard/v1/admin.grpc.pb.h"
 #include "switchboard/v1/events.grpc.pb.h"
+#include "switchboard/v1/routing.grpc.pb.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -37,6 +38,13 @@ v1::IngestRequest to_request(const engine_command& c) {
       x.set_tenant_id(c.tenant_id);
       x.set_call_id(c.call_id);
       x.set_reason(v1::CancelCallRequest::REASON_CALLER_HUNG_UP);
+      break;
+    }
+    case engine_command::withdraw: {
+      auto& x = *r.mutable_cancel_call();
+      x.set_tenant_id(c.tenant_id);
+      x.set_call_id(c.call_id);
+      x.set_reason(v1::CancelCallRequest::REASON_CANCELLED);
       break;
     }
     case engine_command::complete: {
@@ -104,12 +112,14 @@ struct router_link::impl {
     : log(logger),
       channel(grpc::CreateChannel(address, grpc::InsecureChannelCredentials())),
       events(v1::EventService::NewStub(channel)),
-      admin(v1::AdminService::NewStub(channel)), address_(address) {}
+      admin(v1::AdminService::NewStub(channel)),
+      routing(v1::RoutingService::NewStub(channel)), address_(address) {}
 
   router::logger& log;
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<v1::EventService::Stub> events;
   std::unique_ptr<v1::AdminService::Stub> admin;
+  std::unique_ptr<v1::RoutingService::Stub> routing;
   std::string address_;
 
   std::atomic<bool> up{false};
@@ -315,6 +325,44 @@ void router_link::get_agent(const std::string& tenant_id,
       }
       done(r);
     });
+}
+
+bool router_link::live_calls(const std::string& tenant_id,
+                             const std::string& key, const std::string& value,
+                             std::vector<live_call>& out, std::string& error) {
+  v1::ListCallsRequest req;
+  req.set_tenant_id(tenant_id);
+  req.set_page_size(1000);
+  do {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now()
+                     + std::chrono::seconds{10});
+    v1::ListCallsResponse page;
+    auto status = impl_->routing->ListCalls(&ctx, req, &page);
+    if (!status.ok()) {
+      error = status.error_message();
+      return false;
+    }
+    for (auto& c : page.calls()) {
+      auto i = c.call().attributes().find(key);
+      if (i == c.call().attributes().end() || i->second != value)
+        continue;
+      switch (c.state()) {
+        case v1::CALL_STATE_CREATED:
+        case v1::CALL_STATE_QUEUED:
+        case v1::CALL_STATE_OFFERED:
+          out.push_back({c.call().call_id(), false});
+          break;
+        case v1::CALL_STATE_ASSIGNED:
+          out.push_back({c.call().call_id(), true});
+          break;
+        default: // wrap-up or over: nothing of SIP's left to end
+          break;
+      }
+    }
+    req.set_page_token(page.next_page_token());
+  } while (!req.page_token().empty());
+  return true;
 }
 
 bool router_link::up() const { return impl_->up; }

@@ -19,7 +19,9 @@
 namespace switchboard::sbc {
 
 struct engine_command {
-  enum kind_t : uint8_t { submit, cancel, complete, accept, decline };
+  /// cancel: the caller hung up; withdraw: the gateway ends the call
+  /// itself (it has no dialog for it).
+  enum kind_t : uint8_t { submit, cancel, withdraw, complete, accept, decline };
   kind_t kind = submit;
   std::string event_id;
   std::string tenant_id;
@@ -58,6 +60,13 @@ struct engine_event {
   std::string limit_reason;
 };
 
+/// A call of the engine's that is not over, as the gateway reconciles it.
+struct live_call {
+  std::string call_id;
+  /// Answered (the agent talks): completed rather than withdrawn.
+  bool answered = false;
+};
+
 struct agent_lookup {
   bool found = false;
   std::string sip_uri;
@@ -88,6 +97,13 @@ class router_link {
   /// Reads an agent's SIP URI; `done` is called once, from a gRPC thread.
   void get_agent(const std::string& tenant_id, const std::string& agent_id,
                  std::function<void(const agent_lookup&)> done);
+
+  /// The tenant's calls that are not over and whose attribute `key` is
+  /// `value`, every page of them; false and `error` if the router cannot
+  /// tell. Blocks: not for the SIP thread or an actor.
+  bool live_calls(const std::string& tenant_id, const std::string& key,
+                  const std::string& value, std::vector<live_call>& out,
+                  std::string& error);
 
   /// True while the Ingest stream is connected to a router.
   bool up() const;

@@ -7,6 +7,7 @@
 #include "tests/support/router_fixture.hpp"
 #include "tests/support/sip_peers.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cstring>
 #include <filesystem>
@@ -17,6 +18,7 @@
 #include <set>
 #include <sstream>
 #include <sys/socket.h>
+#include <tuple>
 
 namespace switchboard::testing {
 namespace {
@@ -30,9 +32,11 @@ const std::string number = "+14255550100";
 /// A SIPp instance running one of the repository's scenarios.
 std::unique_ptr<process> sipp(const std::string& scenario, uint16_t port,
                               const std::vector<std::string>& extra) {
-  // -d: the talk time of caller.xml's <pause/>.
+  // -d: the length of a scenario's <pause/> (caller.xml's talk time),
+  // 500 ms unless the test says otherwise.
   auto args = extra;
-  args.insert(args.end(), {"-d", "500"});
+  if (std::find(args.begin(), args.end(), "-d") == args.end())
+    args.insert(args.end(), {"-d", "500"});
   return testing::sipp(scenarios + "/" + scenario, port, args);
 }
 
@@ -241,6 +245,180 @@ TEST_F(sbc_gateway_test, a_caller_who_cancels_while_waiting_abandons) {
   ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_ABANDONED, "cancel-1@sipp"))
     << "CancelCall did not reach the engine";
   EXPECT_EQ(get_call("cancel-1@sipp").state(), v1::CALL_STATE_ABANDONED);
+}
+
+TEST_F(sbc_gateway_test,
+       a_caller_who_cancels_while_the_agent_rings_cancels_the_agent_too) {
+  auto agent_port = free_port();
+  auto agent = sipp("agent_no_answer.xml", agent_port, {"-m", "1"});
+  sip_agent("a1", agent_port);
+  start_gateway();
+
+  // The caller hangs up 1.5 s after its ringback starts: the offer went
+  // to a1 at once and rings for up to 10 s.
+  auto caller = sipp("caller_cancel.xml", free_port(),
+                     {"127.0.0.1:" + std::to_string(gateway_port), "-m", "1",
+                      "-cid_str", "ringcancel-%u@sipp", "-key", "trunk", trunk,
+                      "-key", "number", number, "-d", "1500"});
+  EXPECT_EQ(caller->wait(), 0);
+  EXPECT_EQ(agent->wait(), 0) << "the ringing agent was not cancelled";
+
+  ASSERT_TRUE(
+    events->wait_for(v1::EVENT_TYPE_CALL_OFFERED, "ringcancel-1@sipp"))
+    << "the agent was not offered the call";
+  ASSERT_TRUE(
+    events->wait_for(v1::EVENT_TYPE_CALL_ABANDONED, "ringcancel-1@sipp"))
+    << "CancelCall did not reach the engine";
+  EXPECT_EQ(get_call("ringcancel-1@sipp").state(), v1::CALL_STATE_ABANDONED);
+}
+
+TEST_F(sbc_gateway_test, two_tenants_on_one_sbc_never_see_each_others_calls) {
+  // fabrikam: its own trunk FQDN, number, queue and agent.
+  const std::string other_trunk = "fabrikam.sbc.test";
+  const std::string other_number = "+442071838750";
+  v1::UpsertTenantRequest t;
+  t.mutable_tenant()->set_tenant_id("fabrikam");
+  t.mutable_tenant()->add_sip_trunk_fqdns(other_trunk);
+  t.mutable_tenant()->add_dialled_numbers(other_number);
+  v1::Tenant tenant_out;
+  ASSERT_TRUE(n->admin->UpsertTenant(ctx().get(), t, &tenant_out).ok());
+  v1::UpsertQueueRequest q;
+  q.mutable_queue()->set_tenant_id("fabrikam");
+  q.mutable_queue()->set_queue_id("helpdesk");
+  *q.mutable_queue()->mutable_offer_timeout() = TimeUtil::SecondsToDuration(10);
+  *q.mutable_queue()->mutable_wrap_up() = TimeUtil::MillisecondsToDuration(500);
+  v1::Queue queue_out;
+  ASSERT_TRUE(n->admin->UpsertQueue(ctx().get(), q, &queue_out).ok());
+  v1::UpsertClassificationRulesRequest rules;
+  rules.set_tenant_id("fabrikam");
+  rules.set_default_queue_id("helpdesk");
+  v1::ClassificationRules rules_out;
+  ASSERT_TRUE(
+    n->admin->UpsertClassificationRules(ctx().get(), rules, &rules_out).ok());
+  auto other_port = free_port();
+  auto other_agent = sipp("agent_answer.xml", other_port, {"-m", "1"});
+  {
+    v1::UpsertAgentRequest req;
+    auto& a = *req.mutable_agent();
+    a.set_tenant_id("fabrikam");
+    a.set_agent_id("f1");
+    a.set_sip_uri("sip:f1@127.0.0.1:" + std::to_string(other_port));
+    a.add_queue_ids("helpdesk");
+    v1::AgentView out;
+    ASSERT_TRUE(n->admin->UpsertAgent(ctx().get(), req, &out).ok());
+    v1::SetAgentPresenceRequest p;
+    p.set_tenant_id("fabrikam");
+    p.set_agent_id("f1");
+    p.set_presence(v1::PRESENCE_AVAILABLE);
+    ASSERT_TRUE(n->routing->SetAgentPresence(ctx().get(), p, &out).ok());
+    v1::SetAgentReadyRequest r;
+    r.set_tenant_id("fabrikam");
+    r.set_agent_id("f1");
+    r.set_ready(true);
+    ASSERT_TRUE(n->routing->SetAgentReady(ctx().get(), r, &out).ok());
+  }
+  event_reader fabrikam_events{*n->events, "fabrikam"};
+  auto agent_port = free_port();
+  auto agent = sipp("agent_answer.xml", agent_port, {"-m", "1"});
+  sip_agent("a1", agent_port);
+  std::ofstream{dir / "two-trunks"} << trunk << " contoso " << number << "\n"
+                                    << other_trunk << " fabrikam "
+                                    << other_number << "\n";
+  start_gateway({"--trunks", dir / "two-trunks"});
+
+  // One SBC (one source address) carries both customers' calls.
+  EXPECT_EQ(call(gateway_port, "caller.xml", "c-contoso"), 0);
+  EXPECT_EQ(
+    call(gateway_port, "caller.xml", "c-fabrikam", other_trunk, other_number),
+    0);
+  // A fabrikam number on contoso's trunk is not contoso's: 404.
+  EXPECT_EQ(call(gateway_port, "caller_refused_404.xml", "c-crossed", trunk,
+                 other_number),
+            0);
+  EXPECT_EQ(agent->wait(), 0);
+  EXPECT_EQ(other_agent->wait(), 0);
+
+  ASSERT_TRUE(
+    events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, "c-contoso-1@sipp"));
+  ASSERT_TRUE(
+    fabrikam_events.wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, "c-fabrikam-1@sipp"));
+  EXPECT_EQ(get_call("c-contoso-1@sipp").agent_id(), "a1");
+  for (auto [reader, own, other] :
+       {std::tuple{events.get(), "contoso", "c-fabrikam-1@sipp"},
+        std::tuple{&fabrikam_events, "fabrikam", "c-contoso-1@sipp"}})
+    for (auto& e : reader->seen()) {
+      EXPECT_EQ(e.tenant_id(), own);
+      EXPECT_NE(e.call().call().call_id(), other)
+        << own << " saw the other tenant's call";
+      EXPECT_NE(e.call().call().call_id(), "c-crossed-1@sipp");
+    }
+  for (auto [tenant, id] : {std::pair{"contoso", "c-fabrikam-1@sipp"},
+                            {"fabrikam", "c-contoso-1@sipp"},
+                            {"contoso", "c-crossed-1@sipp"},
+                            {"fabrikam", "c-crossed-1@sipp"}}) {
+    v1::GetCallRequest req;
+    req.set_tenant_id(tenant);
+    req.set_call_id(id);
+    v1::CallView out;
+    EXPECT_EQ(n->routing->GetCall(ctx().get(), req, &out).error_code(),
+              grpc::StatusCode::NOT_FOUND)
+      << id << " in " << tenant;
+  }
+  v1::GetCallRequest req;
+  req.set_tenant_id("fabrikam");
+  req.set_call_id("c-fabrikam-1@sipp");
+  v1::CallView out;
+  ASSERT_TRUE(n->routing->GetCall(ctx().get(), req, &out).ok());
+  EXPECT_EQ(out.agent_id(), "f1");
+}
+
+TEST_F(sbc_gateway_test,
+       after_a_kill_the_restarted_gateway_ends_only_the_calls_it_had) {
+  start_gateway(); // no agent: the call waits
+  // The caller waits (its SIPp is killed with the test).
+  auto caller = sipp("caller.xml", free_port(),
+                     {"127.0.0.1:" + std::to_string(gateway_port), "-m", "1",
+                      "-cid_str", "orphan-%u@sipp", "-key", "trunk", trunk,
+                      "-key", "number", number});
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_QUEUED, "orphan-1@sipp"));
+  // Calls this gateway does not own: another replica's, and one submitted
+  // through the API.
+  for (auto [id, owner] :
+       {std::pair{"replica-1", "sbc-gateway-1"}, std::pair{"api-1", ""}}) {
+    v1::SubmitCallRequest req;
+    auto& c = *req.mutable_call();
+    c.set_tenant_id("contoso");
+    c.set_call_id(id);
+    c.set_queue_id("sales");
+    if (*owner != '\0')
+      (*c.mutable_attributes())["sbc_gateway"] = owner;
+    v1::SubmitCallResponse out;
+    ASSERT_TRUE(n->routing->SubmitCall(ctx().get(), req, &out).ok());
+  }
+  EXPECT_EQ(get_call("orphan-1@sipp").call().attributes().at("sbc_gateway"),
+            "sbc-gateway-0");
+
+  gateway->stop(SIGKILL);
+  gateway.reset();
+  start_gateway();
+
+  auto cancelled
+    = events->wait_for(v1::EVENT_TYPE_CALL_CANCELLED, "orphan-1@sipp");
+  ASSERT_TRUE(cancelled) << "the orphaned call was not ended";
+  EXPECT_EQ(get_call("orphan-1@sipp").state(), v1::CALL_STATE_CANCELLED);
+  // Logged before or after "router connected", which start_gateway read.
+  auto logged = [&](const std::string& text) {
+    for (auto& line : gateway->lines())
+      if (line.find(text) != std::string::npos)
+        return true;
+    return gateway->wait_for_line(text, 10s).has_value();
+  };
+  EXPECT_TRUE(
+    logged("\"msg\":\"cancelling a waiting call that has no SIP dialog"));
+  EXPECT_TRUE(logged("\"msg\":\"reconciled\""));
+  EXPECT_EQ(get_call("replica-1").state(), v1::CALL_STATE_QUEUED);
+  EXPECT_EQ(get_call("api-1").state(), v1::CALL_STATE_QUEUED);
+  caller->stop(SIGKILL);
 }
 
 TEST_F(sbc_gateway_test, unknown_trunks_and_numbers_are_refused_and_counted) {

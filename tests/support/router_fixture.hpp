@@ -150,6 +150,12 @@ class event_reader {
   }
 
   /// Waits until at least `n` events arrived; returns them all.
+  /// Every event read so far.
+  std::vector<v1::Event> seen() {
+    std::lock_guard guard{mtx_};
+    return seen_;
+  }
+
   std::vector<v1::Event> wait_for_count(size_t n) {
     std::unique_lock guard{mtx_};
     cv_.wait_for(guard, 10s, [&] {
