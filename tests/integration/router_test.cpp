@@ -99,6 +99,9 @@ TEST(router, a_second_node_on_the_same_data_folder_is_refused) {
   EXPECT_NE(error.find(dir / "data"), std::string::npos) << error;
   EXPECT_NE(error.find("another node"), std::string::npos) << error;
   EXPECT_EQ(first.stop(), 0);
+  if (HasFailure())
+    for (auto& l : first.lines())
+      std::cerr << "first: " << l << "\n";
 }
 
 TEST(router, a_taken_grpc_port_is_reported) {
