@@ -139,5 +139,5 @@ TEST(sbc_config, the_example_config_loads) {
   EXPECT_TRUE(c.value.tls.enabled());
   EXPECT_EQ(c.value.tls.verify, "peer");
   EXPECT_EQ(c.value.transport_to_sbc(), "tls");
-  EXPECT_EQ(c.value.agent_route, "10.0.0.5:5071");
+  EXPECT_EQ(c.value.agent_route, "192.0.2.5:5071");
 }
