@@ -4,7 +4,6 @@
 
 #include <charconv>
 #include <cstdlib>
-#include <set>
 
 namespace switchboard::router {
 
@@ -231,13 +230,8 @@ const std::vector<setting>& settings() {
      [](const config& c) {
        return c.log_level;
      },
-     [](config& c, const std::string& v) -> std::string {
-       static const std::set<std::string> levels{"debug", "info", "warn",
-                                                 "error"};
-       if (levels.count(v) == 0)
-         return "expected debug, info, warn or error, found '" + v + "'";
-       c.log_level = v;
-       return {};
+     [](config& c, const std::string& v) {
+       return switchboard::settings::set_log_level(c.log_level, v);
      }},
   };
   return all;

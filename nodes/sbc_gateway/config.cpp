@@ -3,7 +3,6 @@
 #include "nodes/settings/settings.hpp"
 
 #include <cstdlib>
-#include <set>
 
 namespace switchboard::sbc {
 
@@ -289,13 +288,8 @@ const std::vector<setting>& settings() {
      [](const config& c) -> std::string {
        return c.log_level;
      },
-     [](config& c, const std::string& v) -> std::string {
-       static const std::set<std::string> levels{"debug", "info", "warn",
-                                                 "error"};
-       if (levels.count(v) == 0)
-         return "expected debug, info, warn or error, found '" + v + "'";
-       c.log_level = v;
-       return {};
+     [](config& c, const std::string& v) {
+       return switchboard::settings::set_log_level(c.log_level, v);
      }},
   };
   return all;

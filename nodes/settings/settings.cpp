@@ -148,6 +148,13 @@ collected collect(const program& p, const std::vector<description>& settings,
   return result;
 }
 
+std::string set_log_level(std::string& target, const std::string& text) {
+  if (text != "debug" && text != "info" && text != "warn" && text != "error")
+    return "expected debug, info, warn or error, found '" + text + "'";
+  target = text;
+  return {};
+}
+
 bool print_version_if_asked(const char* name, int argc,
                             const char* const* argv) {
   for (int i = 1; i < argc; ++i)

@@ -102,6 +102,10 @@ loaded<Config> load(const program& p,
   return result;
 }
 
+/// Sets `target` to a log level (debug, info, warn or error); returns what
+/// is wrong with `text`, or "".
+std::string set_log_level(std::string& target, const std::string& text);
+
 /// For binaries without layered settings (the benchmarks): true when the
 /// command line asks for --version, which is then printed.
 bool print_version_if_asked(const char* name, int argc,
