@@ -61,23 +61,7 @@ class sbc_gateway_test : public routing_test {
  protected:
   void SetUp() override {
     n = std::make_unique<node>(dir);
-    v1::UpsertTenantRequest t;
-    t.mutable_tenant()->set_tenant_id("contoso");
-    t.mutable_tenant()->add_sip_trunk_fqdns(trunk);
-    t.mutable_tenant()->add_dialled_numbers(number);
-    v1::Tenant tenant_out;
-    ASSERT_TRUE(n->admin->UpsertTenant(ctx().get(), t, &tenant_out).ok());
-    queue("sales", [](v1::Queue& q) {
-      *q.mutable_offer_timeout() = TimeUtil::SecondsToDuration(10);
-      *q.mutable_wrap_up() = TimeUtil::MillisecondsToDuration(500);
-      q.set_max_missed_offers(1);
-    });
-    v1::UpsertClassificationRulesRequest rules;
-    rules.set_tenant_id("contoso");
-    rules.set_default_queue_id("sales");
-    v1::ClassificationRules rules_out;
-    ASSERT_TRUE(
-      n->admin->UpsertClassificationRules(ctx().get(), rules, &rules_out).ok());
+    sip_tenant(*n, "contoso", trunk, number, "sales");
     events = std::make_unique<event_reader>(*n->events, "contoso");
   }
 
@@ -276,25 +260,7 @@ TEST_F(sbc_gateway_test, two_tenants_on_one_sbc_never_see_each_others_calls) {
   // fabrikam: its own trunk FQDN, number, queue and agent.
   const std::string other_trunk = "fabrikam.sbc.test";
   const std::string other_number = "+442071838750";
-  v1::UpsertTenantRequest t;
-  t.mutable_tenant()->set_tenant_id("fabrikam");
-  t.mutable_tenant()->add_sip_trunk_fqdns(other_trunk);
-  t.mutable_tenant()->add_dialled_numbers(other_number);
-  v1::Tenant tenant_out;
-  ASSERT_TRUE(n->admin->UpsertTenant(ctx().get(), t, &tenant_out).ok());
-  v1::UpsertQueueRequest q;
-  q.mutable_queue()->set_tenant_id("fabrikam");
-  q.mutable_queue()->set_queue_id("helpdesk");
-  *q.mutable_queue()->mutable_offer_timeout() = TimeUtil::SecondsToDuration(10);
-  *q.mutable_queue()->mutable_wrap_up() = TimeUtil::MillisecondsToDuration(500);
-  v1::Queue queue_out;
-  ASSERT_TRUE(n->admin->UpsertQueue(ctx().get(), q, &queue_out).ok());
-  v1::UpsertClassificationRulesRequest rules;
-  rules.set_tenant_id("fabrikam");
-  rules.set_default_queue_id("helpdesk");
-  v1::ClassificationRules rules_out;
-  ASSERT_TRUE(
-    n->admin->UpsertClassificationRules(ctx().get(), rules, &rules_out).ok());
+  sip_tenant(*n, "fabrikam", other_trunk, other_number, "helpdesk");
   auto other_port = free_port();
   auto other_agent = sipp("agent_answer.xml", other_port, {"-m", "1"});
   {

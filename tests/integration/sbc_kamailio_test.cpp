@@ -23,23 +23,7 @@ class sbc_kamailio_test : public routing_test {
  protected:
   void SetUp() override {
     n = std::make_unique<node>(dir);
-    v1::UpsertTenantRequest t;
-    t.mutable_tenant()->set_tenant_id("contoso");
-    t.mutable_tenant()->add_sip_trunk_fqdns(trunk);
-    t.mutable_tenant()->add_dialled_numbers(number);
-    v1::Tenant tenant_out;
-    ASSERT_TRUE(n->admin->UpsertTenant(ctx().get(), t, &tenant_out).ok());
-    queue("sales", [](v1::Queue& q) {
-      *q.mutable_offer_timeout() = TimeUtil::SecondsToDuration(10);
-      *q.mutable_wrap_up() = TimeUtil::MillisecondsToDuration(500);
-      q.set_max_missed_offers(1);
-    });
-    v1::UpsertClassificationRulesRequest rules;
-    rules.set_tenant_id("contoso");
-    rules.set_default_queue_id("sales");
-    v1::ClassificationRules rules_out;
-    ASSERT_TRUE(
-      n->admin->UpsertClassificationRules(ctx().get(), rules, &rules_out).ok());
+    sip_tenant(*n, "contoso", trunk, number, "sales");
     events = std::make_unique<event_reader>(*n->events, "contoso");
 
     ca = std::make_unique<test_authority>(dir.path(), "test-ca");

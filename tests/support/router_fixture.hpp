@@ -173,6 +173,35 @@ class event_reader {
   std::thread thread_;
 };
 
+/// A tenant as an SBC's trunk serves it: its trunk FQDN and E.164 number,
+/// one queue (offers ring 10 s, wrap-up 0.5 s, one missed offer and the
+/// agent is set not ready) that classification sends every call to.
+inline void sip_tenant(node& n, const std::string& tenant,
+                       const std::string& trunk, const std::string& number,
+                       const std::string& queue_id) {
+  v1::UpsertTenantRequest t;
+  t.mutable_tenant()->set_tenant_id(tenant);
+  t.mutable_tenant()->add_sip_trunk_fqdns(trunk);
+  t.mutable_tenant()->add_dialled_numbers(number);
+  v1::Tenant tenant_out;
+  ASSERT_TRUE(n.admin->UpsertTenant(ctx().get(), t, &tenant_out).ok());
+  v1::UpsertQueueRequest q;
+  auto& queue = *q.mutable_queue();
+  queue.set_tenant_id(tenant);
+  queue.set_queue_id(queue_id);
+  *queue.mutable_offer_timeout() = TimeUtil::SecondsToDuration(10);
+  *queue.mutable_wrap_up() = TimeUtil::MillisecondsToDuration(500);
+  queue.set_max_missed_offers(1);
+  v1::Queue queue_out;
+  ASSERT_TRUE(n.admin->UpsertQueue(ctx().get(), q, &queue_out).ok());
+  v1::UpsertClassificationRulesRequest rules;
+  rules.set_tenant_id(tenant);
+  rules.set_default_queue_id(queue_id);
+  v1::ClassificationRules rules_out;
+  ASSERT_TRUE(
+    n.admin->UpsertClassificationRules(ctx().get(), rules, &rules_out).ok());
+}
+
 class routing_test : public ::testing::Test {
  protected:
   void SetUp() override {
