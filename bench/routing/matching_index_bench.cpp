@@ -314,7 +314,15 @@ int main(int argc, char** argv) {
       args.push_back(argv[i]);
   }
   int n = static_cast<int>(args.size());
-  benchmark::Initialize(&n, args.data());
+  benchmark::Initialize(&n, args.data(), [] {
+    std::printf(
+      "switchboard-bench-routing: the routing core's matching index\n"
+      "  --smoke      one small size, to check that it runs (default: off)\n"
+      "  --version    print the version, commit and build type\n"
+      "Google Benchmark's options (--benchmark_min_time 0.5 s, all "
+      "benchmarks, console output by default):\n");
+    benchmark::PrintDefaultHelp();
+  });
   register_all(smoke);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

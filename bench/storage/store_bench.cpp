@@ -11,6 +11,7 @@
 #include <benchmark/benchmark.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -92,7 +93,14 @@ int main(int argc, char** argv) {
   if (switchboard::settings::print_version_if_asked("switchboard-bench-store",
                                                     argc, argv))
     return 0;
-  benchmark::Initialize(&argc, argv);
+  benchmark::Initialize(&argc, argv, [] {
+    std::printf(
+      "switchboard-bench-store: RocksDB writes as the node makes them\n"
+      "  --version    print the version, commit and build type\n"
+      "Google Benchmark's options (--benchmark_min_time 0.5 s, all "
+      "benchmarks, console output by default):\n");
+    benchmark::PrintDefaultHelp();
+  });
   if (benchmark::ReportUnrecognizedArguments(argc, argv))
     return 1;
   benchmark::RunSpecifiedBenchmarks();

@@ -141,6 +141,17 @@ TEST(tools, the_scale_benchmark_help_shows_defaults_and_bad_values_are_named) {
     << why;
 }
 
+TEST(tools, the_google_benchmark_binaries_help_names_their_options) {
+  for (auto* path :
+       {SWITCHBOARD_BENCH_ROUTING_PATH, SWITCHBOARD_BENCH_STORE_PATH}) {
+    auto [code, out] = run(path, {"--help"});
+    EXPECT_EQ(code, 0) << path << ":\n" << out;
+    EXPECT_NE(out.find("--version"), std::string::npos) << out;
+    EXPECT_NE(out.find("--benchmark_min_time 0.5 s"), std::string::npos) << out;
+    EXPECT_NE(out.find("--benchmark_filter"), std::string::npos) << out;
+  }
+}
+
 TEST(tools, the_load_generator_help_shows_defaults_and_its_options) {
   auto [code, out] = run(SWITCHBOARD_LOADGEN_PATH, {"--help"});
   EXPECT_EQ(code, 0) << out;
