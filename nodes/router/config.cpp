@@ -306,7 +306,7 @@ std::string parse_peers(const std::string& text,
     auto colon = entry.rfind(':');
     if (eq == std::string::npos || eq == 0 || colon == std::string::npos
         || colon < eq + 2 || colon + 1 == entry.size())
-      return "expected name=host:port such as router-1=10.0.0.2:7400, found '"
+      return "expected name=host:port such as router-1=192.0.2.2:7400, found '"
              + entry + "'";
     auto port_text = entry.substr(colon + 1);
     if (port_text.find_first_not_of("0123456789") != std::string::npos

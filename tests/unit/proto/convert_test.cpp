@@ -341,10 +341,10 @@ TEST(convert, tenants_check_trunks_and_numbers) {
             "tenant.dialled_numbers[1]: expected an E.164 number such as "
             "+14255550100, found '4255550100'");
   in.clear_dialled_numbers();
-  in.add_sip_trunk_fqdns("sip:10.0.0.1");
+  in.add_sip_trunk_fqdns("sip:192.0.2.1");
   EXPECT_EQ((error_of<v1::Tenant, routing::tenant>(in)),
             "tenant.sip_trunk_fqdns[1]: expected a host name such as "
-            "tenant1.customers.example.net, found 'sip:10.0.0.1'");
+            "tenant1.customers.example.net, found 'sip:192.0.2.1'");
 }
 
 TEST(convert, enums_map_one_to_one) {

@@ -111,15 +111,15 @@ TEST(router_config, bad_values_name_where_they_came_from) {
   EXPECT_EQ(load({}).value.event_retention, std::chrono::hours{24 * 7});
   EXPECT_TRUE(load({}).value.peers.empty());
   auto two = load({"--node-name", "router-0", "--peers",
-                   "router-1=10.0.0.2:7401,router-2=router-2.sb.svc:7401"});
+                   "router-1=192.0.2.2:7401,router-2=router-2.sb.svc:7401"});
   ASSERT_EQ(two.error, "");
   ASSERT_EQ(two.value.peers.size(), 2u);
   EXPECT_EQ(two.value.peers[1].name, "router-2");
   EXPECT_EQ(two.value.peers[1].host, "router-2.sb.svc");
   EXPECT_EQ(two.value.peers[1].port, 7401);
-  EXPECT_EQ(load({"--peers", "router-1=10.0.0.2"}).error,
-            "--peers: expected name=host:port such as router-1=10.0.0.2:7400, "
-            "found 'router-1=10.0.0.2'");
+  EXPECT_EQ(load({"--peers", "router-1=192.0.2.2"}).error,
+            "--peers: expected name=host:port such as router-1=192.0.2.2:7400, "
+            "found 'router-1=192.0.2.2'");
   EXPECT_EQ(load({"--cluster-advertise", "router-3.sb.svc:7401"})
               .value.cluster_advertise,
             "router-3.sb.svc:7401");
