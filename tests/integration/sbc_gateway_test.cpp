@@ -76,21 +76,6 @@ class sbc_gateway_test : public routing_test {
     events.reset();
   }
 
-  /// An agent whose sip_uri is a SIPp UAS on `port`.
-  void sip_agent(const std::string& id, uint16_t port) {
-    v1::UpsertAgentRequest req;
-    auto& a = *req.mutable_agent();
-    a.set_tenant_id("contoso");
-    a.set_agent_id(id);
-    a.set_sip_uri("sip:" + id + "@127.0.0.1:" + std::to_string(port));
-    a.add_queue_ids("sales");
-    v1::AgentView out;
-    auto st = n->admin->UpsertAgent(ctx().get(), req, &out);
-    ASSERT_TRUE(st.ok()) << st.error_message();
-    presence(id, v1::PRESENCE_AVAILABLE);
-    ready(id, true);
-  }
-
   void start_gateway(std::vector<std::string> extra = {}) {
     std::ofstream{dir / "trunks"} << "# trunk FQDN  tenant  numbers\n"
                                   << trunk << " contoso " << number << "\n";

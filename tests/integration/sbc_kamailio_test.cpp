@@ -127,22 +127,6 @@ class sbc_kamailio_test : public routing_test {
     return code;
   }
 
-  /// An agent whose sip_uri is a SIPp UAS on `port`, reached through the
-  /// SBC.
-  void sip_agent(const std::string& id, uint16_t port) {
-    v1::UpsertAgentRequest req;
-    auto& a = *req.mutable_agent();
-    a.set_tenant_id("contoso");
-    a.set_agent_id(id);
-    a.set_sip_uri("sip:" + id + "@127.0.0.1:" + std::to_string(port));
-    a.add_queue_ids("sales");
-    v1::AgentView out;
-    auto st = n->admin->UpsertAgent(ctx().get(), req, &out);
-    ASSERT_TRUE(st.ok()) << st.error_message();
-    presence(id, v1::PRESENCE_AVAILABLE);
-    ready(id, true);
-  }
-
   std::unique_ptr<event_reader> events;
   std::unique_ptr<test_authority> ca;
   std::unique_ptr<process> gateway;

@@ -217,6 +217,22 @@ class routing_test : public ::testing::Test {
     ASSERT_TRUE(n->admin->UpsertTenant(ctx().get(), req, &out).ok());
   }
 
+  /// A contoso agent of queue sales, Available and ready, whose sip_uri
+  /// is a SIP peer (a SIPp UAS) on 127.0.0.1:`port`.
+  void sip_agent(const std::string& id, uint16_t port) {
+    v1::UpsertAgentRequest req;
+    auto& a = *req.mutable_agent();
+    a.set_tenant_id("contoso");
+    a.set_agent_id(id);
+    a.set_sip_uri("sip:" + id + "@127.0.0.1:" + std::to_string(port));
+    a.add_queue_ids("sales");
+    v1::AgentView out;
+    auto st = n->admin->UpsertAgent(ctx().get(), req, &out);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    presence(id, v1::PRESENCE_AVAILABLE);
+    ready(id, true);
+  }
+
   v1::Queue queue(const std::string& id,
                   const std::function<void(v1::Queue&)>& edit = {}) {
     v1::UpsertQueueRequest req;
