@@ -71,7 +71,7 @@ using tenant_actor = caf::typed_actor<
   // call id, number to call back (empty: the caller's), event id.
   caf::replies_to<atom::callback, std::string, std::string,
                   std::string>::with<call_reply>,
-  // call id, queue id, agent id, event id.
+  // call id, target kind (see routing::transfer_target), target, event id.
   caf::replies_to<atom::transfer, std::string, std::string, std::string,
                   std::string>::with<call_reply>,
   // call id, agent id, offer id, event id.

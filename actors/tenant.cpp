@@ -654,13 +654,13 @@ tenant_actor::behavior_type tenant(self_ptr self,
           return reply_for(self->state, id);
         });
     },
-    [self](atom::transfer, const std::string& id, const std::string& queue_id,
-           const std::string& agent_id,
+    [self](atom::transfer, const std::string& id, const std::string& kind,
+           const std::string& target,
            const std::string& event_id) -> caf::result<call_reply> {
       return command<call_reply>(
         self, event_id,
         [&](routing::timestamp now) {
-          return self->state.engine.transfer(id, queue_id, agent_id, now);
+          return self->state.engine.transfer(id, {kind, target}, now);
         },
         [&] {
           return reply_for(self->state, id);

@@ -974,9 +974,21 @@ maybe_error check(const v1::CompleteCallRequest& in,
 
 maybe_error check(const v1::TransferCallRequest& in,
                   const std::string& prefix) {
-  return first_of(id_check(in.call_id(), prefix + "call_id"), [&] {
-    return check_target(in, prefix);
-  });
+  return first_of(
+    id_check(in.call_id(), prefix + "call_id"), [&]() -> maybe_error {
+      using R = v1::TransferCallRequest;
+      switch (in.target_case()) {
+        case R::kDialledNumber:
+          return check_id(in.dialled_number(), prefix + "dialled_number");
+        case R::kTeamsUserId:
+          return check_id(in.teams_user_id(), prefix + "teams_user_id");
+        case R::TARGET_NOT_SET:
+          return error(
+            prefix + "target",
+            "set queue_id, agent_id, dialled_number or teams_user_id");
+        default: return check_target(in, prefix);
+      }
+    });
 }
 
 maybe_error check(const v1::AcceptOfferRequest& in, const std::string& prefix) {

@@ -948,6 +948,64 @@ status engine::target_of(const live_call& c, const std::string& queue_id,
   return status::ok();
 }
 
+namespace {
+
+/// "+14255550123" of "sip:+14255550123@host;user=phone" or
+/// "tel:+14255550123;ext=1".
+std::string uri_user(const std::string& uri) {
+  auto colon = uri.find(':');
+  if (colon == std::string::npos)
+    return {};
+  auto end = uri.find_first_of("@;>", colon + 1);
+  return uri.substr(colon + 1, end == std::string::npos ? std::string::npos
+                                                        : end - colon - 1);
+}
+
+} // namespace
+
+status engine::transfer(const std::string& call_id,
+                        const transfer_target& target, timestamp now) {
+  if (target.kind == "queue")
+    return transfer(call_id, target.value, {}, now);
+  if (target.kind == "agent")
+    return transfer(call_id, {}, target.value, now);
+  auto* c = call_ptr(call_id);
+  if (c == nullptr)
+    return not_found("call", call_id);
+  bool number = target.kind == "number";
+  if (!number && target.kind != "teams")
+    return fail(errc::invalid_argument,
+                "target: unknown kind '" + target.kind + "'");
+  // Agents first, in id order so that two agents with one number always
+  // resolve alike.
+  std::vector<std::string> ids;
+  for (auto& [id, _] : agents_) {
+    auto* a = index_.find_agent(id);
+    if (a != nullptr
+        && (number ? !a->sip_uri.empty() && uri_user(a->sip_uri) == target.value
+                   : a->teams_user_id == target.value))
+      ids.push_back(id);
+  }
+  if (!ids.empty())
+    return transfer(call_id, {}, *std::min_element(ids.begin(), ids.end()),
+                    now);
+  if (number) {
+    auto dialled = c->data;
+    dialled.to = target.value;
+    for (auto& rule : classification_.rules)
+      if (matches(rule, dialled))
+        return transfer(call_id, rule.queue_id, {}, now);
+    return fail(errc::not_found,
+                "dialled_number: '" + target.value
+                  + "' is no agent's number and no classification rule of "
+                    "tenant '"
+                  + tenant_id_ + "' routes it");
+  }
+  return fail(errc::not_found, "teams_user_id: no agent of tenant '"
+                                 + tenant_id_ + "' has Teams user id '"
+                                 + target.value + "'");
+}
+
 status engine::transfer(const std::string& call_id, const std::string& queue_id,
                         const std::string& agent_id, timestamp now) {
   auto* c = call_ptr(call_id);

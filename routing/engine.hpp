@@ -60,6 +60,13 @@ enum class event_type : uint8_t {
 
 std::string_view to_string(event_type x);
 
+/// Where a transfer goes. `kind` is "queue" or "agent" (`value` is its
+/// id), "number" (a dialled number) or "teams" (an Agent.teams_user_id).
+struct transfer_target {
+  std::string kind;
+  std::string value;
+};
+
 /// One offer made for a call, with how it ended.
 struct offer_attempt {
   std::string agent_id;
@@ -326,6 +333,14 @@ class engine {
   /// place) or, with an agent id, to that agent's queue as preferred agent.
   status transfer(const std::string& call_id, const std::string& queue_id,
                   const std::string& agent_id, timestamp now);
+
+  /// transfer() to a target named as a telephone transfer names it: a
+  /// number is the agent whose sip_uri has it as user part, else the queue
+  /// the classification rules give a call to it (the default queue does
+  /// not count); a Teams user id is the agent with it. NOT_FOUND when the
+  /// tenant has no such agent or number.
+  status transfer(const std::string& call_id, const transfer_target& target,
+                  timestamp now);
 
   /// Ends the agent's wrap-up now: its wrap-up calls complete and it can
   /// take work again.

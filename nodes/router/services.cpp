@@ -39,6 +39,19 @@ namespace switchboard::router {
 
 namespace {
 
+/// The tenant actor's (kind, target) of a TransferCall.
+std::pair<std::string, std::string>
+transfer_target_of(const v1::TransferCallRequest& x) {
+  using R = v1::TransferCallRequest;
+  switch (x.target_case()) {
+    case R::kQueueId: return {"queue", x.queue_id()};
+    case R::kAgentId: return {"agent", x.agent_id()};
+    case R::kDialledNumber: return {"number", x.dialled_number()};
+    case R::kTeamsUserId: return {"teams", x.teams_user_id()};
+    default: return {};
+  }
+}
+
 using grpc::Status;
 using grpc::StatusCode;
 
@@ -1019,9 +1032,9 @@ class routing_service : public decoding<v1::RoutingService> {
   grpc::ServerUnaryReactor* TransferCall(grpc::CallbackServerContext* ctx,
                                          const v1::TransferCallRequest* req,
                                          v1::CallView* resp) override {
+    auto [kind, target] = transfer_target_of(*req);
     return call_command(ctx, "TransferCall", *req, resp, atom::transfer_v,
-                        req->call_id(), req->queue_id(), req->agent_id(),
-                        std::string{});
+                        req->call_id(), kind, target, std::string{});
   }
 
   grpc::ServerUnaryReactor* AcceptOffer(grpc::CallbackServerContext* ctx,
@@ -1782,8 +1795,9 @@ class ingest_reactor final
         auto& x = req.transfer_call();
         if (auto e = api::check(x, "transfer_call."))
           return refuse(slot, x.tenant_id(), *e, id);
+        auto [kind, target] = transfer_target_of(x);
         send<call_reply>(slot, x.tenant_id(), atom::transfer_v, x.call_id(),
-                         x.queue_id(), x.agent_id(), id);
+                         kind, target, id);
         return;
       }
       case R::kAcceptOffer: {

@@ -488,9 +488,14 @@ TEST(convert, commands_name_the_missing_or_bad_field) {
   EXPECT_EQ(check(decline)->field, "agent_id");
   v1::TransferCallRequest transfer;
   transfer.set_call_id("c1");
-  EXPECT_EQ(check(transfer)->to_string(), "target: set queue_id or agent_id");
+  EXPECT_EQ(check(transfer)->to_string(),
+            "target: set queue_id, agent_id, dialled_number or teams_user_id");
   transfer.set_queue_id("");
   EXPECT_EQ(check(transfer)->field, "queue_id");
+  transfer.set_dialled_number("+1 425");
+  EXPECT_EQ(check(transfer)->field, "dialled_number");
+  transfer.set_teams_user_id("");
+  EXPECT_EQ(check(transfer)->field, "teams_user_id");
   v1::SetAgentPresenceRequest presence;
   presence.set_agent_id("alice");
   EXPECT_EQ(check(presence)->field, "presence");

@@ -329,6 +329,51 @@ TEST_F(engine_test, transfer_moves_an_assigned_call_to_another_queue) {
   EXPECT_EQ(eng.find_agent("a1")->data.load[0], 0u);
 }
 
+TEST_F(engine_test, a_transfer_names_its_target_by_number_or_teams_user) {
+  queue support;
+  support.id = "support";
+  ASSERT_TRUE(eng.upsert_queue(support, now));
+  agent desk;
+  desk.id = "desk";
+  desk.queues = {"support"};
+  desk.sip_uri = "sip:+14255550177@sbc.example.net;user=phone";
+  desk.teams_user_id = "6a1b2c3d";
+  ASSERT_TRUE(eng.upsert_agent(desk, now));
+  classification rules;
+  classification_rule line;
+  line.id = "support-line";
+  line.conditions = {{"to", condition::match_kind::equals, {"+14255550199"}}};
+  line.queue_id = "support";
+  rules.rules = {line};
+  rules.default_queue = "sales";
+  ASSERT_TRUE(eng.set_classification(rules));
+  make_available("a1");
+  ASSERT_TRUE(submit("c1"));
+  ASSERT_TRUE(eng.accept("c1", "a1", {}, now));
+
+  // A queue's number: the rule that routes it.
+  ASSERT_TRUE(
+    eng.transfer("c1", transfer_target{"number", "+14255550199"}, now));
+  EXPECT_EQ(call_of("c1").data.queue_id, "support");
+  EXPECT_EQ(call_of("c1").data.preferred_agent, "");
+  // An agent's number, and a Teams user: that agent, preferred.
+  ASSERT_TRUE(
+    eng.transfer("c1", transfer_target{"number", "+14255550177"}, now));
+  EXPECT_EQ(call_of("c1").data.preferred_agent, "desk");
+  ASSERT_TRUE(eng.transfer("c1", transfer_target{"queue", "sales"}, now));
+  ASSERT_TRUE(eng.transfer("c1", transfer_target{"teams", "6a1b2c3d"}, now));
+  EXPECT_EQ(call_of("c1").data.preferred_agent, "desk");
+  // Anything else is not the tenant's: the default queue does not count.
+  auto outside
+    = eng.transfer("c1", transfer_target{"number", "+14255559999"}, now);
+  EXPECT_EQ(outside.code, errc::not_found);
+  EXPECT_EQ(outside.message,
+            "dialled_number: '+14255559999' is no agent's number and no "
+            "classification rule of tenant 't1' routes it");
+  EXPECT_EQ(eng.transfer("c1", transfer_target{"teams", "nobody"}, now).code,
+            errc::not_found);
+}
+
 TEST_F(engine_test, relaxation_makes_a_call_routable_on_time) {
   make_available("a1");
   call c;
