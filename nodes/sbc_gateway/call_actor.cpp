@@ -4,6 +4,7 @@
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include <algorithm>
 #include <optional>
 
 namespace switchboard::sbc {
@@ -50,6 +51,28 @@ void command(self_ptr self, const call_env* env, engine_command cmd,
   });
 }
 
+/// An INVITE the call places (an agent's leg, a transfer's target), sent
+/// the way env->agent_route says.
+outgoing_invite invite_to(const call_env* env, const call_setup& c,
+                          const std::string& uri) {
+  outgoing_invite x;
+  x.request_uri = uri;
+  x.from_uri = c.from;
+  x.sdp = c.caller_sdp;
+  if (env->agent_route == "source") {
+    x.next_hop = c.source_host + ":" + std::to_string(c.source_port);
+    if (c.source_host.find(':') != std::string::npos)
+      x.next_hop = "[" + c.source_host + "]:" + std::to_string(c.source_port);
+    // Back the way the INVITE came; over UDP the stack still moves to TCP
+    // for an INVITE too large for a datagram.
+    x.transport = c.source_transport == "udp" ? "" : c.source_transport;
+  } else if (env->agent_route != "direct") {
+    x.next_hop = env->agent_route;
+    x.transport = env->sbc_transport;
+  }
+  return x;
+}
+
 void run(self_ptr self, const call_env* env, call_action action,
          const call_input& in) {
   auto& st = self->state;
@@ -68,9 +91,13 @@ void run(self_ptr self, const call_env* env, call_action action,
       return;
     }
     case call_action::send_ringing:
-      env->sip->respond(c.caller_leg, {180, "Ringing", {}, {}, {}});
+      // A caller back in the queue after a transfer is answered already.
+      if (!st.caller_answered)
+        env->sip->respond(c.caller_leg, {180, "Ringing", {}, {}, {}});
       return;
     case call_action::arm_ring_timer: {
+      if (st.caller_answered)
+        return;
       call_input tick;
       tick.event = call_event::ring_timer;
       self->delayed_send(self, env->ring_refresh, std::move(tick));
@@ -89,6 +116,10 @@ void run(self_ptr self, const call_env* env, call_action action,
       return;
     }
     case call_action::end_caller:
+      if (st.caller_answered) {
+        env->sip->bye(c.caller_leg);
+        return;
+      }
       if (env->probe != nullptr)
         env->probe->invite_final(480, c.trunk);
       env->sip->respond(c.caller_leg,
@@ -124,22 +155,7 @@ void run(self_ptr self, const call_env* env, call_action action,
       env->registry->bind_leg(leg, caf::actor_cast<call_actor>(self));
       st.legs.push_back(leg);
       st.agent_leg = leg;
-      outgoing_invite x;
-      x.request_uri = st.agent_uri;
-      x.from_uri = c.from;
-      x.sdp = c.caller_sdp;
-      if (env->agent_route == "source") {
-        x.next_hop = c.source_host + ":" + std::to_string(c.source_port);
-        if (c.source_host.find(':') != std::string::npos)
-          x.next_hop
-            = "[" + c.source_host + "]:" + std::to_string(c.source_port);
-        // Back the way the INVITE came; over UDP the stack still moves
-        // to TCP for an INVITE too large for a datagram.
-        x.transport = c.source_transport == "udp" ? "" : c.source_transport;
-      } else if (env->agent_route != "direct") {
-        x.next_hop = env->agent_route;
-        x.transport = env->sbc_transport;
-      }
+      auto x = invite_to(env, c, st.agent_uri);
       auto fields = call_fields(st);
       fields.emplace_back("agent_id", st.agent_id);
       fields.emplace_back("offer_id", st.offer_id);
@@ -169,9 +185,15 @@ void run(self_ptr self, const call_env* env, call_action action,
       return;
     }
     case call_action::answer_caller:
-      if (env->probe != nullptr)
-        env->probe->invite_final(200, c.trunk);
-      env->sip->respond(c.caller_leg, {200, "OK", {}, {}, st.agent_sdp});
+      if (st.caller_answered) {
+        // Back from the queue: the caller's session moves to this agent.
+        env->sip->send(c.caller_leg, dialog_method::reinvite, {}, st.agent_sdp);
+      } else {
+        if (env->probe != nullptr)
+          env->probe->invite_final(200, c.trunk);
+        env->sip->respond(c.caller_leg, {200, "OK", {}, {}, st.agent_sdp});
+        st.caller_answered = true;
+      }
       env->log->info("call answered", [&] {
         auto xs = call_fields(st);
         xs.emplace_back("agent_id", st.agent_id);
@@ -203,7 +225,135 @@ void run(self_ptr self, const call_env* env, call_action action,
       command(self, env, std::move(cmd));
       return;
     }
+    case call_action::transfer_call: {
+      engine_command cmd;
+      cmd.kind = engine_command::transfer;
+      cmd.event_id = command_event_id(
+        c.call_id, "transfer/" + std::to_string(++st.transfers));
+      cmd.teams_user_id = st.refer.teams_user_id;
+      cmd.dialled_number = st.refer.number;
+      env->log->info("agent transfers the call", [&] {
+        auto xs = call_fields(st);
+        xs.emplace_back("agent_id", st.agent_id);
+        xs.emplace_back("refer_to", st.refer.uri);
+        return xs;
+      }());
+      command(self, env, std::move(cmd), call_event::transferred,
+              call_event::transfer_refused);
+      return;
+    }
+    case call_action::notify_transfer_ok:
+      if (st.refer_leg != 0)
+        env->sip->notify_refer(st.refer_leg, 200);
+      return;
+    case call_action::notify_transfer_failed:
+      if (st.refer_leg != 0)
+        env->sip->notify_refer(
+          st.refer_leg, in.status >= 300 && in.status < 700 ? in.status : 603);
+      return;
+    case call_action::invite_outside: {
+      auto leg = env->sip->new_leg();
+      env->registry->bind_leg(leg, caf::actor_cast<call_actor>(self));
+      st.legs.push_back(leg);
+      st.outside_leg = leg;
+      st.outside_sdp.clear();
+      env->log->info("transfer leaves the contact center", [&] {
+        auto xs = call_fields(st);
+        xs.emplace_back("agent_id", st.agent_id);
+        xs.emplace_back("target", st.refer.uri);
+        return xs;
+      }());
+      env->sip->place_call(leg, invite_to(env, c, st.refer.uri));
+      return;
+    }
+    case call_action::bridge_outside:
+      env->sip->send(c.caller_leg, dialog_method::reinvite, {}, st.outside_sdp);
+      return;
+    case call_action::cancel_outside:
+      if (st.outside_leg != 0)
+        env->sip->cancel(st.outside_leg);
+      st.outside_leg = 0;
+      return;
+    case call_action::bye_outside:
+      if (st.outside_leg != 0)
+        env->sip->bye(st.outside_leg);
+      st.outside_leg = 0;
+      return;
   }
+}
+
+/// The leg a peer's in-dialog request on `leg` is passed on to: the
+/// other end of the bridge, or 0 when the call bridges nothing now.
+leg_id peer_of(const call_data& st, leg_id leg) {
+  auto with_agent
+    = (st.state == call_state::talking || st.state == call_state::transferring
+       || st.state == call_state::referring)
+      && st.agent_leg != 0;
+  if (leg == st.call.caller_leg) {
+    if (st.state == call_state::outside)
+      return st.outside_leg;
+    return with_agent ? st.agent_leg : 0;
+  }
+  if (with_agent && leg == st.agent_leg)
+    return st.call.caller_leg;
+  if (st.state == call_state::outside && leg == st.outside_leg)
+    return st.call.caller_leg;
+  return 0;
+}
+
+/// A peer's re-INVITE, UPDATE or INFO: passed on to the other leg, whose
+/// answer goes back (see answered_request); with nothing bridged, an
+/// offer is refused and an INFO taken.
+void relay_request(self_ptr self, const call_env* env, const call_input& in) {
+  auto& st = self->state;
+  auto method = static_cast<dialog_method>(in.method);
+  auto peer = peer_of(st, in.leg);
+  if (peer == 0) {
+    if (method == dialog_method::info)
+      env->sip->answer(in.leg, in.request, {200, "OK", {}, {}, {}});
+    else
+      env->sip->answer(in.leg, in.request,
+                       {488,
+                        "Not Acceptable Here",
+                        "no party to pass the offer to now",
+                        {},
+                        {}});
+    return;
+  }
+  if (in.leg == st.call.caller_leg && method != dialog_method::info)
+    st.call.caller_sdp = in.sdp; // what the next agent is offered
+  st.relayed.push_back({in.leg, in.request, peer, method});
+  env->sip->send(peer, method, in.content_type, in.sdp);
+}
+
+/// The answer to a request the call sent on a leg: back to the peer whose
+/// request it passed on, if it did.
+void answered_request(self_ptr self, const call_env* env,
+                      const call_input& in) {
+  auto& st = self->state;
+  auto method = static_cast<dialog_method>(in.method);
+  auto i = std::find_if(st.relayed.begin(), st.relayed.end(),
+                        [&](const relayed_request& r) {
+                          return r.to == in.leg && r.method == method;
+                        });
+  if (i == st.relayed.end()) {
+    // The call's own re-INVITE, moving the caller to an agent or a
+    // transfer's target.
+    if (in.status >= 300) {
+      auto xs = call_fields(st);
+      xs.emplace_back("status", std::to_string(in.status));
+      env->log->warn("the caller refused the re-INVITE to the new party", xs);
+    }
+    return;
+  }
+  auto r = *i;
+  st.relayed.erase(i);
+  response out{in.status, in.text, {}, {}, in.sdp, in.content_type};
+  if (in.status == 481 || in.status == 408) {
+    // The other leg is gone, not this one's dialog.
+    out = {488, {}, "the other party's dialog is gone", {}, {}, {}};
+  }
+  env->sip->answer(r.from, r.request, std::move(out));
 }
 
 /// Turns a leg's SIP event into the call's event, or nothing when it is
@@ -212,16 +362,54 @@ std::optional<call_event> leg_event_of(self_ptr self, const call_env* env,
                                        call_input& in) {
   auto& st = self->state;
   auto kind = static_cast<leg_event::kind_t>(in.leg_kind);
+  switch (kind) {
+    case leg_event::request: relay_request(self, env, in); return std::nullopt;
+    case leg_event::request_answered:
+      answered_request(self, env, in);
+      return std::nullopt;
+    case leg_event::refer:
+      if (in.leg == st.agent_leg && st.state == call_state::talking) {
+        st.refer = parse_refer_to(in.text);
+        st.refer_leg = in.leg;
+        if (!st.refer.number.empty() || !st.refer.teams_user_id.empty())
+          return call_event::refer;
+        if (!st.refer.uri.empty())
+          return call_event::refer_outside;
+      }
+      // Only the agent transfers, and only a call it talks on.
+      env->sip->notify_refer(in.leg, 603);
+      return std::nullopt;
+    default: break;
+  }
+  auto bridged
+    = st.state == call_state::talking || st.state == call_state::transferring
+      || st.state == call_state::referring || st.state == call_state::outside;
   if (in.leg == st.call.caller_leg) {
     switch (kind) {
       case leg_event::cancelled:
-        if (env->probe != nullptr && st.state != call_state::talking)
+        if (env->probe != nullptr && !st.caller_answered)
           env->probe->invite_final(487, st.call.trunk);
         return call_event::caller_cancel;
       case leg_event::bye:
       case leg_event::terminated:
-        return st.state == call_state::talking ? call_event::caller_bye
-                                               : call_event::caller_cancel;
+        return bridged ? call_event::caller_bye : call_event::caller_cancel;
+      default: return std::nullopt;
+    }
+  }
+  if (in.leg != 0 && in.leg == st.outside_leg) {
+    switch (kind) {
+      case leg_event::answered:
+        st.outside_sdp = in.sdp;
+        return call_event::outside_answered;
+      case leg_event::failed:
+        st.outside_leg = 0;
+        return st.agent_leg != 0 ? call_event::outside_failed
+                                 : call_event::outside_failed_alone;
+      case leg_event::bye: return call_event::outside_bye;
+      case leg_event::terminated:
+        if (st.state == call_state::outside)
+          return call_event::outside_bye;
+        return std::nullopt;
       default: return std::nullopt;
     }
   }
@@ -240,9 +428,16 @@ std::optional<call_event> leg_event_of(self_ptr self, const call_env* env,
       if (in.status == 486 || in.status == 600 || in.status == 603)
         return call_event::agent_declined;
       return call_event::agent_failed;
-    case leg_event::bye: return call_event::agent_bye;
+    case leg_event::bye:
     case leg_event::terminated:
-      if (st.state == call_state::talking || st.state == call_state::accepting)
+      if (st.state == call_state::transferring
+          || st.state == call_state::referring) {
+        // The agent left after asking for the transfer, which goes on.
+        st.agent_leg = 0;
+        return call_event::agent_bye;
+      }
+      if (kind == leg_event::bye || st.state == call_state::talking
+          || st.state == call_state::accepting)
         return call_event::agent_bye;
       return std::nullopt;
     default: return std::nullopt;
@@ -260,6 +455,10 @@ void on_input(self_ptr self, const call_env* env, call_input& in) {
       return;
     event = *mapped;
   }
+  // A transfer to a number or Teams user the tenant does not have goes
+  // outside the contact center.
+  if (event == call_event::transfer_refused && in.status == 5)
+    event = call_event::transfer_unknown;
   // Answers about an offer that is no longer the open one change nothing.
   switch (event) {
     case call_event::agent_found:
@@ -277,6 +476,14 @@ void on_input(self_ptr self, const call_env* env, call_input& in) {
     return;
   auto from = st.state;
   st.state = step.next;
+  if (step.next == call_state::ringing && from != call_state::ringing)
+    st.ring_started = std::chrono::steady_clock::now();
+  if (from == call_state::ringing && step.next != call_state::ringing
+      && env->probe != nullptr)
+    env->probe->offer_rang(std::chrono::duration<double>(
+                             std::chrono::steady_clock::now() - st.ring_started)
+                             .count(),
+                           to_string(event));
   if (env->probe != nullptr && from != step.next)
     env->probe->dialog_state(to_string(from), to_string(step.next));
   if (from != step.next || event != call_event::ring_timer) {

@@ -34,12 +34,18 @@ struct call_input {
   std::string sdp;
   std::string offer_id;
   std::string agent_id;
+  // An in-dialog request or its answer (leg_event::request,
+  // request_answered).
+  uint64_t request = 0;
+  uint8_t method = 0; // a dialog_method
+  std::string content_type;
 };
 
 template<class Inspector>
 typename Inspector::result_type inspect(Inspector& f, call_input& x) {
   return f(caf::meta::type_name("sbc.call_input"), x.event, x.leg, x.leg_kind,
-           x.status, x.text, x.sdp, x.offer_id, x.agent_id);
+           x.status, x.text, x.sdp, x.offer_id, x.agent_id, x.request, x.method,
+           x.content_type);
 }
 
 } // namespace switchboard::sbc
@@ -102,6 +108,15 @@ struct call_env {
 /// The call attribute naming the gateway that owns a call.
 inline constexpr const char* owner_attribute = "sbc_gateway";
 
+/// A peer's in-dialog request passed on to the other leg, waiting for
+/// that leg's answer.
+struct relayed_request {
+  leg_id from = 0;
+  uint64_t request = 0;
+  leg_id to = 0;
+  dialog_method method = dialog_method::reinvite;
+};
+
 struct call_data {
   static constexpr const char* name = "sbc_call";
   call_setup call;
@@ -112,6 +127,17 @@ struct call_data {
   leg_id agent_leg = 0;
   std::string agent_sdp;
   std::vector<leg_id> legs;
+  /// The caller's leg has had its 200: later agents reach it by re-INVITE.
+  bool caller_answered = false;
+  std::vector<relayed_request> relayed;
+  // A transfer the agent asked for with REFER.
+  refer_target refer;
+  leg_id refer_leg = 0;
+  unsigned transfers = 0;
+  leg_id outside_leg = 0;
+  std::string outside_sdp;
+  /// When the agent's leg started ringing.
+  std::chrono::steady_clock::time_point ring_started;
 };
 
 call_actor::behavior_type

@@ -70,6 +70,29 @@ const row table[] = {
   // A CANCEL that crossed the 200: the caller's leg ends, so does the call.
   {s::talking, e::caller_cancel, {a::bye_agent, a::complete_call}, s::ended},
   {s::talking, e::agent_bye, {a::bye_caller, a::complete_call}, s::ended},
+  // A transfer from the API: the caller stays on the line and waits again.
+  {s::talking, e::transferred, {a::bye_agent}, s::waiting},
+  {s::waiting, e::transferred, {}, s::waiting},
+  {s::looking_up, e::transferred, {}, s::waiting},
+  {s::ringing, e::transferred, {a::cancel_agent}, s::waiting},
+  {s::accepting, e::transferred, {a::bye_agent}, s::waiting},
+
+  // A transfer the agent asked for with REFER.
+  {s::talking, e::refer, {a::transfer_call}, s::transferring},
+  {s::talking, e::refer_outside, {a::invite_outside}, s::referring},
+  {s::transferring, e::transferred, {a::notify_transfer_ok, a::bye_agent}, s::waiting},
+  {s::transferring, e::transfer_unknown, {a::invite_outside}, s::referring},
+  {s::transferring, e::transfer_refused, {a::notify_transfer_failed}, s::talking},
+  // After a REFER the agent may hang up at once: the transfer goes on.
+  {s::transferring, e::agent_bye, {}, s::transferring},
+  {s::transferring, e::caller_bye, {a::bye_agent, a::cancel_call, a::complete_call}, s::ended},
+  {s::referring, e::outside_answered, {a::bridge_outside, a::notify_transfer_ok, a::bye_agent, a::complete_call}, s::outside},
+  {s::referring, e::outside_failed, {a::notify_transfer_failed}, s::talking},
+  {s::referring, e::outside_failed_alone, {a::bye_caller, a::complete_call}, s::ended},
+  {s::referring, e::agent_bye, {}, s::referring},
+  {s::referring, e::caller_bye, {a::cancel_outside, a::bye_agent, a::complete_call}, s::ended},
+  {s::outside, e::caller_bye, {a::bye_outside}, s::ended},
+  {s::outside, e::outside_bye, {a::bye_caller}, s::ended},
 };
 // clang-format on
 
@@ -90,6 +113,9 @@ const char* to_string(call_state x) {
     case s::ringing: return "ringing";
     case s::accepting: return "accepting";
     case s::talking: return "talking";
+    case s::transferring: return "transferring";
+    case s::referring: return "referring";
+    case s::outside: return "outside";
     case s::ended: return "ended";
   }
   return "?";
@@ -115,6 +141,15 @@ const char* to_string(call_event x) {
     case e::caller_bye: return "caller_bye";
     case e::agent_bye: return "agent_bye";
     case e::ring_timer: return "ring_timer";
+    case e::transferred: return "transferred";
+    case e::refer: return "refer";
+    case e::refer_outside: return "refer_outside";
+    case e::transfer_unknown: return "transfer_unknown";
+    case e::transfer_refused: return "transfer_refused";
+    case e::outside_answered: return "outside_answered";
+    case e::outside_failed: return "outside_failed";
+    case e::outside_failed_alone: return "outside_failed_alone";
+    case e::outside_bye: return "outside_bye";
   }
   return "?";
 }
@@ -136,6 +171,13 @@ const char* to_string(call_action x) {
     case a::bye_caller: return "bye_caller";
     case a::cancel_call: return "cancel_call";
     case a::complete_call: return "complete_call";
+    case a::transfer_call: return "transfer_call";
+    case a::notify_transfer_ok: return "notify_transfer_ok";
+    case a::notify_transfer_failed: return "notify_transfer_failed";
+    case a::invite_outside: return "invite_outside";
+    case a::bridge_outside: return "bridge_outside";
+    case a::cancel_outside: return "cancel_outside";
+    case a::bye_outside: return "bye_outside";
   }
   return "?";
 }
@@ -180,6 +222,66 @@ std::string command_event_id(const std::string& call_id,
   if (valid_id(id, 256))
     return id;
   return "sbc/h" + hex(fnv1a(id));
+}
+
+namespace {
+
+bool e164(const std::string& x) {
+  if (x.size() < 2 || x.size() > 16 || x[0] != '+')
+    return false;
+  for (size_t i = 1; i < x.size(); ++i)
+    if (x[i] < '0' || x[i] > '9')
+      return false;
+  return true;
+}
+
+} // namespace
+
+refer_target parse_refer_to(const std::string& value) {
+  refer_target t;
+  auto open = value.find('<');
+  auto close = value.rfind('>');
+  auto uri
+    = open != std::string::npos && close != std::string::npos && close > open
+        ? value.substr(open + 1, close - open - 1)
+        : value;
+  uri = uri.substr(0, uri.find('?'));
+  while (!uri.empty() && uri.front() == ' ')
+    uri.erase(0, 1);
+  while (!uri.empty() && uri.back() == ' ')
+    uri.pop_back();
+  t.uri = uri;
+  auto colon = uri.find(':');
+  if (colon == std::string::npos)
+    return t;
+  auto at = uri.find('@', colon);
+  auto user_end = uri.find_first_of("@;", colon + 1);
+  if (at != std::string::npos && user_end == at) {
+    auto user = uri.substr(colon + 1, at - colon - 1);
+    if (e164(user))
+      t.number = user;
+  } else if (uri.compare(0, 4, "tel:") == 0) {
+    auto user = uri.substr(4, user_end == std::string::npos ? std::string::npos
+                                                            : user_end - 4);
+    if (e164(user))
+      t.number = user;
+  }
+  // URI parameters: ";x-m=...", Teams' target of a transfer.
+  for (size_t pos = uri.find(';'); pos != std::string::npos;
+       pos = uri.find(';', pos + 1)) {
+    auto end = uri.find(';', pos + 1);
+    auto param = uri.substr(
+      pos + 1, end == std::string::npos ? std::string::npos : end - pos - 1);
+    if (param.compare(0, 4, "x-m=") != 0)
+      continue;
+    auto mri = param.substr(4);
+    const std::string orgid = "8:orgid:";
+    if (mri.compare(0, orgid.size(), orgid) == 0 && mri.size() > orgid.size())
+      t.teams_user_id = mri.substr(orgid.size());
+    else if (e164(mri) && t.number.empty())
+      t.number = mri;
+  }
+  return t;
 }
 
 sip_refusal refusal_for(int grpc_code) {

@@ -18,28 +18,42 @@ enum class call_state : uint8_t {
   ringing,    // INVITE out to the agent
   accepting,  // the agent answered; AcceptOffer sent
   talking,    // caller and agent bridged
+  // The agent asked (REFER) to transfer the call; TransferCall sent.
+  transferring,
+  // The transfer's target is outside the contact center: INVITE out.
+  referring,
+  outside, // caller and the outside party bridged; done in the engine
   ended,
 };
 
 enum class call_event : uint8_t {
-  invite,         // the caller's INVITE, admitted
-  submitted,      // SubmitCall applied
-  submit_refused, // SubmitCall refused (status says why)
-  offered,        // CALL_OFFERED for this call
-  agent_found,    // the agent's SIP URI is known
-  agent_unknown,  // GetAgent failed or the agent has no SIP URI
-  agent_ringing,  // 18x from the agent
-  agent_answered, // 2xx from the agent
-  agent_declined, // 486, 600 or 603 from the agent
-  agent_failed,   // another final failure (408, 480, ...): the engine expires
-  accepted,       // AcceptOffer applied
-  accept_refused, // AcceptOffer refused (the offer closed meanwhile)
-  offer_closed,   // OFFER_EXPIRED or OFFER_DECLINED for the open offer
-  engine_ended,   // the engine ended the call (timed out, disconnected, ...)
-  caller_cancel,  // CANCEL (or BYE) from the caller before the answer
-  caller_bye,     // BYE from the caller after the answer
-  agent_bye,      // BYE from the agent after the answer
-  ring_timer,     // time to refresh the caller's ringback
+  invite,           // the caller's INVITE, admitted
+  submitted,        // SubmitCall applied
+  submit_refused,   // SubmitCall refused (status says why)
+  offered,          // CALL_OFFERED for this call
+  agent_found,      // the agent's SIP URI is known
+  agent_unknown,    // GetAgent failed or the agent has no SIP URI
+  agent_ringing,    // 18x from the agent
+  agent_answered,   // 2xx from the agent
+  agent_declined,   // 486, 600 or 603 from the agent
+  agent_failed,     // another final failure (408, 480, ...): the engine expires
+  accepted,         // AcceptOffer applied
+  accept_refused,   // AcceptOffer refused (the offer closed meanwhile)
+  offer_closed,     // OFFER_EXPIRED or OFFER_DECLINED for the open offer
+  engine_ended,     // the engine ended the call (timed out, disconnected, ...)
+  caller_cancel,    // CANCEL (or BYE) from the caller before the answer
+  caller_bye,       // BYE from the caller after the answer
+  agent_bye,        // BYE from the agent after the answer
+  ring_timer,       // time to refresh the caller's ringback
+  transferred,      // CALL_TRANSFERRED (or TransferCall applied): re-queued
+  refer,            // REFER from the agent to a number or Teams user
+  refer_outside,    // REFER from the agent to an address only
+  transfer_unknown, // TransferCall refused: no such agent or number
+  transfer_refused, // TransferCall refused otherwise
+  outside_answered, // 2xx from the outside target
+  outside_failed,   // final failure from the outside target
+  outside_failed_alone, // the same, after the agent hung up
+  outside_bye,          // BYE from the outside party
 };
 
 enum class call_action : uint8_t {
@@ -56,8 +70,15 @@ enum class call_action : uint8_t {
   cancel_agent,  // CANCEL toward the ringing agent
   bye_agent,
   bye_caller,
-  cancel_call,   // CancelCall, caller hung up
-  complete_call, // CompleteCall: the agent wraps up
+  cancel_call,            // CancelCall, caller hung up
+  complete_call,          // CompleteCall: the agent wraps up
+  transfer_call,          // TransferCall to the REFER's target
+  notify_transfer_ok,     // NOTIFY 200 to the agent who sent REFER
+  notify_transfer_failed, // NOTIFY with the failure
+  invite_outside,         // new INVITE to the REFER's target
+  bridge_outside,         // re-INVITE the caller with the target's SDP
+  cancel_outside,
+  bye_outside,
 };
 
 struct call_step {
@@ -83,6 +104,17 @@ std::string engine_call_id(const std::string& sip_call_id);
 /// replica) sends the same id and the engine applies it once.
 std::string command_event_id(const std::string& call_id,
                              const std::string& what);
+
+/// What a REFER's Refer-To names: a number (its user part when that is
+/// E.164, or an x-m parameter that is one), a Teams user (x-m
+/// "8:orgid:<object id>"), and the URI to INVITE when the target is
+/// outside the contact center (without angle brackets or URI headers).
+struct refer_target {
+  std::string number;
+  std::string teams_user_id;
+  std::string uri;
+};
+refer_target parse_refer_to(const std::string& value);
 
 /// The SIP final response for an engine refusal (a google.rpc.Code).
 struct sip_refusal {

@@ -314,14 +314,20 @@ void gateway::on_leg_event(const leg_event& x) {
     // An agent answered a call that is over: hang up on it.
     if (x.kind == leg_event::answered)
       self.sip->bye(x.leg);
+    if (x.kind == leg_event::request)
+      self.sip->answer(x.leg, x.request_id,
+                       {481, {}, "the call of this dialog is over", {}, {}});
     return;
   }
   call_input in;
   in.leg = x.leg;
   in.leg_kind = static_cast<uint8_t>(x.kind);
   in.status = x.status;
-  in.text = x.phrase;
+  in.text = x.kind == leg_event::refer ? x.refer_to : x.phrase;
   in.sdp = x.sdp;
+  in.request = x.request_id;
+  in.method = static_cast<uint8_t>(x.method);
+  in.content_type = x.content_type;
   caf::anon_send(owner, std::move(in));
 }
 
@@ -341,6 +347,7 @@ void gateway::on_engine_event(const engine_event& x) {
   switch (x.kind) {
     case engine_event::offered: in.event = call_event::offered; break;
     case engine_event::offer_closed: in.event = call_event::offer_closed; break;
+    case engine_event::transferred: in.event = call_event::transferred; break;
     default:
       in.event = call_event::engine_ended;
       in.text = x.limit_reason.empty() ? x.type : x.limit_reason;

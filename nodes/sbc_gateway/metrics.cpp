@@ -3,6 +3,7 @@
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
 namespace switchboard::sbc {
@@ -29,6 +30,11 @@ struct metrics::impl {
     = prometheus::BuildGauge()
         .Name("switchboard_sbc_peer_up")
         .Help("1 while an SBC answers the gateway's OPTIONS pings with 2xx")
+        .Register(*registry);
+  prometheus::Family<prometheus::Histogram>& rings
+    = prometheus::BuildHistogram()
+        .Name("switchboard_sbc_offer_ring_seconds")
+        .Help("How long agents' legs rang, by what stopped the ringing")
         .Register(*registry);
   prometheus::Gauge& router
     = prometheus::BuildGauge()
@@ -68,5 +74,12 @@ void metrics::sbc_up(std::string_view sbc, bool up) {
 }
 
 void metrics::router_up(bool up) { impl_->router.Set(up ? 1 : 0); }
+
+void metrics::offer_rang(double seconds, std::string_view outcome) {
+  static const prometheus::Histogram::BucketBoundaries buckets{
+    0.5, 1, 2, 5, 10, 15, 20, 30, 45, 60};
+  impl_->rings.Add({{"outcome", std::string{outcome}}}, buckets)
+    .Observe(seconds);
+}
 
 } // namespace switchboard::sbc

@@ -32,6 +32,11 @@ class metrics {
 
   void router_up(bool up);
 
+  /// An agent's leg stopped ringing after `seconds`: `outcome` is the call
+  /// event that stopped it (agent_answered, agent_declined, offer_closed,
+  /// caller_cancel, ...).
+  void offer_rang(double seconds, std::string_view outcome);
+
   /// An SBC answered (or did not answer) the gateway's OPTIONS ping.
   void sbc_up(std::string_view sbc, bool up);
 

@@ -61,6 +61,16 @@ v1::IngestRequest to_request(const engine_command& c) {
       x.set_offer_id(c.offer_id);
       break;
     }
+    case engine_command::transfer: {
+      auto& x = *r.mutable_transfer_call();
+      x.set_tenant_id(c.tenant_id);
+      x.set_call_id(c.call_id);
+      if (!c.teams_user_id.empty())
+        x.set_teams_user_id(c.teams_user_id);
+      else
+        x.set_dialled_number(c.dialled_number);
+      break;
+    }
     case engine_command::decline: {
       auto& x = *r.mutable_decline_offer();
       x.set_tenant_id(c.tenant_id);
@@ -87,6 +97,9 @@ engine_event to_event(const v1::Event& e) {
     case v1::EVENT_TYPE_OFFER_EXPIRED:
     case v1::EVENT_TYPE_OFFER_DECLINED:
       x.kind = engine_event::offer_closed;
+      break;
+    case v1::EVENT_TYPE_CALL_TRANSFERRED:
+      x.kind = engine_event::transferred;
       break;
     case v1::EVENT_TYPE_CALL_ABANDONED:
     case v1::EVENT_TYPE_CALL_CANCELLED:
@@ -248,7 +261,8 @@ struct router_link::impl {
             v1::EVENT_TYPE_OFFER_DECLINED, v1::EVENT_TYPE_CALL_ABANDONED,
             v1::EVENT_TYPE_CALL_CANCELLED, v1::EVENT_TYPE_CALL_TIMED_OUT,
             v1::EVENT_TYPE_CALL_DISCONNECTED,
-            v1::EVENT_TYPE_CALL_CALLBACK_REQUESTED})
+            v1::EVENT_TYPE_CALL_CALLBACK_REQUESTED,
+            v1::EVENT_TYPE_CALL_TRANSFERRED})
         req.add_types(t);
       auto stream = events->Subscribe(ctx.get(), req);
       v1::Event e;

@@ -21,7 +21,15 @@ namespace switchboard::sbc {
 struct engine_command {
   /// cancel: the caller hung up; withdraw: the gateway ends the call
   /// itself (it has no dialog for it).
-  enum kind_t : uint8_t { submit, cancel, withdraw, complete, accept, decline };
+  enum kind_t : uint8_t {
+    submit,
+    cancel,
+    withdraw,
+    complete,
+    accept,
+    decline,
+    transfer,
+  };
   kind_t kind = submit;
   std::string event_id;
   std::string tenant_id;
@@ -33,6 +41,10 @@ struct engine_command {
   // accept, decline
   std::string agent_id;
   std::string offer_id;
+  // transfer: to the agent with this Teams user id, else to this number
+  // (an agent's or a queue's, as the engine resolves it).
+  std::string teams_user_id;
+  std::string dialled_number;
 };
 
 struct command_result {
@@ -47,6 +59,7 @@ struct engine_event {
   enum kind_t : uint8_t {
     offered,      // CALL_OFFERED: offer_id and agent_id set
     offer_closed, // OFFER_EXPIRED or OFFER_DECLINED: offer_id set
+    transferred,  // CALL_TRANSFERRED: the call goes back to a queue
     ended,        // ABANDONED, CANCELLED, TIMED_OUT, DISCONNECTED, ...
     other,
   };

@@ -4,6 +4,8 @@
 
 #include "nodes/sbc_gateway/sip_stack.hpp"
 
+#include "nodes/sbc_gateway/sdp.hpp"
+
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wold-style-cast"
 #pragma GCC diagnostic ignored "-Wcast-align"
@@ -26,6 +28,7 @@
 #include <mutex>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <sofia-sip/msg.h>
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/nta_tag.h>
 #include <sofia-sip/nua.h>
@@ -174,9 +177,73 @@ struct leg_ref {
   /// The SDP this side last sent on the leg: the answer to a re-INVITE
   /// that only refreshes the session.
   std::string local_sdp;
+  /// The SDP the peer last sent: a re-INVITE or UPDATE with the same one
+  /// only refreshes the session.
+  std::string remote_sdp;
+  /// One origin for every SDP the leg is sent, whoever wrote it.
+  sdp_origin origin;
+  /// In-dialog requests waiting for the call's answer, each holding a
+  /// reference to its message (nua finds the request by it).
+  std::unordered_map<uint64_t, msg_t*> pending;
+  uint64_t next_request = 1;
+  /// The gateway's own in-dialog requests whose answers are awaited.
+  bool reinvite_sent = false;
+  bool update_sent = false;
+  size_t infos_sent = 0;
+  /// The Event of the REFER received on the leg ("refer;id=...").
+  std::string refer_event;
+  /// NOTIFYs about the REFER go one at a time (nua replaces one still on
+  /// its way), and a BYE waits for them, so that the transferring side
+  /// learns how its transfer went.
+  bool notify_busy = false;
+  int queued_notify = 0;
+  bool bye_after_notify = false;
   /// Set on the handle of an OPTIONS ping instead of a leg.
   std::string ping_target;
+
+  ~leg_ref() {
+    for (auto& [_, m] : pending)
+      msg_destroy(m);
+  }
 };
+
+const char* phrase_of(int status) {
+  // nua keeps the phrase pointer until the response goes out, after the
+  // call that gave it returns: a phrase of static storage.
+  const char* phrase = sip_status_phrase(status);
+  return phrase != nullptr ? phrase : "Unknown";
+}
+
+/// A Reason header's value for a response: the cause and a quoted text.
+std::string reason_value(int status, const std::string& text) {
+  if (text.empty())
+    return {};
+  std::string quoted;
+  for (char c : text)
+    if (c != '"' && c != '\\' && c != '\r' && c != '\n')
+      quoted += c;
+  return "SIP;cause=" + std::to_string(status) + ";text=\"" + quoted + "\"";
+}
+
+/// A header as its text on the wire (without the name), or "".
+std::string header_text(const sip_header_t* h) {
+  if (h == nullptr)
+    return {};
+  char buf[2048];
+  auto n = sip_header_e(buf, sizeof buf, h, 0);
+  if (n < 0 || static_cast<size_t>(n) >= sizeof buf)
+    return {};
+  std::string x(buf, static_cast<size_t>(n));
+  // sip_header_e writes "Name: value\r\n".
+  auto colon = x.find(':');
+  if (colon != std::string::npos)
+    x.erase(0, colon + 1);
+  while (!x.empty() && (x.front() == ' '))
+    x.erase(0, 1);
+  while (!x.empty() && (x.back() == '\n' || x.back() == '\r'))
+    x.pop_back();
+  return x;
+}
 
 class nua_stack final : public sip_stack {
  public:
@@ -211,28 +278,114 @@ class nua_stack final : public sip_stack {
       auto* l = find(leg);
       if (l == nullptr || !l->incoming)
         return;
-      if (r.status >= 200 && r.status < 300 && !r.sdp.empty())
-        l->local_sdp = r.sdp;
-      std::string reason;
-      if (!r.reason.empty()) {
-        std::string quoted;
-        for (char c : r.reason)
-          if (c != '"' && c != '\\' && c != '\r' && c != '\n')
-            quoted += c;
-        reason = "SIP;cause=" + std::to_string(r.status) + ";text=\"" + quoted
-                 + "\"";
-      }
-      // nua keeps the phrase pointer until the response goes out, after
-      // this function returns: a phrase of static storage.
-      const char* phrase = sip_status_phrase(r.status);
+      auto body = r.sdp;
+      if (r.status >= 200 && r.status < 300 && !body.empty())
+        l->local_sdp = body = l->origin.stamp(body);
+      auto reason = reason_value(r.status, r.reason);
       nua_respond(
-        l->nh, r.status, phrase != nullptr ? phrase : "Unknown",
+        l->nh, r.status, phrase_of(r.status),
         TAG_IF(!reason.empty(), SIPTAG_REASON_STR(reason.c_str())),
         TAG_IF(!r.retry_after.empty(),
                SIPTAG_RETRY_AFTER_STR(r.retry_after.c_str())),
-        TAG_IF(!r.sdp.empty(), SIPTAG_CONTENT_TYPE_STR("application/sdp")),
-        TAG_IF(!r.sdp.empty(), SIPTAG_PAYLOAD_STR(r.sdp.c_str())), TAG_END());
+        TAG_IF(!body.empty(), SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+        TAG_IF(!body.empty(), SIPTAG_PAYLOAD_STR(body.c_str())), TAG_END());
     });
+  }
+
+  void answer(leg_id leg, uint64_t request, response r) override {
+    post([this, leg, request, r = std::move(r)] {
+      auto* l = find(leg);
+      if (l == nullptr)
+        return;
+      auto i = l->pending.find(request);
+      if (i == l->pending.end())
+        return;
+      auto* m = i->second;
+      l->pending.erase(i);
+      auto body = r.sdp;
+      auto type = r.content_type.empty() ? std::string{"application/sdp"}
+                                         : r.content_type;
+      if (!body.empty() && same_name(type, "application/sdp") && r.status >= 200
+          && r.status < 300)
+        l->local_sdp = body = l->origin.stamp(body);
+      auto reason = reason_value(r.status, r.reason);
+      nua_respond(l->nh, r.status, phrase_of(r.status), NUTAG_WITH(m),
+                  TAG_IF(!reason.empty(), SIPTAG_REASON_STR(reason.c_str())),
+                  TAG_IF(!r.retry_after.empty(),
+                         SIPTAG_RETRY_AFTER_STR(r.retry_after.c_str())),
+                  TAG_IF(!body.empty(), SIPTAG_CONTENT_TYPE_STR(type.c_str())),
+                  TAG_IF(!body.empty(), SIPTAG_PAYLOAD_STR(body.c_str())),
+                  TAG_END());
+      msg_destroy(m);
+    });
+  }
+
+  void send(leg_id leg, dialog_method method, std::string content_type,
+            std::string body) override {
+    post([this, leg, method, content_type = std::move(content_type),
+          body = std::move(body)]() mutable {
+      auto* l = find(leg);
+      auto refuse = [&](int status) {
+        leg_event x;
+        x.leg = leg;
+        x.kind = leg_event::request_answered;
+        x.method = method;
+        x.status = status;
+        x.phrase = phrase_of(status);
+        listener_.on_leg_event(x);
+      };
+      if (l == nullptr || shutting_down_)
+        return refuse(481);
+      switch (method) {
+        case dialog_method::reinvite:
+        case dialog_method::update: {
+          bool& busy = method == dialog_method::reinvite ? l->reinvite_sent
+                                                         : l->update_sent;
+          if (busy) // one offer at a time (RFC 3261 14.1, RFC 3311 5.1)
+            return refuse(491);
+          busy = true;
+          l->local_sdp = body = l->origin.stamp(body);
+          if (method == dialog_method::reinvite)
+            nua_invite(l->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                       SIPTAG_PAYLOAD_STR(body.c_str()), TAG_END());
+          else
+            nua_update(l->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                       SIPTAG_PAYLOAD_STR(body.c_str()), TAG_END());
+          return;
+        }
+        case dialog_method::info:
+          ++l->infos_sent;
+          nua_info(l->nh,
+                   TAG_IF(!content_type.empty(),
+                          SIPTAG_CONTENT_TYPE_STR(content_type.c_str())),
+                   TAG_IF(!body.empty(), SIPTAG_PAYLOAD_STR(body.c_str())),
+                   TAG_END());
+          return;
+      }
+    });
+  }
+
+  void notify_refer(leg_id leg, int status) override {
+    post([this, leg, status] {
+      auto* l = find(leg);
+      if (l == nullptr || l->refer_event.empty())
+        return;
+      if (l->notify_busy)
+        l->queued_notify = status;
+      else
+        send_notify(l, status);
+    });
+  }
+
+  void send_notify(leg_ref* l, int status) {
+    l->notify_busy = true;
+    auto frag = "SIP/2.0 " + std::to_string(status) + " " + phrase_of(status);
+    nua_notify(l->nh,
+               NUTAG_SUBSTATE(status >= 200 ? nua_substate_terminated
+                                            : nua_substate_active),
+               SIPTAG_EVENT_STR(l->refer_event.c_str()),
+               SIPTAG_CONTENT_TYPE_STR("message/sipfrag;version=2.0"),
+               SIPTAG_PAYLOAD_STR(frag.c_str()), TAG_END());
   }
 
   void place_call(leg_id leg, outgoing_invite x) override {
@@ -256,11 +409,12 @@ class nua_stack final : public sip_stack {
         return;
       }
       ref->nh = nh;
-      ref->local_sdp = x.sdp;
+      ref->local_sdp = ref->origin.stamp(x.sdp);
+      auto* l = ref.get();
       legs_[leg] = std::move(ref);
       nua_invite(nh, TAG_IF(!route.empty(), SIPTAG_ROUTE_STR(route.c_str())),
                  SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-                 SIPTAG_PAYLOAD_STR(x.sdp.c_str()), TAG_END());
+                 SIPTAG_PAYLOAD_STR(l->local_sdp.c_str()), TAG_END());
     });
   }
 
@@ -273,7 +427,12 @@ class nua_stack final : public sip_stack {
 
   void bye(leg_id leg) override {
     post([this, leg] {
-      if (auto* l = find(leg); l != nullptr)
+      auto* l = find(leg);
+      if (l == nullptr)
+        return;
+      if (l->notify_busy)
+        l->bye_after_notify = true;
+      else
         nua_bye(l->nh, TAG_END());
     });
   }
@@ -375,10 +534,17 @@ class nua_stack final : public sip_stack {
       TAG_IF(options_.tls, TPTAG_TLS_VERIFY_POLICY(tls_policy)),
       TAG_IF(options_.tls, TPTAG_TLS_VERIFY_DATE(1)), NUTAG_MEDIA_ENABLE(0),
       NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1),
-      NUTAG_ENABLEINVITE(1), NUTAG_SESSION_TIMER(0),
-      NUTAG_USER_AGENT(options_.user_agent.c_str()),
+      NUTAG_ENABLEINVITE(1),
+      // Session timers: nua negotiates them, refreshes with UPDATE when
+      // it is the refresher, and ends a dialog whose refreshes stop.
+      NUTAG_SESSION_TIMER(options_.session_expires),
+      NUTAG_MIN_SE(options_.min_se), NUTAG_SESSION_REFRESHER(nua_any_refresher),
+      NUTAG_UPDATE_REFRESH(1), NUTAG_USER_AGENT(options_.user_agent.c_str()),
       NUTAG_ALLOW(options_.allow.c_str()),
-      NUTAG_SUPPORTED(options_.supported.c_str()), NUTAG_APPL_METHOD("OPTIONS"),
+      NUTAG_SUPPORTED(options_.supported.c_str()),
+      // Requests the calls answer themselves, relayed to the other leg.
+      NUTAG_APPL_METHOD("OPTIONS"), NUTAG_APPL_METHOD("UPDATE"),
+      NUTAG_APPL_METHOD("INFO"), NUTAG_APPL_METHOD("REFER"),
       // Responses go back to the address and port a request came from
       // (RFC 3581), whether or not its Via asks: an SBC's Via may name an
       // address this gateway cannot or must not reach.
@@ -441,18 +607,61 @@ class nua_stack final : public sip_stack {
       case nua_i_invite:
         if (ref == nullptr)
           new_invite(nua, nh, sip);
-        else if (!ref->local_sdp.empty())
-          // A re-INVITE, as a session timer's refresh: answered here with
-          // the session as it is. Media changes (hold, codecs) are not
-          // relayed to the other leg yet.
-          nua_respond(nh, 200, "OK", NUTAG_WITH_THIS(nua),
-                      SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-                      SIPTAG_PAYLOAD_STR(ref->local_sdp.c_str()), TAG_END());
         else
-          nua_respond(
-            nh, 488, "Not Acceptable Here", NUTAG_WITH_THIS(nua),
-            SIPTAG_REASON_STR("SIP;cause=488;text=\"no session to refresh\""),
-            TAG_END());
+          in_dialog(nua, nh, ref, dialog_method::reinvite, sip);
+        return;
+      case nua_i_update:
+        if (ref == nullptr)
+          refuse_outside_dialog(nua, nh);
+        else
+          in_dialog(nua, nh, ref, dialog_method::update, sip);
+        return;
+      case nua_i_info:
+        if (ref == nullptr)
+          refuse_outside_dialog(nua, nh);
+        else
+          in_dialog(nua, nh, ref, dialog_method::info, sip);
+        return;
+      case nua_i_refer:
+        if (ref == nullptr || ref->id == 0 || sip == nullptr
+            || sip->sip_refer_to == nullptr) {
+          refuse_outside_dialog(nua, nh);
+          return;
+        }
+        refer(nua, nh, ref, sip, tags);
+        return;
+      case nua_r_notify:
+        if (ref != nullptr && status >= 200 && ref->notify_busy) {
+          ref->notify_busy = false;
+          if (ref->queued_notify != 0) {
+            auto next = ref->queued_notify;
+            ref->queued_notify = 0;
+            send_notify(ref, next);
+          } else if (ref->bye_after_notify) {
+            ref->bye_after_notify = false;
+            nua_bye(nh, TAG_END());
+          }
+        }
+        return;
+      case nua_r_update:
+      case nua_r_info:
+        if (ref != nullptr && status >= 200) {
+          auto method = event == nua_r_update ? dialog_method::update
+                                              : dialog_method::info;
+          if (method == dialog_method::update) {
+            // nua's own session refreshes are none of the call's business.
+            if (!ref->update_sent)
+              return;
+            ref->update_sent = false;
+            if (status < 300)
+              ref->remote_sdp = body_of(sip);
+          } else {
+            if (ref->infos_sent == 0)
+              return;
+            --ref->infos_sent;
+          }
+          answered(ref, method, status, phrase, sip);
+        }
         return;
       case nua_i_options:
         nua_respond(nh, 200, "OK", NUTAG_WITH_THIS(nua),
@@ -478,13 +687,23 @@ class nua_stack final : public sip_stack {
       case nua_r_invite:
         if (ref == nullptr || status < 101)
           return;
+        if (ref->reinvite_sent) {
+          if (status < 200)
+            return;
+          ref->reinvite_sent = false;
+          if (status < 300)
+            ref->remote_sdp = body_of(sip);
+          answered(ref, dialog_method::reinvite, status, phrase, sip);
+          return;
+        }
         if (status < 200)
           listener_.on_leg_event(
             {ref->id, leg_event::provisional, status, text(phrase), {}});
-        else if (status < 300)
+        else if (status < 300) {
+          ref->remote_sdp = body_of(sip);
           listener_.on_leg_event(
             {ref->id, leg_event::answered, status, text(phrase), body_of(sip)});
-        else
+        } else
           listener_.on_leg_event(
             {ref->id, leg_event::failed, status, text(phrase), {}});
         return;
@@ -521,6 +740,98 @@ class nua_stack final : public sip_stack {
     }
   }
 
+  /// An answer to the gateway's own in-dialog request.
+  void answered(leg_ref* ref, dialog_method method, int status,
+                const char* phrase, const sip_t* sip) {
+    leg_event x;
+    x.leg = ref->id;
+    x.kind = leg_event::request_answered;
+    x.method = method;
+    x.status = status;
+    x.phrase = text(phrase);
+    x.sdp = body_of(sip);
+    if (sip != nullptr && sip->sip_content_type != nullptr)
+      x.content_type = text(sip->sip_content_type->c_type);
+    listener_.on_leg_event(x);
+  }
+
+  void refuse_outside_dialog(nua_t* nua, nua_handle_t* nh) {
+    nua_respond(
+      nh, 481, "Call/Transaction Does Not Exist", NUTAG_WITH_THIS(nua),
+      SIPTAG_REASON_STR("SIP;cause=481;text=\"no dialog for this request\""),
+      TAG_END());
+    nua_handle_destroy(nh);
+  }
+
+  /// A re-INVITE, UPDATE or INFO from the peer of a leg. A session
+  /// refresh (no SDP, or the SDP of before) is answered here with the
+  /// session as it is; anything else waits for the call's answer.
+  void in_dialog(nua_t* nua, nua_handle_t* nh, leg_ref* ref,
+                 dialog_method method, const sip_t* sip) {
+    auto body = body_of(sip);
+    if (method != dialog_method::info
+        && (body.empty() || body == ref->remote_sdp)) {
+      bool offer_needed = method == dialog_method::reinvite && body.empty();
+      if (ref->local_sdp.empty()
+          && (method == dialog_method::reinvite || !body.empty()))
+        nua_respond(
+          nh, 488, "Not Acceptable Here", NUTAG_WITH_THIS(nua),
+          SIPTAG_REASON_STR("SIP;cause=488;text=\"no session to refresh\""),
+          TAG_END());
+      else
+        nua_respond(nh, 200, "OK", NUTAG_WITH_THIS(nua),
+                    TAG_IF(!body.empty() || offer_needed,
+                           SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+                    TAG_IF(!body.empty() || offer_needed,
+                           SIPTAG_PAYLOAD_STR(ref->local_sdp.c_str())),
+                    TAG_END());
+      return;
+    }
+    auto* m = nua_current_request(nua);
+    if (m == nullptr) {
+      nua_respond(nh, 500, "Server Internal Error", NUTAG_WITH_THIS(nua),
+                  TAG_END());
+      return;
+    }
+    if (method != dialog_method::info)
+      ref->remote_sdp = body;
+    auto id = ref->next_request++;
+    ref->pending[id] = msg_ref_create(m);
+    leg_event x;
+    x.leg = ref->id;
+    x.kind = leg_event::request;
+    x.method = method;
+    x.request_id = id;
+    x.sdp = std::move(body);
+    if (sip != nullptr && sip->sip_content_type != nullptr)
+      x.content_type = text(sip->sip_content_type->c_type);
+    listener_.on_leg_event(x);
+  }
+
+  /// A REFER in a dialog: accepted (202) here, decided by the call.
+  void refer(nua_t* nua, nua_handle_t* nh, leg_ref* ref, const sip_t* sip,
+             tagi_t tags[]) {
+    nua_respond(nh, 202, "Accepted", NUTAG_WITH_THIS(nua), TAG_END());
+    sip_event_t const* event = nullptr;
+    tl_gets(tags, NUTAG_REFER_EVENT_REF(event), TAG_END());
+    ref->refer_event
+      = event != nullptr
+          ? header_text(reinterpret_cast<const sip_header_t*>(event))
+          : std::string{"refer"};
+    if (ref->refer_event.empty())
+      ref->refer_event = "refer";
+    // The subscription's first NOTIFY (RFC 3515 2.4.4); the outcome follows.
+    send_notify(ref, 100);
+    leg_event x;
+    x.leg = ref->id;
+    x.kind = leg_event::refer;
+    x.refer_to
+      = header_text(reinterpret_cast<const sip_header_t*>(sip->sip_refer_to));
+    x.referred_by = header_text(
+      reinterpret_cast<const sip_header_t*>(sip->sip_referred_by));
+    listener_.on_leg_event(x);
+  }
+
   void new_invite(nua_t* nua, nua_handle_t* nh, const sip_t* sip) {
     if (shutting_down_ || sip == nullptr || sip->sip_call_id == nullptr) {
       nua_respond(nh, 503, "Service Unavailable", NUTAG_WITH_THIS(nua),
@@ -551,6 +862,7 @@ class nua_stack final : public sip_stack {
       x.facts.content_type = text(sip->sip_content_type->c_type);
     x.sdp = body_of(sip);
     x.facts.has_body = !x.sdp.empty();
+    legs_[x.leg]->remote_sdp = x.sdp;
     if (auto* m = nua_current_request(nua); m != nullptr) {
       if (auto* ai = msg_addrinfo(m); ai != nullptr && ai->ai_addr != nullptr) {
         char host[NI_MAXHOST];

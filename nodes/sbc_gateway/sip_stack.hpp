@@ -36,6 +36,14 @@ struct incoming_invite {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
+/// An in-dialog request a peer sent that the call answers (with
+/// sip_stack::answer), and the gateway's own in-dialog requests.
+enum class dialog_method : uint8_t {
+  reinvite, // re-INVITE with a new SDP offer
+  update,   // UPDATE with a new SDP offer
+  info,     // INFO (DTMF, application data)
+};
+
 /// Something that happened on a leg.
 struct leg_event {
   enum kind_t : uint8_t {
@@ -46,12 +54,33 @@ struct leg_event {
     cancelled,   // CANCEL of an incoming INVITE (487 sent by the stack)
     bye,         // BYE received (200 sent by the stack)
     terminated,  // the dialog is over; the leg number is no longer valid
+    // An in-dialog request (method, request, content_type, body) that
+    // waits for sip_stack::answer. Session refreshes (a re-INVITE or
+    // UPDATE with no SDP or the SDP of before) are answered by the stack
+    // and never reported.
+    request,
+    // The final answer (status, content_type, body) to the gateway's own
+    // in-dialog request (method) sent with sip_stack::send.
+    request_answered,
+    // REFER (202 sent by the stack): refer_to, referred_by. Report how
+    // the transfer goes with sip_stack::notify_refer.
+    refer,
   };
+  leg_event() = default;
+  leg_event(leg_id l, kind_t k, int s = 0, std::string p = {},
+            std::string body = {})
+    : leg(l), kind(k), status(s), phrase(std::move(p)), sdp(std::move(body)) {}
+
   leg_id leg = 0;
   kind_t kind = terminated;
   int status = 0;
   std::string phrase;
-  std::string sdp;
+  std::string sdp; // for request and request_answered: the body
+  dialog_method method = dialog_method::reinvite;
+  uint64_t request_id = 0;
+  std::string content_type;
+  std::string refer_to;
+  std::string referred_by;
 };
 
 /// Receives what the SIP thread sees; called on the SIP thread, so it must
@@ -84,7 +113,8 @@ struct sip_options {
   std::string host = "127.0.0.1";
   uint16_t port = 5070;
   std::string user_agent = "switchboard-sbc-gateway";
-  std::string allow = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE";
+  std::string allow
+    = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, REFER, NOTIFY";
   std::string accept = "application/sdp";
   std::string supported = "timer";
   /// Names (any case) of headers to copy into incoming_invite::headers;
@@ -92,10 +122,22 @@ struct sip_options {
   std::vector<std::string> copy_headers;
   /// SIP over TLS too, when set.
   std::optional<sip_tls_options> tls;
+  /// Session timers (RFC 4028): the interval asked for on every dialog,
+  /// 0 for none. A dialog whose refreshes stop is ended with BYE; when the
+  /// gateway is the refresher it refreshes with UPDATE.
+  unsigned session_expires = 1800;
+  unsigned min_se = 90;
 };
 
 /// A final (or provisional) response to an incoming INVITE.
 struct response {
+  response() = default;
+  response(int s, std::string p, std::string why = {}, std::string retry = {},
+           std::string body = {}, std::string type = {})
+    : status(s), phrase(std::move(p)), reason(std::move(why)),
+      retry_after(std::move(retry)), sdp(std::move(body)),
+      content_type(std::move(type)) {}
+
   int status = 0;
   /// For logs: the response carries the standard phrase of its status
   /// (nua needs a phrase that outlives the call).
@@ -103,6 +145,8 @@ struct response {
   std::string reason;      // Reason header text, quoted as SIP text
   std::string retry_after; // seconds, or empty
   std::string sdp;         // answer body, or empty
+  /// The body's type when it is not SDP (an INFO's answer).
+  std::string content_type;
 };
 
 /// A new INVITE the gateway places (the agent's leg).
@@ -132,6 +176,20 @@ class sip_stack {
   virtual void respond(leg_id leg, response r) = 0;
   virtual void place_call(leg_id leg, outgoing_invite x) = 0;
   virtual void cancel(leg_id leg) = 0;
+  /// The final answer to an in-dialog request the leg reported as
+  /// leg_event::request; r.sdp is the answer's body (SDP for a re-INVITE
+  /// or an UPDATE), r.content_type its type when it is not SDP.
+  virtual void answer(leg_id leg, uint64_t request, response r) = 0;
+  /// Sends an in-dialog request on the leg (a re-INVITE or UPDATE with
+  /// `body` as the SDP offer, an INFO with `body` of `content_type`); its
+  /// final answer comes as leg_event::request_answered.
+  virtual void send(leg_id leg, dialog_method method, std::string content_type,
+                    std::string body)
+    = 0;
+  /// How the transfer the leg asked for with REFER goes: a NOTIFY whose
+  /// message/sipfrag is the status line of `status`; a final status ends
+  /// the REFER's subscription.
+  virtual void notify_refer(leg_id leg, int status) = 0;
   virtual void bye(leg_id leg) = 0;
   /// Sends OPTIONS to `target` ("host:port") over `transport` ("udp",
   /// "tcp", "tls"; empty: as the stack chooses); the answer comes to

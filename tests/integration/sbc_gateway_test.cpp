@@ -57,6 +57,16 @@ int call(uint16_t gateway_port, const std::string& scenario,
   return code;
 }
 
+/// Waits for a SIPp started with sipp(); its output goes to the test's
+/// log when it did not end well.
+int finished(process& p, const std::string& who) {
+  auto code = p.wait();
+  if (code != 0)
+    for (auto& line : p.lines())
+      std::cerr << "sipp " << who << ": " << line << "\n";
+  return code;
+}
+
 class sbc_gateway_test : public routing_test {
  protected:
   void SetUp() override {
@@ -103,6 +113,24 @@ class sbc_gateway_test : public routing_test {
       << "the gateway did not reach the router";
   }
 
+  /// A second queue, "support", that calls to `support_number` go to.
+  void support_queue(const std::string& number_) {
+    queue("support");
+    v1::UpsertClassificationRulesRequest rules;
+    rules.set_tenant_id("contoso");
+    rules.set_default_queue_id("sales");
+    auto& rule = *rules.add_rules();
+    rule.set_rule_id("support-line");
+    rule.set_queue_id("support");
+    auto& when = *rule.add_conditions();
+    when.set_field("to");
+    when.set_match(v1::Condition::MATCH_EQUALS);
+    when.add_values(number_);
+    v1::ClassificationRules out;
+    auto st = n->admin->UpsertClassificationRules(ctx().get(), rules, &out);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+  }
+
   std::unique_ptr<event_reader> events;
   std::unique_ptr<process> gateway;
   uint16_t gateway_port = 0;
@@ -142,6 +170,106 @@ TEST_F(sbc_gateway_test, a_session_refresh_re_invite_keeps_the_call_up) {
   ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, "refresh-1@sipp"));
 }
 
+TEST_F(sbc_gateway_test,
+       a_hold_re_invite_and_dtmf_infos_pass_between_caller_and_agent) {
+  // Both SIPp scenarios check what the other side sent: the hold's
+  // a=sendonly reaches the agent, its a=recvonly answer the caller (in
+  // the caller's known origin), and each side's INFO digit the other.
+  auto agent_port = free_port();
+  auto agent = sipp("agent_hold.xml", agent_port, {"-m", "1"});
+  sip_agent("a1", agent_port);
+  start_gateway();
+
+  EXPECT_EQ(call(gateway_port, "caller_hold.xml", "hold"), 0);
+  EXPECT_EQ(agent->wait(), 0) << "the agent's SIPp saw something unexpected";
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, "hold-1@sipp"));
+}
+
+TEST_F(sbc_gateway_test,
+       an_agents_refer_to_a_queue_number_moves_the_caller_to_that_queue) {
+  const std::string support_number = "+14255550199";
+  support_queue(support_number);
+  auto first_port = free_port();
+  auto second_port = free_port();
+  auto first = sipp("agent_refer.xml", first_port,
+                    {"-m", "1", "-key", "refer_to",
+                     "sip:" + support_number + "@127.0.0.1;user=phone"});
+  auto second = sipp("party_answers_hangs_up.xml", second_port, {"-m", "1"});
+  sip_agent("a1", first_port);
+  sip_agent("a2", second_port, "support");
+  start_gateway();
+
+  EXPECT_EQ(call(gateway_port, "caller_transferred.xml", "refer"), 0);
+  EXPECT_EQ(finished(*first, "transferring agent"), 0);
+  EXPECT_EQ(finished(*second, "second agent"), 0);
+
+  auto moved
+    = events->wait_for(v1::EVENT_TYPE_CALL_TRANSFERRED, "refer-1@sipp");
+  ASSERT_TRUE(moved) << "TransferCall did not reach the engine";
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, "refer-1@sipp"));
+  auto c = get_call("refer-1@sipp");
+  EXPECT_EQ(c.agent_id(), "a2");
+  EXPECT_EQ(c.queue_id(), "support");
+}
+
+TEST_F(sbc_gateway_test,
+       an_agents_refer_to_an_outside_number_bridges_the_caller_there) {
+  auto agent_port = free_port();
+  auto outside_port = free_port();
+  auto agent = sipp("agent_refer.xml", agent_port,
+                    {"-m", "1", "-key", "refer_to",
+                     "sip:+14255559999@127.0.0.1:"
+                       + std::to_string(outside_port) + ";user=phone"});
+  auto outside = sipp("party_answers_hangs_up.xml", outside_port, {"-m", "1"});
+  sip_agent("a1", agent_port);
+  start_gateway();
+
+  EXPECT_EQ(call(gateway_port, "caller_transferred.xml", "outside"), 0);
+  EXPECT_EQ(finished(*agent, "transferring agent"), 0);
+  EXPECT_EQ(finished(*outside, "outside party"), 0);
+
+  // The call left the contact center: the agent wraps up, no re-queue.
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, "outside-1@sipp"));
+  auto c = get_call("outside-1@sipp");
+  EXPECT_EQ(c.agent_id(), "a1");
+  for (auto& e : events->seen())
+    EXPECT_NE(e.type(), v1::EVENT_TYPE_CALL_TRANSFERRED)
+      << "the engine re-queued a call transferred outside";
+  EXPECT_NE(gateway->wait_for_line("transfer leaves the contact center", 5s),
+            std::nullopt);
+}
+
+TEST_F(sbc_gateway_test,
+       a_transfer_from_the_api_moves_the_caller_to_the_agent) {
+  support_queue("+14255550199");
+  auto first_port = free_port();
+  auto second_port = free_port();
+  auto first = sipp("agent_answer.xml", first_port, {"-m", "1"});
+  auto second = sipp("party_answers_hangs_up.xml", second_port, {"-m", "1"});
+  sip_agent("a1", first_port);
+  sip_agent("a2", second_port, "support");
+  start_gateway();
+
+  auto caller
+    = sipp("caller_transferred.xml", free_port(),
+           {"127.0.0.1:" + std::to_string(gateway_port), "-m", "1", "-cid_str",
+            "api-%u@sipp", "-key", "trunk", trunk, "-key", "number", number});
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_ASSIGNED, "api-1@sipp"));
+  v1::TransferCallRequest req;
+  req.set_tenant_id("contoso");
+  req.set_call_id("api-1@sipp");
+  req.set_agent_id("a2");
+  v1::CallView out;
+  auto st = n->routing->TransferCall(ctx().get(), req, &out);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+
+  EXPECT_EQ(finished(*caller, "caller"), 0);
+  EXPECT_EQ(finished(*first, "first agent"), 0);
+  EXPECT_EQ(finished(*second, "second agent"), 0);
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, "api-1@sipp"));
+  EXPECT_EQ(get_call("api-1@sipp").agent_id(), "a2");
+}
+
 TEST_F(sbc_gateway_test, an_agent_who_hangs_up_ends_the_caller_and_completes) {
   auto agent_port = free_port();
   auto agent = sipp("agent_hangs_up.xml", agent_port, {"-m", "1"});
@@ -176,6 +304,14 @@ TEST_F(sbc_gateway_test, an_agent_who_is_busy_declines_and_the_next_answers) {
   EXPECT_EQ(declined->offer().agent_id(), "a1");
   ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, "busy-1@sipp"));
   EXPECT_EQ(get_call("busy-1@sipp").agent_id(), "a2");
+  // Each agent's ringing is timed, by what ended it.
+  auto text = http_get(metrics_port, "/metrics");
+  for (auto outcome : {"agent_declined", "agent_answered"})
+    EXPECT_NE(text.find("switchboard_sbc_offer_ring_seconds_count{outcome=\""
+                        + std::string{outcome} + "\"} 1"),
+              std::string::npos)
+      << outcome << "\n"
+      << text;
 }
 
 TEST_F(sbc_gateway_test,

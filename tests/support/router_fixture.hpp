@@ -219,13 +219,14 @@ class routing_test : public ::testing::Test {
 
   /// A contoso agent of queue sales, Available and ready, whose sip_uri
   /// is a SIP peer (a SIPp UAS) on 127.0.0.1:`port`.
-  void sip_agent(const std::string& id, uint16_t port) {
+  void sip_agent(const std::string& id, uint16_t port,
+                 const std::string& queue_id = "sales") {
     v1::UpsertAgentRequest req;
     auto& a = *req.mutable_agent();
     a.set_tenant_id("contoso");
     a.set_agent_id(id);
     a.set_sip_uri("sip:" + id + "@127.0.0.1:" + std::to_string(port));
-    a.add_queue_ids("sales");
+    a.add_queue_ids(queue_id);
     v1::AgentView out;
     auto st = n->admin->UpsertAgent(ctx().get(), req, &out);
     ASSERT_TRUE(st.ok()) << st.error_message();

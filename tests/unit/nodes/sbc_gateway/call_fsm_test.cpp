@@ -125,7 +125,7 @@ TEST(call_fsm, the_engine_ending_a_waiting_call_ends_the_caller) {
 }
 
 TEST(call_fsm, an_ended_call_takes_no_event) {
-  for (int i = 0; i <= static_cast<int>(e::ring_timer); ++i)
+  for (int i = 0; i <= static_cast<int>(e::outside_bye); ++i)
     EXPECT_FALSE(transition(s::ended, static_cast<call_event>(i)).handled)
       << to_string(static_cast<call_event>(i));
 }
@@ -162,4 +162,72 @@ TEST(call_ids, engine_refusals_map_to_sip_final_responses) {
   EXPECT_EQ(refusal_for(14).status, 503);
   EXPECT_TRUE(refusal_for(14).retry_after);
   EXPECT_EQ(refusal_for(13).status, 500);
+}
+
+TEST(call_fsm, a_refer_to_a_known_target_re_queues_with_the_caller_on_line) {
+  auto refer = transition(s::talking, e::refer);
+  EXPECT_EQ(refer.next, s::transferring);
+  EXPECT_EQ(refer.actions, std::vector<a>{a::transfer_call});
+  auto moved = transition(s::transferring, e::transferred);
+  EXPECT_EQ(moved.next, s::waiting);
+  EXPECT_EQ(moved.actions,
+            (std::vector<a>{a::notify_transfer_ok, a::bye_agent}));
+  // The agent may hang up right after its REFER: the transfer goes on.
+  EXPECT_EQ(transition(s::transferring, e::agent_bye).next, s::transferring);
+}
+
+TEST(call_fsm, a_refer_to_an_unknown_target_goes_outside) {
+  auto unknown = transition(s::transferring, e::transfer_unknown);
+  EXPECT_EQ(unknown.next, s::referring);
+  EXPECT_EQ(unknown.actions, std::vector<a>{a::invite_outside});
+  auto answered = transition(s::referring, e::outside_answered);
+  EXPECT_EQ(answered.next, s::outside);
+  EXPECT_EQ(answered.actions,
+            (std::vector<a>{a::bridge_outside, a::notify_transfer_ok,
+                            a::bye_agent, a::complete_call}));
+  EXPECT_EQ(transition(s::referring, e::outside_failed).next, s::talking);
+  EXPECT_EQ(transition(s::referring, e::outside_failed_alone).next, s::ended);
+  EXPECT_EQ(transition(s::outside, e::outside_bye).actions,
+            std::vector<a>{a::bye_caller});
+  EXPECT_EQ(transition(s::outside, e::caller_bye).actions,
+            std::vector<a>{a::bye_outside});
+}
+
+TEST(call_fsm, a_transfer_from_the_api_releases_the_agent_in_any_state) {
+  EXPECT_EQ(transition(s::talking, e::transferred).actions,
+            std::vector<a>{a::bye_agent});
+  EXPECT_EQ(transition(s::ringing, e::transferred).actions,
+            std::vector<a>{a::cancel_agent});
+  for (auto state : {s::talking, s::ringing, s::accepting, s::looking_up})
+    EXPECT_EQ(transition(state, e::transferred).next, s::waiting)
+      << to_string(state);
+}
+
+TEST(refer_to, an_e164_user_part_is_the_number) {
+  auto t = parse_refer_to("<sip:+14255550199@sbc.example.net;user=phone>");
+  EXPECT_EQ(t.number, "+14255550199");
+  EXPECT_EQ(t.teams_user_id, "");
+  EXPECT_EQ(t.uri, "sip:+14255550199@sbc.example.net;user=phone");
+}
+
+TEST(refer_to, teams_x_m_parameters_name_a_user_or_a_number) {
+  auto user = parse_refer_to(
+    "<sip:sip.pstnhub.microsoft.com;x-m=8:orgid:6a1b2c3d-0000-4000-8000-"
+    "000000000001;x-t=11111111-2222-3333-4444-555555555555>");
+  EXPECT_EQ(user.teams_user_id, "6a1b2c3d-0000-4000-8000-000000000001");
+  EXPECT_EQ(user.number, "");
+  auto pstn = parse_refer_to(
+    "<sip:sip.pstnhub.microsoft.com;x-m=+14255550123;x-t=t1?Replaces=x>");
+  EXPECT_EQ(pstn.number, "+14255550123");
+  EXPECT_EQ(pstn.uri, "sip:sip.pstnhub.microsoft.com;x-m=+14255550123;x-t=t1");
+}
+
+TEST(refer_to, other_targets_are_only_an_address) {
+  auto t = parse_refer_to("\"Desk\" <sip:desk@pbx.example.net>");
+  EXPECT_EQ(t.number, "");
+  EXPECT_EQ(t.teams_user_id, "");
+  EXPECT_EQ(t.uri, "sip:desk@pbx.example.net");
+  EXPECT_EQ(parse_refer_to("sip:+1abc@h").number, "");
+  EXPECT_EQ(parse_refer_to("tel:+14255550100").number, "+14255550100");
+  EXPECT_EQ(parse_refer_to("").uri, "");
 }
