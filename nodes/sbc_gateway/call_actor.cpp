@@ -120,16 +120,19 @@ void run(self_ptr self, const call_env* env, call_action action,
         env->sip->bye(c.caller_leg);
         return;
       }
-      if (env->probe != nullptr)
-        env->probe->invite_final(480, c.trunk);
-      env->sip->respond(c.caller_leg,
-                        {480,
-                         "Temporarily Unavailable",
-                         "switchboard: the call ended in the engine ("
-                           + (in.text.empty() ? std::string{"ended"} : in.text)
-                           + ")",
-                         {},
-                         {}});
+      {
+        auto why = in.text.empty() ? std::string{"ended"} : in.text;
+        auto r = ending_for(why);
+        if (env->probe != nullptr)
+          env->probe->invite_final(r.status, c.trunk);
+        env->sip->respond(
+          c.caller_leg,
+          {r.status,
+           r.phrase,
+           "switchboard: the call ended in the engine (" + why + ")",
+           {},
+           {}});
+      }
       return;
     case call_action::lookup_agent: {
       st.offer_id = in.offer_id;

@@ -284,6 +284,12 @@ refer_target parse_refer_to(const std::string& value) {
   return t;
 }
 
+sip_refusal ending_for(const std::string& reason) {
+  if (reason == "queue_full")
+    return {486, "Busy Here", false};
+  return {480, "Temporarily Unavailable", false};
+}
+
 sip_refusal refusal_for(int grpc_code) {
   switch (grpc_code) {
     case 5: return {404, "Not Found", false};           // NOT_FOUND

@@ -124,4 +124,10 @@ struct sip_refusal {
 };
 sip_refusal refusal_for(int grpc_code);
 
+/// The SIP final response for a waiting call the engine ended, by the
+/// limit that ended it (CallView.limit_reason) or else the event's type:
+/// a full queue is busy (486), a closed queue, a long wait or no agent
+/// signed in is unavailable (480).
+sip_refusal ending_for(const std::string& reason);
+
 } // namespace switchboard::sbc

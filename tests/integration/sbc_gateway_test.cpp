@@ -342,6 +342,30 @@ TEST_F(sbc_gateway_test,
   EXPECT_EQ(get_call("noanswer-1@sipp").agent_id(), "a2");
 }
 
+TEST_F(sbc_gateway_test, a_call_the_full_queue_disconnects_gets_486) {
+  queue("sales", [](v1::Queue& q) {
+    q.set_max_length(1);
+    q.mutable_when_full()->set_kind(v1::LimitAction::KIND_DISCONNECT);
+  });
+  start_gateway(); // no agent: the first call waits and fills the queue
+
+  auto waiting = sipp("caller_cancel.xml", free_port(),
+                      {"127.0.0.1:" + std::to_string(gateway_port), "-m", "1",
+                       "-cid_str", "first-%u@sipp", "-key", "trunk", trunk,
+                       "-key", "number", number, "-d", "3000"});
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_QUEUED, "first-1@sipp"));
+  EXPECT_EQ(call(gateway_port, "caller_refused_486.xml", "full"), 0);
+  EXPECT_EQ(finished(*waiting, "waiting caller"), 0);
+
+  ASSERT_TRUE(
+    events->wait_for(v1::EVENT_TYPE_CALL_DISCONNECTED, "full-1@sipp"));
+  auto text = http_get(metrics_port, "/metrics");
+  EXPECT_NE(text.find("switchboard_sbc_invites_total{code=\"486\",trunk=\""
+                      + trunk + "\"} 1"),
+            std::string::npos)
+    << text;
+}
+
 TEST_F(sbc_gateway_test, a_caller_who_cancels_while_waiting_abandons) {
   start_gateway(); // no agent: the call waits
 

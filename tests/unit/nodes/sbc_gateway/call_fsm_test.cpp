@@ -231,3 +231,10 @@ TEST(refer_to, other_targets_are_only_an_address) {
   EXPECT_EQ(parse_refer_to("tel:+14255550100").number, "+14255550100");
   EXPECT_EQ(parse_refer_to("").uri, "");
 }
+
+TEST(call_ids, engine_endings_map_to_sip_final_responses) {
+  EXPECT_EQ(ending_for("queue_full").status, 486);
+  EXPECT_EQ(ending_for("closed").status, 480);
+  EXPECT_EQ(ending_for("max_wait").status, 480);
+  EXPECT_EQ(ending_for("EVENT_TYPE_CALL_CANCELLED").status, 480);
+}
