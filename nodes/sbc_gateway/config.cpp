@@ -207,6 +207,23 @@ const std::vector<setting>& settings() {
        c.ring_refresh = std::chrono::milliseconds{ms};
        return {};
      }},
+    {"sip", "session_expires", "SWITCHBOARD_SBC_SESSION_EXPIRES",
+     "--session-expires",
+     "Session timer (RFC 4028) asked for on every dialog, in seconds (90 "
+     "to 86400; 0: none); a dialog whose refreshes stop is ended",
+     [](const config& c) -> std::string {
+       return std::to_string(c.session_expires);
+     },
+     [](config& c, const std::string& v) -> std::string {
+       char* end = nullptr;
+       auto n = std::strtol(v.c_str(), &end, 10);
+       if (v.empty() || end == nullptr || *end != '\0'
+           || (n != 0 && (n < 90 || n > 86400)))
+         return "expected 0 or a number of seconds from 90 to 86400, found '"
+                + v + "'";
+       c.session_expires = static_cast<unsigned>(n);
+       return {};
+     }},
     {"sip", "ping", "SWITCHBOARD_SBC_PING", "--ping",
      "SBCs (host:port, comma separated) to send OPTIONS to; each is logged "
      "and counted up or down",

@@ -130,6 +130,7 @@ int main(int argc, char** argv) {
   sbc::sip_options sip_opts;
   sip_opts.host = cfg.sip.host;
   sip_opts.port = cfg.sip.port;
+  sip_opts.session_expires = cfg.session_expires;
   sip_opts.copy_headers = cfg.attribute_headers;
   sip_opts.tls = std::move(tls);
   std::string error;

@@ -30,6 +30,7 @@ TEST(sbc_config, runs_with_no_arguments_against_a_router_on_its_defaults) {
   EXPECT_FALSE(c.value.metrics);
   EXPECT_EQ(c.value.agent_route, "source");
   EXPECT_EQ(c.value.ring_refresh, std::chrono::seconds{60});
+  EXPECT_EQ(c.value.session_expires, 1800u);
 }
 
 TEST(sbc_config, yaml_then_environment_then_flags) {
@@ -55,6 +56,10 @@ TEST(sbc_config, bad_values_name_the_setting) {
   EXPECT_EQ(load({}, {{"SWITCHBOARD_SBC_RING_REFRESH", "1h"}}).error,
             "environment variable SWITCHBOARD_SBC_RING_REFRESH: expected a "
             "duration such as 60s, found '1h'");
+  EXPECT_EQ(load({"--session-expires", "30"}).error,
+            "--session-expires: expected 0 or a number of seconds from 90 to "
+            "86400, found '30'");
+  EXPECT_EQ(load({"--session-expires", "0"}).value.session_expires, 0u);
   EXPECT_FALSE(load({"--help"}).help.empty());
 }
 
