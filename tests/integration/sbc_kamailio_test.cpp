@@ -8,6 +8,7 @@
 #include "tests/support/router_fixture.hpp"
 #include "tests/support/sip_peers.hpp"
 
+#include <algorithm>
 #include <fstream>
 
 namespace switchboard::testing {
@@ -113,19 +114,60 @@ class sbc_kamailio_test : public routing_test {
       .has_value();
   }
 
+  /// The gateway trusting the test's authority, then Kamailio, until
+  /// Kamailio's dispatcher has the gateway up.
+  void bring_up(std::vector<std::string> gateway_extra = {}) {
+    ASSERT_NO_FATAL_FAILURE(
+      start_gateway(ca->certificate(), std::move(gateway_extra)));
+    ASSERT_NO_FATAL_FAILURE(start_sbc());
+    ASSERT_TRUE(gateway_up_at_sbc())
+      << "Kamailio's OPTIONS over TLS got no 200 from the gateway";
+  }
+
+  /// SIPp callers sending to the SBC over UDP (one call unless `extra`
+  /// says -m); -d (caller_via_sbc.xml's talk time) is 500 ms unless
+  /// `extra` says otherwise.
+  std::unique_ptr<process> start_caller(const std::string& scenario,
+                                        const std::string& call_id_prefix,
+                                        std::vector<std::string> extra = {},
+                                        const std::string& dialled = number,
+                                        const std::string& trunk_fqdn = trunk) {
+    std::vector<std::string> args{"127.0.0.1:" + std::to_string(sbc_port),
+                                  "-cid_str",
+                                  call_id_prefix + "-%u@sipp",
+                                  "-key",
+                                  "trunk",
+                                  trunk_fqdn,
+                                  "-key",
+                                  "number",
+                                  dialled};
+    if (std::find(extra.begin(), extra.end(), "-m") == extra.end())
+      args.insert(args.end(), {"-m", "1"});
+    if (std::find(extra.begin(), extra.end(), "-d") == extra.end())
+      args.insert(args.end(), {"-d", "500"});
+    args.insert(args.end(), extra.begin(), extra.end());
+    return sipp(scenarios + "/" + scenario, free_port(), args);
+  }
+
   /// A SIPp caller sending to the SBC over UDP; its exit code.
   int call(const std::string& scenario, const std::string& call_id_prefix,
-           const std::string& dialled = number) {
-    auto p = sipp(scenarios + "/" + scenario, free_port(),
-                  {"127.0.0.1:" + std::to_string(sbc_port), "-m", "1",
-                   "-cid_str", call_id_prefix + "-%u@sipp", "-key", "trunk",
-                   trunk, "-key", "number", dialled});
-    auto code = p->wait();
+           const std::string& dialled = number,
+           const std::string& trunk_fqdn = trunk) {
+    auto p = start_caller(scenario, call_id_prefix, {}, dialled, trunk_fqdn);
+    return finished(*p, scenario);
+  }
+
+  /// Waits for a SIPp to end; its exit code, and its output in the
+  /// test's log when it is not 0.
+  static int finished(process& p, const std::string& what) {
+    auto code = p.wait();
     if (code != 0)
-      for (auto& line : p->lines())
-        std::cerr << "sipp " << scenario << ": " << line << "\n";
+      for (auto& line : p.lines())
+        std::cerr << "sipp " << what << ": " << line << "\n";
     return code;
   }
+
+  std::string metrics() { return http_get(metrics_port, "/metrics"); }
 
   std::unique_ptr<event_reader> events;
   std::unique_ptr<test_authority> ca;
@@ -144,10 +186,7 @@ TEST_F(sbc_kamailio_test,
   auto agent
     = sipp(scenarios + "/agent_answer_via_sbc.xml", agent_port, {"-m", "1"});
   sip_agent("a1", agent_port);
-  start_gateway(ca->certificate());
-  start_sbc();
-  ASSERT_TRUE(gateway_up_at_sbc())
-    << "Kamailio's OPTIONS over TLS got no 200 from the gateway";
+  ASSERT_NO_FATAL_FAILURE(bring_up());
 
   EXPECT_EQ(call("caller_via_sbc.xml", "life"), 0);
   EXPECT_EQ(agent->wait(), 0)
@@ -194,9 +233,7 @@ TEST_F(sbc_kamailio_test, options_go_both_ways_over_tls) {
 }
 
 TEST_F(sbc_kamailio_test, a_number_the_tenant_does_not_have_gets_404_via_sbc) {
-  start_gateway(ca->certificate());
-  start_sbc();
-  ASSERT_TRUE(gateway_up_at_sbc());
+  ASSERT_NO_FATAL_FAILURE(bring_up());
 
   // The scenario checks the 404 and its Reason header, relayed by
   // Kamailio.
@@ -208,7 +245,7 @@ TEST_F(sbc_kamailio_test, a_number_the_tenant_does_not_have_gets_404_via_sbc) {
   v1::CallView out;
   EXPECT_EQ(n->routing->GetCall(ctx().get(), req, &out).error_code(),
             grpc::StatusCode::NOT_FOUND);
-  auto text = http_get(metrics_port, "/metrics");
+  auto text = metrics();
   EXPECT_NE(
     text.find("switchboard_sbc_calls_refused_total{reason=\"number\"} 1"),
     std::string::npos)
