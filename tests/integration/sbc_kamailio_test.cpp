@@ -278,5 +278,67 @@ TEST_F(sbc_kamailio_test,
       << line;
 }
 
+TEST_F(sbc_kamailio_test,
+       an_agent_who_does_not_answer_via_sbc_is_cancelled_and_the_next_answers) {
+  queue("sales", [](v1::Queue& q) {
+    *q.mutable_offer_timeout() = TimeUtil::SecondsToDuration(2);
+    *q.mutable_wrap_up() = TimeUtil::MillisecondsToDuration(500);
+    q.set_max_missed_offers(1);
+  });
+  auto silent_port = free_port();
+  auto silent = sipp(scenarios + "/agent_no_answer_via_sbc.xml", silent_port,
+                     {"-m", "1"});
+  auto answer_port = free_port();
+  auto answer
+    = sipp(scenarios + "/agent_answer_via_sbc.xml", answer_port, {"-m", "1"});
+  // Longest idle first: a1 gets the first offer.
+  sip_agent("a1", silent_port);
+  sip_agent("a2", answer_port);
+  ASSERT_NO_FATAL_FAILURE(bring_up());
+
+  EXPECT_EQ(call("caller_via_sbc.xml", "noanswer"), 0);
+  // a1's SIPp rang, got the gateway's CANCEL through Kamailio, answered
+  // 487 and had Kamailio's ACK.
+  EXPECT_EQ(finished(*silent, "agent_no_answer_via_sbc.xml"), 0)
+    << "the ringing agent was not cancelled through the SBC";
+  EXPECT_EQ(finished(*answer, "agent_answer_via_sbc.xml"), 0);
+
+  auto expired
+    = events->wait_for(v1::EVENT_TYPE_OFFER_EXPIRED, "noanswer-1@sipp");
+  ASSERT_TRUE(expired) << "the offer to a1 did not expire";
+  EXPECT_EQ(expired->offer().agent_id(), "a1");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, "noanswer-1@sipp"));
+  EXPECT_EQ(get_call("noanswer-1@sipp").agent_id(), "a2");
+  EXPECT_NE(metrics().find("switchboard_sbc_invites_total{code=\"200\",trunk=\""
+                           + trunk + "\"} 1"),
+            std::string::npos)
+    << metrics();
+}
+
+TEST_F(sbc_kamailio_test,
+       an_agent_who_is_busy_via_sbc_declines_and_the_next_answers) {
+  auto busy_port = free_port();
+  auto busy = sipp(scenarios + "/agent_busy.xml", busy_port, {"-m", "1"});
+  auto answer_port = free_port();
+  auto answer
+    = sipp(scenarios + "/agent_answer_via_sbc.xml", answer_port, {"-m", "1"});
+  // Longest idle first: a1 gets the first offer.
+  sip_agent("a1", busy_port);
+  sip_agent("a2", answer_port);
+  ASSERT_NO_FATAL_FAILURE(bring_up());
+
+  EXPECT_EQ(call("caller_via_sbc.xml", "busy"), 0);
+  // a1's 486 had Kamailio's ACK.
+  EXPECT_EQ(finished(*busy, "agent_busy.xml"), 0);
+  EXPECT_EQ(finished(*answer, "agent_answer_via_sbc.xml"), 0);
+
+  auto declined
+    = events->wait_for(v1::EVENT_TYPE_OFFER_DECLINED, "busy-1@sipp");
+  ASSERT_TRUE(declined) << "the agent's 486 did not decline the offer";
+  EXPECT_EQ(declined->offer().agent_id(), "a1");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, "busy-1@sipp"));
+  EXPECT_EQ(get_call("busy-1@sipp").agent_id(), "a2");
+}
+
 } // namespace
 } // namespace switchboard::testing
