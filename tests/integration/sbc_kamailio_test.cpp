@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <thread>
 
 namespace switchboard::testing {
 namespace {
@@ -168,6 +169,20 @@ class sbc_kamailio_test : public routing_test {
   }
 
   std::string metrics() { return http_get(metrics_port, "/metrics"); }
+
+  /// True once the gateway's /metrics has `line`, waiting up to `timeout`
+  /// (a gauge follows the calls' state a little later than the engine).
+  bool metric_reaches(const std::string& line,
+                      std::chrono::milliseconds timeout = 60s) {
+    auto until = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      if (metrics().find(line) != std::string::npos)
+        return true;
+      if (std::chrono::steady_clock::now() > until)
+        return false;
+      std::this_thread::sleep_for(100ms);
+    }
+  }
 
   std::unique_ptr<event_reader> events;
   std::unique_ptr<test_authority> ca;
@@ -338,6 +353,49 @@ TEST_F(sbc_kamailio_test,
   EXPECT_EQ(declined->offer().agent_id(), "a1");
   ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, "busy-1@sipp"));
   EXPECT_EQ(get_call("busy-1@sipp").agent_id(), "a2");
+}
+
+TEST_F(sbc_kamailio_test, a_caller_who_cancels_via_sbc_while_waiting_abandons) {
+  ASSERT_NO_FATAL_FAILURE(bring_up()); // no agent: the call waits
+
+  // The scenario checks the 200 to its CANCEL and the 487 to its INVITE,
+  // both through Kamailio.
+  EXPECT_EQ(call("caller_cancel.xml", "cancel"), 0);
+
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_ABANDONED, "cancel-1@sipp"))
+    << "CancelCall did not reach the engine";
+  EXPECT_EQ(get_call("cancel-1@sipp").state(), v1::CALL_STATE_ABANDONED);
+  EXPECT_TRUE(metric_reaches("switchboard_sbc_invites_total{code=\"487\","
+                             "trunk=\""
+                               + trunk + "\"} 1",
+                             10s))
+    << metrics();
+}
+
+TEST_F(sbc_kamailio_test,
+       a_caller_who_cancels_via_sbc_while_the_agent_rings_cancels_the_agent) {
+  auto agent_port = free_port();
+  auto agent
+    = sipp(scenarios + "/agent_no_answer_via_sbc.xml", agent_port, {"-m", "1"});
+  sip_agent("a1", agent_port);
+  ASSERT_NO_FATAL_FAILURE(bring_up());
+
+  // The caller hangs up 3 s after its ringback starts: the offer went to
+  // a1 at once and rings for up to 10 s.
+  auto caller = start_caller("caller_cancel.xml", "ringcancel", {"-d", "3000"});
+  EXPECT_EQ(finished(*caller, "caller_cancel.xml"), 0);
+  // a1's SIPp had the INVITE, then the CANCEL through Kamailio, answered
+  // 487 and had Kamailio's ACK.
+  EXPECT_EQ(finished(*agent, "agent_no_answer_via_sbc.xml"), 0)
+    << "the ringing agent was not cancelled through the SBC";
+
+  ASSERT_TRUE(
+    events->wait_for(v1::EVENT_TYPE_CALL_OFFERED, "ringcancel-1@sipp"))
+    << "the agent was not offered the call";
+  ASSERT_TRUE(
+    events->wait_for(v1::EVENT_TYPE_CALL_ABANDONED, "ringcancel-1@sipp"))
+    << "CancelCall did not reach the engine";
+  EXPECT_EQ(get_call("ringcancel-1@sipp").state(), v1::CALL_STATE_ABANDONED);
 }
 
 } // namespace
