@@ -398,5 +398,30 @@ TEST_F(sbc_kamailio_test,
   EXPECT_EQ(get_call("ringcancel-1@sipp").state(), v1::CALL_STATE_ABANDONED);
 }
 
+TEST_F(sbc_kamailio_test, an_unknown_trunk_gets_403_via_sbc) {
+  ASSERT_NO_FATAL_FAILURE(bring_up());
+
+  // The scenario checks the 403 and its Reason header, relayed by
+  // Kamailio.
+  EXPECT_EQ(call("caller_refused_403.xml", "trunk", number, "other.sbc.test"),
+            0);
+
+  v1::GetCallRequest req;
+  req.set_tenant_id("contoso");
+  req.set_call_id("trunk-1@sipp");
+  v1::CallView out;
+  EXPECT_EQ(n->routing->GetCall(ctx().get(), req, &out).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  auto text = metrics();
+  EXPECT_NE(text.find("switchboard_sbc_invites_total{code=\"403\",trunk="
+                      "\"other.sbc.test\"} 1"),
+            std::string::npos)
+    << text;
+  EXPECT_NE(
+    text.find("switchboard_sbc_calls_refused_total{reason=\"trunk\"} 1"),
+    std::string::npos)
+    << text;
+}
+
 } // namespace
 } // namespace switchboard::testing
