@@ -423,5 +423,41 @@ TEST_F(sbc_kamailio_test, an_unknown_trunk_gets_403_via_sbc) {
     << text;
 }
 
+TEST_F(sbc_kamailio_test,
+       with_the_router_down_the_sbc_caller_gets_503_then_calls_flow_again) {
+  ASSERT_NO_FATAL_FAILURE(bring_up());
+  auto address = n->address;
+  events.reset();
+  n->kill();
+  ASSERT_TRUE(gateway->wait_for_line("\"msg\":\"router stream lost", 30s));
+
+  // The scenario checks the 503, its Retry-After and its Reason header,
+  // through Kamailio.
+  EXPECT_EQ(call("caller_refused_503.xml", "down"), 0);
+  EXPECT_TRUE(sbc->proc().wait_for_line("no gateway left for down-1@sipp", 10s))
+    << "Kamailio did not answer the gateway's 503 itself";
+  auto text = metrics();
+  EXPECT_NE(
+    text.find("switchboard_sbc_calls_refused_total{reason=\"router_down\"} 1"),
+    std::string::npos)
+    << text;
+
+  // The router comes back at the same address, with its data.
+  n->start(dir, {"--grpc-listen", address});
+  ASSERT_EQ(n->address, address);
+  events = std::make_unique<event_reader>(*n->events, "contoso");
+  ASSERT_TRUE(gateway->wait_for_line("\"msg\":\"router connected\"", 60s))
+    << "the gateway did not reconnect to the router";
+  auto agent_port = free_port();
+  auto agent
+    = sipp(scenarios + "/agent_answer_via_sbc.xml", agent_port, {"-m", "1"});
+  sip_agent("a1", agent_port);
+
+  EXPECT_EQ(call("caller_via_sbc.xml", "back"), 0);
+  EXPECT_EQ(finished(*agent, "agent_answer_via_sbc.xml"), 0);
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, "back-1@sipp"));
+  EXPECT_EQ(get_call("back-1@sipp").agent_id(), "a1");
+}
+
 } // namespace
 } // namespace switchboard::testing
