@@ -184,6 +184,15 @@ class sbc_kamailio_test : public routing_test {
     }
   }
 
+  /// The gateway's log line with `text`, logged before now (lines
+  /// start_gateway already read) or within 10 s.
+  std::optional<std::string> gateway_logged(const std::string& text) {
+    for (auto& line : gateway->lines())
+      if (line.find(text) != std::string::npos)
+        return line;
+    return gateway->wait_for_line(text, 10s);
+  }
+
   std::unique_ptr<event_reader> events;
   std::unique_ptr<test_authority> ca;
   std::unique_ptr<process> gateway;
@@ -457,6 +466,33 @@ TEST_F(sbc_kamailio_test,
   EXPECT_EQ(finished(*agent, "agent_answer_via_sbc.xml"), 0);
   ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, "back-1@sipp"));
   EXPECT_EQ(get_call("back-1@sipp").agent_id(), "a1");
+}
+
+TEST_F(sbc_kamailio_test,
+       after_a_kill_the_restarted_gateway_cancels_the_call_it_had_via_sbc) {
+  ASSERT_NO_FATAL_FAILURE(bring_up()); // no agent: the call waits
+  // The caller waits at Kamailio (its SIPp is killed with the test).
+  auto caller = start_caller("caller_via_sbc.xml", "orphan");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_QUEUED, "orphan-1@sipp"));
+  auto attributes = get_call("orphan-1@sipp").call().attributes();
+  EXPECT_EQ(attributes["sbc_gateway"], "sbc-gateway-0");
+
+  gateway->stop(SIGKILL);
+  gateway.reset();
+  ASSERT_NO_FATAL_FAILURE(start_gateway(ca->certificate()));
+
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_CANCELLED, "orphan-1@sipp"))
+    << "the orphaned call was not ended";
+  EXPECT_EQ(get_call("orphan-1@sipp").state(), v1::CALL_STATE_CANCELLED);
+  auto why = gateway_logged(
+    "\"msg\":\"cancelling a waiting call that has no SIP dialog since this "
+    "gateway restarted\"");
+  ASSERT_TRUE(why) << "the gateway did not say why it ended the call";
+  EXPECT_EQ(json_field(*why, "call_id"), "orphan-1@sipp");
+  auto reconciled = gateway_logged("\"msg\":\"reconciled\"");
+  ASSERT_TRUE(reconciled);
+  EXPECT_EQ(json_field(*reconciled, "ended"), "1");
+  caller->stop(SIGKILL);
 }
 
 } // namespace
