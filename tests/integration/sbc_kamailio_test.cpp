@@ -193,6 +193,22 @@ class sbc_kamailio_test : public routing_test {
     return gateway->wait_for_line(text, 10s);
   }
 
+  /// How many engine events of `type` there are once there are
+  /// `count_wanted`, or when a minute has passed.
+  size_t wait_for_events(v1::EventType type, size_t count_wanted) {
+    auto until = std::chrono::steady_clock::now() + 60s;
+    for (;;) {
+      auto seen = events->seen();
+      auto count = static_cast<size_t>(
+        std::count_if(seen.begin(), seen.end(), [type](const v1::Event& e) {
+          return e.type() == type;
+        }));
+      if (count >= count_wanted || std::chrono::steady_clock::now() > until)
+        return count;
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+
   std::unique_ptr<event_reader> events;
   std::unique_ptr<test_authority> ca;
   std::unique_ptr<process> gateway;
@@ -493,6 +509,68 @@ TEST_F(sbc_kamailio_test,
   ASSERT_TRUE(reconciled);
   EXPECT_EQ(json_field(*reconciled, "ended"), "1");
   caller->stop(SIGKILL);
+}
+
+TEST_F(sbc_kamailio_test,
+       two_hundred_calls_wait_at_once_then_all_reach_agents_and_complete) {
+  constexpr int calls = 200;
+  auto agents_port = free_port();
+  auto agents = sipp(scenarios + "/agent_answer_via_sbc.xml", agents_port,
+                     {"-m", std::to_string(calls)});
+  // Nobody is ready yet: the calls pile up, all waiting at once.
+  for (int i = 1; i <= calls; ++i)
+    ASSERT_NO_FATAL_FAILURE(
+      sip_agent("a" + std::to_string(i), agents_port, false));
+  ASSERT_NO_FATAL_FAILURE(bring_up());
+
+  auto callers
+    = start_caller("caller_via_sbc.xml", "load",
+                   {"-m", std::to_string(calls), "-l", std::to_string(calls),
+                    "-r", "50", "-d", "1000"});
+  {
+    // The gateway and Kamailio log every call: read them meanwhile.
+    output_drain drain{{gateway.get(), &sbc->proc(), agents.get()}};
+    EXPECT_EQ(wait_for_events(v1::EVENT_TYPE_CALL_QUEUED, calls),
+              size_t{calls});
+    EXPECT_TRUE(metric_reaches("switchboard_sbc_dialogs{state=\"waiting\"} "
+                               + std::to_string(calls)))
+      << metrics();
+
+    for (int i = 1; i <= calls; ++i) {
+      presence("a" + std::to_string(i), v1::PRESENCE_AVAILABLE);
+      ready("a" + std::to_string(i), true);
+    }
+    EXPECT_EQ(finished(*callers, "caller_via_sbc.xml (200 calls)"), 0);
+  }
+  EXPECT_EQ(finished(*agents, "agent_answer_via_sbc.xml (200 calls)"), 0);
+
+  EXPECT_EQ(wait_for_events(v1::EVENT_TYPE_CALL_WRAP_UP, calls), size_t{calls});
+  for (int i = 1; i <= calls; ++i) {
+    auto c = get_call("load-" + std::to_string(i) + "@sipp");
+    EXPECT_TRUE(c.state() == v1::CALL_STATE_WRAP_UP
+                || c.state() == v1::CALL_STATE_COMPLETED)
+      << c.call().call_id() << " " << v1::CallState_Name(c.state());
+    EXPECT_FALSE(c.agent_id().empty()) << c.call().call_id();
+  }
+  auto text = metrics();
+  EXPECT_NE(text.find("switchboard_sbc_invites_total{code=\"200\",trunk=\""
+                      + trunk + "\"} " + std::to_string(calls)),
+            std::string::npos)
+    << text;
+  for (auto* state : {"submitting", "waiting", "looking_up", "ringing",
+                      "accepting", "talking"})
+    EXPECT_TRUE(metric_reaches(
+      "switchboard_sbc_dialogs{state=\"" + std::string{state} + "\"} 0", 10s))
+      << metrics();
+  for (auto& line : gateway->lines()) {
+    EXPECT_EQ(line.find("\"level\":\"error\""), std::string::npos) << line;
+    EXPECT_EQ(line.find("engine refused a command"), std::string::npos) << line;
+  }
+  for (auto& line : sbc->proc().lines()) {
+    EXPECT_EQ(line.find("gateway failed"), std::string::npos) << line;
+    EXPECT_EQ(line.find("no gateway up"), std::string::npos) << line;
+    EXPECT_EQ(line.find("no gateway left"), std::string::npos) << line;
+  }
 }
 
 } // namespace
