@@ -51,6 +51,32 @@ void command(self_ptr self, const call_env* env, engine_command cmd,
   });
 }
 
+/// A new leg of this call's, bound to it so that its events come here.
+leg_id open_leg(self_ptr self, const call_env* env) {
+  auto leg = env->sip->new_leg();
+  env->registry->bind_leg(leg, caf::actor_cast<call_actor>(self));
+  self->state.legs.push_back(leg);
+  return leg;
+}
+
+/// Ends an outgoing leg (CANCEL before its answer, BYE after) if the call
+/// still has one there, and forgets it.
+void end_leg(const call_env* env, leg_id& leg, bool answered) {
+  if (leg != 0) {
+    if (answered)
+      env->sip->bye(leg);
+    else
+      env->sip->cancel(leg);
+  }
+  leg = 0;
+}
+
+/// The caller talks with the agent (while a transfer is asked for, too).
+bool with_agent(call_state x) {
+  return x == call_state::talking || x == call_state::transferring
+         || x == call_state::referring;
+}
+
 /// An INVITE the call places (an agent's leg, a transfer's target), sent
 /// the way env->agent_route says.
 outgoing_invite invite_to(const call_env* env, const call_setup& c,
@@ -154,9 +180,7 @@ void run(self_ptr self, const call_env* env, call_action action,
     case call_action::invite_agent: {
       st.agent_uri = in.text;
       st.agent_sdp.clear();
-      auto leg = env->sip->new_leg();
-      env->registry->bind_leg(leg, caf::actor_cast<call_actor>(self));
-      st.legs.push_back(leg);
+      auto leg = open_leg(self, env);
       st.agent_leg = leg;
       auto x = invite_to(env, c, st.agent_uri);
       auto fields = call_fields(st);
@@ -203,16 +227,8 @@ void run(self_ptr self, const call_env* env, call_action action,
         return xs;
       }());
       return;
-    case call_action::cancel_agent:
-      if (st.agent_leg != 0)
-        env->sip->cancel(st.agent_leg);
-      st.agent_leg = 0;
-      return;
-    case call_action::bye_agent:
-      if (st.agent_leg != 0)
-        env->sip->bye(st.agent_leg);
-      st.agent_leg = 0;
-      return;
+    case call_action::cancel_agent: end_leg(env, st.agent_leg, false); return;
+    case call_action::bye_agent: end_leg(env, st.agent_leg, true); return;
     case call_action::bye_caller: env->sip->bye(c.caller_leg); return;
     case call_action::cancel_call: {
       engine_command cmd;
@@ -255,9 +271,7 @@ void run(self_ptr self, const call_env* env, call_action action,
           st.refer_leg, in.status >= 300 && in.status < 700 ? in.status : 603);
       return;
     case call_action::invite_outside: {
-      auto leg = env->sip->new_leg();
-      env->registry->bind_leg(leg, caf::actor_cast<call_actor>(self));
-      st.legs.push_back(leg);
+      auto leg = open_leg(self, env);
       st.outside_leg = leg;
       st.outside_sdp.clear();
       env->log->info("transfer leaves the contact center", [&] {
@@ -273,31 +287,22 @@ void run(self_ptr self, const call_env* env, call_action action,
       env->sip->send(c.caller_leg, dialog_method::reinvite, {}, st.outside_sdp);
       return;
     case call_action::cancel_outside:
-      if (st.outside_leg != 0)
-        env->sip->cancel(st.outside_leg);
-      st.outside_leg = 0;
+      end_leg(env, st.outside_leg, false);
       return;
-    case call_action::bye_outside:
-      if (st.outside_leg != 0)
-        env->sip->bye(st.outside_leg);
-      st.outside_leg = 0;
-      return;
+    case call_action::bye_outside: end_leg(env, st.outside_leg, true); return;
   }
 }
 
 /// The leg a peer's in-dialog request on `leg` is passed on to: the
 /// other end of the bridge, or 0 when the call bridges nothing now.
 leg_id peer_of(const call_data& st, leg_id leg) {
-  auto with_agent
-    = (st.state == call_state::talking || st.state == call_state::transferring
-       || st.state == call_state::referring)
-      && st.agent_leg != 0;
+  auto bridged = with_agent(st.state) && st.agent_leg != 0;
   if (leg == st.call.caller_leg) {
     if (st.state == call_state::outside)
       return st.outside_leg;
-    return with_agent ? st.agent_leg : 0;
+    return bridged ? st.agent_leg : 0;
   }
-  if (with_agent && leg == st.agent_leg)
+  if (bridged && leg == st.agent_leg)
     return st.call.caller_leg;
   if (st.state == call_state::outside && leg == st.outside_leg)
     return st.call.caller_leg;
@@ -384,9 +389,7 @@ std::optional<call_event> leg_event_of(self_ptr self, const call_env* env,
       return std::nullopt;
     default: break;
   }
-  auto bridged
-    = st.state == call_state::talking || st.state == call_state::transferring
-      || st.state == call_state::referring || st.state == call_state::outside;
+  auto bridged = with_agent(st.state) || st.state == call_state::outside;
   if (in.leg == st.call.caller_leg) {
     switch (kind) {
       case leg_event::cancelled:
