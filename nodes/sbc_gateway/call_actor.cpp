@@ -290,6 +290,68 @@ void run(self_ptr self, const call_env* env, call_action action,
       end_leg(env, st.outside_leg, false);
       return;
     case call_action::bye_outside: end_leg(env, st.outside_leg, true); return;
+    case call_action::hold_caller: {
+      if (env->hold_uri.empty() || st.media_leg != 0)
+        return;
+      st.media_up = false;
+      st.media_sdp.clear();
+      st.media_leg = open_leg(self, env);
+      outgoing_invite x;
+      x.request_uri = env->hold_uri;
+      x.from_uri = c.from;
+      x.sdp = c.caller_sdp;
+      env->sip->place_call(st.media_leg, std::move(x));
+      return;
+    }
+    case call_action::connect_media:
+      if (st.caller_answered) {
+        env->sip->send(c.caller_leg, dialog_method::reinvite, {}, st.media_sdp);
+      } else {
+        if (env->probe != nullptr)
+          env->probe->invite_final(200, c.trunk);
+        env->sip->respond(c.caller_leg, {200, "OK", {}, {}, st.media_sdp});
+        st.caller_answered = true;
+      }
+      env->log->info("caller waits at the hold media server", call_fields(st));
+      return;
+    case call_action::announce: {
+      auto uri = prompt_uri(env->announcement_uri, st.announcement);
+      st.announcement_up = false;
+      st.announcement_leg = open_leg(self, env);
+      outgoing_invite x;
+      x.request_uri = uri;
+      x.from_uri = c.from;
+      x.sdp = c.caller_sdp;
+      env->log->info("playing the engine's announcement", [&] {
+        auto xs = call_fields(st);
+        xs.emplace_back("announcement", st.announcement);
+        xs.emplace_back("uri", uri);
+        return xs;
+      }());
+      env->sip->place_call(st.announcement_leg, std::move(x));
+      call_input limit;
+      limit.event = call_event::announcement_done;
+      self->delayed_send(self, env->announcement_limit, std::move(limit));
+      return;
+    }
+    case call_action::connect_announcement:
+      env->sip->send(c.caller_leg, dialog_method::reinvite, {},
+                     st.announcement_sdp);
+      end_leg(env, st.media_leg, st.media_up);
+      return;
+  }
+}
+
+/// While the call is in the queue, from the caller's INVITE to the
+/// agent's answer: the hold media server serves it only then.
+bool in_queue(call_state x) {
+  switch (x) {
+    case call_state::submitting:
+    case call_state::waiting:
+    case call_state::looking_up:
+    case call_state::ringing:
+    case call_state::accepting: return true;
+    default: return false;
   }
 }
 
@@ -419,6 +481,45 @@ std::optional<call_event> leg_event_of(self_ptr self, const call_env* env,
       default: return std::nullopt;
     }
   }
+  if (in.leg != 0 && in.leg == st.media_leg) {
+    switch (kind) {
+      case leg_event::answered:
+        st.media_up = true;
+        st.media_sdp = in.sdp;
+        return call_event::media_answered;
+      case leg_event::failed:
+      case leg_event::bye:
+      case leg_event::terminated: {
+        auto xs = call_fields(st);
+        xs.emplace_back("uri", env->hold_uri);
+        xs.emplace_back("status", std::to_string(in.status));
+        env->log->warn(kind == leg_event::failed
+                         ? "the hold media server refused the caller; "
+                           "ringback instead"
+                         : "the hold media server hung up on a waiting caller",
+                       xs);
+        st.media_leg = 0;
+        st.media_up = false;
+        return call_event::media_failed;
+      }
+      default: return std::nullopt;
+    }
+  }
+  if (in.leg != 0 && in.leg == st.announcement_leg) {
+    switch (kind) {
+      case leg_event::answered:
+        st.announcement_up = true;
+        st.announcement_sdp = in.sdp;
+        return call_event::announcement_answered;
+      case leg_event::failed:
+      case leg_event::bye:
+      case leg_event::terminated:
+        st.announcement_leg = 0;
+        st.announcement_up = false;
+        return call_event::announcement_done;
+      default: return std::nullopt;
+    }
+  }
   if (in.leg != st.agent_leg || in.leg == 0) {
     // A leg the call gave up on answered after all: hang it up.
     if (kind == leg_event::answered)
@@ -465,6 +566,21 @@ void on_input(self_ptr self, const call_env* env, call_input& in) {
   // outside the contact center.
   if (event == call_event::transfer_refused && in.status == 5)
     event = call_event::transfer_unknown;
+  // An ending with an announcement, for a caller the hold media server
+  // answered: played before the caller is hung up.
+  if (event == call_event::engine_ended && !in.announcement.empty()
+      && st.media_up && !env->announcement_uri.empty()) {
+    if (!prompt_uri(env->announcement_uri, in.announcement).empty()) {
+      st.announcement = in.announcement;
+      event = call_event::ended_with_announcement;
+    } else {
+      auto xs = call_fields(st);
+      xs.emplace_back("announcement", in.announcement);
+      env->log->warn("announcement not played: a prompt id is letters, "
+                     "digits, '.', '_' and '-', at most 64",
+                     xs);
+    }
+  }
   // Answers about an offer that is no longer the open one change nothing.
   switch (event) {
     case call_event::agent_found:
@@ -503,7 +619,12 @@ void on_input(self_ptr self, const call_env* env, call_input& in) {
   }
   for (auto action : step.actions)
     run(self, env, action, in);
+  // The hold media server's leg ends once the call leaves the queue (an
+  // announcement ends it once it plays instead).
+  if (!in_queue(st.state) && st.state != call_state::announcing)
+    end_leg(env, st.media_leg, st.media_up);
   if (st.state == call_state::ended) {
+    end_leg(env, st.announcement_leg, st.announcement_up);
     env->registry->forget(st.call.tenant_id, st.call.call_id, st.legs);
     self->quit();
   }

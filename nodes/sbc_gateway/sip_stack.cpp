@@ -403,8 +403,13 @@ class nua_stack final : public sip_stack {
       if (!x.next_hop.empty())
         route
           = "<sip:" + x.next_hop + ";lr" + transport_param(x.transport) + ">";
+      // In angle brackets, so that URI parameters (;user=phone, RFC
+      // 4240's ;play=) stay in the Request-URI rather than the To header.
+      auto to = x.request_uri.find('<') == std::string::npos
+                  ? "<" + x.request_uri + ">"
+                  : x.request_uri;
       auto* nh = nua_handle(
-        nua_, ref.get(), SIPTAG_TO_STR(x.request_uri.c_str()),
+        nua_, ref.get(), SIPTAG_TO_STR(to.c_str()),
         TAG_IF(!x.from_uri.empty(), SIPTAG_FROM_STR(x.from_uri.c_str())),
         TAG_END());
       if (nh == nullptr) {

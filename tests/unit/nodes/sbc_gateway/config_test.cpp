@@ -63,6 +63,24 @@ TEST(sbc_config, bad_values_name_the_setting) {
   EXPECT_FALSE(load({"--help"}).help.empty());
 }
 
+TEST(sbc_config, a_hold_media_server_and_announcements_are_sip_uris) {
+  auto none = load({});
+  EXPECT_EQ(none.value.hold_uri, "");
+  EXPECT_EQ(none.value.announcement_uri, "");
+  auto c = load({"--hold-uri",
+                 "sip:annc@ms.test;play=https://p.test/hold.wav;repeat=forever",
+                 "--announcement-uri",
+                 "sips:annc@ms.test;play=https://p.test/{prompt}.wav"});
+  ASSERT_EQ(c.error, "");
+  EXPECT_EQ(c.value.hold_uri,
+            "sip:annc@ms.test;play=https://p.test/hold.wav;repeat=forever");
+  EXPECT_EQ(load({"--hold-uri", "http://ms.test"}).error,
+            "--hold-uri: expected a sip: or sips: URI, found 'http://ms.test'");
+  EXPECT_EQ(load({"--announcement-uri", "sip:annc@ms.test"}).error,
+            "--announcement-uri: expected a sip: or sips: URI with {prompt} "
+            "in it, found 'sip:annc@ms.test'");
+}
+
 TEST(sbc_config, tls_is_off_unless_a_certificate_is_configured) {
   auto c = load({});
   ASSERT_EQ(c.error, "");
