@@ -113,24 +113,6 @@ class sbc_gateway_test : public routing_test {
       << "the gateway did not reach the router";
   }
 
-  /// A second queue, "support", that calls to `support_number` go to.
-  void support_queue(const std::string& number_) {
-    queue("support");
-    v1::UpsertClassificationRulesRequest rules;
-    rules.set_tenant_id("contoso");
-    rules.set_default_queue_id("sales");
-    auto& rule = *rules.add_rules();
-    rule.set_rule_id("support-line");
-    rule.set_queue_id("support");
-    auto& when = *rule.add_conditions();
-    when.set_field("to");
-    when.set_match(v1::Condition::MATCH_EQUALS);
-    when.add_values(number_);
-    v1::ClassificationRules out;
-    auto st = n->admin->UpsertClassificationRules(ctx().get(), rules, &out);
-    ASSERT_TRUE(st.ok()) << st.error_message();
-  }
-
   std::unique_ptr<event_reader> events;
   std::unique_ptr<process> gateway;
   uint16_t gateway_port = 0;

@@ -251,6 +251,35 @@ TEST_F(sbc_kamailio_test,
   EXPECT_EQ(json_field(*admitted, "trunk"), trunk);
 }
 
+TEST_F(sbc_kamailio_test,
+       an_agents_refer_via_sbc_moves_the_caller_to_the_queue_it_names) {
+  const std::string support_number = "+14255550199";
+  support_queue(support_number);
+  auto first_port = free_port();
+  auto second_port = free_port();
+  // The REFER, its NOTIFYs, the caller's re-INVITE and every BYE cross
+  // Kamailio along the dialogs' route sets.
+  auto first = sipp(scenarios + "/agent_refer_via_sbc.xml", first_port,
+                    {"-m", "1", "-key", "refer_to",
+                     "sip:" + support_number + "@" + trunk + ";user=phone"});
+  auto second = sipp(scenarios + "/party_answers_hangs_up_via_sbc.xml",
+                     second_port, {"-m", "1"});
+  sip_agent("a1", first_port);
+  sip_agent("a2", second_port, "support");
+  ASSERT_NO_FATAL_FAILURE(bring_up());
+
+  EXPECT_EQ(call("caller_transferred_via_sbc.xml", "refer"), 0);
+  EXPECT_EQ(finished(*first, "agent_refer_via_sbc.xml"), 0);
+  EXPECT_EQ(finished(*second, "party_answers_hangs_up_via_sbc.xml"), 0);
+
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_TRANSFERRED, "refer-1@sipp"))
+    << "TransferCall did not reach the engine";
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, "refer-1@sipp"));
+  auto c = get_call("refer-1@sipp");
+  EXPECT_EQ(c.agent_id(), "a2");
+  EXPECT_EQ(c.queue_id(), "support");
+}
+
 TEST_F(sbc_kamailio_test, options_go_both_ways_over_tls) {
   start_gateway(ca->certificate(),
                 {"--ping", sbc_tls(), "--ping-interval", "1s"});

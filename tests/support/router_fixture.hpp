@@ -237,6 +237,25 @@ class routing_test : public ::testing::Test {
     ready(id, true);
   }
 
+  /// A second contoso queue, "support", that calls to `number_` go to;
+  /// the others go to "sales".
+  void support_queue(const std::string& number_) {
+    queue("support");
+    v1::UpsertClassificationRulesRequest rules;
+    rules.set_tenant_id("contoso");
+    rules.set_default_queue_id("sales");
+    auto& rule = *rules.add_rules();
+    rule.set_rule_id("support-line");
+    rule.set_queue_id("support");
+    auto& when = *rule.add_conditions();
+    when.set_field("to");
+    when.set_match(v1::Condition::MATCH_EQUALS);
+    when.add_values(number_);
+    v1::ClassificationRules out;
+    auto st = n->admin->UpsertClassificationRules(ctx().get(), rules, &out);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+  }
+
   v1::Queue queue(const std::string& id,
                   const std::function<void(v1::Queue&)>& edit = {}) {
     v1::UpsertQueueRequest req;
