@@ -683,11 +683,11 @@ def start_stack(name, args, work, ready=True):
 
 def stop_stack(stack, r, args):
     """Stops a set-up; its logs and SIPp files go, unless asked to keep
-    them (or a smoke run failed)."""
+    them or its last step failed."""
     stack.stop()
-    if args.keep or (args.smoke and not r["passed"]):
-        r["logs"] = stack.work
-    else:
+    if not r["passed"]:
+        log(f"logs of the failed step: {stack.work}")
+    elif not args.keep:
         shutil.rmtree(stack.work, ignore_errors=True)
 
 
@@ -791,8 +791,9 @@ def main():
     p.add_argument("--only", nargs="*", choices=["gateway", "baseline"],
                    help="one set-up only")
     p.add_argument("--keep", action="store_true",
-                   help="keep every log and SIPp file (the folder is named "
-                        "at the end)")
+                   help="keep the logs and SIPp files of every step, not "
+                        "only of failed ones (the folder is named at the "
+                        "end)")
     p.add_argument("--smoke", action="store_true",
                    help="a tiny run: 5 calls/s for 2 s through each set-up, "
                         "10 waiting callers; fails unless every call "
@@ -826,10 +827,11 @@ def main():
     finally:
         for p in reversed(STARTED):
             p.stop()
-        if a.keep or (a.smoke and not ok):
-            log(f"logs kept in {work}")
+        if os.listdir(work):
+            log(f"logs kept in {work}" + ("" if a.keep else
+                                          " (of the failed steps)"))
         else:
-            shutil.rmtree(work, ignore_errors=True)
+            os.rmdir(work)
     sys.exit(1 if a.smoke and not ok else 0)
 
 
