@@ -488,8 +488,8 @@ namespace {
 
 /// Replies `reply` once every peer that is up has learned that the tenant
 /// runs as `handle`, or failed to answer in time.
-template<class Promise, class... Reply>
-void announce(node_actor::pointer self, const std::shared_ptr<cluster::impl>& c,
+template<class Self, class Promise, class... Reply>
+void announce(Self* self, const std::shared_ptr<cluster::impl>& c,
               const routing::tenant& tenant, const caf::actor& handle,
               Promise rp, Reply... reply) {
   auto peers = c->up_peers();
@@ -512,6 +512,40 @@ void announce(node_actor::pointer self, const std::shared_ptr<cluster::impl>& c,
           done();
         });
   }
+}
+
+/// Takes one tenant over (stores its records, starts its actor, announces
+/// it), replies with its new actor and quits.
+using adopt_actor = caf::typed_actor<
+  caf::replies_to<atom::move, routing::tenant, record_set>::with<caf::actor>>;
+
+/// Delivers the reply, then ends the worker that made it.
+struct reply_then_quit {
+  caf::typed_response_promise<caf::actor> rp;
+  adopt_actor::pointer self;
+
+  void deliver(caf::actor handle) {
+    rp.deliver(std::move(handle));
+    self->quit();
+  }
+};
+
+adopt_actor::behavior_type adopt_behavior(adopt_actor::pointer self,
+                                          std::shared_ptr<cluster::impl> c) {
+  return {
+    [self, c](atom::move, routing::tenant& t,
+              record_set& records) -> caf::result<caf::actor> {
+      auto started = c->dir.adopt(t, records);
+      if (!started) {
+        self->quit();
+        return started.error();
+      }
+      auto handle = caf::actor_cast<caf::actor>(*started);
+      reply_then_quit rp{self->make_response_promise<caf::actor>(), self};
+      announce(self, c, t, handle, rp, handle);
+      return rp.rp;
+    },
+  };
 }
 
 node_actor::behavior_type node_behavior(node_actor::pointer self,
@@ -540,13 +574,12 @@ node_actor::behavior_type node_behavior(node_actor::pointer self,
     },
     [self, c](atom::move, routing::tenant& t,
               record_set& records) -> caf::result<caf::actor> {
-      auto started = c->dir.adopt(t, records);
-      if (!started)
-        return started.error();
-      auto handle = caf::actor_cast<caf::actor>(*started);
-      auto rp = self->make_response_promise<caf::actor>();
-      announce(self, c, t, handle, rp, handle);
-      return rp;
+      // Writing a large tenant's records takes seconds on a loaded
+      // machine; a worker does it, so that this actor keeps answering its
+      // peers' heartbeats meanwhile and is not taken for down.
+      auto worker = self->spawn<caf::detached>(adopt_behavior, c);
+      return self->delegate(worker, atom::move_v, std::move(t),
+                            std::move(records));
     },
     [c](atom::erase, std::string& id, caf::actor& current) {
       c->forget(id, current);

@@ -51,6 +51,32 @@ void command(self_ptr self, const call_env* env, engine_command cmd,
   });
 }
 
+/// A new leg of this call's, bound to it so that its events come here.
+leg_id open_leg(self_ptr self, const call_env* env) {
+  auto leg = env->sip->new_leg();
+  env->registry->bind_leg(leg, caf::actor_cast<call_actor>(self));
+  self->state.legs.push_back(leg);
+  return leg;
+}
+
+/// Ends an outgoing leg (CANCEL before its answer, BYE after) if the call
+/// still has one there, and forgets it.
+void end_leg(const call_env* env, leg_id& leg, bool answered) {
+  if (leg != 0) {
+    if (answered)
+      env->sip->bye(leg);
+    else
+      env->sip->cancel(leg);
+  }
+  leg = 0;
+}
+
+/// The caller talks with the agent (while a transfer is asked for, too).
+bool with_agent(call_state x) {
+  return x == call_state::talking || x == call_state::transferring
+         || x == call_state::referring;
+}
+
 /// An INVITE the call places (an agent's leg, a transfer's target), sent
 /// the way env->agent_route says.
 outgoing_invite invite_to(const call_env* env, const call_setup& c,
@@ -154,9 +180,7 @@ void run(self_ptr self, const call_env* env, call_action action,
     case call_action::invite_agent: {
       st.agent_uri = in.text;
       st.agent_sdp.clear();
-      auto leg = env->sip->new_leg();
-      env->registry->bind_leg(leg, caf::actor_cast<call_actor>(self));
-      st.legs.push_back(leg);
+      auto leg = open_leg(self, env);
       st.agent_leg = leg;
       auto x = invite_to(env, c, st.agent_uri);
       auto fields = call_fields(st);
@@ -203,16 +227,8 @@ void run(self_ptr self, const call_env* env, call_action action,
         return xs;
       }());
       return;
-    case call_action::cancel_agent:
-      if (st.agent_leg != 0)
-        env->sip->cancel(st.agent_leg);
-      st.agent_leg = 0;
-      return;
-    case call_action::bye_agent:
-      if (st.agent_leg != 0)
-        env->sip->bye(st.agent_leg);
-      st.agent_leg = 0;
-      return;
+    case call_action::cancel_agent: end_leg(env, st.agent_leg, false); return;
+    case call_action::bye_agent: end_leg(env, st.agent_leg, true); return;
     case call_action::bye_caller: env->sip->bye(c.caller_leg); return;
     case call_action::cancel_call: {
       engine_command cmd;
@@ -255,9 +271,7 @@ void run(self_ptr self, const call_env* env, call_action action,
           st.refer_leg, in.status >= 300 && in.status < 700 ? in.status : 603);
       return;
     case call_action::invite_outside: {
-      auto leg = env->sip->new_leg();
-      env->registry->bind_leg(leg, caf::actor_cast<call_actor>(self));
-      st.legs.push_back(leg);
+      auto leg = open_leg(self, env);
       st.outside_leg = leg;
       st.outside_sdp.clear();
       env->log->info("transfer leaves the contact center", [&] {
@@ -273,31 +287,84 @@ void run(self_ptr self, const call_env* env, call_action action,
       env->sip->send(c.caller_leg, dialog_method::reinvite, {}, st.outside_sdp);
       return;
     case call_action::cancel_outside:
-      if (st.outside_leg != 0)
-        env->sip->cancel(st.outside_leg);
-      st.outside_leg = 0;
+      end_leg(env, st.outside_leg, false);
       return;
-    case call_action::bye_outside:
-      if (st.outside_leg != 0)
-        env->sip->bye(st.outside_leg);
-      st.outside_leg = 0;
+    case call_action::bye_outside: end_leg(env, st.outside_leg, true); return;
+    case call_action::hold_caller: {
+      if (env->hold_uri.empty() || st.media_leg != 0)
+        return;
+      st.media_up = false;
+      st.media_sdp.clear();
+      st.media_leg = open_leg(self, env);
+      outgoing_invite x;
+      x.request_uri = env->hold_uri;
+      x.from_uri = c.from;
+      x.sdp = c.caller_sdp;
+      env->sip->place_call(st.media_leg, std::move(x));
       return;
+    }
+    case call_action::connect_media:
+      if (st.caller_answered) {
+        env->sip->send(c.caller_leg, dialog_method::reinvite, {}, st.media_sdp);
+      } else {
+        if (env->probe != nullptr)
+          env->probe->invite_final(200, c.trunk);
+        env->sip->respond(c.caller_leg, {200, "OK", {}, {}, st.media_sdp});
+        st.caller_answered = true;
+      }
+      env->log->info("caller waits at the hold media server", call_fields(st));
+      return;
+    case call_action::announce: {
+      auto uri = prompt_uri(env->announcement_uri, st.announcement);
+      st.announcement_up = false;
+      st.announcement_leg = open_leg(self, env);
+      outgoing_invite x;
+      x.request_uri = uri;
+      x.from_uri = c.from;
+      x.sdp = c.caller_sdp;
+      env->log->info("playing the engine's announcement", [&] {
+        auto xs = call_fields(st);
+        xs.emplace_back("announcement", st.announcement);
+        xs.emplace_back("uri", uri);
+        return xs;
+      }());
+      env->sip->place_call(st.announcement_leg, std::move(x));
+      call_input limit;
+      limit.event = call_event::announcement_done;
+      self->delayed_send(self, env->announcement_limit, std::move(limit));
+      return;
+    }
+    case call_action::connect_announcement:
+      env->sip->send(c.caller_leg, dialog_method::reinvite, {},
+                     st.announcement_sdp);
+      end_leg(env, st.media_leg, st.media_up);
+      return;
+  }
+}
+
+/// While the call is in the queue, from the caller's INVITE to the
+/// agent's answer: the hold media server serves it only then.
+bool in_queue(call_state x) {
+  switch (x) {
+    case call_state::submitting:
+    case call_state::waiting:
+    case call_state::looking_up:
+    case call_state::ringing:
+    case call_state::accepting: return true;
+    default: return false;
   }
 }
 
 /// The leg a peer's in-dialog request on `leg` is passed on to: the
 /// other end of the bridge, or 0 when the call bridges nothing now.
 leg_id peer_of(const call_data& st, leg_id leg) {
-  auto with_agent
-    = (st.state == call_state::talking || st.state == call_state::transferring
-       || st.state == call_state::referring)
-      && st.agent_leg != 0;
+  auto bridged = with_agent(st.state) && st.agent_leg != 0;
   if (leg == st.call.caller_leg) {
     if (st.state == call_state::outside)
       return st.outside_leg;
-    return with_agent ? st.agent_leg : 0;
+    return bridged ? st.agent_leg : 0;
   }
-  if (with_agent && leg == st.agent_leg)
+  if (bridged && leg == st.agent_leg)
     return st.call.caller_leg;
   if (st.state == call_state::outside && leg == st.outside_leg)
     return st.call.caller_leg;
@@ -384,9 +451,7 @@ std::optional<call_event> leg_event_of(self_ptr self, const call_env* env,
       return std::nullopt;
     default: break;
   }
-  auto bridged
-    = st.state == call_state::talking || st.state == call_state::transferring
-      || st.state == call_state::referring || st.state == call_state::outside;
+  auto bridged = with_agent(st.state) || st.state == call_state::outside;
   if (in.leg == st.call.caller_leg) {
     switch (kind) {
       case leg_event::cancelled:
@@ -413,6 +478,45 @@ std::optional<call_event> leg_event_of(self_ptr self, const call_env* env,
         if (st.state == call_state::outside)
           return call_event::outside_bye;
         return std::nullopt;
+      default: return std::nullopt;
+    }
+  }
+  if (in.leg != 0 && in.leg == st.media_leg) {
+    switch (kind) {
+      case leg_event::answered:
+        st.media_up = true;
+        st.media_sdp = in.sdp;
+        return call_event::media_answered;
+      case leg_event::failed:
+      case leg_event::bye:
+      case leg_event::terminated: {
+        auto xs = call_fields(st);
+        xs.emplace_back("uri", env->hold_uri);
+        xs.emplace_back("status", std::to_string(in.status));
+        env->log->warn(kind == leg_event::failed
+                         ? "the hold media server refused the caller; "
+                           "ringback instead"
+                         : "the hold media server hung up on a waiting caller",
+                       xs);
+        st.media_leg = 0;
+        st.media_up = false;
+        return call_event::media_failed;
+      }
+      default: return std::nullopt;
+    }
+  }
+  if (in.leg != 0 && in.leg == st.announcement_leg) {
+    switch (kind) {
+      case leg_event::answered:
+        st.announcement_up = true;
+        st.announcement_sdp = in.sdp;
+        return call_event::announcement_answered;
+      case leg_event::failed:
+      case leg_event::bye:
+      case leg_event::terminated:
+        st.announcement_leg = 0;
+        st.announcement_up = false;
+        return call_event::announcement_done;
       default: return std::nullopt;
     }
   }
@@ -462,6 +566,21 @@ void on_input(self_ptr self, const call_env* env, call_input& in) {
   // outside the contact center.
   if (event == call_event::transfer_refused && in.status == 5)
     event = call_event::transfer_unknown;
+  // An ending with an announcement, for a caller the hold media server
+  // answered: played before the caller is hung up.
+  if (event == call_event::engine_ended && !in.announcement.empty()
+      && st.media_up && !env->announcement_uri.empty()) {
+    if (!prompt_uri(env->announcement_uri, in.announcement).empty()) {
+      st.announcement = in.announcement;
+      event = call_event::ended_with_announcement;
+    } else {
+      auto xs = call_fields(st);
+      xs.emplace_back("announcement", in.announcement);
+      env->log->warn("announcement not played: a prompt id is letters, "
+                     "digits, '.', '_' and '-', at most 64",
+                     xs);
+    }
+  }
   // Answers about an offer that is no longer the open one change nothing.
   switch (event) {
     case call_event::agent_found:
@@ -503,7 +622,12 @@ void on_input(self_ptr self, const call_env* env, call_input& in) {
   }
   for (auto action : step.actions)
     run(self, env, action, in);
+  // The hold media server's leg ends once the call leaves the queue (an
+  // announcement ends it once it plays instead).
+  if (!in_queue(st.state) && st.state != call_state::announcing)
+    end_leg(env, st.media_leg, st.media_up);
   if (st.state == call_state::ended) {
+    end_leg(env, st.announcement_leg, st.announcement_up);
     env->registry->forget(st.call.tenant_id, st.call.call_id, st.legs);
     self->quit();
   }

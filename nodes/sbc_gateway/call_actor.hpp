@@ -39,13 +39,15 @@ struct call_input {
   uint64_t request = 0;
   uint8_t method = 0; // a dialog_method
   std::string content_type;
+  /// engine_ended: the prompt id the engine's limit action announces.
+  std::string announcement;
 };
 
 template<class Inspector>
 typename Inspector::result_type inspect(Inspector& f, call_input& x) {
   return f(caf::meta::type_name("sbc.call_input"), x.event, x.leg, x.leg_kind,
            x.status, x.text, x.sdp, x.offer_id, x.agent_id, x.request, x.method,
-           x.content_type);
+           x.content_type, x.announcement);
 }
 
 } // namespace switchboard::sbc
@@ -103,6 +105,14 @@ struct call_env {
   /// This gateway's name: every call it submits carries it as the
   /// attribute owner_attribute, so that after a restart it finds its own.
   std::string name;
+  /// A media server a waiting caller is answered and bridged to (SIP
+  /// URI); empty: ringback until an agent answers.
+  std::string hold_uri;
+  /// The SIP URI that plays an announcement, "{prompt}" standing for the
+  /// prompt id (prompt_uri); empty: none are played.
+  std::string announcement_uri;
+  /// An announcement that has not ended by then is hung up.
+  std::chrono::milliseconds announcement_limit{std::chrono::seconds{60}};
 };
 
 /// The call attribute naming the gateway that owns a call.
@@ -136,6 +146,16 @@ struct call_data {
   unsigned transfers = 0;
   leg_id outside_leg = 0;
   std::string outside_sdp;
+  /// The leg to the hold media server while the caller waits, and its
+  /// answer.
+  leg_id media_leg = 0;
+  bool media_up = false;
+  std::string media_sdp;
+  /// The leg that plays the engine's announcement, and its answer.
+  leg_id announcement_leg = 0;
+  bool announcement_up = false;
+  std::string announcement_sdp;
+  std::string announcement;
   /// When the agent's leg started ringing.
   std::chrono::steady_clock::time_point ring_started;
 };

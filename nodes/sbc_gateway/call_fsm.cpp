@@ -25,7 +25,7 @@ struct row {
 const row table[] = {
   // state          event               actions                     next
   {s::submitting, e::invite, {a::submit_call}, s::submitting},
-  {s::submitting, e::submitted, {a::send_ringing, a::arm_ring_timer}, s::waiting},
+  {s::submitting, e::submitted, {a::send_ringing, a::arm_ring_timer, a::hold_caller}, s::waiting},
   {s::submitting, e::submit_refused, {a::refuse_caller}, s::ended},
   {s::submitting, e::offered, {a::lookup_agent}, s::looking_up},
   {s::submitting, e::engine_ended, {a::end_caller}, s::ended},
@@ -71,16 +71,16 @@ const row table[] = {
   {s::talking, e::caller_cancel, {a::bye_agent, a::complete_call}, s::ended},
   {s::talking, e::agent_bye, {a::bye_caller, a::complete_call}, s::ended},
   // A transfer from the API: the caller stays on the line and waits again.
-  {s::talking, e::transferred, {a::bye_agent}, s::waiting},
+  {s::talking, e::transferred, {a::bye_agent, a::hold_caller}, s::waiting},
   {s::waiting, e::transferred, {}, s::waiting},
   {s::looking_up, e::transferred, {}, s::waiting},
   {s::ringing, e::transferred, {a::cancel_agent}, s::waiting},
-  {s::accepting, e::transferred, {a::bye_agent}, s::waiting},
+  {s::accepting, e::transferred, {a::bye_agent, a::hold_caller}, s::waiting},
 
   // A transfer the agent asked for with REFER.
   {s::talking, e::refer, {a::transfer_call}, s::transferring},
   {s::talking, e::refer_outside, {a::invite_outside}, s::referring},
-  {s::transferring, e::transferred, {a::notify_transfer_ok, a::bye_agent}, s::waiting},
+  {s::transferring, e::transferred, {a::notify_transfer_ok, a::bye_agent, a::hold_caller}, s::waiting},
   {s::transferring, e::transfer_unknown, {a::invite_outside}, s::referring},
   {s::transferring, e::transfer_refused, {a::notify_transfer_failed}, s::talking},
   // After a REFER the agent may hang up at once: the transfer goes on.
@@ -93,6 +93,33 @@ const row table[] = {
   {s::referring, e::caller_bye, {a::cancel_outside, a::bye_agent, a::complete_call}, s::ended},
   {s::outside, e::caller_bye, {a::bye_outside}, s::ended},
   {s::outside, e::outside_bye, {a::bye_caller}, s::ended},
+
+  // A hold media server answers the waiting caller (ringback stops); if
+  // it fails or hangs up, ringback goes on (or, answered, the caller
+  // waits in silence). The call actor releases its leg once the call
+  // leaves the queue.
+  {s::submitting, e::media_answered, {a::connect_media}, s::submitting},
+  {s::waiting, e::media_answered, {a::connect_media}, s::waiting},
+  {s::looking_up, e::media_answered, {a::connect_media}, s::looking_up},
+  {s::ringing, e::media_answered, {a::connect_media}, s::ringing},
+  {s::accepting, e::media_answered, {a::connect_media}, s::accepting},
+  {s::submitting, e::media_failed, {a::send_ringing, a::arm_ring_timer}, s::submitting},
+  {s::waiting, e::media_failed, {a::send_ringing, a::arm_ring_timer}, s::waiting},
+  {s::looking_up, e::media_failed, {a::send_ringing, a::arm_ring_timer}, s::looking_up},
+  {s::ringing, e::media_failed, {a::send_ringing, a::arm_ring_timer}, s::ringing},
+  {s::accepting, e::media_failed, {a::send_ringing, a::arm_ring_timer}, s::accepting},
+
+  // The engine ended a call waiting at the hold media server with an
+  // announcement (a queue limit's prompt): played, then the caller is
+  // hung up.
+  {s::waiting, e::ended_with_announcement, {a::announce}, s::announcing},
+  {s::looking_up, e::ended_with_announcement, {a::announce}, s::announcing},
+  {s::ringing, e::ended_with_announcement, {a::cancel_agent, a::announce}, s::announcing},
+  {s::accepting, e::ended_with_announcement, {a::bye_agent, a::announce}, s::announcing},
+  {s::announcing, e::announcement_answered, {a::connect_announcement}, s::announcing},
+  {s::announcing, e::announcement_done, {a::bye_caller}, s::ended},
+  // Over in the engine already: nothing to tell it.
+  {s::announcing, e::caller_cancel, {}, s::ended},
 };
 // clang-format on
 
@@ -116,6 +143,7 @@ const char* to_string(call_state x) {
     case s::transferring: return "transferring";
     case s::referring: return "referring";
     case s::outside: return "outside";
+    case s::announcing: return "announcing";
     case s::ended: return "ended";
   }
   return "?";
@@ -150,6 +178,11 @@ const char* to_string(call_event x) {
     case e::outside_failed: return "outside_failed";
     case e::outside_failed_alone: return "outside_failed_alone";
     case e::outside_bye: return "outside_bye";
+    case e::media_answered: return "media_answered";
+    case e::media_failed: return "media_failed";
+    case e::ended_with_announcement: return "ended_with_announcement";
+    case e::announcement_answered: return "announcement_answered";
+    case e::announcement_done: return "announcement_done";
   }
   return "?";
 }
@@ -178,6 +211,10 @@ const char* to_string(call_action x) {
     case a::bridge_outside: return "bridge_outside";
     case a::cancel_outside: return "cancel_outside";
     case a::bye_outside: return "bye_outside";
+    case a::hold_caller: return "hold_caller";
+    case a::connect_media: return "connect_media";
+    case a::announce: return "announce";
+    case a::connect_announcement: return "connect_announcement";
   }
   return "?";
 }
@@ -282,6 +319,20 @@ refer_target parse_refer_to(const std::string& value) {
       t.number = mri;
   }
   return t;
+}
+
+std::string prompt_uri(const std::string& pattern, const std::string& prompt) {
+  const std::string slot = "{prompt}";
+  auto at = pattern.find(slot);
+  if (at == std::string::npos || prompt.empty() || prompt.size() > 64)
+    return {};
+  for (char c : prompt) {
+    auto ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    if (!ok)
+      return {};
+  }
+  return pattern.substr(0, at) + prompt + pattern.substr(at + slot.size());
 }
 
 sip_refusal ending_for(const std::string& reason) {

@@ -23,6 +23,9 @@ enum class call_state : uint8_t {
   // The transfer's target is outside the contact center: INVITE out.
   referring,
   outside, // caller and the outside party bridged; done in the engine
+  // The engine ended the call with an announcement: the caller, answered
+  // at the hold media server, hears it before the gateway hangs up.
+  announcing,
   ended,
 };
 
@@ -54,6 +57,12 @@ enum class call_event : uint8_t {
   outside_failed,   // final failure from the outside target
   outside_failed_alone, // the same, after the agent hung up
   outside_bye,          // BYE from the outside party
+  media_answered,       // 2xx from the hold media server
+  media_failed,         // the hold media server refused or hung up
+  // The engine ended the call with an announcement the gateway can play.
+  ended_with_announcement,
+  announcement_answered, // 2xx from the announcement's media server
+  announcement_done,     // it hung up (played), failed, or took too long
 };
 
 enum class call_action : uint8_t {
@@ -79,6 +88,10 @@ enum class call_action : uint8_t {
   bridge_outside,         // re-INVITE the caller with the target's SDP
   cancel_outside,
   bye_outside,
+  hold_caller,          // INVITE to the hold media server with the caller's SDP
+  connect_media,        // answer (or re-INVITE) the caller with its SDP
+  announce,             // INVITE to the announcement URI with the prompt
+  connect_announcement, // re-INVITE the caller to the announcement
 };
 
 struct call_step {
@@ -129,5 +142,13 @@ sip_refusal refusal_for(int grpc_code);
 /// a full queue is busy (486), a closed queue, a long wait or no agent
 /// signed in is unavailable (480).
 sip_refusal ending_for(const std::string& reason);
+
+/// The SIP URI that plays a prompt: `pattern` with "{prompt}" replaced by
+/// the prompt id (RFC 4240 style, e.g.
+/// "sip:annc@ms.example.com;play=https://prompts.example.com/{prompt}.wav").
+/// Empty when there is no pattern, or the id is empty, longer than 64
+/// characters or holds anything but letters, digits, '.', '_' and '-'
+/// (an id from configuration must not rewrite the URI).
+std::string prompt_uri(const std::string& pattern, const std::string& prompt);
 
 } // namespace switchboard::sbc

@@ -25,6 +25,16 @@ std::vector<std::string> split_list(const std::string& text) {
   return out;
 }
 
+/// A SIP URI as an operator writes one: sip: or sips:, something after
+/// it, no spaces or angle brackets.
+bool sip_uri(const std::string& v) {
+  auto scheme = v.compare(0, 4, "sip:") == 0    ? 4
+                : v.compare(0, 5, "sips:") == 0 ? 5
+                                                : 0;
+  return scheme != 0 && v.size() > static_cast<size_t>(scheme)
+         && v.find_first_of(" \t<>\r\n") == std::string::npos;
+}
+
 std::string join(const std::vector<std::string>& items) {
   std::string out;
   for (auto& item : items)
@@ -205,6 +215,55 @@ const std::vector<setting>& settings() {
        if (ms < 100 || ms > 170'000)
          return "expected a duration from 100ms to 170s, found '" + v + "'";
        c.ring_refresh = std::chrono::milliseconds{ms};
+       return {};
+     }},
+    {"media", "hold_uri", "SWITCHBOARD_SBC_HOLD_URI", "--hold-uri",
+     "SIP URI of a media server a waiting caller is answered and bridged "
+     "to, e.g. sip:annc@ms.example.com;play=https://prompts.example.com/"
+     "hold.wav;repeat=forever (RFC 4240) or any endpoint that answers with "
+     "media; empty: the caller hears ringback until an agent answers",
+     [](const config& c) -> std::string {
+       return c.hold_uri.empty() ? std::string{"none (ringback)"} : c.hold_uri;
+     },
+     [](config& c, const std::string& v) -> std::string {
+       if (!v.empty() && !sip_uri(v))
+         return "expected a sip: or sips: URI, found '" + v + "'";
+       c.hold_uri = v;
+       return {};
+     }},
+    {"media", "announcement_uri", "SWITCHBOARD_SBC_ANNOUNCEMENT_URI",
+     "--announcement-uri",
+     "SIP URI that plays a queue limit's announcement, {prompt} standing "
+     "for its prompt id, e.g. sip:annc@ms.example.com;play=https://"
+     "prompts.example.com/{prompt}.wav; played to a caller the hold media "
+     "server answered, before the call ends; empty: none are played",
+     [](const config& c) -> std::string {
+       return c.announcement_uri.empty() ? std::string{"none"}
+                                         : c.announcement_uri;
+     },
+     [](config& c, const std::string& v) -> std::string {
+       if (!v.empty()
+           && (!sip_uri(v) || v.find("{prompt}") == std::string::npos))
+         return "expected a sip: or sips: URI with {prompt} in it, found '" + v
+                + "'";
+       c.announcement_uri = v;
+       return {};
+     }},
+    {"sip", "session_expires", "SWITCHBOARD_SBC_SESSION_EXPIRES",
+     "--session-expires",
+     "Session timer (RFC 4028) asked for on every dialog, in seconds (90 "
+     "to 86400; 0: none); a dialog whose refreshes stop is ended",
+     [](const config& c) -> std::string {
+       return std::to_string(c.session_expires);
+     },
+     [](config& c, const std::string& v) -> std::string {
+       char* end = nullptr;
+       auto n = std::strtol(v.c_str(), &end, 10);
+       if (v.empty() || end == nullptr || *end != '\0'
+           || (n != 0 && (n < 90 || n > 86400)))
+         return "expected 0 or a number of seconds from 90 to 86400, found '"
+                + v + "'";
+       c.session_expires = static_cast<unsigned>(n);
        return {};
      }},
     {"sip", "ping", "SWITCHBOARD_SBC_PING", "--ping",

@@ -51,6 +51,14 @@ struct config {
   std::vector<std::string> attribute_headers;
   /// How often the caller's ringback (180) is sent again while waiting.
   std::chrono::milliseconds ring_refresh{std::chrono::seconds{60}};
+  /// A media server a waiting caller is answered and bridged to (any SIP
+  /// endpoint that answers with media); empty: ringback.
+  std::string hold_uri;
+  /// The SIP URI that plays an engine announcement, "{prompt}" standing
+  /// for the prompt id; empty: announcements are not played.
+  std::string announcement_uri;
+  /// Session timer (RFC 4028) asked for on every dialog, seconds; 0: none.
+  unsigned session_expires = 1800;
   /// SBCs (host:port) the gateway sends OPTIONS to, and how often.
   std::vector<std::string> ping;
   std::chrono::milliseconds ping_interval{std::chrono::seconds{30}};

@@ -53,6 +53,8 @@ struct gateway::impl final : call_registry {
     env.ring_refresh = options.ring_refresh;
     env.retry_after = options.retry_after;
     env.name = options.name;
+    env.hold_uri = options.hold_uri;
+    env.announcement_uri = options.announcement_uri;
   }
 
   ~impl() override {
@@ -356,6 +358,7 @@ void gateway::on_engine_event(const engine_event& x) {
     default:
       in.event = call_event::engine_ended;
       in.text = x.limit_reason.empty() ? x.type : x.limit_reason;
+      in.announcement = x.announcement;
       break;
   }
   in.offer_id = x.offer_id;

@@ -35,6 +35,9 @@ struct gateway_options {
   /// How an SBC named by host:port (agent_route, ping) is reached: "udp",
   /// "tcp" or "tls".
   std::string sbc_transport = "tcp";
+  /// The hold media server and the announcement URI (see call_env).
+  std::string hold_uri;
+  std::string announcement_uri;
 };
 
 class gateway final : public sip_listener {

@@ -119,6 +119,8 @@ int main(int argc, char** argv) {
   options.attribute_headers = cfg.attribute_headers;
   options.agent_route = cfg.agent_route;
   options.ring_refresh = cfg.ring_refresh;
+  options.hold_uri = cfg.hold_uri;
+  options.announcement_uri = cfg.announcement_uri;
   options.retry_after = std::to_string(cfg.retry_after);
   options.ping = cfg.ping;
   options.ping_interval = cfg.ping_interval;
@@ -130,6 +132,7 @@ int main(int argc, char** argv) {
   sbc::sip_options sip_opts;
   sip_opts.host = cfg.sip.host;
   sip_opts.port = cfg.sip.port;
+  sip_opts.session_expires = cfg.session_expires;
   sip_opts.copy_headers = cfg.attribute_headers;
   sip_opts.tls = std::move(tls);
   std::string error;
@@ -155,15 +158,17 @@ int main(int argc, char** argv) {
   std::string tenant_list;
   for (auto& t : tenants)
     tenant_list += (tenant_list.empty() ? "" : ",") + t;
-  log.info("serving", {{"sip", cfg.sip.to_string()},
-                       {"tls", cfg.tls.listen ? cfg.tls.listen->to_string()
-                                              : std::string{"off"}},
-                       {"sbc_transport", options.sbc_transport},
-                       {"router", cfg.router},
-                       {"metrics", metrics_address},
-                       {"trunks", std::to_string(trunk_count)},
-                       {"tenants", tenant_list},
-                       {"agent_route", cfg.agent_route}});
+  log.info(
+    "serving",
+    {{"sip", cfg.sip.to_string()},
+     {"tls", cfg.tls.listen ? cfg.tls.listen->to_string() : std::string{"off"}},
+     {"sbc_transport", options.sbc_transport},
+     {"router", cfg.router},
+     {"metrics", metrics_address},
+     {"trunks", std::to_string(trunk_count)},
+     {"tenants", tenant_list},
+     {"agent_route", cfg.agent_route},
+     {"hold", cfg.hold_uri.empty() ? std::string{"ringback"} : cfg.hold_uri}});
 
   int signal = 0;
   sigwait(&stop_signals, &signal);

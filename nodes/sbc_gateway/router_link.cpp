@@ -92,6 +92,7 @@ engine_event to_event(const v1::Event& e) {
   x.offer_id = e.offer().offer_id();
   x.agent_id = e.offer().agent_id();
   x.limit_reason = e.call().limit_reason();
+  x.announcement = e.call().announcement();
   switch (e.type()) {
     case v1::EVENT_TYPE_CALL_OFFERED: x.kind = engine_event::offered; break;
     case v1::EVENT_TYPE_OFFER_EXPIRED:

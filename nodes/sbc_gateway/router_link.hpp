@@ -71,6 +71,7 @@ struct engine_event {
   std::string offer_id;
   std::string agent_id;
   std::string limit_reason;
+  std::string announcement; // the limit action's prompt id
 };
 
 /// A call of the engine's that is not over, as the gateway reconciles it.

@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
@@ -28,6 +29,7 @@
 #include <mutex>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <optional>
 #include <sofia-sip/msg.h>
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/nta_tag.h>
@@ -198,6 +200,9 @@ struct leg_ref {
   bool notify_busy = false;
   int queued_notify = 0;
   bool bye_after_notify = false;
+  /// When the gateway sent CANCEL on this outgoing INVITE; a leg whose
+  /// 487 never comes is given up 64*T1 later (RFC 3261 9.1).
+  std::optional<std::chrono::steady_clock::time_point> cancelled_at;
   /// Set on the handle of an OPTIONS ping instead of a leg.
   std::string ping_target;
 
@@ -398,8 +403,13 @@ class nua_stack final : public sip_stack {
       if (!x.next_hop.empty())
         route
           = "<sip:" + x.next_hop + ";lr" + transport_param(x.transport) + ">";
+      // In angle brackets, so that URI parameters (;user=phone, RFC
+      // 4240's ;play=) stay in the Request-URI rather than the To header.
+      auto to = x.request_uri.find('<') == std::string::npos
+                  ? "<" + x.request_uri + ">"
+                  : x.request_uri;
       auto* nh = nua_handle(
-        nua_, ref.get(), SIPTAG_TO_STR(x.request_uri.c_str()),
+        nua_, ref.get(), SIPTAG_TO_STR(to.c_str()),
         TAG_IF(!x.from_uri.empty(), SIPTAG_FROM_STR(x.from_uri.c_str())),
         TAG_END());
       if (nh == nullptr) {
@@ -420,8 +430,11 @@ class nua_stack final : public sip_stack {
 
   void cancel(leg_id leg) override {
     post([this, leg] {
-      if (auto* l = find(leg); l != nullptr && !l->incoming)
+      if (auto* l = find(leg); l != nullptr && !l->incoming) {
+        if (!l->cancelled_at)
+          l->cancelled_at = std::chrono::steady_clock::now();
         nua_cancel(l->nh, TAG_END());
+      }
     });
   }
 
@@ -462,6 +475,9 @@ class nua_stack final : public sip_stack {
       return;
     post([this] {
       shutting_down_ = true;
+      // A cancelled INVITE whose 487 never came would hold the shutdown
+      // until its transaction times out.
+      give_up_cancelled(std::chrono::steady_clock::time_point::max());
       nua_shutdown(nua_);
     });
     thread_.join();
@@ -479,6 +495,27 @@ class nua_stack final : public sip_stack {
     uint64_t one = 1;
     // A full counter still wakes the loop: nothing to do on failure.
     [[maybe_unused]] auto n = write(wake_, &one, sizeof one);
+  }
+
+  /// Ends the legs cancelled before `cutoff` whose INVITE is still open
+  /// (no 487 came): the call moved on long ago.
+  void give_up_cancelled(std::chrono::steady_clock::time_point cutoff) {
+    std::vector<leg_id> stale;
+    for (auto& [id, l] : legs_)
+      if (l->cancelled_at && *l->cancelled_at <= cutoff)
+        stale.push_back(id);
+    for (auto id : stale) {
+      auto i = legs_.find(id);
+      nua_handle_destroy(i->second->nh);
+      legs_.erase(i);
+      listener_.on_leg_event({id, leg_event::terminated});
+    }
+  }
+
+  static void on_sweep(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {
+    auto* self = static_cast<nua_stack*>(static_cast<void*>(arg));
+    self->give_up_cancelled(std::chrono::steady_clock::now()
+                            - std::chrono::seconds{32});
   }
 
   static int on_wake(su_root_magic_t*, su_wait_t*, su_wakeup_arg_t* arg) {
@@ -569,8 +606,14 @@ class nua_stack final : public sip_stack {
     auto wake_index = su_root_register(
       root_, wait, &nua_stack::on_wake,
       static_cast<su_wakeup_arg_t*>(static_cast<void*>(this)), 0);
+    auto* sweep = su_timer_create(su_root_task(root_), 5000);
+    if (sweep != nullptr)
+      su_timer_run(sweep, &nua_stack::on_sweep,
+                   static_cast<su_timer_arg_t*>(static_cast<void*>(this)));
     started.set_value({});
     su_root_run(root_);
+    if (sweep != nullptr)
+      su_timer_destroy(sweep);
     // Shut down: nua_r_shutdown broke the loop.
     for (auto& [_, l] : legs_)
       nua_handle_destroy(l->nh);

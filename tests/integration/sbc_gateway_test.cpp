@@ -270,6 +270,65 @@ TEST_F(sbc_gateway_test,
   EXPECT_EQ(get_call("api-1@sipp").agent_id(), "a2");
 }
 
+TEST_F(sbc_gateway_test,
+       a_waiting_caller_is_answered_by_the_hold_media_server_until_the_agent) {
+  auto hold_port = free_port();
+  auto hold = sipp("media_hold.xml", hold_port, {"-m", "1"});
+  auto agent_port = free_port();
+  auto agent = sipp("party_answers_hangs_up.xml", agent_port, {"-m", "1"});
+  sip_agent("a1", agent_port, "sales", false);
+  start_gateway({"--hold-uri", "sip:annc@127.0.0.1:" + std::to_string(hold_port)
+                                 + ";play=https://prompts.test/hold.wav;"
+                                   "repeat=forever"});
+
+  auto caller
+    = sipp("caller_held.xml", free_port(),
+           {"127.0.0.1:" + std::to_string(gateway_port), "-m", "1", "-cid_str",
+            "held-%u@sipp", "-key", "trunk", trunk, "-key", "number", number});
+  ASSERT_TRUE(
+    gateway->wait_for_line("caller waits at the hold media server", 10s))
+    << "the hold media server did not answer the caller";
+  presence("a1", v1::PRESENCE_AVAILABLE);
+  ready("a1", true);
+
+  // The caller got the hold server's session, then the agent's by
+  // re-INVITE; the hold server was hung up on.
+  EXPECT_EQ(finished(*caller, "caller"), 0);
+  EXPECT_EQ(finished(*agent, "agent"), 0);
+  EXPECT_EQ(finished(*hold, "hold media server"), 0);
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, "held-1@sipp"));
+  EXPECT_EQ(get_call("held-1@sipp").agent_id(), "a1");
+}
+
+TEST_F(sbc_gateway_test,
+       a_call_the_engine_ends_with_an_announcement_hears_it_then_is_hung_up) {
+  queue("sales", [](v1::Queue& q) {
+    *q.mutable_max_wait() = TimeUtil::SecondsToDuration(2);
+    q.mutable_when_max_wait()->set_kind(v1::LimitAction::KIND_DISCONNECT);
+    q.mutable_when_max_wait()->set_announcement("sorry");
+  });
+  auto hold_port = free_port();
+  auto hold = sipp("media_hold.xml", hold_port, {"-m", "1"});
+  auto annc_port = free_port();
+  auto annc = sipp("media_announcement.xml", annc_port, {"-m", "1"});
+  start_gateway( // no agent: the call waits until max_wait ends it
+    {"--hold-uri",
+     "sip:annc@127.0.0.1:" + std::to_string(hold_port)
+       + ";play=https://prompts.test/hold.wav;repeat=forever",
+     "--announcement-uri",
+     "sip:annc@127.0.0.1:" + std::to_string(annc_port)
+       + ";play=https://prompts.test/{prompt}.wav"});
+
+  EXPECT_EQ(call(gateway_port, "caller_held_announced.xml", "sorry"), 0);
+  EXPECT_EQ(finished(*hold, "hold media server"), 0);
+  EXPECT_EQ(finished(*annc, "announcement server"), 0);
+  auto ended = events->wait_for(v1::EVENT_TYPE_CALL_TIMED_OUT, "sorry-1@sipp");
+  ASSERT_TRUE(ended);
+  EXPECT_EQ(ended->call().announcement(), "sorry");
+  EXPECT_NE(gateway->wait_for_line("playing the engine's announcement", 5s),
+            std::nullopt);
+}
+
 TEST_F(sbc_gateway_test, an_agent_who_hangs_up_ends_the_caller_and_completes) {
   auto agent_port = free_port();
   auto agent = sipp("agent_hangs_up.xml", agent_port, {"-m", "1"});

@@ -100,7 +100,7 @@ TEST(tools, the_sbc_gateway_help_shows_each_settings_default) {
                      "--tls-listen TEXT=the SIP host, port 5061",
                      "--tls-verify TEXT=none",
                      "--tls-ca-file TEXT=none",
-                     "sections gateway, sip, tls, router, metrics, log",
+                     "sections gateway, sip, tls, media, router, metrics, log",
                      "--version"})
     EXPECT_NE(out.find(text), std::string::npos) << text << " in\n" << out;
 }

@@ -4,6 +4,7 @@
 // its standard output line by line, sends signals, collects its exit.
 // The child is killed if the test process dies.
 
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <optional>
@@ -11,6 +12,7 @@
 #include <string>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -133,6 +135,33 @@ class process {
   size_t scanned_ = 0;
   std::optional<int> exit_code_;
   bool out_closed_ = false;
+};
+
+/// Reads processes' output in the background while it lives, into their
+/// lines(), so that a process with much to say (a gateway logging hundreds
+/// of calls) never blocks on a full pipe while the test waits for
+/// something else. The test leaves those processes alone until it ends.
+class output_drain {
+ public:
+  explicit output_drain(std::vector<process*> procs)
+    : thread_([this, procs = std::move(procs)] {
+        // No line holds a newline: each wait reads for 50 ms.
+        while (!stop_)
+          for (auto* p : procs)
+            p->wait_for_line("\n", std::chrono::milliseconds{50});
+      }) {}
+
+  ~output_drain() {
+    stop_ = true;
+    thread_.join();
+  }
+
+  output_drain(const output_drain&) = delete;
+  output_drain& operator=(const output_drain&) = delete;
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
 };
 
 /// The value of `"key":"value"` in a JSON log line.

@@ -217,10 +217,11 @@ class routing_test : public ::testing::Test {
     ASSERT_TRUE(n->admin->UpsertTenant(ctx().get(), req, &out).ok());
   }
 
-  /// A contoso agent of queue sales, Available and ready, whose sip_uri
-  /// is a SIP peer (a SIPp UAS) on 127.0.0.1:`port`.
+  /// A contoso agent of `queue_id` whose sip_uri is a SIP peer (a SIPp
+  /// UAS) on 127.0.0.1:`port`; Available and ready unless `ready_now` is
+  /// false (then presence() and ready() make it so later).
   void sip_agent(const std::string& id, uint16_t port,
-                 const std::string& queue_id = "sales") {
+                 const std::string& queue_id = "sales", bool ready_now = true) {
     v1::UpsertAgentRequest req;
     auto& a = *req.mutable_agent();
     a.set_tenant_id("contoso");
@@ -230,6 +231,8 @@ class routing_test : public ::testing::Test {
     v1::AgentView out;
     auto st = n->admin->UpsertAgent(ctx().get(), req, &out);
     ASSERT_TRUE(st.ok()) << st.error_message();
+    if (!ready_now)
+      return;
     presence(id, v1::PRESENCE_AVAILABLE);
     ready(id, true);
   }

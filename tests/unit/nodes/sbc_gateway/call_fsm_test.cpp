@@ -21,9 +21,11 @@ TEST(call_fsm, an_admitted_invite_is_submitted_and_rings_once_queued) {
   auto step = transition(s::submitting, e::invite);
   EXPECT_EQ(step.actions, std::vector<call_action>{a::submit_call});
   EXPECT_EQ(step.next, s::submitting);
+  // Ringback, and the hold media server when one is configured.
   step = transition(s::submitting, e::submitted);
   EXPECT_EQ(step.actions,
-            (std::vector<call_action>{a::send_ringing, a::arm_ring_timer}));
+            (std::vector<call_action>{a::send_ringing, a::arm_ring_timer,
+                                      a::hold_caller}));
   EXPECT_EQ(step.next, s::waiting);
 }
 
@@ -170,8 +172,8 @@ TEST(call_fsm, a_refer_to_a_known_target_re_queues_with_the_caller_on_line) {
   EXPECT_EQ(refer.actions, std::vector<a>{a::transfer_call});
   auto moved = transition(s::transferring, e::transferred);
   EXPECT_EQ(moved.next, s::waiting);
-  EXPECT_EQ(moved.actions,
-            (std::vector<a>{a::notify_transfer_ok, a::bye_agent}));
+  EXPECT_EQ(moved.actions, (std::vector<a>{a::notify_transfer_ok, a::bye_agent,
+                                           a::hold_caller}));
   // The agent may hang up right after its REFER: the transfer goes on.
   EXPECT_EQ(transition(s::transferring, e::agent_bye).next, s::transferring);
 }
@@ -195,7 +197,7 @@ TEST(call_fsm, a_refer_to_an_unknown_target_goes_outside) {
 
 TEST(call_fsm, a_transfer_from_the_api_releases_the_agent_in_any_state) {
   EXPECT_EQ(transition(s::talking, e::transferred).actions,
-            std::vector<a>{a::bye_agent});
+            (std::vector<a>{a::bye_agent, a::hold_caller}));
   EXPECT_EQ(transition(s::ringing, e::transferred).actions,
             std::vector<a>{a::cancel_agent});
   for (auto state : {s::talking, s::ringing, s::accepting, s::looking_up})
@@ -237,4 +239,52 @@ TEST(call_ids, engine_endings_map_to_sip_final_responses) {
   EXPECT_EQ(ending_for("closed").status, 480);
   EXPECT_EQ(ending_for("max_wait").status, 480);
   EXPECT_EQ(ending_for("EVENT_TYPE_CALL_CANCELLED").status, 480);
+}
+
+TEST(call_fsm, the_hold_media_server_answers_a_waiting_caller_until_the_agent) {
+  for (auto state :
+       {s::submitting, s::waiting, s::looking_up, s::ringing, s::accepting}) {
+    auto up = transition(state, e::media_answered);
+    EXPECT_EQ(up.actions, std::vector<a>{a::connect_media}) << to_string(state);
+    EXPECT_EQ(up.next, state);
+    // A media server that fails leaves the caller to ringback.
+    auto down = transition(state, e::media_failed);
+    EXPECT_EQ(down.actions,
+              (std::vector<a>{a::send_ringing, a::arm_ring_timer}))
+      << to_string(state);
+    EXPECT_EQ(down.next, state);
+  }
+  // Once the agent talks, a late answer from it changes nothing.
+  EXPECT_FALSE(transition(s::talking, e::media_answered).handled);
+}
+
+TEST(call_fsm, an_ending_with_an_announcement_plays_it_then_hangs_up) {
+  auto waiting = transition(s::waiting, e::ended_with_announcement);
+  EXPECT_EQ(waiting.actions, std::vector<a>{a::announce});
+  EXPECT_EQ(waiting.next, s::announcing);
+  EXPECT_EQ(transition(s::ringing, e::ended_with_announcement).actions,
+            (std::vector<a>{a::cancel_agent, a::announce}));
+  EXPECT_EQ(transition(s::announcing, e::announcement_answered).actions,
+            std::vector<a>{a::connect_announcement});
+  auto done = transition(s::announcing, e::announcement_done);
+  EXPECT_EQ(done.actions, std::vector<a>{a::bye_caller});
+  EXPECT_EQ(done.next, s::ended);
+  // A caller who hangs up meanwhile: the engine has ended the call.
+  auto gone = transition(s::announcing, e::caller_cancel);
+  EXPECT_TRUE(gone.actions.empty());
+  EXPECT_EQ(gone.next, s::ended);
+}
+
+TEST(prompts, a_prompt_id_fills_the_announcement_uri_or_nothing) {
+  const std::string pattern
+    = "sip:annc@ms.example.com;play=https://prompts.example.com/{prompt}.wav";
+  EXPECT_EQ(prompt_uri(pattern, "all-busy_2.en"),
+            "sip:annc@ms.example.com;play=https://prompts.example.com/"
+            "all-busy_2.en.wav");
+  // An id that would rewrite the URI is refused, as is none at all.
+  for (auto bad : {"", "a;b", "x>y", "a b", "../../x?y=1", "a@b"})
+    EXPECT_EQ(prompt_uri(pattern, bad), "") << bad;
+  EXPECT_EQ(prompt_uri(pattern, std::string(65, 'a')), "");
+  EXPECT_NE(prompt_uri(pattern, std::string(64, 'a')), "");
+  EXPECT_EQ(prompt_uri("sip:annc@ms.example.com", "busy"), "");
 }

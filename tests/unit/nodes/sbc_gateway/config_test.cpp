@@ -30,6 +30,7 @@ TEST(sbc_config, runs_with_no_arguments_against_a_router_on_its_defaults) {
   EXPECT_FALSE(c.value.metrics);
   EXPECT_EQ(c.value.agent_route, "source");
   EXPECT_EQ(c.value.ring_refresh, std::chrono::seconds{60});
+  EXPECT_EQ(c.value.session_expires, 1800u);
 }
 
 TEST(sbc_config, yaml_then_environment_then_flags) {
@@ -55,7 +56,29 @@ TEST(sbc_config, bad_values_name_the_setting) {
   EXPECT_EQ(load({}, {{"SWITCHBOARD_SBC_RING_REFRESH", "1h"}}).error,
             "environment variable SWITCHBOARD_SBC_RING_REFRESH: expected a "
             "duration such as 60s, found '1h'");
+  EXPECT_EQ(load({"--session-expires", "30"}).error,
+            "--session-expires: expected 0 or a number of seconds from 90 to "
+            "86400, found '30'");
+  EXPECT_EQ(load({"--session-expires", "0"}).value.session_expires, 0u);
   EXPECT_FALSE(load({"--help"}).help.empty());
+}
+
+TEST(sbc_config, a_hold_media_server_and_announcements_are_sip_uris) {
+  auto none = load({});
+  EXPECT_EQ(none.value.hold_uri, "");
+  EXPECT_EQ(none.value.announcement_uri, "");
+  auto c = load({"--hold-uri",
+                 "sip:annc@ms.test;play=https://p.test/hold.wav;repeat=forever",
+                 "--announcement-uri",
+                 "sips:annc@ms.test;play=https://p.test/{prompt}.wav"});
+  ASSERT_EQ(c.error, "");
+  EXPECT_EQ(c.value.hold_uri,
+            "sip:annc@ms.test;play=https://p.test/hold.wav;repeat=forever");
+  EXPECT_EQ(load({"--hold-uri", "http://ms.test"}).error,
+            "--hold-uri: expected a sip: or sips: URI, found 'http://ms.test'");
+  EXPECT_EQ(load({"--announcement-uri", "sip:annc@ms.test"}).error,
+            "--announcement-uri: expected a sip: or sips: URI with {prompt} "
+            "in it, found 'sip:annc@ms.test'");
 }
 
 TEST(sbc_config, tls_is_off_unless_a_certificate_is_configured) {
