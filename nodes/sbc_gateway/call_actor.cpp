@@ -609,9 +609,9 @@ void on_input(self_ptr self, const call_env* env, call_input& in) {
   if (env->probe != nullptr && from != step.next)
     env->probe->dialog_state(to_string(from), to_string(step.next));
   // Every step of every call: a debug line. At hundreds of calls a
-  // second, six info lines per call (each a write and a flush) cost the
-  // gateway more than the SIP it relays; the call's admission, its agent
-  // and its answer stay info lines.
+  // second, six more info lines per call (each a write and a flush) are
+  // CPU and log volume spent on steps an operator does not read; the
+  // call's admission, its agent and its answer stay info lines.
   if ((from != step.next || event != call_event::ring_timer)
       && env->log->enabled(router::log_level::debug)) {
     auto xs = call_fields(st);
