@@ -1,6 +1,13 @@
 #!/usr/bin/env python3
-"""Regenerates the results section of bench/README.md from Google Benchmark
-JSON output (bench/results/routing.json)."""
+"""Regenerates the results sections of bench/README.md.
+
+  report.py ROUTING_JSON [STORE_JSON] README   the results of scripts/bench
+                                               (Google Benchmark JSON and the
+                                               scenarios' JSON beside it),
+                                               and the SIP results if
+                                               sip.json is there too
+  report.py --sip SIP_JSON README              the SIP results only
+                                               (scripts/bench-sip)"""
 
 import json
 import os
@@ -10,6 +17,8 @@ from collections import defaultdict
 
 BEGIN = "<!-- results:begin -->"
 END = "<!-- results:end -->"
+SIP_BEGIN = "<!-- sip-results:begin -->"
+SIP_END = "<!-- sip-results:end -->"
 
 
 def parse_name(name):
@@ -26,7 +35,7 @@ def fmt_count(n):
     return f"{n // 1000000}M" if n >= 1000000 else f"{n // 1000}k"
 
 
-def machine(context):
+def machine(context, script="scripts/bench"):
     cpu = "unknown CPU"
     try:
         with open("/proc/cpuinfo") as f:
@@ -46,7 +55,7 @@ def machine(context):
         pass
     return (f"{context.get('num_cpus', os.cpu_count())} cores ({cpu}), "
             f"{mem_gib:.0f} GiB memory; run {context.get('date', '?')}; "
-            "Switchboard built in Release mode by scripts/bench")
+            f"Switchboard built in Release mode by {script}")
 
 
 def table(results, kind, selectors, profiles=256):
@@ -232,7 +241,123 @@ def scenarios_section(results_dir):
     return out
 
 
+def fmt_ms(x):
+    return "–" if x is None else f"{x:.1f} ms"
+
+
+def fmt_us(x):
+    return "–" if x is None else f"{x:,.0f} µs"
+
+
+def sip_cpu(r):
+    """CPU per call of a step: each process, and all of them with SIPp."""
+    cpu = dict(r["cpu_per_call_us"])
+    cpu["sipp"] = r["sipp_cpu_per_call_us"]
+    cpu["all"] = sum(cpu.values())
+    return cpu
+
+
+def sip_section(sip):
+    """The SIP call-setup benchmark (bench/sip.py) against issue 14's
+    targets, the gateway beside Kamailio alone."""
+    g, b = sip.get("gateway"), sip.get("baseline")
+    out = [f"Machine: {machine(sip['machine'], 'scripts/bench-sip')}. "
+           f"Steps of {sip['seconds']:.0f} s of arrivals, talk "
+           f"{sip['talk_ms'] / 1000:g} s, {sip['agents']:,} agents; "
+           f"{sip['transport']}.", "",
+           "| figure | through the gateway | Kamailio alone | target | |",
+           "|---|---|---|---|---|"]
+    gmax = sip.get("gateway_max_per_s", 0)
+    bmax = sip.get("baseline_max_per_s", 0)
+    share = sip.get("gateway_share_of_baseline")
+    out.append(f"| highest call-setup rate, every call completed | "
+               f"**{gmax:,.0f}/s** | {bmax:,.0f}/s | ≥ 500/s through one "
+               f"gateway | {verdict(gmax >= 500)} |")
+    if share is not None:
+        out.append(f"| the gateway's rate as a share of Kamailio's | "
+                   f"**{share:.0%}** | 100% | | |")
+
+    def pdd(r):
+        if not r or not r["post_dial_ms"]["samples"]:
+            return "–"
+        p = r["post_dial_ms"]
+        return f"p50 {fmt_ms(p['p50'])}, p99 {fmt_ms(p['p99'])}"
+
+    def cpu(r):
+        if not r:
+            return "–"
+        c = sip_cpu(r)
+        parts = [f"{name} {fmt_us(c[key])}" for key, name in
+                 (("gateway", "gateway"), ("router", "router"),
+                  ("kamailio", "Kamailio")) if key in c]
+        return (", ".join(parts) + f"; all processes with SIPp "
+                f"{fmt_us(c['all'])}")
+
+    if g or b:
+        out.append(f"| post-dial delay at that rate (caller's INVITE → "
+                   f"agent's INVITE) | {pdd(g)} | {pdd(b)} | | |")
+        out.append(f"| CPU per call at that rate | {cpu(g)} | {cpu(b)} | "
+                   "| |")
+    m = sip.get("memory")
+    if m:
+        kib = m["gateway_kib_per_call"]
+        marginal = m.get("gateway_kib_per_call_marginal")
+        extra = (f"; {marginal:.1f} KiB each for the second half"
+                 if marginal is not None else "")
+        out.append(f"| gateway memory per waiting call ({m['waiting']:,} "
+                   f"callers waiting, no agent ready) | **{kib:.1f} KiB**"
+                   f"{extra} (the router: {m['router_kib_per_call']:.1f} "
+                   f"KiB) | | < 20 KiB | {verdict(kib < 20)} |")
+    out += ["", "Every step (both set-ups at each rate, one after the "
+            "other); CPU per call is user + sys of each process over the "
+            "step, divided by its calls:", "",
+            "| calls/s offered | set-up | completed | retransmissions | "
+            "post-dial p50 | p99 | CPU/call: gateway | router | Kamailio "
+            "| SIPp | all | |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    rows = [(r, name) for name in ("gateway", "baseline")
+            for r in sip["steps"].get(name, [])]
+    for r, name in sorted(rows, key=lambda x: (x[0]["offered_per_s"],
+                                               x[1] != "gateway")):
+        p = r["post_dial_ms"]
+        c = sip_cpu(r)
+        verdict_text = "pass" if r["passed"] else (
+            "fail: " + "; ".join(r["problems"]))
+        out.append(
+            f"| {r['offered_per_s']:,.0f} | "
+            f"{'gateway' if name == 'gateway' else 'Kamailio alone'} | "
+            f"{r['completed']:,} of {r['calls']:,} | {r['retransmissions']:,}"
+            f" | {fmt_ms(p['p50'])} | {fmt_ms(p['p99'])} | "
+            f"{fmt_us(c.get('gateway'))} | {fmt_us(c.get('router'))} | "
+            f"{fmt_us(c['kamailio'])} | {fmt_us(c['sipp'])} | "
+            f"{fmt_us(c['all'])} | {verdict_text} |")
+    return out
+
+
+def replace_block(text, begin, end, lines, readme_path):
+    pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
+    if not pattern.search(text):
+        sys.exit(f"report: {readme_path} has no {begin} ... {end} section")
+    block = "\n".join([begin, ""] + lines + ["", end])
+    return pattern.sub(lambda _: block, text)
+
+
+def write_sip(sip_path, readme_path):
+    with open(sip_path) as f:
+        sip = json.load(f)
+    with open(readme_path) as f:
+        text = f.read()
+    text = replace_block(text, SIP_BEGIN, SIP_END, sip_section(sip),
+                         readme_path)
+    with open(readme_path, "w") as f:
+        f.write(text)
+    print(f"report: wrote the SIP results into {readme_path}")
+
+
 def main():
+    if sys.argv[1] == "--sip":
+        write_sip(sys.argv[2], sys.argv[3])
+        return
     data_path, readme_path = sys.argv[1], sys.argv[-1]
     store_path = sys.argv[2] if len(sys.argv) > 3 else None
     with open(data_path) as f:
@@ -299,6 +424,10 @@ def main():
     with open(readme_path, "w") as f:
         f.write(text)
     print(f"report: wrote {len(results)} results into {readme_path}")
+    sip_path = os.path.join(os.path.dirname(os.path.abspath(data_path)),
+                            "sip.json")
+    if os.path.exists(sip_path):
+        write_sip(sip_path, readme_path)
 
 
 if __name__ == "__main__":

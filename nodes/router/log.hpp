@@ -25,6 +25,10 @@ class logger {
 
   void write(log_level level, std::string_view msg, const fields& xs = {});
 
+  /// Whether lines of `level` are written: spares building the fields of
+  /// a line that would be dropped.
+  bool enabled(log_level level) const { return level >= min_; }
+
   void info(std::string_view msg, const fields& xs = {}) {
     write(log_level::info, msg, xs);
   }

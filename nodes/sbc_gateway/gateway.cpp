@@ -28,6 +28,11 @@ caf::actor_system_config& actor_config(caf::actor_system_config& cfg) {
   cfg.add_message_types<caf::id_block::sbc_gateway>();
   cfg.set("logger.console-verbosity", caf::atom("quiet"));
   cfg.set("logger.file-verbosity", caf::atom("quiet"));
+  // One shared run queue, as in the router: work stealing's idle workers
+  // poll with 50 us sleeps. Through Kamailio at 200 calls/s (bench/sip.py)
+  // the gateway took 3.2 ms of CPU per call with them, 2.7 ms with this,
+  // and the post-dial delay fell from p50 12.9 ms to 6.5 ms.
+  cfg.set("scheduler.policy", caf::atom("sharing"));
   cfg.set("scheduler.max-threads", size_t{2});
   return cfg;
 }
