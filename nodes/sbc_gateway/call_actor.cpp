@@ -99,6 +99,31 @@ outgoing_invite invite_to(const call_env* env, const call_setup& c,
   return x;
 }
 
+/// An INVITE to a media server (hold, announcement): straight to its
+/// URI, with the caller's SDP.
+outgoing_invite media_invite(const call_setup& c, const std::string& uri) {
+  outgoing_invite x;
+  x.request_uri = uri;
+  x.from_uri = c.from;
+  x.sdp = c.caller_sdp;
+  return x;
+}
+
+/// Gives the caller `sdp` (the agent's, the hold media server's): the
+/// 200 to its INVITE, or a re-INVITE once it has had that.
+void connect_caller(call_data& st, const call_env* env,
+                    const std::string& sdp) {
+  auto& c = st.call;
+  if (st.caller_answered) {
+    env->sip->send(c.caller_leg, dialog_method::reinvite, {}, sdp);
+    return;
+  }
+  if (env->probe != nullptr)
+    env->probe->invite_final(200, c.trunk);
+  env->sip->respond(c.caller_leg, {200, "OK", {}, {}, sdp});
+  st.caller_answered = true;
+}
+
 void run(self_ptr self, const call_env* env, call_action action,
          const call_input& in) {
   auto& st = self->state;
@@ -212,15 +237,7 @@ void run(self_ptr self, const call_env* env, call_action action,
       return;
     }
     case call_action::answer_caller:
-      if (st.caller_answered) {
-        // Back from the queue: the caller's session moves to this agent.
-        env->sip->send(c.caller_leg, dialog_method::reinvite, {}, st.agent_sdp);
-      } else {
-        if (env->probe != nullptr)
-          env->probe->invite_final(200, c.trunk);
-        env->sip->respond(c.caller_leg, {200, "OK", {}, {}, st.agent_sdp});
-        st.caller_answered = true;
-      }
+      connect_caller(st, env, st.agent_sdp);
       env->log->info("call answered", [&] {
         auto xs = call_fields(st);
         xs.emplace_back("agent_id", st.agent_id);
@@ -296,39 +313,24 @@ void run(self_ptr self, const call_env* env, call_action action,
       st.media_up = false;
       st.media_sdp.clear();
       st.media_leg = open_leg(self, env);
-      outgoing_invite x;
-      x.request_uri = env->hold_uri;
-      x.from_uri = c.from;
-      x.sdp = c.caller_sdp;
-      env->sip->place_call(st.media_leg, std::move(x));
+      env->sip->place_call(st.media_leg, media_invite(c, env->hold_uri));
       return;
     }
     case call_action::connect_media:
-      if (st.caller_answered) {
-        env->sip->send(c.caller_leg, dialog_method::reinvite, {}, st.media_sdp);
-      } else {
-        if (env->probe != nullptr)
-          env->probe->invite_final(200, c.trunk);
-        env->sip->respond(c.caller_leg, {200, "OK", {}, {}, st.media_sdp});
-        st.caller_answered = true;
-      }
+      connect_caller(st, env, st.media_sdp);
       env->log->info("caller waits at the hold media server", call_fields(st));
       return;
     case call_action::announce: {
       auto uri = prompt_uri(env->announcement_uri, st.announcement);
       st.announcement_up = false;
       st.announcement_leg = open_leg(self, env);
-      outgoing_invite x;
-      x.request_uri = uri;
-      x.from_uri = c.from;
-      x.sdp = c.caller_sdp;
       env->log->info("playing the engine's announcement", [&] {
         auto xs = call_fields(st);
         xs.emplace_back("announcement", st.announcement);
         xs.emplace_back("uri", uri);
         return xs;
       }());
-      env->sip->place_call(st.announcement_leg, std::move(x));
+      env->sip->place_call(st.announcement_leg, media_invite(c, uri));
       call_input limit;
       limit.event = call_event::announcement_done;
       self->delayed_send(self, env->announcement_limit, std::move(limit));
