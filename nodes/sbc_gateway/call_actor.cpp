@@ -96,6 +96,14 @@ outgoing_invite invite_to(const call_env* env, const call_setup& c,
     x.next_hop = env->agent_route;
     x.transport = env->sbc_transport;
   }
+  // Through an SBC, the Contact names the customer's trunk FQDN, as Teams
+  // Direct Routing tells tenants apart by it; the SBC's Record-Route
+  // brings in-dialog requests back here.
+  auto port = x.transport == "tls" ? env->tls_port : env->sip_port;
+  if (env->agent_route != "direct" && !c.trunk.empty() && port != 0)
+    x.contact = "<sip:switchboard@" + c.trunk + ":" + std::to_string(port)
+                + (x.transport.empty() ? "" : ";transport=" + x.transport)
+                + ">";
   return x;
 }
 

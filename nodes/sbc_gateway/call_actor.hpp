@@ -113,6 +113,10 @@ struct call_env {
   std::string announcement_uri;
   /// An announcement that has not ended by then is hung up.
   std::chrono::milliseconds announcement_limit{std::chrono::seconds{60}};
+  /// The gateway's SIP and SIP-over-TLS ports (0: none), for the Contact
+  /// of INVITEs sent through an SBC.
+  uint16_t sip_port = 0;
+  uint16_t tls_port = 0;
 };
 
 /// The call attribute naming the gateway that owns a call.

@@ -55,6 +55,8 @@ struct gateway::impl final : call_registry {
     env.name = options.name;
     env.hold_uri = options.hold_uri;
     env.announcement_uri = options.announcement_uri;
+    env.sip_port = options.sip_port;
+    env.tls_port = options.tls_port;
   }
 
   ~impl() override {

@@ -422,9 +422,11 @@ class nua_stack final : public sip_stack {
       ref->local_sdp = ref->origin.stamp(x.sdp);
       auto* l = ref.get();
       legs_[leg] = std::move(ref);
-      nua_invite(nh, TAG_IF(!route.empty(), SIPTAG_ROUTE_STR(route.c_str())),
-                 SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-                 SIPTAG_PAYLOAD_STR(l->local_sdp.c_str()), TAG_END());
+      nua_invite(
+        nh, TAG_IF(!route.empty(), SIPTAG_ROUTE_STR(route.c_str())),
+        TAG_IF(!x.contact.empty(), SIPTAG_CONTACT_STR(x.contact.c_str())),
+        SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+        SIPTAG_PAYLOAD_STR(l->local_sdp.c_str()), TAG_END());
     });
   }
 

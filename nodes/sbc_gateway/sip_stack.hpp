@@ -160,6 +160,9 @@ struct outgoing_invite {
   /// requests too large for a datagram).
   std::string transport;
   std::string sdp;
+  /// The Contact to present (in angle brackets), e.g. with the tenant's
+  /// trunk FQDN; empty: the stack's own address.
+  std::string contact;
 };
 
 class sip_stack {

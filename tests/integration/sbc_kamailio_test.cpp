@@ -229,7 +229,7 @@ TEST_F(sbc_kamailio_test,
   ASSERT_NO_FATAL_FAILURE(bring_up());
 
   EXPECT_EQ(call("caller_via_sbc.xml", "life"), 0);
-  EXPECT_EQ(agent->wait(), 0)
+  EXPECT_EQ(finished(*agent, "agent_answer_via_sbc.xml"), 0)
     << "the agent's SIPp saw something unexpected (no INVITE through the "
        "SBC, or no ACK and BYE along its Record-Route)";
 
