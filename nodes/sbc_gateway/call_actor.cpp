@@ -145,6 +145,9 @@ void run(self_ptr self, const call_env* env, call_action action,
       cmd.to = c.to;
       cmd.attributes = c.attributes;
       cmd.attributes[owner_attribute] = env->name;
+      cmd.attributes[trunk_attribute] = c.trunk;
+      cmd.attributes[route_attribute] = c.source_transport + ":" + c.source_host
+                                        + ":" + std::to_string(c.source_port);
       command(self, env, std::move(cmd), call_event::submitted,
               call_event::submit_refused);
       return;
@@ -175,6 +178,8 @@ void run(self_ptr self, const call_env* env, call_action action,
       return;
     }
     case call_action::end_caller:
+      if (c.caller_leg == 0)
+        return; // a callback's customer, not called yet
       if (st.caller_answered) {
         env->sip->bye(c.caller_leg);
         return;
@@ -188,7 +193,9 @@ void run(self_ptr self, const call_env* env, call_action action,
           c.caller_leg,
           {r.status,
            r.phrase,
-           "switchboard: the call ended in the engine (" + why + ")",
+           why == "callback"
+             ? "switchboard: the caller is called back when an agent is free"
+             : "switchboard: the call ended in the engine (" + why + ")",
            {},
            {}});
       }
@@ -349,6 +356,47 @@ void run(self_ptr self, const call_env* env, call_action action,
                      st.announcement_sdp);
       end_leg(env, st.media_leg, st.media_up);
       return;
+    case call_action::dial_customer: {
+      auto uri = callback_uri(env->callback_uri, c.callback, c.trunk);
+      auto fields = call_fields(st);
+      fields.emplace_back("agent_id", st.agent_id);
+      if (uri.empty()) {
+        env->log->warn("callback not placed: the engine's callback number "
+                       "is not a telephone number",
+                       fields);
+        call_input failed;
+        failed.event = call_event::customer_failed;
+        failed.status = 404;
+        caf::anon_send(caf::actor_cast<call_actor>(self), std::move(failed));
+        return;
+      }
+      auto x = invite_to(env, c, uri);
+      // The customer sees the number they had called.
+      x.from_uri = "sip:" + (c.to.empty() ? std::string{"switchboard"} : c.to)
+                   + "@" + c.trunk + ";user=phone";
+      x.sdp = st.agent_sdp;
+      c.caller_leg = open_leg(self, env);
+      fields.emplace_back("uri", uri);
+      env->log->info("calling the customer back", fields);
+      env->sip->place_call(c.caller_leg, std::move(x));
+      call_input limit;
+      limit.event = call_event::customer_failed;
+      limit.status = 408;
+      self->delayed_send(self, env->callback_answer_limit, std::move(limit));
+      return;
+    }
+    case call_action::connect_agent:
+      st.caller_answered = true;
+      env->sip->send(st.agent_leg, dialog_method::reinvite, {}, c.caller_sdp);
+      env->log->info("callback answered", [&] {
+        auto xs = call_fields(st);
+        xs.emplace_back("agent_id", st.agent_id);
+        return xs;
+      }());
+      return;
+    case call_action::cancel_customer:
+      end_leg(env, c.caller_leg, false);
+      return;
   }
 }
 
@@ -418,11 +466,14 @@ void answered_request(self_ptr self, const call_env* env,
                         });
   if (i == st.relayed.end()) {
     // The call's own re-INVITE, moving the caller to an agent or a
-    // transfer's target.
+    // transfer's target, or a callback's agent to the customer.
     if (in.status >= 300) {
       auto xs = call_fields(st);
       xs.emplace_back("status", std::to_string(in.status));
-      env->log->warn("the caller refused the re-INVITE to the new party", xs);
+      env->log->warn(in.leg == st.call.caller_leg
+                       ? "the caller refused the re-INVITE to the new party"
+                       : "the agent refused the re-INVITE to the customer",
+                     xs);
     }
     return;
   }
@@ -462,6 +513,20 @@ std::optional<call_event> leg_event_of(self_ptr self, const call_env* env,
     default: break;
   }
   auto bridged = with_agent(st.state) || st.state == call_state::outside;
+  if (in.leg == st.call.caller_leg && st.state == call_state::dialling) {
+    // A callback's INVITE to the customer.
+    switch (kind) {
+      case leg_event::answered:
+        st.call.caller_sdp = in.sdp;
+        return call_event::customer_answered;
+      case leg_event::failed:
+      case leg_event::bye:
+      case leg_event::terminated:
+        st.call.caller_leg = 0;
+        return call_event::customer_failed;
+      default: return std::nullopt;
+    }
+  }
   if (in.leg == st.call.caller_leg) {
     switch (kind) {
       case leg_event::cancelled:
@@ -554,7 +619,8 @@ std::optional<call_event> leg_event_of(self_ptr self, const call_env* env,
         return call_event::agent_bye;
       }
       if (kind == leg_event::bye || st.state == call_state::talking
-          || st.state == call_state::accepting)
+          || st.state == call_state::accepting
+          || st.state == call_state::dialling)
         return call_event::agent_bye;
       return std::nullopt;
     default: return std::nullopt;
@@ -603,6 +669,18 @@ void on_input(self_ptr self, const call_env* env, call_input& in) {
       break;
     default: break;
   }
+  if (event == call_event::accepted && st.call.is_callback)
+    event = call_event::callback_accepted;
+  if (event == call_event::customer_failed
+      && st.state == call_state::dialling) {
+    auto xs = call_fields(st);
+    xs.emplace_back("agent_id", st.agent_id);
+    xs.emplace_back("status", std::to_string(in.status));
+    env->log->warn(in.status == 408 && in.leg == 0
+                     ? "callback: the customer did not answer in time"
+                     : "callback: the customer was not reached",
+                   xs);
+  }
   auto step = transition(st.state, event);
   if (!step.handled)
     return;
@@ -638,7 +716,8 @@ void on_input(self_ptr self, const call_env* env, call_input& in) {
     end_leg(env, st.media_leg, st.media_up);
   if (st.state == call_state::ended) {
     end_leg(env, st.announcement_leg, st.announcement_up);
-    env->registry->forget(st.call.tenant_id, st.call.call_id, st.legs);
+    env->registry->forget(caf::actor_cast<call_actor>(self), st.call.tenant_id,
+                          st.call.call_id, st.legs);
     self->quit();
   }
 }
@@ -647,9 +726,13 @@ void on_input(self_ptr self, const call_env* env, call_input& in) {
 
 call_actor::behavior_type call_behavior(self_ptr self, call_setup setup,
                                         const call_env* env) {
-  self->state.legs.push_back(setup.caller_leg);
+  if (setup.caller_leg != 0)
+    self->state.legs.push_back(setup.caller_leg);
+  // A callback starts waiting for the offer that made it.
+  if (setup.is_callback)
+    self->state.state = call_state::waiting;
   if (env->probe != nullptr)
-    env->probe->dialog_state("", to_string(call_state::submitting));
+    env->probe->dialog_state("", to_string(self->state.state));
   self->state.call = std::move(setup);
   return {
     [self, env](call_input& in) {

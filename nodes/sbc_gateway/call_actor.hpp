@@ -61,7 +61,8 @@ namespace switchboard::sbc {
 /// A call's actor: takes every happening of its call, in order.
 using call_actor = caf::typed_actor<caf::reacts_to<call_input>>;
 
-/// What a new call starts from: the caller's admitted INVITE.
+/// What a new call starts from: the caller's admitted INVITE, or a
+/// callback's offer (callback set, no caller leg: the call starts waiting).
 struct call_setup {
   std::string tenant_id;
   std::string call_id; // the engine's
@@ -75,6 +76,10 @@ struct call_setup {
   std::string source_host;
   uint16_t source_port = 0;
   std::string source_transport = "udp";
+  /// A callback: the number the customer is called back at (as
+  /// callback_number gives it; empty if the engine's holds none).
+  std::string callback;
+  bool is_callback = false;
 };
 
 /// Where the gateway keeps which actor owns which leg and call.
@@ -82,8 +87,11 @@ class call_registry {
  public:
   virtual ~call_registry() = default;
   virtual void bind_leg(leg_id leg, const call_actor& owner) = 0;
-  /// The call ended: its legs' later events no longer reach it.
-  virtual void forget(const std::string& tenant_id, const std::string& call_id,
+  /// The call ended: its legs' later events no longer reach `owner`, nor
+  /// do its engine events (unless another actor has the call by now: a
+  /// callback's, after the caller's).
+  virtual void forget(const call_actor& owner, const std::string& tenant_id,
+                      const std::string& call_id,
                       const std::vector<leg_id>& legs)
     = 0;
 };
@@ -113,14 +121,16 @@ struct call_env {
   std::string announcement_uri;
   /// An announcement that has not ended by then is hung up.
   std::chrono::milliseconds announcement_limit{std::chrono::seconds{60}};
+  /// The SIP URI a callback calls (callback_uri's pattern).
+  std::string callback_uri = "sip:{number}@{trunk};user=phone";
+  /// A customer a callback rings who has not answered by then is
+  /// cancelled.
+  std::chrono::milliseconds callback_answer_limit{std::chrono::seconds{60}};
   /// The gateway's SIP and SIP-over-TLS ports (0: none), for the Contact
   /// of INVITEs sent through an SBC.
   uint16_t sip_port = 0;
   uint16_t tls_port = 0;
 };
-
-/// The call attribute naming the gateway that owns a call.
-inline constexpr const char* owner_attribute = "sbc_gateway";
 
 /// A peer's in-dialog request passed on to the other leg, waiting for
 /// that leg's answer.

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 #include <initializer_list>
+#include <string>
+#include <utility>
 
 namespace switchboard::sbc {
 
@@ -120,6 +122,18 @@ const row table[] = {
   {s::announcing, e::announcement_done, {a::bye_caller}, s::ended},
   // Over in the engine already: nothing to tell it.
   {s::announcing, e::caller_cancel, {}, s::ended},
+
+  // A callback: no caller on the line. Its actor starts in waiting when
+  // the engine offers it; the agent is rung as for any call (with a
+  // placeholder offer for SDP) and, once the engine has the accept, the
+  // customer is called with the agent's SDP and the agent re-INVITEd with
+  // the customer's: from then on it is a call like any other. A customer
+  // not reached ends it: the agent wraps up.
+  {s::accepting, e::callback_accepted, {a::dial_customer}, s::dialling},
+  {s::dialling, e::customer_answered, {a::connect_agent}, s::talking},
+  {s::dialling, e::customer_failed, {a::cancel_customer, a::bye_agent, a::complete_call}, s::ended},
+  {s::dialling, e::agent_bye, {a::cancel_customer, a::complete_call}, s::ended},
+  {s::dialling, e::engine_ended, {a::cancel_customer, a::bye_agent}, s::ended},
 };
 // clang-format on
 
@@ -144,6 +158,7 @@ const char* to_string(call_state x) {
     case s::referring: return "referring";
     case s::outside: return "outside";
     case s::announcing: return "announcing";
+    case s::dialling: return "dialling";
     case s::ended: return "ended";
   }
   return "?";
@@ -183,6 +198,9 @@ const char* to_string(call_event x) {
     case e::ended_with_announcement: return "ended_with_announcement";
     case e::announcement_answered: return "announcement_answered";
     case e::announcement_done: return "announcement_done";
+    case e::callback_accepted: return "callback_accepted";
+    case e::customer_answered: return "customer_answered";
+    case e::customer_failed: return "customer_failed";
   }
   return "?";
 }
@@ -215,6 +233,9 @@ const char* to_string(call_action x) {
     case a::connect_media: return "connect_media";
     case a::announce: return "announce";
     case a::connect_announcement: return "connect_announcement";
+    case a::dial_customer: return "dial_customer";
+    case a::connect_agent: return "connect_agent";
+    case a::cancel_customer: return "cancel_customer";
   }
   return "?";
 }
@@ -333,6 +354,49 @@ std::string prompt_uri(const std::string& pattern, const std::string& prompt) {
       return {};
   }
   return pattern.substr(0, at) + prompt + pattern.substr(at + slot.size());
+}
+
+std::string callback_number(const std::string& value) {
+  auto x = value;
+  auto lower = x;
+  for (auto& c : lower)
+    c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  for (const char* scheme : {"sip:", "sips:", "tel:"}) {
+    if (lower.rfind(scheme, 0) == 0) {
+      x = x.substr(std::char_traits<char>::length(scheme));
+      x = x.substr(0, x.find_first_of("@;?>"));
+      break;
+    }
+  }
+  std::string out;
+  for (size_t i = 0; i < x.size(); ++i) {
+    char c = x[i];
+    if (c == '+' && i == 0)
+      out += c;
+    else if (c >= '0' && c <= '9')
+      out += c;
+    else if (c != ' ' && c != '-' && c != '.' && c != '(' && c != ')')
+      return {};
+  }
+  auto digits = out.size() - (!out.empty() && out[0] == '+' ? 1 : 0);
+  if (digits < 3 || digits > 20)
+    return {};
+  return out;
+}
+
+std::string callback_uri(const std::string& pattern, const std::string& number,
+                         const std::string& trunk) {
+  if (number.empty())
+    return {};
+  auto out = pattern;
+  for (auto [slot, value] :
+       {std::pair<std::string, const std::string*>{"{number}", &number},
+        {"{trunk}", &trunk}}) {
+    for (auto at = out.find(slot); at != std::string::npos;
+         at = out.find(slot, at + value->size()))
+      out.replace(at, slot.size(), *value);
+  }
+  return out;
 }
 
 sip_refusal ending_for(const std::string& reason) {

@@ -26,6 +26,9 @@ enum class call_state : uint8_t {
   // The engine ended the call with an announcement: the caller, answered
   // at the hold media server, hears it before the gateway hangs up.
   announcing,
+  // A callback: its agent answered and the engine has the accept; the
+  // INVITE to the customer's number is out.
+  dialling,
   ended,
 };
 
@@ -63,6 +66,9 @@ enum class call_event : uint8_t {
   ended_with_announcement,
   announcement_answered, // 2xx from the announcement's media server
   announcement_done,     // it hung up (played), failed, or took too long
+  callback_accepted,     // AcceptOffer applied for a callback
+  customer_answered,     // 2xx from the number a callback calls
+  customer_failed,       // it refused, did not answer, or hung up at once
 };
 
 enum class call_action : uint8_t {
@@ -92,6 +98,9 @@ enum class call_action : uint8_t {
   connect_media,        // answer (or re-INVITE) the caller with its SDP
   announce,             // INVITE to the announcement URI with the prompt
   connect_announcement, // re-INVITE the caller to the announcement
+  dial_customer,        // a callback's INVITE to the customer, agent's SDP
+  connect_agent,        // re-INVITE the agent with the customer's SDP
+  cancel_customer,      // CANCEL toward the customer a callback rings
 };
 
 struct call_step {
@@ -128,6 +137,19 @@ struct refer_target {
   std::string uri;
 };
 refer_target parse_refer_to(const std::string& value);
+
+/// A callback's number as a telephone number: "+" and 3 to 20 digits (or
+/// the digits alone), from the engine's Callback.number, which is either
+/// a number ("+1 425 555-1234": spaces, '-', '.', '(' and ')' are visual
+/// separators) or the caller's From URI ("sip:+14255551234@host;user=phone",
+/// "tel:+14255551234"); empty when it holds no such number.
+std::string callback_number(const std::string& value);
+
+/// The SIP URI a callback calls: `pattern` with "{number}" replaced by the
+/// number and "{trunk}" by the trunk FQDN the call came by (e.g.
+/// "sip:{number}@{trunk};user=phone"); empty when the number is empty.
+std::string callback_uri(const std::string& pattern, const std::string& number,
+                         const std::string& trunk);
 
 /// The SIP final response for an engine refusal (a google.rpc.Code).
 struct sip_refusal {

@@ -249,6 +249,20 @@ const std::vector<setting>& settings() {
        c.announcement_uri = v;
        return {};
      }},
+    {"sip", "callback_uri", "SWITCHBOARD_SBC_CALLBACK_URI", "--callback-uri",
+     "SIP URI a callback calls once its agent has answered, {number} "
+     "standing for the customer's number and {trunk} for the trunk FQDN "
+     "the call came by; sent the way agents' INVITEs go (--agent-route)",
+     [](const config& c) -> std::string {
+       return c.callback_uri;
+     },
+     [](config& c, const std::string& v) -> std::string {
+       if (!sip_uri(v) || v.find("{number}") == std::string::npos)
+         return "expected a sip: or sips: URI with {number} in it, found '" + v
+                + "'";
+       c.callback_uri = v;
+       return {};
+     }},
     {"sip", "session_expires", "SWITCHBOARD_SBC_SESSION_EXPIRES",
      "--session-expires",
      "Session timer (RFC 4028) asked for on every dialog, in seconds (90 "

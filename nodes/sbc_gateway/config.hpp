@@ -57,6 +57,8 @@ struct config {
   /// The SIP URI that plays an engine announcement, "{prompt}" standing
   /// for the prompt id; empty: announcements are not played.
   std::string announcement_uri;
+  /// The SIP URI a callback calls: {number}, {trunk} filled in.
+  std::string callback_uri = "sip:{number}@{trunk};user=phone";
   /// Session timer (RFC 4028) asked for on every dialog, seconds; 0: none.
   unsigned session_expires = 1800;
   /// SBCs (host:port) the gateway sends OPTIONS to, and how often.

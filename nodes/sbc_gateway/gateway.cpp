@@ -1,6 +1,7 @@
 #include "nodes/sbc_gateway/gateway.hpp"
 
 #include "nodes/sbc_gateway/call_actor.hpp"
+#include "nodes/sbc_gateway/sdp.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -8,7 +9,9 @@
 #include <caf/send.hpp>
 
 #include <cctype>
+#include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -57,6 +60,7 @@ struct gateway::impl final : call_registry {
     env.announcement_uri = options.announcement_uri;
     env.sip_port = options.sip_port;
     env.tls_port = options.tls_port;
+    env.callback_uri = options.callback_uri;
   }
 
   ~impl() override {
@@ -79,12 +83,64 @@ struct gateway::impl final : call_registry {
     legs[leg] = owner;
   }
 
-  void forget(const std::string& tenant_id, const std::string& call_id,
+  void forget(const call_actor& owner, const std::string& tenant_id,
+              const std::string& call_id,
               const std::vector<leg_id>& call_legs) override {
     std::lock_guard guard{mtx};
-    calls.erase(tenant_id + '\n' + call_id);
-    for (auto leg : call_legs)
-      legs.erase(leg);
+    auto i = calls.find(tenant_id + '\n' + call_id);
+    if (i != calls.end() && i->second == owner)
+      calls.erase(i);
+    for (auto leg : call_legs) {
+      auto j = legs.find(leg);
+      if (j != legs.end() && j->second == owner)
+        legs.erase(j);
+    }
+  }
+
+  /// The actor of a callback the engine offers: a call of this gateway's
+  /// (its owner attribute) that has no actor here, because its caller's
+  /// went when the caller left the line, or because the gateway has
+  /// restarted since. nullptr for any other offer. Under mtx.
+  call_actor spawn_callback(const engine_event& x) {
+    if (x.kind != engine_event::offered || x.callback_number.empty()
+        || x.owner != options.name)
+      return {};
+    call_setup setup;
+    setup.is_callback = true;
+    setup.tenant_id = x.tenant_id;
+    setup.call_id = x.call_id;
+    setup.callback = callback_number(x.callback_number);
+    setup.trunk = x.trunk;
+    if (setup.trunk.empty())
+      setup.trunk = trunks.fqdn_of(x.tenant_id);
+    // The agent's Teams shows whom the callback is for.
+    setup.from
+      = "sip:"
+        + (setup.callback.empty() ? std::string{"callback"} : setup.callback)
+        + "@" + setup.trunk + ";user=phone";
+    setup.to = x.dialled;
+    setup.caller_sdp = callback_offer(static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now().time_since_epoch())
+        .count()));
+    // "transport:host:port", host perhaps an IPv6 address.
+    auto& r = x.sbc_route;
+    auto first = r.find(':');
+    auto last = r.rfind(':');
+    if (first != std::string::npos && last > first) {
+      setup.source_transport = r.substr(0, first);
+      setup.source_host = r.substr(first + 1, last - first - 1);
+      setup.source_port = static_cast<uint16_t>(
+        std::strtoul(r.c_str() + last + 1, nullptr, 10));
+    }
+    log.info("callback offered", {{"tenant", x.tenant_id},
+                                  {"call_id", x.call_id},
+                                  {"agent_id", x.agent_id},
+                                  {"number", setup.callback},
+                                  {"trunk", setup.trunk}});
+    auto actor = sys.spawn(call_behavior, std::move(setup), &env);
+    calls[x.tenant_id + '\n' + x.call_id] = actor;
+    return actor;
   }
 
   gateway_options options;
@@ -142,6 +198,8 @@ struct gateway::impl final : call_registry {
       for (auto& c : found) {
         if (has_call(tenant, c.call_id))
           continue; // a call of this run
+        if (c.callback)
+          continue; // waits in line with no dialog until it is offered
         engine_command cmd;
         cmd.kind
           = c.answered ? engine_command::complete : engine_command::withdraw;
@@ -348,9 +406,17 @@ void gateway::on_engine_event(const engine_event& x) {
   {
     std::lock_guard guard{self.mtx};
     auto i = self.calls.find(x.tenant_id + '\n' + x.call_id);
-    if (i == self.calls.end())
-      return; // not a call this gateway owns
-    owner = i->second;
+    if (i == self.calls.end()) {
+      owner = self.spawn_callback(x);
+      if (!owner)
+        return; // not a call this gateway owns
+    } else {
+      owner = i->second;
+      // The caller leaves the line; the callback's offer, which may
+      // follow at once, gets an actor of its own.
+      if (x.callback_requested)
+        self.calls.erase(i);
+    }
   }
   call_input in;
   switch (x.kind) {
@@ -359,7 +425,9 @@ void gateway::on_engine_event(const engine_event& x) {
     case engine_event::transferred: in.event = call_event::transferred; break;
     default:
       in.event = call_event::engine_ended;
-      in.text = x.limit_reason.empty() ? x.type : x.limit_reason;
+      in.text = x.callback_requested     ? std::string{"callback"}
+                : x.limit_reason.empty() ? x.type
+                                         : x.limit_reason;
       in.announcement = x.announcement;
       break;
   }

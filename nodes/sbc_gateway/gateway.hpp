@@ -38,6 +38,8 @@ struct gateway_options {
   /// The hold media server and the announcement URI (see call_env).
   std::string hold_uri;
   std::string announcement_uri;
+  /// The SIP URI a callback calls, "{number}" and "{trunk}" filled in.
+  std::string callback_uri = "sip:{number}@{trunk};user=phone";
   /// Where the gateway listens for SIP and SIP over TLS (0: not at all).
   uint16_t sip_port = 0;
   uint16_t tls_port = 0;

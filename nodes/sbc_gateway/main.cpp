@@ -121,6 +121,7 @@ int main(int argc, char** argv) {
   options.ring_refresh = cfg.ring_refresh;
   options.hold_uri = cfg.hold_uri;
   options.announcement_uri = cfg.announcement_uri;
+  options.callback_uri = cfg.callback_uri;
   options.sip_port = cfg.sip.port;
   options.tls_port = cfg.tls.listen ? cfg.tls.listen->port : uint16_t{0};
   options.retry_after = std::to_string(cfg.retry_after);

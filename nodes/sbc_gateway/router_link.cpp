@@ -93,6 +93,20 @@ engine_event to_event(const v1::Event& e) {
   x.agent_id = e.offer().agent_id();
   x.limit_reason = e.call().limit_reason();
   x.announcement = e.call().announcement();
+  x.callback_requested = e.type() == v1::EVENT_TYPE_CALL_CALLBACK_REQUESTED;
+  if (e.type() == v1::EVENT_TYPE_CALL_OFFERED
+      && !e.call().callback().number().empty()) {
+    auto& call = e.call().call();
+    auto attribute = [&](const char* key) {
+      auto i = call.attributes().find(key);
+      return i == call.attributes().end() ? std::string{} : i->second;
+    };
+    x.callback_number = e.call().callback().number();
+    x.dialled = call.to();
+    x.owner = attribute(owner_attribute);
+    x.trunk = attribute(trunk_attribute);
+    x.sbc_route = attribute(route_attribute);
+  }
   switch (e.type()) {
     case v1::EVENT_TYPE_CALL_OFFERED: x.kind = engine_event::offered; break;
     case v1::EVENT_TYPE_OFFER_EXPIRED:
@@ -366,10 +380,10 @@ bool router_link::live_calls(const std::string& tenant_id,
         case v1::CALL_STATE_CREATED:
         case v1::CALL_STATE_QUEUED:
         case v1::CALL_STATE_OFFERED:
-          out.push_back({c.call().call_id(), false});
+          out.push_back({c.call().call_id(), false, c.has_callback()});
           break;
         case v1::CALL_STATE_ASSIGNED:
-          out.push_back({c.call().call_id(), true});
+          out.push_back({c.call().call_id(), true, false});
           break;
         default: // wrap-up or over: nothing of SIP's left to end
           break;

@@ -18,6 +18,14 @@
 
 namespace switchboard::sbc {
 
+/// Attributes the gateway sets on every call it submits: its own name
+/// (after a restart it finds its calls by it), the trunk FQDN the call
+/// came by, and the SBC it came from as "transport:host:port" (a callback
+/// goes out the same way, perhaps hours later).
+inline constexpr const char* owner_attribute = "sbc_gateway";
+inline constexpr const char* trunk_attribute = "sbc_trunk";
+inline constexpr const char* route_attribute = "sbc_route";
+
 struct engine_command {
   /// cancel: the caller hung up; withdraw: the gateway ends the call
   /// itself (it has no dialog for it).
@@ -72,6 +80,17 @@ struct engine_event {
   std::string agent_id;
   std::string limit_reason;
   std::string announcement; // the limit action's prompt id
+  /// CALL_CALLBACK_REQUESTED: the caller leaves the line (kind ended).
+  bool callback_requested = false;
+  /// A callback's offer: where the caller is called back, the number the
+  /// caller had dialled, and the call's attributes that say which
+  /// gateway owns it and by which trunk and SBC it came (callback_*
+  /// attributes); empty for other calls.
+  std::string callback_number;
+  std::string dialled;
+  std::string owner;
+  std::string trunk;
+  std::string sbc_route;
 };
 
 /// A call of the engine's that is not over, as the gateway reconciles it.
@@ -79,6 +98,8 @@ struct live_call {
   std::string call_id;
   /// Answered (the agent talks): completed rather than withdrawn.
   bool answered = false;
+  /// A callback not answered yet: it waits in line without a dialog.
+  bool callback = false;
 };
 
 struct agent_lookup {

@@ -63,4 +63,20 @@ std::string sdp_origin::stamp(const std::string& sdp) {
   return last_out_;
 }
 
+std::string callback_offer(uint64_t session) {
+  return "v=0\r\n"
+         "o=switchboard "
+         + std::to_string(session)
+         + " 1 IN IP4 0.0.0.0\r\n"
+           "s=switchboard callback\r\n"
+           "c=IN IP4 0.0.0.0\r\n"
+           "t=0 0\r\n"
+           "m=audio 9 RTP/AVP 0 8 101\r\n"
+           "a=rtpmap:0 PCMU/8000\r\n"
+           "a=rtpmap:8 PCMA/8000\r\n"
+           "a=rtpmap:101 telephone-event/8000\r\n"
+           "a=fmtp:101 0-16\r\n"
+           "a=sendrecv\r\n";
+}
+
 } // namespace switchboard::sbc

@@ -28,4 +28,12 @@ class sdp_origin {
   std::string last_out_;
 };
 
+/// The offer an agent is rung with for a callback, before the customer's
+/// media is known (Teams refuses an INVITE without SDP): RFC 3725's
+/// "black hole" (connection address 0.0.0.0, so no media flows yet),
+/// offering G.711 and telephone-event. The agent's answer becomes the
+/// customer's offer; the customer's answer then reaches the agent in a
+/// re-INVITE. `session` is the origin's session id.
+std::string callback_offer(uint64_t session);
+
 } // namespace switchboard::sbc

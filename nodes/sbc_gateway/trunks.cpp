@@ -121,6 +121,13 @@ std::vector<std::string> trunk_table::tenants() const {
   return {ids.begin(), ids.end()};
 }
 
+std::string trunk_table::fqdn_of(std::string_view tenant_id) const {
+  for (auto& [fqdn, t] : by_fqdn_)
+    if (t.tenant_id == tenant_id)
+      return fqdn;
+  return {};
+}
+
 std::string trunk_fqdn(const invite_facts& x) {
   if (!x.contact_host.empty())
     return x.contact_host;

@@ -40,6 +40,9 @@ class trunk_table {
   /// The trunk of `fqdn` (any case), or nullptr.
   const trunk* find(std::string_view fqdn) const;
 
+  /// The first trunk FQDN (in order of name) of a tenant; empty if none.
+  std::string fqdn_of(std::string_view tenant_id) const;
+
   /// Every tenant the table names, once each.
   std::vector<std::string> tenants() const;
 

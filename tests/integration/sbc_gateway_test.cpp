@@ -113,6 +113,16 @@ class sbc_gateway_test : public routing_test {
       << "the gateway did not reach the router";
   }
 
+  /// RequestCallback for a waiting call, to its caller's number.
+  void request_callback(const std::string& call_id) {
+    v1::RequestCallbackRequest req;
+    req.set_tenant_id("contoso");
+    req.set_call_id(call_id);
+    v1::CallView out;
+    auto st = n->routing->RequestCallback(ctx().get(), req, &out);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+  }
+
   std::unique_ptr<event_reader> events;
   std::unique_ptr<process> gateway;
   uint16_t gateway_port = 0;
@@ -672,6 +682,84 @@ TEST_F(sbc_gateway_test,
     auto id = "load-" + std::to_string(i) + "@sipp";
     EXPECT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, id)) << id;
   }
+}
+
+TEST_F(sbc_gateway_test,
+       a_callback_rings_the_agent_then_calls_the_customer_and_bridges_them) {
+  auto customer_port = free_port();
+  auto customer = sipp("customer_callback.xml", customer_port, {"-m", "1"});
+  // The agent is there but not ready (its SIPp listens before it rings).
+  auto agent_port = free_port();
+  auto agent = sipp("agent_callback.xml", agent_port, {"-m", "1"});
+  sip_agent("a1", agent_port, "sales", false);
+  start_gateway({"--callback-uri",
+                 "sip:{number}@127.0.0.1:" + std::to_string(customer_port)});
+
+  // No agent yet: the caller waits, then asks to be called back.
+  auto caller
+    = sipp("caller_called_back.xml", free_port(),
+           {"127.0.0.1:" + std::to_string(gateway_port), "-m", "1", "-cid_str",
+            "cb-%u@sipp", "-key", "trunk", trunk, "-key", "number", number});
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_QUEUED, "cb-1@sipp"));
+  request_callback("cb-1@sipp");
+  EXPECT_EQ(finished(*caller, "caller"), 0);
+
+  // The agent becomes ready: the callback is offered, the agent rung
+  // first, then the customer, and the two talk until the agent hangs up.
+  presence("a1", v1::PRESENCE_AVAILABLE);
+  ready("a1", true);
+  EXPECT_EQ(finished(*agent, "agent"), 0);
+  EXPECT_EQ(finished(*customer, "customer"), 0);
+
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, "cb-1@sipp"))
+    << "the callback did not complete";
+  auto call = get_call("cb-1@sipp");
+  EXPECT_EQ(call.agent_id(), "a1");
+  EXPECT_EQ(call.callback().number(),
+            "sip:+14255551234@" + trunk + ";user=phone");
+  EXPECT_EQ(call.call().attributes().at("sbc_trunk"), trunk);
+  EXPECT_TRUE(gateway->wait_for_line("\"msg\":\"callback answered\"", 5s));
+}
+
+TEST_F(
+  sbc_gateway_test,
+  a_callback_outlives_a_gateway_restart_and_an_unreached_customer_ends_it) {
+  auto customer_port = free_port();
+  auto customer = sipp("customer_busy.xml", customer_port, {"-m", "1"});
+  auto agent_port = free_port();
+  auto agent = sipp("agent_callback_unreached.xml", agent_port, {"-m", "1"});
+  sip_agent("a1", agent_port, "sales", false);
+  std::vector<std::string> args{"--callback-uri",
+                                "sip:{number}@127.0.0.1:"
+                                  + std::to_string(customer_port)};
+  start_gateway(args);
+  auto caller
+    = sipp("caller_called_back.xml", free_port(),
+           {"127.0.0.1:" + std::to_string(gateway_port), "-m", "1", "-cid_str",
+            "cbr-%u@sipp", "-key", "trunk", trunk, "-key", "number", number});
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_QUEUED, "cbr-1@sipp"));
+  request_callback("cbr-1@sipp");
+  EXPECT_EQ(finished(*caller, "caller"), 0);
+
+  // A restart: the waiting callback has no dialog, and must not have one.
+  EXPECT_EQ(gateway->stop(), 0);
+  gateway.reset();
+  start_gateway(args);
+  auto reconciled = gateway->wait_for_line("\"msg\":\"reconciled\"", 30s);
+  ASSERT_TRUE(reconciled);
+  EXPECT_EQ(json_field(*reconciled, "ended"), "0") << *reconciled;
+  EXPECT_EQ(get_call("cbr-1@sipp").state(), v1::CALL_STATE_QUEUED);
+
+  // The customer is busy: the agent, who answered, is hung up on and
+  // wraps up.
+  presence("a1", v1::PRESENCE_AVAILABLE);
+  ready("a1", true);
+  EXPECT_EQ(finished(*customer, "customer"), 0);
+  EXPECT_EQ(finished(*agent, "agent"), 0);
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, "cbr-1@sipp"));
+  EXPECT_EQ(get_call("cbr-1@sipp").agent_id(), "a1");
+  EXPECT_TRUE(gateway->wait_for_line(
+    "\"msg\":\"callback: the customer was not reached\"", 5s));
 }
 
 /// One RFC 4475 message: its file, RFC section and class (SOURCES.md).

@@ -288,3 +288,55 @@ TEST(prompts, a_prompt_id_fills_the_announcement_uri_or_nothing) {
   EXPECT_NE(prompt_uri(pattern, std::string(64, 'a')), "");
   EXPECT_EQ(prompt_uri("sip:annc@ms.example.com", "busy"), "");
 }
+
+TEST(call_fsm, a_callback_calls_the_customer_once_its_agent_is_accepted) {
+  // The agent is rung as for any call; once the engine has the accept,
+  // the customer is called, and their answer reaches the agent.
+  auto dial = transition(s::accepting, e::callback_accepted);
+  EXPECT_EQ(dial.actions, std::vector<a>{a::dial_customer});
+  EXPECT_EQ(dial.next, s::dialling);
+  auto answered = transition(s::dialling, e::customer_answered);
+  EXPECT_EQ(answered.actions, std::vector<a>{a::connect_agent});
+  EXPECT_EQ(answered.next, s::talking);
+  // From then on the agent's BYE ends it as any call's does.
+  EXPECT_EQ(actions(s::talking, e::agent_bye),
+            (std::vector<a>{a::bye_caller, a::complete_call}));
+}
+
+TEST(call_fsm, a_callback_whose_customer_is_not_reached_ends_and_wraps_up) {
+  auto failed = transition(s::dialling, e::customer_failed);
+  EXPECT_EQ(failed.actions, (std::vector<a>{a::cancel_customer, a::bye_agent,
+                                            a::complete_call}));
+  EXPECT_EQ(failed.next, s::ended);
+  // The agent gives up while the customer rings.
+  EXPECT_EQ(actions(s::dialling, e::agent_bye),
+            (std::vector<a>{a::cancel_customer, a::complete_call}));
+  EXPECT_EQ(actions(s::dialling, e::engine_ended),
+            (std::vector<a>{a::cancel_customer, a::bye_agent}));
+  // A late no-answer timer changes nothing once the customer answered.
+  EXPECT_FALSE(transition(s::talking, e::customer_failed).handled);
+}
+
+TEST(callbacks, the_number_is_taken_from_a_number_or_the_callers_uri) {
+  EXPECT_EQ(callback_number("+14255551234"), "+14255551234");
+  EXPECT_EQ(callback_number("+1 (425) 555-1234"), "+14255551234");
+  EXPECT_EQ(callback_number("sip:+14255551234@contoso.sbc.test;user=phone"),
+            "+14255551234");
+  EXPECT_EQ(callback_number("SIP:+14255551234;npdi@sbc.test"), "+14255551234");
+  EXPECT_EQ(callback_number("tel:+442071234567"), "+442071234567");
+  EXPECT_EQ(callback_number("4711"), "4711");
+  // Nothing that is not a telephone number, and nothing that would
+  // rewrite the URI it is put in.
+  for (auto bad : {"", "+", "12", "sip:alice@contoso.test", "+1425;x=y",
+                   "+1425>sip:evil", "1+2345", "+123456789012345678901"})
+    EXPECT_EQ(callback_number(bad), "") << bad;
+}
+
+TEST(callbacks, the_uri_pattern_takes_the_number_and_the_trunk) {
+  EXPECT_EQ(callback_uri("sip:{number}@{trunk};user=phone", "+14255551234",
+                         "contoso.sbc.test"),
+            "sip:+14255551234@contoso.sbc.test;user=phone");
+  EXPECT_EQ(callback_uri("sip:{number}@127.0.0.1:5099", "+1425", "x"),
+            "sip:+1425@127.0.0.1:5099");
+  EXPECT_EQ(callback_uri("sip:{number}@{trunk}", "", "x"), "");
+}

@@ -81,6 +81,16 @@ TEST(sbc_config, a_hold_media_server_and_announcements_are_sip_uris) {
             "in it, found 'sip:annc@ms.test'");
 }
 
+TEST(sbc_config, a_callback_uri_needs_the_number_in_it) {
+  EXPECT_EQ(load({}).value.callback_uri, "sip:{number}@{trunk};user=phone");
+  EXPECT_EQ(load({"--callback-uri", "sip:{number}@pstn.sbc.test:5061"})
+              .value.callback_uri,
+            "sip:{number}@pstn.sbc.test:5061");
+  EXPECT_EQ(load({"--callback-uri", "sip:callback@sbc.test"}).error,
+            "--callback-uri: expected a sip: or sips: URI with {number} in "
+            "it, found 'sip:callback@sbc.test'");
+}
+
 TEST(sbc_config, tls_is_off_unless_a_certificate_is_configured) {
   auto c = load({});
   ASSERT_EQ(c.error, "");

@@ -39,5 +39,22 @@ TEST(sdp_origin, a_body_without_an_origin_line_passes_unchanged) {
   EXPECT_EQ(leg.stamp("o=too few fields\r\n"), "o=too few fields\r\n");
 }
 
+TEST(callback_offer, is_a_black_hole_whose_origin_the_customers_sdp_keeps) {
+  auto offer = callback_offer(42);
+  EXPECT_NE(offer.find("o=switchboard 42 1 IN IP4 0.0.0.0\r\n"),
+            std::string::npos);
+  EXPECT_NE(offer.find("c=IN IP4 0.0.0.0\r\n"), std::string::npos);
+  EXPECT_NE(offer.find("m=audio 9 RTP/AVP 0 8 101\r\n"), std::string::npos);
+  // The agent's leg: the customer's answer comes in a re-INVITE with the
+  // leg's origin, one version on.
+  sdp_origin leg;
+  EXPECT_EQ(leg.stamp(offer), offer);
+  auto customer = leg.stamp(body("customer 9 9 IN IP4 192.0.2.20", "6000"));
+  EXPECT_NE(customer.find("o=switchboard 42 2 IN IP4 0.0.0.0\r\n"),
+            std::string::npos)
+    << customer;
+  EXPECT_NE(customer.find("m=audio 6000"), std::string::npos);
+}
+
 } // namespace
 } // namespace switchboard::sbc
