@@ -48,15 +48,6 @@ class features_test : public routing_test {
     return out.call();
   }
 
-  grpc::Status request_callback(const std::string& id,
-                                const std::string& number, v1::CallView& out) {
-    v1::RequestCallbackRequest req;
-    req.set_tenant_id("contoso");
-    req.set_call_id(id);
-    req.set_number(number);
-    return n->routing->RequestCallback(ctx().get(), req, &out);
-  }
-
   v1::QueueStats queue_stats(const std::string& id) {
     v1::GetQueueStatsRequest req;
     req.set_tenant_id("contoso");

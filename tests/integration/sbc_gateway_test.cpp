@@ -113,16 +113,6 @@ class sbc_gateway_test : public routing_test {
       << "the gateway did not reach the router";
   }
 
-  /// RequestCallback for a waiting call, to its caller's number.
-  void request_callback(const std::string& call_id) {
-    v1::RequestCallbackRequest req;
-    req.set_tenant_id("contoso");
-    req.set_call_id(call_id);
-    v1::CallView out;
-    auto st = n->routing->RequestCallback(ctx().get(), req, &out);
-    ASSERT_TRUE(st.ok()) << st.error_message();
-  }
-
   std::unique_ptr<event_reader> events;
   std::unique_ptr<process> gateway;
   uint16_t gateway_port = 0;
@@ -701,7 +691,9 @@ TEST_F(sbc_gateway_test,
            {"127.0.0.1:" + std::to_string(gateway_port), "-m", "1", "-cid_str",
             "cb-%u@sipp", "-key", "trunk", trunk, "-key", "number", number});
   ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_QUEUED, "cb-1@sipp"));
-  request_callback("cb-1@sipp");
+  v1::CallView view;
+  auto asked = request_callback("cb-1@sipp", "", view);
+  ASSERT_TRUE(asked.ok()) << asked.error_message();
   EXPECT_EQ(finished(*caller, "caller"), 0);
 
   // The agent becomes ready: the callback is offered, the agent rung
@@ -738,7 +730,9 @@ TEST_F(
            {"127.0.0.1:" + std::to_string(gateway_port), "-m", "1", "-cid_str",
             "cbr-%u@sipp", "-key", "trunk", trunk, "-key", "number", number});
   ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_QUEUED, "cbr-1@sipp"));
-  request_callback("cbr-1@sipp");
+  v1::CallView view;
+  auto asked = request_callback("cbr-1@sipp", "", view);
+  ASSERT_TRUE(asked.ok()) << asked.error_message();
   EXPECT_EQ(finished(*caller, "caller"), 0);
 
   // A restart: the waiting callback has no dialog, and must not have one.

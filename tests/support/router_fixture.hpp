@@ -237,6 +237,17 @@ class routing_test : public ::testing::Test {
     ready(id, true);
   }
 
+  /// RequestCallback for contoso's call `id`, to `number` (empty: the
+  /// caller's own).
+  grpc::Status request_callback(const std::string& id,
+                                const std::string& number, v1::CallView& out) {
+    v1::RequestCallbackRequest req;
+    req.set_tenant_id("contoso");
+    req.set_call_id(id);
+    req.set_number(number);
+    return n->routing->RequestCallback(ctx().get(), req, &out);
+  }
+
   /// A second contoso queue, "support", that calls to `number_` go to;
   /// the others go to "sales".
   void support_queue(const std::string& number_) {
