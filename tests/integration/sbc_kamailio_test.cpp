@@ -280,6 +280,37 @@ TEST_F(sbc_kamailio_test,
   EXPECT_EQ(c.queue_id(), "support");
 }
 
+TEST_F(sbc_kamailio_test,
+       a_callback_via_sbc_rings_the_agent_then_the_customer_over_tls) {
+  auto customer_port = free_port();
+  auto customer
+    = sipp(scenarios + "/customer_callback.xml", customer_port, {"-m", "1"});
+  auto agent_port = free_port();
+  auto agent = sipp(scenarios + "/agent_callback.xml", agent_port, {"-m", "1"});
+  sip_agent("a1", agent_port, "sales", false);
+  // The customer's INVITE goes out through the SBC, as agents' do.
+  ASSERT_NO_FATAL_FAILURE(
+    bring_up({"--callback-uri",
+              "sip:{number}@127.0.0.1:" + std::to_string(customer_port)}));
+
+  auto caller = start_caller("caller_called_back.xml", "cbsbc");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_QUEUED, "cbsbc-1@sipp"));
+  v1::CallView view;
+  auto asked = request_callback("cbsbc-1@sipp", "", view);
+  ASSERT_TRUE(asked.ok()) << asked.error_message();
+  EXPECT_EQ(finished(*caller, "caller_called_back.xml"), 0);
+
+  // The agent's INVITE, the customer's, the agent's re-INVITE and every
+  // BYE cross Kamailio (TLS to the gateway, UDP to the SIPp peers).
+  presence("a1", v1::PRESENCE_AVAILABLE);
+  ready("a1", true);
+  EXPECT_EQ(finished(*agent, "agent_callback.xml"), 0);
+  EXPECT_EQ(finished(*customer, "customer_callback.xml"), 0);
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, "cbsbc-1@sipp"));
+  EXPECT_EQ(get_call("cbsbc-1@sipp").agent_id(), "a1");
+  EXPECT_TRUE(gateway_logged("\"msg\":\"callback answered\""));
+}
+
 TEST_F(sbc_kamailio_test, options_go_both_ways_over_tls) {
   start_gateway(ca->certificate(),
                 {"--ping", sbc_tls(), "--ping-interval", "1s"});
