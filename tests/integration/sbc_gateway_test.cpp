@@ -113,6 +113,22 @@ class sbc_gateway_test : public routing_test {
       << "the gateway did not reach the router";
   }
 
+  /// A caller of `prefix` who waits (no agent ready) and asks to be
+  /// called back: the engine takes the call off the line and the gateway
+  /// ends the caller's INVITE with 480 (caller_called_back.xml).
+  void caller_asks_for_a_callback(const std::string& prefix) {
+    auto caller = sipp("caller_called_back.xml", free_port(),
+                       {"127.0.0.1:" + std::to_string(gateway_port), "-m", "1",
+                        "-cid_str", prefix + "-%u@sipp", "-key", "trunk", trunk,
+                        "-key", "number", number});
+    auto call_id = prefix + "-1@sipp";
+    ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_QUEUED, call_id));
+    v1::CallView view;
+    auto asked = request_callback(call_id, "", view);
+    ASSERT_TRUE(asked.ok()) << asked.error_message();
+    EXPECT_EQ(finished(*caller, "caller"), 0);
+  }
+
   std::unique_ptr<event_reader> events;
   std::unique_ptr<process> gateway;
   uint16_t gateway_port = 0;
@@ -686,15 +702,7 @@ TEST_F(sbc_gateway_test,
                  "sip:{number}@127.0.0.1:" + std::to_string(customer_port)});
 
   // No agent yet: the caller waits, then asks to be called back.
-  auto caller
-    = sipp("caller_called_back.xml", free_port(),
-           {"127.0.0.1:" + std::to_string(gateway_port), "-m", "1", "-cid_str",
-            "cb-%u@sipp", "-key", "trunk", trunk, "-key", "number", number});
-  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_QUEUED, "cb-1@sipp"));
-  v1::CallView view;
-  auto asked = request_callback("cb-1@sipp", "", view);
-  ASSERT_TRUE(asked.ok()) << asked.error_message();
-  EXPECT_EQ(finished(*caller, "caller"), 0);
+  ASSERT_NO_FATAL_FAILURE(caller_asks_for_a_callback("cb"));
 
   // The agent becomes ready: the callback is offered, the agent rung
   // first, then the customer, and the two talk until the agent hangs up.
@@ -725,15 +733,7 @@ TEST_F(
                                 "sip:{number}@127.0.0.1:"
                                   + std::to_string(customer_port)};
   start_gateway(args);
-  auto caller
-    = sipp("caller_called_back.xml", free_port(),
-           {"127.0.0.1:" + std::to_string(gateway_port), "-m", "1", "-cid_str",
-            "cbr-%u@sipp", "-key", "trunk", trunk, "-key", "number", number});
-  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_QUEUED, "cbr-1@sipp"));
-  v1::CallView view;
-  auto asked = request_callback("cbr-1@sipp", "", view);
-  ASSERT_TRUE(asked.ok()) << asked.error_message();
-  EXPECT_EQ(finished(*caller, "caller"), 0);
+  ASSERT_NO_FATAL_FAILURE(caller_asks_for_a_callback("cbr"));
 
   // A restart: the waiting callback has no dialog, and must not have one.
   EXPECT_EQ(gateway->stop(), 0);
