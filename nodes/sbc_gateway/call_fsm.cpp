@@ -125,7 +125,7 @@ const row table[] = {
 
   // A callback: no caller on the line. Its actor starts in waiting when
   // the engine offers it; the agent is rung as for any call (with a
-  // placeholder offer for SDP) and, once the engine has the accept, the
+  // black-hole SDP offer) and, once the engine has the accept, the
   // customer is called with the agent's SDP and the agent re-INVITEd with
   // the customer's: from then on it is a call like any other. A customer
   // not reached ends it: the agent wraps up.
