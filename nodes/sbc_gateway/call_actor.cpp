@@ -154,17 +154,11 @@ void run(self_ptr self, const call_env* env, call_action action,
     }
     case call_action::send_ringing:
       // A caller back in the queue after a transfer is answered already.
+      // The SIP stack sends the 180 again every ring_refresh while the
+      // INVITE is unanswered (sip_options::ring_refresh).
       if (!st.caller_answered)
         env->sip->respond(c.caller_leg, {180, "Ringing", {}, {}, {}});
       return;
-    case call_action::arm_ring_timer: {
-      if (st.caller_answered)
-        return;
-      call_input tick;
-      tick.event = call_event::ring_timer;
-      self->delayed_send(self, env->ring_refresh, std::move(tick));
-      return;
-    }
     case call_action::refuse_caller: {
       auto r = refusal_for(in.status);
       if (env->probe != nullptr)
@@ -700,8 +694,7 @@ void on_input(self_ptr self, const call_env* env, call_input& in) {
   // second, six more info lines per call (each a write and a flush) are
   // CPU and log volume spent on steps an operator does not read; the
   // call's admission, its agent and its answer stay info lines.
-  if ((from != step.next || event != call_event::ring_timer)
-      && env->log->enabled(router::log_level::debug)) {
+  if (env->log->enabled(router::log_level::debug)) {
     auto xs = call_fields(st);
     xs.emplace_back("event", to_string(event));
     xs.emplace_back("from", to_string(from));

@@ -26,7 +26,7 @@ namespace switchboard::sbc {
 /// One happening for a call: a SIP event on one of its legs, an engine
 /// event, an Ingest answer, a lookup's result, or a timer.
 struct call_input {
-  call_event event = call_event::ring_timer;
+  call_event event = call_event::invite; // unused for a SIP event
   leg_id leg = 0;       // a SIP event's leg, 0 for other inputs
   uint8_t leg_kind = 0; // a SIP event's leg_event::kind_t
   int status = 0;       // SIP status, or google.rpc.Code
@@ -108,7 +108,6 @@ struct call_env {
   std::string agent_route = "source";
   /// "udp", "tcp" or "tls": toward an agent_route of host:port.
   std::string sbc_transport = "tcp";
-  std::chrono::milliseconds ring_refresh{std::chrono::seconds{60}};
   std::string retry_after = "30";
   /// This gateway's name: every call it submits carries it as the
   /// attribute owner_attribute, so that after a restart it finds its own.

@@ -20,14 +20,14 @@ struct row {
   call_state next;
 };
 
-// Events not listed for a state change nothing. Ringback is refreshed in
-// every state before the answer; an offer can arrive before SubmitCall's
-// answer (events and answers come on different streams).
+// Events not listed for a state change nothing. Ringback, once sent, is
+// refreshed by the SIP stack until the answer; an offer can arrive before
+// SubmitCall's answer (events and answers come on different streams).
 // clang-format off
 const row table[] = {
   // state          event               actions                     next
   {s::submitting, e::invite, {a::submit_call}, s::submitting},
-  {s::submitting, e::submitted, {a::send_ringing, a::arm_ring_timer, a::hold_caller}, s::waiting},
+  {s::submitting, e::submitted, {a::send_ringing, a::hold_caller}, s::waiting},
   {s::submitting, e::submit_refused, {a::refuse_caller}, s::ended},
   {s::submitting, e::offered, {a::lookup_agent}, s::looking_up},
   {s::submitting, e::engine_ended, {a::end_caller}, s::ended},
@@ -36,17 +36,15 @@ const row table[] = {
   {s::waiting, e::offered, {a::lookup_agent}, s::looking_up},
   {s::waiting, e::engine_ended, {a::end_caller}, s::ended},
   {s::waiting, e::caller_cancel, {a::cancel_call}, s::ended},
-  {s::waiting, e::ring_timer, {a::send_ringing, a::arm_ring_timer}, s::waiting},
 
-  {s::looking_up, e::submitted, {a::send_ringing, a::arm_ring_timer}, s::looking_up},
+  {s::looking_up, e::submitted, {a::send_ringing}, s::looking_up},
   {s::looking_up, e::agent_found, {a::invite_agent}, s::ringing},
   {s::looking_up, e::agent_unknown, {a::decline_offer}, s::waiting},
   {s::looking_up, e::offer_closed, {}, s::waiting},
   {s::looking_up, e::engine_ended, {a::end_caller}, s::ended},
   {s::looking_up, e::caller_cancel, {a::cancel_call}, s::ended},
-  {s::looking_up, e::ring_timer, {a::send_ringing, a::arm_ring_timer}, s::looking_up},
 
-  {s::ringing, e::submitted, {a::send_ringing, a::arm_ring_timer}, s::ringing},
+  {s::ringing, e::submitted, {a::send_ringing}, s::ringing},
   {s::ringing, e::agent_ringing, {}, s::ringing},
   {s::ringing, e::agent_answered, {a::accept_offer}, s::accepting},
   {s::ringing, e::agent_declined, {a::decline_offer}, s::waiting},
@@ -56,7 +54,6 @@ const row table[] = {
   {s::ringing, e::offer_closed, {a::cancel_agent}, s::waiting},
   {s::ringing, e::engine_ended, {a::cancel_agent, a::end_caller}, s::ended},
   {s::ringing, e::caller_cancel, {a::cancel_call, a::cancel_agent}, s::ended},
-  {s::ringing, e::ring_timer, {a::send_ringing, a::arm_ring_timer}, s::ringing},
 
   {s::accepting, e::submitted, {a::send_ringing}, s::accepting},
   {s::accepting, e::accepted, {a::answer_caller}, s::talking},
@@ -66,7 +63,6 @@ const row table[] = {
   {s::accepting, e::caller_cancel, {a::bye_agent, a::cancel_call, a::complete_call}, s::ended},
   {s::accepting, e::agent_bye, {a::end_caller, a::cancel_call, a::complete_call}, s::ended},
   {s::accepting, e::engine_ended, {a::bye_agent, a::end_caller}, s::ended},
-  {s::accepting, e::ring_timer, {a::send_ringing, a::arm_ring_timer}, s::accepting},
 
   {s::talking, e::caller_bye, {a::bye_agent, a::complete_call}, s::ended},
   // A CANCEL that crossed the 200: the caller's leg ends, so does the call.
@@ -105,11 +101,11 @@ const row table[] = {
   {s::looking_up, e::media_answered, {a::connect_media}, s::looking_up},
   {s::ringing, e::media_answered, {a::connect_media}, s::ringing},
   {s::accepting, e::media_answered, {a::connect_media}, s::accepting},
-  {s::submitting, e::media_failed, {a::send_ringing, a::arm_ring_timer}, s::submitting},
-  {s::waiting, e::media_failed, {a::send_ringing, a::arm_ring_timer}, s::waiting},
-  {s::looking_up, e::media_failed, {a::send_ringing, a::arm_ring_timer}, s::looking_up},
-  {s::ringing, e::media_failed, {a::send_ringing, a::arm_ring_timer}, s::ringing},
-  {s::accepting, e::media_failed, {a::send_ringing, a::arm_ring_timer}, s::accepting},
+  {s::submitting, e::media_failed, {a::send_ringing}, s::submitting},
+  {s::waiting, e::media_failed, {a::send_ringing}, s::waiting},
+  {s::looking_up, e::media_failed, {a::send_ringing}, s::looking_up},
+  {s::ringing, e::media_failed, {a::send_ringing}, s::ringing},
+  {s::accepting, e::media_failed, {a::send_ringing}, s::accepting},
 
   // The engine ended a call waiting at the hold media server with an
   // announcement (a queue limit's prompt): played, then the caller is
@@ -183,7 +179,6 @@ const char* to_string(call_event x) {
     case e::caller_cancel: return "caller_cancel";
     case e::caller_bye: return "caller_bye";
     case e::agent_bye: return "agent_bye";
-    case e::ring_timer: return "ring_timer";
     case e::transferred: return "transferred";
     case e::refer: return "refer";
     case e::refer_outside: return "refer_outside";
@@ -209,7 +204,6 @@ const char* to_string(call_action x) {
   switch (x) {
     case a::submit_call: return "submit_call";
     case a::send_ringing: return "send_ringing";
-    case a::arm_ring_timer: return "arm_ring_timer";
     case a::refuse_caller: return "refuse_caller";
     case a::end_caller: return "end_caller";
     case a::lookup_agent: return "lookup_agent";

@@ -50,7 +50,6 @@ enum class call_event : uint8_t {
   caller_cancel,    // CANCEL (or BYE) from the caller before the answer
   caller_bye,       // BYE from the caller after the answer
   agent_bye,        // BYE from the agent after the answer
-  ring_timer,       // time to refresh the caller's ringback
   transferred,      // CALL_TRANSFERRED (or TransferCall applied): re-queued
   refer,            // REFER from the agent to a number or Teams user
   refer_outside,    // REFER from the agent to an address only
@@ -73,12 +72,11 @@ enum class call_event : uint8_t {
 
 enum class call_action : uint8_t {
   submit_call,
-  send_ringing,   // 180 to the caller
-  arm_ring_timer, // refresh ringback later
-  refuse_caller,  // final failure to the caller from the engine's refusal
-  end_caller,     // final failure to the caller: the engine ended the call
-  lookup_agent,   // GetAgent for the offered agent's SIP URI
-  invite_agent,   // new INVITE to the agent with the caller's SDP
+  send_ringing,  // 180 to the caller
+  refuse_caller, // final failure to the caller from the engine's refusal
+  end_caller,    // final failure to the caller: the engine ended the call
+  lookup_agent,  // GetAgent for the offered agent's SIP URI
+  invite_agent,  // new INVITE to the agent with the caller's SDP
   accept_offer,
   decline_offer,
   answer_caller, // 200 to the caller with the agent's SDP

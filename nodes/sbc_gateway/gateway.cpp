@@ -53,7 +53,6 @@ struct gateway::impl final : call_registry {
     env.probe = m;
     env.agent_route = options.agent_route;
     env.sbc_transport = options.sbc_transport;
-    env.ring_refresh = options.ring_refresh;
     env.retry_after = options.retry_after;
     env.name = options.name;
     env.hold_uri = options.hold_uri;
@@ -353,7 +352,7 @@ void gateway::on_invite(const incoming_invite& x) {
                                   {"from", setup.from},
                                   {"to", setup.to},
                                   {"trunk", verdict.trunk_fqdn}});
-  self.sip->respond(x.leg, {100, "Trying", {}, {}, {}});
+  // No 100 Trying of our own: the stack sent one as the INVITE arrived.
   auto actor = self.sys.spawn(call_behavior, std::move(setup), &self.env);
   {
     std::lock_guard guard{self.mtx};

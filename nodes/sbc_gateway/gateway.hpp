@@ -25,7 +25,6 @@ struct gateway_options {
   /// SIP headers whose values become call attributes, by name.
   std::vector<std::string> attribute_headers;
   std::string agent_route = "source";
-  std::chrono::milliseconds ring_refresh{std::chrono::seconds{60}};
   std::string retry_after = "30";
   /// SBCs ("host:port") to send OPTIONS to every ping_interval; each is
   /// marked up (2xx) or down (anything else, or no answer) in the log and

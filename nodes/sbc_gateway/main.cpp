@@ -118,7 +118,6 @@ int main(int argc, char** argv) {
   options.allowed_sources = cfg.allowed_sources;
   options.attribute_headers = cfg.attribute_headers;
   options.agent_route = cfg.agent_route;
-  options.ring_refresh = cfg.ring_refresh;
   options.hold_uri = cfg.hold_uri;
   options.announcement_uri = cfg.announcement_uri;
   options.callback_uri = cfg.callback_uri;
@@ -136,6 +135,7 @@ int main(int argc, char** argv) {
   sip_opts.host = cfg.sip.host;
   sip_opts.port = cfg.sip.port;
   sip_opts.session_expires = cfg.session_expires;
+  sip_opts.ring_refresh = cfg.ring_refresh;
   sip_opts.copy_headers = cfg.attribute_headers;
   sip_opts.tls = std::move(tls);
   std::string error;

@@ -572,8 +572,10 @@ class nua_stack final : public sip_stack {
       TAG_IF(options_.tls, NUTAG_CERTIFICATE_DIR(certificates.path().c_str())),
       TAG_IF(options_.tls, TPTAG_TLS_VERIFY_POLICY(tls_policy)),
       TAG_IF(options_.tls, TPTAG_TLS_VERIFY_DATE(1)), NUTAG_MEDIA_ENABLE(0),
-      NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1),
-      NUTAG_ENABLEINVITE(1),
+      // nua answers each new INVITE with 100 Trying as it arrives, before
+      // the gateway has looked at it.
+      NUTAG_AUTO100(1), NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0),
+      NUTAG_AUTOACK(1), NUTAG_ENABLEINVITE(1),
       // Session timers: nua negotiates them, refreshes with UPDATE when
       // it is the refresher, and ends a dialog whose refreshes stop.
       NUTAG_SESSION_TIMER(options_.session_expires),
@@ -587,7 +589,12 @@ class nua_stack final : public sip_stack {
       // Responses go back to the address and port a request came from
       // (RFC 3581), whether or not its Via asks: an SBC's Via may name an
       // address this gateway cannot or must not reach.
-      NTATAG_SERVER_RPORT(2), TAG_END());
+      NTATAG_SERVER_RPORT(2),
+      // The transaction layer sends the last provisional response again
+      // every ring_refresh while an INVITE waits for its answer (timer
+      // N2): ringback needs no timer per call.
+      NTATAG_PROGRESS(static_cast<unsigned>(options_.ring_refresh.count())),
+      TAG_END());
     // The TLS context holds the certificate now: no copy stays on disk.
     certificates.remove();
     if (nua_ == nullptr) {

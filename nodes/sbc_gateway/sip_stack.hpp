@@ -8,6 +8,7 @@
 
 #include "nodes/sbc_gateway/trunks.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -127,6 +128,10 @@ struct sip_options {
   /// gateway is the refresher it refreshes with UPDATE.
   unsigned session_expires = 1800;
   unsigned min_se = 90;
+  /// How often the last provisional response (the caller's 180 Ringing)
+  /// to an INVITE not yet answered is sent again, so that no proxy's
+  /// Timer C fires (RFC 3261 13.3.1.1).
+  std::chrono::milliseconds ring_refresh{std::chrono::seconds{60}};
 };
 
 /// A final (or provisional) response to an incoming INVITE.

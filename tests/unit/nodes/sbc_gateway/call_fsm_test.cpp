@@ -24,8 +24,7 @@ TEST(call_fsm, an_admitted_invite_is_submitted_and_rings_once_queued) {
   // Ringback, and the hold media server when one is configured.
   step = transition(s::submitting, e::submitted);
   EXPECT_EQ(step.actions,
-            (std::vector<call_action>{a::send_ringing, a::arm_ring_timer,
-                                      a::hold_caller}));
+            (std::vector<call_action>{a::send_ringing, a::hold_caller}));
   EXPECT_EQ(step.next, s::waiting);
 }
 
@@ -48,8 +47,7 @@ TEST(call_fsm, an_offer_before_the_submit_answer_is_taken_and_rings_later) {
   EXPECT_EQ(transition(s::submitting, e::offered).next, s::looking_up);
   auto step = transition(s::ringing, e::submitted);
   EXPECT_EQ(step.next, s::ringing);
-  EXPECT_EQ(step.actions,
-            (std::vector<call_action>{a::send_ringing, a::arm_ring_timer}));
+  EXPECT_EQ(step.actions, std::vector<call_action>{a::send_ringing});
 }
 
 TEST(call_fsm, the_agents_answer_is_accepted_then_the_caller_answered) {
@@ -104,18 +102,6 @@ TEST(call_fsm, a_bye_from_either_side_ends_the_other_and_completes) {
   EXPECT_EQ(step.actions,
             (std::vector<call_action>{a::bye_caller, a::complete_call}));
   EXPECT_EQ(step.next, s::ended);
-}
-
-TEST(call_fsm, ringback_is_refreshed_until_the_answer) {
-  for (auto st : {s::waiting, s::looking_up, s::ringing, s::accepting}) {
-    auto step = transition(st, e::ring_timer);
-    EXPECT_EQ(step.actions,
-              (std::vector<call_action>{a::send_ringing, a::arm_ring_timer}))
-      << to_string(st);
-    EXPECT_EQ(step.next, st);
-  }
-  EXPECT_FALSE(transition(s::talking, e::ring_timer).handled);
-  EXPECT_FALSE(transition(s::ended, e::ring_timer).handled);
 }
 
 TEST(call_fsm, the_engine_ending_a_waiting_call_ends_the_caller) {
@@ -249,8 +235,7 @@ TEST(call_fsm, the_hold_media_server_answers_a_waiting_caller_until_the_agent) {
     EXPECT_EQ(up.next, state);
     // A media server that fails leaves the caller to ringback.
     auto down = transition(state, e::media_failed);
-    EXPECT_EQ(down.actions,
-              (std::vector<a>{a::send_ringing, a::arm_ring_timer}))
+    EXPECT_EQ(down.actions, std::vector<a>{a::send_ringing})
       << to_string(state);
     EXPECT_EQ(down.next, state);
   }
