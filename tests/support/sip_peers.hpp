@@ -5,6 +5,7 @@
 // the SBC in front of the gateway, and throwaway certificates made with
 // the openssl command for the TLS between them.
 
+#include "tests/support/certificates.hpp"
 #include "tests/support/process.hpp"
 
 #include <arpa/inet.h>
@@ -53,58 +54,6 @@ inline std::unique_ptr<process> sipp(const std::string& path, uint16_t port,
   args.insert(args.end(), extra.begin(), extra.end());
   return std::make_unique<process>("/usr/bin/sipp", args, true);
 }
-
-/// Runs the openssl command; its output goes to the test's log when it
-/// fails.
-inline bool openssl(const std::vector<std::string>& args) {
-  process p{"/usr/bin/openssl", args, true};
-  auto code = p.wait();
-  if (code != 0)
-    for (auto& line : p.lines())
-      std::cerr << "openssl: " << line << "\n";
-  return code == 0;
-}
-
-/// A certificate authority made for one test, and certificates it signs,
-/// written to the test's folder. Nothing of it outlives the test.
-class test_authority {
- public:
-  /// Makes `dir`/`name`.pem (certificate) and `name`.key.
-  test_authority(std::string dir, std::string name)
-    : dir_(std::move(dir)), name_(std::move(name)) {
-    ok_ = openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                   key(), "-out", certificate(), "-days", "2", "-subj",
-                   "/CN=" + name_});
-  }
-
-  bool ok() const { return ok_; }
-  std::string certificate() const { return dir_ + "/" + name_ + ".pem"; }
-  std::string key() const { return dir_ + "/" + name_ + ".key"; }
-
-  /// Signs a certificate for `name` (valid for 127.0.0.1 and localhost,
-  /// as server and as client) into `dir`/`name`.pem and `name`.key.
-  bool sign(const std::string& name) {
-    auto base = dir_ + "/" + name;
-    std::ofstream{base + ".ext"}
-      << "basicConstraints=CA:FALSE\n"
-         "keyUsage=digitalSignature,keyEncipherment\n"
-         "extendedKeyUsage=serverAuth,clientAuth\n"
-         "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:"
-      << name << "\n";
-    return openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                    base + ".key", "-out", base + ".csr", "-subj",
-                    "/CN=" + name})
-           && openssl({"x509", "-req", "-in", base + ".csr", "-CA",
-                       certificate(), "-CAkey", key(), "-CAcreateserial",
-                       "-out", base + ".pem", "-days", "2", "-extfile",
-                       base + ".ext"});
-  }
-
- private:
-  std::string dir_;
-  std::string name_;
-  bool ok_ = false;
-};
 
 /// Kamailio as the SBC, started from a config file (the example one) with
 /// its parameters given as -A defines: UDP and TCP on the public port for

@@ -1,0 +1,77 @@
+#pragma once
+
+#include "nodes/http/message.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace switchboard::http {
+
+/// Sends the response to one request, from any thread, once. A responder
+/// dropped without sending answers 500, so a request never hangs.
+class responder {
+ public:
+  struct state;
+
+  explicit responder(std::shared_ptr<state> s) : state_(std::move(s)) {}
+
+  void send(response r) const;
+
+ private:
+  std::shared_ptr<state> state_;
+};
+
+/// Called on a server thread for each request; must not block: answer at
+/// once or hand the responder to whoever will.
+using handler = std::function<void(request, responder)>;
+
+/// An HTTP/1.1 server on Boost.Beast, with TLS when a certificate is
+/// given: one session object per connection, requests read one at a time,
+/// bounded in size and time. The Graph gateway and the web edge both
+/// serve through it.
+class server {
+ public:
+  struct options {
+    std::string address = "127.0.0.1";
+    std::uint16_t port = 0; ///< 0: any free port (see port())
+    /// PEM files; both empty: plain HTTP.
+    std::string certificate_file;
+    std::string key_file;
+    std::size_t max_body_bytes = 1 << 20;
+    std::size_t max_header_bytes = 16 << 10;
+    /// A connection idle this long, or a request not fully read within
+    /// it, is closed.
+    std::chrono::seconds idle_timeout{60};
+    unsigned threads = 1;
+  };
+
+  server(options opts, handler h);
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  /// Binds and starts serving; "" on success, otherwise why not (the
+  /// address, the port, the certificate).
+  std::string start();
+
+  /// Reads the certificate and key again (after a rotation on disk); new
+  /// connections use them. "" on success; on failure the old ones stay.
+  std::string reload_certificates();
+
+  /// The bound port, after start().
+  std::uint16_t port() const noexcept;
+
+  bool tls() const noexcept;
+
+  /// Stops accepting, closes connections and joins the threads.
+  void stop();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace switchboard::http
