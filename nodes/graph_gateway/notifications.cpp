@@ -18,13 +18,13 @@ std::string type_of(const bj::value& v) {
   return dot == std::string::npos ? t : t.substr(dot + 1);
 }
 
-std::optional<identity> read_identity_set(const bj::value* set) {
+std::optional<party> read_identity_set(const bj::value* set) {
   if (set == nullptr || !set->is_object())
     return std::nullopt;
   for (const auto& kv : set->get_object()) {
     if (kv.key().empty() || kv.key().front() == '@' || !kv.value().is_object())
       continue;
-    identity who;
+    party who;
     who.kind = std::string{kv.key()};
     who.id = string_at(kv.value(), "id");
     who.display_name = string_at(kv.value(), "displayName");
@@ -34,7 +34,7 @@ std::optional<identity> read_identity_set(const bj::value* set) {
   return std::nullopt;
 }
 
-std::optional<identity> read_participant_info(const bj::value* info) {
+std::optional<party> read_participant_info(const bj::value* info) {
   if (info == nullptr)
     return std::nullopt;
   return read_identity_set(find(*info, "identity"));

@@ -17,7 +17,7 @@ namespace switchboard::graph {
 
 /// One identity of an `identitySet`: which kind (`user`, `phone`,
 /// `applicationInstance`, `application`, `guest`, ...) and its fields.
-struct identity {
+struct party {
   std::string kind;
   std::string id; ///< an object id, or an E.164 number for `phone`
   std::string display_name;
@@ -34,7 +34,7 @@ struct result_info {
 /// A participant of a call's roster (`#microsoft.graph.participant`).
 struct participant {
   std::string id; ///< the participant id (null in some rosters: "")
-  std::optional<identity> who;
+  std::optional<party> who;
   bool in_lobby = false;
   bool muted = false;
 };
@@ -48,14 +48,14 @@ struct call_resource {
   std::string tenant_id;
   std::string call_chain_id;
   std::string my_participant_id;
-  std::optional<identity> source;
-  std::vector<identity> targets;
+  std::optional<party> source;
+  std::vector<party> targets;
   /// `incomingContext`: who the call was for, when forwarded or
   /// transferred.
   std::string source_participant_id;
   std::string observed_participant_id;
-  std::optional<identity> on_behalf_of;
-  std::optional<identity> transferor;
+  std::optional<party> on_behalf_of;
+  std::optional<party> transferor;
   std::optional<result_info> result;
   /// `toneInfo` of a DTMF digit (`tone0` .. `tone9`, `star`, `pound`, ...).
   std::string tone;

@@ -155,6 +155,25 @@ std::string set_log_level(std::string& target, const std::string& text) {
   return {};
 }
 
+std::optional<long long> parse_duration_ms(const std::string& text) {
+  std::size_t digits = 0;
+  while (digits < text.size() && digits < 12 && text[digits] >= '0'
+         && text[digits] <= '9')
+    ++digits;
+  if (digits == 0 || digits >= 12)
+    return std::nullopt;
+  auto n = std::stoll(text.substr(0, digits));
+  auto unit = text.substr(digits);
+  long long scale = unit == "ms"  ? 1
+                    : unit == "s" ? 1000
+                    : unit == "m" ? 60'000
+                    : unit == "h" ? 3'600'000
+                                  : 0;
+  if (scale == 0 || n > 10LL * 365 * 24 * 3'600'000 / scale)
+    return std::nullopt;
+  return n * scale;
+}
+
 bool print_version_if_asked(const char* name, int argc,
                             const char* const* argv) {
   for (int i = 1; i < argc; ++i)

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -105,6 +106,10 @@ loaded<Config> load(const program& p,
 /// Sets `target` to a log level (debug, info, warn or error); returns what
 /// is wrong with `text`, or "".
 std::string set_log_level(std::string& target, const std::string& text);
+
+/// A duration as operators write one ("250ms", "30s", "5m", "24h") in
+/// milliseconds; nullopt for anything else, or above 10 years.
+std::optional<long long> parse_duration_ms(const std::string& text);
 
 /// For binaries without layered settings (the benchmarks): true when the
 /// command line asks for --version, which is then printed.

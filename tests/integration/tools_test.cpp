@@ -19,7 +19,8 @@ std::vector<binary> binaries() {
     {"switchboard-router", SWITCHBOARD_ROUTER_PATH},
     {"switchboard", SWITCHBOARD_CLI_PATH},
     {"switchboard-sim", SWITCHBOARD_SIM_PATH},
-    {"switchboard-sbc-gateway", SWITCHBOARD_SBC_GATEWAY_PATH}};
+    {"switchboard-sbc-gateway", SWITCHBOARD_SBC_GATEWAY_PATH},
+    {"switchboard-graph-gateway", SWITCHBOARD_GRAPH_GATEWAY_PATH}};
 #ifdef SWITCHBOARD_LOADGEN_PATH
   all.push_back({"switchboard-loadgen", SWITCHBOARD_LOADGEN_PATH});
   all.push_back({"switchboard-bench-routing", SWITCHBOARD_BENCH_ROUTING_PATH});
@@ -102,6 +103,22 @@ TEST(tools, the_sbc_gateway_help_shows_each_settings_default) {
                      "--tls-ca-file TEXT=none",
                      "sections gateway, sip, tls, media, router, metrics, log",
                      "--version"})
+    EXPECT_NE(out.find(text), std::string::npos) << text << " in\n" << out;
+}
+
+TEST(tools, the_graph_gateway_help_shows_each_settings_default) {
+  auto [code, out] = run(SWITCHBOARD_GRAPH_GATEWAY_PATH, {"--help"});
+  EXPECT_EQ(code, 0) << out;
+  for (auto* text :
+       {"--name TEXT=graph-gateway-0", "--listen TEXT=127.0.0.1:9443",
+        "--router TEXT=127.0.0.1:7400",
+        "--graph-url TEXT=https://graph.microsoft.com/v1.0",
+        "--authority TEXT=https://login.microsoftonline.com",
+        "--app-id TEXT=none", "--key-refresh TEXT=24h",
+        "--calls-path TEXT=/api/calls", "--presence-path TEXT=/api/presence",
+        "--client-state-file TEXT=none",
+        "SWITCHBOARD_GRAPH_CONFIG; none by default",
+        "sections gateway, http, router, graph, presence, log", "--version"})
     EXPECT_NE(out.find(text), std::string::npos) << text << " in\n" << out;
 }
 

@@ -1,0 +1,171 @@
+#include "nodes/graph_gateway/config.hpp"
+
+#include "nodes/settings/settings.hpp"
+
+namespace switchboard::graph {
+
+namespace {
+
+using setting = switchboard::settings::setting<config>;
+
+// A setting held in a string member, with a check of its value.
+setting text(const char* section, const char* key, const char* env,
+             const char* flag, const char* help, std::string config::*member,
+             std::function<std::string(const std::string&)> check = nullptr) {
+  return {section,
+          key,
+          env,
+          flag,
+          help,
+          [member](const config& c) -> std::string {
+            return (c.*member).empty() ? std::string{"none"} : c.*member;
+          },
+          [member, check](config& c, const std::string& v) -> std::string {
+            if (check)
+              if (auto problem = check(v); !problem.empty())
+                return problem;
+            c.*member = v;
+            return {};
+          }};
+}
+
+std::string web_url(const std::string& v) {
+  if (v.rfind("https://", 0) != 0 && v.rfind("http://", 0) != 0)
+    return "expected an http:// or https:// URL, found '" + v + "'";
+  if (v.find_first_of(" \t\r\n") != std::string::npos)
+    return "a URL has no spaces: '" + v + "'";
+  return {};
+}
+
+std::string url_path(const std::string& v) {
+  if (v.empty() || v.front() != '/'
+      || v.find_first_of("? \t") != std::string::npos)
+    return "expected a path starting with /, without query, found '" + v + "'";
+  return {};
+}
+
+std::string not_empty(const std::string& v) {
+  return v.empty() ? "must not be empty" : "";
+}
+
+const std::vector<setting>& settings() {
+  static const std::vector<setting> all{
+    text("gateway", "name", "SWITCHBOARD_GRAPH_NAME", "--name",
+         "This gateway's name (unique per replica, e.g. the pod name): in "
+         "logs, and on every call it submits",
+         &config::name, not_empty),
+    {"http", "listen", "SWITCHBOARD_GRAPH_LISTEN", "--listen",
+     "host:port of the HTTPS endpoints Graph posts notifications to",
+     [](const config& c) -> std::string {
+       return c.listen.to_string();
+     },
+     [](config& c, const std::string& v) -> std::string {
+       auto parsed = router::parse_listen_address(v);
+       if (!parsed)
+         return "expected host:port (port 0-65535), found '" + v + "'";
+       c.listen = *parsed;
+       return {};
+     }},
+    text("http", "certificate", "SWITCHBOARD_GRAPH_CERTIFICATE",
+         "--certificate",
+         "PEM file of the endpoints' certificate (then intermediates); "
+         "setting it turns HTTPS on",
+         &config::certificate_file),
+    text("http", "private_key", "SWITCHBOARD_GRAPH_PRIVATE_KEY",
+         "--private-key", "PEM file of the certificate's private key",
+         &config::private_key_file),
+    text("http", "calls_path", "SWITCHBOARD_GRAPH_CALLS_PATH", "--calls-path",
+         "Path of the bot's calling webhook (the callback URL registered "
+         "for the bot ends with it)",
+         &config::calls_path, url_path),
+    text("http", "presence_path", "SWITCHBOARD_GRAPH_PRESENCE_PATH",
+         "--presence-path",
+         "Path of the presence subscriptions' notification URL",
+         &config::presence_path, url_path),
+    text("router", "address", "SWITCHBOARD_GRAPH_ROUTER", "--router",
+         "host:port of a router's gRPC API", &config::router, not_empty),
+    text("graph", "url", "SWITCHBOARD_GRAPH_URL", "--graph-url",
+         "Microsoft Graph's base URL (another cloud's, or a test's)",
+         &config::graph_url, web_url),
+    text("graph", "authority", "SWITCHBOARD_GRAPH_AUTHORITY", "--authority",
+         "The identity platform that issues the gateway's tokens",
+         &config::authority, web_url),
+    text("graph", "app_id", "SWITCHBOARD_GRAPH_APP_ID", "--app-id",
+         "The bot's Entra application (client) id; call notifications are "
+         "refused until it is set",
+         &config::app_id),
+    text("graph", "openid_configuration",
+         "SWITCHBOARD_GRAPH_OPENID_CONFIGURATION", "--openid-configuration",
+         "OpenID configuration whose keys sign call notifications' tokens",
+         &config::openid_configuration, web_url),
+    {"graph", "key_refresh", "SWITCHBOARD_GRAPH_KEY_REFRESH", "--key-refresh",
+     "How often the signing keys are read again (also when a token names "
+     "an unknown key, at most once a minute), e.g. 24h, 30m",
+     [](const config& c) -> std::string {
+       return std::to_string(c.key_refresh.count() / 3600) + "h";
+     },
+     [](config& c, const std::string& v) -> std::string {
+       auto ms = switchboard::settings::parse_duration_ms(v);
+       if (!ms || *ms < 60'000 || *ms > 7LL * 24 * 3600 * 1000)
+         return "expected a duration from 1m to 168h, found '" + v + "'";
+       c.key_refresh = std::chrono::seconds{*ms / 1000};
+       return {};
+     }},
+    text("graph", "ca_file", "SWITCHBOARD_GRAPH_CA_FILE", "--ca-file",
+         "PEM bundle of the authorities trusted for Graph and the identity "
+         "platform; none: the system's",
+         &config::ca_file),
+    text("presence", "certificate_id",
+         "SWITCHBOARD_GRAPH_PRESENCE_CERTIFICATE_ID",
+         "--presence-certificate-id",
+         "encryptionCertificateId of the presence subscriptions",
+         &config::presence_certificate_id, not_empty),
+    text("presence", "private_key", "SWITCHBOARD_GRAPH_PRESENCE_PRIVATE_KEY",
+         "--presence-private-key",
+         "PEM file of the private key that decrypts presence notifications",
+         &config::presence_key_file),
+    text("presence", "client_state_file", "SWITCHBOARD_GRAPH_CLIENT_STATE_FILE",
+         "--client-state-file",
+         "File holding the subscriptions' clientState secret (or set "
+         "SWITCHBOARD_GRAPH_CLIENT_STATE)",
+         &config::client_state_file),
+    {"log", "level", "SWITCHBOARD_GRAPH_LOG_LEVEL", "--log-level",
+     "debug, info, warn or error",
+     [](const config& c) -> std::string {
+       return c.log_level;
+     },
+     [](config& c, const std::string& v) {
+       return switchboard::settings::set_log_level(c.log_level, v);
+     }},
+  };
+  return all;
+}
+
+} // namespace
+
+config_result
+load_config(int argc, const char* const* argv,
+            const std::function<const char*(const char*)>& getenv) {
+  static const switchboard::settings::program program{
+    "switchboard-graph-gateway",
+    "switchboard-graph-gateway: Teams calls to a contact-center bot and "
+    "Teams presence, through Microsoft Graph, into Switchboard. Runs with "
+    "no arguments against a router on its defaults (endpoints on "
+    "127.0.0.1:9443, router 127.0.0.1:7400); call notifications are "
+    "refused until --app-id is set. Settings come from the embedded "
+    "defaults, then the YAML file, then SWITCHBOARD_GRAPH_* environment "
+    "variables, then these flags. Secrets come from files or the "
+    "environment, never from flags.",
+    "SWITCHBOARD_GRAPH_CONFIG"};
+  auto loaded
+    = switchboard::settings::load(program, settings(), argc, argv, getenv);
+  if (loaded.error.empty() && loaded.help.empty()
+      && loaded.value.certificate_file.empty()
+           != loaded.value.private_key_file.empty())
+    loaded.error = "http.certificate (--certificate) and http.private_key "
+                   "(--private-key) go together: set both or neither";
+  return {std::move(loaded.value), std::move(loaded.error),
+          std::move(loaded.help)};
+}
+
+} // namespace switchboard::graph

@@ -1,0 +1,186 @@
+// switchboard-graph-gateway: Teams calls to a contact-center bot and Teams
+// presence, through Microsoft Graph, into Switchboard.
+
+#include "nodes/graph_gateway/config.hpp"
+#include "nodes/graph_gateway/openid_keys.hpp"
+#include "nodes/graph_gateway/webhook.hpp"
+#include "nodes/http/client.hpp"
+#include "nodes/http/server.hpp"
+#include "nodes/router/log.hpp"
+
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <pthread.h>
+#include <sstream>
+
+using namespace switchboard;
+
+namespace {
+
+bool read_file(const std::string& path, std::string& out) {
+  std::ifstream in{path};
+  if (!in)
+    return false;
+  std::stringstream s;
+  s << in.rdbuf();
+  out = s.str();
+  return true;
+}
+
+// Until the bot's app id is configured no token can be checked for it.
+class refuse_all final : public graph::token_checker {
+ public:
+  void check(std::string,
+             std::function<void(identity::token_verdict)> done) override {
+    identity::token_verdict v;
+    v.error = identity::token_error::wrong_audience;
+    v.reason = "the gateway has no bot app id configured (--app-id)";
+    done(std::move(v));
+  }
+};
+
+bool loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  auto loaded = graph::load_config(argc, argv);
+  if (!loaded.help.empty()) {
+    std::cout << loaded.help;
+    return 0;
+  }
+  if (!loaded.error.empty()) {
+    std::cerr << "switchboard-graph-gateway: " << loaded.error
+              << "\n(run switchboard-graph-gateway --help for the settings)\n";
+    return 2;
+  }
+  auto& cfg = loaded.value;
+  router::logger log{router::logger::parse_level(cfg.log_level), cfg.name};
+
+  std::string client_state;
+  if (!cfg.client_state_file.empty()) {
+    if (!read_file(cfg.client_state_file, client_state)) {
+      std::cerr << "switchboard-graph-gateway: cannot read the clientState "
+                   "file "
+                << cfg.client_state_file << "\n";
+      return 2;
+    }
+    while (!client_state.empty()
+           && (client_state.back() == '\n' || client_state.back() == '\r'))
+      client_state.pop_back();
+  } else if (const char* env = std::getenv("SWITCHBOARD_GRAPH_CLIENT_STATE")) {
+    client_state = env;
+  }
+  if (client_state.empty())
+    log.warn("no clientState (--client-state-file or "
+             "SWITCHBOARD_GRAPH_CLIENT_STATE): every presence notification "
+             "is ignored");
+
+  graph::decryption_keys presence_keys;
+  if (!cfg.presence_key_file.empty()) {
+    std::string pem;
+    if (!read_file(cfg.presence_key_file, pem)
+        || !presence_keys.add(cfg.presence_certificate_id, pem)) {
+      std::cerr << "switchboard-graph-gateway: " << cfg.presence_key_file
+                << " holds no RSA private key (PEM) to decrypt presence "
+                   "notifications\n";
+      return 2;
+    }
+  }
+
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  http::client::options client_opts;
+  client_opts.ca_file = cfg.ca_file;
+  http::client client{client_opts};
+
+  std::unique_ptr<graph::token_checker> tokens;
+  graph::openid_keys* keys = nullptr;
+  if (cfg.app_id.empty()) {
+    log.warn("no bot app id (--app-id): every call notification is refused "
+             "with 401");
+    tokens = std::make_unique<refuse_all>();
+  } else {
+    graph::openid_keys::options key_opts;
+    key_opts.configuration_url = cfg.openid_configuration;
+    key_opts.refresh_every = cfg.key_refresh;
+    key_opts.rules.issuers
+      = {"https://graph.microsoft.com", "https://api.botframework.com"};
+    key_opts.rules.audiences = {cfg.app_id};
+    key_opts.rules.require_tenant = true;
+    auto k = std::make_unique<graph::openid_keys>(key_opts, client, log);
+    keys = k.get();
+    tokens = std::move(k);
+  }
+
+  graph::webhook::options hook_opts;
+  hook_opts.calls_path = cfg.calls_path;
+  hook_opts.presence_path = cfg.presence_path;
+  hook_opts.client_state = client_state;
+  graph::webhook_sinks sinks;
+  sinks.calls = [&log](std::vector<graph::call_notification> batch,
+                       const identity::token_claims& claims) {
+    for (const auto& n : batch)
+      log.info("call notification", {{"call", n.call_id},
+                                     {"tenant", claims.tenant_id},
+                                     {"change", n.change_type},
+                                     {"state", n.call.state}});
+  };
+  sinks.presence
+    = [&log](graph::presence p, const graph::change_notification& n) {
+        log.info("presence changed", {{"user", p.user_id},
+                                      {"availability", p.availability},
+                                      {"activity", p.activity},
+                                      {"tenant", n.tenant_id}});
+      };
+  graph::webhook hook{hook_opts, *tokens, std::move(presence_keys), sinks, log};
+
+  http::server::options server_opts;
+  server_opts.address = cfg.listen.host;
+  server_opts.port = cfg.listen.port;
+  server_opts.certificate_file = cfg.certificate_file;
+  server_opts.key_file = cfg.private_key_file;
+  http::server server{server_opts,
+                      [&hook](http::request req, http::responder res) {
+                        hook.handle(std::move(req), std::move(res));
+                      }};
+  if (auto error = server.start(); !error.empty()) {
+    log.error("cannot serve",
+              {{"listen", cfg.listen.to_string()}, {"error", error}});
+    return 1;
+  }
+  if (!server.tls() && !loopback(cfg.listen.host))
+    log.warn("serving plain HTTP on a non-loopback address: Graph posts only "
+             "to HTTPS, so TLS must be terminated in front (an ingress); set "
+             "--certificate to serve HTTPS here",
+             {{"listen", cfg.listen.to_string()}});
+  if (keys != nullptr)
+    keys->start();
+
+  auto bound = cfg.listen;
+  bound.port = server.port();
+  log.info("serving",
+           {{"listen", bound.to_string()},
+            {"scheme", server.tls() ? "https" : "http"},
+            {"calls", cfg.calls_path},
+            {"presence", cfg.presence_path},
+            {"app_id", cfg.app_id.empty() ? std::string{"none"} : cfg.app_id},
+            {"graph", cfg.graph_url},
+            {"router", cfg.router}});
+
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  log.info("stopping", {{"signal", strsignal(signal)}});
+  server.stop();
+  log.info("stopped");
+  return 0;
+}

@@ -1,0 +1,89 @@
+#pragma once
+
+#include "nodes/graph_gateway/notification_crypto.hpp"
+#include "nodes/graph_gateway/notifications.hpp"
+#include "nodes/http/server.hpp"
+#include "nodes/identity/token.hpp"
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace switchboard::router {
+class logger;
+}
+
+namespace switchboard::graph {
+
+class token_checker;
+
+/// What the webhooks hand on, each on the server's thread (a receiver
+/// queues it to an actor and returns).
+struct webhook_sinks {
+  /// Call notifications of one POST, with the verified token's claims
+  /// (its tenant is the Microsoft tenant the calls belong to).
+  std::function<void(std::vector<call_notification>,
+                     const identity::token_claims&)>
+    calls;
+  /// A presence change, decrypted, with the subscription's tenant.
+  std::function<void(presence, const change_notification&)> presence;
+  /// A lifecycle notification (reauthorizationRequired, subscriptionRemoved,
+  /// missed) whose clientState matched.
+  std::function<void(const change_notification&)> lifecycle;
+};
+
+/// Counts of what the webhooks did, for /metrics and tests.
+struct webhook_counts {
+  std::atomic<std::uint64_t> call_posts{0};
+  std::atomic<std::uint64_t> unauthorized{0};
+  std::atomic<std::uint64_t> malformed{0};
+  std::atomic<std::uint64_t> validations{0};
+  std::atomic<std::uint64_t> presence_changes{0};
+  std::atomic<std::uint64_t> wrong_client_state{0};
+  std::atomic<std::uint64_t> undecryptable{0};
+  std::atomic<std::uint64_t> lifecycle{0};
+};
+
+/// The gateway's HTTPS endpoints, without sockets (the server feeds it):
+///
+/// - POST `calls_path`: call notifications to the bot. The bearer token is
+///   checked first (a bad or missing one: 401 with the reason, and nothing
+///   goes on); a body that is not a notification: 400; otherwise 202 at
+///   once and the notifications go to `sinks.calls`.
+/// - POST `presence_path`: presence change and lifecycle notifications.
+///   With `?validationToken=` it is Graph's validation of a new
+///   subscription: 200, text/plain, the decoded token. Otherwise every
+///   notification's clientState is compared (in constant time) with the
+///   configured one; a wrong one is dropped without effect. Encrypted
+///   resource data is decrypted; 202 at once.
+/// - GET /healthz: 200.
+class webhook {
+ public:
+  struct options {
+    std::string calls_path = "/api/calls";
+    std::string presence_path = "/api/presence";
+    /// The clientState the gateway gives its subscriptions; a secret.
+    std::string client_state;
+  };
+
+  webhook(options opts, token_checker& tokens, decryption_keys keys,
+          webhook_sinks sinks, router::logger& log);
+
+  void handle(http::request req, http::responder res);
+
+  const webhook_counts& counts() const noexcept { return counts_; }
+
+ private:
+  void calls(http::request req, http::responder res);
+  void presence(http::request req, http::responder res);
+
+  options opts_;
+  token_checker& tokens_;
+  decryption_keys keys_;
+  webhook_sinks sinks_;
+  router::logger& log_;
+  webhook_counts counts_;
+};
+
+} // namespace switchboard::graph
