@@ -202,9 +202,12 @@ void run(self_ptr self, const call_env* env, call_action action,
                              [handle, offer = in.offer_id,
                               agent = in.agent_id](const agent_lookup& r) {
                                call_input x;
-                               x.event = r.found ? call_event::agent_found
-                                                 : call_event::agent_unknown;
-                               x.text = r.found ? r.sip_uri : r.error;
+                               bool reachable = r.found && !r.sip_uri.empty();
+                               x.event = reachable ? call_event::agent_found
+                                                   : call_event::agent_unknown;
+                               x.text = reachable ? r.sip_uri
+                                        : r.found ? "the agent has no sip_uri"
+                                                  : r.error;
                                x.offer_id = offer;
                                x.agent_id = agent;
                                caf::anon_send(handle, std::move(x));

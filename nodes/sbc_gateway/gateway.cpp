@@ -102,14 +102,14 @@ struct gateway::impl final : call_registry {
   /// restarted since. nullptr for any other offer. Under mtx.
   call_actor spawn_callback(const engine_event& x) {
     if (x.kind != engine_event::offered || x.callback_number.empty()
-        || x.owner != options.name)
+        || x.attribute(owner_attribute) != options.name)
       return {};
     call_setup setup;
     setup.is_callback = true;
     setup.tenant_id = x.tenant_id;
     setup.call_id = x.call_id;
     setup.callback = callback_number(x.callback_number);
-    setup.trunk = x.trunk;
+    setup.trunk = x.attribute(trunk_attribute);
     if (setup.trunk.empty())
       setup.trunk = trunks.fqdn_of(x.tenant_id);
     // The agent's Teams shows whom the callback is for.
@@ -123,7 +123,7 @@ struct gateway::impl final : call_registry {
         std::chrono::system_clock::now().time_since_epoch())
         .count()));
     // "transport:host:port", host perhaps an IPv6 address.
-    auto& r = x.sbc_route;
+    auto r = x.attribute(route_attribute);
     auto first = r.find(':');
     auto last = r.rfind(':');
     if (first != std::string::npos && last > first) {

@@ -1,4 +1,4 @@
-#include "nodes/sbc_gateway/router_link.hpp"
+#include "nodes/gateway/router_link.hpp"
 
 #include "switchboard/v1/admin.grpc.pb.h"
 #include "switchboard/v1/events.grpc.pb.h"
@@ -14,7 +14,7 @@
 #include <mutex>
 #include <thread>
 
-namespace switchboard::sbc {
+namespace switchboard::gateway {
 
 namespace {
 
@@ -94,18 +94,13 @@ engine_event to_event(const v1::Event& e) {
   x.limit_reason = e.call().limit_reason();
   x.announcement = e.call().announcement();
   x.callback_requested = e.type() == v1::EVENT_TYPE_CALL_CALLBACK_REQUESTED;
-  if (e.type() == v1::EVENT_TYPE_CALL_OFFERED
-      && !e.call().callback().number().empty()) {
+  if (e.type() == v1::EVENT_TYPE_CALL_OFFERED) {
     auto& call = e.call().call();
-    auto attribute = [&](const char* key) {
-      auto i = call.attributes().find(key);
-      return i == call.attributes().end() ? std::string{} : i->second;
-    };
-    x.callback_number = e.call().callback().number();
-    x.dialled = call.to();
-    x.owner = attribute(owner_attribute);
-    x.trunk = attribute(trunk_attribute);
-    x.sbc_route = attribute(route_attribute);
+    x.attributes.insert(call.attributes().begin(), call.attributes().end());
+    if (!e.call().callback().number().empty()) {
+      x.callback_number = e.call().callback().number();
+      x.dialled = call.to();
+    }
   }
   switch (e.type()) {
     case v1::EVENT_TYPE_CALL_OFFERED: x.kind = engine_event::offered; break;
@@ -344,13 +339,12 @@ void router_link::get_agent(const std::string& tenant_id,
     &c->ctx, &c->req, &c->resp,
     [c, done = std::move(done)](grpc::Status status) {
       agent_lookup r;
-      if (!status.ok())
+      if (!status.ok()) {
         r.error = status.error_message();
-      else if (c->resp.agent().sip_uri().empty())
-        r.error = "the agent has no sip_uri";
-      else {
+      } else {
         r.found = true;
         r.sip_uri = c->resp.agent().sip_uri();
+        r.teams_user_id = c->resp.agent().teams_user_id();
       }
       done(r);
     });
@@ -421,4 +415,4 @@ void router_link::stop() {
   self->queue.clear();
 }
 
-} // namespace switchboard::sbc
+} // namespace switchboard::gateway
