@@ -3,8 +3,11 @@
 // A stand-in for Microsoft's identity platform and Graph, over real HTTPS
 // on 127.0.0.1 with a test CA: it publishes an OpenID configuration and
 // the JWKS of its signing keys, signs the tokens Microsoft's calling
-// platform puts on notifications, and keeps every request it was sent so
-// tests assert what the gateway asked.
+// platform puts on notifications, issues app-only tokens for the client
+// credentials it is given (POST /{tenant}/oauth2/v2.0/token), answers
+// Graph requests under /v1.0 that carry one of them (202 unless told
+// otherwise), and keeps every request it was sent so tests assert what the
+// gateway asked.
 
 #include "nodes/http/server.hpp"
 #include "tests/support/test_keys.hpp"
@@ -33,6 +36,29 @@ class graph_standin {
 
   std::string base_url() const {
     return "https://127.0.0.1:" + std::to_string(server_.port());
+  }
+
+  /// The authority (identity platform) URL, and Graph's base URL.
+  std::string authority() const { return base_url(); }
+  std::string graph_url() const { return base_url() + "/v1.0"; }
+
+  /// The app's credentials the token endpoint accepts.
+  void set_client(const std::string& id, const std::string& secret) {
+    std::lock_guard<std::mutex> lock{mutex_};
+    client_id_ = id;
+    client_secret_ = secret;
+  }
+
+  /// Every app token issued so far stops being accepted (a revocation).
+  void revoke_tokens() {
+    std::lock_guard<std::mutex> lock{mutex_};
+    valid_tokens_.clear();
+  }
+
+  /// How many app tokens were issued.
+  std::size_t tokens_issued() const {
+    std::lock_guard<std::mutex> lock{mutex_};
+    return issued_;
   }
 
   std::string openid_configuration_url() const {
@@ -90,6 +116,42 @@ class graph_standin {
       return res.send(http::make_response(200, "application/json",
                                           "{\"keys\":[" + keys + "]}"));
     }
+    static const std::string token_path = "/oauth2/v2.0/token";
+    if (req.path.size() > token_path.size()
+        && req.path.compare(req.path.size() - token_path.size(),
+                            token_path.size(), token_path)
+             == 0) {
+      if (req.method != "POST"
+          || req.header("content-type") != "application/x-www-form-urlencoded")
+        return res.send(http::error_response(400, "invalid_request", "form"));
+      http::request form;
+      form.query = req.body;
+      if (form.query_parameter("grant_type") != "client_credentials"
+          || form.query_parameter("client_id") != client_id_
+          || form.query_parameter("client_secret") != client_secret_)
+        return res.send(http::make_response(
+          401, "application/json",
+          "{\"error\":\"invalid_client\",\"error_description\":"
+          "\"AADSTS7000215: Invalid client secret provided.\"}"));
+      auto token = "standin-app-token-" + std::to_string(++issued_);
+      valid_tokens_.push_back(token);
+      return res.send(
+        http::make_response(200, "application/json",
+                            "{\"token_type\":\"Bearer\",\"expires_in\":3599,"
+                            "\"access_token\":\""
+                              + token + "\"}"));
+    }
+    if (req.path.rfind("/v1.0/", 0) == 0) {
+      auto auth = std::string{req.header("authorization")};
+      bool valid = false;
+      for (const auto& t : valid_tokens_)
+        valid = valid || auth == "Bearer " + t;
+      if (!valid)
+        return res.send(
+          http::error_response(401, "InvalidAuthenticationToken",
+                               "Access token is empty or invalid"));
+      return res.send(http::make_response(202, "application/json", ""));
+    }
     res.send(http::error_response(404, "notFound", req.path));
   }
 
@@ -97,6 +159,10 @@ class graph_standin {
   mutable std::mutex mutex_;
   std::map<std::string, std::unique_ptr<rsa_key>> keys_;
   std::vector<http::request> requests_;
+  std::string client_id_ = "bot-app-id";
+  std::string client_secret_ = "standin-client-secret";
+  std::vector<std::string> valid_tokens_;
+  std::size_t issued_ = 0;
 };
 
 } // namespace switchboard::testing
