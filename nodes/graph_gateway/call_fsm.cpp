@@ -1,0 +1,142 @@
+#include "nodes/graph_gateway/call_fsm.hpp"
+
+#include <initializer_list>
+
+namespace switchboard::graph {
+
+namespace {
+
+using s = call_state;
+using e = call_event;
+using a = call_action;
+
+struct row {
+  call_state state;
+  call_event event;
+  std::initializer_list<call_action> actions;
+  call_state next;
+};
+
+// Events not listed for a state change nothing. Graph may send
+// `established` before the answer request's own 202 is seen; the engine's
+// offer may come before SubmitCall's answer (events and answers come on
+// different streams). When the caller leaves while an accept is in
+// flight, both CancelCall and CompleteCall go: the engine applies the one
+// that fits the call's state then.
+// clang-format off
+const row table[] = {
+  // state            event                actions                          next
+  {s::answering,    e::incoming,       {a::answer_call},                 s::answering},
+  {s::answering,    e::answered,       {},                               s::establishing},
+  {s::answering,    e::established,    {a::submit_call},                 s::submitting},
+  {s::answering,    e::answer_failed,  {a::reject_call},                 s::ended},
+  {s::answering,    e::caller_left,    {},                               s::ended},
+
+  {s::establishing, e::established,    {a::submit_call},                 s::submitting},
+  {s::establishing, e::answer_failed,  {a::hang_up},                     s::ended},
+  {s::establishing, e::caller_left,    {},                               s::ended},
+
+  {s::submitting,   e::answered,       {},                               s::submitting},
+  {s::submitting,   e::submitted,      {a::play_hold},                   s::waiting},
+  {s::submitting,   e::submit_refused, {a::hang_up},                     s::ended},
+  {s::submitting,   e::offered,        {a::lookup_agent},                s::looking_up},
+  {s::submitting,   e::engine_ended,   {a::hang_up},                     s::ended},
+  {s::submitting,   e::caller_left,    {a::cancel_call},                 s::ended},
+
+  {s::waiting,      e::offered,        {a::lookup_agent},                s::looking_up},
+  {s::waiting,      e::agent_joined,   {a::remove_agent},                s::waiting},
+  {s::waiting,      e::engine_ended,   {a::hang_up},                     s::ended},
+  {s::waiting,      e::caller_left,    {a::cancel_call},                 s::ended},
+
+  {s::looking_up,   e::submitted,      {},                               s::looking_up},
+  {s::looking_up,   e::agent_found,    {a::invite_agent},                s::inviting},
+  {s::looking_up,   e::agent_unknown,  {a::decline_offer},               s::waiting},
+  {s::looking_up,   e::offer_closed,   {},                               s::waiting},
+  {s::looking_up,   e::engine_ended,   {a::hang_up},                     s::ended},
+  {s::looking_up,   e::caller_left,    {a::cancel_call},                 s::ended},
+
+  {s::inviting,     e::submitted,      {},                               s::inviting},
+  {s::inviting,     e::agent_joined,   {a::accept_offer},                s::accepting},
+  {s::inviting,     e::invite_failed,  {a::decline_offer},               s::waiting},
+  {s::inviting,     e::offer_closed,   {},                               s::waiting},
+  {s::inviting,     e::engine_ended,   {a::hang_up},                     s::ended},
+  {s::inviting,     e::caller_left,    {a::cancel_call},                 s::ended},
+
+  {s::accepting,    e::accepted,       {},                               s::talking},
+  {s::accepting,    e::accept_refused, {a::remove_agent},                s::waiting},
+  {s::accepting,    e::engine_ended,   {a::hang_up},                     s::ended},
+  {s::accepting,    e::caller_left,    {a::cancel_call, a::complete_call}, s::ended},
+  {s::accepting,    e::agent_left,     {a::cancel_call, a::complete_call, a::hang_up}, s::ended},
+
+  {s::talking,      e::caller_left,    {a::complete_call, a::hang_up},   s::ended},
+  {s::talking,      e::agent_left,     {a::complete_call, a::hang_up},   s::ended},
+  {s::talking,      e::engine_ended,   {a::hang_up},                     s::ended},
+};
+// clang-format on
+
+} // namespace
+
+call_step transition(call_state state, call_event event) {
+  for (const auto& r : table)
+    if (r.state == state && r.event == event)
+      return {std::vector<call_action>(r.actions), r.next, true};
+  return {{}, state, false};
+}
+
+const char* to_string(call_state x) {
+  switch (x) {
+    case s::answering: return "answering";
+    case s::establishing: return "establishing";
+    case s::submitting: return "submitting";
+    case s::waiting: return "waiting";
+    case s::looking_up: return "looking_up";
+    case s::inviting: return "inviting";
+    case s::accepting: return "accepting";
+    case s::talking: return "talking";
+    case s::ended: return "ended";
+  }
+  return "unknown";
+}
+
+const char* to_string(call_event x) {
+  switch (x) {
+    case e::incoming: return "incoming";
+    case e::answered: return "answered";
+    case e::answer_failed: return "answer_failed";
+    case e::established: return "established";
+    case e::submitted: return "submitted";
+    case e::submit_refused: return "submit_refused";
+    case e::offered: return "offered";
+    case e::agent_found: return "agent_found";
+    case e::agent_unknown: return "agent_unknown";
+    case e::invite_failed: return "invite_failed";
+    case e::agent_joined: return "agent_joined";
+    case e::accepted: return "accepted";
+    case e::accept_refused: return "accept_refused";
+    case e::offer_closed: return "offer_closed";
+    case e::engine_ended: return "engine_ended";
+    case e::caller_left: return "caller_left";
+    case e::agent_left: return "agent_left";
+  }
+  return "unknown";
+}
+
+const char* to_string(call_action x) {
+  switch (x) {
+    case a::answer_call: return "answer_call";
+    case a::reject_call: return "reject_call";
+    case a::submit_call: return "submit_call";
+    case a::play_hold: return "play_hold";
+    case a::lookup_agent: return "lookup_agent";
+    case a::invite_agent: return "invite_agent";
+    case a::remove_agent: return "remove_agent";
+    case a::accept_offer: return "accept_offer";
+    case a::decline_offer: return "decline_offer";
+    case a::cancel_call: return "cancel_call";
+    case a::complete_call: return "complete_call";
+    case a::hang_up: return "hang_up";
+  }
+  return "unknown";
+}
+
+} // namespace switchboard::graph

@@ -1,0 +1,79 @@
+#pragma once
+
+// A Graph call's state machine in the gateway, as a table of
+// (state, event) -> (actions, next state). It knows nothing of HTTP,
+// actors or gRPC: the call's actor turns notifications, Graph's answers
+// and the engine's events into these events and carries out the actions,
+// so the table is tested without sockets.
+//
+// The bot answers the incoming call (service-hosted media), stays in it
+// as its anchor while it waits, and invites the chosen agent into it; it
+// sees the agent join and the caller or agent leave in roster updates.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace switchboard::graph {
+
+enum class call_state : std::uint8_t {
+  answering,    // incoming call notification taken; answer sent to Graph
+  establishing, // Graph took the answer; the call is not established yet
+  submitting,   // established; SubmitCall sent
+  waiting,      // in the engine's queue; the hold prompt plays
+  looking_up,   // the engine offered the call; reading the agent's Teams id
+  inviting,     // participants/invite sent for the agent
+  accepting,    // the agent joined; AcceptOffer sent
+  talking,      // caller and agent in the call, the bot anchoring it
+  ended,
+};
+
+enum class call_event : std::uint8_t {
+  incoming,       // the incoming call notification
+  answered,       // Graph accepted the answer request (202)
+  answer_failed,  // Graph refused it, or no answer in time
+  established,    // state established (may come before `answered`)
+  submitted,      // SubmitCall applied
+  submit_refused, // SubmitCall refused (no queue, no tenant, ...)
+  offered,        // CALL_OFFERED for this call
+  agent_found,    // the agent's Teams user id is known
+  agent_unknown,  // GetAgent failed or the agent has no Teams user id
+  invite_failed,  // participants/invite refused, or its operation failed
+  agent_joined,   // the roster shows the invited agent
+  accepted,       // AcceptOffer applied
+  accept_refused, // AcceptOffer refused (the offer closed meanwhile)
+  offer_closed,   // OFFER_EXPIRED or OFFER_DECLINED for the open offer
+  engine_ended,   // the engine ended the call (limits, disconnect)
+  caller_left,    // the call terminated, or the caller left the roster
+  agent_left,     // the agent left the roster after joining
+};
+
+enum class call_action : std::uint8_t {
+  answer_call,  // POST .../answer, service-hosted media
+  reject_call,  // POST .../reject (before the answer)
+  submit_call,  // SubmitCall
+  play_hold,    // playPrompt with the queue's hold prompt, if configured
+  lookup_agent, // GetAgent for the offered agent's Teams user id
+  invite_agent, // POST .../participants/invite for the agent
+  remove_agent, // the agent joined too late: remove them from the call
+  accept_offer,
+  decline_offer,
+  cancel_call,   // CancelCall: the caller left while waiting
+  complete_call, // CompleteCall: the agent wraps up
+  hang_up,       // DELETE the call: the bot leaves and the call ends
+};
+
+struct call_step {
+  std::vector<call_action> actions;
+  call_state next;
+  bool handled = false; // false: the event means nothing in this state
+};
+
+/// The one place that says what an event does in a state.
+call_step transition(call_state state, call_event event);
+
+const char* to_string(call_state x);
+const char* to_string(call_event x);
+const char* to_string(call_action x);
+
+} // namespace switchboard::graph

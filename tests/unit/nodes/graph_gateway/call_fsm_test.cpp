@@ -1,0 +1,150 @@
+#include "nodes/graph_gateway/call_fsm.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace switchboard::graph;
+using a = call_action;
+using e = call_event;
+using s = call_state;
+
+namespace {
+
+using actions = std::vector<call_action>;
+
+// Feeds `events` from `start`; the actions of every step, in order.
+actions walk(s& state, std::initializer_list<e> events) {
+  actions all;
+  for (auto ev : events) {
+    auto step = transition(state, ev);
+    EXPECT_TRUE(step.handled) << to_string(ev) << " in " << to_string(state);
+    all.insert(all.end(), step.actions.begin(), step.actions.end());
+    state = step.next;
+  }
+  return all;
+}
+
+} // namespace
+
+TEST(graph_call_fsm, an_incoming_call_is_answered_queued_offered_and_talked) {
+  auto st = s::answering;
+  EXPECT_EQ(walk(st, {e::incoming}), actions{a::answer_call});
+  EXPECT_EQ(walk(st, {e::answered, e::established}), actions{a::submit_call});
+  EXPECT_EQ(st, s::submitting);
+  EXPECT_EQ(walk(st, {e::submitted}), actions{a::play_hold});
+  EXPECT_EQ(st, s::waiting);
+  EXPECT_EQ(walk(st, {e::offered, e::agent_found}),
+            (actions{a::lookup_agent, a::invite_agent}));
+  EXPECT_EQ(st, s::inviting);
+  EXPECT_EQ(walk(st, {e::agent_joined, e::accepted}), actions{a::accept_offer});
+  EXPECT_EQ(st, s::talking);
+  EXPECT_EQ(walk(st, {e::caller_left}),
+            (actions{a::complete_call, a::hang_up}));
+  EXPECT_EQ(st, s::ended);
+}
+
+TEST(graph_call_fsm, established_before_the_answers_202_is_taken) {
+  auto st = s::answering;
+  walk(st, {e::incoming});
+  EXPECT_EQ(walk(st, {e::established}), actions{a::submit_call});
+  EXPECT_EQ(st, s::submitting);
+  // The 202 seen afterwards changes nothing.
+  EXPECT_EQ(walk(st, {e::answered}), actions{});
+  EXPECT_EQ(st, s::submitting);
+  // Establishing is not an event: a second `established` means nothing.
+  EXPECT_FALSE(transition(s::submitting, e::established).handled);
+}
+
+TEST(graph_call_fsm, an_offer_before_the_submit_answer_is_taken) {
+  auto st = s::submitting;
+  EXPECT_EQ(walk(st, {e::offered, e::submitted}), actions{a::lookup_agent});
+  EXPECT_EQ(st, s::looking_up);
+}
+
+TEST(graph_call_fsm,
+     a_refused_answer_rejects_the_call_and_nothing_reaches_the_engine) {
+  auto st = s::answering;
+  walk(st, {e::incoming});
+  EXPECT_EQ(walk(st, {e::answer_failed}), actions{a::reject_call});
+  EXPECT_EQ(st, s::ended);
+}
+
+TEST(graph_call_fsm, a_refused_submit_hangs_up) {
+  auto st = s::submitting;
+  EXPECT_EQ(walk(st, {e::submit_refused}), actions{a::hang_up});
+  EXPECT_EQ(st, s::ended);
+}
+
+TEST(graph_call_fsm, an_agent_who_does_not_join_gives_the_call_to_the_next) {
+  auto st = s::waiting;
+  walk(st, {e::offered, e::agent_found});
+  EXPECT_EQ(walk(st, {e::invite_failed}), actions{a::decline_offer});
+  EXPECT_EQ(st, s::waiting);
+  // The engine's expiry of an invite nobody answered.
+  walk(st, {e::offered, e::agent_found});
+  EXPECT_EQ(walk(st, {e::offer_closed}), actions{});
+  EXPECT_EQ(st, s::waiting);
+  // That agent joining afterwards is removed from the call.
+  EXPECT_EQ(walk(st, {e::agent_joined}), actions{a::remove_agent});
+  EXPECT_EQ(walk(st, {e::offered, e::agent_found, e::agent_joined}),
+            (actions{a::lookup_agent, a::invite_agent, a::accept_offer}));
+}
+
+TEST(graph_call_fsm, an_agent_without_a_teams_id_is_declined) {
+  auto st = s::looking_up;
+  EXPECT_EQ(walk(st, {e::agent_unknown}), actions{a::decline_offer});
+  EXPECT_EQ(st, s::waiting);
+}
+
+TEST(graph_call_fsm, an_accept_the_engine_refuses_removes_the_agent) {
+  auto st = s::accepting;
+  EXPECT_EQ(walk(st, {e::accept_refused}), actions{a::remove_agent});
+  EXPECT_EQ(st, s::waiting);
+}
+
+TEST(graph_call_fsm,
+     the_caller_leaving_ends_the_call_in_the_engine_in_every_state) {
+  EXPECT_EQ(transition(s::answering, e::caller_left).actions, actions{});
+  EXPECT_EQ(transition(s::establishing, e::caller_left).actions, actions{});
+  for (auto st : {s::submitting, s::waiting, s::looking_up, s::inviting})
+    EXPECT_EQ(transition(st, e::caller_left).actions, actions{a::cancel_call})
+      << to_string(st);
+  EXPECT_EQ(transition(s::accepting, e::caller_left).actions,
+            (actions{a::cancel_call, a::complete_call}));
+  EXPECT_EQ(transition(s::talking, e::caller_left).actions,
+            (actions{a::complete_call, a::hang_up}));
+  for (auto st : {s::answering, s::establishing, s::submitting, s::waiting,
+                  s::looking_up, s::inviting, s::accepting, s::talking})
+    EXPECT_EQ(transition(st, e::caller_left).next, s::ended) << to_string(st);
+}
+
+TEST(graph_call_fsm, the_agent_leaving_wraps_up_and_the_bot_hangs_up) {
+  EXPECT_EQ(transition(s::talking, e::agent_left).actions,
+            (actions{a::complete_call, a::hang_up}));
+  EXPECT_EQ(transition(s::talking, e::agent_left).next, s::ended);
+}
+
+TEST(graph_call_fsm, the_engine_ending_the_call_hangs_up_once_answered) {
+  for (auto st : {s::submitting, s::waiting, s::looking_up, s::inviting,
+                  s::accepting, s::talking}) {
+    EXPECT_EQ(transition(st, e::engine_ended).actions, actions{a::hang_up})
+      << to_string(st);
+    EXPECT_EQ(transition(st, e::engine_ended).next, s::ended);
+  }
+}
+
+TEST(graph_call_fsm, nothing_happens_to_an_ended_call) {
+  for (int ev = 0; ev <= static_cast<int>(e::agent_left); ++ev) {
+    auto step = transition(s::ended, static_cast<e>(ev));
+    EXPECT_FALSE(step.handled) << to_string(static_cast<e>(ev));
+    EXPECT_EQ(step.next, s::ended);
+  }
+}
+
+TEST(graph_call_fsm, every_state_event_and_action_has_a_name) {
+  for (int x = 0; x <= static_cast<int>(s::ended); ++x)
+    EXPECT_STRNE(to_string(static_cast<s>(x)), "unknown");
+  for (int x = 0; x <= static_cast<int>(e::agent_left); ++x)
+    EXPECT_STRNE(to_string(static_cast<e>(x)), "unknown");
+  for (int x = 0; x <= static_cast<int>(a::hang_up); ++x)
+    EXPECT_STRNE(to_string(static_cast<a>(x)), "unknown");
+}
