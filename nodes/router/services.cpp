@@ -515,6 +515,7 @@ class admin_service : public decoding<v1::AdminService> {
  public:
   explicit admin_service(node& n) : n_(n) {
     decode_here(n_, this, "UpsertTenant", &admin_service::UpsertTenant);
+    decode_here(n_, this, "GetTenant", &admin_service::GetTenant);
     decode_here(n_, this, "UpsertQueue", &admin_service::UpsertQueue);
     decode_here(n_, this, "GetQueue", &admin_service::GetQueue);
     decode_here(n_, this, "ListQueues", &admin_service::ListQueues);
@@ -552,6 +553,40 @@ class admin_service : public decoding<v1::AdminService> {
       return reactor;
     }
     api::to_proto(*stored, *resp);
+    finish(n_, reactor, method, Status::OK);
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* GetTenant(grpc::CallbackServerContext* ctx,
+                                      const v1::GetTenantRequest* req,
+                                      v1::Tenant* resp) override {
+    auto* reactor = reactor_of(ctx);
+    const char* method = "GetTenant";
+    if (!admit(n_, reactor, method))
+      return reactor;
+    const auto& id = req->tenant_id();
+    if (auto e = api::check_id(id, "tenant_id")) {
+      finish(n_, reactor, method, invalid(*e));
+      return reactor;
+    }
+    // Every node knows every tenant's settings: its own from the store,
+    // the cluster's from their owners' announcements.
+    std::optional<routing::tenant> found;
+    if (n_.ctx.cluster != nullptr) {
+      for (auto& t : n_.ctx.cluster->tenants())
+        if (t.id == id)
+          found = std::move(t);
+    } else {
+      found = n_.ctx.dir->get(id);
+    }
+    if (!found) {
+      finish(
+        n_, reactor, method,
+        {StatusCode::NOT_FOUND,
+         "tenant '" + id + "' does not exist (create it with UpsertTenant)"});
+      return reactor;
+    }
+    api::to_proto(*found, *resp);
     finish(n_, reactor, method, Status::OK);
     return reactor;
   }

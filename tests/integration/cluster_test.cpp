@@ -339,10 +339,28 @@ TEST_F(cluster_test, every_node_answers_for_every_tenant) {
     EXPECT_EQ(tenants, 9u) << names[i];
   }
 
+  // Every node gives every tenant's settings (a gateway reads them from
+  // whichever node it reaches).
+  for (size_t i = 0; i < size; ++i)
+    for (int t = 0; t < 9; ++t) {
+      v1::GetTenantRequest req;
+      req.set_tenant_id("tenant-" + std::to_string(t));
+      v1::Tenant out;
+      auto got = nodes[i]->admin->GetTenant(ctx().get(), req, &out);
+      EXPECT_TRUE(got.ok()) << req.tenant_id() << " via " << names[i] << ": "
+                            << got.error_message();
+      EXPECT_EQ(out.tenant_id(), req.tenant_id());
+    }
+
   // Unknown tenants are NOT_FOUND wherever they would live.
   v1::CallView none;
   auto st = get_call(1, "nobody", "x", none);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
+  v1::GetTenantRequest nobody;
+  nobody.set_tenant_id("nobody");
+  v1::Tenant out;
+  EXPECT_EQ(nodes[2]->admin->GetTenant(ctx().get(), nobody, &out).error_code(),
+            grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(cluster_test, call_history_is_the_same_through_every_node) {

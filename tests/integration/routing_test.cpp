@@ -267,6 +267,33 @@ TEST_F(routing_test, tenants_are_isolated) {
   EXPECT_TRUE(fab.wait_for_count(0).empty());
 }
 
+TEST_F(routing_test, a_tenants_settings_are_read_back) {
+  v1::UpsertTenantRequest up;
+  auto& t = *up.mutable_tenant();
+  t.set_tenant_id("fabrikam");
+  t.set_display_name("Fabrikam");
+  t.set_microsoft_tenant_id("632899f8-2ea1-4604-8413-27bd2892079f");
+  t.add_dialled_numbers("+14255550100");
+  v1::Tenant stored;
+  ASSERT_TRUE(n->admin->UpsertTenant(ctx().get(), up, &stored).ok());
+  v1::GetTenantRequest req;
+  req.set_tenant_id("fabrikam");
+  v1::Tenant out;
+  auto st = n->admin->GetTenant(ctx().get(), req, &out);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(out.display_name(), "Fabrikam");
+  EXPECT_EQ(out.microsoft_tenant_id(), "632899f8-2ea1-4604-8413-27bd2892079f");
+  ASSERT_EQ(out.dialled_numbers_size(), 1);
+  req.set_tenant_id("northwind");
+  st = n->admin->GetTenant(ctx().get(), req, &out);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(st.error_message(),
+            "tenant 'northwind' does not exist (create it with UpsertTenant)");
+  req.set_tenant_id("");
+  EXPECT_EQ(n->admin->GetTenant(ctx().get(), req, &out).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_F(routing_test, subscribe_resumes_without_gap_or_duplicate) {
   agent("alice", {"sales"}, false);
   for (int i = 0; i < 5; ++i)
