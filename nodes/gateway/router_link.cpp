@@ -388,6 +388,25 @@ bool router_link::live_calls(const std::string& tenant_id,
   return true;
 }
 
+bool router_link::tenant(const std::string& tenant_id, tenant_settings& out,
+                         std::string& error) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds{10});
+  v1::GetTenantRequest req;
+  req.set_tenant_id(tenant_id);
+  v1::Tenant t;
+  auto status = impl_->admin->GetTenant(&ctx, req, &t);
+  if (!status.ok()) {
+    error = status.error_message();
+    return false;
+  }
+  out.tenant_id = t.tenant_id();
+  out.microsoft_tenant_id = t.microsoft_tenant_id();
+  out.dialled_numbers.assign(t.dialled_numbers().begin(),
+                             t.dialled_numbers().end());
+  return true;
+}
+
 bool router_link::up() const { return impl_->up; }
 
 void router_link::stop() {

@@ -108,6 +108,13 @@ struct agent_lookup {
   std::string error;
 };
 
+/// A tenant's settings a gateway needs.
+struct tenant_settings {
+  std::string tenant_id;
+  std::string microsoft_tenant_id;
+  std::vector<std::string> dialled_numbers;
+};
+
 class router_link {
  public:
   router_link(const std::string& address, router::logger& log);
@@ -140,6 +147,11 @@ class router_link {
   bool live_calls(const std::string& tenant_id, const std::string& key,
                   const std::string& value, std::vector<live_call>& out,
                   std::string& error);
+
+  /// Reads tenant `tenant_id`'s settings; false and `error` if the router
+  /// cannot tell. Blocks: not for an actor.
+  bool tenant(const std::string& tenant_id, tenant_settings& out,
+              std::string& error);
 
   /// True while the Ingest stream is connected to a router.
   bool up() const;

@@ -84,6 +84,43 @@ const std::vector<setting>& settings() {
          &config::presence_path, url_path),
     text("router", "address", "SWITCHBOARD_GRAPH_ROUTER", "--router",
          "host:port of a router's gRPC API", &config::router, not_empty),
+    {"graph", "tenants", "SWITCHBOARD_GRAPH_TENANTS", "--tenants",
+     "The Switchboard tenants served, comma separated; calls from other "
+     "Microsoft tenants are rejected",
+     [](const config& c) -> std::string {
+       std::string out;
+       for (const auto& t : c.tenants)
+         out += (out.empty() ? "" : ",") + t;
+       return out.empty() ? std::string{"none"} : out;
+     },
+     [](config& c, const std::string& v) -> std::string {
+       c.tenants.clear();
+       std::string item;
+       for (char ch : v + ",") {
+         if (ch == ',' || ch == ' ') {
+           if (!item.empty())
+             c.tenants.push_back(item);
+           item.clear();
+         } else {
+           item += ch;
+         }
+       }
+       return {};
+     }},
+    text("graph", "callback_url", "SWITCHBOARD_GRAPH_CALLBACK_URL",
+         "--callback-url",
+         "The bot's callback URL as registered, where Graph posts call "
+         "notifications; none: https://{listen}{calls_path}",
+         &config::callback_url, web_url),
+    text("graph", "client_secret_file", "SWITCHBOARD_GRAPH_CLIENT_SECRET_FILE",
+         "--client-secret-file",
+         "File holding the app's client secret (or set "
+         "SWITCHBOARD_GRAPH_CLIENT_SECRET)",
+         &config::client_secret_file),
+    text("graph", "hold_prompt", "SWITCHBOARD_GRAPH_HOLD_PROMPT",
+         "--hold-prompt",
+         "URL of an audio file played to waiting callers (playPrompt)",
+         &config::hold_prompt, web_url),
     text("graph", "url", "SWITCHBOARD_GRAPH_URL", "--graph-url",
          "Microsoft Graph's base URL (another cloud's, or a test's)",
          &config::graph_url, web_url),

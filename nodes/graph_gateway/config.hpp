@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace switchboard::graph {
 
@@ -32,6 +33,17 @@ struct config {
   /// PEM bundle of authorities trusted for Graph and the identity
   /// platform; empty: the system's.
   std::string ca_file;
+  /// The Switchboard tenants this gateway serves (their Microsoft tenant
+  /// ids are read from the router).
+  std::vector<std::string> tenants;
+  /// The URL Graph posts call notifications to, as registered for the
+  /// bot; empty: https://{listen}{calls_path}.
+  std::string callback_url;
+  /// A file holding the app's client secret; the environment variable
+  /// SWITCHBOARD_GRAPH_CLIENT_SECRET may hold it instead.
+  std::string client_secret_file;
+  /// An audio file's URL played to waiting callers; empty: none.
+  std::string hold_prompt;
   std::string calls_path = "/api/calls";
   std::string presence_path = "/api/presence";
   /// The certificate id presence subscriptions are created with, and the

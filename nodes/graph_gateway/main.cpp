@@ -1,7 +1,10 @@
 // switchboard-graph-gateway: Teams calls to a contact-center bot and Teams
 // presence, through Microsoft Graph, into Switchboard.
 
+#include "nodes/gateway/router_link.hpp"
+#include "nodes/graph_gateway/bot.hpp"
 #include "nodes/graph_gateway/config.hpp"
+#include "nodes/graph_gateway/graph_api.hpp"
 #include "nodes/graph_gateway/openid_keys.hpp"
 #include "nodes/graph_gateway/webhook.hpp"
 #include "nodes/http/client.hpp"
@@ -15,6 +18,7 @@
 #include <iostream>
 #include <pthread.h>
 #include <sstream>
+#include <thread>
 
 using namespace switchboard;
 
@@ -81,6 +85,21 @@ int main(int argc, char** argv) {
              "SWITCHBOARD_GRAPH_CLIENT_STATE): every presence notification "
              "is ignored");
 
+  std::string client_secret;
+  if (!cfg.client_secret_file.empty()) {
+    if (!read_file(cfg.client_secret_file, client_secret)) {
+      std::cerr << "switchboard-graph-gateway: cannot read the client secret "
+                   "file "
+                << cfg.client_secret_file << "\n";
+      return 2;
+    }
+    while (!client_secret.empty()
+           && (client_secret.back() == '\n' || client_secret.back() == '\r'))
+      client_secret.pop_back();
+  } else if (const char* env = std::getenv("SWITCHBOARD_GRAPH_CLIENT_SECRET")) {
+    client_secret = env;
+  }
+
   graph::decryption_keys presence_keys;
   if (!cfg.presence_key_file.empty()) {
     std::string pem;
@@ -122,18 +141,36 @@ int main(int argc, char** argv) {
     tokens = std::move(k);
   }
 
+  graph::graph_api::options api_opts;
+  api_opts.graph_url = cfg.graph_url;
+  api_opts.authority = cfg.authority;
+  api_opts.client_id = cfg.app_id;
+  api_opts.client_secret = client_secret;
+  graph::graph_api graph_client{api_opts, client, log};
+
+  gateway::router_link link{cfg.router, log};
+  graph::bot_options bot_opts;
+  bot_opts.name = cfg.name;
+  bot_opts.callback_url
+    = cfg.callback_url.empty()
+        ? "https://" + cfg.listen.to_string() + cfg.calls_path
+        : cfg.callback_url;
+  bot_opts.hold_prompt = cfg.hold_prompt;
+  graph::bot bot{bot_opts, link, graph_client, log};
+
   graph::webhook::options hook_opts;
   hook_opts.calls_path = cfg.calls_path;
   hook_opts.presence_path = cfg.presence_path;
   hook_opts.client_state = client_state;
   graph::webhook_sinks sinks;
-  sinks.calls = [&log](std::vector<graph::call_notification> batch,
-                       const identity::token_claims& claims) {
+  sinks.calls = [&log, &bot](std::vector<graph::call_notification> batch,
+                             const identity::token_claims& claims) {
     for (const auto& n : batch)
       log.info("call notification", {{"call", n.call_id},
                                      {"tenant", claims.tenant_id},
                                      {"change", n.change_type},
                                      {"state", n.call.state}});
+    bot.on_calls(std::move(batch), claims);
   };
   sinks.presence
     = [&log](graph::presence p, const graph::change_notification& n) {
@@ -166,6 +203,36 @@ int main(int argc, char** argv) {
   if (keys != nullptr)
     keys->start();
 
+  // Each served tenant's Microsoft tenant, from the router: until it
+  // answers, incoming calls are rejected as from a tenant not served.
+  std::vector<gateway::tenant_settings> served;
+  for (const auto& id : cfg.tenants) {
+    gateway::tenant_settings t;
+    std::string error;
+    int attempts = 0;
+    while (!link.tenant(id, t, error)) {
+      if (++attempts == 1 || attempts % 30 == 0)
+        log.warn("cannot read a served tenant from the router; retrying",
+                 {{"tenant", id}, {"router", cfg.router}, {"error", error}});
+      sigset_t pending;
+      sigpending(&pending);
+      if (sigismember(&pending, SIGTERM) || sigismember(&pending, SIGINT))
+        return 0;
+      std::this_thread::sleep_for(std::chrono::seconds{1});
+    }
+    if (t.microsoft_tenant_id.empty())
+      log.warn("served tenant has no microsoft_tenant_id: no Teams call can "
+               "reach it",
+               {{"tenant", id}});
+    served.push_back(t);
+  }
+  if (cfg.tenants.empty())
+    log.warn("no tenants served (--tenants): every incoming call is rejected");
+  bot.serve(served);
+  link.start(cfg.tenants, [&bot](const gateway::engine_event& e) {
+    bot.on_engine_event(e);
+  });
+
   auto bound = cfg.listen;
   bound.port = server.port();
   log.info("serving",
@@ -175,12 +242,16 @@ int main(int argc, char** argv) {
             {"presence", cfg.presence_path},
             {"app_id", cfg.app_id.empty() ? std::string{"none"} : cfg.app_id},
             {"graph", cfg.graph_url},
+            {"callback", bot_opts.callback_url},
+            {"tenants", std::to_string(served.size())},
             {"router", cfg.router}});
 
   int signal = 0;
   sigwait(&stop_signals, &signal);
-  log.info("stopping", {{"signal", strsignal(signal)}});
+  log.info("stopping", {{"signal", strsignal(signal)},
+                        {"live_calls", std::to_string(bot.live_calls())}});
   server.stop();
+  link.stop();
   log.info("stopped");
   return 0;
 }

@@ -76,7 +76,7 @@ class graph_gateway_test : public ::testing::Test {
       true);
     ASSERT_TRUE(gateway->wait_for_line("\"msg\":\"serving\"", 30s))
       << "the gateway did not start";
-    ASSERT_TRUE(gateway->wait_for_line("\"msg\":\"signing keys read\"", 30s))
+    ASSERT_TRUE(has_line(*gateway, "\"msg\":\"signing keys read\"", 30s))
       << "the gateway did not read the stand-in's keys";
     http::client::options o;
     o.ca_file = ca->certificate();

@@ -164,6 +164,17 @@ class output_drain {
   std::thread thread_;
 };
 
+/// Whether `p` has written a line containing `text`, among the lines read
+/// so far (wait_for_line scans forward only) or within `timeout`: for
+/// lines whose order against others is not fixed.
+inline bool has_line(process& p, const std::string& text,
+                     std::chrono::milliseconds timeout) {
+  for (const auto& line : p.lines())
+    if (line.find(text) != std::string::npos)
+      return true;
+  return p.wait_for_line(text, timeout).has_value();
+}
+
 /// The value of `"key":"value"` in a JSON log line.
 inline std::string json_field(const std::string& line, const std::string& key) {
   auto needle = "\"" + key + "\":\"";

@@ -1,0 +1,227 @@
+#include "nodes/graph_gateway/bot.hpp"
+
+#include "nodes/graph_gateway/call_actor.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/send.hpp>
+
+#include <mutex>
+#include <unordered_map>
+
+namespace switchboard::graph {
+
+namespace {
+
+namespace gw = switchboard::gateway;
+
+caf::actor_system_config& actor_config(caf::actor_system_config& cfg) {
+  cfg.add_message_types<caf::id_block::graph_gateway>();
+  cfg.set("logger.console-verbosity", caf::atom("quiet"));
+  cfg.set("logger.file-verbosity", caf::atom("quiet"));
+  cfg.set("scheduler.policy", caf::atom("sharing"));
+  cfg.set("scheduler.max-threads", size_t{2});
+  return cfg;
+}
+
+// The caller's and the called party's ids: a phone number, else an
+// object id.
+std::string id_of(const std::optional<party>& p) {
+  return p ? p->id : std::string{};
+}
+
+bool ends(const std::string& state) { return state == "terminated"; }
+
+} // namespace
+
+struct bot::impl final : call_registry {
+  impl(bot_options opts, gw::router_link& r, graph_api& g,
+       router::logger& logger)
+    : options(std::move(opts)), router(r), graph(g), log(logger),
+      sys(actor_config(cfg)) {
+    env.graph = &graph;
+    env.router = &router;
+    env.log = &log;
+    env.registry = this;
+    env.name = options.name;
+    env.callback_url = options.callback_url;
+    env.hold_prompt = options.hold_prompt;
+  }
+
+  ~impl() override {
+    std::unordered_map<std::string, call_actor> live;
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      live.swap(calls);
+    }
+    for (auto& [_, actor] : live)
+      caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+  }
+
+  void forget(const call_actor& owner, const std::string& call_id) override {
+    std::lock_guard<std::mutex> guard{mtx};
+    auto i = calls.find(call_id);
+    if (i != calls.end() && i->second == owner)
+      calls.erase(i);
+  }
+
+  std::optional<call_actor> find(const std::string& call_id) {
+    std::lock_guard<std::mutex> guard{mtx};
+    auto i = calls.find(call_id);
+    if (i == calls.end())
+      return std::nullopt;
+    return i->second;
+  }
+
+  void incoming(const call_notification& n,
+                const identity::token_claims& claims) {
+    // The call's own tenant when it says, else the token's.
+    auto ms_tenant
+      = n.call.tenant_id.empty() ? claims.tenant_id : n.call.tenant_id;
+    std::string tenant;
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      auto i = by_microsoft_tenant.find(ms_tenant);
+      if (i != by_microsoft_tenant.end())
+        tenant = i->second;
+    }
+    if (tenant.empty()) {
+      log.warn("incoming call from a Microsoft tenant this gateway does not "
+               "serve; rejecting it",
+               {{"call", n.call_id}, {"microsoft_tenant", ms_tenant}});
+      if (graph_api::plausible_tenant(ms_tenant))
+        graph.send(ms_tenant, "POST",
+                   "/communications/calls/" + n.call_id + "/reject",
+                   "{\"reason\":\"forbidden\"}", [](http::reply) {});
+      return;
+    }
+    call_setup setup;
+    setup.tenant_id = tenant;
+    setup.microsoft_tenant_id = ms_tenant;
+    setup.call_id = n.call_id;
+    setup.from = id_of(n.call.source);
+    setup.caller_id = setup.from;
+    setup.to
+      = n.call.targets.empty() ? std::string{} : n.call.targets.front().id;
+    call_actor actor;
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      if (calls.count(n.call_id) != 0)
+        return; // a repeated delivery
+      actor = sys.spawn(call_behavior, setup, &env);
+      calls.emplace(n.call_id, actor);
+    }
+    log.info("incoming call", {{"call", n.call_id},
+                               {"tenant", tenant},
+                               {"microsoft_tenant", ms_tenant},
+                               {"from", setup.from},
+                               {"to", setup.to}});
+    call_input x;
+    x.event = call_event::incoming;
+    caf::anon_send(actor, std::move(x));
+  }
+
+  void dispatch(const call_notification& n,
+                const identity::token_claims& claims) {
+    auto actor = find(n.call_id);
+    if (!actor) {
+      if (n.kind == call_notification::about::call
+          && n.call.state == "incoming")
+        incoming(n, claims);
+      return;
+    }
+    call_input x;
+    switch (n.kind) {
+      case call_notification::about::call:
+        if (n.call.state == "established") {
+          x.event = call_event::established;
+        } else if (ends(n.call.state) || n.change_type == "deleted") {
+          x.event = call_event::caller_left;
+        } else {
+          return; // establishing, ringing, tones: nothing to do yet
+        }
+        break;
+      case call_notification::about::participants:
+        x.is_roster = true;
+        for (const auto& p : n.roster) {
+          if (!p.who)
+            continue;
+          x.roster.push_back(p.who->id);
+          x.roster.push_back(p.id);
+        }
+        break;
+      case call_notification::about::operation:
+        if (n.op.kind != "inviteParticipantsOperation"
+            || n.op.status != "failed")
+          return;
+        x.event = call_event::invite_failed;
+        x.offer_id = n.op.client_context;
+        if (n.op.result)
+          x.text = n.op.result->message;
+        break;
+      case call_notification::about::other: return;
+    }
+    caf::anon_send(*actor, std::move(x));
+  }
+
+  bot_options options;
+  gw::router_link& router;
+  graph_api& graph;
+  router::logger& log;
+  call_env env;
+  mutable std::mutex mtx;
+  std::unordered_map<std::string, call_actor> calls;
+  std::unordered_map<std::string, std::string> by_microsoft_tenant;
+
+  // Last: actors stop before anything they use goes.
+  caf::actor_system_config cfg;
+  caf::actor_system sys;
+};
+
+bot::bot(bot_options options, gw::router_link& router, graph_api& graph,
+         router::logger& log)
+  : impl_(std::make_unique<impl>(std::move(options), router, graph, log)) {}
+
+bot::~bot() = default;
+
+void bot::serve(const std::vector<gw::tenant_settings>& tenants) {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  for (const auto& t : tenants)
+    if (!t.microsoft_tenant_id.empty())
+      impl_->by_microsoft_tenant[t.microsoft_tenant_id] = t.tenant_id;
+}
+
+void bot::on_calls(std::vector<call_notification> batch,
+                   const identity::token_claims& claims) {
+  for (const auto& n : batch)
+    impl_->dispatch(n, claims);
+}
+
+void bot::on_engine_event(const gw::engine_event& e) {
+  auto actor = impl_->find(e.call_id);
+  if (!actor)
+    return;
+  call_input x;
+  switch (e.kind) {
+    case gw::engine_event::offered:
+      x.event = call_event::offered;
+      x.offer_id = e.offer_id;
+      x.agent_id = e.agent_id;
+      break;
+    case gw::engine_event::offer_closed:
+      x.event = call_event::offer_closed;
+      x.offer_id = e.offer_id;
+      break;
+    case gw::engine_event::ended: x.event = call_event::engine_ended; break;
+    default: return;
+  }
+  caf::anon_send(*actor, std::move(x));
+}
+
+std::size_t bot::live_calls() const {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  return impl_->calls.size();
+}
+
+} // namespace switchboard::graph

@@ -1,0 +1,54 @@
+#pragma once
+
+// The contact-center bot: the tenants it serves (each Switchboard
+// tenant's Microsoft tenant, read from the router), one actor per call,
+// and the dispatch of call notifications and engine events to them. CAF
+// stays behind this header.
+
+#include "nodes/gateway/router_link.hpp"
+#include "nodes/graph_gateway/graph_api.hpp"
+#include "nodes/graph_gateway/notifications.hpp"
+#include "nodes/identity/token.hpp"
+#include "nodes/router/log.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace switchboard::graph {
+
+struct bot_options {
+  /// This gateway's name: on every call it submits.
+  std::string name;
+  /// The URL Graph posts call notifications to (the bot's callback URL).
+  std::string callback_url;
+  /// Played to waiting callers when set (an audio file's URL).
+  std::string hold_prompt;
+};
+
+class bot {
+ public:
+  bot(bot_options options, switchboard::gateway::router_link& router,
+      graph_api& graph, router::logger& log);
+  ~bot();
+  bot(const bot&) = delete;
+  bot& operator=(const bot&) = delete;
+
+  /// The tenants served, with their Microsoft tenant ids.
+  void serve(const std::vector<switchboard::gateway::tenant_settings>& tenants);
+
+  /// Call notifications of one POST, whose verified token named `claims`.
+  void on_calls(std::vector<call_notification> batch,
+                const identity::token_claims& claims);
+
+  /// An event of a served tenant's stream.
+  void on_engine_event(const switchboard::gateway::engine_event& e);
+
+  std::size_t live_calls() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace switchboard::graph

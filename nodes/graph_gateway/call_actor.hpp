@@ -1,0 +1,107 @@
+#pragma once
+
+// A Graph call in the gateway as a CAF actor: its state machine
+// (call_fsm.hpp), its outstanding Graph requests and engine commands.
+// Notifications, Graph's answers and engine events reach it as call_input
+// messages; it answers with Graph requests (graph_api) and engine
+// commands (router_link). Included only by the gateway's wiring.
+
+#include "nodes/gateway/router_link.hpp"
+#include "nodes/graph_gateway/call_fsm.hpp"
+#include "nodes/graph_gateway/graph_api.hpp"
+#include "nodes/router/log.hpp"
+
+#include <caf/meta/type_name.hpp>
+#include <caf/type_id.hpp>
+#include <caf/typed_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace switchboard::graph {
+
+/// One happening for a call. `roster` is set for a roster update: the ids
+/// (user object ids, phone numbers) and participant ids of who is in the
+/// call now, in pairs.
+struct call_input {
+  call_event event = call_event::incoming;
+  bool is_roster = false;
+  int status = 0;   // HTTP status, or google.rpc.Code
+  std::string text; // Graph's or the engine's message
+  std::string offer_id;
+  std::string agent_id;
+  std::string teams_user_id;
+  std::vector<std::string> roster;
+};
+
+template<class Inspector>
+typename Inspector::result_type inspect(Inspector& f, call_input& x) {
+  return f(caf::meta::type_name("graph.call_input"), x.event, x.is_roster,
+           x.status, x.text, x.offer_id, x.agent_id, x.teams_user_id, x.roster);
+}
+
+} // namespace switchboard::graph
+
+CAF_BEGIN_TYPE_ID_BLOCK(graph_gateway, caf::first_custom_type_id)
+CAF_ADD_TYPE_ID(graph_gateway, (switchboard::graph::call_input))
+CAF_END_TYPE_ID_BLOCK(graph_gateway)
+
+namespace switchboard::graph {
+
+using call_actor = caf::typed_actor<caf::reacts_to<call_input>>;
+
+/// Attributes the gateway sets on every call it submits: its own name and
+/// the call's Microsoft tenant.
+inline constexpr const char* owner_attribute = "graph_gateway";
+inline constexpr const char* microsoft_tenant_attribute = "microsoft_tenant";
+
+/// What a new call starts from: Graph's incoming call notification.
+struct call_setup {
+  std::string tenant_id;           ///< Switchboard's
+  std::string microsoft_tenant_id; ///< the call's, for Graph requests
+  std::string call_id;             ///< Graph's call id, also the engine's
+  std::string from;                ///< the caller: a number or a user id
+  std::string to;                  ///< the number or app instance called
+  std::string caller_id;           ///< the caller's id in rosters
+};
+
+/// Where the gateway keeps which actor owns which call.
+class call_registry {
+ public:
+  virtual ~call_registry() = default;
+  /// The call ended: its notifications and events no longer reach `owner`.
+  virtual void forget(const call_actor& owner, const std::string& call_id) = 0;
+};
+
+/// Everything a call actor uses; outlives every call actor.
+struct call_env {
+  graph_api* graph = nullptr;
+  gateway::router_link* router = nullptr;
+  router::logger* log = nullptr;
+  call_registry* registry = nullptr;
+  std::string name;
+  /// The URL Graph posts this call's notifications to.
+  std::string callback_url;
+  /// A prompt played to a waiting caller (an audio file's URL); empty:
+  /// none.
+  std::string hold_prompt;
+};
+
+struct call_data {
+  static constexpr const char* name = "graph_call";
+  call_setup call;
+  call_state state = call_state::answering;
+  std::string offer_id;
+  std::string agent_id;
+  std::string teams_user_id;
+  /// The agent's participant id once in the roster (to remove them).
+  std::string agent_participant;
+};
+
+call_actor::behavior_type
+call_behavior(call_actor::stateful_pointer<call_data> self, call_setup setup,
+              const call_env* env);
+
+} // namespace switchboard::graph

@@ -1,0 +1,256 @@
+// Teams calls to the bot through the real Graph gateway and the real
+// router, with the stand-in Graph (tests/support/graph_standin.hpp) on
+// HTTPS sending the published notifications, ids rewritten: the gateway
+// answers, the call waits in the engine, the chosen agent is invited and
+// joins, and the call ends in the engine when the caller hangs up.
+
+#include "tests/support/certificates.hpp"
+#include "tests/support/graph_standin.hpp"
+#include "tests/support/router_fixture.hpp"
+#include "tests/support/sip_peers.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+using namespace switchboard;
+using namespace switchboard::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr const char* microsoft_tenant = "632899f8-2ea1-4604-8413-27bd2892079f";
+
+class graph_calls_test : public routing_test {
+ protected:
+  void SetUp() override {
+    routing_test::SetUp();
+    graph_tenant();
+    events = std::make_unique<event_reader>(*n->events, "contoso");
+    ca = std::make_unique<test_authority>(dir.path(), "test-ca");
+    ASSERT_TRUE(ca->ok());
+    ASSERT_TRUE(ca->sign("standin"));
+    ASSERT_TRUE(ca->sign("gateway"));
+    standin = std::make_unique<graph_standin>(dir / "standin.pem",
+                                              dir / "standin.key");
+    ASSERT_EQ(standin->start(), "");
+    std::ofstream{dir / "client-secret"} << "standin-client-secret\n";
+  }
+
+  void TearDown() override {
+    if (gateway) {
+      EXPECT_EQ(gateway->stop(), 0) << "the gateway did not stop cleanly";
+      if (HasFailure())
+        for (auto& line : gateway->lines())
+          std::cerr << "gateway: " << line << "\n";
+      gateway.reset();
+    }
+    standin.reset();
+    events.reset();
+  }
+
+  // contoso as a Teams customer: its Microsoft tenant, the "sales" queue
+  // every call goes to (offers ring 10 s), and ann, whose Teams user id
+  // the gateway invites.
+  void graph_tenant() {
+    v1::UpsertTenantRequest t;
+    t.mutable_tenant()->set_tenant_id("contoso");
+    t.mutable_tenant()->set_microsoft_tenant_id(microsoft_tenant);
+    v1::Tenant tenant_out;
+    ASSERT_TRUE(n->admin->UpsertTenant(ctx().get(), t, &tenant_out).ok());
+    v1::UpsertQueueRequest q;
+    q.mutable_queue()->set_tenant_id("contoso");
+    q.mutable_queue()->set_queue_id("sales");
+    *q.mutable_queue()->mutable_offer_timeout()
+      = google::protobuf::util::TimeUtil::SecondsToDuration(10);
+    // One missed offer and the agent is set not ready, as a contact
+    // center runs it: the next offer goes to another agent.
+    q.mutable_queue()->set_max_missed_offers(1);
+    v1::Queue queue_out;
+    ASSERT_TRUE(n->admin->UpsertQueue(ctx().get(), q, &queue_out).ok());
+    v1::UpsertClassificationRulesRequest rules;
+    rules.set_tenant_id("contoso");
+    rules.set_default_queue_id("sales");
+    v1::ClassificationRules rules_out;
+    ASSERT_TRUE(
+      n->admin->UpsertClassificationRules(ctx().get(), rules, &rules_out).ok());
+  }
+
+  void teams_agent(const std::string& id, const std::string& teams_user_id) {
+    v1::UpsertAgentRequest req;
+    auto& a = *req.mutable_agent();
+    a.set_tenant_id("contoso");
+    a.set_agent_id(id);
+    a.set_teams_user_id(teams_user_id);
+    a.add_queue_ids("sales");
+    v1::AgentView out;
+    auto st = n->admin->UpsertAgent(ctx().get(), req, &out);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    presence(id, v1::PRESENCE_AVAILABLE);
+    ready(id, true);
+  }
+
+  void start_gateway() {
+    port = free_port();
+    callback = "https://127.0.0.1:" + std::to_string(port) + "/api/calls";
+    gateway = std::make_unique<process>(
+      SWITCHBOARD_GRAPH_GATEWAY_PATH,
+      std::vector<std::string>{"--listen",
+                               "127.0.0.1:" + std::to_string(port),
+                               "--certificate",
+                               dir / "gateway.pem",
+                               "--private-key",
+                               dir / "gateway.key",
+                               "--app-id",
+                               "bot-app-id",
+                               "--openid-configuration",
+                               standin->openid_configuration_url(),
+                               "--graph-url",
+                               standin->graph_url(),
+                               "--authority",
+                               standin->authority(),
+                               "--ca-file",
+                               ca->certificate(),
+                               "--client-secret-file",
+                               dir / "client-secret",
+                               "--router",
+                               n->address,
+                               "--tenants",
+                               "contoso",
+                               "--callback-url",
+                               callback},
+      true);
+    ASSERT_TRUE(gateway->wait_for_line("\"msg\":\"serving\"", 30s))
+      << "the gateway did not start";
+    ASSERT_TRUE(has_line(*gateway, "\"msg\":\"signing keys read\"", 30s));
+    standin->connect_bot(callback, ca->certificate(),
+                         SWITCHBOARD_GRAPH_FIXTURES, microsoft_tenant);
+  }
+
+  // The requests the stand-in had for `path`, waiting up to 10 s for one.
+  std::vector<http::request> requests_to(const std::string& path,
+                                         const std::string& method = "POST") {
+    for (int i = 0; i < 100; ++i) {
+      std::vector<http::request> found;
+      for (auto& r : standin->requests())
+        if (r.path == path && r.method == method)
+          found.push_back(r);
+      if (!found.empty())
+        return found;
+      std::this_thread::sleep_for(100ms);
+    }
+    return {};
+  }
+
+  std::unique_ptr<event_reader> events;
+  std::unique_ptr<test_authority> ca;
+  std::unique_ptr<graph_standin> standin;
+  std::unique_ptr<process> gateway;
+  std::uint16_t port = 0;
+  std::string callback;
+};
+
+} // namespace
+
+TEST_F(graph_calls_test,
+       a_teams_call_is_answered_waits_reaches_an_agent_and_ends) {
+  ASSERT_NO_FATAL_FAILURE(start_gateway());
+  standin->incoming_call("call-1");
+
+  // Answered within Graph's 15 s, with service-hosted media and this
+  // gateway's callback URL, as the app of the call's tenant.
+  auto answers = requests_to("/v1.0/communications/calls/call-1/answer");
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_NE(answers[0].body.find("serviceHostedMediaConfig"),
+            std::string::npos);
+  EXPECT_NE(answers[0].body.find("\"callbackUri\":\"" + callback + "\""),
+            std::string::npos)
+    << answers[0].body;
+  EXPECT_EQ(
+    standin->count("/" + std::string{microsoft_tenant} + "/oauth2/v2.0/token"),
+    1u);
+
+  // Established, it waits in the engine's queue: nobody is ready.
+  auto queued = events->wait_for(v1::EVENT_TYPE_CALL_QUEUED, "call-1");
+  ASSERT_TRUE(queued) << "the call did not reach the engine; "
+                      << standin->notification_statuses().size()
+                      << " notifications sent, first status "
+                      << (standin->notification_statuses().empty()
+                            ? 0u
+                            : standin->notification_statuses()[0]);
+  EXPECT_EQ(get_call("call-1").call().from(), graph_standin::caller_id);
+  EXPECT_EQ(get_call("call-1").call().attributes().at("microsoft_tenant"),
+            microsoft_tenant);
+
+  // An agent becomes ready: the engine offers the call and the gateway
+  // invites ann's Teams user into it.
+  teams_agent("ann", "agent-oid-ann");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_OFFERED, "call-1"));
+  auto invites
+    = requests_to("/v1.0/communications/calls/call-1/participants/invite");
+  ASSERT_EQ(invites.size(), 1u);
+  EXPECT_NE(invites[0].body.find("\"id\":\"agent-oid-ann\""), std::string::npos)
+    << invites[0].body;
+  EXPECT_NE(invites[0].body.find(microsoft_tenant), std::string::npos);
+
+  // Ann joins (the roster shows her): the offer is accepted.
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_ASSIGNED, "call-1"))
+    << "the agent joining did not accept the offer";
+  EXPECT_EQ(get_call("call-1").state(), v1::CALL_STATE_ASSIGNED);
+  EXPECT_TRUE(
+    gateway->wait_for_line("agent joined; caller and agent talk", 10s));
+
+  // The caller hangs up: the agent wraps up and the bot leaves the call.
+  standin->caller_hangs_up("call-1");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, "call-1"));
+  EXPECT_EQ(requests_to("/v1.0/communications/calls/call-1", "DELETE").size(),
+            1u);
+  for (auto status : standin->notification_statuses())
+    EXPECT_EQ(status, 202u);
+}
+
+TEST_F(graph_calls_test,
+       an_agent_who_does_not_join_is_declined_and_the_next_is_invited) {
+  ASSERT_NO_FATAL_FAILURE(start_gateway());
+  teams_agent("ann", "agent-oid-ann");
+  teams_agent("bob", "agent-oid-bob");
+  standin->does_not_answer("agent-oid-ann");
+  standin->incoming_call("call-2");
+  // Ann, ready longest, is invited first; her invite's operation fails:
+  // DeclineOffer, and the next agent is invited.
+  auto offered = events->wait_for(v1::EVENT_TYPE_CALL_OFFERED, "call-2");
+  ASSERT_TRUE(offered);
+  EXPECT_EQ(offered->offer().agent_id(), "ann");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_OFFER_DECLINED, "call-2"))
+    << "a failed invite did not decline the offer";
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_ASSIGNED, "call-2"));
+  EXPECT_EQ(get_call("call-2").agent_id(), "bob");
+  EXPECT_EQ(
+    requests_to("/v1.0/communications/calls/call-2/participants/invite").size(),
+    2u);
+}
+
+TEST_F(graph_calls_test, a_caller_who_hangs_up_while_waiting_abandons) {
+  ASSERT_NO_FATAL_FAILURE(start_gateway());
+  standin->incoming_call("call-3");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_QUEUED, "call-3"));
+  standin->caller_hangs_up("call-3");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_ABANDONED, "call-3"));
+  EXPECT_EQ(get_call("call-3").state(), v1::CALL_STATE_ABANDONED);
+}
+
+TEST_F(graph_calls_test, a_call_from_a_tenant_not_served_is_rejected) {
+  ASSERT_NO_FATAL_FAILURE(start_gateway());
+  standin->connect_bot(callback, ca->certificate(), SWITCHBOARD_GRAPH_FIXTURES,
+                       "11111111-2222-3333-4444-555555555555");
+  standin->incoming_call("call-4");
+  auto rejects = requests_to("/v1.0/communications/calls/call-4/reject");
+  ASSERT_EQ(rejects.size(), 1u);
+  EXPECT_NE(rejects[0].body.find("forbidden"), std::string::npos);
+  v1::GetCallRequest req;
+  req.set_tenant_id("contoso");
+  req.set_call_id("call-4");
+  v1::CallView out;
+  EXPECT_EQ(n->routing->GetCall(ctx().get(), req, &out).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
