@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -17,6 +18,31 @@
 namespace switchboard::gateway {
 
 namespace {
+
+// Teams' availability as the engine's presence (the same values);
+// anything else is UNKNOWN.
+v1::Presence presence_of(const std::string& availability) {
+  std::string a;
+  for (char c : availability)
+    a += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (a == "available")
+    return v1::PRESENCE_AVAILABLE;
+  if (a == "availableidle")
+    return v1::PRESENCE_AVAILABLE_IDLE;
+  if (a == "away")
+    return v1::PRESENCE_AWAY;
+  if (a == "berightback")
+    return v1::PRESENCE_BE_RIGHT_BACK;
+  if (a == "busy")
+    return v1::PRESENCE_BUSY;
+  if (a == "busyidle")
+    return v1::PRESENCE_BUSY_IDLE;
+  if (a == "donotdisturb")
+    return v1::PRESENCE_DO_NOT_DISTURB;
+  if (a == "offline")
+    return v1::PRESENCE_OFFLINE;
+  return v1::PRESENCE_UNKNOWN;
+}
 
 v1::IngestRequest to_request(const engine_command& c) {
   v1::IngestRequest r;
@@ -69,6 +95,13 @@ v1::IngestRequest to_request(const engine_command& c) {
         x.set_teams_user_id(c.teams_user_id);
       else
         x.set_dialled_number(c.dialled_number);
+      break;
+    }
+    case engine_command::presence: {
+      auto& x = *r.mutable_set_agent_presence();
+      x.set_tenant_id(c.tenant_id);
+      x.set_agent_id(c.agent_id);
+      x.set_presence(presence_of(c.availability));
       break;
     }
     case engine_command::decline: {
@@ -383,6 +416,30 @@ bool router_link::live_calls(const std::string& tenant_id,
           break;
       }
     }
+    req.set_page_token(page.next_page_token());
+  } while (!req.page_token().empty());
+  return true;
+}
+
+bool router_link::teams_agents(
+  const std::string& tenant_id,
+  std::vector<std::pair<std::string, std::string>>& out, std::string& error) {
+  v1::ListAgentsRequest req;
+  req.set_tenant_id(tenant_id);
+  req.set_page_size(1000);
+  do {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now()
+                     + std::chrono::seconds{10});
+    v1::ListAgentsResponse page;
+    auto status = impl_->admin->ListAgents(&ctx, req, &page);
+    if (!status.ok()) {
+      error = status.error_message();
+      return false;
+    }
+    for (const auto& a : page.agents())
+      if (!a.agent().teams_user_id().empty())
+        out.emplace_back(a.agent().agent_id(), a.agent().teams_user_id());
     req.set_page_token(page.next_page_token());
   } while (!req.page_token().empty());
   return true;

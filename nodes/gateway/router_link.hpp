@@ -30,6 +30,7 @@ struct engine_command {
     accept,
     decline,
     transfer,
+    presence, ///< SetAgentPresence: agent_id, availability
   };
   kind_t kind = submit;
   std::string event_id;
@@ -46,6 +47,8 @@ struct engine_command {
   // (an agent's or a queue's, as the engine resolves it).
   std::string teams_user_id;
   std::string dialled_number;
+  // presence: Teams' availability (Available, Busy, DoNotDisturb, ...).
+  std::string availability;
 };
 
 struct command_result {
@@ -147,6 +150,13 @@ class router_link {
   bool live_calls(const std::string& tenant_id, const std::string& key,
                   const std::string& value, std::vector<live_call>& out,
                   std::string& error);
+
+  /// Every agent of the tenant as (agent id, Teams user id), those
+  /// without a Teams user id left out; false and `error` if the router
+  /// cannot tell. Blocks: not for an actor.
+  bool teams_agents(const std::string& tenant_id,
+                    std::vector<std::pair<std::string, std::string>>& out,
+                    std::string& error);
 
   /// Reads tenant `tenant_id`'s settings; false and `error` if the router
   /// cannot tell. Blocks: not for an actor.

@@ -7,7 +7,9 @@
 #include <caf/exit_reason.hpp>
 #include <caf/send.hpp>
 
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 
 namespace switchboard::graph {
@@ -50,6 +52,13 @@ struct bot::impl final : call_registry {
   }
 
   ~impl() override {
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      stopping = true;
+    }
+    wake.notify_all();
+    if (agent_reader.joinable())
+      agent_reader.join();
     std::unordered_map<std::string, call_actor> live;
     {
       std::lock_guard<std::mutex> guard{mtx};
@@ -165,6 +174,35 @@ struct bot::impl final : call_registry {
     caf::anon_send(*actor, std::move(x));
   }
 
+  // Agents by Teams user id: (tenant, agent id), from every served tenant.
+  void read_agents() {
+    std::vector<std::string> tenants;
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      for (const auto& [ms, t] : by_microsoft_tenant)
+        tenants.push_back(t);
+    }
+    std::unordered_map<std::string, std::pair<std::string, std::string>> found;
+    for (const auto& t : tenants) {
+      std::vector<std::pair<std::string, std::string>> agents;
+      std::string error;
+      if (!router.teams_agents(t, agents, error)) {
+        log.warn("cannot read the tenant's agents; their Teams presence "
+                 "waits for the next try",
+                 {{"tenant", t}, {"error", error}});
+        std::lock_guard<std::mutex> guard{mtx};
+        for (const auto& [user, owner] : agents_by_user)
+          if (owner.first == t)
+            found.emplace(user, owner);
+        continue;
+      }
+      for (auto& [agent, user] : agents)
+        found[user] = {t, agent};
+    }
+    std::lock_guard<std::mutex> guard{mtx};
+    agents_by_user.swap(found);
+  }
+
   bot_options options;
   gw::router_link& router;
   graph_api& graph;
@@ -173,6 +211,13 @@ struct bot::impl final : call_registry {
   mutable std::mutex mtx;
   std::unordered_map<std::string, call_actor> calls;
   std::unordered_map<std::string, std::string> by_microsoft_tenant;
+  std::unordered_map<std::string, std::string> microsoft_of; // tenant -> ms
+  std::unordered_map<std::string, std::pair<std::string, std::string>>
+    agents_by_user;
+  std::uint64_t presence_changes = 0;
+  bool stopping = false;
+  std::condition_variable wake;
+  std::thread agent_reader;
 
   // Last: actors stop before anything they use goes.
   caf::actor_system_config cfg;
@@ -188,8 +233,62 @@ bot::~bot() = default;
 void bot::serve(const std::vector<gw::tenant_settings>& tenants) {
   std::lock_guard<std::mutex> guard{impl_->mtx};
   for (const auto& t : tenants)
-    if (!t.microsoft_tenant_id.empty())
+    if (!t.microsoft_tenant_id.empty()) {
       impl_->by_microsoft_tenant[t.microsoft_tenant_id] = t.tenant_id;
+      impl_->microsoft_of[t.tenant_id] = t.microsoft_tenant_id;
+    }
+}
+
+void bot::watch_agents(std::chrono::seconds every) {
+  impl_->read_agents();
+  auto* d = impl_.get();
+  d->agent_reader = std::thread([d, every] {
+    std::unique_lock<std::mutex> guard{d->mtx};
+    while (!d->wake.wait_for(guard, every, [d] {
+      return d->stopping;
+    })) {
+      guard.unlock();
+      d->read_agents();
+      guard.lock();
+    }
+  });
+}
+
+void bot::on_presence(const presence& p, const change_notification& n) {
+  auto& d = *impl_;
+  gw::engine_command cmd;
+  {
+    std::lock_guard<std::mutex> guard{d.mtx};
+    auto i = d.agents_by_user.find(p.user_id);
+    if (i == d.agents_by_user.end())
+      return; // not an agent of a served tenant
+    auto ms = d.microsoft_of.find(i->second.first);
+    if (!n.tenant_id.empty()
+        && (ms == d.microsoft_of.end() || ms->second != n.tenant_id)) {
+      // No data crosses tenants, whatever a subscription says.
+      d.log.warn("presence change ignored: the user is an agent of another "
+                 "Microsoft tenant",
+                 {{"user", p.user_id}, {"notification_tenant", n.tenant_id}});
+      return;
+    }
+    cmd.tenant_id = i->second.first;
+    cmd.agent_id = i->second.second;
+    cmd.event_id = d.options.name + ":presence:" + p.user_id + ":"
+                   + std::to_string(++d.presence_changes);
+  }
+  cmd.kind = gw::engine_command::presence;
+  cmd.availability = p.availability;
+  auto tenant = cmd.tenant_id;
+  auto agent = cmd.agent_id;
+  d.log.info(
+    "agent presence from Teams",
+    {{"tenant", tenant}, {"agent", agent}, {"availability", p.availability}});
+  d.router.send(std::move(cmd), [&d, tenant,
+                                 agent](const gw::command_result& r) {
+    if (r.code != 0)
+      d.log.warn("the engine refused a Teams presence change",
+                 {{"tenant", tenant}, {"agent", agent}, {"error", r.message}});
+  });
 }
 
 void bot::on_calls(std::vector<call_notification> batch,

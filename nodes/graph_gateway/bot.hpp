@@ -11,6 +11,7 @@
 #include "nodes/identity/token.hpp"
 #include "nodes/router/log.hpp"
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,6 +41,17 @@ class bot {
   /// Call notifications of one POST, whose verified token named `claims`.
   void on_calls(std::vector<call_notification> batch,
                 const identity::token_claims& claims);
+
+  /// Reads the served tenants' agents that have a Teams user id now, and
+  /// again every `every` until the bot goes (agents added later get their
+  /// presence from then on).
+  void watch_agents(std::chrono::seconds every);
+
+  /// A Teams presence change (decrypted) of a subscription in Microsoft
+  /// tenant `n.tenant_id`: SetAgentPresence for the agent with that
+  /// Teams user id, if the user is an agent of a served tenant of that
+  /// Microsoft tenant.
+  void on_presence(const presence& p, const change_notification& n);
 
   /// An event of a served tenant's stream.
   void on_engine_event(const switchboard::gateway::engine_event& e);

@@ -61,7 +61,7 @@ void command(self_ptr self, const call_env* env,
   cmd.agent_id = st.agent_id;
   cmd.offer_id = st.offer_id;
   static const char* names[] = {"submit", "cancel",  "withdraw", "complete",
-                                "accept", "decline", "transfer"};
+                                "accept", "decline", "transfer", "presence"};
   cmd.event_id
     = env->name + ":" + st.call.call_id + ":" + names[kind] + ":" + st.offer_id;
   if (kind == gateway::engine_command::submit) {

@@ -173,11 +173,12 @@ int main(int argc, char** argv) {
     bot.on_calls(std::move(batch), claims);
   };
   sinks.presence
-    = [&log](graph::presence p, const graph::change_notification& n) {
+    = [&log, &bot](graph::presence p, const graph::change_notification& n) {
         log.info("presence changed", {{"user", p.user_id},
                                       {"availability", p.availability},
                                       {"activity", p.activity},
                                       {"tenant", n.tenant_id}});
+        bot.on_presence(p, n);
       };
   graph::webhook hook{hook_opts, *tokens, std::move(presence_keys), sinks, log};
 
@@ -229,6 +230,7 @@ int main(int argc, char** argv) {
   if (cfg.tenants.empty())
     log.warn("no tenants served (--tenants): every incoming call is rejected");
   bot.serve(served);
+  bot.watch_agents(std::chrono::seconds{30});
   link.start(cfg.tenants, [&bot](const gateway::engine_event& e) {
     bot.on_engine_event(e);
   });

@@ -8,10 +8,12 @@
 #include "tests/support/graph_standin.hpp"
 #include "tests/support/router_fixture.hpp"
 #include "tests/support/sip_peers.hpp"
+#include "tests/support/test_keys.hpp"
 
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <future>
 
 using namespace switchboard;
 using namespace switchboard::testing;
@@ -35,6 +37,8 @@ class graph_calls_test : public routing_test {
                                               dir / "standin.key");
     ASSERT_EQ(standin->start(), "");
     std::ofstream{dir / "client-secret"} << "standin-client-secret\n";
+    std::ofstream{dir / "client-state"} << "presence-state\n";
+    std::ofstream{dir / "presence.key"} << presence_key.private_pem();
   }
 
   void TearDown() override {
@@ -118,7 +122,13 @@ class graph_calls_test : public routing_test {
                                "--tenants",
                                "contoso",
                                "--callback-url",
-                               callback},
+                               callback,
+                               "--client-state-file",
+                               dir / "client-state",
+                               "--presence-private-key",
+                               dir / "presence.key",
+                               "--presence-certificate-id",
+                               "presence-cert"},
       true);
     ASSERT_TRUE(gateway->wait_for_line("\"msg\":\"serving\"", 30s))
       << "the gateway did not start";
@@ -142,6 +152,38 @@ class graph_calls_test : public routing_test {
     return {};
   }
 
+  // A Teams presence change as Graph delivers it to the gateway: a rich
+  // notification encrypted for the gateway's certificate.
+  unsigned post_presence(const std::string& user,
+                         const std::string& availability,
+                         const std::string& tenant) {
+    auto content = presence_key.encrypt_like_graph(
+      "{\"@odata.type\":\"#microsoft.graph.presence\",\"id\":\"" + user
+        + "\",\"availability\":\"" + availability + "\",\"activity\":\""
+        + availability + "\"}",
+      "presence-cert");
+    http::outgoing req;
+    req.method = "POST";
+    req.url = "https://127.0.0.1:" + std::to_string(port) + "/api/presence";
+    req.headers = {{"Content-Type", "application/json"}};
+    req.body = "{\"value\":[{\"subscriptionId\":\"sub-1\",\"clientState\":"
+               "\"presence-state\",\"changeType\":\"updated\",\"tenantId\":\""
+               + tenant + "\",\"resource\":\"communications/presences/" + user
+               + "\",\"resourceData\":{\"id\":\"" + user
+               + "\"},\"encryptedContent\":" + content
+               + "}],\"validationTokens\":[]}";
+    http::client::options o;
+    o.ca_file = ca->certificate();
+    http::client client{o};
+    std::promise<http::reply> done;
+    auto f = done.get_future();
+    client.send(std::move(req), [&done](http::reply r) {
+      done.set_value(std::move(r));
+    });
+    return f.get().value.status;
+  }
+
+  rsa_key presence_key;
   std::unique_ptr<event_reader> events;
   std::unique_ptr<test_authority> ca;
   std::unique_ptr<graph_standin> standin;
@@ -253,4 +295,39 @@ TEST_F(graph_calls_test, a_call_from_a_tenant_not_served_is_rejected) {
   v1::CallView out;
   EXPECT_EQ(n->routing->GetCall(ctx().get(), req, &out).error_code(),
             grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(graph_calls_test, teams_presence_gates_routing) {
+  // Ann is ready in Switchboard but not Available in Teams yet.
+  v1::UpsertAgentRequest req;
+  req.mutable_agent()->set_tenant_id("contoso");
+  req.mutable_agent()->set_agent_id("ann");
+  req.mutable_agent()->set_teams_user_id("agent-oid-ann");
+  req.mutable_agent()->add_queue_ids("sales");
+  v1::AgentView out;
+  ASSERT_TRUE(n->admin->UpsertAgent(ctx().get(), req, &out).ok());
+  ready("ann", true);
+  ASSERT_NO_FATAL_FAILURE(start_gateway());
+  standin->incoming_call("call-5");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_QUEUED, "call-5"));
+
+  // A change claiming another Microsoft tenant changes nothing.
+  EXPECT_EQ(post_presence("agent-oid-ann", "Available",
+                          "11111111-2222-3333-4444-555555555555"),
+            202u);
+  EXPECT_TRUE(gateway->wait_for_line("agent of another Microsoft tenant", 10s));
+  v1::GetCallRequest get;
+  get.set_tenant_id("contoso");
+  get.set_call_id("call-5");
+  v1::CallView waiting;
+  ASSERT_TRUE(n->routing->GetCall(ctx().get(), get, &waiting).ok());
+  EXPECT_EQ(waiting.state(), v1::CALL_STATE_QUEUED);
+
+  // Teams says Available: the engine offers her the call.
+  EXPECT_EQ(post_presence("agent-oid-ann", "Available", microsoft_tenant),
+            202u);
+  auto offered = events->wait_for(v1::EVENT_TYPE_CALL_OFFERED, "call-5");
+  ASSERT_TRUE(offered) << "a Teams presence change did not reach the engine";
+  EXPECT_EQ(offered->offer().agent_id(), "ann");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_ASSIGNED, "call-5"));
 }
