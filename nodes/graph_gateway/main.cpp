@@ -34,6 +34,21 @@ bool read_file(const std::string& path, std::string& out) {
   return true;
 }
 
+// A secret from `file` (its last line break dropped) or, without a file,
+// from the environment variable `env`; false when the file is unreadable.
+bool secret(const std::string& file, const char* env, std::string& out) {
+  if (file.empty()) {
+    const char* value = std::getenv(env);
+    out = value != nullptr ? value : "";
+    return true;
+  }
+  if (!read_file(file, out))
+    return false;
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r'))
+    out.pop_back();
+  return true;
+}
+
 // Until the bot's app id is configured no token can be checked for it.
 class refuse_all final : public graph::token_checker {
  public:
@@ -67,18 +82,11 @@ int main(int argc, char** argv) {
   router::logger log{router::logger::parse_level(cfg.log_level), cfg.name};
 
   std::string client_state;
-  if (!cfg.client_state_file.empty()) {
-    if (!read_file(cfg.client_state_file, client_state)) {
-      std::cerr << "switchboard-graph-gateway: cannot read the clientState "
-                   "file "
-                << cfg.client_state_file << "\n";
-      return 2;
-    }
-    while (!client_state.empty()
-           && (client_state.back() == '\n' || client_state.back() == '\r'))
-      client_state.pop_back();
-  } else if (const char* env = std::getenv("SWITCHBOARD_GRAPH_CLIENT_STATE")) {
-    client_state = env;
+  if (!secret(cfg.client_state_file, "SWITCHBOARD_GRAPH_CLIENT_STATE",
+              client_state)) {
+    std::cerr << "switchboard-graph-gateway: cannot read the clientState file "
+              << cfg.client_state_file << "\n";
+    return 2;
   }
   if (client_state.empty())
     log.warn("no clientState (--client-state-file or "
@@ -86,19 +94,18 @@ int main(int argc, char** argv) {
              "is ignored");
 
   std::string client_secret;
-  if (!cfg.client_secret_file.empty()) {
-    if (!read_file(cfg.client_secret_file, client_secret)) {
-      std::cerr << "switchboard-graph-gateway: cannot read the client secret "
-                   "file "
-                << cfg.client_secret_file << "\n";
-      return 2;
-    }
-    while (!client_secret.empty()
-           && (client_secret.back() == '\n' || client_secret.back() == '\r'))
-      client_secret.pop_back();
-  } else if (const char* env = std::getenv("SWITCHBOARD_GRAPH_CLIENT_SECRET")) {
-    client_secret = env;
+  if (!secret(cfg.client_secret_file, "SWITCHBOARD_GRAPH_CLIENT_SECRET",
+              client_secret)) {
+    std::cerr << "switchboard-graph-gateway: cannot read the client secret "
+                 "file "
+              << cfg.client_secret_file << "\n";
+    return 2;
   }
+  if (client_secret.empty() && !cfg.app_id.empty())
+    log.warn(
+      "no client secret (--client-secret-file or "
+      "SWITCHBOARD_GRAPH_CLIENT_SECRET): the bot gets no token for Graph, "
+      "so no call can be answered");
 
   graph::decryption_keys presence_keys;
   if (!cfg.presence_key_file.empty()) {
