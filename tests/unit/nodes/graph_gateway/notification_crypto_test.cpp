@@ -90,7 +90,7 @@ TEST_F(notification_crypto_test,
 }
 
 TEST_F(notification_crypto_test,
-       refuses_the_published_samples_placeholders_with_a_reason) {
+       refuses_the_published_samples_made_up_values_with_a_reason) {
   encrypted_content c;
   c.certificate_id = "cert-2026";
   c.data = "{encrypted data that produces a full resource}";
