@@ -1,6 +1,7 @@
 #include "nodes/graph_gateway/bot.hpp"
 
 #include "nodes/graph_gateway/call_actor.hpp"
+#include "nodes/json/json.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -199,8 +200,21 @@ struct bot::impl final : call_registry {
       for (auto& [agent, user] : agents)
         found[user] = {t, agent};
     }
-    std::lock_guard<std::mutex> guard{mtx};
-    agents_by_user.swap(found);
+    std::unordered_map<std::string, std::vector<std::string>> users_of;
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      agents_by_user.swap(found);
+      for (const auto& [ms, t] : by_microsoft_tenant)
+        users_of[ms];
+      for (const auto& [user, owner] : agents_by_user) {
+        auto ms = microsoft_of.find(owner.first);
+        if (ms != microsoft_of.end())
+          users_of[ms->second].push_back(user);
+      }
+    }
+    if (options.on_agents)
+      for (auto& [ms, users] : users_of)
+        options.on_agents(ms, std::move(users));
   }
 
   bot_options options;
@@ -215,6 +229,7 @@ struct bot::impl final : call_registry {
   std::unordered_map<std::string, std::pair<std::string, std::string>>
     agents_by_user;
   std::uint64_t presence_changes = 0;
+  std::unordered_map<std::string, std::string> last_availability; // by user
   bool stopping = false;
   std::condition_variable wake;
   std::thread agent_reader;
@@ -254,7 +269,8 @@ void bot::watch_agents(std::chrono::seconds every) {
   });
 }
 
-void bot::on_presence(const presence& p, const change_notification& n) {
+void bot::on_presence(const presence& p, const change_notification& n,
+                      bool only_changes) {
   auto& d = *impl_;
   gw::engine_command cmd;
   {
@@ -271,6 +287,10 @@ void bot::on_presence(const presence& p, const change_notification& n) {
                  {{"user", p.user_id}, {"notification_tenant", n.tenant_id}});
       return;
     }
+    auto& last = d.last_availability[p.user_id];
+    if (only_changes && json::iequals(last, p.availability))
+      return;
+    last = p.availability;
     cmd.tenant_id = i->second.first;
     cmd.agent_id = i->second.second;
     cmd.event_id = d.options.name + ":presence:" + p.user_id + ":"

@@ -12,6 +12,7 @@
 #include "nodes/router/log.hpp"
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,6 +26,11 @@ struct bot_options {
   std::string callback_url;
   /// Played to waiting callers when set (an audio file's URL).
   std::string hold_prompt;
+  /// After each reading of the agents: the Teams user ids of a Microsoft
+  /// tenant's agents (whose presence then matters).
+  std::function<void(const std::string& microsoft_tenant,
+                     std::vector<std::string> users)>
+    on_agents;
 };
 
 class bot {
@@ -51,7 +57,10 @@ class bot {
   /// tenant `n.tenant_id`: SetAgentPresence for the agent with that
   /// Teams user id, if the user is an agent of a served tenant of that
   /// Microsoft tenant.
-  void on_presence(const presence& p, const change_notification& n);
+  /// With `only_changes`, a presence equal to the last one sent for the
+  /// user is not sent again (the periodic reconcile's case).
+  void on_presence(const presence& p, const change_notification& n,
+                   bool only_changes = false);
 
   /// An event of a served tenant's stream.
   void on_engine_event(const switchboard::gateway::engine_event& e);

@@ -161,6 +161,41 @@ const std::vector<setting>& settings() {
          "--presence-private-key",
          "PEM file of the private key that decrypts presence notifications",
          &config::presence_key_file),
+    text("presence", "certificate", "SWITCHBOARD_GRAPH_PRESENCE_CERTIFICATE",
+         "--presence-certificate",
+         "PEM file of the certificate whose key decrypts presence "
+         "notifications; with it (and a signed-in service account) the "
+         "gateway subscribes to agents' presence",
+         &config::presence_certificate_file),
+    text("presence", "notification_url", "SWITCHBOARD_GRAPH_PRESENCE_URL",
+         "--presence-url",
+         "The presence webhook's URL as Graph reaches it; none: "
+         "https://{listen}{presence_path}",
+         &config::presence_url, web_url),
+    {"presence", "reconcile", "SWITCHBOARD_GRAPH_PRESENCE_RECONCILE",
+     "--presence-reconcile",
+     "How often every agent's Teams presence is read whole "
+     "(getPresencesByUserId), since subscriptions can stop silently",
+     [](const config& c) -> std::string {
+       return std::to_string(c.presence_reconcile.count()) + "s";
+     },
+     [](config& c, const std::string& v) -> std::string {
+       auto ms = switchboard::settings::parse_duration_ms(v);
+       if (!ms || *ms < 1'000 || *ms > 24LL * 3600 * 1000)
+         return "expected a duration from 1s to 24h, found '" + v + "'";
+       c.presence_reconcile = std::chrono::seconds{*ms / 1000};
+       return {};
+     }},
+    text("signin", "token_store", "SWITCHBOARD_GRAPH_TOKEN_STORE",
+         "--token-store",
+         "Directory of the service account's sealed refresh tokens (one "
+         "per Microsoft tenant, written by switchboard-graph-gateway login)",
+         &config::token_store, not_empty),
+    text("signin", "token_key_file", "SWITCHBOARD_GRAPH_TOKEN_KEY_FILE",
+         "--token-key-file",
+         "File holding the key that seals those tokens (or set "
+         "SWITCHBOARD_GRAPH_TOKEN_KEY)",
+         &config::token_key_file),
     text("presence", "client_state_file", "SWITCHBOARD_GRAPH_CLIENT_STATE_FILE",
          "--client-state-file",
          "File holding the subscriptions' clientState secret (or set "
@@ -192,7 +227,10 @@ load_config(int argc, const char* const* argv,
     "refused until --app-id is set. Settings come from the embedded "
     "defaults, then the YAML file, then SWITCHBOARD_GRAPH_* environment "
     "variables, then these flags. Secrets come from files or the "
-    "environment, never from flags.",
+    "environment, never from flags.\n\n"
+    "switchboard-graph-gateway login MICROSOFT-TENANT-ID signs the service "
+    "account in (device code) and keeps its refresh token for presence "
+    "subscriptions.",
     "SWITCHBOARD_GRAPH_CONFIG"};
   auto loaded
     = switchboard::settings::load(program, settings(), argc, argv, getenv);

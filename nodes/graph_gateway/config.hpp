@@ -50,6 +50,17 @@ struct config {
   /// private key of that certificate (PEM file) that decrypts their data.
   std::string presence_certificate_id = "switchboard-presence";
   std::string presence_key_file;
+  /// PEM file of that certificate, given to Graph with each subscription.
+  std::string presence_certificate_file;
+  /// Where Graph posts presence notifications, as reachable from Graph;
+  /// empty: https://{listen}{presence_path}.
+  std::string presence_url;
+  /// How often every agent's presence is read (getPresencesByUserId).
+  std::chrono::seconds presence_reconcile{300};
+  /// Where the service account's refresh tokens are kept (sealed), and a
+  /// file holding the key that seals them (or SWITCHBOARD_GRAPH_TOKEN_KEY).
+  std::string token_store = "./data/graph-gateway";
+  std::string token_key_file;
   /// A file holding the subscriptions' clientState; the environment
   /// variable SWITCHBOARD_GRAPH_CLIENT_STATE may hold it instead. Never a
   /// flag: a secret on a command line is visible to every local user.

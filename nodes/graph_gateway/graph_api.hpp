@@ -3,6 +3,7 @@
 #include "nodes/http/client.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -15,12 +16,19 @@ class logger;
 
 namespace switchboard::graph {
 
+class token_store;
+
 /// Microsoft Graph as the bot's app: each request carries an app-only
 /// token of the Microsoft tenant it acts in (OAuth 2.0 client credentials
 /// from the identity platform), fetched when first needed, kept until a
 /// few minutes before it expires, and fetched again once when Graph
 /// answers 401. One token request per tenant at a time; the requests that
 /// need it wait for it.
+///
+/// What only a delegated token may do (presence subscriptions) goes
+/// `as_user`: the token comes from the service account's refresh token
+/// (token_store), and the new refresh token each answer brings replaces
+/// the old one at rest.
 class graph_api {
  public:
   struct options {
@@ -30,7 +38,11 @@ class graph_api {
     std::string client_secret;
     /// A token is replaced this long before it expires.
     std::chrono::seconds renew_before{300};
+    /// The service account's refresh tokens; null: no delegated requests.
+    const token_store* user_tokens = nullptr;
   };
+
+  enum class acting : std::uint8_t { as_app, as_user };
 
   graph_api(options opts, http::client& client, router::logger& log);
 
@@ -38,7 +50,12 @@ class graph_api {
   /// `body`, as the app in Microsoft tenant `tenant`; `done` gets Graph's
   /// reply, or an error (no token, no connection).
   void send(const std::string& tenant, std::string method, std::string path,
-            std::string body, std::function<void(http::reply)> done);
+            std::string body, std::function<void(http::reply)> done,
+            acting who = acting::as_app);
+
+  /// Delegated scopes asked for with the service account's token: what
+  /// presence subscriptions need, and a refresh token.
+  static std::string user_scope_of(const std::string& graph_url);
 
   /// The scope of app-only tokens for graph_url: its origin + "/.default".
   static std::string scope_of(const std::string& graph_url);
@@ -57,17 +74,21 @@ class graph_api {
     std::vector<token_waiter> waiting;
   };
 
-  void with_token(const std::string& tenant, bool fresh, token_waiter done);
-  void fetch_token(const std::string& tenant);
-  void attempt(const std::string& tenant, std::string method, std::string path,
-               std::string body, bool retried,
+  void with_token(const std::string& tenant, acting who, bool fresh,
+                  token_waiter done);
+  void fetch_token(const std::string& tenant, acting who);
+  void finish_token(const std::string& tenant, acting who,
+                    const std::string& token, std::int64_t expires_in,
+                    const std::string& refresh, std::string error);
+  void attempt(const std::string& tenant, acting who, std::string method,
+               std::string path, std::string body, bool retried,
                std::function<void(http::reply)> done);
 
   options opts_;
   http::client& client_;
   router::logger& log_;
   std::mutex mutex_;
-  std::map<std::string, token_state> tokens_;
+  std::map<std::pair<std::string, acting>, token_state> tokens_;
 };
 
 } // namespace switchboard::graph

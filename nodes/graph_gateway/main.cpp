@@ -4,8 +4,11 @@
 #include "nodes/gateway/router_link.hpp"
 #include "nodes/graph_gateway/bot.hpp"
 #include "nodes/graph_gateway/config.hpp"
+#include "nodes/graph_gateway/device_login.hpp"
 #include "nodes/graph_gateway/graph_api.hpp"
 #include "nodes/graph_gateway/openid_keys.hpp"
+#include "nodes/graph_gateway/presence_watch.hpp"
+#include "nodes/graph_gateway/token_store.hpp"
 #include "nodes/graph_gateway/webhook.hpp"
 #include "nodes/http/client.hpp"
 #include "nodes/http/server.hpp"
@@ -65,10 +68,87 @@ bool loopback(const std::string& host) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
+// The certificate of a PEM file as Graph wants it: base64 of its DER,
+// which is the PEM body without its armour and line breaks.
+std::string certificate_base64(const std::string& pem) {
+  static const std::string begin = "-----BEGIN CERTIFICATE-----";
+  auto a = pem.find(begin);
+  auto b = a == std::string::npos ? a : pem.find("-----END", a);
+  if (b == std::string::npos)
+    return {};
+  std::string out;
+  for (char c : pem.substr(a + begin.size(), b - a - begin.size()))
+    if (c != '\n' && c != '\r' && c != ' ')
+      out += c;
+  return out;
+}
+
+// switchboard-graph-gateway login TENANT [settings]: the service account
+// signs in through the device-code flow; its refresh token is sealed into
+// the token store.
+int login(const graph::config& cfg, const std::string& tenant,
+          const std::string& token_key) {
+  if (cfg.app_id.empty()) {
+    std::cerr << "switchboard-graph-gateway login: no app id (--app-id or "
+                 "graph.app_id in the config)\n";
+    return 2;
+  }
+  if (!graph::graph_api::plausible_tenant(tenant)) {
+    std::cerr << "switchboard-graph-gateway login: '" << tenant.substr(0, 100)
+              << "' is not a Microsoft tenant id\n";
+    return 2;
+  }
+  graph::token_store store{cfg.token_store, token_key};
+  if (!store.problem().empty()) {
+    std::cerr << "switchboard-graph-gateway login: " << store.problem() << "\n";
+    return 2;
+  }
+  http::client::options client_opts;
+  client_opts.ca_file = cfg.ca_file;
+  http::client client{client_opts};
+  graph::device_login_options opts;
+  opts.authority = cfg.authority;
+  opts.tenant = tenant;
+  opts.client_id = cfg.app_id;
+  opts.scope = graph::graph_api::user_scope_of(cfg.graph_url);
+  opts.say = [](const std::string& message) {
+    std::cout << message << std::endl;
+  };
+  auto result = graph::device_login(opts, client);
+  if (!result.error.empty()) {
+    std::cerr << "switchboard-graph-gateway login: " << result.error << "\n";
+    return 1;
+  }
+  if (auto problem = store.save(tenant, result.refresh_token);
+      !problem.empty()) {
+    std::cerr << "switchboard-graph-gateway login: " << problem << "\n";
+    return 1;
+  }
+  std::cout << "signed in"
+            << (result.account.empty() ? "" : " as " + result.account)
+            << " for Microsoft tenant " << tenant
+            << "; the refresh token is sealed in " << store.path_of(tenant)
+            << std::endl;
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
-  auto loaded = graph::load_config(argc, argv);
+  // "login TENANT" first, then the usual settings.
+  std::string login_tenant;
+  std::vector<const char*> args{argv, argv + argc};
+  bool logging_in = argc >= 2 && std::string{argv[1]} == "login";
+  if (logging_in) {
+    if (argc < 3 || argv[2][0] == '-') {
+      std::cerr << "usage: switchboard-graph-gateway login "
+                   "MICROSOFT-TENANT-ID [settings]\n";
+      return 2;
+    }
+    login_tenant = argv[2];
+    args.erase(args.begin() + 1, args.begin() + 3);
+  }
+  auto loaded = graph::load_config(static_cast<int>(args.size()), args.data());
   if (!loaded.help.empty()) {
     std::cout << loaded.help;
     return 0;
@@ -79,6 +159,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   auto& cfg = loaded.value;
+  std::string token_key;
+  if (!secret(cfg.token_key_file, "SWITCHBOARD_GRAPH_TOKEN_KEY", token_key)) {
+    std::cerr << "switchboard-graph-gateway: cannot read the token key file "
+              << cfg.token_key_file << "\n";
+    return 2;
+  }
+  if (logging_in)
+    return login(cfg, login_tenant, token_key);
   router::logger log{router::logger::parse_level(cfg.log_level), cfg.name};
 
   std::string client_state;
@@ -106,6 +194,25 @@ int main(int argc, char** argv) {
       "no client secret (--client-secret-file or "
       "SWITCHBOARD_GRAPH_CLIENT_SECRET): the bot gets no token for Graph, "
       "so no call can be answered");
+
+  std::string presence_certificate;
+  if (!cfg.presence_certificate_file.empty()) {
+    std::string pem;
+    if (read_file(cfg.presence_certificate_file, pem))
+      presence_certificate = certificate_base64(pem);
+    if (presence_certificate.empty()) {
+      std::cerr << "switchboard-graph-gateway: "
+                << cfg.presence_certificate_file
+                << " holds no certificate (PEM) for presence subscriptions\n";
+      return 2;
+    }
+    if (cfg.presence_key_file.empty()) {
+      std::cerr << "switchboard-graph-gateway: presence.certificate needs "
+                   "presence.private_key (--presence-private-key) to decrypt "
+                   "what Graph sends\n";
+      return 2;
+    }
+  }
 
   graph::decryption_keys presence_keys;
   if (!cfg.presence_key_file.empty()) {
@@ -148,12 +255,45 @@ int main(int argc, char** argv) {
     tokens = std::move(k);
   }
 
+  graph::token_store user_tokens{cfg.token_store, token_key};
   graph::graph_api::options api_opts;
+  if (user_tokens.problem().empty())
+    api_opts.user_tokens = &user_tokens;
   api_opts.graph_url = cfg.graph_url;
   api_opts.authority = cfg.authority;
   api_opts.client_id = cfg.app_id;
   api_opts.client_secret = client_secret;
   graph::graph_api graph_client{api_opts, client, log};
+
+  // Agents' Teams presence: subscriptions (with the service account's
+  // token) and the periodic reconcile (with the app's).
+  graph::presence_watch::options watch_opts;
+  watch_opts.notification_url
+    = cfg.presence_url.empty()
+        ? "https://" + cfg.listen.to_string() + cfg.presence_path
+        : cfg.presence_url;
+  watch_opts.client_state = client_state;
+  watch_opts.certificate = presence_certificate;
+  watch_opts.certificate_id = cfg.presence_certificate_id;
+  watch_opts.reconcile_every = cfg.presence_reconcile;
+  watch_opts.subscribe = !presence_certificate.empty() && !client_state.empty()
+                         && api_opts.user_tokens != nullptr;
+  if (!cfg.app_id.empty() && !watch_opts.subscribe)
+    log.warn("no presence subscriptions: agents' Teams presence is read every "
+             "presence.reconcile only",
+             {{"why", presence_certificate.empty()
+                        ? "no presence.certificate (--presence-certificate)"
+                      : client_state.empty() ? "no clientState"
+                                             : user_tokens.problem()}});
+  graph::bot* bot_ptr = nullptr;
+  graph::presence_watch watch{
+    watch_opts, graph_client, log,
+    [&bot_ptr](const graph::presence& p, const std::string& tenant) {
+      graph::change_notification n;
+      n.tenant_id = tenant;
+      if (bot_ptr != nullptr)
+        bot_ptr->on_presence(p, n, true);
+    }};
 
   gateway::router_link link{cfg.router, log};
   graph::bot_options bot_opts;
@@ -163,7 +303,12 @@ int main(int argc, char** argv) {
         ? "https://" + cfg.listen.to_string() + cfg.calls_path
         : cfg.callback_url;
   bot_opts.hold_prompt = cfg.hold_prompt;
+  bot_opts.on_agents
+    = [&watch](const std::string& tenant, std::vector<std::string> users) {
+        watch.watch(tenant, std::move(users));
+      };
   graph::bot bot{bot_opts, link, graph_client, log};
+  bot_ptr = &bot;
 
   graph::webhook::options hook_opts;
   hook_opts.calls_path = cfg.calls_path;
@@ -187,6 +332,9 @@ int main(int argc, char** argv) {
                                       {"tenant", n.tenant_id}});
         bot.on_presence(p, n);
       };
+  sinks.lifecycle = [&watch](const graph::change_notification& n) {
+    watch.on_lifecycle(n);
+  };
   graph::webhook hook{hook_opts, *tokens, std::move(presence_keys), sinks, log};
 
   http::server::options server_opts;
@@ -238,6 +386,8 @@ int main(int argc, char** argv) {
     log.warn("no tenants served (--tenants): every incoming call is rejected");
   bot.serve(served);
   bot.watch_agents(std::chrono::seconds{30});
+  if (!cfg.app_id.empty())
+    watch.start();
   link.start(cfg.tenants, [&bot](const gateway::engine_event& e) {
     bot.on_engine_event(e);
   });
@@ -260,6 +410,7 @@ int main(int argc, char** argv) {
   log.info("stopping", {{"signal", strsignal(signal)},
                         {"live_calls", std::to_string(bot.live_calls())}});
   server.stop();
+  watch.stop();
   link.stop();
   log.info("stopped");
   return 0;

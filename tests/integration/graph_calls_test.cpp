@@ -14,6 +14,8 @@
 
 #include <fstream>
 #include <future>
+#include <sstream>
+#include <sys/stat.h>
 
 using namespace switchboard;
 using namespace switchboard::testing;
@@ -33,12 +35,19 @@ class graph_calls_test : public routing_test {
     ASSERT_TRUE(ca->ok());
     ASSERT_TRUE(ca->sign("standin"));
     ASSERT_TRUE(ca->sign("gateway"));
+    // The certificate presence subscriptions are encrypted for.
+    ASSERT_TRUE(ca->sign("presence-cert"));
+    std::ifstream pem{dir / "presence-cert.pem"};
+    std::stringstream text;
+    text << pem.rdbuf();
+    presence_key = rsa_key::of_certificate(text.str());
+    ASSERT_TRUE(presence_key);
     standin = std::make_unique<graph_standin>(dir / "standin.pem",
                                               dir / "standin.key");
     ASSERT_EQ(standin->start(), "");
     std::ofstream{dir / "client-secret"} << "standin-client-secret\n";
     std::ofstream{dir / "client-state"} << "presence-state\n";
-    std::ofstream{dir / "presence.key"} << presence_key.private_pem();
+    std::ofstream{dir / "token-key"} << "a-test-key-that-seals-tokens\n";
   }
 
   void TearDown() override {
@@ -94,47 +103,87 @@ class graph_calls_test : public routing_test {
     ready(id, true);
   }
 
-  void start_gateway() {
-    port = free_port();
+  // The settings the gateway and its login share.
+  std::vector<std::string> graph_settings() {
+    return {"--app-id",           "bot-app-id",       "--authority",
+            standin->authority(), "--graph-url",      standin->graph_url(),
+            "--ca-file",          ca->certificate(),  "--token-store",
+            dir / "tokens",       "--token-key-file", dir / "token-key"};
+  }
+
+  // switchboard-graph-gateway login: the service account signs in.
+  void sign_in() {
+    auto args = graph_settings();
+    args.insert(args.begin(), {"login", microsoft_tenant});
+    process login{SWITCHBOARD_GRAPH_GATEWAY_PATH, args, true};
+    ASSERT_TRUE(login.wait_for_line("enter the code STANDIN1", 20s));
+    ASSERT_EQ(login.wait(), 0);
+    ASSERT_TRUE(
+      has_line(login, "signed in as switchboard-presence@contoso.com", 1s));
+  }
+
+  void start_gateway(std::vector<std::string> extra = {}) {
+    if (port == 0)
+      port = free_port();
     callback = "https://127.0.0.1:" + std::to_string(port) + "/api/calls";
-    gateway = std::make_unique<process>(
-      SWITCHBOARD_GRAPH_GATEWAY_PATH,
-      std::vector<std::string>{"--listen",
-                               "127.0.0.1:" + std::to_string(port),
-                               "--certificate",
-                               dir / "gateway.pem",
-                               "--private-key",
-                               dir / "gateway.key",
-                               "--app-id",
-                               "bot-app-id",
-                               "--openid-configuration",
-                               standin->openid_configuration_url(),
-                               "--graph-url",
-                               standin->graph_url(),
-                               "--authority",
-                               standin->authority(),
-                               "--ca-file",
-                               ca->certificate(),
-                               "--client-secret-file",
-                               dir / "client-secret",
-                               "--router",
-                               n->address,
-                               "--tenants",
-                               "contoso",
-                               "--callback-url",
-                               callback,
-                               "--client-state-file",
-                               dir / "client-state",
-                               "--presence-private-key",
-                               dir / "presence.key",
-                               "--presence-certificate-id",
-                               "presence-cert"},
-      true);
+    // Graph validates a subscription's URL before the gateway is told it
+    // is made: the stand-in knows where the bot is from the start.
+    standin->connect_bot(callback, ca->certificate(),
+                         SWITCHBOARD_GRAPH_FIXTURES, microsoft_tenant);
+    std::vector<std::string> args{"--listen",
+                                  "127.0.0.1:" + std::to_string(port),
+                                  "--certificate",
+                                  dir / "gateway.pem",
+                                  "--private-key",
+                                  dir / "gateway.key",
+                                  "--app-id",
+                                  "bot-app-id",
+                                  "--openid-configuration",
+                                  standin->openid_configuration_url(),
+                                  "--graph-url",
+                                  standin->graph_url(),
+                                  "--authority",
+                                  standin->authority(),
+                                  "--ca-file",
+                                  ca->certificate(),
+                                  "--client-secret-file",
+                                  dir / "client-secret",
+                                  "--router",
+                                  n->address,
+                                  "--tenants",
+                                  "contoso",
+                                  "--callback-url",
+                                  callback,
+                                  "--client-state-file",
+                                  dir / "client-state",
+                                  "--presence-private-key",
+                                  dir / "presence-cert.key",
+                                  "--presence-certificate",
+                                  dir / "presence-cert.pem",
+                                  "--presence-certificate-id",
+                                  "presence-cert",
+                                  "--token-store",
+                                  dir / "tokens",
+                                  "--token-key-file",
+                                  dir / "token-key"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    gateway
+      = std::make_unique<process>(SWITCHBOARD_GRAPH_GATEWAY_PATH, args, true);
     ASSERT_TRUE(gateway->wait_for_line("\"msg\":\"serving\"", 30s))
       << "the gateway did not start";
     ASSERT_TRUE(has_line(*gateway, "\"msg\":\"signing keys read\"", 30s));
-    standin->connect_bot(callback, ca->certificate(),
-                         SWITCHBOARD_GRAPH_FIXTURES, microsoft_tenant);
+  }
+
+  // The stand-in's subscriptions once `ready` holds for them (20 s at most).
+  template<class Ready>
+  std::vector<graph_standin::subscription> subscriptions_when(Ready ready) {
+    for (int i = 0; i < 200; ++i) {
+      auto subs = standin->subscriptions();
+      if (ready(subs))
+        return subs;
+      std::this_thread::sleep_for(100ms);
+    }
+    return standin->subscriptions();
   }
 
   // The requests the stand-in had for `path`, waiting up to 10 s for one.
@@ -157,7 +206,7 @@ class graph_calls_test : public routing_test {
   unsigned post_presence(const std::string& user,
                          const std::string& availability,
                          const std::string& tenant) {
-    auto content = presence_key.encrypt_like_graph(
+    auto content = presence_key->encrypt_like_graph(
       "{\"@odata.type\":\"#microsoft.graph.presence\",\"id\":\"" + user
         + "\",\"availability\":\"" + availability + "\",\"activity\":\""
         + availability + "\"}",
@@ -183,7 +232,7 @@ class graph_calls_test : public routing_test {
     return f.get().value.status;
   }
 
-  rsa_key presence_key;
+  std::unique_ptr<rsa_key> presence_key;
   std::unique_ptr<event_reader> events;
   std::unique_ptr<test_authority> ca;
   std::unique_ptr<graph_standin> standin;
@@ -330,4 +379,170 @@ TEST_F(graph_calls_test, teams_presence_gates_routing) {
   ASSERT_TRUE(offered) << "a Teams presence change did not reach the engine";
   EXPECT_EQ(offered->offer().agent_id(), "ann");
   ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_ASSIGNED, "call-5"));
+}
+
+TEST_F(graph_calls_test,
+       the_service_account_signs_in_once_and_its_refresh_token_is_sealed) {
+  ASSERT_NO_FATAL_FAILURE(sign_in());
+  EXPECT_EQ(standin->current_refresh_token(), "standin-refresh-1");
+  auto file = dir / "tokens" + "/" + microsoft_tenant + ".token";
+  std::ifstream in{file};
+  std::stringstream sealed;
+  sealed << in.rdbuf();
+  ASSERT_FALSE(sealed.str().empty()) << "no token file in the store";
+  EXPECT_EQ(sealed.str().find("standin-refresh"), std::string::npos)
+    << "the refresh token is kept in the clear";
+  struct stat st {};
+  ASSERT_EQ(::stat(file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  // Another tenant id does not take the token.
+  auto args = graph_settings();
+  args.insert(args.begin(), {"login", "not a tenant"});
+  process refused{SWITCHBOARD_GRAPH_GATEWAY_PATH, args, true};
+  EXPECT_EQ(refused.wait(), 2);
+  EXPECT_TRUE(has_line(refused, "is not a Microsoft tenant id", 1s));
+}
+
+TEST_F(graph_calls_test,
+       presence_subscriptions_cover_the_agents_and_their_changes_gate_routing) {
+  ASSERT_NO_FATAL_FAILURE(sign_in());
+  v1::UpsertAgentRequest req;
+  req.mutable_agent()->set_tenant_id("contoso");
+  req.mutable_agent()->set_agent_id("ann");
+  req.mutable_agent()->set_teams_user_id("agent-oid-ann");
+  req.mutable_agent()->add_queue_ids("sales");
+  v1::AgentView out;
+  ASSERT_TRUE(n->admin->UpsertAgent(ctx().get(), req, &out).ok());
+  ready("ann", true);
+  ASSERT_NO_FATAL_FAILURE(teams_agent("bob", "agent-oid-bob"));
+  ready("bob", false);
+  ASSERT_NO_FATAL_FAILURE(start_gateway());
+
+  auto subs = subscriptions_when([](const auto& s) {
+    return s.size() == 1;
+  });
+  ASSERT_EQ(subs.size(), 1u) << "no presence subscription was made";
+  const auto& sub = subs.front();
+  EXPECT_EQ(sub.resource, "/communications/presences?$filter=id in "
+                          "('agent-oid-ann','agent-oid-bob')");
+  EXPECT_EQ(sub.notification_url,
+            "https://127.0.0.1:" + std::to_string(port) + "/api/presence");
+  EXPECT_EQ(sub.lifecycle_url, sub.notification_url);
+  EXPECT_EQ(sub.client_state, "presence-state");
+  EXPECT_EQ(sub.certificate_id, "presence-cert");
+  // Made with the service account's token, whose refresh token rotated
+  // and was sealed again.
+  auto made = requests_to("/v1.0/subscriptions");
+  ASSERT_FALSE(made.empty());
+  EXPECT_EQ(made.front().header("authorization").rfind("Bearer eyJ0eXAi", 0),
+            0u);
+  EXPECT_EQ(standin->current_refresh_token(), "standin-refresh-2");
+  EXPECT_TRUE(has_line(*gateway, "presence subscription made", 10s));
+
+  // Ann is ready but not Available in Teams: the call waits until Teams
+  // says she is, through the subscription.
+  standin->incoming_call("call-7");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_QUEUED, "call-7"));
+  standin->change_presence("agent-oid-ann", "Available");
+  auto offered = events->wait_for(v1::EVENT_TYPE_CALL_OFFERED, "call-7");
+  ASSERT_TRUE(offered) << "the subscription's change did not reach the engine";
+  EXPECT_EQ(offered->offer().agent_id(), "ann");
+}
+
+TEST_F(graph_calls_test,
+       subscriptions_are_renewed_reauthorized_remade_and_missed_changes_read) {
+  ASSERT_NO_FATAL_FAILURE(sign_in());
+  v1::UpsertAgentRequest req;
+  req.mutable_agent()->set_tenant_id("contoso");
+  req.mutable_agent()->set_agent_id("ann");
+  req.mutable_agent()->set_teams_user_id("agent-oid-ann");
+  req.mutable_agent()->add_queue_ids("sales");
+  v1::AgentView out;
+  ASSERT_TRUE(n->admin->UpsertAgent(ctx().get(), req, &out).ok());
+  ready("ann", true);
+  // Graph grants 15 min 5 s: the gateway renews 15 min before expiry.
+  standin->cap_subscription_lifetime(std::chrono::seconds{905});
+  ASSERT_NO_FATAL_FAILURE(start_gateway());
+
+  auto subs = subscriptions_when([](const auto& s) {
+    return s.size() == 1 && s.front().renewals >= 1;
+  });
+  ASSERT_EQ(subs.size(), 1u);
+  EXPECT_GE(subs.front().renewals, 1u) << "the subscription was not renewed";
+  EXPECT_TRUE(has_line(*gateway, "presence subscription renewed", 10s));
+  auto first = subs.front().id;
+  standin->cap_subscription_lifetime(std::chrono::seconds{3600});
+
+  standin->lifecycle(first, "reauthorizationRequired");
+  subs = subscriptions_when([](const auto& s) {
+    return s.size() == 1 && s.front().reauthorizations;
+  });
+  ASSERT_EQ(subs.size(), 1u);
+  EXPECT_EQ(subs.front().reauthorizations, 1u);
+
+  // Graph removes it: the gateway makes it again.
+  standin->lifecycle(first, "subscriptionRemoved", true);
+  subs = subscriptions_when([&first](const auto& s) {
+    return s.size() == 1 && s.front().id != first;
+  });
+  ASSERT_EQ(subs.size(), 1u) << "the removed subscription was not made again";
+  EXPECT_NE(subs.front().id, first);
+  EXPECT_EQ(subs.front().users, std::vector<std::string>{"agent-oid-ann"});
+
+  // A change Graph did not deliver ("missed") is read with
+  // getPresencesByUserId, and routes the waiting call.
+  standin->incoming_call("call-8");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_QUEUED, "call-8"));
+  auto reads = standin->count("/v1.0/communications/getPresencesByUserId");
+  standin->change_presence("agent-oid-ann", "Available", false);
+  standin->lifecycle(subs.front().id, "missed");
+  auto offered = events->wait_for(v1::EVENT_TYPE_CALL_OFFERED, "call-8");
+  ASSERT_TRUE(offered) << "the missed change was not read";
+  EXPECT_EQ(offered->offer().agent_id(), "ann");
+  EXPECT_GT(standin->count("/v1.0/communications/getPresencesByUserId"), reads);
+}
+
+TEST_F(graph_calls_test, a_restarted_gateway_replaces_its_subscriptions) {
+  ASSERT_NO_FATAL_FAILURE(sign_in());
+  ASSERT_NO_FATAL_FAILURE(teams_agent("ann", "agent-oid-ann"));
+  ASSERT_NO_FATAL_FAILURE(start_gateway());
+  auto subs = subscriptions_when([](const auto& s) {
+    return s.size() == 1;
+  });
+  ASSERT_EQ(subs.size(), 1u);
+  auto first = subs.front().id;
+  ASSERT_EQ(gateway->stop(), 0);
+
+  // Graph keeps a subscription for one user per app: the new run deletes
+  // the one the old run left, then makes its own.
+  ASSERT_NO_FATAL_FAILURE(start_gateway());
+  subs = subscriptions_when([&first](const auto& s) {
+    return s.size() == 1 && s.front().id != first;
+  });
+  ASSERT_EQ(subs.size(), 1u);
+  EXPECT_NE(subs.front().id, first);
+  EXPECT_EQ(requests_to("/v1.0/subscriptions/" + first, "DELETE").size(), 1u);
+}
+
+TEST_F(graph_calls_test,
+       without_subscriptions_the_periodic_reconcile_still_gates_routing) {
+  // No service account signed in: presence is read every 2 s instead.
+  v1::UpsertAgentRequest req;
+  req.mutable_agent()->set_tenant_id("contoso");
+  req.mutable_agent()->set_agent_id("ann");
+  req.mutable_agent()->set_teams_user_id("agent-oid-ann");
+  req.mutable_agent()->add_queue_ids("sales");
+  v1::AgentView out;
+  ASSERT_TRUE(n->admin->UpsertAgent(ctx().get(), req, &out).ok());
+  ready("ann", true);
+  ASSERT_NO_FATAL_FAILURE(start_gateway({"--presence-reconcile", "2s"}));
+  EXPECT_TRUE(has_line(*gateway, "has not signed in for this tenant", 10s));
+  standin->incoming_call("call-9");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_QUEUED, "call-9"));
+  standin->change_presence("agent-oid-ann", "Available", false);
+  auto offered = events->wait_for(v1::EVENT_TYPE_CALL_OFFERED, "call-9");
+  ASSERT_TRUE(offered) << "the reconcile did not read Ann's presence";
+  EXPECT_EQ(offered->offer().agent_id(), "ann");
+  EXPECT_TRUE(standin->subscriptions().empty());
 }

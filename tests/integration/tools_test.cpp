@@ -116,9 +116,12 @@ TEST(tools, the_graph_gateway_help_shows_each_settings_default) {
         "--authority TEXT=https://login.microsoftonline.com",
         "--app-id TEXT=none", "--key-refresh TEXT=24h",
         "--calls-path TEXT=/api/calls", "--presence-path TEXT=/api/presence",
-        "--client-state-file TEXT=none",
+        "--client-state-file TEXT=none", "--presence-reconcile TEXT=300s",
+        "--token-store TEXT=./data/graph-gateway",
+        "switchboard-graph-gateway login MICROSOFT-TENANT-ID",
         "SWITCHBOARD_GRAPH_CONFIG; none by default",
-        "sections gateway, http, router, graph, presence, log", "--version"})
+        "sections gateway, http, router, graph, presence, signin, log",
+        "--version"})
     EXPECT_NE(out.find(text), std::string::npos) << text << " in\n" << out;
 }
 

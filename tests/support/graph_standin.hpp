@@ -8,12 +8,22 @@
 // Graph requests under /v1.0 that carry one of them (202 unless told
 // otherwise), and keeps every request it was sent so tests assert what the
 // gateway asked.
+//
+// For presence it signs a service account in through the device-code flow
+// (the first poll is pending, the second succeeds), rotates its refresh
+// token on each use, keeps presence subscriptions (delegated tokens only;
+// one per user, a validation request to the notification URL before each
+// is made), answers getPresencesByUserId, and delivers presence changes
+// encrypted for the subscription's certificate.
 
 #include "nodes/http/client.hpp"
 #include "nodes/http/server.hpp"
+#include "nodes/json/json.hpp"
 #include "tests/support/test_keys.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -139,6 +149,95 @@ class graph_standin {
     return keys_.at(kid)->sign(kid, claims);
   }
 
+  /// A presence subscription as the stand-in keeps it.
+  struct subscription {
+    std::string id;
+    std::string resource;
+    std::string notification_url;
+    std::string lifecycle_url;
+    std::string client_state;
+    std::string certificate;
+    std::string certificate_id;
+    std::string expires;
+    std::vector<std::string> users;
+    std::size_t renewals = 0;
+    std::size_t reauthorizations = 0;
+  };
+
+  std::vector<subscription> subscriptions() const {
+    std::lock_guard<std::mutex> lock{mutex_};
+    std::vector<subscription> out;
+    for (const auto& [_, s] : subscriptions_)
+      out.push_back(s);
+    return out;
+  }
+
+  /// Subscriptions get at most this lifetime (Graph may shorten one).
+  void cap_subscription_lifetime(std::chrono::seconds cap) {
+    std::lock_guard<std::mutex> lock{mutex_};
+    lifetime_cap_ = cap;
+  }
+
+  /// The refresh token the service account holds now (rotated on use).
+  std::string current_refresh_token() const {
+    std::lock_guard<std::mutex> lock{mutex_};
+    return refresh_token_;
+  }
+
+  /// A user's Teams presence changes: getPresencesByUserId says so from
+  /// now on and, with `notify`, the subscription that holds the user
+  /// delivers it (encrypted for its certificate) to its notification URL.
+  void change_presence(const std::string& user, const std::string& availability,
+                       bool notify = true) {
+    std::lock_guard<std::mutex> lock{mutex_};
+    presences_[user] = availability;
+    if (!notify)
+      return;
+    for (const auto& [id, sub] : subscriptions_) {
+      if (std::find(sub.users.begin(), sub.users.end(), user)
+          == sub.users.end())
+        continue;
+      auto key = rsa_key::of_certificate(sub.certificate);
+      if (!key)
+        return;
+      auto content = key->encrypt_like_graph(
+        "{\"@odata.type\":\"#Microsoft.Graph.presence\",\"id\":\"" + user
+          + "\",\"availability\":\"" + availability + "\",\"activity\":\""
+          + availability + "\"}",
+        sub.certificate_id);
+      post(sub.notification_url,
+           "{\"value\":[{\"subscriptionId\":\"" + id
+             + "\",\"clientState\":" + quoted(sub.client_state)
+             + ",\"changeType\":\"updated\",\"tenantId\":\"" + tenant_
+             + "\",\"resource\":\"communications/presences('" + user
+             + "')\",\"resourceData\":{\"@odata.type\":\"#Microsoft.Graph."
+               "presence\",\"id\":\""
+             + user + "\"},\"encryptedContent\":" + content
+             + "}],\"validationTokens\":[]}");
+      return;
+    }
+  }
+
+  /// A lifecycle notification (the published shape) for subscription
+  /// `id`; with `remove`, the subscription is gone first (Graph removed
+  /// it).
+  void lifecycle(const std::string& id, const std::string& event,
+                 bool remove = false) {
+    std::lock_guard<std::mutex> lock{mutex_};
+    auto i = subscriptions_.find(id);
+    if (i == subscriptions_.end())
+      return;
+    auto sub = i->second;
+    if (remove)
+      subscriptions_.erase(i);
+    post(sub.lifecycle_url, "{\"value\":[{\"lifecycleEvent\":\"" + event
+                              + "\",\"subscriptionId\":\"" + id
+                              + "\",\"subscriptionExpirationDateTime\":\""
+                              + sub.expires
+                              + "\",\"clientState\":" + quoted(sub.client_state)
+                              + ",\"tenantId\":\"" + tenant_ + "\"}]}");
+  }
+
   /// The requests received, in order.
   std::vector<http::request> requests() const {
     std::lock_guard<std::mutex> lock{mutex_};
@@ -178,6 +277,25 @@ class graph_standin {
       return res.send(http::make_response(200, "application/json",
                                           "{\"keys\":[" + keys + "]}"));
     }
+    static const std::string device_path = "/oauth2/v2.0/devicecode";
+    if (ends_with(req.path, device_path)) {
+      http::request form;
+      form.query = req.body;
+      if (req.method != "POST"
+          || form.query_parameter("client_id") != client_id_)
+        return res.send(http::make_response(
+          400, "application/json",
+          "{\"error\":\"unauthorized_client\",\"error_description\":"
+          "\"AADSTS700016: Application not found in the directory.\"}"));
+      device_polls_ = 0;
+      return res.send(http::make_response(
+        200, "application/json",
+        "{\"device_code\":\"standin-device-code\",\"user_code\":"
+        "\"STANDIN1\",\"verification_uri\":\"https://microsoft.com/"
+        "devicelogin\",\"expires_in\":900,\"interval\":1,\"message\":\"To "
+        "sign in, use a web browser to open the page https://microsoft.com/"
+        "devicelogin and enter the code STANDIN1 to authenticate.\"}"));
+    }
     static const std::string token_path = "/oauth2/v2.0/token";
     if (req.path.size() > token_path.size()
         && req.path.compare(req.path.size() - token_path.size(),
@@ -188,7 +306,11 @@ class graph_standin {
         return res.send(http::error_response(400, "invalid_request", "form"));
       http::request form;
       form.query = req.body;
-      if (form.query_parameter("grant_type") != "client_credentials"
+      auto grant = form.query_parameter("grant_type");
+      if (grant == "urn:ietf:params:oauth:grant-type:device_code"
+          || grant == "refresh_token")
+        return res.send(user_token(form));
+      if (grant != "client_credentials"
           || form.query_parameter("client_id") != client_id_
           || form.query_parameter("client_secret") != client_secret_)
         return res.send(http::make_response(
@@ -206,16 +328,242 @@ class graph_standin {
     if (req.path.rfind("/v1.0/", 0) == 0) {
       auto auth = std::string{req.header("authorization")};
       bool valid = false;
+      bool user = false;
       for (const auto& t : valid_tokens_)
         valid = valid || auth == "Bearer " + t;
-      if (!valid)
+      for (const auto& t : user_tokens_)
+        user = user || auth == "Bearer " + t;
+      if (!valid && !user)
         return res.send(
           http::error_response(401, "InvalidAuthenticationToken",
                                "Access token is empty or invalid"));
+      if (req.path.rfind("/v1.0/subscriptions", 0) == 0)
+        return subscriptions(req, std::move(res), user);
+      if (req.path == "/v1.0/communications/getPresencesByUserId")
+        return res.send(presences(req));
       res.send(http::make_response(202, "application/json", ""));
       return act(req);
     }
     res.send(http::error_response(404, "notFound", req.path));
+  }
+
+  static bool ends_with(const std::string& s, const std::string& tail) {
+    return s.size() > tail.size()
+           && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+  }
+
+  static std::string quoted(const std::string& s) {
+    return json::serialize(boost::json::value(s));
+  }
+
+  static std::string base64url(const std::string& s) {
+    return identity::base64url_encode(s);
+  }
+
+  // The device-code and refresh-token grants of the service account.
+  http::response user_token(const http::request& form) {
+    auto grant = form.query_parameter("grant_type");
+    if (form.query_parameter("client_id") != client_id_
+        || !form.query_parameter("client_secret").empty())
+      return http::make_response(
+        401, "application/json",
+        "{\"error\":\"invalid_client\",\"error_description\":"
+        "\"AADSTS700025: Client is public so neither 'client_assertion' nor "
+        "'client_secret' should be presented.\"}");
+    if (grant == "refresh_token") {
+      if (refresh_token_.empty()
+          || form.query_parameter("refresh_token") != refresh_token_)
+        return http::make_response(
+          400, "application/json",
+          "{\"error\":\"invalid_grant\",\"error_description\":"
+          "\"AADSTS70000: The provided grant is invalid or expired.\"}");
+    } else if (form.query_parameter("device_code") != "standin-device-code") {
+      return http::make_response(
+        400, "application/json",
+        "{\"error\":\"expired_token\",\"error_description\":\"AADSTS70019\"}");
+    } else if (++device_polls_ == 1) {
+      return http::make_response(
+        400, "application/json",
+        "{\"error\":\"authorization_pending\",\"error_description\":"
+        "\"AADSTS70016: OAuth 2.0 device flow error. Authorization is "
+        "pending.\"}");
+    }
+    ++user_issued_;
+    auto token = "eyJ0eXAiOiJKV1QifQ."
+                 + base64url("{\"upn\":\"switchboard-presence@contoso.com\","
+                             "\"n\":"
+                             + std::to_string(user_issued_) + "}")
+                 + ".standin";
+    user_tokens_.push_back(token);
+    refresh_token_ = "standin-refresh-" + std::to_string(user_issued_);
+    return http::make_response(
+      200, "application/json",
+      "{\"token_type\":\"Bearer\",\"scope\":\"Presence.Read.All\","
+      "\"expires_in\":3599,\"access_token\":\""
+        + token + "\",\"refresh_token\":\"" + refresh_token_ + "\"}");
+  }
+
+  std::string subscription_json(const subscription& s) const {
+    return "{\"id\":\"" + s.id + "\",\"resource\":" + quoted(s.resource)
+           + ",\"changeType\":\"updated\",\"notificationUrl\":"
+           + quoted(s.notification_url) + ",\"expirationDateTime\":\""
+           + s.expires + "\"}";
+  }
+
+  std::string expiry(const std::string& asked) const {
+    auto cap = std::chrono::system_clock::now() + lifetime_cap_;
+    auto seconds = std::chrono::system_clock::to_time_t(cap);
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char text[40];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S.0000000Z", &utc);
+    // Both in the same fixed format: the earlier sorts first.
+    return asked.size() == std::string{text}.size() && asked < text
+             ? asked
+             : std::string{text};
+  }
+
+  // /v1.0/subscriptions...: presence subscriptions, delegated tokens only.
+  void subscriptions(const http::request& req, http::responder res, bool user) {
+    if (!user)
+      return res.send(http::error_response(
+        403, "ExtensionError",
+        "Operation: Create; Exception: [Status Code: Forbidden; Reason: "
+        "presence subscriptions need a delegated token]"));
+    auto rest = req.path.substr(std::string{"/v1.0/subscriptions"}.size());
+    if (rest.empty() && req.method == "GET") {
+      std::string items;
+      for (const auto& [_, s] : subscriptions_)
+        items += (items.empty() ? "" : ",") + subscription_json(s);
+      return res.send(http::make_response(200, "application/json",
+                                          "{\"value\":[" + items + "]}"));
+    }
+    if (rest.empty() && req.method == "POST")
+      return create_subscription(req, std::move(res));
+    auto id = rest.substr(1);
+    auto action = std::string{};
+    if (auto slash = id.find('/'); slash != std::string::npos) {
+      action = id.substr(slash + 1);
+      id = id.substr(0, slash);
+    }
+    auto i = subscriptions_.find(id);
+    if (i == subscriptions_.end())
+      return res.send(http::error_response(404, "ResourceNotFound",
+                                           "The object was not found."));
+    if (action == "reauthorize" && req.method == "POST") {
+      ++i->second.reauthorizations;
+      return res.send(http::make_response(204, "application/json", ""));
+    }
+    if (req.method == "DELETE") {
+      subscriptions_.erase(i);
+      return res.send(http::make_response(204, "application/json", ""));
+    }
+    if (req.method == "PATCH") {
+      auto doc = json::parse(req.body);
+      if (!doc.value)
+        return res.send(http::error_response(400, "BadRequest", "body"));
+      i->second.expires
+        = expiry(json::string_at(*doc.value, "expirationDateTime"));
+      ++i->second.renewals;
+      return res.send(http::make_response(200, "application/json",
+                                          subscription_json(i->second)));
+    }
+    res.send(http::error_response(405, "BadRequest", req.method));
+  }
+
+  void create_subscription(const http::request& req, http::responder res) {
+    auto doc = json::parse(req.body);
+    if (!doc.value)
+      return res.send(http::error_response(400, "BadRequest", "body"));
+    subscription s;
+    s.resource = json::string_at(*doc.value, "resource");
+    s.notification_url = json::string_at(*doc.value, "notificationUrl");
+    s.lifecycle_url = json::string_at(*doc.value, "lifecycleNotificationUrl");
+    s.client_state = json::string_at(*doc.value, "clientState");
+    s.certificate = json::string_at(*doc.value, "encryptionCertificate");
+    s.certificate_id = json::string_at(*doc.value, "encryptionCertificateId");
+    s.expires = expiry(json::string_at(*doc.value, "expirationDateTime"));
+    if (json::bool_at(*doc.value, "includeResourceData") != true
+        || !rsa_key::of_certificate(s.certificate))
+      return res.send(http::error_response(
+        400, "ValidationError",
+        "includeResourceData needs an encryptionCertificate"));
+    auto list = between(s.resource, "id in (", ")");
+    for (std::size_t at = 0; at < list.size();) {
+      auto end = list.find(',', at);
+      auto item = list.substr(at, end - at);
+      item.erase(std::remove(item.begin(), item.end(), '\''), item.end());
+      if (!item.empty())
+        s.users.push_back(item);
+      at = end == std::string::npos ? list.size() : end + 1;
+    }
+    if (s.users.empty() || s.users.size() > 650)
+      return res.send(
+        http::error_response(400, "BadRequest", "from 1 to 650 ids"));
+    for (const auto& [_, other] : subscriptions_)
+      for (const auto& u : s.users)
+        if (std::find(other.users.begin(), other.users.end(), u)
+            != other.users.end())
+          return res.send(http::error_response(
+            409, "Conflict", "A subscription already exists for " + u));
+    s.id = "standin-subscription-" + std::to_string(++subscription_count_);
+    // Graph validates the notification URL before it makes the
+    // subscription: the URL must echo the token within 10 s.
+    auto token = "Validation: Testing client application reachability for "
+                 "subscription Request-Id: "
+                 + s.id;
+    http::outgoing check;
+    check.method = "POST";
+    check.url
+      = s.notification_url + "?validationToken=" + http::url_encode(token);
+    check.headers = {{"Content-Type", "text/plain; charset=utf-8"}};
+    check.timeout = std::chrono::seconds{10};
+    if (!notifier_)
+      return res.send(http::error_response(400, "BadRequest", "no bot"));
+    notifier_->send(std::move(check), [this, s, token, res](http::reply r) {
+      std::lock_guard<std::mutex> lock{mutex_};
+      if (!r.ok() || r.value.status != 200 || r.value.body != token)
+        return res.send(http::error_response(
+          400, "ValidationError",
+          "Subscription validation request failed. Notification endpoint "
+          "must respond with 200 OK to validation request."));
+      subscriptions_[s.id] = s;
+      res.send(
+        http::make_response(201, "application/json", subscription_json(s)));
+    });
+  }
+
+  http::response presences(const http::request& req) const {
+    auto doc = json::parse(req.body);
+    if (!doc.value)
+      return http::error_response(400, "BadRequest", "body");
+    std::string items;
+    for (const auto& id : json::strings_at(*doc.value, "ids")) {
+      auto p = presences_.find(id);
+      if (p == presences_.end())
+        continue;
+      items += std::string{items.empty() ? "" : ","} + "{\"id\":\"" + id
+               + "\",\"availability\":\"" + p->second + "\",\"activity\":\""
+               + p->second + "\"}";
+    }
+    return http::make_response(200, "application/json",
+                               "{\"value\":[" + items + "]}");
+  }
+
+  // Posts a change or lifecycle notification (no token: Graph signs
+  // change notifications with validationTokens instead). Under mutex_.
+  void post(const std::string& url, std::string body) {
+    if (!notifier_ || stopping_)
+      return;
+    http::outgoing req;
+    req.method = "POST";
+    req.url = url;
+    req.headers = {{"Content-Type", "application/json"}};
+    req.body = std::move(body);
+    notifier_->send(std::move(req), [this](http::reply r) {
+      std::lock_guard<std::mutex> lock{mutex_};
+      statuses_.push_back(r.value.status);
+    });
   }
 
   // What Graph does after answering a request to /v1.0/communications/
@@ -373,6 +721,14 @@ class graph_standin {
   std::string client_secret_ = "standin-client-secret";
   std::vector<std::string> valid_tokens_;
   std::size_t issued_ = 0;
+  std::vector<std::string> user_tokens_;
+  std::string refresh_token_;
+  std::size_t user_issued_ = 0;
+  std::size_t device_polls_ = 0;
+  std::map<std::string, subscription> subscriptions_;
+  std::size_t subscription_count_ = 0;
+  std::chrono::seconds lifetime_cap_{3600};
+  std::map<std::string, std::string> presences_;
 };
 
 } // namespace switchboard::testing

@@ -15,6 +15,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
+#include <openssl/x509.h>
 #include <stdexcept>
 #include <string>
 
@@ -27,6 +28,28 @@ class rsa_key {
     : key_(EVP_RSA_gen(bits), EVP_PKEY_free) {
     if (!key_)
       throw std::runtime_error("EVP_RSA_gen failed");
+  }
+
+  /// The public key of a certificate given as base64 of its DER (as a
+  /// subscription's `encryptionCertificate`) or as a PEM file's text;
+  /// nullptr when it holds none.
+  static std::unique_ptr<rsa_key> of_certificate(const std::string& text) {
+    X509* cert = nullptr;
+    if (text.rfind("-----BEGIN", 0) == 0) {
+      std::unique_ptr<BIO, decltype(&BIO_free)> bio{
+        BIO_new_mem_buf(text.data(), static_cast<int>(text.size())), BIO_free};
+      cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
+    } else if (auto der = identity::base64_decode(text)) {
+      const auto* p = reinterpret_cast<const unsigned char*>(der->data());
+      cert = d2i_X509(nullptr, &p, static_cast<long>(der->size()));
+    }
+    if (cert == nullptr)
+      return nullptr;
+    EVP_PKEY* key = X509_get_pubkey(cert);
+    X509_free(cert);
+    if (key == nullptr)
+      return nullptr;
+    return std::unique_ptr<rsa_key>(new rsa_key(key));
   }
 
   EVP_PKEY* get() const { return key_.get(); }
@@ -124,6 +147,8 @@ class rsa_key {
   }
 
  private:
+  explicit rsa_key(EVP_PKEY* key) : key_(key, EVP_PKEY_free) {}
+
   template<class F>
   static std::string write(F f) {
     std::unique_ptr<BIO, decltype(&BIO_free)> bio{BIO_new(BIO_s_mem()),
