@@ -201,6 +201,23 @@ const std::vector<setting>& settings() {
          "File holding the subscriptions' clientState secret (or set "
          "SWITCHBOARD_GRAPH_CLIENT_STATE)",
          &config::client_state_file),
+    {"metrics", "listen", "SWITCHBOARD_GRAPH_METRICS_LISTEN",
+     "--metrics-listen",
+     "host:port of the Prometheus /metrics endpoint; empty: none",
+     [](const config& c) -> std::string {
+       return c.metrics ? c.metrics->to_string() : std::string{"none"};
+     },
+     [](config& c, const std::string& v) -> std::string {
+       if (v.empty()) {
+         c.metrics.reset();
+         return {};
+       }
+       auto parsed = router::parse_listen_address(v);
+       if (!parsed)
+         return "expected host:port (port 0-65535), found '" + v + "'";
+       c.metrics = *parsed;
+       return {};
+     }},
     {"log", "level", "SWITCHBOARD_GRAPH_LOG_LEVEL", "--log-level",
      "debug, info, warn or error",
      [](const config& c) -> std::string {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,8 @@ struct config {
   /// variable SWITCHBOARD_GRAPH_CLIENT_STATE may hold it instead. Never a
   /// flag: a secret on a command line is visible to every local user.
   std::string client_state_file;
+  /// The Prometheus /metrics endpoint; none by default.
+  std::optional<router::listen_address> metrics;
   std::string log_level = "info";
 };
 

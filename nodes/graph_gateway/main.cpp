@@ -6,6 +6,7 @@
 #include "nodes/graph_gateway/config.hpp"
 #include "nodes/graph_gateway/device_login.hpp"
 #include "nodes/graph_gateway/graph_api.hpp"
+#include "nodes/graph_gateway/metrics.hpp"
 #include "nodes/graph_gateway/openid_keys.hpp"
 #include "nodes/graph_gateway/presence_watch.hpp"
 #include "nodes/graph_gateway/token_store.hpp"
@@ -13,6 +14,8 @@
 #include "nodes/http/client.hpp"
 #include "nodes/http/server.hpp"
 #include "nodes/router/log.hpp"
+
+#include <prometheus/exposer.h>
 
 #include <csignal>
 #include <cstdlib>
@@ -359,6 +362,26 @@ int main(int argc, char** argv) {
   if (keys != nullptr)
     keys->start();
 
+  auto probe = std::make_shared<graph::metrics>(hook.counts(), watch, [&bot] {
+    return bot.live_calls();
+  });
+  std::unique_ptr<prometheus::Exposer> exposer;
+  std::string metrics_address = "none";
+  if (cfg.metrics) {
+    try {
+      exposer = std::make_unique<prometheus::Exposer>(cfg.metrics->to_string());
+    } catch (const std::exception& e) {
+      log.error("cannot listen for metrics",
+                {{"metrics", cfg.metrics->to_string()}, {"error", e.what()}});
+      return 1;
+    }
+    exposer->RegisterCollectable(probe);
+    auto bound = *cfg.metrics;
+    if (auto ports = exposer->GetListeningPorts(); !ports.empty())
+      bound.port = static_cast<uint16_t>(ports.front());
+    metrics_address = bound.to_string();
+  }
+
   // Each served tenant's Microsoft tenant, from the router: until it
   // answers, incoming calls are rejected as from a tenant not served.
   std::vector<gateway::tenant_settings> served;
@@ -403,6 +426,7 @@ int main(int argc, char** argv) {
             {"graph", cfg.graph_url},
             {"callback", bot_opts.callback_url},
             {"tenants", std::to_string(served.size())},
+            {"metrics", metrics_address},
             {"router", cfg.router}});
 
   int signal = 0;

@@ -6,6 +6,7 @@
 
 #include "tests/support/certificates.hpp"
 #include "tests/support/graph_standin.hpp"
+#include "tests/support/http.hpp"
 #include "tests/support/router_fixture.hpp"
 #include "tests/support/sip_peers.hpp"
 #include "tests/support/test_keys.hpp"
@@ -417,7 +418,9 @@ TEST_F(graph_calls_test,
   ready("ann", true);
   ASSERT_NO_FATAL_FAILURE(teams_agent("bob", "agent-oid-bob"));
   ready("bob", false);
-  ASSERT_NO_FATAL_FAILURE(start_gateway());
+  auto metrics_port = free_port();
+  ASSERT_NO_FATAL_FAILURE(start_gateway(
+    {"--metrics-listen", "127.0.0.1:" + std::to_string(metrics_port)}));
 
   auto subs = subscriptions_when([](const auto& s) {
     return s.size() == 1;
@@ -448,6 +451,19 @@ TEST_F(graph_calls_test,
   auto offered = events->wait_for(v1::EVENT_TYPE_CALL_OFFERED, "call-7");
   ASSERT_TRUE(offered) << "the subscription's change did not reach the engine";
   EXPECT_EQ(offered->offer().agent_id(), "ann");
+
+  // What the operator's dashboards read.
+  auto figures = http_get(metrics_port, "/metrics");
+  for (const char* line :
+       {"switchboard_graph_presence_subscriptions 1",
+        "switchboard_graph_presence_users 2",
+        "switchboard_graph_presence_changes_total 1",
+        "switchboard_graph_subscription_validations_total 1",
+        "switchboard_graph_presence_subscription_operations_total{operation="
+        "\"created\"} 1",
+        "switchboard_graph_calls 1"})
+    EXPECT_NE(figures.find(line), std::string::npos) << line << " in\n"
+                                                     << figures;
 }
 
 TEST_F(graph_calls_test,

@@ -120,8 +120,8 @@ TEST(tools, the_graph_gateway_help_shows_each_settings_default) {
         "--token-store TEXT=./data/graph-gateway",
         "switchboard-graph-gateway login MICROSOFT-TENANT-ID",
         "SWITCHBOARD_GRAPH_CONFIG; none by default",
-        "sections gateway, http, router, graph, presence, signin, log",
-        "--version"})
+        "sections gateway, http, router, graph, presence, signin, metrics, log",
+        "--metrics-listen TEXT=none", "--version"})
     EXPECT_NE(out.find(text), std::string::npos) << text << " in\n" << out;
 }
 
