@@ -60,6 +60,8 @@ struct bot::impl final : call_registry {
     wake.notify_all();
     if (agent_reader.joinable())
       agent_reader.join();
+    if (held_keeper.joinable())
+      held_keeper.join();
     std::unordered_map<std::string, call_actor> live;
     {
       std::lock_guard<std::mutex> guard{mtx};
@@ -84,8 +86,81 @@ struct bot::impl final : call_registry {
     return i->second;
   }
 
+  // An incoming call while the router cannot be reached (or before its
+  // tenants were read): held unanswered, for at most router_wait (Graph
+  // rings the bot for 15 s), then answered the usual way or rejected.
+  struct held_call {
+    call_notification n;
+    identity::token_claims claims;
+    std::chrono::steady_clock::time_point until;
+  };
+
+  bool can_route() {
+    std::lock_guard<std::mutex> guard{mtx};
+    return served && router.up();
+  }
+
+  void hold(const call_notification& n, const identity::token_claims& claims) {
+    std::lock_guard<std::mutex> guard{mtx};
+    for (const auto& h : held)
+      if (h.n.call_id == n.call_id)
+        return; // a repeated delivery
+    log.warn("incoming call while the router cannot be reached; it rings "
+             "unanswered until the router is back",
+             {{"call", n.call_id},
+              {"wait_s", std::to_string(options.router_wait.count())}});
+    held.push_back(
+      {n, claims, std::chrono::steady_clock::now() + options.router_wait});
+    wake.notify_all();
+  }
+
+  // Under no lock: held calls the router can take now go on; those whose
+  // time is up are rejected.
+  void release_held() {
+    std::vector<held_call> go;
+    std::vector<held_call> refuse;
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      auto now = std::chrono::steady_clock::now();
+      bool routable = served && router.up();
+      for (auto i = held.begin(); i != held.end();) {
+        if (routable || now >= i->until) {
+          (routable ? go : refuse).push_back(std::move(*i));
+          i = held.erase(i);
+        } else {
+          ++i;
+        }
+      }
+    }
+    for (auto& h : go)
+      incoming(h.n, h.claims);
+    for (auto& h : refuse) {
+      auto ms
+        = h.n.call.tenant_id.empty() ? h.claims.tenant_id : h.n.call.tenant_id;
+      log.error("the router was not back in time; rejecting the call as busy",
+                {{"call", h.n.call_id}, {"microsoft_tenant", ms}});
+      if (graph_api::plausible_tenant(ms))
+        graph.send(ms, "POST",
+                   "/communications/calls/" + h.n.call_id + "/reject",
+                   "{\"reason\":\"busy\"}", [](http::reply) {});
+    }
+  }
+
+  // The caller hung up while the call was held: nothing more to do.
+  bool drop_held(const std::string& call_id) {
+    std::lock_guard<std::mutex> guard{mtx};
+    for (auto i = held.begin(); i != held.end(); ++i)
+      if (i->n.call_id == call_id) {
+        held.erase(i);
+        return true;
+      }
+    return false;
+  }
+
   void incoming(const call_notification& n,
                 const identity::token_claims& claims) {
+    if (!can_route())
+      return hold(n, claims);
     // The call's own tenant when it says, else the token's.
     auto ms_tenant
       = n.call.tenant_id.empty() ? claims.tenant_id : n.call.tenant_id;
@@ -139,6 +214,10 @@ struct bot::impl final : call_registry {
       if (n.kind == call_notification::about::call
           && n.call.state == "incoming")
         incoming(n, claims);
+      else if (n.kind == call_notification::about::call
+               && (ends(n.call.state) || n.change_type == "deleted")
+               && drop_held(n.call_id))
+        log.info("a held call's caller hung up", {{"call", n.call_id}});
       return;
     }
     call_input x;
@@ -231,8 +310,11 @@ struct bot::impl final : call_registry {
   std::uint64_t presence_changes = 0;
   std::unordered_map<std::string, std::string> last_availability; // by user
   bool stopping = false;
+  bool served = false; // the tenants were read from the router
+  std::vector<held_call> held;
   std::condition_variable wake;
   std::thread agent_reader;
+  std::thread held_keeper;
 
   // Last: actors stop before anything they use goes.
   caf::actor_system_config cfg;
@@ -241,12 +323,29 @@ struct bot::impl final : call_registry {
 
 bot::bot(bot_options options, gw::router_link& router, graph_api& graph,
          router::logger& log)
-  : impl_(std::make_unique<impl>(std::move(options), router, graph, log)) {}
+  : impl_(std::make_unique<impl>(std::move(options), router, graph, log)) {
+  auto* d = impl_.get();
+  d->held_keeper = std::thread([d] {
+    std::unique_lock<std::mutex> guard{d->mtx};
+    while (!d->stopping) {
+      if (d->held.empty()) {
+        d->wake.wait(guard);
+        continue;
+      }
+      guard.unlock();
+      d->release_held();
+      guard.lock();
+      d->wake.wait_for(guard, std::chrono::milliseconds{200});
+    }
+  });
+}
 
 bot::~bot() = default;
 
 void bot::serve(const std::vector<gw::tenant_settings>& tenants) {
   std::lock_guard<std::mutex> guard{impl_->mtx};
+  impl_->served = true;
+  impl_->wake.notify_all();
   for (const auto& t : tenants)
     if (!t.microsoft_tenant_id.empty()) {
       impl_->by_microsoft_tenant[t.microsoft_tenant_id] = t.tenant_id;

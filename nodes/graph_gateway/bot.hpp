@@ -26,6 +26,9 @@ struct bot_options {
   std::string callback_url;
   /// Played to waiting callers when set (an audio file's URL).
   std::string hold_prompt;
+  /// How long an incoming call rings unanswered while the router cannot
+  /// be reached, before it is rejected as busy (Graph gives up at 15 s).
+  std::chrono::seconds router_wait{10};
   /// After each reading of the agents: the Teams user ids of a Microsoft
   /// tenant's agents (whose presence then matters).
   std::function<void(const std::string& microsoft_tenant,

@@ -84,6 +84,20 @@ const std::vector<setting>& settings() {
          &config::presence_path, url_path),
     text("router", "address", "SWITCHBOARD_GRAPH_ROUTER", "--router",
          "host:port of a router's gRPC API", &config::router, not_empty),
+    {"router", "wait", "SWITCHBOARD_GRAPH_ROUTER_WAIT", "--router-wait",
+     "How long an incoming call rings unanswered while the router cannot be "
+     "reached, before it is rejected as busy (Graph stops ringing the bot "
+     "at 15 s)",
+     [](const config& c) -> std::string {
+       return std::to_string(c.router_wait.count()) + "s";
+     },
+     [](config& c, const std::string& v) -> std::string {
+       auto ms = switchboard::settings::parse_duration_ms(v);
+       if (!ms || *ms < 0 || *ms > 60'000)
+         return "expected a duration from 0s to 60s, found '" + v + "'";
+       c.router_wait = std::chrono::seconds{*ms / 1000};
+       return {};
+     }},
     {"graph", "tenants", "SWITCHBOARD_GRAPH_TENANTS", "--tenants",
      "The Switchboard tenants served, comma separated; calls from other "
      "Microsoft tenants are rejected",

@@ -21,6 +21,9 @@ struct config {
   std::string certificate_file;
   std::string private_key_file;
   std::string router = "127.0.0.1:7400";
+  /// How long an incoming call rings unanswered while the router cannot
+  /// be reached, before it is rejected as busy.
+  std::chrono::seconds router_wait{10};
   /// Microsoft Graph, and the identity platform that issues its tokens;
   /// other clouds (and tests) point elsewhere.
   std::string graph_url = "https://graph.microsoft.com/v1.0";

@@ -306,6 +306,7 @@ int main(int argc, char** argv) {
         ? "https://" + cfg.listen.to_string() + cfg.calls_path
         : cfg.callback_url;
   bot_opts.hold_prompt = cfg.hold_prompt;
+  bot_opts.router_wait = cfg.router_wait;
   bot_opts.on_agents
     = [&watch](const std::string& tenant, std::vector<std::string> users) {
         watch.watch(tenant, std::move(users));
@@ -382,8 +383,11 @@ int main(int argc, char** argv) {
     metrics_address = bound.to_string();
   }
 
+  link.start(cfg.tenants, [&bot](const gateway::engine_event& e) {
+    bot.on_engine_event(e);
+  });
   // Each served tenant's Microsoft tenant, from the router: until it
-  // answers, incoming calls are rejected as from a tenant not served.
+  // answers, incoming calls ring unanswered (router_wait at most).
   std::vector<gateway::tenant_settings> served;
   for (const auto& id : cfg.tenants) {
     gateway::tenant_settings t;
@@ -411,9 +415,6 @@ int main(int argc, char** argv) {
   bot.watch_agents(std::chrono::seconds{30});
   if (!cfg.app_id.empty())
     watch.start();
-  link.start(cfg.tenants, [&bot](const gateway::engine_event& e) {
-    bot.on_engine_event(e);
-  });
 
   auto bound = cfg.listen;
   bound.port = server.port();

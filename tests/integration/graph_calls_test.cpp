@@ -562,3 +562,45 @@ TEST_F(graph_calls_test,
   EXPECT_EQ(offered->offer().agent_id(), "ann");
   EXPECT_TRUE(standin->subscriptions().empty());
 }
+
+TEST_F(graph_calls_test,
+       a_call_while_the_router_is_down_rings_until_it_is_back_then_waits) {
+  ASSERT_NO_FATAL_FAILURE(start_gateway({"--router-wait", "30s"}));
+  auto address = n->address;
+  events.reset();
+  n->kill();
+  ASSERT_TRUE(has_line(*gateway, "router stream lost", 30s));
+
+  standin->incoming_call("call-10");
+  ASSERT_TRUE(
+    has_line(*gateway, "rings unanswered until the router is back", 10s));
+  EXPECT_EQ(standin->count("/v1.0/communications/calls/call-10/answer"), 0u)
+    << "answered with no router to queue the call";
+
+  // The router comes back at the same address, with its data.
+  n->start(dir, {"--grpc-listen", address});
+  ASSERT_EQ(n->address, address);
+  events = std::make_unique<event_reader>(*n->events, "contoso");
+  // The gateway reconnects with its back-off: up to 40 s.
+  std::optional<v1::Event> queued;
+  for (int i = 0; i < 4 && !queued; ++i)
+    queued = events->wait_for(v1::EVENT_TYPE_CALL_QUEUED, "call-10");
+  ASSERT_TRUE(queued) << "the held call was not queued once the router was "
+                         "back";
+  EXPECT_EQ(standin->count("/v1.0/communications/calls/call-10/answer"), 1u);
+  for (auto status : standin->notification_statuses())
+    EXPECT_EQ(status, 202u) << "a notification was not taken";
+}
+
+TEST_F(graph_calls_test, a_call_the_router_is_not_back_for_is_rejected_busy) {
+  ASSERT_NO_FATAL_FAILURE(start_gateway({"--router-wait", "2s"}));
+  events.reset();
+  n->kill();
+  ASSERT_TRUE(has_line(*gateway, "router stream lost", 30s));
+  standin->incoming_call("call-11");
+  auto rejected = requests_to("/v1.0/communications/calls/call-11/reject");
+  ASSERT_EQ(rejected.size(), 1u) << "the call was not rejected";
+  EXPECT_EQ(rejected.front().body, "{\"reason\":\"busy\"}");
+  EXPECT_TRUE(has_line(*gateway, "the router was not back in time", 5s));
+  EXPECT_EQ(standin->count("/v1.0/communications/calls/call-11/answer"), 0u);
+}
