@@ -604,3 +604,86 @@ TEST_F(graph_calls_test, a_call_the_router_is_not_back_for_is_rejected_busy) {
   EXPECT_TRUE(has_line(*gateway, "the router was not back in time", 5s));
   EXPECT_EQ(standin->count("/v1.0/communications/calls/call-11/answer"), 0u);
 }
+
+TEST_F(graph_calls_test,
+       two_microsoft_tenants_never_see_each_others_calls_or_agents) {
+  constexpr const char* fabrikam_ms = "9d1e6f55-2c4b-4a0e-9bb7-7a1e7c5d2f10";
+  // fabrikam: another customer, its own Microsoft tenant, queue and agent.
+  v1::UpsertTenantRequest t;
+  t.mutable_tenant()->set_tenant_id("fabrikam");
+  t.mutable_tenant()->set_microsoft_tenant_id(fabrikam_ms);
+  v1::Tenant tenant_out;
+  ASSERT_TRUE(n->admin->UpsertTenant(ctx().get(), t, &tenant_out).ok());
+  v1::UpsertQueueRequest q;
+  q.mutable_queue()->set_tenant_id("fabrikam");
+  q.mutable_queue()->set_queue_id("support");
+  v1::Queue queue_out;
+  ASSERT_TRUE(n->admin->UpsertQueue(ctx().get(), q, &queue_out).ok());
+  v1::UpsertClassificationRulesRequest rules;
+  rules.set_tenant_id("fabrikam");
+  rules.set_default_queue_id("support");
+  v1::ClassificationRules rules_out;
+  ASSERT_TRUE(
+    n->admin->UpsertClassificationRules(ctx().get(), rules, &rules_out).ok());
+  v1::UpsertAgentRequest a;
+  a.mutable_agent()->set_tenant_id("fabrikam");
+  a.mutable_agent()->set_agent_id("fay");
+  a.mutable_agent()->set_teams_user_id("agent-oid-fay");
+  a.mutable_agent()->add_queue_ids("support");
+  v1::AgentView agent_out;
+  ASSERT_TRUE(n->admin->UpsertAgent(ctx().get(), a, &agent_out).ok());
+  v1::SetAgentPresenceRequest p;
+  p.set_tenant_id("fabrikam");
+  p.set_agent_id("fay");
+  p.set_presence(v1::PRESENCE_AVAILABLE);
+  v1::AgentView p_out;
+  ASSERT_TRUE(n->routing->SetAgentPresence(ctx().get(), p, &p_out).ok());
+  v1::SetAgentReadyRequest r;
+  r.set_tenant_id("fabrikam");
+  r.set_agent_id("fay");
+  r.set_ready(true);
+  v1::AgentView r_out;
+  ASSERT_TRUE(n->routing->SetAgentReady(ctx().get(), r, &r_out).ok());
+  ASSERT_NO_FATAL_FAILURE(teams_agent("ann", "agent-oid-ann"));
+
+  // One gateway serves both.
+  ASSERT_NO_FATAL_FAILURE(start_gateway({"--tenants", "contoso,fabrikam"}));
+  event_reader fabrikam_events{*n->events, "fabrikam"};
+  standin->incoming_call("call-c", microsoft_tenant);
+  standin->incoming_call("call-f", fabrikam_ms);
+
+  // Each call waits in its own tenant and goes to its own agent.
+  auto c = events->wait_for(v1::EVENT_TYPE_CALL_ASSIGNED, "call-c");
+  auto f = fabrikam_events.wait_for(v1::EVENT_TYPE_CALL_ASSIGNED, "call-f");
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(c->call().agent_id(), "ann");
+  EXPECT_EQ(f->call().agent_id(), "fay");
+  EXPECT_FALSE(events->wait_for(v1::EVENT_TYPE_CALL_QUEUED, "call-f"))
+    << "contoso's stream shows fabrikam's call";
+  EXPECT_EQ(f->call().call().attributes().at("microsoft_tenant"), fabrikam_ms);
+
+  // Each call's Graph requests went with its own tenant's app token, and
+  // each invite named its own tenant's agent.
+  EXPECT_EQ(standin->cross_tenant_requests(), 0u);
+  for (const auto& req :
+       requests_to("/v1.0/communications/calls/call-c/participants/invite"))
+    EXPECT_EQ(req.body.find("agent-oid-fay"), std::string::npos) << req.body;
+  for (const auto& req :
+       requests_to("/v1.0/communications/calls/call-f/participants/invite")) {
+    EXPECT_NE(req.body.find("agent-oid-fay"), std::string::npos) << req.body;
+    EXPECT_EQ(req.body.find("agent-oid-ann"), std::string::npos) << req.body;
+  }
+  for (const auto& req : standin->requests()) {
+    if (req.path.rfind("/v1.0/communications/calls/call-f", 0) == 0) {
+      EXPECT_NE(req.header("authorization").find(fabrikam_ms),
+                std::string::npos)
+        << req.path;
+    }
+  }
+
+  // A presence change for fabrikam's agent that claims contoso's tenant
+  // is ignored.
+  EXPECT_EQ(post_presence("agent-oid-fay", "Offline", microsoft_tenant), 202u);
+  EXPECT_TRUE(has_line(*gateway, "agent of another Microsoft tenant", 10s));
+}

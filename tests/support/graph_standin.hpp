@@ -76,7 +76,7 @@ class graph_standin {
   /// Every app token issued so far stops being accepted (a revocation).
   void revoke_tokens() {
     std::lock_guard<std::mutex> lock{mutex_};
-    valid_tokens_.clear();
+    app_tokens_.clear();
   }
 
   /// How many app tokens were issued.
@@ -110,17 +110,30 @@ class graph_standin {
 
   /// A Teams caller (the published p2p caller) calls the bot: the
   /// incoming call notification for `call_id`.
-  void incoming_call(const std::string& call_id) {
+  /// In Microsoft tenant `tenant` (default: connect_bot's); the call's
+  /// notifications carry tokens of that tenant, and Graph requests about
+  /// it with another tenant's app token are refused and counted.
+  void incoming_call(const std::string& call_id,
+                     const std::string& tenant = {}) {
     std::lock_guard<std::mutex> lock{mutex_};
     rosters_[call_id] = {{"user", caller_id, "caller-participant"},
                          {"application", app_id_, "bot-participant"}};
-    notify({rewrite("call-answer_incoming-notification_p2p.json", call_id)});
+    call_tenants_[call_id] = tenant.empty() ? tenant_ : tenant;
+    notify({rewrite("call-answer_incoming-notification_p2p.json", call_id)},
+           call_tenants_[call_id]);
+  }
+
+  /// Graph requests about a call made with another tenant's app token.
+  std::size_t cross_tenant_requests() const {
+    std::lock_guard<std::mutex> lock{mutex_};
+    return cross_tenant_;
   }
 
   /// The caller hangs up: the call terminates.
   void caller_hangs_up(const std::string& call_id) {
     std::lock_guard<std::mutex> lock{mutex_};
-    notify({rewrite("call-delete_notification_terminated.json", call_id)});
+    notify({rewrite("call-delete_notification_terminated.json", call_id)},
+           tenant_of(call_id));
   }
 
   /// The published p2p incoming call's caller (a Teams user).
@@ -317,8 +330,10 @@ class graph_standin {
           401, "application/json",
           "{\"error\":\"invalid_client\",\"error_description\":"
           "\"AADSTS7000215: Invalid client secret provided.\"}"));
-      auto token = "standin-app-token-" + std::to_string(++issued_);
-      valid_tokens_.push_back(token);
+      auto tenant = req.path.substr(1, req.path.find('/', 1) - 1);
+      auto token
+        = "standin-app-token-" + tenant + "-" + std::to_string(++issued_);
+      app_tokens_[token] = tenant;
       return res.send(
         http::make_response(200, "application/json",
                             "{\"token_type\":\"Bearer\",\"expires_in\":3599,"
@@ -327,10 +342,11 @@ class graph_standin {
     }
     if (req.path.rfind("/v1.0/", 0) == 0) {
       auto auth = std::string{req.header("authorization")};
-      bool valid = false;
+      auto app = auth.rfind("Bearer ", 0) == 0
+                   ? app_tokens_.find(auth.substr(7))
+                   : app_tokens_.end();
+      bool valid = app != app_tokens_.end();
       bool user = false;
-      for (const auto& t : valid_tokens_)
-        valid = valid || auth == "Bearer " + t;
       for (const auto& t : user_tokens_)
         user = user || auth == "Bearer " + t;
       if (!valid && !user)
@@ -341,6 +357,17 @@ class graph_standin {
         return subscriptions(req, std::move(res), user);
       if (req.path == "/v1.0/communications/getPresencesByUserId")
         return res.send(presences(req));
+      static const std::string calls = "/v1.0/communications/calls/";
+      if (valid && req.path.rfind(calls, 0) == 0) {
+        auto id = req.path.substr(calls.size());
+        id = id.substr(0, id.find('/'));
+        auto owner = call_tenants_.find(id);
+        if (owner != call_tenants_.end() && owner->second != app->second) {
+          ++cross_tenant_;
+          return res.send(http::error_response(
+            403, "Forbidden", "the call belongs to another tenant"));
+        }
+      }
       res.send(http::make_response(202, "application/json", ""));
       return act(req);
     }
@@ -578,16 +605,17 @@ class graph_standin {
     auto action = slash == std::string::npos ? "" : rest.substr(slash + 1);
     if (action == "answer") {
       notify({rewrite("call-answer_notification_establishing.json", call_id),
-              rewrite("call-answer_notification_established.json", call_id)});
+              rewrite("call-answer_notification_established.json", call_id)},
+             tenant_of(call_id));
     } else if (action == "participants/invite") {
       auto user = between(req.body, "\"user\":{", "}");
       auto id = between(user, "\"id\":\"", "\"");
       auto context = between(req.body, "\"clientContext\":\"", "\"");
       if (not_answering_.count(id) == 0) {
         rosters_[call_id].push_back({"user", id, "agent-participant-" + id});
-        notify({roster(call_id)});
+        notify({roster(call_id)}, tenant_of(call_id));
       } else {
-        notify({invite_failed(call_id, context)});
+        notify({invite_failed(call_id, context)}, tenant_of(call_id));
       }
     } else if (action.rfind("participants/", 0) == 0
                && req.method == "DELETE") {
@@ -598,9 +626,10 @@ class graph_standin {
           r.erase(i);
           break;
         }
-      notify({roster(call_id)});
+      notify({roster(call_id)}, tenant_of(call_id));
     } else if (action.empty() && req.method == "DELETE") {
-      notify({rewrite("call-delete_notification_terminated.json", call_id)});
+      notify({rewrite("call-delete_notification_terminated.json", call_id)},
+             tenant_of(call_id));
     }
   }
 
@@ -676,9 +705,15 @@ class graph_standin {
     return body;
   }
 
+  std::string tenant_of(const std::string& call_id) const {
+    auto i = call_tenants_.find(call_id);
+    return i == call_tenants_.end() ? tenant_ : i->second;
+  }
+
   // Posts `bodies` to the bot one after the other, each with a token of
-  // the calling platform. Called under mutex_.
-  void notify(std::vector<std::string> bodies) {
+  // the calling platform for Microsoft tenant `tenant`. Called under
+  // mutex_.
+  void notify(std::vector<std::string> bodies, const std::string& tenant) {
     if (!notifier_ || bodies.empty() || stopping_)
       return;
     auto now = std::chrono::duration_cast<std::chrono::seconds>(
@@ -687,7 +722,7 @@ class graph_standin {
     auto token = keys_.begin()->second->sign(
       keys_.begin()->first,
       "{\"iss\":\"https://graph.microsoft.com\",\"aud\":\"" + app_id_
-        + "\",\"tid\":\"" + tenant_ + "\",\"nbf\":" + std::to_string(now - 60)
+        + "\",\"tid\":\"" + tenant + "\",\"nbf\":" + std::to_string(now - 60)
         + ",\"exp\":" + std::to_string(now + 3600) + "}");
     http::outgoing req;
     req.method = "POST";
@@ -696,10 +731,10 @@ class graph_standin {
                    {"Authorization", "Bearer " + token}};
     req.body = bodies.front();
     bodies.erase(bodies.begin());
-    notifier_->send(std::move(req), [this, bodies](http::reply r) {
+    notifier_->send(std::move(req), [this, bodies, tenant](http::reply r) {
       std::lock_guard<std::mutex> lock{mutex_};
       statuses_.push_back(r.value.status);
-      notify(bodies);
+      notify(bodies, tenant);
     });
   }
 
@@ -719,7 +754,9 @@ class graph_standin {
   std::vector<http::request> requests_;
   std::string client_id_ = "bot-app-id";
   std::string client_secret_ = "standin-client-secret";
-  std::vector<std::string> valid_tokens_;
+  std::map<std::string, std::string> app_tokens_; // token -> tenant
+  std::map<std::string, std::string> call_tenants_;
+  std::size_t cross_tenant_ = 0;
   std::size_t issued_ = 0;
   std::vector<std::string> user_tokens_;
   std::string refresh_token_;

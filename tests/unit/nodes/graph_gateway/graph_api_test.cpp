@@ -83,7 +83,8 @@ TEST_F(graph_api_test, requests_carry_an_app_token_fetched_once_per_tenant) {
     if (req.path == "/v1.0/communications/calls/c1/answer") {
       ++answers;
       EXPECT_EQ(req.method, "POST");
-      EXPECT_EQ(req.header("authorization"), "Bearer standin-app-token-1");
+      EXPECT_EQ(req.header("authorization"),
+                "Bearer standin-app-token-tenant-a-1");
       EXPECT_EQ(req.body, "{\"acceptedModalities\":[\"audio\"]}");
     }
   }
