@@ -9,6 +9,7 @@
 #include <caf/send.hpp>
 
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -62,6 +63,8 @@ struct bot::impl final : call_registry {
       agent_reader.join();
     if (held_keeper.joinable())
       held_keeper.join();
+    if (rejoiner.joinable())
+      rejoiner.join();
     std::unordered_map<std::string, call_actor> live;
     {
       std::lock_guard<std::mutex> guard{mtx};
@@ -254,6 +257,100 @@ struct bot::impl final : call_registry {
     caf::anon_send(*actor, std::move(x));
   }
 
+  // Ends a call the engine has and Graph does not.
+  void end_in_engine(const std::string& tenant, const gw::live_call& c,
+                     const std::string& why) {
+    gw::engine_command cmd;
+    cmd.kind = c.answered ? gw::engine_command::complete
+                          : gw::engine_command::withdraw;
+    cmd.tenant_id = tenant;
+    cmd.call_id = c.call_id;
+    cmd.event_id = options.name + ":" + c.call_id + ":rejoin";
+    log.warn(c.answered ? "completing an answered call Graph no longer has"
+                        : "withdrawing a waiting call Graph no longer has",
+             {{"tenant", tenant}, {"call", c.call_id}, {"graph", why}});
+    router.send(std::move(cmd), [this, tenant,
+                                 id = c.call_id](const gw::command_result& r) {
+      if (r.code != 0)
+        log.warn("the engine refused to end a call after a restart",
+                 {{"tenant", tenant}, {"call", id}, {"error", r.message}});
+    });
+  }
+
+  void adopt(call_setup setup) {
+    auto id = setup.call_id;
+    auto tenant = setup.tenant_id;
+    bool talking = setup.resume == call_state::talking;
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      if (calls.count(id) != 0)
+        return; // known again meanwhile
+      calls.emplace(id, sys.spawn(call_behavior, std::move(setup), &env));
+    }
+    log.info(talking ? "rejoined a call in talk after a restart"
+                     : "rejoined a waiting call after a restart",
+             {{"tenant", tenant}, {"call", id}});
+  }
+
+  // A Graph request answered on this thread. Calls are rejoined on the
+  // rejoiner thread, not in the HTTP client's callbacks: an actor spawned
+  // from a thread ties CAF's logger to it, and the actor system's end
+  // waits for that thread to end (the client's outlives the system).
+  http::reply ask_graph(const std::string& ms, const std::string& path) {
+    std::promise<http::reply> answer;
+    auto reply = answer.get_future();
+    graph.send(ms, "GET", path, "", [&answer](http::reply r) {
+      answer.set_value(std::move(r));
+    });
+    return reply.get();
+  }
+
+  // One call the engine says is ours: what Graph says of it decides.
+  void rejoin_call(const std::string& tenant, const std::string& ms,
+                   const gw::live_call& c) {
+    if (!graph_api::plausible_tenant(ms))
+      return;
+    auto r = ask_graph(ms, "/communications/calls/" + c.call_id);
+    if (r.ok() && r.value.status == 404)
+      return end_in_engine(tenant, c, "404");
+    auto doc = r.ok() && r.value.status == 200 ? json::parse(r.value.body)
+                                               : json::parse_result{};
+    if (!doc.value) {
+      log.warn("cannot read a call from Graph after a restart; it is left "
+               "as it is",
+               {{"tenant", tenant},
+                {"call", c.call_id},
+                {"error",
+                 r.ok() ? "HTTP " + std::to_string(r.value.status) : r.error}});
+      return;
+    }
+    auto call = read_call(*doc.value);
+    if (ends(call.state))
+      return end_in_engine(tenant, c, call.state);
+    call_setup setup;
+    setup.tenant_id = tenant;
+    setup.microsoft_tenant_id = ms;
+    setup.call_id = c.call_id;
+    setup.caller_id = id_of(call.source);
+    setup.from = setup.caller_id;
+    setup.resume = c.answered ? call_state::talking : call_state::waiting;
+    if (c.answered) {
+      // In talk: the agent is the user who is not the caller.
+      auto p
+        = ask_graph(ms, "/communications/calls/" + c.call_id + "/participants");
+      auto list = p.ok() && p.value.status == 200 ? json::parse(p.value.body)
+                                                  : json::parse_result{};
+      if (list.value)
+        for (const auto& who : read_participants(*list.value))
+          if (who.who && who.who->kind == "user"
+              && who.who->id != setup.caller_id) {
+            setup.teams_user_id = who.who->id;
+            setup.agent_participant = who.id;
+          }
+    }
+    adopt(std::move(setup));
+  }
+
   // Agents by Teams user id: (tenant, agent id), from every served tenant.
   void read_agents() {
     std::vector<std::string> tenants;
@@ -315,6 +412,7 @@ struct bot::impl final : call_registry {
   std::condition_variable wake;
   std::thread agent_reader;
   std::thread held_keeper;
+  std::thread rejoiner;
 
   // Last: actors stop before anything they use goes.
   caf::actor_system_config cfg;
@@ -414,6 +512,44 @@ void bot::on_calls(std::vector<call_notification> batch,
                    const identity::token_claims& claims) {
   for (const auto& n : batch)
     impl_->dispatch(n, claims);
+}
+
+void bot::rejoin(const std::vector<std::string>& tenants) {
+  auto* d = impl_.get();
+  d->rejoiner = std::thread([d, tenants] {
+    auto wait = [d](std::chrono::milliseconds how_long) {
+      std::unique_lock<std::mutex> guard{d->mtx};
+      return !d->wake.wait_for(guard, how_long, [d] {
+        return d->stopping;
+      });
+    };
+    while (!d->can_route())
+      if (!wait(std::chrono::milliseconds{200}))
+        return;
+    for (const auto& tenant : tenants) {
+      std::string ms;
+      {
+        std::lock_guard<std::mutex> guard{d->mtx};
+        auto i = d->microsoft_of.find(tenant);
+        if (i == d->microsoft_of.end())
+          continue;
+        ms = i->second;
+      }
+      std::vector<gw::live_call> found;
+      std::string error;
+      while (!d->router.live_calls(tenant, owner_attribute, d->options.name,
+                                   found, error)) {
+        d->log.warn("cannot list the calls to rejoin; retrying",
+                    {{"tenant", tenant}, {"error", error}});
+        found.clear();
+        if (!wait(std::chrono::seconds{2}))
+          return;
+      }
+      for (const auto& c : found)
+        if (!c.callback && !d->find(c.call_id))
+          d->rejoin_call(tenant, ms, c);
+    }
+  });
 }
 
 void bot::on_engine_event(const gw::engine_event& e) {

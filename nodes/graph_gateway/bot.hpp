@@ -65,6 +65,13 @@ class bot {
   void on_presence(const presence& p, const change_notification& n,
                    bool only_changes = false);
 
+  /// After a restart: the calls this gateway (by its name) left in the
+  /// engine. Each that Graph still has is rejoined (waiting, or talking
+  /// with its agent); each that Graph no longer has ends in the engine
+  /// (completed if answered, else withdrawn). Runs in the background once
+  /// the router is reachable.
+  void rejoin(const std::vector<std::string>& tenants);
+
   /// An event of a served tenant's stream.
   void on_engine_event(const switchboard::gateway::engine_event& e);
 

@@ -261,7 +261,12 @@ void handle(self_ptr self, const call_env* env, const call_input& in) {
 
 call_actor::behavior_type call_behavior(self_ptr self, call_setup setup,
                                         const call_env* env) {
-  self->state.call = std::move(setup);
+  auto& st = self->state;
+  st.state = setup.resume;
+  st.agent_id = setup.agent_id;
+  st.teams_user_id = setup.teams_user_id;
+  st.agent_participant = setup.agent_participant;
+  st.call = std::move(setup);
   return {
     [self, env](call_input& in) {
       handle(self, env, in);

@@ -65,6 +65,12 @@ struct call_setup {
   std::string from;                ///< the caller: a number or a user id
   std::string to;                  ///< the number or app instance called
   std::string caller_id;           ///< the caller's id in rosters
+  /// A call rejoined after a restart starts waiting or talking, not new;
+  /// talking, with the agent that is in it.
+  call_state resume = call_state::answering;
+  std::string agent_id;
+  std::string teams_user_id;
+  std::string agent_participant;
 };
 
 /// Where the gateway keeps which actor owns which call.

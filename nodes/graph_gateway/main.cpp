@@ -412,6 +412,7 @@ int main(int argc, char** argv) {
   if (cfg.tenants.empty())
     log.warn("no tenants served (--tenants): every incoming call is rejected");
   bot.serve(served);
+  bot.rejoin(cfg.tenants);
   bot.watch_agents(std::chrono::seconds{30});
   if (!cfg.app_id.empty())
     watch.start();

@@ -51,6 +51,8 @@ std::optional<result_info> read_result(const bj::value& v) {
   return out;
 }
 
+} // namespace
+
 call_resource read_call(const bj::value& v) {
   call_resource c;
   c.id = string_at(v, "id");
@@ -86,6 +88,16 @@ participant read_participant(const bj::value& v) {
   p.muted = json::bool_at(v, "isMuted").value_or(false);
   return p;
 }
+
+std::vector<participant> read_participants(const bj::value& doc) {
+  std::vector<participant> out;
+  if (auto* v = find(doc, "value"); v != nullptr && v->is_array())
+    for (const auto& p : v->get_array())
+      out.push_back(read_participant(p));
+  return out;
+}
+
+namespace {
 
 operation read_operation(const bj::value& v) {
   operation op;

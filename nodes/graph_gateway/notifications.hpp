@@ -129,6 +129,15 @@ std::optional<presence> read_presence(const boost::json::value& v);
 /// Reads `getPresencesByUserId`'s response (`{"value": [presence...]}`).
 std::vector<presence> read_presences(const boost::json::value& doc);
 
+/// A call resource (`GET /communications/calls/{id}`, or a notification's
+/// resource data).
+call_resource read_call(const boost::json::value& v);
+
+/// One participant, and a `{"value": [participant...]}` collection
+/// (`GET .../participants`).
+participant read_participant(const boost::json::value& v);
+std::vector<participant> read_participants(const boost::json::value& doc);
+
 /// The call id of a resource URL such as
 /// `/communications/calls/{id}/operations/{op}`, or "".
 std::string call_id_of(std::string_view resource_url);

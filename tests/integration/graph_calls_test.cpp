@@ -687,3 +687,51 @@ TEST_F(graph_calls_test,
   EXPECT_EQ(post_presence("agent-oid-fay", "Offline", microsoft_tenant), 202u);
   EXPECT_TRUE(has_line(*gateway, "agent of another Microsoft tenant", 10s));
 }
+
+TEST_F(graph_calls_test, a_restarted_gateway_rejoins_a_waiting_call) {
+  ASSERT_NO_FATAL_FAILURE(start_gateway());
+  standin->incoming_call("call-12");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_QUEUED, "call-12"));
+  gateway->stop(SIGKILL);
+  gateway.reset();
+
+  ASSERT_NO_FATAL_FAILURE(start_gateway());
+  ASSERT_TRUE(
+    has_line(*gateway, "rejoined a waiting call after a restart", 20s));
+  // The call is routed by the new run: its agent is invited and joins.
+  ASSERT_NO_FATAL_FAILURE(teams_agent("ann", "agent-oid-ann"));
+  auto assigned = events->wait_for(v1::EVENT_TYPE_CALL_ASSIGNED, "call-12");
+  ASSERT_TRUE(assigned) << "the rejoined call was not routed";
+  EXPECT_EQ(assigned->call().agent_id(), "ann");
+  EXPECT_EQ(
+    requests_to("/v1.0/communications/calls/call-12/participants/invite")
+      .size(),
+    1u);
+}
+
+TEST_F(graph_calls_test,
+       a_restarted_gateway_ends_calls_graph_lost_and_rejoins_calls_in_talk) {
+  ASSERT_NO_FATAL_FAILURE(teams_agent("ann", "agent-oid-ann"));
+  ASSERT_NO_FATAL_FAILURE(start_gateway());
+  standin->incoming_call("call-13");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_ASSIGNED, "call-13"));
+  standin->incoming_call("call-14"); // waits: ann is busy
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_QUEUED, "call-14"));
+  gateway->stop(SIGKILL);
+  gateway.reset();
+  // While the gateway is down the waiting caller hangs up.
+  standin->caller_hangs_up("call-14");
+
+  ASSERT_NO_FATAL_FAILURE(start_gateway());
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_CANCELLED, "call-14"))
+    << "the call Graph lost still waits in the engine";
+  ASSERT_TRUE(
+    has_line(*gateway, "rejoined a call in talk after a restart", 20s));
+
+  // Ann hangs up in Teams: the engine wraps the call up, the bot leaves.
+  standin->agent_leaves("call-13", "agent-oid-ann");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, "call-13"))
+    << "the rejoined call did not end when the agent left";
+  EXPECT_EQ(requests_to("/v1.0/communications/calls/call-13", "DELETE").size(),
+            1u);
+}

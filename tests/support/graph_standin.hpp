@@ -96,9 +96,13 @@ class graph_standin {
     fixtures_ = fixtures;
     tenant_ = tenant;
     app_id_ = app_id;
-    http::client::options o;
-    o.ca_file = ca_file;
-    notifier_ = std::make_unique<http::client>(o);
+    // Once: replacing it here would wait, under mutex_, for a delivery
+    // that waits for mutex_.
+    if (!notifier_) {
+      http::client::options o;
+      o.ca_file = ca_file;
+      notifier_ = std::make_unique<http::client>(o);
+    }
   }
 
   /// The agent with this Teams user id does not answer invites (the
@@ -132,8 +136,22 @@ class graph_standin {
   /// The caller hangs up: the call terminates.
   void caller_hangs_up(const std::string& call_id) {
     std::lock_guard<std::mutex> lock{mutex_};
+    ended_.insert(call_id);
     notify({rewrite("call-delete_notification_terminated.json", call_id)},
            tenant_of(call_id));
+  }
+
+  /// The agent with Teams user id `user` leaves the call (hangs up in
+  /// Teams): a roster update without them.
+  void agent_leaves(const std::string& call_id, const std::string& user) {
+    std::lock_guard<std::mutex> lock{mutex_};
+    auto& r = rosters_[call_id];
+    r.erase(std::remove_if(r.begin(), r.end(),
+                           [&user](const member& m) {
+                             return m.id == user;
+                           }),
+            r.end());
+    notify({roster(call_id)}, tenant_of(call_id));
   }
 
   /// The published p2p incoming call's caller (a Teams user).
@@ -367,6 +385,13 @@ class graph_standin {
           return res.send(http::error_response(
             403, "Forbidden", "the call belongs to another tenant"));
         }
+      }
+      if (req.method == "GET" && req.path.rfind(calls, 0) == 0) {
+        auto rest = req.path.substr(calls.size());
+        auto slash = rest.find('/');
+        return res.send(get_call(
+          rest.substr(0, slash),
+          slash == std::string::npos ? std::string{} : rest.substr(slash + 1)));
       }
       res.send(http::make_response(202, "application/json", ""));
       return act(req);
@@ -628,6 +653,7 @@ class graph_standin {
         }
       notify({roster(call_id)}, tenant_of(call_id));
     } else if (action.empty() && req.method == "DELETE") {
+      ended_.insert(call_id);
       notify({rewrite("call-delete_notification_terminated.json", call_id)},
              tenant_of(call_id));
     }
@@ -665,6 +691,34 @@ class graph_standin {
 
   // A roster update in the shape of the published participant samples.
   std::string roster(const std::string& call_id) {
+    return "{\"@odata.type\":\"#microsoft.graph.commsNotifications\","
+           "\"value\":[{\"@odata.type\":\"#microsoft.graph."
+           "commsNotification\",\"changeType\":\"updated\",\"resourceUrl\""
+           ":\"/communications/calls/"
+           + call_id + "/participants\",\"resourceData\":[" + members(call_id)
+           + "]}]}";
+  }
+
+  // GET /communications/calls/{id} and .../participants, for a call
+  // still going; 404 for one that ended or never was.
+  http::response get_call(const std::string& call_id,
+                          const std::string& action) {
+    if (rosters_.count(call_id) == 0 || ended_.count(call_id) != 0)
+      return http::error_response(404, "8506", "Call not found");
+    if (action == "participants")
+      return http::make_response(200, "application/json",
+                                 "{\"value\":[" + members(call_id) + "]}");
+    return http::make_response(
+      200, "application/json",
+      "{\"@odata.type\":\"#microsoft.graph.call\",\"id\":\"" + call_id
+        + "\",\"state\":\"established\",\"direction\":\"incoming\","
+          "\"source\":{\"@odata.type\":\"#microsoft.graph.participantInfo\","
+          "\"identity\":{\"@odata.type\":\"#microsoft.graph.identitySet\","
+          "\"user\":{\"@odata.type\":\"#microsoft.graph.identity\",\"id\":\""
+        + std::string{caller_id} + "\"}}}}");
+  }
+
+  std::string members(const std::string& call_id) {
     std::string members;
     for (const auto& m : rosters_[call_id])
       members += std::string{members.empty() ? "" : ","}
@@ -679,11 +733,7 @@ class graph_standin {
                  + "\"}},\"endpointType\":\"default\"},\"isMuted\":false,"
                    "\"isInLobby\":false,\"id\":\""
                  + m.pid + "\"}";
-    return "{\"@odata.type\":\"#microsoft.graph.commsNotifications\","
-           "\"value\":[{\"@odata.type\":\"#microsoft.graph."
-           "commsNotification\",\"changeType\":\"updated\",\"resourceUrl\""
-           ":\"/communications/calls/"
-           + call_id + "/participants\",\"resourceData\":[" + members + "]}]}";
+    return members;
   }
 
   // The invite's operation, failed: the agent did not answer.
@@ -756,6 +806,7 @@ class graph_standin {
   std::string client_secret_ = "standin-client-secret";
   std::map<std::string, std::string> app_tokens_; // token -> tenant
   std::map<std::string, std::string> call_tenants_;
+  std::set<std::string> ended_;
   std::size_t cross_tenant_ = 0;
   std::size_t issued_ = 0;
   std::vector<std::string> user_tokens_;
