@@ -17,6 +17,7 @@
 
 #include <prometheus/exposer.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -346,6 +347,10 @@ int main(int argc, char** argv) {
   server_opts.port = cfg.listen.port;
   server_opts.certificate_file = cfg.certificate_file;
   server_opts.key_file = cfg.private_key_file;
+  // Decrypting a presence notification's key (RSA) and checking a call
+  // notification's token take most of a request's CPU: one thread per
+  // core, up to four.
+  server_opts.threads = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
   http::server server{server_opts,
                       [&hook](http::request req, http::responder res) {
                         hook.handle(std::move(req), std::move(res));

@@ -63,6 +63,8 @@ class process {
 
   bool started() const { return pid_ > 0 && out_ >= 0; }
 
+  pid_t pid() const { return pid_; }
+
   /// The next line of output containing `text`, waiting up to `timeout`;
   /// lines before it are kept in `lines()`.
   std::optional<std::string> wait_for_line(const std::string& text,
