@@ -444,6 +444,8 @@ int run(const settings& s) {
     text << in.rdbuf();
     return rsa_key::of_certificate(text.str());
   }();
+  // One validation token for the lot, as Graph reuses them.
+  auto validation = standin.validation_token(busy_tenant);
   std::vector<std::string> presence_bodies;
   for (int i = 0; i < n; ++i) {
     auto user = "agent-oid-" + std::to_string(i % std::max(1, s.agents));
@@ -459,7 +461,7 @@ int run(const settings& s) {
           + "\",\"availability\":\"" + availability + "\",\"activity\":\""
           + availability + "\"}",
         "presence-cert")
-      + "}],\"validationTokens\":[]}");
+      + "}],\"validationTokens\":[\"" + validation + "\"]}");
   }
   // Call notifications: roster updates of the waiting calls (the caller
   // and the bot still in), with one token for the lot, as Graph reuses

@@ -259,6 +259,21 @@ int main(int argc, char** argv) {
     tokens = std::move(k);
   }
 
+  // Rich notifications' validationTokens: issued by the identity platform
+  // to this app, for Microsoft Graph change tracking.
+  std::unique_ptr<graph::openid_keys> validation;
+  if (!cfg.app_id.empty()) {
+    graph::openid_keys::options v;
+    v.configuration_url
+      = cfg.authority + "/common/v2.0/.well-known/openid-configuration";
+    v.refresh_every = cfg.key_refresh;
+    v.rules.issuer_templates = {"https://sts.windows.net/{tenantid}/",
+                                cfg.authority + "/{tenantid}/v2.0"};
+    v.rules.audiences = {cfg.app_id};
+    v.rules.require_tenant = true;
+    validation = std::make_unique<graph::openid_keys>(v, client, log);
+  }
+
   graph::token_store user_tokens{cfg.token_store, token_key};
   graph::graph_api::options api_opts;
   if (user_tokens.problem().empty())
@@ -319,6 +334,7 @@ int main(int argc, char** argv) {
   hook_opts.calls_path = cfg.calls_path;
   hook_opts.presence_path = cfg.presence_path;
   hook_opts.client_state = client_state;
+  hook_opts.validation = validation.get();
   graph::webhook_sinks sinks;
   sinks.calls = [&log, &bot](std::vector<graph::call_notification> batch,
                              const identity::token_claims& claims) {
@@ -367,6 +383,8 @@ int main(int argc, char** argv) {
              {{"listen", cfg.listen.to_string()}});
   if (keys != nullptr)
     keys->start();
+  if (validation)
+    validation->start();
 
   auto probe = std::make_shared<graph::metrics>(hook.counts(), watch, [&bot] {
     return bot.live_calls();

@@ -4,7 +4,11 @@
 #include "nodes/json/json.hpp"
 #include "nodes/router/log.hpp"
 
+#include <algorithm>
+#include <memory>
+#include <mutex>
 #include <openssl/crypto.h>
+#include <set>
 
 namespace switchboard::graph {
 
@@ -104,12 +108,72 @@ void webhook::presence(http::request req, http::responder res) {
     return res.send(http::error_response(400, "badRequest", batch.error));
   }
   res.send(http::make_response(202, "application/json", ""));
+  bool rich = std::any_of(batch.value.begin(), batch.value.end(),
+                          [](const change_notification& n) {
+                            return n.encrypted.has_value();
+                          });
+  if (!rich || opts_.validation == nullptr)
+    return changes(batch, req.remote_address);
+  if (batch.validation_tokens.empty() || batch.validation_tokens.size() > 16) {
+    ++counts_.invalid_validation_tokens;
+    log_.warn("rich notifications ignored: no validationTokens to prove they "
+              "come from Graph",
+              {{"from", req.remote_address}});
+    return;
+  }
+  // Every token must verify; the notifications' tenants must be theirs.
+  struct pending {
+    std::mutex m;
+    std::size_t left;
+    std::string problem;
+    std::set<std::string> tenants;
+    change_notifications batch;
+    std::string from;
+  };
+  auto p = std::make_shared<pending>();
+  p->left = batch.validation_tokens.size();
+  p->from = req.remote_address;
+  auto tokens = batch.validation_tokens;
+  p->batch = std::move(batch);
+  for (auto& token : tokens)
+    opts_.validation->check(std::move(token), [this,
+                                               p](identity::token_verdict v) {
+      std::unique_lock<std::mutex> lock{p->m};
+      if (!v && p->problem.empty())
+        p->problem = v.reason;
+      else if (v && v.claims.app_id != opts_.change_tracking_app
+               && p->problem.empty())
+        p->problem = "issued to \"" + v.claims.app_id.substr(0, 60)
+                     + "\", not to Microsoft Graph change tracking";
+      if (v)
+        p->tenants.insert(v.claims.tenant_id);
+      if (--p->left != 0)
+        return;
+      lock.unlock();
+      for (const auto& n : p->batch.value)
+        if (n.encrypted && p->problem.empty()
+            && p->tenants.count(n.tenant_id) == 0)
+          p->problem = "a notification of tenant \"" + n.tenant_id.substr(0, 60)
+                       + "\" has no validation token of its tenant";
+      if (!p->problem.empty()) {
+        ++counts_.invalid_validation_tokens;
+        log_.warn("rich notifications ignored: a validation token does not "
+                  "verify",
+                  {{"reason", p->problem}, {"from", p->from}});
+        return;
+      }
+      changes(p->batch, p->from);
+    });
+}
+
+void webhook::changes(const change_notifications& batch,
+                      const std::string& from) {
   for (const auto& n : batch.value) {
     if (!same_secret(n.client_state, opts_.client_state)) {
       ++counts_.wrong_client_state;
-      log_.warn("change notification ignored: wrong clientState",
-                {{"subscription", n.subscription_id.substr(0, 100)},
-                 {"from", req.remote_address}});
+      log_.warn(
+        "change notification ignored: wrong clientState",
+        {{"subscription", n.subscription_id.substr(0, 100)}, {"from", from}});
       continue;
     }
     if (!n.lifecycle_event.empty()) {

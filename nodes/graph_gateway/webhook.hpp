@@ -43,6 +43,7 @@ struct webhook_counts {
   std::atomic<std::uint64_t> wrong_client_state{0};
   std::atomic<std::uint64_t> undecryptable{0};
   std::atomic<std::uint64_t> lifecycle{0};
+  std::atomic<std::uint64_t> invalid_validation_tokens{0};
 };
 
 /// The gateway's HTTPS endpoints, without sockets (the server feeds it):
@@ -55,8 +56,11 @@ struct webhook_counts {
 ///   With `?validationToken=` it is Graph's validation of a new
 ///   subscription: 200, text/plain, the decoded token. Otherwise every
 ///   notification's clientState is compared (in constant time) with the
-///   configured one; a wrong one is dropped without effect. Encrypted
-///   resource data is decrypted; 202 at once.
+///   configured one; a wrong one is dropped without effect. A batch with
+///   encrypted resource data is taken only when every one of its
+///   `validationTokens` verifies (this app's audience, Graph change
+///   tracking's app, the notifications' tenant); its data is decrypted.
+///   202 at once.
 /// - GET /healthz: 200.
 class webhook {
  public:
@@ -65,6 +69,12 @@ class webhook {
     std::string presence_path = "/api/presence";
     /// The clientState the gateway gives its subscriptions; a secret.
     std::string client_state;
+    /// Checks rich notifications' `validationTokens` (issued by the
+    /// identity platform to this app for Microsoft Graph change
+    /// tracking); null: not checked.
+    token_checker* validation = nullptr;
+    /// The app the validation tokens are issued by (their `azp`).
+    std::string change_tracking_app = "0bf30f3b-4a52-48df-9a82-234910c4a086";
   };
 
   webhook(options opts, token_checker& tokens, decryption_keys keys,
@@ -77,6 +87,7 @@ class webhook {
  private:
   void calls(http::request req, http::responder res);
   void presence(http::request req, http::responder res);
+  void changes(const change_notifications& batch, const std::string& from);
 
   options opts_;
   token_checker& tokens_;

@@ -138,8 +138,22 @@ token_verdict verify_token(std::string_view token, const key_set& keys,
                   "not valid for another " + std::to_string(*nbf - now) + " s",
                   kid);
   auto iss = json::string_at(c, "iss");
+  auto tid = json::string_at(c, "tid");
+  if (tid.empty())
+    tid = json::string_at(c, "tenantid");
+  // A multi-tenant issuer names the token's own tenant.
+  auto of_tenant = [&tid, &iss](const std::string& pattern) {
+    static const std::string slot = "{tenantid}";
+    auto at = pattern.find(slot);
+    return !tid.empty() && at != std::string::npos
+           && iss
+                == pattern.substr(0, at) + tid
+                     + pattern.substr(at + slot.size());
+  };
   if (std::find(rules.issuers.begin(), rules.issuers.end(), iss)
-      == rules.issuers.end())
+        == rules.issuers.end()
+      && std::none_of(rules.issuer_templates.begin(),
+                      rules.issuer_templates.end(), of_tenant))
     return refuse(token_error::wrong_issuer,
                   "issuer \"" + shown(iss) + "\" is not accepted", kid);
   auto auds = audiences_of(c);
@@ -150,9 +164,6 @@ token_verdict verify_token(std::string_view token, const key_set& keys,
                   "audience \"" + shown(auds.empty() ? "" : auds.front())
                     + "\" is not this service's",
                   kid);
-  auto tid = json::string_at(c, "tid");
-  if (tid.empty())
-    tid = json::string_at(c, "tenantid");
   if (rules.require_tenant && tid.empty())
     return refuse(token_error::no_tenant, "no tenant claim (tid)", kid);
   v.claims.issuer = iss;

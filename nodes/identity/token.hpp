@@ -14,6 +14,10 @@ class key_set;
 struct token_rules {
   /// Accepted `iss` values, compared exactly.
   std::vector<std::string> issuers;
+  /// Accepted `iss` values with `{tenantid}` standing for the token's own
+  /// `tid` (Entra ID's multi-tenant issuers, e.g.
+  /// `https://sts.windows.net/{tenantid}/`).
+  std::vector<std::string> issuer_templates;
   /// Accepted `aud` values (an app id, or `api://...` of Switchboard's API).
   std::vector<std::string> audiences;
   /// The token must name its Microsoft tenant (`tid`, or `tenantid` as the

@@ -221,7 +221,8 @@ class graph_calls_test : public routing_test {
                + tenant + "\",\"resource\":\"communications/presences/" + user
                + "\",\"resourceData\":{\"id\":\"" + user
                + "\"},\"encryptedContent\":" + content
-               + "}],\"validationTokens\":[]}";
+               + "}],\"validationTokens\":[\""
+               + standin->validation_token(tenant) + "\"]}";
     http::client::options o;
     o.ca_file = ca->certificate();
     http::client client{o};

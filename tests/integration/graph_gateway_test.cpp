@@ -64,15 +64,26 @@ class graph_gateway_test : public ::testing::Test {
     port = free_port();
     gateway = std::make_unique<process>(
       SWITCHBOARD_GRAPH_GATEWAY_PATH,
-      std::vector<std::string>{
-        "--listen", "127.0.0.1:" + std::to_string(port), "--certificate",
-        dir.path() + "/gateway.pem", "--private-key",
-        dir.path() + "/gateway.key", "--app-id", "bot-app-id",
-        "--openid-configuration", standin->openid_configuration_url(),
-        "--ca-file", ca->certificate(), "--client-state-file",
-        dir.path() + "/client-state", "--presence-private-key",
-        dir.path() + "/presence.key", "--presence-certificate-id",
-        "presence-cert"},
+      std::vector<std::string>{"--listen",
+                               "127.0.0.1:" + std::to_string(port),
+                               "--certificate",
+                               dir.path() + "/gateway.pem",
+                               "--private-key",
+                               dir.path() + "/gateway.key",
+                               "--app-id",
+                               "bot-app-id",
+                               "--openid-configuration",
+                               standin->openid_configuration_url(),
+                               "--authority",
+                               standin->authority(),
+                               "--ca-file",
+                               ca->certificate(),
+                               "--client-state-file",
+                               dir.path() + "/client-state",
+                               "--presence-private-key",
+                               dir.path() + "/presence.key",
+                               "--presence-certificate-id",
+                               "presence-cert"},
       true);
     ASSERT_TRUE(gateway->wait_for_line("\"msg\":\"serving\"", 30s))
       << "the gateway did not start";
@@ -228,7 +239,10 @@ TEST_F(
   graph_gateway_test,
   encrypted_presence_changes_are_read_and_a_wrong_client_state_is_ignored) {
   auto change = [&](const std::string& client_state,
-                    const std::string& availability) {
+                    const std::string& availability,
+                    std::string validation = "") {
+    if (validation.empty())
+      validation = "\"" + standin->validation_token("t-1") + "\"";
     auto content = presence_key.encrypt_like_graph(
       "{\"@odata.type\":\"#microsoft.graph.presence\",\"id\":\"agent-oid-1\","
       "\"availability\":\""
@@ -240,7 +254,7 @@ TEST_F(
              "\"resource\":\"communications/presences/agent-oid-1\","
              "\"resourceData\":{\"id\":\"agent-oid-1\"},"
              "\"encryptedContent\":"
-           + content + "}],\"validationTokens\":[]}";
+           + content + "}],\"validationTokens\":[" + validation + "]}";
   };
   auto wrong = post("/api/presence", change("guessed-state", "Busy"));
   EXPECT_EQ(wrong.value.status, 202u);
@@ -254,6 +268,52 @@ TEST_F(
   for (const auto& l : gateway->lines())
     EXPECT_EQ(l.find("\"availability\":\"Busy\""), std::string::npos)
       << "a notification with a wrong clientState had an effect: " << l;
+}
+
+TEST_F(graph_gateway_test,
+       rich_notifications_whose_validation_tokens_do_not_verify_are_ignored) {
+  auto change = [&](const std::string& tokens) {
+    auto content = presence_key.encrypt_like_graph(
+      "{\"@odata.type\":\"#microsoft.graph.presence\",\"id\":\"agent-oid-1\","
+      "\"availability\":\"Busy\",\"activity\":\"Busy\"}",
+      "presence-cert");
+    return "{\"value\":[{\"subscriptionId\":\"sub-1\",\"clientState\":"
+           "\"s3cret-state\",\"changeType\":\"updated\",\"tenantId\":\"t-1\","
+           "\"resource\":\"communications/presences/agent-oid-1\","
+           "\"resourceData\":{\"id\":\"agent-oid-1\"},\"encryptedContent\":"
+           + content + "}],\"validationTokens\":[" + tokens + "]}";
+  };
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+               .count();
+  auto token = [&](const std::string& azp, const std::string& tid,
+                   const std::string& aud) {
+    return "\""
+           + standin->sign("standin-key-1",
+                           "{\"iss\":\"https://sts.windows.net/" + tid
+                             + "/\",\"aud\":\"" + aud + "\",\"azp\":\"" + azp
+                             + "\",\"tid\":\"" + tid
+                             + "\",\"exp\":" + std::to_string(now + 600) + "}")
+           + "\"";
+  };
+  const std::string graph = "0bf30f3b-4a52-48df-9a82-234910c4a086";
+  // None; not Graph's change tracking; another tenant's; another app's;
+  // and a good one beside a forged one.
+  for (const auto& tokens :
+       {std::string{}, token("some-other-app", "t-1", "bot-app-id"),
+        token(graph, "t-2", "bot-app-id"), token(graph, "t-1", "another-app"),
+        token(graph, "t-1", "bot-app-id") + ",\"e30.e30.forged\""}) {
+    EXPECT_EQ(post("/api/presence", change(tokens)).value.status, 202u);
+    EXPECT_TRUE(gateway->wait_for_line("rich notifications ignored", 10s))
+      << tokens;
+  }
+  EXPECT_EQ(std::count_if(gateway->lines().begin(), gateway->lines().end(),
+                          [](const std::string& l) {
+                            return l.find("\"msg\":\"presence changed\"")
+                                   != std::string::npos;
+                          }),
+            0)
+    << "a notification without a good validation token had an effect";
 }
 
 TEST_F(graph_gateway_test, lifecycle_notifications_are_recognised) {

@@ -245,7 +245,8 @@ class graph_standin {
              + "')\",\"resourceData\":{\"@odata.type\":\"#Microsoft.Graph."
                "presence\",\"id\":\""
              + user + "\"},\"encryptedContent\":" + content
-             + "}],\"validationTokens\":[]}");
+             + "}],\"validationTokens\":[\"" + validation_token_locked(tenant_)
+             + "\"]}");
       return;
     }
   }
@@ -284,6 +285,14 @@ class graph_standin {
     requests_.clear();
   }
 
+  /// A rich notification's validation token for Microsoft tenant
+  /// `tenant`, as the identity platform issues it for Graph change
+  /// tracking (`azp`) to the bot's app.
+  std::string validation_token(const std::string& tenant) {
+    std::lock_guard<std::mutex> lock{mutex_};
+    return validation_token_locked(tenant);
+  }
+
   /// The requests received, in order.
   std::vector<http::request> requests() const {
     std::lock_guard<std::mutex> lock{mutex_};
@@ -317,6 +326,13 @@ class graph_standin {
       return res.send(http::make_response(
         200, "application/json",
         "{\"issuer\":\"https://api.botframework.com\",\"jwks_uri\":\""
+          + base_url() + "/v1/.well-known/keys\"}"));
+    }
+    if (req.path == "/common/v2.0/.well-known/openid-configuration") {
+      return res.send(http::make_response(
+        200, "application/json",
+        "{\"issuer\":\"https://login.microsoftonline.com/{tenantid}/v2.0\","
+        "\"jwks_uri\":\""
           + base_url() + "/v1/.well-known/keys\"}"));
     }
     if (req.path == "/v1/.well-known/keys") {
@@ -415,6 +431,19 @@ class graph_standin {
       return act(req);
     }
     res.send(http::error_response(404, "notFound", req.path));
+  }
+
+  std::string validation_token_locked(const std::string& tenant) {
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+    return keys_.begin()->second->sign(
+      keys_.begin()->first,
+      "{\"iss\":\"https://sts.windows.net/" + tenant + "/\",\"aud\":\""
+        + app_id_
+        + "\",\"azp\":\"0bf30f3b-4a52-48df-9a82-234910c4a086\",\"tid\":\""
+        + tenant + "\",\"nbf\":" + std::to_string(now - 60)
+        + ",\"exp\":" + std::to_string(now + 3600) + "}");
   }
 
   static bool ends_with(const std::string& s, const std::string& tail) {

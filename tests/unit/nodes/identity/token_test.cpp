@@ -169,3 +169,20 @@ TEST(bearer_token, takes_the_token_of_an_authorization_header) {
   EXPECT_EQ(bearer_token("Basic dXNlcjpwYXNz"), "");
   EXPECT_EQ(bearer_token("Bearer"), "");
 }
+
+TEST_F(token_test, a_multi_tenant_issuer_must_name_the_tokens_own_tenant) {
+  rules.issuer_templates = {"https://sts.windows.net/{tenantid}/"};
+  auto token = [this](const std::string& iss, const std::string& tid) {
+    return signer.sign(
+      "k1", "{\"iss\":\"" + iss + "\",\"aud\":\"bot-app-id\",\"tid\":\"" + tid
+              + "\",\"exp\":" + std::to_string(now + 60) + "}");
+  };
+  auto v = check(token("https://sts.windows.net/tenant-a/", "tenant-a"));
+  ASSERT_TRUE(v) << v.reason;
+  EXPECT_EQ(v.claims.tenant_id, "tenant-a");
+  // Issued for one tenant, claiming another.
+  EXPECT_EQ(check(token("https://sts.windows.net/tenant-a/", "tenant-b")).error,
+            token_error::wrong_issuer);
+  EXPECT_EQ(check(token("https://sts.windows.net//", "")).error,
+            token_error::wrong_issuer);
+}
