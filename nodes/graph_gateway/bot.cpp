@@ -51,6 +51,7 @@ struct bot::impl final : call_registry {
     env.name = options.name;
     env.callback_url = options.callback_url;
     env.hold_prompt = options.hold_prompt;
+    env.announcement_url = options.announcement_url;
   }
 
   ~impl() override {
@@ -244,6 +245,12 @@ struct bot::impl final : call_registry {
         }
         break;
       case call_notification::about::operation:
+        if (json::iequals(n.op.kind, "playPromptOperation")
+            && n.op.client_context.rfind("announcement:", 0) == 0
+            && (n.op.status == "completed" || n.op.status == "failed")) {
+          x.event = call_event::announcement_done;
+          break;
+        }
         if (n.op.kind != "inviteParticipantsOperation"
             || n.op.status != "failed")
           return;
@@ -567,7 +574,13 @@ void bot::on_engine_event(const gw::engine_event& e) {
       x.event = call_event::offer_closed;
       x.offer_id = e.offer_id;
       break;
-    case gw::engine_event::ended: x.event = call_event::engine_ended; break;
+    case gw::engine_event::ended:
+      x.event = call_event::engine_ended;
+      if (!e.announcement.empty() && !impl_->options.announcement_url.empty()) {
+        x.event = call_event::ended_with_announcement;
+        x.text = e.announcement;
+      }
+      break;
     default: return;
   }
   caf::anon_send(*actor, std::move(x));

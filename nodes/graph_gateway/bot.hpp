@@ -26,6 +26,9 @@ struct bot_options {
   std::string callback_url;
   /// Played to waiting callers when set (an audio file's URL).
   std::string hold_prompt;
+  /// The engine's announcements ("{prompt}" for the prompt id); empty:
+  /// none are played and such calls are hung up at once.
+  std::string announcement_url;
   /// How long an incoming call rings unanswered while the router cannot
   /// be reached, before it is rejected as busy (Graph gives up at 15 s).
   std::chrono::seconds router_wait{10};

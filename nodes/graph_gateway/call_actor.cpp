@@ -1,5 +1,7 @@
 #include "nodes/graph_gateway/call_actor.hpp"
 
+#include "nodes/http/message.hpp"
+
 #include <caf/all.hpp>
 
 #include <algorithm>
@@ -114,6 +116,27 @@ void act(self_ptr self, const call_env* env, call_action a,
                       "microsoft.graph.mediaInfo\",\"uri\":"
                     + json_text(env->hold_prompt) + "}}]}",
                   call_event::incoming, "playPrompt");
+    case call_action::announce: {
+      auto uri = env->announcement_url;
+      static const std::string slot = "{prompt}";
+      if (auto at = uri.find(slot); at != std::string::npos)
+        uri.replace(at, slot.size(), http::url_encode(in.text));
+      env->log->info("playing the engine's announcement, then hanging up",
+                     {{"call", c.call_id},
+                      {"tenant", c.tenant_id},
+                      {"announcement", in.text}});
+      call_input done;
+      done.event = call_event::announcement_done;
+      self->delayed_send(caf::actor_cast<call_actor>(self),
+                         env->announcement_limit, std::move(done));
+      return post(self, env, "POST", "/playPrompt",
+                  "{\"clientContext\":" + json_text("announcement:" + c.call_id)
+                    + ",\"prompts\":[{\"@odata.type\":\"#microsoft.graph."
+                      "mediaPrompt\",\"mediaInfo\":{\"@odata.type\":\"#"
+                      "microsoft.graph.mediaInfo\",\"uri\":"
+                    + json_text(uri) + "}}]}",
+                  call_event::announcement_done, "playPrompt announcement");
+    }
     case call_action::lookup_agent: {
       st.offer_id = in.offer_id;
       st.agent_id = in.agent_id;

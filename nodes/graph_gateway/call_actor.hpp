@@ -29,7 +29,7 @@ struct call_input {
   call_event event = call_event::incoming;
   bool is_roster = false;
   int status = 0;   // HTTP status, or google.rpc.Code
-  std::string text; // Graph's or the engine's message
+  std::string text; // Graph's or the engine's message; the announcement
   std::string offer_id;
   std::string agent_id;
   std::string teams_user_id;
@@ -93,6 +93,11 @@ struct call_env {
   /// A prompt played to a waiting caller (an audio file's URL); empty:
   /// none.
   std::string hold_prompt;
+  /// The URL of the engine's announcements, "{prompt}" standing for the
+  /// prompt id; empty: none are played.
+  std::string announcement_url;
+  /// An announcement not over by then is cut short.
+  std::chrono::milliseconds announcement_limit{std::chrono::seconds{60}};
 };
 
 struct call_data {

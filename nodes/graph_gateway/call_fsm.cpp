@@ -41,11 +41,13 @@ const row table[] = {
   {s::submitting,   e::submit_refused, {a::hang_up},                     s::ended},
   {s::submitting,   e::offered,        {a::lookup_agent},                s::looking_up},
   {s::submitting,   e::engine_ended,   {a::hang_up},                     s::ended},
+  {s::submitting,   e::ended_with_announcement, {a::announce},           s::announcing},
   {s::submitting,   e::caller_left,    {a::cancel_call},                 s::ended},
 
   {s::waiting,      e::offered,        {a::lookup_agent},                s::looking_up},
   {s::waiting,      e::agent_joined,   {a::remove_agent},                s::waiting},
   {s::waiting,      e::engine_ended,   {a::hang_up},                     s::ended},
+  {s::waiting,      e::ended_with_announcement, {a::announce},           s::announcing},
   {s::waiting,      e::caller_left,    {a::cancel_call},                 s::ended},
 
   {s::looking_up,   e::submitted,      {},                               s::looking_up},
@@ -53,6 +55,7 @@ const row table[] = {
   {s::looking_up,   e::agent_unknown,  {a::decline_offer},               s::waiting},
   {s::looking_up,   e::offer_closed,   {},                               s::waiting},
   {s::looking_up,   e::engine_ended,   {a::hang_up},                     s::ended},
+  {s::looking_up,   e::ended_with_announcement, {a::announce},           s::announcing},
   {s::looking_up,   e::caller_left,    {a::cancel_call},                 s::ended},
 
   {s::inviting,     e::submitted,      {},                               s::inviting},
@@ -60,17 +63,26 @@ const row table[] = {
   {s::inviting,     e::invite_failed,  {a::decline_offer},               s::waiting},
   {s::inviting,     e::offer_closed,   {},                               s::waiting},
   {s::inviting,     e::engine_ended,   {a::hang_up},                     s::ended},
+  {s::inviting,     e::ended_with_announcement, {a::announce},           s::announcing},
   {s::inviting,     e::caller_left,    {a::cancel_call},                 s::ended},
 
   {s::accepting,    e::accepted,       {},                               s::talking},
   {s::accepting,    e::accept_refused, {a::remove_agent},                s::waiting},
   {s::accepting,    e::engine_ended,   {a::hang_up},                     s::ended},
+  {s::accepting,    e::ended_with_announcement, {a::hang_up},            s::ended},
   {s::accepting,    e::caller_left,    {a::cancel_call, a::complete_call}, s::ended},
   {s::accepting,    e::agent_left,     {a::cancel_call, a::complete_call, a::hang_up}, s::ended},
 
   {s::talking,      e::caller_left,    {a::complete_call, a::hang_up},   s::ended},
   {s::talking,      e::agent_left,     {a::complete_call, a::hang_up},   s::ended},
   {s::talking,      e::engine_ended,   {a::hang_up},                     s::ended},
+  {s::talking,      e::ended_with_announcement, {a::hang_up},            s::ended},
+
+  // The engine has ended the call: the caller hears why, then the bot
+  // hangs up. An agent whose invite was still out is removed.
+  {s::announcing,   e::announcement_done, {a::hang_up},                  s::ended},
+  {s::announcing,   e::caller_left,    {},                               s::ended},
+  {s::announcing,   e::agent_joined,   {a::remove_agent},                s::announcing},
 };
 // clang-format on
 
@@ -93,6 +105,7 @@ const char* to_string(call_state x) {
     case s::inviting: return "inviting";
     case s::accepting: return "accepting";
     case s::talking: return "talking";
+    case s::announcing: return "announcing";
     case s::ended: return "ended";
   }
   return "unknown";
@@ -117,6 +130,8 @@ const char* to_string(call_event x) {
     case e::engine_ended: return "engine_ended";
     case e::caller_left: return "caller_left";
     case e::agent_left: return "agent_left";
+    case e::ended_with_announcement: return "ended_with_announcement";
+    case e::announcement_done: return "announcement_done";
   }
   return "unknown";
 }
@@ -135,6 +150,7 @@ const char* to_string(call_action x) {
     case a::cancel_call: return "cancel_call";
     case a::complete_call: return "complete_call";
     case a::hang_up: return "hang_up";
+    case a::announce: return "announce";
   }
   return "unknown";
 }

@@ -25,6 +25,7 @@ enum class call_state : std::uint8_t {
   inviting,     // participants/invite sent for the agent
   accepting,    // the agent joined; AcceptOffer sent
   talking,      // caller and agent in the call, the bot anchoring it
+  announcing,   // the engine ended the call; its announcement plays
   ended,
 };
 
@@ -46,6 +47,9 @@ enum class call_event : std::uint8_t {
   engine_ended,   // the engine ended the call (limits, disconnect)
   caller_left,    // the call terminated, or the caller left the roster
   agent_left,     // the agent left the roster after joining
+  // The engine ended the call with an announcement the gateway can play.
+  ended_with_announcement,
+  announcement_done, // its playPrompt completed or failed, or took too long
 };
 
 enum class call_action : std::uint8_t {
@@ -61,6 +65,7 @@ enum class call_action : std::uint8_t {
   cancel_call,   // CancelCall: the caller left while waiting
   complete_call, // CompleteCall: the agent wraps up
   hang_up,       // DELETE the call: the bot leaves and the call ends
+  announce,      // playPrompt with the engine's announcement
 };
 
 struct call_step {

@@ -135,6 +135,12 @@ const std::vector<setting>& settings() {
          "--hold-prompt",
          "URL of an audio file played to waiting callers (playPrompt)",
          &config::hold_prompt, web_url),
+    text("graph", "announcement_url", "SWITCHBOARD_GRAPH_ANNOUNCEMENT_URL",
+         "--announcement-url",
+         "URL of the audio file a caller hears when the engine ends the call "
+         "with an announcement (a queue's limit), {prompt} standing for its "
+         "id; none: such calls are hung up at once",
+         &config::announcement_url, web_url),
     text("graph", "url", "SWITCHBOARD_GRAPH_URL", "--graph-url",
          "Microsoft Graph's base URL (another cloud's, or a test's)",
          &config::graph_url, web_url),

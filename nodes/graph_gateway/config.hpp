@@ -48,6 +48,8 @@ struct config {
   std::string client_secret_file;
   /// An audio file's URL played to waiting callers; empty: none.
   std::string hold_prompt;
+  /// The URL of the engine's announcements, "{prompt}" for the prompt id.
+  std::string announcement_url;
   std::string calls_path = "/api/calls";
   std::string presence_path = "/api/presence";
   /// The certificate id presence subscriptions are created with, and the

@@ -323,6 +323,7 @@ int main(int argc, char** argv) {
         : cfg.callback_url;
   bot_opts.hold_prompt = cfg.hold_prompt;
   bot_opts.router_wait = cfg.router_wait;
+  bot_opts.announcement_url = cfg.announcement_url;
   bot_opts.on_agents
     = [&watch](const std::string& tenant, std::vector<std::string> users) {
         watch.watch(tenant, std::move(users));

@@ -736,3 +736,45 @@ TEST_F(graph_calls_test,
   EXPECT_EQ(requests_to("/v1.0/communications/calls/call-13", "DELETE").size(),
             1u);
 }
+
+TEST_F(graph_calls_test,
+       a_call_the_engine_ends_with_an_announcement_hears_it_then_is_hung_up) {
+  v1::UpsertQueueRequest q;
+  q.mutable_queue()->set_tenant_id("contoso");
+  q.mutable_queue()->set_queue_id("sales");
+  *q.mutable_queue()->mutable_max_wait()
+    = google::protobuf::util::TimeUtil::SecondsToDuration(2);
+  q.mutable_queue()->mutable_when_max_wait()->set_kind(
+    v1::LimitAction::KIND_DISCONNECT);
+  q.mutable_queue()->mutable_when_max_wait()->set_announcement("sorry");
+  v1::Queue queue_out;
+  ASSERT_TRUE(n->admin->UpsertQueue(ctx().get(), q, &queue_out).ok());
+  // No agent: the call waits until max_wait ends it.
+  ASSERT_NO_FATAL_FAILURE(
+    start_gateway({"--announcement-url", "https://prompts.test/{prompt}.wav"}));
+  standin->incoming_call("call-15");
+  auto ended = events->wait_for(v1::EVENT_TYPE_CALL_TIMED_OUT, "call-15");
+  ASSERT_TRUE(ended);
+  EXPECT_EQ(ended->call().announcement(), "sorry");
+
+  auto prompts = requests_to("/v1.0/communications/calls/call-15/playPrompt");
+  ASSERT_EQ(prompts.size(), 1u) << "the announcement was not played";
+  EXPECT_NE(prompts.front().body.find("https://prompts.test/sorry.wav"),
+            std::string::npos)
+    << prompts.front().body;
+  EXPECT_NE(prompts.front().body.find("\"clientContext\":\"announcement:"),
+            std::string::npos);
+  // Once it has played, the bot hangs up; not before.
+  auto hung_up = requests_to("/v1.0/communications/calls/call-15", "DELETE");
+  ASSERT_EQ(hung_up.size(), 1u) << "the bot did not hang up";
+  auto all = standin->requests();
+  auto order = [&all](const std::string& method, const std::string& path) {
+    for (std::size_t i = 0; i < all.size(); ++i)
+      if (all[i].method == method && all[i].path == path)
+        return i;
+    return all.size();
+  };
+  EXPECT_LT(order("POST", "/v1.0/communications/calls/call-15/playPrompt"),
+            order("DELETE", "/v1.0/communications/calls/call-15"));
+  EXPECT_TRUE(has_line(*gateway, "playing the engine's announcement", 5s));
+}

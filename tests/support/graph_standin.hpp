@@ -679,6 +679,15 @@ class graph_standin {
       notify({rewrite("call-answer_notification_establishing.json", call_id),
               rewrite("call-answer_notification_established.json", call_id)},
              tenant_of(call_id));
+    } else if (action == "playPrompt") {
+      // The prompt plays to its end: its operation completes.
+      auto body
+        = rewrite("call-playprompt_notification_completed.json", call_id);
+      auto context = between(req.body, "\"clientContext\":\"", "\"");
+      auto at = body.find("d45324c1-fcb5-430a-902c-f20af696537c");
+      if (at != std::string::npos)
+        body.replace(at, 36, context);
+      notify({body}, tenant_of(call_id));
     } else if (action == "participants/invite") {
       auto user = between(req.body, "\"user\":{", "}");
       auto id = between(user, "\"id\":\"", "\"");

@@ -132,8 +132,31 @@ TEST(graph_call_fsm, the_engine_ending_the_call_hangs_up_once_answered) {
   }
 }
 
+TEST(graph_call_fsm,
+     a_waiting_caller_the_engine_ends_hears_the_announcement_then_is_hung_up) {
+  for (auto st : {s::submitting, s::waiting, s::looking_up, s::inviting}) {
+    EXPECT_EQ(transition(st, e::ended_with_announcement).actions,
+              actions{a::announce})
+      << to_string(st);
+    EXPECT_EQ(transition(st, e::ended_with_announcement).next, s::announcing);
+  }
+  EXPECT_EQ(transition(s::announcing, e::announcement_done).actions,
+            actions{a::hang_up});
+  EXPECT_EQ(transition(s::announcing, e::announcement_done).next, s::ended);
+  // The caller hanging up meanwhile: nothing left to tell the engine.
+  EXPECT_TRUE(transition(s::announcing, e::caller_left).actions.empty());
+  EXPECT_EQ(transition(s::announcing, e::caller_left).next, s::ended);
+  // A late agent is let go; another engine end changes nothing.
+  EXPECT_EQ(transition(s::announcing, e::agent_joined).actions,
+            actions{a::remove_agent});
+  EXPECT_FALSE(transition(s::announcing, e::engine_ended).handled);
+  // A caller already talking to an agent is not told.
+  EXPECT_EQ(transition(s::talking, e::ended_with_announcement).actions,
+            actions{a::hang_up});
+}
+
 TEST(graph_call_fsm, nothing_happens_to_an_ended_call) {
-  for (int ev = 0; ev <= static_cast<int>(e::agent_left); ++ev) {
+  for (int ev = 0; ev <= static_cast<int>(e::announcement_done); ++ev) {
     auto step = transition(s::ended, static_cast<e>(ev));
     EXPECT_FALSE(step.handled) << to_string(static_cast<e>(ev));
     EXPECT_EQ(step.next, s::ended);
@@ -143,8 +166,8 @@ TEST(graph_call_fsm, nothing_happens_to_an_ended_call) {
 TEST(graph_call_fsm, every_state_event_and_action_has_a_name) {
   for (int x = 0; x <= static_cast<int>(s::ended); ++x)
     EXPECT_STRNE(to_string(static_cast<s>(x)), "unknown");
-  for (int x = 0; x <= static_cast<int>(e::agent_left); ++x)
+  for (int x = 0; x <= static_cast<int>(e::announcement_done); ++x)
     EXPECT_STRNE(to_string(static_cast<e>(x)), "unknown");
-  for (int x = 0; x <= static_cast<int>(a::hang_up); ++x)
+  for (int x = 0; x <= static_cast<int>(a::announce); ++x)
     EXPECT_STRNE(to_string(static_cast<a>(x)), "unknown");
 }
