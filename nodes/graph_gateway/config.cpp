@@ -29,6 +29,39 @@ setting text(const char* section, const char* key, const char* env,
           }};
 }
 
+// "24h", "5m" or "10s": the largest unit that says it exactly.
+std::string duration_text(std::chrono::seconds d) {
+  auto n = d.count();
+  if (n != 0 && n % 3600 == 0)
+    return std::to_string(n / 3600) + "h";
+  if (n != 0 && n % 60 == 0)
+    return std::to_string(n / 60) + "m";
+  return std::to_string(n) + "s";
+}
+
+// A setting held in a seconds member, bounded to [low, high].
+setting duration(const char* section, const char* key, const char* env,
+                 const char* flag, const char* help,
+                 std::chrono::seconds config::*member, std::chrono::seconds low,
+                 std::chrono::seconds high) {
+  return {section,
+          key,
+          env,
+          flag,
+          help,
+          [member](const config& c) -> std::string {
+            return duration_text(c.*member);
+          },
+          [member, low, high](config& c, const std::string& v) -> std::string {
+            auto ms = switchboard::settings::parse_duration_ms(v);
+            if (!ms || *ms < low.count() * 1000 || *ms > high.count() * 1000)
+              return "expected a duration from " + duration_text(low) + " to "
+                     + duration_text(high) + ", found '" + v + "'";
+            c.*member = std::chrono::seconds{*ms / 1000};
+            return {};
+          }};
+}
+
 std::string web_url(const std::string& v) {
   if (v.rfind("https://", 0) != 0 && v.rfind("http://", 0) != 0)
     return "expected an http:// or https:// URL, found '" + v + "'";
@@ -84,20 +117,12 @@ const std::vector<setting>& settings() {
          &config::presence_path, url_path),
     text("router", "address", "SWITCHBOARD_GRAPH_ROUTER", "--router",
          "host:port of a router's gRPC API", &config::router, not_empty),
-    {"router", "wait", "SWITCHBOARD_GRAPH_ROUTER_WAIT", "--router-wait",
-     "How long an incoming call rings unanswered while the router cannot be "
-     "reached, before it is rejected as busy (Graph stops ringing the bot "
-     "at 15 s)",
-     [](const config& c) -> std::string {
-       return std::to_string(c.router_wait.count()) + "s";
-     },
-     [](config& c, const std::string& v) -> std::string {
-       auto ms = switchboard::settings::parse_duration_ms(v);
-       if (!ms || *ms < 0 || *ms > 60'000)
-         return "expected a duration from 0s to 60s, found '" + v + "'";
-       c.router_wait = std::chrono::seconds{*ms / 1000};
-       return {};
-     }},
+    duration("router", "wait", "SWITCHBOARD_GRAPH_ROUTER_WAIT", "--router-wait",
+             "How long an incoming call rings unanswered while the router "
+             "cannot be reached, before it is rejected as busy (Graph stops "
+             "ringing the bot at 15 s)",
+             &config::router_wait, std::chrono::seconds{0},
+             std::chrono::seconds{60}),
     {"graph", "tenants", "SWITCHBOARD_GRAPH_TENANTS", "--tenants",
      "The Switchboard tenants served, comma separated; calls from other "
      "Microsoft tenants are rejected",
@@ -155,19 +180,11 @@ const std::vector<setting>& settings() {
          "SWITCHBOARD_GRAPH_OPENID_CONFIGURATION", "--openid-configuration",
          "OpenID configuration whose keys sign call notifications' tokens",
          &config::openid_configuration, web_url),
-    {"graph", "key_refresh", "SWITCHBOARD_GRAPH_KEY_REFRESH", "--key-refresh",
-     "How often the signing keys are read again (also when a token names "
-     "an unknown key, at most once a minute), e.g. 24h, 30m",
-     [](const config& c) -> std::string {
-       return std::to_string(c.key_refresh.count() / 3600) + "h";
-     },
-     [](config& c, const std::string& v) -> std::string {
-       auto ms = switchboard::settings::parse_duration_ms(v);
-       if (!ms || *ms < 60'000 || *ms > 7LL * 24 * 3600 * 1000)
-         return "expected a duration from 1m to 168h, found '" + v + "'";
-       c.key_refresh = std::chrono::seconds{*ms / 1000};
-       return {};
-     }},
+    duration(
+      "graph", "key_refresh", "SWITCHBOARD_GRAPH_KEY_REFRESH", "--key-refresh",
+      "How often the signing keys are read again (also when a token "
+      "names an unknown key, at most once a minute), e.g. 24h, 30m",
+      &config::key_refresh, std::chrono::minutes{1}, std::chrono::hours{168}),
     text("graph", "ca_file", "SWITCHBOARD_GRAPH_CA_FILE", "--ca-file",
          "PEM bundle of the authorities trusted for Graph and the identity "
          "platform; none: the system's",
@@ -192,20 +209,12 @@ const std::vector<setting>& settings() {
          "The presence webhook's URL as Graph reaches it; none: "
          "https://{listen}{presence_path}",
          &config::presence_url, web_url),
-    {"presence", "reconcile", "SWITCHBOARD_GRAPH_PRESENCE_RECONCILE",
-     "--presence-reconcile",
-     "How often every agent's Teams presence is read whole "
-     "(getPresencesByUserId), since subscriptions can stop silently",
-     [](const config& c) -> std::string {
-       return std::to_string(c.presence_reconcile.count()) + "s";
-     },
-     [](config& c, const std::string& v) -> std::string {
-       auto ms = switchboard::settings::parse_duration_ms(v);
-       if (!ms || *ms < 1'000 || *ms > 24LL * 3600 * 1000)
-         return "expected a duration from 1s to 24h, found '" + v + "'";
-       c.presence_reconcile = std::chrono::seconds{*ms / 1000};
-       return {};
-     }},
+    duration("presence", "reconcile", "SWITCHBOARD_GRAPH_PRESENCE_RECONCILE",
+             "--presence-reconcile",
+             "How often every agent's Teams presence is read whole "
+             "(getPresencesByUserId), since subscriptions can stop silently",
+             &config::presence_reconcile, std::chrono::seconds{1},
+             std::chrono::hours{24}),
     text("signin", "token_store", "SWITCHBOARD_GRAPH_TOKEN_STORE",
          "--token-store",
          "Directory of the service account's sealed refresh tokens (one "

@@ -90,7 +90,10 @@ class graph_calls_test : public routing_test {
       n->admin->UpsertClassificationRules(ctx().get(), rules, &rules_out).ok());
   }
 
-  void teams_agent(const std::string& id, const std::string& teams_user_id) {
+  // With `available` false the agent is ready in Switchboard but not
+  // Available: their presence is to come from Teams.
+  void teams_agent(const std::string& id, const std::string& teams_user_id,
+                   bool available = true) {
     v1::UpsertAgentRequest req;
     auto& a = *req.mutable_agent();
     a.set_tenant_id("contoso");
@@ -100,7 +103,8 @@ class graph_calls_test : public routing_test {
     v1::AgentView out;
     auto st = n->admin->UpsertAgent(ctx().get(), req, &out);
     ASSERT_TRUE(st.ok()) << st.error_message();
-    presence(id, v1::PRESENCE_AVAILABLE);
+    if (available)
+      presence(id, v1::PRESENCE_AVAILABLE);
     ready(id, true);
   }
 
@@ -350,14 +354,7 @@ TEST_F(graph_calls_test, a_call_from_a_tenant_not_served_is_rejected) {
 
 TEST_F(graph_calls_test, teams_presence_gates_routing) {
   // Ann is ready in Switchboard but not Available in Teams yet.
-  v1::UpsertAgentRequest req;
-  req.mutable_agent()->set_tenant_id("contoso");
-  req.mutable_agent()->set_agent_id("ann");
-  req.mutable_agent()->set_teams_user_id("agent-oid-ann");
-  req.mutable_agent()->add_queue_ids("sales");
-  v1::AgentView out;
-  ASSERT_TRUE(n->admin->UpsertAgent(ctx().get(), req, &out).ok());
-  ready("ann", true);
+  ASSERT_NO_FATAL_FAILURE(teams_agent("ann", "agent-oid-ann", false));
   ASSERT_NO_FATAL_FAILURE(start_gateway());
   standin->incoming_call("call-5");
   ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_QUEUED, "call-5"));
@@ -409,14 +406,7 @@ TEST_F(graph_calls_test,
 TEST_F(graph_calls_test,
        presence_subscriptions_cover_the_agents_and_their_changes_gate_routing) {
   ASSERT_NO_FATAL_FAILURE(sign_in());
-  v1::UpsertAgentRequest req;
-  req.mutable_agent()->set_tenant_id("contoso");
-  req.mutable_agent()->set_agent_id("ann");
-  req.mutable_agent()->set_teams_user_id("agent-oid-ann");
-  req.mutable_agent()->add_queue_ids("sales");
-  v1::AgentView out;
-  ASSERT_TRUE(n->admin->UpsertAgent(ctx().get(), req, &out).ok());
-  ready("ann", true);
+  ASSERT_NO_FATAL_FAILURE(teams_agent("ann", "agent-oid-ann", false));
   ASSERT_NO_FATAL_FAILURE(teams_agent("bob", "agent-oid-bob"));
   ready("bob", false);
   auto metrics_port = free_port();
@@ -470,14 +460,7 @@ TEST_F(graph_calls_test,
 TEST_F(graph_calls_test,
        subscriptions_are_renewed_reauthorized_remade_and_missed_changes_read) {
   ASSERT_NO_FATAL_FAILURE(sign_in());
-  v1::UpsertAgentRequest req;
-  req.mutable_agent()->set_tenant_id("contoso");
-  req.mutable_agent()->set_agent_id("ann");
-  req.mutable_agent()->set_teams_user_id("agent-oid-ann");
-  req.mutable_agent()->add_queue_ids("sales");
-  v1::AgentView out;
-  ASSERT_TRUE(n->admin->UpsertAgent(ctx().get(), req, &out).ok());
-  ready("ann", true);
+  ASSERT_NO_FATAL_FAILURE(teams_agent("ann", "agent-oid-ann", false));
   // Graph grants 15 min 5 s: the gateway renews 15 min before expiry.
   standin->cap_subscription_lifetime(std::chrono::seconds{905});
   ASSERT_NO_FATAL_FAILURE(start_gateway());
@@ -545,14 +528,7 @@ TEST_F(graph_calls_test, a_restarted_gateway_replaces_its_subscriptions) {
 TEST_F(graph_calls_test,
        without_subscriptions_the_periodic_reconcile_still_gates_routing) {
   // No service account signed in: presence is read every 2 s instead.
-  v1::UpsertAgentRequest req;
-  req.mutable_agent()->set_tenant_id("contoso");
-  req.mutable_agent()->set_agent_id("ann");
-  req.mutable_agent()->set_teams_user_id("agent-oid-ann");
-  req.mutable_agent()->add_queue_ids("sales");
-  v1::AgentView out;
-  ASSERT_TRUE(n->admin->UpsertAgent(ctx().get(), req, &out).ok());
-  ready("ann", true);
+  ASSERT_NO_FATAL_FAILURE(teams_agent("ann", "agent-oid-ann", false));
   ASSERT_NO_FATAL_FAILURE(start_gateway({"--presence-reconcile", "2s"}));
   EXPECT_TRUE(has_line(*gateway, "has not signed in for this tenant", 10s));
   standin->incoming_call("call-9");

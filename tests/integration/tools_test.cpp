@@ -116,7 +116,7 @@ TEST(tools, the_graph_gateway_help_shows_each_settings_default) {
         "--authority TEXT=https://login.microsoftonline.com",
         "--app-id TEXT=none", "--key-refresh TEXT=24h",
         "--calls-path TEXT=/api/calls", "--presence-path TEXT=/api/presence",
-        "--client-state-file TEXT=none", "--presence-reconcile TEXT=300s",
+        "--client-state-file TEXT=none", "--presence-reconcile TEXT=5m",
         "--token-store TEXT=./data/graph-gateway",
         "switchboard-graph-gateway login MICROSOFT-TENANT-ID",
         "SWITCHBOARD_GRAPH_CONFIG; none by default",

@@ -333,9 +333,12 @@ class graph_standin {
         200, "application/json",
         "{\"issuer\":\"https://login.microsoftonline.com/{tenantid}/v2.0\","
         "\"jwks_uri\":\""
-          + base_url() + "/v1/.well-known/keys\"}"));
+          + base_url() + "/common/discovery/v2.0/keys\"}"));
     }
-    if (req.path == "/v1/.well-known/keys") {
+    // The calling platform's keys, and the identity platform's (the same
+    // keys here, at their own address as in Microsoft's cloud).
+    if (req.path == "/v1/.well-known/keys"
+        || req.path == "/common/discovery/v2.0/keys") {
       std::string keys;
       for (const auto& [kid, key] : keys_)
         keys += (keys.empty() ? "" : ",") + key->jwk(kid);

@@ -64,6 +64,10 @@ TEST(graph_config, bad_values_name_the_setting) {
   EXPECT_EQ(load({}, {{"SWITCHBOARD_GRAPH_KEY_REFRESH", "10s"}}).error,
             "environment variable SWITCHBOARD_GRAPH_KEY_REFRESH: expected a "
             "duration from 1m to 168h, found '10s'");
+  EXPECT_EQ(load({"--router-wait", "90s"}).error,
+            "--router-wait: expected a duration from 0s to 1m, found '90s'");
+  EXPECT_EQ(load({"--presence-reconcile", "2d"}).error.substr(0, 52),
+            "--presence-reconcile: expected a duration from 1s to");
   EXPECT_EQ(load({"--certificate", "/tls.crt"}).error,
             "http.certificate (--certificate) and http.private_key "
             "(--private-key) go together: set both or neither");
