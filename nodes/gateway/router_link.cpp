@@ -104,6 +104,13 @@ v1::IngestRequest to_request(const engine_command& c) {
       x.set_presence(presence_of(c.availability));
       break;
     }
+    case engine_command::callback: {
+      auto& x = *r.mutable_request_callback();
+      x.set_tenant_id(c.tenant_id);
+      x.set_call_id(c.call_id);
+      x.set_number(c.callback_number);
+      break;
+    }
     case engine_command::decline: {
       auto& x = *r.mutable_decline_offer();
       x.set_tenant_id(c.tenant_id);

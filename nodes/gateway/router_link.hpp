@@ -31,6 +31,7 @@ struct engine_command {
     decline,
     transfer,
     presence, ///< SetAgentPresence: agent_id, availability
+    callback, ///< RequestCallback: callback_number ("" = the caller's)
   };
   kind_t kind = submit;
   std::string event_id;
@@ -49,6 +50,8 @@ struct engine_command {
   std::string dialled_number;
   // presence: Teams' availability (Available, Busy, DoNotDisturb, ...).
   std::string availability;
+  // callback: where the caller is called back; "" = the call's from.
+  std::string callback_number;
 };
 
 struct command_result {

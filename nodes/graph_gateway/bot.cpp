@@ -9,6 +9,7 @@
 #include <caf/send.hpp>
 
 #include <condition_variable>
+#include <deque>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -52,6 +53,7 @@ struct bot::impl final : call_registry {
     env.callback_url = options.callback_url;
     env.hold_prompt = options.hold_prompt;
     env.announcement_url = options.announcement_url;
+    env.callback_tone = options.callback_tone;
   }
 
   ~impl() override {
@@ -80,14 +82,52 @@ struct bot::impl final : call_registry {
     auto i = calls.find(call_id);
     if (i != calls.end() && i->second == owner)
       calls.erase(i);
+    for (auto j = placed_calls.begin(); j != placed_calls.end();)
+      j = j->second == owner ? placed_calls.erase(j) : std::next(j);
   }
 
+  void placed(const call_actor& owner,
+              const std::string& graph_call_id) override {
+    std::vector<std::pair<call_notification, identity::token_claims>> early;
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      if (stopping)
+        return;
+      placed_calls[graph_call_id] = owner;
+      for (auto i = unclaimed.begin(); i != unclaimed.end();)
+        if (i->first.call_id == graph_call_id) {
+          early.push_back(std::move(*i));
+          i = unclaimed.erase(i);
+        } else {
+          ++i;
+        }
+    }
+    for (auto& [n, claims] : early)
+      dispatch(n, claims);
+  }
+
+  // The actor of an engine call id, or of the Graph id of a call the bot
+  // placed.
   std::optional<call_actor> find(const std::string& call_id) {
     std::lock_guard<std::mutex> guard{mtx};
     auto i = calls.find(call_id);
-    if (i == calls.end())
-      return std::nullopt;
-    return i->second;
+    if (i != calls.end())
+      return i->second;
+    auto j = placed_calls.find(call_id);
+    if (j != placed_calls.end())
+      return j->second;
+    return std::nullopt;
+  }
+
+  // A notification about a call nobody has: perhaps one the bot has just
+  // placed, whose id Graph's answer has not told yet. The last few are
+  // kept for placed().
+  void keep_unclaimed(const call_notification& n,
+                      const identity::token_claims& claims) {
+    std::lock_guard<std::mutex> guard{mtx};
+    unclaimed.emplace_back(n, claims);
+    if (unclaimed.size() > 64)
+      unclaimed.pop_front();
   }
 
   // An incoming call while the router cannot be reached (or before its
@@ -193,6 +233,9 @@ struct bot::impl final : call_registry {
     setup.caller_id = setup.from;
     setup.to
       = n.call.targets.empty() ? std::string{} : n.call.targets.front().id;
+    if (!n.call.targets.empty()
+        && json::iequals(n.call.targets.front().kind, "applicationInstance"))
+      setup.app_instance = n.call.targets.front().id;
     call_actor actor;
     {
       std::lock_guard<std::mutex> guard{mtx};
@@ -222,12 +265,18 @@ struct bot::impl final : call_registry {
                && (ends(n.call.state) || n.change_type == "deleted")
                && drop_held(n.call_id))
         log.info("a held call's caller hung up", {{"call", n.call_id}});
+      else
+        keep_unclaimed(n, claims);
       return;
     }
     call_input x;
     switch (n.kind) {
       case call_notification::about::call:
-        if (n.call.state == "established") {
+        if (!n.call.tone.empty()) {
+          if (n.call.tone != options.callback_tone)
+            return;
+          x.event = call_event::callback_digit;
+        } else if (n.call.state == "established") {
           x.event = call_event::established;
         } else if (ends(n.call.state) || n.change_type == "deleted") {
           x.event = call_event::caller_left;
@@ -282,6 +331,43 @@ struct bot::impl final : call_registry {
         log.warn("the engine refused to end a call after a restart",
                  {{"tenant", tenant}, {"call", id}, {"error", r.message}});
     });
+  }
+
+  // The actor of a callback the engine offers: a call of this gateway's
+  // whose caller left the line to be called back. nullopt for any other
+  // event.
+  std::optional<call_actor> spawn_callback(const gw::engine_event& e) {
+    if (e.kind != gw::engine_event::offered || e.callback_number.empty()
+        || e.attribute(owner_attribute) != options.name)
+      return std::nullopt;
+    call_setup setup;
+    setup.is_callback = true;
+    setup.tenant_id = e.tenant_id;
+    setup.microsoft_tenant_id = e.attribute(microsoft_tenant_attribute);
+    setup.call_id = e.call_id;
+    setup.callback_number = e.callback_number;
+    setup.caller_id = e.callback_number;
+    setup.from = e.callback_number;
+    setup.to = e.dialled;
+    setup.app_instance = e.attribute(app_instance_attribute);
+    setup.resume = call_state::waiting;
+    if (!graph_api::plausible_tenant(setup.microsoft_tenant_id)) {
+      log.warn("callback offered for a call without its Microsoft tenant; "
+               "it cannot be placed",
+               {{"tenant", e.tenant_id}, {"call", e.call_id}});
+      return std::nullopt;
+    }
+    std::lock_guard<std::mutex> guard{mtx};
+    if (stopping)
+      return std::nullopt;
+    if (auto i = calls.find(e.call_id); i != calls.end())
+      return i->second;
+    log.info(
+      "callback offered",
+      {{"tenant", e.tenant_id}, {"call", e.call_id}, {"agent", e.agent_id}});
+    auto actor = sys.spawn(call_behavior, std::move(setup), &env);
+    calls.emplace(e.call_id, actor);
+    return actor;
   }
 
   void adopt(call_setup setup) {
@@ -407,6 +493,10 @@ struct bot::impl final : call_registry {
   call_env env;
   mutable std::mutex mtx;
   std::unordered_map<std::string, call_actor> calls;
+  // The calls the bot placed (callbacks), by Graph's id.
+  std::unordered_map<std::string, call_actor> placed_calls;
+  // The last notifications no call claimed.
+  std::deque<std::pair<call_notification, identity::token_claims>> unclaimed;
   std::unordered_map<std::string, std::string> by_microsoft_tenant;
   std::unordered_map<std::string, std::string> microsoft_of; // tenant -> ms
   std::unordered_map<std::string, std::pair<std::string, std::string>>
@@ -562,9 +652,14 @@ void bot::rejoin(const std::vector<std::string>& tenants) {
 void bot::on_engine_event(const gw::engine_event& e) {
   auto actor = impl_->find(e.call_id);
   if (!actor)
+    actor = impl_->spawn_callback(e);
+  if (!actor)
     return;
   call_input x;
   switch (e.kind) {
+    case gw::engine_event::transferred:
+      x.event = call_event::transferred;
+      break;
     case gw::engine_event::offered:
       x.event = call_event::offered;
       x.offer_id = e.offer_id;
@@ -576,9 +671,11 @@ void bot::on_engine_event(const gw::engine_event& e) {
       break;
     case gw::engine_event::ended:
       x.event = call_event::engine_ended;
-      if (!e.announcement.empty() && !impl_->options.announcement_url.empty()) {
+      if (!impl_->options.announcement_url.empty()
+          && (!e.announcement.empty() || e.callback_requested)) {
+        // A caller who asked for a callback hears it confirmed.
         x.event = call_event::ended_with_announcement;
-        x.text = e.announcement;
+        x.text = e.callback_requested ? "callback" : e.announcement;
       }
       break;
     default: return;

@@ -29,6 +29,9 @@ struct bot_options {
   /// The engine's announcements ("{prompt}" for the prompt id); empty:
   /// none are played and such calls are hung up at once.
   std::string announcement_url;
+  /// The tone (tone0..tone9, star, pound) a waiting caller presses to be
+  /// called back; empty: callers cannot ask.
+  std::string callback_tone;
   /// How long an incoming call rings unanswered while the router cannot
   /// be reached, before it is rejected as busy (Graph gives up at 15 s).
   std::chrono::seconds router_wait{10};

@@ -1,6 +1,7 @@
 #include "nodes/graph_gateway/call_actor.hpp"
 
 #include "nodes/http/message.hpp"
+#include "nodes/json/json.hpp"
 
 #include <caf/all.hpp>
 
@@ -28,10 +29,11 @@ void post(self_ptr self, const call_env* env, const std::string& method,
           call_event on_failure, const char* what) {
   auto handle = caf::actor_cast<call_actor>(self);
   auto call_id = self->state.call.call_id;
+  const auto& graph_id = self->state.graph_call_id;
   env->graph->send(
     self->state.call.microsoft_tenant_id, method,
-    "/communications/calls/" + call_id + path, body,
-    [handle, env, on_failure, what, call_id](http::reply r) {
+    "/communications/calls/" + (graph_id.empty() ? call_id : graph_id) + path,
+    body, [handle, env, on_failure, what, call_id](http::reply r) {
       bool ok = r.ok() && r.value.status >= 200 && r.value.status < 300;
       if (ok && on_failure != call_event::answer_failed)
         return;
@@ -52,6 +54,26 @@ void post(self_ptr self, const call_env* env, const std::string& method,
     });
 }
 
+// An invitationParticipantInfo for a Teams user of tenant `tenant`, or
+// for a telephone number.
+std::string invitee(const std::string& id, const std::string& tenant) {
+  // A number is "+" and digits, or digits alone; a Teams user is an
+  // object id (a GUID, which may begin with a digit).
+  bool phone = !id.empty()
+               && std::all_of(id.begin() + (id[0] == '+' ? 1 : 0), id.end(),
+                              [](char c) {
+                                return c >= '0' && c <= '9';
+                              })
+               && id.size() > (id[0] == '+' ? 1u : 0u);
+  return "{\"@odata.type\":\"#microsoft.graph.invitationParticipantInfo\","
+         "\"identity\":{\"@odata.type\":\"#microsoft.graph.identitySet\",\""
+         + std::string{phone ? "phone" : "user"}
+         + "\":{\"@odata.type\":\"#microsoft.graph.identity\",\"id\":"
+         + json_text(id)
+         + (phone ? std::string{} : ",\"tenantId\":" + json_text(tenant))
+         + "}}}";
+}
+
 void command(self_ptr self, const call_env* env,
              gateway::engine_command::kind_t kind, call_event ok,
              call_event refused) {
@@ -62,8 +84,9 @@ void command(self_ptr self, const call_env* env,
   cmd.call_id = st.call.call_id;
   cmd.agent_id = st.agent_id;
   cmd.offer_id = st.offer_id;
-  static const char* names[] = {"submit", "cancel",  "withdraw", "complete",
-                                "accept", "decline", "transfer", "presence"};
+  static const char* names[]
+    = {"submit",  "cancel",   "withdraw", "complete", "accept",
+       "decline", "transfer", "presence", "callback"};
   cmd.event_id
     = env->name + ":" + st.call.call_id + ":" + names[kind] + ":" + st.offer_id;
   if (kind == gateway::engine_command::submit) {
@@ -71,6 +94,8 @@ void command(self_ptr self, const call_env* env,
     cmd.to = st.call.to;
     cmd.attributes[owner_attribute] = env->name;
     cmd.attributes[microsoft_tenant_attribute] = st.call.microsoft_tenant_id;
+    if (!st.call.app_instance.empty())
+      cmd.attributes[app_instance_attribute] = st.call.app_instance;
   }
   auto handle = caf::actor_cast<call_actor>(self);
   env->router->send(std::move(cmd),
@@ -161,6 +186,17 @@ void act(self_ptr self, const call_env* env, call_action a,
     }
     case call_action::invite_agent:
       st.teams_user_id = in.teams_user_id;
+      if (!st.previous_user.empty() && st.previous_user == st.teams_user_id) {
+        // The transfer came back to the agent still in the call: they
+        // are there already.
+        call_input joined;
+        joined.event = call_event::agent_joined;
+        joined.text = st.previous_participant;
+        st.previous_user.clear();
+        st.previous_participant.clear();
+        caf::anon_send(caf::actor_cast<call_actor>(self), std::move(joined));
+        return;
+      }
       env->log->info("inviting the agent into the call",
                      {{"call", c.call_id},
                       {"tenant", c.tenant_id},
@@ -168,13 +204,124 @@ void act(self_ptr self, const call_env* env, call_action a,
                       {"offer", st.offer_id}});
       return post(self, env, "POST", "/participants/invite",
                   "{\"clientContext\":" + json_text(st.offer_id)
-                    + ",\"participants\":[{\"@odata.type\":\"#microsoft."
-                      "graph.invitationParticipantInfo\",\"identity\":{\"@"
-                      "odata.type\":\"#microsoft.graph.identitySet\",\"user\""
-                      ":{\"@odata.type\":\"#microsoft.graph.identity\",\"id\":"
-                    + json_text(st.teams_user_id) + ",\"tenantId\":"
-                    + json_text(c.microsoft_tenant_id) + "}}}]}",
+                    + ",\"participants\":["
+                    + invitee(st.teams_user_id, c.microsoft_tenant_id) + "]}",
                   call_event::invite_failed, "participants/invite");
+    case call_action::hand_off:
+      env->log->info(
+        "call transferred: the agent stays with the caller "
+        "until the next agent joins",
+        {{"call", c.call_id}, {"tenant", c.tenant_id}, {"agent", st.agent_id}});
+      st.previous_user = std::move(st.teams_user_id);
+      st.previous_participant = std::move(st.agent_participant);
+      st.teams_user_id.clear();
+      st.agent_participant.clear();
+      return;
+    case call_action::remove_previous_agent: {
+      auto pid = std::move(st.previous_participant);
+      st.previous_participant.clear();
+      st.previous_user.clear();
+      if (pid.empty())
+        return;
+      env->log->info("the next agent joined; removing the agent who "
+                     "transferred the call",
+                     {{"call", c.call_id}, {"tenant", c.tenant_id}});
+      return post(self, env, "DELETE", "/participants/" + pid, "",
+                  call_event::incoming, "remove the previous agent");
+    }
+    case call_action::end_handoff:
+      if (st.previous_participant.empty())
+        return;
+      st.previous_participant.clear();
+      st.previous_user.clear();
+      return post(self, env, "DELETE", "", "", call_event::incoming,
+                  "hang up after a transfer");
+    case call_action::listen_for_tones:
+      if (env->callback_tone.empty())
+        return;
+      return post(self, env, "POST", "/subscribeToTone",
+                  "{\"clientContext\":" + json_text("tones:" + c.call_id) + "}",
+                  call_event::incoming, "subscribeToTone");
+    case call_action::request_callback: {
+      env->log->info("the caller asks to be called back",
+                     {{"call", c.call_id}, {"tenant", c.tenant_id}});
+      gateway::engine_command cmd;
+      cmd.kind = k::callback;
+      cmd.tenant_id = c.tenant_id;
+      cmd.call_id = c.call_id;
+      cmd.event_id = env->name + ":" + c.call_id + ":callback";
+      env->router->send(
+        std::move(cmd), [env, call = c.call_id, tenant = c.tenant_id](
+                          const gateway::command_result& r) {
+          // Applied: the engine's CALL_CALLBACK_REQUESTED ends the call
+          // here. Refused: the caller stays in line.
+          if (r.code != 0)
+            env->log->warn(
+              "the engine refused the caller's callback "
+              "request; the caller stays in line",
+              {{"call", call}, {"tenant", tenant}, {"error", r.message}});
+        });
+      return;
+    }
+    case call_action::place_call: {
+      st.teams_user_id = in.teams_user_id;
+      env->log->info("callback: calling the agent", {{"call", c.call_id},
+                                                     {"tenant", c.tenant_id},
+                                                     {"agent", st.agent_id},
+                                                     {"offer", st.offer_id}});
+      std::string source;
+      if (!c.app_instance.empty())
+        source = ",\"source\":{\"@odata.type\":\"#microsoft.graph."
+                 "participantInfo\",\"identity\":{\"@odata.type\":\"#"
+                 "microsoft.graph.identitySet\",\"applicationInstance\":{"
+                 "\"@odata.type\":\"#microsoft.graph.identity\",\"id\":"
+                 + json_text(c.app_instance)
+                 + ",\"tenantId\":" + json_text(c.microsoft_tenant_id) + "}}}";
+      auto handle = caf::actor_cast<call_actor>(self);
+      auto offer = st.offer_id;
+      env->graph->send(
+        c.microsoft_tenant_id, "POST", "/communications/calls",
+        "{\"@odata.type\":\"#microsoft.graph.call\",\"callbackUri\":"
+          + json_text(env->callback_url) + ",\"targets\":["
+          + invitee(st.teams_user_id, c.microsoft_tenant_id) + "]" + source
+          + ",\"requestedModalities\":[\"audio\"],\"mediaConfig\":{\"@"
+            "odata.type\":\"#microsoft.graph.serviceHostedMediaConfig\"},"
+            "\"tenantId\":"
+          + json_text(c.microsoft_tenant_id) + "}",
+        [handle, env, offer, call = c.call_id](http::reply r) {
+          call_input x;
+          x.offer_id = offer;
+          auto doc = r.ok() && (r.value.status == 200 || r.value.status == 201)
+                       ? json::parse(r.value.body)
+                       : json::parse_result{};
+          auto id = doc.value ? json::string_at(*doc.value, "id") : "";
+          if (id.empty() || id.size() > 256) {
+            env->log->warn(
+              "Graph did not place the callback's call to the "
+              "agent",
+              {{"call", call},
+               {"status", std::to_string(r.value.status)},
+               {"error", r.ok() ? r.value.body.substr(0, 300) : r.error}});
+            x.event = call_event::invite_failed;
+          } else {
+            // Before the actor hears of it: notifications may come first.
+            env->registry->placed(handle, id);
+            x.event = call_event::call_placed;
+            x.text = id;
+          }
+          caf::anon_send(handle, std::move(x));
+        });
+      return;
+    }
+    case call_action::invite_customer:
+      env->log->info(
+        "callback: the agent answered; calling the customer",
+        {{"call", c.call_id}, {"tenant", c.tenant_id}, {"agent", st.agent_id}});
+      return post(self, env, "POST", "/participants/invite",
+                  "{\"clientContext\":" + json_text(st.offer_id)
+                    + ",\"participants\":["
+                    + invitee(c.callback_number, c.microsoft_tenant_id) + "]}",
+                  call_event::invite_failed, "participants/invite customer");
     case call_action::remove_agent:
       if (st.agent_participant.empty())
         return;
@@ -204,7 +351,10 @@ std::vector<call_input> from_roster(const call_data& st, const call_input& in) {
   bool agent_in = false;
   bool caller_in = false;
   std::string agent_participant;
+  bool previous_in = false;
   for (std::size_t i = 0; i + 1 < in.roster.size(); i += 2) {
+    if (!st.previous_user.empty() && in.roster[i] == st.previous_user)
+      previous_in = true;
     if (!st.teams_user_id.empty() && in.roster[i] == st.teams_user_id) {
       agent_in = true;
       agent_participant = in.roster[i + 1];
@@ -222,7 +372,18 @@ std::vector<call_input> from_roster(const call_data& st, const call_input& in) {
     x.event = call_event::agent_left;
     out.push_back(std::move(x));
   }
-  if (!caller_in && !st.call.caller_id.empty() && !in.roster.empty()) {
+  if (!previous_in && !st.previous_user.empty()) {
+    // The agent who transferred the call hung up before the next joined.
+    call_input x;
+    x.event = call_event::previous_agent_left;
+    out.push_back(std::move(x));
+  }
+  if (caller_in && !st.caller_seen) {
+    call_input x;
+    x.event = call_event::caller_joined;
+    out.push_back(std::move(x));
+  }
+  if (!caller_in && st.caller_seen) {
     call_input x;
     x.event = call_event::caller_left;
     out.push_back(std::move(x));
@@ -244,13 +405,35 @@ void handle(self_ptr self, const call_env* env, const call_input& in) {
     return;
   if (in.event == call_event::agent_joined)
     st.agent_participant = in.text;
-  auto step = transition(st.state, in.event);
+  if (in.event == call_event::caller_joined)
+    st.caller_seen = true;
+  if (in.event == call_event::previous_agent_left) {
+    st.previous_user.clear();
+    st.previous_participant.clear();
+    return;
+  }
+  if (in.event == call_event::call_placed)
+    st.graph_call_id = in.text;
+  // A digit while the previous agent still talks with the caller is
+  // theirs, not a request.
+  if (in.event == call_event::callback_digit && !st.previous_user.empty())
+    return;
+  auto event = in.event;
+  if (st.call.is_callback) {
+    if (event == call_event::agent_found)
+      event = call_event::callback_agent_found;
+    else if (event == call_event::accepted)
+      event = call_event::callback_accepted;
+    else if (event == call_event::accept_refused)
+      event = call_event::callback_lost;
+  }
+  auto step = transition(st.state, event);
   if (!step.handled)
     return;
   if (env->log->enabled(router::log_level::debug))
     env->log->write(router::log_level::debug, "call step",
                     {{"call", st.call.call_id},
-                     {"event", to_string(in.event)},
+                     {"event", to_string(event)},
                      {"from", to_string(st.state)},
                      {"to", to_string(step.next)}});
   if (in.event == call_event::submit_refused
@@ -266,6 +449,11 @@ void handle(self_ptr self, const call_env* env, const call_input& in) {
   st.state = step.next;
   for (auto a : step.actions)
     act(self, env, a, in);
+  if (previous == call_state::dialling && step.next == call_state::talking)
+    env->log->info("callback: the customer answered; customer and agent talk",
+                   {{"call", st.call.call_id},
+                    {"tenant", st.call.tenant_id},
+                    {"agent", st.agent_id}});
   if (previous == call_state::accepting && step.next == call_state::talking)
     env->log->info("agent joined; caller and agent talk",
                    {{"call", st.call.call_id},
@@ -274,7 +462,7 @@ void handle(self_ptr self, const call_env* env, const call_input& in) {
   if (step.next == call_state::ended) {
     env->log->info("call ended", {{"call", st.call.call_id},
                                   {"tenant", st.call.tenant_id},
-                                  {"event", to_string(in.event)}});
+                                  {"event", to_string(event)}});
     env->registry->forget(caf::actor_cast<call_actor>(self), st.call.call_id);
     self->quit();
   }
@@ -289,6 +477,8 @@ call_actor::behavior_type call_behavior(self_ptr self, call_setup setup,
   st.agent_id = setup.agent_id;
   st.teams_user_id = setup.teams_user_id;
   st.agent_participant = setup.agent_participant;
+  // A call rejoined after a restart has its caller in the call.
+  st.caller_seen = setup.resume != call_state::answering && !setup.is_callback;
   st.call = std::move(setup);
   return {
     [self, env](call_input& in) {

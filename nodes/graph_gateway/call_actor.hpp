@@ -56,6 +56,9 @@ using call_actor = caf::typed_actor<caf::reacts_to<call_input>>;
 /// the call's Microsoft tenant.
 inline constexpr const char* owner_attribute = "graph_gateway";
 inline constexpr const char* microsoft_tenant_attribute = "microsoft_tenant";
+/// The application instance a caller called, when they called one (a
+/// callback to a telephone number is placed from it).
+inline constexpr const char* app_instance_attribute = "app_instance";
 
 /// What a new call starts from: Graph's incoming call notification.
 struct call_setup {
@@ -71,6 +74,12 @@ struct call_setup {
   std::string agent_id;
   std::string teams_user_id;
   std::string agent_participant;
+  /// A callback the engine offers: no caller on the line; the bot calls
+  /// the agent, then `callback_number` (a telephone number, or a Teams
+  /// user id) from application instance `app_instance` (if any).
+  bool is_callback = false;
+  std::string callback_number;
+  std::string app_instance;
 };
 
 /// Where the gateway keeps which actor owns which call.
@@ -79,6 +88,10 @@ class call_registry {
   virtual ~call_registry() = default;
   /// The call ended: its notifications and events no longer reach `owner`.
   virtual void forget(const call_actor& owner, const std::string& call_id) = 0;
+  /// A call the bot placed for `owner` has Graph id `graph_call_id`: its
+  /// notifications (those already come, too) reach `owner`.
+  virtual void placed(const call_actor& owner, const std::string& graph_call_id)
+    = 0;
 };
 
 /// Everything a call actor uses; outlives every call actor.
@@ -98,6 +111,9 @@ struct call_env {
   std::string announcement_url;
   /// An announcement not over by then is cut short.
   std::chrono::milliseconds announcement_limit{std::chrono::seconds{60}};
+  /// The tone (Graph's name: tone1, star, pound, ...) a waiting caller
+  /// presses to be called back; empty: callers cannot ask.
+  std::string callback_tone;
 };
 
 struct call_data {
@@ -109,6 +125,15 @@ struct call_data {
   std::string teams_user_id;
   /// The agent's participant id once in the roster (to remove them).
   std::string agent_participant;
+  /// After a transfer, the agent who stays with the caller until the next
+  /// agent joins: their Teams user id and participant id.
+  std::string previous_user;
+  std::string previous_participant;
+  /// The caller was in a roster (a callback's customer joins later).
+  bool caller_seen = false;
+  /// Graph's id of the call: the engine's call id, but for a callback's
+  /// call, which the bot places.
+  std::string graph_call_id;
 };
 
 call_actor::behavior_type

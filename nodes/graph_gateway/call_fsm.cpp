@@ -37,7 +37,7 @@ const row table[] = {
   {s::establishing, e::caller_left,    {},                               s::ended},
 
   {s::submitting,   e::answered,       {},                               s::submitting},
-  {s::submitting,   e::submitted,      {a::play_hold},                   s::waiting},
+  {s::submitting,   e::submitted,      {a::play_hold, a::listen_for_tones}, s::waiting},
   {s::submitting,   e::submit_refused, {a::hang_up},                     s::ended},
   {s::submitting,   e::offered,        {a::lookup_agent},                s::looking_up},
   {s::submitting,   e::engine_ended,   {a::hang_up},                     s::ended},
@@ -48,7 +48,11 @@ const row table[] = {
   {s::waiting,      e::agent_joined,   {a::remove_agent},                s::waiting},
   {s::waiting,      e::engine_ended,   {a::hang_up},                     s::ended},
   {s::waiting,      e::ended_with_announcement, {a::announce},           s::announcing},
-  {s::waiting,      e::caller_left,    {a::cancel_call},                 s::ended},
+  {s::waiting,      e::caller_left,    {a::cancel_call, a::end_handoff}, s::ended},
+  {s::waiting,      e::transferred,    {},                               s::waiting},
+  // The engine's answer to RequestCallback is its CALL_CALLBACK_REQUESTED
+  // (engine_ended): the bot hangs up then.
+  {s::waiting,      e::callback_digit, {a::request_callback},            s::waiting},
 
   {s::looking_up,   e::submitted,      {},                               s::looking_up},
   {s::looking_up,   e::agent_found,    {a::invite_agent},                s::inviting},
@@ -56,7 +60,9 @@ const row table[] = {
   {s::looking_up,   e::offer_closed,   {},                               s::waiting},
   {s::looking_up,   e::engine_ended,   {a::hang_up},                     s::ended},
   {s::looking_up,   e::ended_with_announcement, {a::announce},           s::announcing},
-  {s::looking_up,   e::caller_left,    {a::cancel_call},                 s::ended},
+  {s::looking_up,   e::caller_left,    {a::cancel_call, a::end_handoff}, s::ended},
+  {s::looking_up,   e::transferred,    {},                               s::waiting},
+  {s::looking_up,   e::callback_agent_found, {a::place_call},            s::calling_agent},
 
   {s::inviting,     e::submitted,      {},                               s::inviting},
   {s::inviting,     e::agent_joined,   {a::accept_offer},                s::accepting},
@@ -64,25 +70,51 @@ const row table[] = {
   {s::inviting,     e::offer_closed,   {},                               s::waiting},
   {s::inviting,     e::engine_ended,   {a::hang_up},                     s::ended},
   {s::inviting,     e::ended_with_announcement, {a::announce},           s::announcing},
-  {s::inviting,     e::caller_left,    {a::cancel_call},                 s::ended},
+  {s::inviting,     e::caller_left,    {a::cancel_call, a::end_handoff}, s::ended},
+  // An invite still out when the call moves on: should the agent join
+  // after all, they are removed (waiting, agent_joined).
+  {s::inviting,     e::transferred,    {},                               s::waiting},
 
-  {s::accepting,    e::accepted,       {},                               s::talking},
+  {s::accepting,    e::accepted,       {a::remove_previous_agent},       s::talking},
   {s::accepting,    e::accept_refused, {a::remove_agent},                s::waiting},
   {s::accepting,    e::engine_ended,   {a::hang_up},                     s::ended},
   {s::accepting,    e::ended_with_announcement, {a::hang_up},            s::ended},
   {s::accepting,    e::caller_left,    {a::cancel_call, a::complete_call}, s::ended},
   {s::accepting,    e::agent_left,     {a::cancel_call, a::complete_call, a::hang_up}, s::ended},
+  {s::accepting,    e::transferred,    {a::remove_agent},                s::waiting},
+  {s::accepting,    e::callback_accepted, {a::invite_customer},          s::dialling},
+  {s::accepting,    e::callback_lost,  {a::hang_up},                     s::ended},
 
   {s::talking,      e::caller_left,    {a::complete_call, a::hang_up},   s::ended},
   {s::talking,      e::agent_left,     {a::complete_call, a::hang_up},   s::ended},
   {s::talking,      e::engine_ended,   {a::hang_up},                     s::ended},
   {s::talking,      e::ended_with_announcement, {a::hang_up},            s::ended},
+  {s::talking,      e::transferred,    {a::hand_off},                    s::waiting},
 
   // The engine has ended the call: the caller hears why, then the bot
   // hangs up. An agent whose invite was still out is removed.
   {s::announcing,   e::announcement_done, {a::hang_up},                  s::ended},
   {s::announcing,   e::caller_left,    {},                               s::ended},
   {s::announcing,   e::agent_joined,   {a::remove_agent},                s::announcing},
+
+  // A callback. The bot's call to the agent rings: answered, it is
+  // accepted; refused, unanswered or failed, the offer is declined and
+  // the engine offers the callback again (to a new actor).
+  {s::calling_agent, e::call_placed,   {},                               s::calling_agent},
+  {s::calling_agent, e::established,   {a::accept_offer},                s::accepting},
+  {s::calling_agent, e::caller_left,   {a::decline_offer},               s::ended},
+  {s::calling_agent, e::invite_failed, {a::decline_offer},               s::ended},
+  {s::calling_agent, e::offer_closed,  {a::hang_up},                     s::ended},
+  {s::calling_agent, e::engine_ended,  {a::hang_up},                     s::ended},
+  {s::calling_agent, e::ended_with_announcement, {a::hang_up},           s::ended},
+  // The customer is invited: joining, they talk with the agent; not
+  // reached, the agent wraps up.
+  {s::dialling,     e::caller_joined,  {},                               s::talking},
+  {s::dialling,     e::invite_failed,  {a::complete_call, a::hang_up},   s::ended},
+  {s::dialling,     e::agent_left,     {a::complete_call, a::hang_up},   s::ended},
+  {s::dialling,     e::caller_left,    {a::complete_call},               s::ended},
+  {s::dialling,     e::engine_ended,   {a::hang_up},                     s::ended},
+  {s::dialling,     e::ended_with_announcement, {a::hang_up},            s::ended},
 };
 // clang-format on
 
@@ -106,6 +138,8 @@ const char* to_string(call_state x) {
     case s::accepting: return "accepting";
     case s::talking: return "talking";
     case s::announcing: return "announcing";
+    case s::calling_agent: return "calling_agent";
+    case s::dialling: return "dialling";
     case s::ended: return "ended";
   }
   return "unknown";
@@ -132,6 +166,14 @@ const char* to_string(call_event x) {
     case e::agent_left: return "agent_left";
     case e::ended_with_announcement: return "ended_with_announcement";
     case e::announcement_done: return "announcement_done";
+    case e::transferred: return "transferred";
+    case e::callback_digit: return "callback_digit";
+    case e::callback_agent_found: return "callback_agent_found";
+    case e::callback_accepted: return "callback_accepted";
+    case e::callback_lost: return "callback_lost";
+    case e::caller_joined: return "caller_joined";
+    case e::call_placed: return "call_placed";
+    case e::previous_agent_left: return "previous_agent_left";
   }
   return "unknown";
 }
@@ -151,6 +193,13 @@ const char* to_string(call_action x) {
     case a::complete_call: return "complete_call";
     case a::hang_up: return "hang_up";
     case a::announce: return "announce";
+    case a::hand_off: return "hand_off";
+    case a::remove_previous_agent: return "remove_previous_agent";
+    case a::end_handoff: return "end_handoff";
+    case a::listen_for_tones: return "listen_for_tones";
+    case a::request_callback: return "request_callback";
+    case a::place_call: return "place_call";
+    case a::invite_customer: return "invite_customer";
   }
   return "unknown";
 }

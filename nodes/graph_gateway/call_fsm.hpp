@@ -9,6 +9,14 @@
 // The bot answers the incoming call (service-hosted media), stays in it
 // as its anchor while it waits, and invites the chosen agent into it; it
 // sees the agent join and the caller or agent leave in roster updates.
+//
+// A transfer from the API is a warm handoff: the call goes back to the
+// engine's line while the first agent stays with the caller, and the
+// first agent is removed once the next one has joined. A caller waiting
+// in line can press the callback digit: the engine keeps their place and
+// the bot hangs up. When the engine offers that callback, the bot calls
+// the agent (a new Graph call), and once the agent has answered and the
+// engine has the accept, invites the customer into it.
 
 #include <cstdint>
 #include <string>
@@ -17,15 +25,17 @@
 namespace switchboard::graph {
 
 enum class call_state : std::uint8_t {
-  answering,    // incoming call notification taken; answer sent to Graph
-  establishing, // Graph took the answer; the call is not established yet
-  submitting,   // established; SubmitCall sent
-  waiting,      // in the engine's queue; the hold prompt plays
-  looking_up,   // the engine offered the call; reading the agent's Teams id
-  inviting,     // participants/invite sent for the agent
-  accepting,    // the agent joined; AcceptOffer sent
-  talking,      // caller and agent in the call, the bot anchoring it
-  announcing,   // the engine ended the call; its announcement plays
+  answering,     // incoming call notification taken; answer sent to Graph
+  establishing,  // Graph took the answer; the call is not established yet
+  submitting,    // established; SubmitCall sent
+  waiting,       // in the engine's queue; the hold prompt plays
+  looking_up,    // the engine offered the call; reading the agent's Teams id
+  inviting,      // participants/invite sent for the agent
+  accepting,     // the agent joined; AcceptOffer sent
+  talking,       // caller and agent in the call, the bot anchoring it
+  announcing,    // the engine ended the call; its announcement plays
+  calling_agent, // a callback: the bot's call to the agent rings
+  dialling,      // a callback: the agent answered; the customer is invited
   ended,
 };
 
@@ -50,6 +60,17 @@ enum class call_event : std::uint8_t {
   // The engine ended the call with an announcement the gateway can play.
   ended_with_announcement,
   announcement_done, // its playPrompt completed or failed, or took too long
+  transferred,       // CALL_TRANSFERRED: the call is back in the engine's line
+  callback_digit,    // the waiting caller pressed the callback digit
+  // A callback's own events (the call actor turns agent_found, accepted
+  // and accept_refused into these for a callback).
+  callback_agent_found, // the agent's Teams user id is known: call them
+  callback_accepted,    // AcceptOffer applied: invite the customer
+  callback_lost,        // AcceptOffer refused: the offer closed meanwhile
+  caller_joined,        // the roster shows the caller (the customer) first
+  call_placed,          // Graph made the bot's call to the agent (its id)
+  previous_agent_left,  // the agent who transferred hung up before the next
+                        // joined
 };
 
 enum class call_action : std::uint8_t {
@@ -66,6 +87,16 @@ enum class call_action : std::uint8_t {
   complete_call, // CompleteCall: the agent wraps up
   hang_up,       // DELETE the call: the bot leaves and the call ends
   announce,      // playPrompt with the engine's announcement
+  // Transfer: the agent in the call becomes the previous agent, who stays
+  // until the next agent joins and is then removed; a caller who leaves
+  // meanwhile ends the call for the previous agent too.
+  hand_off,
+  remove_previous_agent,
+  end_handoff,
+  listen_for_tones, // subscribeToTone: the caller's digits are notified
+  request_callback, // RequestCallback to the caller's own number
+  place_call,       // a callback: POST /communications/calls to the agent
+  invite_customer,  // a callback: participants/invite for the customer
 };
 
 struct call_step {

@@ -166,6 +166,24 @@ const std::vector<setting>& settings() {
          "with an announcement (a queue's limit), {prompt} standing for its "
          "id; none: such calls are hung up at once",
          &config::announcement_url, web_url),
+    {"graph", "callback_digit", "SWITCHBOARD_GRAPH_CALLBACK_DIGIT",
+     "--callback-digit",
+     "The digit (0-9, * or #) a waiting caller presses to keep their place "
+     "and be called back; none: callers cannot ask",
+     [](const config& c) -> std::string {
+       return c.callback_digit.empty() ? std::string{"none"} : c.callback_digit;
+     },
+     [](config& c, const std::string& v) -> std::string {
+       if (v == "none" || v.empty()) {
+         c.callback_digit.clear();
+         return {};
+       }
+       if (v.size() != 1
+           || std::string{"0123456789*#"}.find(v[0]) == std::string::npos)
+         return "expected one digit (0-9, * or #) or none, found '" + v + "'";
+       c.callback_digit = v;
+       return {};
+     }},
     text("graph", "url", "SWITCHBOARD_GRAPH_URL", "--graph-url",
          "Microsoft Graph's base URL (another cloud's, or a test's)",
          &config::graph_url, web_url),

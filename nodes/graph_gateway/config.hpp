@@ -50,6 +50,9 @@ struct config {
   std::string hold_prompt;
   /// The URL of the engine's announcements, "{prompt}" for the prompt id.
   std::string announcement_url;
+  /// The digit (0-9, * or #) a waiting caller presses to be called back;
+  /// empty: callers cannot ask.
+  std::string callback_digit = "1";
   std::string calls_path = "/api/calls";
   std::string presence_path = "/api/presence";
   /// The certificate id presence subscriptions are created with, and the

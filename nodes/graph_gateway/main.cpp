@@ -324,6 +324,11 @@ int main(int argc, char** argv) {
   bot_opts.hold_prompt = cfg.hold_prompt;
   bot_opts.router_wait = cfg.router_wait;
   bot_opts.announcement_url = cfg.announcement_url;
+  if (!cfg.callback_digit.empty())
+    bot_opts.callback_tone = cfg.callback_digit == "*" ? "star"
+                             : cfg.callback_digit == "#"
+                               ? "pound"
+                               : "tone" + cfg.callback_digit;
   bot_opts.on_agents
     = [&watch](const std::string& tenant, std::vector<std::string> users) {
         watch.watch(tenant, std::move(users));

@@ -754,3 +754,127 @@ TEST_F(graph_calls_test,
             order("DELETE", "/v1.0/communications/calls/call-15"));
   EXPECT_TRUE(has_line(*gateway, "playing the engine's announcement", 5s));
 }
+
+TEST_F(graph_calls_test,
+       a_transfer_invites_the_next_agent_and_then_removes_the_first) {
+  ASSERT_NO_FATAL_FAILURE(start_gateway());
+  teams_agent("ann", "agent-oid-ann");
+  standin->incoming_call("call-tr");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_ASSIGNED, "call-tr"));
+  ASSERT_TRUE(
+    gateway->wait_for_line("agent joined; caller and agent talk", 10s));
+  teams_agent("bob", "agent-oid-bob");
+
+  // A supervisor transfers the call to bob through the API.
+  v1::TransferCallRequest req;
+  req.set_tenant_id("contoso");
+  req.set_call_id("call-tr");
+  req.set_agent_id("bob");
+  v1::CallView out;
+  auto st = n->routing->TransferCall(ctx().get(), req, &out);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_TRANSFERRED, "call-tr"));
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_ASSIGNED, "call-tr"))
+    << "bob joining did not accept the transferred call";
+  EXPECT_EQ(get_call("call-tr").agent_id(), "bob");
+
+  // Bob was invited while ann stayed with the caller; ann was removed
+  // only after bob had joined, and the call itself went on.
+  auto removed = requests_to(
+    "/v1.0/communications/calls/call-tr/participants/agent-participant-"
+    "agent-oid-ann",
+    "DELETE");
+  ASSERT_EQ(removed.size(), 1u) << "ann was not removed after the handoff";
+  std::vector<std::string> order;
+  for (auto& r : standin->requests())
+    if (r.path.find("/call-tr/participants") != std::string::npos)
+      order.push_back(
+        r.method + " " + r.path
+        + (r.body.find("agent-oid-bob") != std::string::npos ? " bob" : ""));
+  ASSERT_EQ(order.size(), 3u);
+  EXPECT_EQ(order[1],
+            "POST /v1.0/communications/calls/call-tr/participants/invite bob");
+  EXPECT_EQ(order[2].rfind("DELETE ", 0), 0u) << order[2];
+  for (auto& r : standin->requests())
+    EXPECT_FALSE(r.method == "DELETE"
+                 && r.path == "/v1.0/communications/calls/call-tr")
+      << "the bot hung up the transferred call";
+
+  // Ann wraps up the transferred part; bob talks until the caller leaves.
+  standin->caller_hangs_up("call-tr");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, "call-tr"));
+  EXPECT_EQ(get_call("call-tr").agent_id(), "bob");
+}
+
+TEST_F(graph_calls_test,
+       a_waiting_caller_who_presses_1_is_called_back_through_the_bot) {
+  ASSERT_NO_FATAL_FAILURE(start_gateway());
+  standin->incoming_call("call-cb");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_QUEUED, "call-cb"));
+  // The gateway listens for the caller's digits once the call waits.
+  ASSERT_EQ(
+    requests_to("/v1.0/communications/calls/call-cb/subscribeToTone").size(),
+    1u);
+
+  // Another key does nothing; 1 keeps the caller's place and the bot
+  // hangs up.
+  standin->press("call-cb", "tone5");
+  standin->press("call-cb", "tone1");
+  ASSERT_TRUE(
+    events->wait_for(v1::EVENT_TYPE_CALL_CALLBACK_REQUESTED, "call-cb"));
+  EXPECT_EQ(get_call("call-cb").callback().number(), graph_standin::caller_id);
+  ASSERT_EQ(requests_to("/v1.0/communications/calls/call-cb", "DELETE").size(),
+            1u);
+
+  // Ann becomes ready: the engine offers her the callback, and the bot
+  // calls her from the number the caller had called.
+  teams_agent("ann", "agent-oid-ann");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_OFFERED, "call-cb"));
+  std::map<std::string, std::string> placed;
+  for (int i = 0; i < 100 && placed.empty(); ++i) {
+    std::this_thread::sleep_for(100ms);
+    placed = standin->placed_calls();
+  }
+  ASSERT_EQ(placed.size(), 1u) << "the bot did not call the agent";
+  auto graph_id = placed.begin()->first;
+  EXPECT_NE(placed.begin()->second.find("\"id\":\"agent-oid-ann\""),
+            std::string::npos)
+    << placed.begin()->second;
+  EXPECT_NE(placed.begin()->second.find("\"callbackUri\":\"" + callback + "\""),
+            std::string::npos);
+
+  // She answers: the offer is accepted, and the customer is invited.
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_ASSIGNED, "call-cb"))
+    << "the agent answering did not accept the callback";
+  auto customer = requests_to("/v1.0/communications/calls/" + graph_id
+                              + "/participants/invite");
+  ASSERT_EQ(customer.size(), 1u);
+  EXPECT_NE(customer[0].body.find(graph_standin::caller_id), std::string::npos)
+    << customer[0].body;
+  // The customer joins (the roster shows them): they talk.
+  ASSERT_TRUE(gateway->wait_for_line(
+    "callback: the customer answered; customer and agent talk", 10s));
+
+  // Ann hangs up after the talk: she wraps up, the bot leaves.
+  standin->agent_leaves(graph_id, "agent-oid-ann");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, "call-cb"));
+  EXPECT_EQ(
+    requests_to("/v1.0/communications/calls/" + graph_id, "DELETE").size(), 1u);
+}
+
+TEST_F(graph_calls_test, a_callback_agent_who_does_not_answer_is_declined) {
+  ASSERT_NO_FATAL_FAILURE(start_gateway());
+  standin->incoming_call("call-cn");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_QUEUED, "call-cn"));
+  standin->press("call-cn", "tone1");
+  ASSERT_TRUE(
+    events->wait_for(v1::EVENT_TYPE_CALL_CALLBACK_REQUESTED, "call-cn"));
+  standin->does_not_answer("agent-oid-ann");
+  teams_agent("ann", "agent-oid-ann");
+  teams_agent("bob", "agent-oid-bob");
+  // Ann's call terminates unanswered: declined, and bob is called.
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_OFFER_DECLINED, "call-cn"));
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_ASSIGNED, "call-cn"));
+  EXPECT_EQ(get_call("call-cn").agent_id(), "bob");
+  EXPECT_EQ(standin->placed_calls().size(), 2u);
+}

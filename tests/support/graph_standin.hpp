@@ -113,6 +113,25 @@ class graph_standin {
     not_answering_.insert(teams_user_id);
   }
 
+  /// The caller of `call_id` presses a key: Graph's tone notification
+  /// (`tone1`, `star`, ...), as the published sample has it.
+  void press(const std::string& call_id, const std::string& tone) {
+    std::lock_guard<std::mutex> lock{mutex_};
+    auto body
+      = rewrite("call-subscribetotone_notification_tone1.json", call_id);
+    auto at = body.find("\"tone1\"");
+    if (at != std::string::npos)
+      body.replace(at, 7, "\"" + tone + "\"");
+    notify({body}, tenant_of(call_id));
+  }
+
+  /// The calls the bot placed (POST /communications/calls), by the id
+  /// the stand-in gave them, with the request's body.
+  std::map<std::string, std::string> placed_calls() const {
+    std::lock_guard<std::mutex> lock{mutex_};
+    return placed_;
+  }
+
   /// A Teams caller (the published p2p caller) calls the bot: the
   /// incoming call notification for `call_id`.
   /// In Microsoft tenant `tenant` (default: connect_bot's); the call's
@@ -423,6 +442,9 @@ class graph_standin {
             403, "Forbidden", "the call belongs to another tenant"));
         }
       }
+      if (valid && req.method == "POST"
+          && req.path == "/v1.0/communications/calls")
+        return place_call(req, std::move(res), app->second);
       if (req.method == "GET" && req.path.rfind(calls, 0) == 0) {
         auto rest = req.path.substr(calls.size());
         auto slash = rest.find('/');
@@ -668,6 +690,40 @@ class graph_standin {
     });
   }
 
+  // POST /communications/calls: the bot calls a Teams user. Created (201
+  // with the call's id); then the user answers (establishing,
+  // established, a roster with them) or, told not to answer, the call
+  // terminates. Under mutex_.
+  void place_call(const http::request& req, http::responder res,
+                  const std::string& tenant) {
+    auto user
+      = between(between(req.body, "\"targets\":", "]"), "\"user\":{", "}");
+    auto id = between(user, "\"id\":\"", "\"");
+    if (id.empty())
+      return res.send(
+        http::error_response(400, "BadRequest", "targets: a user is required"));
+    auto call_id = "placed-" + std::to_string(placed_.size() + 1);
+    placed_[call_id] = req.body;
+    call_tenants_[call_id] = tenant;
+    res.send(http::make_response(
+      201, "application/json",
+      "{\"@odata.type\":\"#microsoft.graph.call\",\"id\":\"" + call_id
+        + "\",\"state\":\"establishing\",\"direction\":\"outgoing\"}"));
+    if (not_answering_.count(id) != 0) {
+      ended_.insert(call_id);
+      return notify(
+        {rewrite("call-answer_notification_establishing.json", call_id),
+         rewrite("call-delete_notification_terminated.json", call_id)},
+        tenant);
+    }
+    rosters_[call_id] = {{"application", app_id_, "bot-participant"},
+                         {"user", id, "agent-participant-" + id}};
+    notify({rewrite("call-answer_notification_establishing.json", call_id),
+            rewrite("call-answer_notification_established.json", call_id),
+            roster(call_id)},
+           tenant);
+  }
+
   // What Graph does after answering a request to /v1.0/communications/
   // calls/{id}/...: the notifications it sends the bot.
   void act(const http::request& req) {
@@ -693,10 +749,12 @@ class graph_standin {
       notify({body}, tenant_of(call_id));
     } else if (action == "participants/invite") {
       auto user = between(req.body, "\"user\":{", "}");
-      auto id = between(user, "\"id\":\"", "\"");
+      auto phone = between(req.body, "\"phone\":{", "}");
+      auto kind = user.empty() ? "phone" : "user";
+      auto id = between(user.empty() ? phone : user, "\"id\":\"", "\"");
       auto context = between(req.body, "\"clientContext\":\"", "\"");
       if (not_answering_.count(id) == 0) {
-        rosters_[call_id].push_back({"user", id, "agent-participant-" + id});
+        rosters_[call_id].push_back({kind, id, "agent-participant-" + id});
         notify({roster(call_id)}, tenant_of(call_id));
       } else {
         notify({invite_failed(call_id, context)}, tenant_of(call_id));
@@ -854,6 +912,7 @@ class graph_standin {
   std::set<std::string> not_answering_;
   bool stopping_ = false;
   std::map<std::string, std::vector<member>> rosters_;
+  std::map<std::string, std::string> placed_;
   std::vector<unsigned> statuses_;
   // Declared before the server, so that it outlives the server's handler.
   std::unique_ptr<http::client> notifier_;

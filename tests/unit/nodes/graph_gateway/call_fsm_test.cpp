@@ -30,12 +30,14 @@ TEST(graph_call_fsm, an_incoming_call_is_answered_queued_offered_and_talked) {
   EXPECT_EQ(walk(st, {e::incoming}), actions{a::answer_call});
   EXPECT_EQ(walk(st, {e::answered, e::established}), actions{a::submit_call});
   EXPECT_EQ(st, s::submitting);
-  EXPECT_EQ(walk(st, {e::submitted}), actions{a::play_hold});
+  EXPECT_EQ(walk(st, {e::submitted}),
+            (actions{a::play_hold, a::listen_for_tones}));
   EXPECT_EQ(st, s::waiting);
   EXPECT_EQ(walk(st, {e::offered, e::agent_found}),
             (actions{a::lookup_agent, a::invite_agent}));
   EXPECT_EQ(st, s::inviting);
-  EXPECT_EQ(walk(st, {e::agent_joined, e::accepted}), actions{a::accept_offer});
+  EXPECT_EQ(walk(st, {e::agent_joined, e::accepted}),
+            (actions{a::accept_offer, a::remove_previous_agent}));
   EXPECT_EQ(st, s::talking);
   EXPECT_EQ(walk(st, {e::caller_left}),
             (actions{a::complete_call, a::hang_up}));
@@ -105,8 +107,12 @@ TEST(graph_call_fsm,
      the_caller_leaving_ends_the_call_in_the_engine_in_every_state) {
   EXPECT_EQ(transition(s::answering, e::caller_left).actions, actions{});
   EXPECT_EQ(transition(s::establishing, e::caller_left).actions, actions{});
-  for (auto st : {s::submitting, s::waiting, s::looking_up, s::inviting})
-    EXPECT_EQ(transition(st, e::caller_left).actions, actions{a::cancel_call})
+  EXPECT_EQ(transition(s::submitting, e::caller_left).actions,
+            actions{a::cancel_call});
+  // end_handoff hangs up only while a transferring agent is in the call.
+  for (auto st : {s::waiting, s::looking_up, s::inviting})
+    EXPECT_EQ(transition(st, e::caller_left).actions,
+              (actions{a::cancel_call, a::end_handoff}))
       << to_string(st);
   EXPECT_EQ(transition(s::accepting, e::caller_left).actions,
             (actions{a::cancel_call, a::complete_call}));
@@ -170,4 +176,82 @@ TEST(graph_call_fsm, every_state_event_and_action_has_a_name) {
     EXPECT_STRNE(to_string(static_cast<e>(x)), "unknown");
   for (int x = 0; x <= static_cast<int>(a::announce); ++x)
     EXPECT_STRNE(to_string(static_cast<a>(x)), "unknown");
+}
+
+TEST(graph_call_fsm, a_transfer_keeps_the_first_agent_until_the_next_joins) {
+  auto st = s::talking;
+  // The agent in the call becomes the previous agent; the call waits.
+  EXPECT_EQ(walk(st, {e::transferred}), actions{a::hand_off});
+  EXPECT_EQ(st, s::waiting);
+  EXPECT_EQ(walk(st, {e::offered, e::agent_found, e::agent_joined}),
+            (actions{a::lookup_agent, a::invite_agent, a::accept_offer}));
+  // Only once the engine has the next agent's accept is the first
+  // removed.
+  EXPECT_EQ(walk(st, {e::accepted}), actions{a::remove_previous_agent});
+  EXPECT_EQ(st, s::talking);
+}
+
+TEST(graph_call_fsm, a_caller_who_leaves_during_a_handoff_ends_the_call) {
+  for (auto from : {s::waiting, s::looking_up, s::inviting}) {
+    auto st = from;
+    EXPECT_EQ(walk(st, {e::caller_left}),
+              (actions{a::cancel_call, a::end_handoff}))
+      << to_string(from);
+    EXPECT_EQ(st, s::ended);
+  }
+}
+
+TEST(graph_call_fsm, a_transfer_during_an_accept_removes_the_joined_agent) {
+  auto st = s::accepting;
+  EXPECT_EQ(walk(st, {e::transferred}), actions{a::remove_agent});
+  EXPECT_EQ(st, s::waiting);
+  st = s::inviting;
+  EXPECT_EQ(walk(st, {e::transferred}), actions{});
+  EXPECT_EQ(st, s::waiting);
+  // Should the agent join after all, they are removed.
+  EXPECT_EQ(walk(st, {e::agent_joined}), actions{a::remove_agent});
+}
+
+TEST(graph_call_fsm, the_callback_digit_asks_only_while_waiting) {
+  auto st = s::waiting;
+  EXPECT_EQ(walk(st, {e::callback_digit}), actions{a::request_callback});
+  EXPECT_EQ(st, s::waiting);
+  // The engine's CALL_CALLBACK_REQUESTED ends the call here.
+  EXPECT_EQ(walk(st, {e::engine_ended}), actions{a::hang_up});
+  for (auto other : {s::looking_up, s::inviting, s::accepting, s::talking})
+    EXPECT_FALSE(transition(other, e::callback_digit).handled)
+      << to_string(other);
+}
+
+TEST(graph_call_fsm, a_callback_calls_the_agent_then_the_customer) {
+  auto st = s::waiting;
+  EXPECT_EQ(walk(st, {e::offered, e::callback_agent_found}),
+            (actions{a::lookup_agent, a::place_call}));
+  EXPECT_EQ(st, s::calling_agent);
+  EXPECT_EQ(walk(st, {e::call_placed, e::established}),
+            actions{a::accept_offer});
+  EXPECT_EQ(walk(st, {e::callback_accepted}), actions{a::invite_customer});
+  EXPECT_EQ(st, s::dialling);
+  EXPECT_EQ(walk(st, {e::caller_joined}), actions{});
+  EXPECT_EQ(st, s::talking);
+  EXPECT_EQ(walk(st, {e::agent_left}), (actions{a::complete_call, a::hang_up}));
+}
+
+TEST(graph_call_fsm, a_callback_agent_who_does_not_answer_is_declined) {
+  for (auto ev : {e::caller_left, e::invite_failed}) {
+    auto st = s::calling_agent;
+    EXPECT_EQ(walk(st, {ev}), actions{a::decline_offer}) << to_string(ev);
+    EXPECT_EQ(st, s::ended);
+  }
+  auto st = s::calling_agent;
+  EXPECT_EQ(walk(st, {e::offer_closed}), actions{a::hang_up});
+}
+
+TEST(graph_call_fsm, a_customer_not_reached_ends_the_callback) {
+  auto st = s::dialling;
+  EXPECT_EQ(walk(st, {e::invite_failed}),
+            (actions{a::complete_call, a::hang_up}));
+  EXPECT_EQ(st, s::ended);
+  st = s::accepting;
+  EXPECT_EQ(walk(st, {e::callback_lost}), actions{a::hang_up});
 }
