@@ -111,6 +111,12 @@ v1::IngestRequest to_request(const engine_command& c) {
       x.set_number(c.callback_number);
       break;
     }
+    case engine_command::complete_consult: {
+      auto& x = *r.mutable_complete_consult();
+      x.set_tenant_id(c.tenant_id);
+      x.set_call_id(c.call_id);
+      break;
+    }
     case engine_command::decline: {
       auto& x = *r.mutable_decline_offer();
       x.set_tenant_id(c.tenant_id);
@@ -133,6 +139,9 @@ engine_event to_event(const v1::Event& e) {
   x.agent_id = e.offer().agent_id();
   x.limit_reason = e.call().limit_reason();
   x.announcement = e.call().announcement();
+  x.parent_call_id = e.call().parent_call_id();
+  x.leg = e.call().leg();
+  x.assigned_agent = e.call().agent_id();
   x.callback_requested = e.type() == v1::EVENT_TYPE_CALL_CALLBACK_REQUESTED;
   if (e.type() == v1::EVENT_TYPE_CALL_OFFERED) {
     auto& call = e.call().call();
@@ -150,6 +159,9 @@ engine_event to_event(const v1::Event& e) {
       break;
     case v1::EVENT_TYPE_CALL_TRANSFERRED:
       x.kind = engine_event::transferred;
+      break;
+    case v1::EVENT_TYPE_CALL_CONFERENCED:
+      x.kind = engine_event::conferenced;
       break;
     case v1::EVENT_TYPE_CALL_ABANDONED:
     case v1::EVENT_TYPE_CALL_CANCELLED:
@@ -312,7 +324,7 @@ struct router_link::impl {
             v1::EVENT_TYPE_CALL_CANCELLED, v1::EVENT_TYPE_CALL_TIMED_OUT,
             v1::EVENT_TYPE_CALL_DISCONNECTED,
             v1::EVENT_TYPE_CALL_CALLBACK_REQUESTED,
-            v1::EVENT_TYPE_CALL_TRANSFERRED})
+            v1::EVENT_TYPE_CALL_TRANSFERRED, v1::EVENT_TYPE_CALL_CONFERENCED})
         req.add_types(t);
       auto stream = events->Subscribe(ctx.get(), req);
       v1::Event e;

@@ -30,8 +30,9 @@ struct engine_command {
     accept,
     decline,
     transfer,
-    presence, ///< SetAgentPresence: agent_id, availability
-    callback, ///< RequestCallback: callback_number ("" = the caller's)
+    presence,         ///< SetAgentPresence: agent_id, availability
+    callback,         ///< RequestCallback: callback_number ("" = the caller's)
+    complete_consult, ///< CompleteConsult: the consulted agent takes the call
   };
   kind_t kind = submit;
   std::string event_id;
@@ -66,7 +67,9 @@ struct engine_event {
   enum kind_t : uint8_t {
     offered,      // CALL_OFFERED: offer_id and agent_id set
     offer_closed, // OFFER_EXPIRED or OFFER_DECLINED: offer_id set
-    transferred,  // CALL_TRANSFERRED: the call goes back to a queue
+    transferred,  // CALL_TRANSFERRED: back to a queue, or (assigned_agent
+                  // set) to the agent of its completed consult
+    conferenced,  // CALL_CONFERENCED: a consult leg became a conference
     ended,        // ABANDONED, CANCELLED, TIMED_OUT, DISCONNECTED, ...
     other,
   };
@@ -79,6 +82,12 @@ struct engine_event {
   std::string agent_id;
   std::string limit_reason;
   std::string announcement; // the limit action's prompt id
+  /// A consult or conference leg: the call it belongs to, and "consult"
+  /// or "conference".
+  std::string parent_call_id;
+  std::string leg;
+  /// The agent the call is assigned to as of the event ("" when none).
+  std::string assigned_agent;
   /// CALL_CALLBACK_REQUESTED: the caller leaves the line (kind ended).
   bool callback_requested = false;
   /// A callback's offer: where the caller is called back, and the number

@@ -650,6 +650,8 @@ void bot::rejoin(const std::vector<std::string>& tenants) {
 }
 
 void bot::on_engine_event(const gw::engine_event& e) {
+  if (!e.parent_call_id.empty())
+    return on_leg_event(e);
   auto actor = impl_->find(e.call_id);
   if (!actor)
     actor = impl_->spawn_callback(e);
@@ -659,6 +661,8 @@ void bot::on_engine_event(const gw::engine_event& e) {
   switch (e.kind) {
     case gw::engine_event::transferred:
       x.event = call_event::transferred;
+      // Set when a completed consult gave the call to its agent.
+      x.agent_id = e.assigned_agent;
       break;
     case gw::engine_event::offered:
       x.event = call_event::offered;
@@ -678,6 +682,26 @@ void bot::on_engine_event(const gw::engine_event& e) {
         x.text = e.callback_requested ? "callback" : e.announcement;
       }
       break;
+    default: return;
+  }
+  caf::anon_send(*actor, std::move(x));
+}
+
+// An event of a call's consult leg, for the call's actor.
+void bot::on_leg_event(const gw::engine_event& e) {
+  auto actor = impl_->find(e.parent_call_id);
+  if (!actor)
+    return;
+  call_input x;
+  x.for_leg = true;
+  x.leg_id = e.call_id;
+  x.offer_id = e.offer_id;
+  x.agent_id = e.agent_id;
+  switch (e.kind) {
+    case gw::engine_event::offered: x.leg = leg_event::offered; break;
+    case gw::engine_event::offer_closed: x.leg = leg_event::offer_closed; break;
+    case gw::engine_event::conferenced: x.leg = leg_event::conferenced; break;
+    case gw::engine_event::ended: x.leg = leg_event::ended; break;
     default: return;
   }
   caf::anon_send(*actor, std::move(x));

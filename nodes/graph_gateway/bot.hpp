@@ -84,6 +84,8 @@ class bot {
   std::size_t live_calls() const;
 
  private:
+  void on_leg_event(const switchboard::gateway::engine_event& e);
+
   struct impl;
   std::unique_ptr<impl> impl_;
 };

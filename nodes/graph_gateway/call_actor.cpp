@@ -6,6 +6,7 @@
 #include <caf/all.hpp>
 
 #include <algorithm>
+#include <optional>
 
 namespace switchboard::graph {
 
@@ -26,14 +27,15 @@ std::string json_text(const std::string& s) {
 
 void post(self_ptr self, const call_env* env, const std::string& method,
           const std::string& path, const std::string& body,
-          call_event on_failure, const char* what) {
+          call_event on_failure, const char* what,
+          const std::string& leg_offer = {}) {
   auto handle = caf::actor_cast<call_actor>(self);
   auto call_id = self->state.call.call_id;
   const auto& graph_id = self->state.graph_call_id;
   env->graph->send(
     self->state.call.microsoft_tenant_id, method,
     "/communications/calls/" + (graph_id.empty() ? call_id : graph_id) + path,
-    body, [handle, env, on_failure, what, call_id](http::reply r) {
+    body, [handle, env, on_failure, what, call_id, leg_offer](http::reply r) {
       bool ok = r.ok() && r.value.status >= 200 && r.value.status < 300;
       if (ok && on_failure != call_event::answer_failed)
         return;
@@ -50,6 +52,12 @@ void post(self_ptr self, const call_env* env, const std::string& method,
       if (!ok && on_failure == call_event::incoming)
         return;
       x.event = ok ? call_event::answered : on_failure;
+      if (!leg_offer.empty()) {
+        // The consult leg's invite, failed.
+        x.for_leg = true;
+        x.leg = leg_event::invite_failed;
+        x.offer_id = leg_offer;
+      }
       caf::anon_send(handle, std::move(x));
     });
 }
@@ -86,7 +94,7 @@ void command(self_ptr self, const call_env* env,
   cmd.offer_id = st.offer_id;
   static const char* names[]
     = {"submit",  "cancel",   "withdraw", "complete", "accept",
-       "decline", "transfer", "presence", "callback"};
+       "decline", "transfer", "presence", "callback", "complete_consult"};
   cmd.event_id
     = env->name + ":" + st.call.call_id + ":" + names[kind] + ":" + st.offer_id;
   if (kind == gateway::engine_command::submit) {
@@ -344,6 +352,153 @@ void act(self_ptr self, const call_env* env, call_action a,
   }
 }
 
+// An engine command for the call's consult leg; its answer, when it
+// matters, comes back as leg event `ok` or `refused`.
+void leg_command(self_ptr self, const call_env* env,
+                 gateway::engine_command::kind_t kind, const char* what,
+                 std::optional<leg_event> ok = std::nullopt,
+                 leg_event refused = leg_event::offered) {
+  auto& st = self->state;
+  gateway::engine_command cmd;
+  cmd.kind = kind;
+  cmd.tenant_id = st.call.tenant_id;
+  cmd.call_id = st.leg.call_id;
+  cmd.agent_id = st.leg.agent_id;
+  cmd.offer_id = st.leg.offer_id;
+  cmd.event_id
+    = env->name + ":" + st.leg.call_id + ":" + what + ":" + st.leg.offer_id;
+  auto handle = caf::actor_cast<call_actor>(self);
+  env->router->send(std::move(cmd), [handle, ok, refused, leg = st.leg.call_id,
+                                     offer = st.leg.offer_id](
+                                      const gateway::command_result& r) {
+    if (!ok)
+      return;
+    call_input x;
+    x.for_leg = true;
+    x.leg = r.code == 0 ? *ok : refused;
+    x.leg_id = leg;
+    x.offer_id = offer;
+    x.status = r.code;
+    x.text = r.message;
+    caf::anon_send(handle, std::move(x));
+  });
+}
+
+void act_on_leg(self_ptr self, const call_env* env, leg_action a,
+                const call_input& in) {
+  auto& st = self->state;
+  auto& c = st.call;
+  auto& leg = st.leg;
+  using k = gateway::engine_command;
+  switch (a) {
+    case leg_action::lookup_agent: {
+      leg.call_id = in.leg_id;
+      leg.offer_id = in.offer_id;
+      leg.agent_id = in.agent_id;
+      auto handle = caf::actor_cast<call_actor>(self);
+      env->router->get_agent(
+        c.tenant_id, in.agent_id,
+        [handle, offer = in.offer_id, id = in.leg_id,
+         agent = in.agent_id](const gateway::agent_lookup& r) {
+          call_input x;
+          x.for_leg = true;
+          bool reachable = r.found && !r.teams_user_id.empty();
+          x.leg = reachable ? leg_event::agent_found : leg_event::agent_unknown;
+          x.teams_user_id = r.teams_user_id;
+          x.text = reachable ? ""
+                   : r.found ? "the agent has no teams_user_id"
+                             : r.error;
+          x.leg_id = id;
+          x.offer_id = offer;
+          x.agent_id = agent;
+          caf::anon_send(handle, std::move(x));
+        });
+      return;
+    }
+    case leg_action::invite_agent:
+      leg.teams_user_id = in.teams_user_id;
+      env->log->info("consult: inviting the consulted agent into the call",
+                     {{"call", c.call_id},
+                      {"tenant", c.tenant_id},
+                      {"leg", leg.call_id},
+                      {"agent", leg.agent_id}});
+      return post(
+        self, env, "POST", "/participants/invite",
+        "{\"clientContext\":" + json_text(leg.offer_id) + ",\"participants\":["
+          + invitee(leg.teams_user_id, c.microsoft_tenant_id) + "]}",
+        call_event::invite_failed, "participants/invite consult", leg.offer_id);
+    case leg_action::accept_offer:
+      return leg_command(self, env, k::accept, "accept", leg_event::accepted,
+                         leg_event::accept_refused);
+    case leg_action::decline_offer:
+      return leg_command(self, env, k::decline, "decline");
+    case leg_action::complete_leg:
+      env->log->info("consult: the consulted agent left the call",
+                     {{"call", c.call_id},
+                      {"tenant", c.tenant_id},
+                      {"leg", leg.call_id},
+                      {"agent", leg.agent_id}});
+      return leg_command(self, env, k::complete, "complete");
+    case leg_action::remove_agent:
+      if (leg.participant.empty())
+        return;
+      return post(self, env, "DELETE", "/participants/" + leg.participant, "",
+                  call_event::incoming, "remove the consulted agent");
+    case leg_action::take_over: {
+      env->log->info("consult completed: the consulted agent takes the call",
+                     {{"call", c.call_id},
+                      {"tenant", c.tenant_id},
+                      {"from", st.agent_id},
+                      {"to", leg.agent_id}});
+      auto first = std::move(st.agent_participant);
+      st.agent_id = leg.agent_id;
+      st.offer_id = leg.offer_id;
+      st.teams_user_id = leg.teams_user_id;
+      st.agent_participant = leg.participant;
+      if (!first.empty())
+        post(self, env, "DELETE", "/participants/" + first, "",
+             call_event::incoming, "remove the consulting agent");
+      return;
+    }
+  }
+}
+
+void handle_leg(self_ptr self, const call_env* env, const call_input& in) {
+  auto& st = self->state;
+  auto& leg = st.leg;
+  // Another leg's, or an earlier offer's, news says nothing of this one.
+  if (in.leg != leg_event::offered && !in.leg_id.empty() && !leg.call_id.empty()
+      && in.leg_id != leg.call_id)
+    return;
+  if ((in.leg == leg_event::offer_closed || in.leg == leg_event::invite_failed
+       || in.leg == leg_event::agent_found
+       || in.leg == leg_event::agent_unknown)
+      && in.offer_id != leg.offer_id)
+    return;
+  if (in.leg == leg_event::agent_joined)
+    leg.participant = in.text;
+  auto step = transition(leg.state, in.leg);
+  if (!step.handled)
+    return;
+  if (env->log->enabled(router::log_level::debug))
+    env->log->write(router::log_level::debug, "consult step",
+                    {{"call", st.call.call_id},
+                     {"event", to_string(in.leg)},
+                     {"from", to_string(leg.state)},
+                     {"to", to_string(step.next)}});
+  leg.state = step.next;
+  for (auto a : step.actions)
+    act_on_leg(self, env, a, in);
+  if (leg.state == leg_state::none)
+    leg = leg_data{};
+  else if (step.next == leg_state::consulting)
+    env->log->info("consult: the consulted agent joined",
+                   {{"call", st.call.call_id},
+                    {"tenant", st.call.tenant_id},
+                    {"leg", leg.call_id},
+                    {"agent", leg.agent_id}});
+}
+
 // A roster update as the state machine's events: the invited agent there
 // (joined) or gone (left), the caller gone (left).
 std::vector<call_input> from_roster(const call_data& st, const call_input& in) {
@@ -352,7 +507,13 @@ std::vector<call_input> from_roster(const call_data& st, const call_input& in) {
   bool caller_in = false;
   std::string agent_participant;
   bool previous_in = false;
+  bool leg_in = false;
+  std::string leg_participant;
   for (std::size_t i = 0; i + 1 < in.roster.size(); i += 2) {
+    if (!st.leg.teams_user_id.empty() && in.roster[i] == st.leg.teams_user_id) {
+      leg_in = true;
+      leg_participant = in.roster[i + 1];
+    }
     if (!st.previous_user.empty() && in.roster[i] == st.previous_user)
       previous_in = true;
     if (!st.teams_user_id.empty() && in.roster[i] == st.teams_user_id) {
@@ -370,6 +531,18 @@ std::vector<call_input> from_roster(const call_data& st, const call_input& in) {
   } else if (!st.agent_participant.empty()) {
     call_input x;
     x.event = call_event::agent_left;
+    out.push_back(std::move(x));
+  }
+  if (leg_in && st.leg.participant.empty()) {
+    call_input x;
+    x.for_leg = true;
+    x.leg = leg_event::agent_joined;
+    x.text = leg_participant;
+    out.push_back(std::move(x));
+  } else if (!leg_in && !st.leg.participant.empty()) {
+    call_input x;
+    x.for_leg = true;
+    x.leg = leg_event::agent_left;
     out.push_back(std::move(x));
   }
   if (!previous_in && !st.previous_user.empty()) {
@@ -396,6 +569,54 @@ void handle(self_ptr self, const call_env* env, const call_input& in) {
   if (in.is_roster) {
     for (auto& x : from_roster(st, in))
       handle(self, env, x);
+    return;
+  }
+  // The consult leg's invite failing comes as the call's invite_failed
+  // with the leg's offer as its context.
+  if (in.event == call_event::invite_failed && !in.for_leg
+      && !st.leg.offer_id.empty() && in.offer_id == st.leg.offer_id) {
+    call_input x = in;
+    x.for_leg = true;
+    x.leg = leg_event::invite_failed;
+    return handle_leg(self, env, x);
+  }
+  if (in.for_leg) {
+    // A consult only while the call talks.
+    if (st.state == call_state::talking)
+      handle_leg(self, env, in);
+    return;
+  }
+  if (in.event == call_event::transferred && !in.agent_id.empty()) {
+    // The consult completed: the call is the consulted agent's now.
+    if (st.leg.state == leg_state::consulting) {
+      call_input x;
+      x.for_leg = true;
+      x.leg = leg_event::completed;
+      handle_leg(self, env, x);
+    }
+    return;
+  }
+  if (in.event == call_event::agent_left && st.state == call_state::talking
+      && st.leg.state == leg_state::consulting) {
+    // The consulting agent hangs up with the consulted agent in the call:
+    // the consult completes, as a transfer.
+    env->log->info("the consulting agent left; completing the consult",
+                   {{"call", st.call.call_id},
+                    {"tenant", st.call.tenant_id},
+                    {"agent", st.agent_id}});
+    st.agent_participant.clear();
+    gateway::engine_command cmd;
+    cmd.kind = gateway::engine_command::complete_consult;
+    cmd.tenant_id = st.call.tenant_id;
+    cmd.call_id = st.call.call_id;
+    cmd.event_id = env->name + ":" + st.call.call_id
+                   + ":complete_consult:" + st.leg.offer_id;
+    env->router->send(std::move(cmd), [env, call = st.call.call_id](
+                                        const gateway::command_result& r) {
+      if (r.code != 0)
+        env->log->warn("the engine refused to complete the consult",
+                       {{"call", call}, {"error", r.message}});
+    });
     return;
   }
   // The close or failure of an earlier offer says nothing of this one.

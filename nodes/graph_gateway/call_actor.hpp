@@ -34,12 +34,17 @@ struct call_input {
   std::string agent_id;
   std::string teams_user_id;
   std::vector<std::string> roster;
+  /// For the call's consult leg (`leg_id`): `leg` is the event.
+  bool for_leg = false;
+  leg_event leg = leg_event::offered;
+  std::string leg_id;
 };
 
 template<class Inspector>
 typename Inspector::result_type inspect(Inspector& f, call_input& x) {
   return f(caf::meta::type_name("graph.call_input"), x.event, x.is_roster,
-           x.status, x.text, x.offer_id, x.agent_id, x.teams_user_id, x.roster);
+           x.status, x.text, x.offer_id, x.agent_id, x.teams_user_id, x.roster,
+           x.for_leg, x.leg, x.leg_id);
 }
 
 } // namespace switchboard::graph
@@ -116,6 +121,16 @@ struct call_env {
   std::string callback_tone;
 };
 
+/// The call's consult or conference leg, while it has one.
+struct leg_data {
+  leg_state state = leg_state::none;
+  std::string call_id; ///< the engine's id of the leg
+  std::string offer_id;
+  std::string agent_id;
+  std::string teams_user_id;
+  std::string participant;
+};
+
 struct call_data {
   static constexpr const char* name = "graph_call";
   call_setup call;
@@ -134,6 +149,7 @@ struct call_data {
   /// Graph's id of the call: the engine's call id, but for a callback's
   /// call, which the bot places.
   std::string graph_call_id;
+  leg_data leg;
 };
 
 call_actor::behavior_type

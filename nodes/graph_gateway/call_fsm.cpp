@@ -120,6 +120,97 @@ const row table[] = {
 
 } // namespace
 
+namespace {
+
+using ls = leg_state;
+using le = leg_event;
+using la = leg_action;
+
+struct leg_row {
+  leg_state state;
+  leg_event event;
+  std::initializer_list<leg_action> actions;
+  leg_state next;
+};
+
+// An offer closed before the consulted agent joined leaves the leg to the
+// engine, which offers it again (offered) or ends it (ended).
+// clang-format off
+const leg_row leg_table[] = {
+  {ls::none,       le::offered,        {la::lookup_agent},               ls::looking_up},
+  {ls::looking_up, le::agent_found,    {la::invite_agent},               ls::inviting},
+  {ls::looking_up, le::agent_unknown,  {la::decline_offer},              ls::none},
+  {ls::looking_up, le::offer_closed,   {},                               ls::none},
+  {ls::looking_up, le::ended,          {},                               ls::none},
+  {ls::inviting,   le::agent_joined,   {la::accept_offer},               ls::accepting},
+  {ls::inviting,   le::invite_failed,  {la::decline_offer},              ls::none},
+  {ls::inviting,   le::offer_closed,   {},                               ls::none},
+  {ls::inviting,   le::ended,          {},                               ls::none},
+  {ls::accepting,  le::accepted,       {},                               ls::consulting},
+  {ls::accepting,  le::accept_refused, {la::remove_agent},               ls::none},
+  {ls::accepting,  le::agent_left,     {la::complete_leg},               ls::none},
+  {ls::accepting,  le::ended,          {la::remove_agent},               ls::none},
+  {ls::consulting, le::conferenced,    {},                               ls::conference},
+  {ls::consulting, le::completed,      {la::take_over},                  ls::none},
+  {ls::consulting, le::agent_left,     {la::complete_leg},               ls::none},
+  {ls::consulting, le::ended,          {la::remove_agent},               ls::none},
+  {ls::conference, le::agent_left,     {la::complete_leg},               ls::none},
+  {ls::conference, le::ended,          {la::remove_agent},               ls::none},
+};
+// clang-format on
+
+} // namespace
+
+leg_step transition(leg_state state, leg_event event) {
+  for (const auto& r : leg_table)
+    if (r.state == state && r.event == event)
+      return {std::vector<leg_action>(r.actions), r.next, true};
+  return {{}, state, false};
+}
+
+const char* to_string(leg_state x) {
+  switch (x) {
+    case ls::none: return "none";
+    case ls::looking_up: return "looking_up";
+    case ls::inviting: return "inviting";
+    case ls::accepting: return "accepting";
+    case ls::consulting: return "consulting";
+    case ls::conference: return "conference";
+  }
+  return "unknown";
+}
+
+const char* to_string(leg_event x) {
+  switch (x) {
+    case le::offered: return "offered";
+    case le::agent_found: return "agent_found";
+    case le::agent_unknown: return "agent_unknown";
+    case le::invite_failed: return "invite_failed";
+    case le::offer_closed: return "offer_closed";
+    case le::agent_joined: return "agent_joined";
+    case le::accepted: return "accepted";
+    case le::accept_refused: return "accept_refused";
+    case le::conferenced: return "conferenced";
+    case le::completed: return "completed";
+    case le::agent_left: return "agent_left";
+    case le::ended: return "ended";
+  }
+  return "unknown";
+}
+
+const char* to_string(leg_action x) {
+  switch (x) {
+    case la::lookup_agent: return "lookup_agent";
+    case la::invite_agent: return "invite_agent";
+    case la::accept_offer: return "accept_offer";
+    case la::decline_offer: return "decline_offer";
+    case la::remove_agent: return "remove_agent";
+    case la::complete_leg: return "complete_leg";
+    case la::take_over: return "take_over";
+  }
+  return "unknown";
+}
+
 call_step transition(call_state state, call_event event) {
   for (const auto& r : table)
     if (r.state == state && r.event == event)

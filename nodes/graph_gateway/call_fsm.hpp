@@ -112,4 +112,57 @@ const char* to_string(call_state x);
 const char* to_string(call_event x);
 const char* to_string(call_action x);
 
+// A consult leg of a call in talk (the engine's ConsultCall): the
+// consulted agent is invited into the same Teams call, the caller and the
+// call's agent staying in it. Completing the consult (CompleteConsult, or
+// the call's agent hanging up while the consulted agent is in) hands the
+// call to the consulted agent and removes the first; joining it
+// (JoinConsult) makes a conference, both agents staying. The leg runs
+// beside the call's own state, in its own table.
+enum class leg_state : std::uint8_t {
+  none,       // no consult
+  looking_up, // the engine offered the leg; reading the agent's Teams id
+  inviting,   // participants/invite sent for the consulted agent
+  accepting,  // the consulted agent joined; AcceptOffer for the leg sent
+  consulting, // both agents in the call, the leg answered
+  conference, // the engine made the leg a conference
+};
+
+enum class leg_event : std::uint8_t {
+  offered,        // CALL_OFFERED for the leg
+  agent_found,    // the consulted agent's Teams user id is known
+  agent_unknown,  // they have none, or GetAgent failed
+  invite_failed,  // their invite's operation failed
+  offer_closed,   // OFFER_EXPIRED or OFFER_DECLINED for the leg's offer
+  agent_joined,   // the roster shows the consulted agent
+  accepted,       // AcceptOffer for the leg applied
+  accept_refused, // refused (the leg's offer closed meanwhile)
+  conferenced,    // CALL_CONFERENCED for the leg
+  completed,      // the call's CALL_TRANSFERRED to the consulted agent
+  agent_left,     // the consulted agent left the roster
+  ended,          // the engine ended the leg (cancelled, the call over)
+};
+
+enum class leg_action : std::uint8_t {
+  lookup_agent,
+  invite_agent,
+  accept_offer,
+  decline_offer,
+  remove_agent, // the consulted agent leaves the call
+  complete_leg, // CompleteCall for the leg: the consulted agent wraps up
+  take_over,    // the consulted agent becomes the call's; the first removed
+};
+
+struct leg_step {
+  std::vector<leg_action> actions;
+  leg_state next;
+  bool handled = false;
+};
+
+leg_step transition(leg_state state, leg_event event);
+
+const char* to_string(leg_state x);
+const char* to_string(leg_event x);
+const char* to_string(leg_action x);
+
 } // namespace switchboard::graph

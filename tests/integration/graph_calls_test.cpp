@@ -878,3 +878,116 @@ TEST_F(graph_calls_test, a_callback_agent_who_does_not_answer_is_declined) {
   EXPECT_EQ(get_call("call-cn").agent_id(), "bob");
   EXPECT_EQ(standin->placed_calls().size(), 2u);
 }
+
+namespace {
+
+// ConsultCall for contoso's call `id` to agent `agent`; the leg's id.
+std::string consult(node& nd, const std::string& id, const std::string& agent) {
+  v1::ConsultCallRequest req;
+  req.set_tenant_id("contoso");
+  req.set_call_id(id);
+  req.set_agent_id(agent);
+  v1::CallView out;
+  auto st = nd.routing->ConsultCall(ctx().get(), req, &out);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  return out.call().call_id();
+}
+
+v1::ConsultActionRequest consult_action(const std::string& id) {
+  v1::ConsultActionRequest req;
+  req.set_tenant_id("contoso");
+  req.set_call_id(id);
+  return req;
+}
+
+} // namespace
+
+TEST_F(graph_calls_test,
+       a_consult_invites_a_second_agent_and_completing_it_hands_over_the_call) {
+  ASSERT_NO_FATAL_FAILURE(start_gateway());
+  teams_agent("ann", "agent-oid-ann");
+  standin->incoming_call("call-co");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_ASSIGNED, "call-co"));
+  ASSERT_TRUE(
+    gateway->wait_for_line("agent joined; caller and agent talk", 10s));
+  teams_agent("bob", "agent-oid-bob");
+
+  // Ann consults bob: he is invited into the same Teams call, ann stays.
+  auto leg = consult(*n, "call-co", "bob");
+  ASSERT_FALSE(leg.empty());
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_OFFERED, leg));
+  auto invites
+    = requests_to("/v1.0/communications/calls/call-co/participants/invite");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_ASSIGNED, leg))
+    << "bob joining did not accept the consult leg";
+  ASSERT_TRUE(
+    gateway->wait_for_line("consult: the consulted agent joined", 10s));
+  invites
+    = requests_to("/v1.0/communications/calls/call-co/participants/invite");
+  ASSERT_EQ(invites.size(), 2u);
+  EXPECT_NE(invites[1].body.find("agent-oid-bob"), std::string::npos);
+  EXPECT_EQ(get_call("call-co").agent_id(), "ann");
+  for (auto& r : standin->requests())
+    EXPECT_NE(r.method, "DELETE") << r.path;
+
+  // Completed, the call is bob's: ann is removed from the Teams call and
+  // wraps up; bob talks on with the caller.
+  v1::CallView out;
+  auto st
+    = n->routing->CompleteConsult(ctx().get(), consult_action("call-co"), &out);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_EQ(requests_to("/v1.0/communications/calls/call-co/participants/"
+                        "agent-participant-agent-oid-ann",
+                        "DELETE")
+              .size(),
+            1u);
+  EXPECT_EQ(get_call("call-co").agent_id(), "bob");
+  standin->agent_leaves("call-co", "agent-oid-bob");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, "call-co"));
+  EXPECT_EQ(get_call("call-co").agent_id(), "bob");
+  EXPECT_EQ(requests_to("/v1.0/communications/calls/call-co", "DELETE").size(),
+            1u);
+}
+
+TEST_F(
+  graph_calls_test,
+  a_conference_keeps_both_agents_and_a_consulting_agent_who_leaves_hands_over) {
+  ASSERT_NO_FATAL_FAILURE(start_gateway());
+  teams_agent("ann", "agent-oid-ann");
+  standin->incoming_call("call-cf");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_ASSIGNED, "call-cf"));
+  teams_agent("bob", "agent-oid-bob");
+  teams_agent("cyd", "agent-oid-cyd");
+
+  // A conference: bob joins ann and the caller; when he leaves, his leg
+  // completes and ann goes on with the caller.
+  auto leg = consult(*n, "call-cf", "bob");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_ASSIGNED, leg));
+  ASSERT_TRUE(
+    gateway->wait_for_line("consult: the consulted agent joined", 10s));
+  v1::CallView out;
+  auto st
+    = n->routing->JoinConsult(ctx().get(), consult_action("call-cf"), &out);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_CONFERENCED, leg));
+  standin->agent_leaves("call-cf", "agent-oid-bob");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, leg))
+    << "bob leaving the conference did not complete his leg";
+  EXPECT_EQ(get_call("call-cf").state(), v1::CALL_STATE_ASSIGNED);
+  EXPECT_EQ(get_call("call-cf").agent_id(), "ann");
+
+  // A consult with cyd, and ann hangs up: the consult completes, as a
+  // transfer to cyd, and the call goes on.
+  leg = consult(*n, "call-cf", "cyd");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_ASSIGNED, leg));
+  ASSERT_TRUE(
+    gateway->wait_for_line("consult: the consulted agent joined", 10s));
+  standin->agent_leaves("call-cf", "agent-oid-ann");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_TRANSFERRED, "call-cf"));
+  EXPECT_EQ(get_call("call-cf").agent_id(), "cyd");
+  EXPECT_EQ(get_call("call-cf").state(), v1::CALL_STATE_ASSIGNED);
+  for (auto& r : standin->requests())
+    EXPECT_FALSE(r.method == "DELETE"
+                 && r.path == "/v1.0/communications/calls/call-cf")
+      << "the bot hung up the call";
+}

@@ -172,10 +172,16 @@ TEST(graph_call_fsm, nothing_happens_to_an_ended_call) {
 TEST(graph_call_fsm, every_state_event_and_action_has_a_name) {
   for (int x = 0; x <= static_cast<int>(s::ended); ++x)
     EXPECT_STRNE(to_string(static_cast<s>(x)), "unknown");
-  for (int x = 0; x <= static_cast<int>(e::announcement_done); ++x)
+  for (int x = 0; x <= static_cast<int>(e::previous_agent_left); ++x)
     EXPECT_STRNE(to_string(static_cast<e>(x)), "unknown");
-  for (int x = 0; x <= static_cast<int>(a::announce); ++x)
+  for (int x = 0; x <= static_cast<int>(a::invite_customer); ++x)
     EXPECT_STRNE(to_string(static_cast<a>(x)), "unknown");
+  for (int x = 0; x <= static_cast<int>(leg_state::conference); ++x)
+    EXPECT_STRNE(to_string(static_cast<leg_state>(x)), "unknown");
+  for (int x = 0; x <= static_cast<int>(leg_event::ended); ++x)
+    EXPECT_STRNE(to_string(static_cast<leg_event>(x)), "unknown");
+  for (int x = 0; x <= static_cast<int>(leg_action::take_over); ++x)
+    EXPECT_STRNE(to_string(static_cast<leg_action>(x)), "unknown");
 }
 
 TEST(graph_call_fsm, a_transfer_keeps_the_first_agent_until_the_next_joins) {
@@ -254,4 +260,63 @@ TEST(graph_call_fsm, a_customer_not_reached_ends_the_callback) {
   EXPECT_EQ(st, s::ended);
   st = s::accepting;
   EXPECT_EQ(walk(st, {e::callback_lost}), actions{a::hang_up});
+}
+
+namespace {
+
+using leg_actions = std::vector<leg_action>;
+using ls = leg_state;
+using le = leg_event;
+using la = leg_action;
+
+leg_actions walk(ls& state, std::initializer_list<le> events) {
+  leg_actions all;
+  for (auto ev : events) {
+    auto step = transition(state, ev);
+    EXPECT_TRUE(step.handled) << to_string(ev) << " in " << to_string(state);
+    all.insert(all.end(), step.actions.begin(), step.actions.end());
+    state = step.next;
+  }
+  return all;
+}
+
+} // namespace
+
+TEST(graph_consult_leg, a_consult_invites_accepts_and_hands_over) {
+  auto st = ls::none;
+  EXPECT_EQ(
+    walk(st, {le::offered, le::agent_found, le::agent_joined}),
+    (leg_actions{la::lookup_agent, la::invite_agent, la::accept_offer}));
+  EXPECT_EQ(walk(st, {le::accepted}), leg_actions{});
+  EXPECT_EQ(st, ls::consulting);
+  EXPECT_EQ(walk(st, {le::completed}), leg_actions{la::take_over});
+  EXPECT_EQ(st, ls::none);
+}
+
+TEST(graph_consult_leg, a_consulted_agent_who_does_not_join_is_declined) {
+  auto st = ls::inviting;
+  EXPECT_EQ(walk(st, {le::invite_failed}), leg_actions{la::decline_offer});
+  EXPECT_EQ(st, ls::none);
+  // The engine offers the leg again, or ends it.
+  EXPECT_EQ(walk(st, {le::offered}), leg_actions{la::lookup_agent});
+  EXPECT_EQ(walk(st, {le::ended}), leg_actions{});
+  EXPECT_EQ(st, ls::none);
+}
+
+TEST(graph_consult_leg, a_conference_lasts_until_the_consulted_agent_leaves) {
+  auto st = ls::consulting;
+  EXPECT_EQ(walk(st, {le::conferenced}), leg_actions{});
+  EXPECT_EQ(st, ls::conference);
+  // Only a consult completes as a transfer.
+  EXPECT_FALSE(transition(ls::conference, le::completed).handled);
+  EXPECT_EQ(walk(st, {le::agent_left}), leg_actions{la::complete_leg});
+  EXPECT_EQ(st, ls::none);
+}
+
+TEST(graph_consult_leg, a_leg_the_engine_ends_removes_its_agent) {
+  for (auto from : {ls::accepting, ls::consulting, ls::conference}) {
+    auto st = from;
+    EXPECT_EQ(walk(st, {le::ended}), leg_actions{la::remove_agent})
+      << to_string(from);
+  }
 }
