@@ -982,10 +982,21 @@ maybe_error check(const v1::TransferCallRequest& in,
           return check_id(in.dialled_number(), prefix + "dialled_number");
         case R::kTeamsUserId:
           return check_id(in.teams_user_id(), prefix + "teams_user_id");
+        case R::kOutsideNumber: {
+          const auto& n = in.outside_number();
+          bool e164 = n.size() >= 3 && n.size() <= 16 && n[0] == '+'
+                      && std::all_of(n.begin() + 1, n.end(), [](char c) {
+                           return c >= '0' && c <= '9';
+                         });
+          if (!e164)
+            return error(prefix + "outside_number",
+                         "expected an E.164 number: '+' and 2 to 15 digits");
+          return {};
+        }
         case R::TARGET_NOT_SET:
-          return error(
-            prefix + "target",
-            "set queue_id, agent_id, dialled_number or teams_user_id");
+          return error(prefix + "target",
+                       "set queue_id, agent_id, dialled_number, teams_user_id "
+                       "or outside_number");
         default: return check_target(in, prefix);
       }
     });
@@ -1174,6 +1185,7 @@ void to_proto(const routing::live_call& in, const std::string& tenant_id,
   out.set_preferred_by_last_agent(in.last_agent);
   out.set_parent_call_id(in.parent_id);
   out.set_leg(in.leg);
+  out.set_transfer_number(in.transfer_number);
 }
 
 void to_proto(const routing::live_call& in, v1::CallRecord& out) {
@@ -1245,6 +1257,7 @@ maybe_error from_proto(const v1::StoredCall& in, routing::live_call& out) {
   out.last_agent = view.preferred_by_last_agent();
   out.parent_id = view.parent_call_id();
   out.leg = view.leg();
+  out.transfer_number = view.transfer_number();
   return std::nullopt;
 }
 

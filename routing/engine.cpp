@@ -972,6 +972,8 @@ status engine::transfer(const std::string& call_id,
   auto* c = call_ptr(call_id);
   if (c == nullptr)
     return not_found("call", call_id);
+  if (target.kind == "outside")
+    return transfer_outside(*c, target.value, now);
   bool number = target.kind == "number";
   if (!number && target.kind != "teams")
     return fail(errc::invalid_argument,
@@ -1024,12 +1026,30 @@ status engine::transfer(const std::string& call_id, const std::string& queue_id,
       && c->data.state != call_state::assigned)
     return wrong_state(*c, "; it can no longer be transferred");
   auto freed_agent = detach(*c, now);
+  c->transfer_number.clear();
   emit(event_type::call_transferred, c, agent_id, now);
   uncount(*c);
   c->data.preferred_agent = agent_id;
   enter_queue(*c, target, now);
   if (!freed_agent.empty())
     route_agent(freed_agent, now);
+  return status::ok();
+}
+
+status engine::transfer_outside(live_call& c, const std::string& number,
+                                timestamp now) {
+  if (c.data.state != call_state::assigned)
+    return wrong_state(c, "; only an answered call is transferred outside");
+  if (legs_.count(c.data.id) > 0)
+    return fail(errc::failed_precondition,
+                "call '" + c.data.id + "' of tenant '" + tenant_id_
+                  + "' has a consult or conference leg; complete or cancel "
+                    "it first");
+  // The agent keeps the call until its gateway has handed it over and
+  // completes it (or, should the transfer fail, until it ends as usual).
+  c.transfer_number = number;
+  touch(c);
+  emit(event_type::call_transferred, &c, c.agent_id, now);
   return status::ok();
 }
 

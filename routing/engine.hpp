@@ -61,7 +61,8 @@ enum class event_type : uint8_t {
 std::string_view to_string(event_type x);
 
 /// Where a transfer goes. `kind` is "queue" or "agent" (`value` is its
-/// id), "number" (a dialled number) or "teams" (an Agent.teams_user_id).
+/// id), "number" (a dialled number), "teams" (an Agent.teams_user_id) or
+/// "outside" (a number outside the contact center: a blind transfer).
 struct transfer_target {
   std::string kind;
   std::string value;
@@ -110,6 +111,9 @@ struct live_call {
   /// agents on the call).
   std::string parent_id;
   std::string leg;
+  /// A blind transfer out of the contact center: the number the call's
+  /// gateway transfers it to; the call stays with its agent meanwhile.
+  std::string transfer_number;
 
   bool is_callback() const { return !callback_number.empty(); }
   int32_t effective_priority() const {
@@ -338,7 +342,9 @@ class engine {
   /// number is the agent whose sip_uri has it as user part, else the queue
   /// the classification rules give a call to it (the default queue does
   /// not count); a Teams user id is the agent with it. NOT_FOUND when the
-  /// tenant has no such agent or number.
+  /// tenant has no such agent or number. An outside number marks an
+  /// answered call for its gateway to transfer out (CALL_TRANSFERRED with
+  /// transfer_number); the call stays with its agent until completed.
   status transfer(const std::string& call_id, const transfer_target& target,
                   timestamp now);
 
@@ -609,6 +615,9 @@ class engine {
                               status& st);
   /// The open consult leg of `c`, if any.
   live_call* open_consult(const live_call& c);
+  /// The blind transfer out of transfer().
+  status transfer_outside(live_call& c, const std::string& number,
+                          timestamp now);
   /// Ends every leg of `call_id`: answered ones complete, others are
   /// cancelled.
   void end_legs(const std::string& call_id, timestamp now);

@@ -142,6 +142,7 @@ engine_event to_event(const v1::Event& e) {
   x.parent_call_id = e.call().parent_call_id();
   x.leg = e.call().leg();
   x.assigned_agent = e.call().agent_id();
+  x.transfer_number = e.call().transfer_number();
   x.callback_requested = e.type() == v1::EVENT_TYPE_CALL_CALLBACK_REQUESTED;
   if (e.type() == v1::EVENT_TYPE_CALL_OFFERED) {
     auto& call = e.call().call();
@@ -158,7 +159,8 @@ engine_event to_event(const v1::Event& e) {
       x.kind = engine_event::offer_closed;
       break;
     case v1::EVENT_TYPE_CALL_TRANSFERRED:
-      x.kind = engine_event::transferred;
+      x.kind = x.transfer_number.empty() ? engine_event::transferred
+                                         : engine_event::transferred_out;
       break;
     case v1::EVENT_TYPE_CALL_CONFERENCED:
       x.kind = engine_event::conferenced;

@@ -65,12 +65,13 @@ struct command_result {
 /// A call event a gateway acts on.
 struct engine_event {
   enum kind_t : uint8_t {
-    offered,      // CALL_OFFERED: offer_id and agent_id set
-    offer_closed, // OFFER_EXPIRED or OFFER_DECLINED: offer_id set
-    transferred,  // CALL_TRANSFERRED: back to a queue, or (assigned_agent
-                  // set) to the agent of its completed consult
-    conferenced,  // CALL_CONFERENCED: a consult leg became a conference
-    ended,        // ABANDONED, CANCELLED, TIMED_OUT, DISCONNECTED, ...
+    offered,         // CALL_OFFERED: offer_id and agent_id set
+    offer_closed,    // OFFER_EXPIRED or OFFER_DECLINED: offer_id set
+    transferred,     // CALL_TRANSFERRED: back to a queue, or (assigned_agent
+                     // set) to the agent of its completed consult
+    conferenced,     // CALL_CONFERENCED: a consult leg became a conference
+    transferred_out, // CALL_TRANSFERRED to transfer_number, outside
+    ended,           // ABANDONED, CANCELLED, TIMED_OUT, DISCONNECTED, ...
     other,
   };
   kind_t kind = other;
@@ -88,6 +89,8 @@ struct engine_event {
   std::string leg;
   /// The agent the call is assigned to as of the event ("" when none).
   std::string assigned_agent;
+  /// transferred_out: the number outside the contact center.
+  std::string transfer_number;
   /// CALL_CALLBACK_REQUESTED: the caller leaves the line (kind ended).
   bool callback_requested = false;
   /// A callback's offer: where the caller is called back, and the number

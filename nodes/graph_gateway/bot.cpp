@@ -276,6 +276,11 @@ struct bot::impl final : call_registry {
           if (n.call.tone != options.callback_tone)
             return;
           x.event = call_event::callback_digit;
+        } else if (n.call.state == "established" && n.call.result
+                   && n.call.result->code >= 400) {
+          // Back to established with an error: a transfer failed.
+          x.event = call_event::transfer_failed;
+          x.text = n.call.result->message;
         } else if (n.call.state == "established") {
           x.event = call_event::established;
         } else if (ends(n.call.state) || n.change_type == "deleted") {
@@ -659,6 +664,10 @@ void bot::on_engine_event(const gw::engine_event& e) {
     return;
   call_input x;
   switch (e.kind) {
+    case gw::engine_event::transferred_out:
+      x.event = call_event::transferred_out;
+      x.text = e.transfer_number;
+      break;
     case gw::engine_event::transferred:
       x.event = call_event::transferred;
       // Set when a completed consult gave the call to its agent.

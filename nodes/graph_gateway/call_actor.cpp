@@ -321,6 +321,29 @@ void act(self_ptr self, const call_env* env, call_action a,
         });
       return;
     }
+    case call_action::transfer_out: {
+      env->log->info("transferring the caller out of the contact center",
+                     {{"call", c.call_id},
+                      {"tenant", c.tenant_id},
+                      {"agent", st.agent_id},
+                      {"to", in.text}});
+      // From a group call (bot, caller, agent) Graph needs the transferee.
+      std::string transferee;
+      if (!st.caller_participant.empty())
+        transferee = ",\"transferee\":{\"@odata.type\":\"#microsoft.graph."
+                     "participantInfo\",\"participantId\":"
+                     + json_text(st.caller_participant) + "}";
+      return post(
+        self, env, "POST", "/transfer",
+        "{\"clientContext\":" + json_text("transfer:" + c.call_id)
+          + ",\"transferTarget\":{\"@odata.type\":\"#microsoft.graph."
+            "invitationParticipantInfo\",\"endpointType\":\"default\","
+            "\"identity\":{\"@odata.type\":\"#microsoft.graph."
+            "identitySet\",\"phone\":{\"@odata.type\":\"#microsoft."
+            "graph.identity\",\"id\":"
+          + json_text(in.text) + "}}}" + transferee + "}",
+        call_event::transfer_failed, "transfer");
+    }
     case call_action::invite_customer:
       env->log->info(
         "callback: the agent answered; calling the customer",
@@ -507,6 +530,7 @@ std::vector<call_input> from_roster(const call_data& st, const call_input& in) {
   bool caller_in = false;
   std::string agent_participant;
   bool previous_in = false;
+  std::string caller_participant;
   bool leg_in = false;
   std::string leg_participant;
   for (std::size_t i = 0; i + 1 < in.roster.size(); i += 2) {
@@ -520,8 +544,10 @@ std::vector<call_input> from_roster(const call_data& st, const call_input& in) {
       agent_in = true;
       agent_participant = in.roster[i + 1];
     }
-    if (!st.call.caller_id.empty() && in.roster[i] == st.call.caller_id)
+    if (!st.call.caller_id.empty() && in.roster[i] == st.call.caller_id) {
       caller_in = true;
+      caller_participant = in.roster[i + 1];
+    }
   }
   if (agent_in) {
     call_input x;
@@ -554,6 +580,7 @@ std::vector<call_input> from_roster(const call_data& st, const call_input& in) {
   if (caller_in && !st.caller_seen) {
     call_input x;
     x.event = call_event::caller_joined;
+    x.text = caller_participant;
     out.push_back(std::move(x));
   }
   if (!caller_in && st.caller_seen) {
@@ -626,8 +653,10 @@ void handle(self_ptr self, const call_env* env, const call_input& in) {
     return;
   if (in.event == call_event::agent_joined)
     st.agent_participant = in.text;
-  if (in.event == call_event::caller_joined)
+  if (in.event == call_event::caller_joined) {
     st.caller_seen = true;
+    st.caller_participant = in.text;
+  }
   if (in.event == call_event::previous_agent_left) {
     st.previous_user.clear();
     st.previous_participant.clear();
@@ -657,6 +686,14 @@ void handle(self_ptr self, const call_env* env, const call_input& in) {
                      {"event", to_string(event)},
                      {"from", to_string(st.state)},
                      {"to", to_string(step.next)}});
+  if (event == call_event::transfer_failed
+      && st.state == call_state::transferring)
+    env->log->warn("the transfer out of the contact center failed; caller "
+                   "and agent talk on",
+                   {{"call", st.call.call_id},
+                    {"tenant", st.call.tenant_id},
+                    {"agent", st.agent_id},
+                    {"reason", in.text}});
   if (in.event == call_event::submit_refused
       || in.event == call_event::agent_unknown)
     env->log->warn(in.event == call_event::submit_refused

@@ -144,8 +144,10 @@ struct call_data {
   /// agent joins: their Teams user id and participant id.
   std::string previous_user;
   std::string previous_participant;
-  /// The caller was in a roster (a callback's customer joins later).
+  /// The caller was in a roster (a callback's customer joins later), and
+  /// their participant id there.
   bool caller_seen = false;
+  std::string caller_participant;
   /// Graph's id of the call: the engine's call id, but for a callback's
   /// call, which the bot places.
   std::string graph_call_id;

@@ -90,6 +90,15 @@ const row table[] = {
   {s::talking,      e::engine_ended,   {a::hang_up},                     s::ended},
   {s::talking,      e::ended_with_announcement, {a::hang_up},            s::ended},
   {s::talking,      e::transferred,    {a::hand_off},                    s::waiting},
+  {s::talking,      e::transferred_out, {a::transfer_out},               s::transferring},
+
+  // A blind transfer out. The caller leaving is its success: the agent
+  // wraps up and the bot leaves. A failure leaves caller and agent
+  // talking; an agent who hangs up after asking does not stop it.
+  {s::transferring, e::caller_left,    {a::complete_call, a::hang_up},   s::ended},
+  {s::transferring, e::transfer_failed, {},                              s::talking},
+  {s::transferring, e::agent_left,     {},                               s::transferring},
+  {s::transferring, e::engine_ended,   {a::hang_up},                     s::ended},
 
   // The engine has ended the call: the caller hears why, then the bot
   // hangs up. An agent whose invite was still out is removed.
@@ -231,6 +240,7 @@ const char* to_string(call_state x) {
     case s::announcing: return "announcing";
     case s::calling_agent: return "calling_agent";
     case s::dialling: return "dialling";
+    case s::transferring: return "transferring";
     case s::ended: return "ended";
   }
   return "unknown";
@@ -265,6 +275,8 @@ const char* to_string(call_event x) {
     case e::caller_joined: return "caller_joined";
     case e::call_placed: return "call_placed";
     case e::previous_agent_left: return "previous_agent_left";
+    case e::transferred_out: return "transferred_out";
+    case e::transfer_failed: return "transfer_failed";
   }
   return "unknown";
 }
@@ -291,6 +303,7 @@ const char* to_string(call_action x) {
     case a::request_callback: return "request_callback";
     case a::place_call: return "place_call";
     case a::invite_customer: return "invite_customer";
+    case a::transfer_out: return "transfer_out";
   }
   return "unknown";
 }

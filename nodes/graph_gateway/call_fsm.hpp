@@ -36,6 +36,7 @@ enum class call_state : std::uint8_t {
   announcing,    // the engine ended the call; its announcement plays
   calling_agent, // a callback: the bot's call to the agent rings
   dialling,      // a callback: the agent answered; the customer is invited
+  transferring,  // a blind transfer out: Graph transfers the caller
   ended,
 };
 
@@ -69,8 +70,10 @@ enum class call_event : std::uint8_t {
   callback_lost,        // AcceptOffer refused: the offer closed meanwhile
   caller_joined,        // the roster shows the caller (the customer) first
   call_placed,          // Graph made the bot's call to the agent (its id)
-  previous_agent_left,  // the agent who transferred hung up before the next
-                        // joined
+  transferred_out, // CALL_TRANSFERRED to a number outside (text: the number)
+  transfer_failed, // Graph refused the transfer, or it failed
+  previous_agent_left, // the agent who transferred hung up before the next
+                       // joined
 };
 
 enum class call_action : std::uint8_t {
@@ -97,6 +100,7 @@ enum class call_action : std::uint8_t {
   request_callback, // RequestCallback to the caller's own number
   place_call,       // a callback: POST /communications/calls to the agent
   invite_customer,  // a callback: participants/invite for the customer
+  transfer_out,     // POST .../transfer of the caller to the outside number
 };
 
 struct call_step {

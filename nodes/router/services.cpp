@@ -48,6 +48,7 @@ transfer_target_of(const v1::TransferCallRequest& x) {
     case R::kAgentId: return {"agent", x.agent_id()};
     case R::kDialledNumber: return {"number", x.dialled_number()};
     case R::kTeamsUserId: return {"teams", x.teams_user_id()};
+    case R::kOutsideNumber: return {"outside", x.outside_number()};
     default: return {};
   }
 }

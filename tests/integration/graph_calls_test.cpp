@@ -991,3 +991,57 @@ TEST_F(
                  && r.path == "/v1.0/communications/calls/call-cf")
       << "the bot hung up the call";
 }
+
+TEST_F(graph_calls_test,
+       a_blind_transfer_sends_the_caller_to_an_outside_number) {
+  ASSERT_NO_FATAL_FAILURE(start_gateway());
+  teams_agent("ann", "agent-oid-ann");
+  auto transfer = [this](const std::string& call, const std::string& number) {
+    v1::TransferCallRequest req;
+    req.set_tenant_id("contoso");
+    req.set_call_id(call);
+    req.set_outside_number(number);
+    v1::CallView out;
+    return n->routing->TransferCall(ctx().get(), req, &out);
+  };
+
+  // A transfer Graph cannot complete: caller and ann talk on.
+  standin->transfer_fails("+14255550111");
+  standin->incoming_call("call-bf");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_ASSIGNED, "call-bf"));
+  ASSERT_TRUE(
+    gateway->wait_for_line("agent joined; caller and agent talk", 10s));
+  auto st = transfer("call-bf", "+14255550111");
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_TRUE(gateway->wait_for_line(
+    "the transfer out of the contact center failed", 10s));
+  EXPECT_EQ(get_call("call-bf").state(), v1::CALL_STATE_ASSIGNED);
+
+  // Transferred again, to a number that answers: Graph is asked to
+  // transfer the caller (the transferee of the group call); the caller
+  // leaving the call completes it, and the bot leaves.
+  st = transfer("call-bf", "+14255550100");
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, "call-bf"))
+    << "the transfer out did not complete the call";
+  auto asked = requests_to("/v1.0/communications/calls/call-bf/transfer");
+  ASSERT_EQ(asked.size(), 2u);
+  EXPECT_NE(asked[1].body.find("\"phone\":{\"@odata.type\":\"#microsoft."
+                               "graph.identity\",\"id\":\"+14255550100\""),
+            std::string::npos)
+    << asked[1].body;
+  EXPECT_NE(asked[1].body.find("\"participantId\":\"caller-participant\""),
+            std::string::npos)
+    << asked[1].body;
+  EXPECT_EQ(requests_to("/v1.0/communications/calls/call-bf", "DELETE").size(),
+            1u);
+
+  // Only an E.164 number, and only an answered call.
+  st = transfer("call-bf", "14255550100");
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("outside_number"), std::string::npos);
+  standin->incoming_call("call-bq");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_QUEUED, "call-bq"));
+  EXPECT_EQ(transfer("call-bq", "+14255550100").error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+}

@@ -125,6 +125,13 @@ class graph_standin {
     notify({body}, tenant_of(call_id));
   }
 
+  /// A transfer to `number` fails (Graph's failed-transfer notification);
+  /// to any other number it succeeds: the caller leaves the call.
+  void transfer_fails(const std::string& number) {
+    std::lock_guard<std::mutex> lock{mutex_};
+    failing_transfers_.insert(number);
+  }
+
   /// The calls the bot placed (POST /communications/calls), by the id
   /// the stand-in gave them, with the request's body.
   std::map<std::string, std::string> placed_calls() const {
@@ -759,6 +766,29 @@ class graph_standin {
       } else {
         notify({invite_failed(call_id, context)}, tenant_of(call_id));
       }
+    } else if (action == "transfer") {
+      auto number
+        = between(between(req.body, "\"phone\":{", "}"), "\"id\":\"", "\"");
+      if (failing_transfers_.count(number) != 0) {
+        std::ifstream in{
+          fixtures_ + "/call-transfer_notification_failed-established.json"};
+        std::stringstream text;
+        text << in.rdbuf();
+        auto body = text.str();
+        std::string old = "341a0500-d4bf-4224-8b19-1581168d328b";
+        auto at = body.find(old);
+        if (at != std::string::npos)
+          body.replace(at, old.size(), call_id);
+        return notify({body}, tenant_of(call_id));
+      }
+      // The transferee leaves the group call for the outside number.
+      auto& r = rosters_[call_id];
+      r.erase(std::remove_if(r.begin(), r.end(),
+                             [](const member& m) {
+                               return m.id == caller_id;
+                             }),
+              r.end());
+      notify({roster(call_id)}, tenant_of(call_id));
     } else if (action.rfind("participants/", 0) == 0
                && req.method == "DELETE") {
       auto pid = action.substr(std::string{"participants/"}.size());
@@ -913,6 +943,7 @@ class graph_standin {
   bool stopping_ = false;
   std::map<std::string, std::vector<member>> rosters_;
   std::map<std::string, std::string> placed_;
+  std::set<std::string> failing_transfers_;
   std::vector<unsigned> statuses_;
   // Declared before the server, so that it outlives the server's handler.
   std::unique_ptr<http::client> notifier_;

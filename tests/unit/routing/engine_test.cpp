@@ -329,6 +329,29 @@ TEST_F(engine_test, transfer_moves_an_assigned_call_to_another_queue) {
   EXPECT_EQ(eng.find_agent("a1")->data.load[0], 0u);
 }
 
+TEST_F(engine_test, a_blind_transfer_outside_keeps_the_agent_until_completed) {
+  make_available("a1");
+  ASSERT_TRUE(submit("c1"));
+  // Only an answered call leaves the contact center this way.
+  EXPECT_EQ(
+    eng.transfer("c1", transfer_target{"outside", "+14255550100"}, now).code,
+    errc::failed_precondition);
+  ASSERT_TRUE(eng.accept("c1", "a1", {}, now));
+  eng.take_changes();
+  ASSERT_TRUE(
+    eng.transfer("c1", transfer_target{"outside", "+14255550100"}, now));
+  // The agent keeps the call while its gateway hands it over.
+  EXPECT_EQ(call_of("c1").data.state, call_state::assigned);
+  EXPECT_EQ(call_of("c1").agent_id, "a1");
+  auto changes = eng.take_changes();
+  ASSERT_EQ(changes.events.size(), 1u);
+  EXPECT_EQ(changes.events[0].type, event_type::call_transferred);
+  EXPECT_EQ(changes.events[0].call->transfer_number, "+14255550100");
+  // A transfer back into the contact center forgets the outside number.
+  ASSERT_TRUE(eng.transfer("c1", transfer_target{"queue", "sales"}, now));
+  EXPECT_EQ(call_of("c1").transfer_number, "");
+}
+
 TEST_F(engine_test, a_transfer_names_its_target_by_number_or_teams_user) {
   queue support;
   support.id = "support";

@@ -174,7 +174,7 @@ TEST(graph_call_fsm, every_state_event_and_action_has_a_name) {
     EXPECT_STRNE(to_string(static_cast<s>(x)), "unknown");
   for (int x = 0; x <= static_cast<int>(e::previous_agent_left); ++x)
     EXPECT_STRNE(to_string(static_cast<e>(x)), "unknown");
-  for (int x = 0; x <= static_cast<int>(a::invite_customer); ++x)
+  for (int x = 0; x <= static_cast<int>(a::transfer_out); ++x)
     EXPECT_STRNE(to_string(static_cast<a>(x)), "unknown");
   for (int x = 0; x <= static_cast<int>(leg_state::conference); ++x)
     EXPECT_STRNE(to_string(static_cast<leg_state>(x)), "unknown");
@@ -251,6 +251,21 @@ TEST(graph_call_fsm, a_callback_agent_who_does_not_answer_is_declined) {
   }
   auto st = s::calling_agent;
   EXPECT_EQ(walk(st, {e::offer_closed}), actions{a::hang_up});
+}
+
+TEST(graph_call_fsm, a_blind_transfer_out_ends_when_the_caller_leaves) {
+  auto st = s::talking;
+  EXPECT_EQ(walk(st, {e::transferred_out}), actions{a::transfer_out});
+  EXPECT_EQ(st, s::transferring);
+  // The agent hanging up after asking does not stop it.
+  EXPECT_EQ(walk(st, {e::agent_left}), actions{});
+  EXPECT_EQ(walk(st, {e::caller_left}),
+            (actions{a::complete_call, a::hang_up}));
+  EXPECT_EQ(st, s::ended);
+  // A failed transfer: caller and agent talk on.
+  st = s::transferring;
+  EXPECT_EQ(walk(st, {e::transfer_failed}), actions{});
+  EXPECT_EQ(st, s::talking);
 }
 
 TEST(graph_call_fsm, a_customer_not_reached_ends_the_callback) {
