@@ -24,6 +24,8 @@
 #include "nodes/http/server.hpp"
 #include "tests/support/certificates.hpp"
 #include "tests/support/graph_standin.hpp"
+#include "tests/support/http.hpp"
+#include "tests/support/ports.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_keys.hpp"
@@ -67,18 +69,6 @@ std::string field(const std::string& line, const std::string& key) {
     return {};
   at += key.size() + 4;
   return line.substr(at, line.find('"', at) - at);
-}
-
-std::uint16_t free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
 }
 
 long rss_kib(int pid) {
@@ -335,20 +325,7 @@ int run(const settings& s) {
   }
   // Until every one is in the gateway and the engine has them all.
   auto calls_held = [&] {
-    auto text = std::string{};
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(metrics_port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
-      std::string get = "GET /metrics HTTP/1.0\r\n\r\n";
-      send(fd, get.data(), get.size(), 0);
-      char buf[4096];
-      for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;)
-        text.append(buf, static_cast<std::size_t>(n));
-    }
-    close(fd);
+    auto text = http_get(metrics_port, "/metrics");
     auto at = text.find("\nswitchboard_graph_calls ");
     return at == std::string::npos ? 0 : std::stol(text.substr(at + 25));
   };

@@ -1,5 +1,6 @@
 #include "nodes/graph_gateway/config.hpp"
 
+#include "nodes/gateway/metrics_endpoint.hpp"
 #include "nodes/settings/settings.hpp"
 
 namespace switchboard::graph {
@@ -248,23 +249,8 @@ const std::vector<setting>& settings() {
          "File holding the subscriptions' clientState secret (or set "
          "SWITCHBOARD_GRAPH_CLIENT_STATE)",
          &config::client_state_file),
-    {"metrics", "listen", "SWITCHBOARD_GRAPH_METRICS_LISTEN",
-     "--metrics-listen",
-     "host:port of the Prometheus /metrics endpoint; empty: none",
-     [](const config& c) -> std::string {
-       return c.metrics ? c.metrics->to_string() : std::string{"none"};
-     },
-     [](config& c, const std::string& v) -> std::string {
-       if (v.empty()) {
-         c.metrics.reset();
-         return {};
-       }
-       auto parsed = router::parse_listen_address(v);
-       if (!parsed)
-         return "expected host:port (port 0-65535), found '" + v + "'";
-       c.metrics = *parsed;
-       return {};
-     }},
+    gateway::metrics_setting("SWITCHBOARD_GRAPH_METRICS_LISTEN",
+                             &config::metrics),
     {"log", "level", "SWITCHBOARD_GRAPH_LOG_LEVEL", "--log-level",
      "debug, info, warn or error",
      [](const config& c) -> std::string {

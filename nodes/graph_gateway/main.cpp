@@ -1,6 +1,7 @@
 // switchboard-graph-gateway: Teams calls to a contact-center bot and Teams
 // presence, through Microsoft Graph, into Switchboard.
 
+#include "nodes/gateway/metrics_endpoint.hpp"
 #include "nodes/gateway/router_link.hpp"
 #include "nodes/graph_gateway/bot.hpp"
 #include "nodes/graph_gateway/config.hpp"
@@ -14,8 +15,6 @@
 #include "nodes/http/client.hpp"
 #include "nodes/http/server.hpp"
 #include "nodes/router/log.hpp"
-
-#include <prometheus/exposer.h>
 
 #include <algorithm>
 #include <csignal>
@@ -395,22 +394,14 @@ int main(int argc, char** argv) {
   auto probe = std::make_shared<graph::metrics>(hook.counts(), watch, [&bot] {
     return bot.live_calls();
   });
-  std::unique_ptr<prometheus::Exposer> exposer;
-  std::string metrics_address = "none";
-  if (cfg.metrics) {
-    try {
-      exposer = std::make_unique<prometheus::Exposer>(cfg.metrics->to_string());
-    } catch (const std::exception& e) {
-      log.error("cannot listen for metrics",
-                {{"metrics", cfg.metrics->to_string()}, {"error", e.what()}});
-      return 1;
-    }
-    exposer->RegisterCollectable(probe);
-    auto bound = *cfg.metrics;
-    if (auto ports = exposer->GetListeningPorts(); !ports.empty())
-      bound.port = static_cast<uint16_t>(ports.front());
-    metrics_address = bound.to_string();
+  gateway::metrics_endpoint metrics_listener;
+  if (auto problem = metrics_listener.start(cfg.metrics, probe);
+      !problem.empty()) {
+    log.error("cannot listen for metrics",
+              {{"metrics", cfg.metrics->to_string()}, {"error", problem}});
+    return 1;
   }
+  const auto& metrics_address = metrics_listener.address();
 
   link.start(cfg.tenants, [&bot](const gateway::engine_event& e) {
     bot.on_engine_event(e);

@@ -70,6 +70,7 @@ struct tenant_watch {
   bool cleared = false;  // an earlier run's subscriptions deleted
   bool clearing = false; // listing or deleting them
   clock::time_point clear_retry{};
+  std::chrono::seconds clear_backoff{0};
   bool reconcile_now = true;
   clock::time_point next_reconcile{};
 };
@@ -139,14 +140,20 @@ struct presence_watch::impl : std::enable_shared_from_this<impl> {
         auto& t = self->tenants[tenant];
         t.clearing = false;
         if (!success(r)) {
+          // Doubling, as for subscriptions: a tenant whose consent is
+          // missing does not fill the log every half minute.
+          t.clear_backoff = self->next_backoff(t.clear_backoff);
+          t.clear_retry = clock::now() + t.clear_backoff;
           self->log.warn(
             "cannot list the presence subscriptions an earlier run left; "
             "retrying",
-            {{"microsoft_tenant", tenant}, {"error", why(r)}});
-          t.clear_retry = clock::now() + self->opts.retry_after;
+            {{"microsoft_tenant", tenant},
+             {"error", why(r)},
+             {"retry_in", std::to_string(t.clear_backoff.count()) + "s"}});
           ++self->totals.failures;
           return;
         }
+        t.clear_backoff = std::chrono::seconds{0};
         ours.erase(std::remove_if(ours.begin(), ours.end(),
                                   [](const std::string& id) {
                                     return id.empty()

@@ -38,6 +38,11 @@ webhook::webhook(options opts, token_checker& tokens, decryption_keys keys,
   : opts_(std::move(opts)), tokens_(tokens), keys_(std::move(keys)),
     sinks_(std::move(sinks)), log_(log) {}
 
+webhook::~webhook() {
+  std::lock_guard<std::mutex> guard{life_->m};
+  life_->alive = false;
+}
+
 void webhook::handle(http::request req, http::responder res) {
   if (req.path == opts_.calls_path) {
     if (req.method != "POST")
@@ -59,8 +64,12 @@ void webhook::handle(http::request req, http::responder res) {
 
 void webhook::calls(http::request req, http::responder res) {
   auto token = std::string{identity::bearer_token(req.header("authorization"))};
-  tokens_.check(std::move(token), [this, req = std::move(req),
+  tokens_.check(std::move(token), [this, life = life_, req = std::move(req),
                                    res](identity::token_verdict v) mutable {
+    std::lock_guard<std::mutex> guard{life->m};
+    if (!life->alive)
+      return res.send(http::error_response(503, "serviceUnavailable",
+                                           "the gateway is stopping"));
     if (!v) {
       ++counts_.unauthorized;
       log_.warn("call notification refused: bad bearer token",
@@ -136,8 +145,11 @@ void webhook::presence(http::request req, http::responder res) {
   auto tokens = batch.validation_tokens;
   p->batch = std::move(batch);
   for (auto& token : tokens)
-    opts_.validation->check(std::move(token), [this,
+    opts_.validation->check(std::move(token), [this, life = life_,
                                                p](identity::token_verdict v) {
+      std::lock_guard<std::mutex> guard{life->m};
+      if (!life->alive)
+        return;
       std::unique_lock<std::mutex> lock{p->m};
       if (!v && p->problem.empty())
         p->problem = v.reason;

@@ -7,6 +7,8 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -79,6 +81,12 @@ class webhook {
 
   webhook(options opts, token_checker& tokens, decryption_keys keys,
           webhook_sinks sinks, router::logger& log);
+  /// Waits for a token check's answer being handled; the answers still
+  /// to come find the webhook gone and do nothing.
+  ~webhook();
+
+  webhook(const webhook&) = delete;
+  webhook& operator=(const webhook&) = delete;
 
   void handle(http::request req, http::responder res);
 
@@ -95,6 +103,14 @@ class webhook {
   webhook_sinks sinks_;
   router::logger& log_;
   webhook_counts counts_;
+  /// A token check may answer after the webhook is gone (a key refresh
+  /// outlasting the shutdown): answers run under `m`, and only while
+  /// `alive`.
+  struct lifeline {
+    std::mutex m;
+    bool alive = true;
+  };
+  std::shared_ptr<lifeline> life_ = std::make_shared<lifeline>();
 };
 
 } // namespace switchboard::graph

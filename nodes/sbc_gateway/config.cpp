@@ -1,5 +1,6 @@
 #include "nodes/sbc_gateway/config.hpp"
 
+#include "nodes/gateway/metrics_endpoint.hpp"
 #include "nodes/settings/settings.hpp"
 
 #include <cstdlib>
@@ -340,22 +341,8 @@ const std::vector<setting>& settings() {
        c.router = v;
        return {};
      }},
-    {"metrics", "listen", "SWITCHBOARD_SBC_METRICS_LISTEN", "--metrics-listen",
-     "host:port of the Prometheus /metrics endpoint; empty: none",
-     [](const config& c) -> std::string {
-       return c.metrics ? c.metrics->to_string() : std::string{"none"};
-     },
-     [](config& c, const std::string& v) -> std::string {
-       if (v.empty()) {
-         c.metrics.reset();
-         return {};
-       }
-       router::listen_address a;
-       if (auto problem = set_address(a, v); !problem.empty())
-         return problem;
-       c.metrics = a;
-       return {};
-     }},
+    gateway::metrics_setting("SWITCHBOARD_SBC_METRICS_LISTEN",
+                             &config::metrics),
     {"log", "level", "SWITCHBOARD_SBC_LOG_LEVEL", "--log-level",
      "debug, info, warn or error",
      [](const config& c) -> std::string {

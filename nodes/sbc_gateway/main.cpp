@@ -1,6 +1,7 @@
 // switchboard-sbc-gateway: SIP calls from a Teams Direct Routing SBC into
 // Switchboard, and the engine's offers out to agents.
 
+#include "nodes/gateway/metrics_endpoint.hpp"
 #include "nodes/router/log.hpp"
 #include "nodes/sbc_gateway/config.hpp"
 #include "nodes/sbc_gateway/gateway.hpp"
@@ -10,7 +11,6 @@
 #include "nodes/sbc_gateway/tls_files.hpp"
 #include "nodes/sbc_gateway/trunks.hpp"
 
-#include <prometheus/exposer.h>
 #include <prometheus/registry.h>
 
 #include <csignal>
@@ -95,22 +95,14 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   sbc::metrics probe;
-  std::unique_ptr<prometheus::Exposer> exposer;
-  std::string metrics_address = "none";
-  if (cfg.metrics) {
-    try {
-      exposer = std::make_unique<prometheus::Exposer>(cfg.metrics->to_string());
-    } catch (const std::exception& e) {
-      log.error("cannot listen for metrics",
-                {{"metrics", cfg.metrics->to_string()}, {"error", e.what()}});
-      return 1;
-    }
-    exposer->RegisterCollectable(probe.registry());
-    auto bound = *cfg.metrics;
-    if (auto ports = exposer->GetListeningPorts(); !ports.empty())
-      bound.port = static_cast<uint16_t>(ports.front());
-    metrics_address = bound.to_string();
+  gateway::metrics_endpoint metrics_listener;
+  if (auto problem = metrics_listener.start(cfg.metrics, probe.registry());
+      !problem.empty()) {
+    log.error("cannot listen for metrics",
+              {{"metrics", cfg.metrics->to_string()}, {"error", problem}});
+    return 1;
   }
+  const auto& metrics_address = metrics_listener.address();
 
   sbc::router_link link{cfg.router, log};
   sbc::gateway_options options;
