@@ -82,6 +82,31 @@ std::string invitee(const std::string& id, const std::string& tenant) {
          + "}}}";
 }
 
+// GetAgent for the offered agent (of the call, or of its consult leg):
+// agent_found with their Teams user id, or agent_unknown saying why.
+void look_up(self_ptr self, const call_env* env, const call_input& in,
+             bool for_leg) {
+  auto handle = caf::actor_cast<call_actor>(self);
+  env->router->get_agent(
+    self->state.call.tenant_id, in.agent_id,
+    [handle, for_leg, offer = in.offer_id, id = in.leg_id,
+     agent = in.agent_id](const gateway::agent_lookup& r) {
+      call_input x;
+      bool reachable = r.found && !r.teams_user_id.empty();
+      x.event = reachable ? call_event::agent_found : call_event::agent_unknown;
+      x.for_leg = for_leg;
+      x.leg = reachable ? leg_event::agent_found : leg_event::agent_unknown;
+      x.teams_user_id = r.teams_user_id;
+      x.text = reachable ? ""
+               : r.found ? "the agent has no teams_user_id"
+                         : r.error;
+      x.leg_id = id;
+      x.offer_id = offer;
+      x.agent_id = agent;
+      caf::anon_send(handle, std::move(x));
+    });
+}
+
 void command(self_ptr self, const call_env* env,
              gateway::engine_command::kind_t kind, call_event ok,
              call_event refused) {
@@ -173,24 +198,7 @@ void act(self_ptr self, const call_env* env, call_action a,
     case call_action::lookup_agent: {
       st.offer_id = in.offer_id;
       st.agent_id = in.agent_id;
-      auto handle = caf::actor_cast<call_actor>(self);
-      env->router->get_agent(
-        c.tenant_id, in.agent_id,
-        [handle, offer = in.offer_id,
-         agent = in.agent_id](const gateway::agent_lookup& r) {
-          call_input x;
-          bool reachable = r.found && !r.teams_user_id.empty();
-          x.event
-            = reachable ? call_event::agent_found : call_event::agent_unknown;
-          x.teams_user_id = r.teams_user_id;
-          x.text = reachable ? ""
-                   : r.found ? "the agent has no teams_user_id"
-                             : r.error;
-          x.offer_id = offer;
-          x.agent_id = agent;
-          caf::anon_send(handle, std::move(x));
-        });
-      return;
+      return look_up(self, env, in, false);
     }
     case call_action::invite_agent:
       st.teams_user_id = in.teams_user_id;
@@ -418,25 +426,7 @@ void act_on_leg(self_ptr self, const call_env* env, leg_action a,
       leg.call_id = in.leg_id;
       leg.offer_id = in.offer_id;
       leg.agent_id = in.agent_id;
-      auto handle = caf::actor_cast<call_actor>(self);
-      env->router->get_agent(
-        c.tenant_id, in.agent_id,
-        [handle, offer = in.offer_id, id = in.leg_id,
-         agent = in.agent_id](const gateway::agent_lookup& r) {
-          call_input x;
-          x.for_leg = true;
-          bool reachable = r.found && !r.teams_user_id.empty();
-          x.leg = reachable ? leg_event::agent_found : leg_event::agent_unknown;
-          x.teams_user_id = r.teams_user_id;
-          x.text = reachable ? ""
-                   : r.found ? "the agent has no teams_user_id"
-                             : r.error;
-          x.leg_id = id;
-          x.offer_id = offer;
-          x.agent_id = agent;
-          caf::anon_send(handle, std::move(x));
-        });
-      return;
+      return look_up(self, env, in, true);
     }
     case leg_action::invite_agent:
       leg.teams_user_id = in.teams_user_id;

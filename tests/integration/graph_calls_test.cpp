@@ -179,6 +179,15 @@ class graph_calls_test : public routing_test {
     ASSERT_TRUE(has_line(*gateway, "\"msg\":\"signing keys read\"", 30s));
   }
 
+  // Ann is ready, and a Teams call `call_id` reaches her: they talk.
+  void ann_talks(const std::string& call_id) {
+    teams_agent("ann", "agent-oid-ann");
+    standin->incoming_call(call_id);
+    ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_ASSIGNED, call_id));
+    ASSERT_TRUE(
+      gateway->wait_for_line("agent joined; caller and agent talk", 10s));
+  }
+
   // The stand-in's subscriptions once `ready` holds for them (20 s at most).
   template<class Ready>
   std::vector<graph_standin::subscription> subscriptions_when(Ready ready) {
@@ -758,11 +767,7 @@ TEST_F(graph_calls_test,
 TEST_F(graph_calls_test,
        a_transfer_invites_the_next_agent_and_then_removes_the_first) {
   ASSERT_NO_FATAL_FAILURE(start_gateway());
-  teams_agent("ann", "agent-oid-ann");
-  standin->incoming_call("call-tr");
-  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_ASSIGNED, "call-tr"));
-  ASSERT_TRUE(
-    gateway->wait_for_line("agent joined; caller and agent talk", 10s));
+  ASSERT_NO_FATAL_FAILURE(ann_talks("call-tr"));
   teams_agent("bob", "agent-oid-bob");
 
   // A supervisor transfers the call to bob through the API.
@@ -905,11 +910,7 @@ v1::ConsultActionRequest consult_action(const std::string& id) {
 TEST_F(graph_calls_test,
        a_consult_invites_a_second_agent_and_completing_it_hands_over_the_call) {
   ASSERT_NO_FATAL_FAILURE(start_gateway());
-  teams_agent("ann", "agent-oid-ann");
-  standin->incoming_call("call-co");
-  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_ASSIGNED, "call-co"));
-  ASSERT_TRUE(
-    gateway->wait_for_line("agent joined; caller and agent talk", 10s));
+  ASSERT_NO_FATAL_FAILURE(ann_talks("call-co"));
   teams_agent("bob", "agent-oid-bob");
 
   // Ann consults bob: he is invited into the same Teams call, ann stays.
@@ -953,9 +954,7 @@ TEST_F(
   graph_calls_test,
   a_conference_keeps_both_agents_and_a_consulting_agent_who_leaves_hands_over) {
   ASSERT_NO_FATAL_FAILURE(start_gateway());
-  teams_agent("ann", "agent-oid-ann");
-  standin->incoming_call("call-cf");
-  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_ASSIGNED, "call-cf"));
+  ASSERT_NO_FATAL_FAILURE(ann_talks("call-cf"));
   teams_agent("bob", "agent-oid-bob");
   teams_agent("cyd", "agent-oid-cyd");
 
@@ -995,7 +994,6 @@ TEST_F(
 TEST_F(graph_calls_test,
        a_blind_transfer_sends_the_caller_to_an_outside_number) {
   ASSERT_NO_FATAL_FAILURE(start_gateway());
-  teams_agent("ann", "agent-oid-ann");
   auto transfer = [this](const std::string& call, const std::string& number) {
     v1::TransferCallRequest req;
     req.set_tenant_id("contoso");
@@ -1007,10 +1005,7 @@ TEST_F(graph_calls_test,
 
   // A transfer Graph cannot complete: caller and ann talk on.
   standin->transfer_fails("+14255550111");
-  standin->incoming_call("call-bf");
-  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_ASSIGNED, "call-bf"));
-  ASSERT_TRUE(
-    gateway->wait_for_line("agent joined; caller and agent talk", 10s));
+  ASSERT_NO_FATAL_FAILURE(ann_talks("call-bf"));
   auto st = transfer("call-bf", "+14255550111");
   ASSERT_TRUE(st.ok()) << st.error_message();
   ASSERT_TRUE(gateway->wait_for_line(

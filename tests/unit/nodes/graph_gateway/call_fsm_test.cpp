@@ -11,9 +11,11 @@ namespace {
 
 using actions = std::vector<call_action>;
 
-// Feeds `events` from `start`; the actions of every step, in order.
-actions walk(s& state, std::initializer_list<e> events) {
-  actions all;
+// Feeds `events` from `state`; the actions of every step, in order. For
+// the call's table and its consult leg's alike.
+template<class State, class Event>
+auto walk(State& state, std::initializer_list<Event> events) {
+  decltype(transition(state, *events.begin()).actions) all;
   for (auto ev : events) {
     auto step = transition(state, ev);
     EXPECT_TRUE(step.handled) << to_string(ev) << " in " << to_string(state);
@@ -283,17 +285,6 @@ using leg_actions = std::vector<leg_action>;
 using ls = leg_state;
 using le = leg_event;
 using la = leg_action;
-
-leg_actions walk(ls& state, std::initializer_list<le> events) {
-  leg_actions all;
-  for (auto ev : events) {
-    auto step = transition(state, ev);
-    EXPECT_TRUE(step.handled) << to_string(ev) << " in " << to_string(state);
-    all.insert(all.end(), step.actions.begin(), step.actions.end());
-    state = step.next;
-  }
-  return all;
-}
 
 } // namespace
 
