@@ -265,7 +265,10 @@ void act(self_ptr self, const call_env* env, call_action a,
       cmd.kind = k::callback;
       cmd.tenant_id = c.tenant_id;
       cmd.call_id = c.call_id;
-      cmd.event_id = env->name + ":" + c.call_id + ":callback";
+      // Each press its own command: a request the engine refused (the
+      // call was being offered) may be made again.
+      cmd.event_id = env->name + ":" + c.call_id
+                     + ":callback:" + std::to_string(++st.callback_requests);
       env->router->send(
         std::move(cmd), [env, call = c.call_id, tenant = c.tenant_id](
                           const gateway::command_result& r) {

@@ -152,6 +152,8 @@ struct call_data {
   /// call, which the bot places.
   std::string graph_call_id;
   leg_data leg;
+  /// RequestCallbacks sent (each press of the callback digit is one).
+  unsigned callback_requests = 0;
 };
 
 call_actor::behavior_type
