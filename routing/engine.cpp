@@ -1026,7 +1026,6 @@ status engine::transfer(const std::string& call_id, const std::string& queue_id,
       && c->data.state != call_state::assigned)
     return wrong_state(*c, "; it can no longer be transferred");
   auto freed_agent = detach(*c, now);
-  c->transfer_number.clear();
   emit(event_type::call_transferred, c, agent_id, now);
   uncount(*c);
   c->data.preferred_agent = agent_id;
@@ -1047,9 +1046,12 @@ status engine::transfer_outside(live_call& c, const std::string& number,
                     "it first");
   // The agent keeps the call until its gateway has handed it over and
   // completes it (or, should the transfer fail, until it ends as usual).
+  // Only the event carries the number: a later transfer of this call
+  // (after a failed one out) must not be taken for another one out.
   c.transfer_number = number;
-  touch(c);
   emit(event_type::call_transferred, &c, c.agent_id, now);
+  c.transfer_number.clear();
+  touch(c);
   return status::ok();
 }
 

@@ -489,7 +489,8 @@ TEST(convert, commands_name_the_missing_or_bad_field) {
   v1::TransferCallRequest transfer;
   transfer.set_call_id("c1");
   EXPECT_EQ(check(transfer)->to_string(),
-            "target: set queue_id, agent_id, dialled_number or teams_user_id");
+            "target: set queue_id, agent_id, dialled_number, teams_user_id "
+            "or outside_number");
   transfer.set_queue_id("");
   EXPECT_EQ(check(transfer)->field, "queue_id");
   transfer.set_dialled_number("+1 425");
