@@ -635,6 +635,36 @@ void on_input(self_ptr self, const call_env* env, call_input& in) {
       return;
     event = *mapped;
   }
+  // A transfer out from the API: the number is called the way a
+  // callback's customer is (callback_uri).
+  if (event == call_event::transferred_out) {
+    if (st.state != call_state::talking)
+      return;
+    auto uri = callback_uri(env->callback_uri, callback_number(in.text),
+                            st.call.trunk);
+    if (uri.empty()) {
+      auto xs = call_fields(st);
+      xs.emplace_back("number", in.text);
+      env->log->warn("transfer out not placed: the number is not a telephone "
+                     "number; caller and agent talk on",
+                     xs);
+      return;
+    }
+    st.refer = refer_target{};
+    st.refer.uri = uri;
+    st.refer_leg = 0;
+  }
+  if (event == call_event::outside_failed
+      || event == call_event::outside_failed_alone) {
+    auto xs = call_fields(st);
+    xs.emplace_back("target", st.refer.uri);
+    xs.emplace_back("status", std::to_string(in.status));
+    env->log->warn(event == call_event::outside_failed
+                     ? "the transfer out failed; caller and agent talk on"
+                     : "the transfer out failed and the agent has left; "
+                       "ending the call",
+                   xs);
+  }
   // A transfer to a number or Teams user the tenant does not have goes
   // outside the contact center.
   if (event == call_event::transfer_refused && in.status == 5)

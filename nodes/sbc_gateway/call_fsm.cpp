@@ -78,6 +78,9 @@ const row table[] = {
   // A transfer the agent asked for with REFER.
   {s::talking, e::refer, {a::transfer_call}, s::transferring},
   {s::talking, e::refer_outside, {a::invite_outside}, s::referring},
+  // A transfer out from the API: the engine keeps the call with its agent
+  // until the outside party answers, as after a REFER.
+  {s::talking, e::transferred_out, {a::invite_outside}, s::referring},
   {s::transferring, e::transferred, {a::notify_transfer_ok, a::bye_agent, a::hold_caller}, s::waiting},
   {s::transferring, e::transfer_unknown, {a::invite_outside}, s::referring},
   {s::transferring, e::transfer_refused, {a::notify_transfer_failed}, s::talking},
@@ -180,6 +183,7 @@ const char* to_string(call_event x) {
     case e::caller_bye: return "caller_bye";
     case e::agent_bye: return "agent_bye";
     case e::transferred: return "transferred";
+    case e::transferred_out: return "transferred_out";
     case e::refer: return "refer";
     case e::refer_outside: return "refer_outside";
     case e::transfer_unknown: return "transfer_unknown";

@@ -51,6 +51,7 @@ enum class call_event : uint8_t {
   caller_bye,       // BYE from the caller after the answer
   agent_bye,        // BYE from the agent after the answer
   transferred,      // CALL_TRANSFERRED (or TransferCall applied): re-queued
+  transferred_out,  // CALL_TRANSFERRED to a number outside (TransferCall)
   refer,            // REFER from the agent to a number or Teams user
   refer_outside,    // REFER from the agent to an address only
   transfer_unknown, // TransferCall refused: no such agent or number

@@ -251,9 +251,10 @@ const std::vector<setting>& settings() {
        return {};
      }},
     {"sip", "callback_uri", "SWITCHBOARD_SBC_CALLBACK_URI", "--callback-uri",
-     "SIP URI a callback calls once its agent has answered, {number} "
-     "standing for the customer's number and {trunk} for the trunk FQDN "
-     "the call came by; sent the way agents' INVITEs go (--agent-route)",
+     "SIP URI a callback calls once its agent has answered, and a "
+     "transfer out (TransferCall outside_number) calls, {number} standing "
+     "for the number and {trunk} for the trunk FQDN the call came by; sent "
+     "the way agents' INVITEs go (--agent-route)",
      [](const config& c) -> std::string {
        return c.callback_uri;
      },

@@ -422,6 +422,10 @@ void gateway::on_engine_event(const engine_event& x) {
     case engine_event::offered: in.event = call_event::offered; break;
     case engine_event::offer_closed: in.event = call_event::offer_closed; break;
     case engine_event::transferred: in.event = call_event::transferred; break;
+    case engine_event::transferred_out:
+      in.event = call_event::transferred_out;
+      in.text = x.transfer_number;
+      break;
     default:
       in.event = call_event::engine_ended;
       in.text = x.callback_requested     ? std::string{"callback"}

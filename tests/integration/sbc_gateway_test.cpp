@@ -269,6 +269,42 @@ TEST_F(sbc_gateway_test,
 }
 
 TEST_F(sbc_gateway_test,
+       a_transfer_out_from_the_api_bridges_the_caller_to_that_number) {
+  // The number outside is called as a callback's customer is
+  // (--callback-uri); its answer takes the caller's session, the agent
+  // leaves and wraps up.
+  auto agent_port = free_port();
+  auto outside_port = free_port();
+  auto agent = sipp("agent_answer.xml", agent_port, {"-m", "1"});
+  auto outside = sipp("party_answers_hangs_up.xml", outside_port, {"-m", "1"});
+  sip_agent("a1", agent_port);
+  start_gateway(
+    {"--callback-uri",
+     "sip:{number}@127.0.0.1:" + std::to_string(outside_port) + ";user=phone"});
+
+  auto caller
+    = sipp("caller_transferred.xml", free_port(),
+           {"127.0.0.1:" + std::to_string(gateway_port), "-m", "1", "-cid_str",
+            "out-%u@sipp", "-key", "trunk", trunk, "-key", "number", number});
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_ASSIGNED, "out-1@sipp"));
+  v1::TransferCallRequest req;
+  req.set_tenant_id("contoso");
+  req.set_call_id("out-1@sipp");
+  req.set_outside_number("+14255559999");
+  v1::CallView out;
+  auto st = n->routing->TransferCall(ctx().get(), req, &out);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+
+  EXPECT_EQ(finished(*caller, "caller"), 0);
+  EXPECT_EQ(finished(*agent, "agent"), 0);
+  EXPECT_EQ(finished(*outside, "outside party"), 0);
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, "out-1@sipp"))
+    << "the transfer out did not complete the call";
+  EXPECT_EQ(get_call("out-1@sipp").agent_id(), "a1");
+  EXPECT_TRUE(has_line(*gateway, "transfer leaves the contact center", 5s));
+}
+
+TEST_F(sbc_gateway_test,
        a_waiting_caller_is_answered_by_the_hold_media_server_until_the_agent) {
   auto hold_port = free_port();
   auto hold = sipp("media_hold.xml", hold_port, {"-m", "1"});
