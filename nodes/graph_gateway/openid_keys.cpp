@@ -22,6 +22,10 @@ openid_keys::openid_keys(options opts, http::client& client,
 
 openid_keys::~openid_keys() {
   {
+    std::lock_guard<std::mutex> guard{life_->m};
+    life_->alive = false;
+  }
+  {
     std::lock_guard<std::mutex> lock{mutex_};
     stopping_ = true;
   }
@@ -58,7 +62,10 @@ void openid_keys::refresh() {
   }
   http::outgoing req;
   req.url = opts_.configuration_url;
-  client_.send(std::move(req), [this](http::reply r) {
+  client_.send(std::move(req), [this, life = life_](http::reply r) {
+    std::lock_guard<std::mutex> guard{life->m};
+    if (!life->alive)
+      return;
     if (!r.ok() || r.value.status != 200)
       return fetched(
         nullptr,
@@ -71,7 +78,10 @@ void openid_keys::refresh() {
                                 + " names no jwks_uri");
     http::outgoing keys_req;
     keys_req.url = jwks;
-    client_.send(std::move(keys_req), [this, jwks](http::reply k) {
+    client_.send(std::move(keys_req), [this, jwks, life](http::reply k) {
+      std::lock_guard<std::mutex> keys_guard{life->m};
+      if (!life->alive)
+        return;
       if (!k.ok() || k.value.status != 200)
         return fetched(
           nullptr,

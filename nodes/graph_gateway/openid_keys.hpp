@@ -1,5 +1,6 @@
 #pragma once
 
+#include "nodes/http/client.hpp"
 #include "nodes/identity/key_set.hpp"
 #include "nodes/identity/token.hpp"
 
@@ -12,9 +13,6 @@
 #include <thread>
 #include <vector>
 
-namespace switchboard::http {
-class client;
-}
 namespace switchboard::router {
 class logger;
 }
@@ -77,6 +75,9 @@ class openid_keys final : public token_checker {
   std::condition_variable wake_;
   bool stopping_ = false;
   std::thread timer_;
+  /// A refresh may be answered after the keys are gone (the client
+  /// answers what is in flight when it stops).
+  std::shared_ptr<http::lifeline> life_ = std::make_shared<http::lifeline>();
 };
 
 /// A fixed key set, for tests and for keys given as files.

@@ -2,6 +2,7 @@
 
 #include "nodes/graph_gateway/notification_crypto.hpp"
 #include "nodes/graph_gateway/notifications.hpp"
+#include "nodes/http/client.hpp"
 #include "nodes/http/server.hpp"
 #include "nodes/identity/token.hpp"
 
@@ -104,13 +105,8 @@ class webhook {
   router::logger& log_;
   webhook_counts counts_;
   /// A token check may answer after the webhook is gone (a key refresh
-  /// outlasting the shutdown): answers run under `m`, and only while
-  /// `alive`.
-  struct lifeline {
-    std::mutex m;
-    bool alive = true;
-  };
-  std::shared_ptr<lifeline> life_ = std::make_shared<lifeline>();
+  /// outlasting the shutdown).
+  std::shared_ptr<http::lifeline> life_ = std::make_shared<http::lifeline>();
 };
 
 } // namespace switchboard::graph

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 namespace switchboard::http {
@@ -32,6 +33,15 @@ struct reply {
 /// transfer, connections are reused, HTTP/2 where the server offers it,
 /// peers and host names always verified. Completions are called on that
 /// thread and must not block.
+/// For an object whose requests may be answered after it is gone (the
+/// client answers what is still in flight when it stops): its answers
+/// run under `m`, and only while `alive`; its destructor clears `alive`
+/// under `m`.
+struct lifeline {
+  std::mutex m;
+  bool alive = true;
+};
+
 class client {
  public:
   struct options {
