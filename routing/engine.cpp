@@ -1155,13 +1155,20 @@ status engine::consult(const std::string& call_id, const std::string& queue_id,
 }
 
 live_call* engine::answered_consult(const std::string& call_id,
-                                    const char* verb, status& st) {
+                                    const char* verb, status& st,
+                                    bool or_conference) {
   auto* c = call_ptr(call_id);
   if (c == nullptr) {
     st = not_found("call", call_id);
     return nullptr;
   }
   auto* leg = open_consult(*c);
+  if (leg == nullptr && or_conference)
+    if (auto i = legs_.find(call_id); i != legs_.end())
+      for (auto& id : i->second)
+        if (auto* l = call_ptr(id); l != nullptr && l->leg == "conference"
+                                    && l->data.state == call_state::assigned)
+          leg = l;
   if (leg == nullptr || leg->data.state != call_state::assigned) {
     st = fail(errc::failed_precondition,
               "call '" + call_id + "' has no answered consult to " + verb
@@ -1176,7 +1183,8 @@ live_call* engine::answered_consult(const std::string& call_id,
 
 status engine::complete_consult(const std::string& call_id, timestamp now) {
   status st;
-  auto* leg = answered_consult(call_id, "complete", st);
+  // A conference's first agent may leave it this way too.
+  auto* leg = answered_consult(call_id, "complete", st, true);
   if (leg == nullptr)
     return st;
   auto* c = call_ptr(call_id);

@@ -609,10 +609,11 @@ class engine {
   std::unordered_map<std::string, last_served> last_agents_;
   /// A call's consult and conference legs.
   std::unordered_map<std::string, std::vector<std::string>> legs_;
-  /// The answered consult leg of `call_id`, or null with `st` saying why
-  /// there is none to `verb`.
+  /// The answered consult leg of `call_id` (or, `or_conference`, its
+  /// conference leg), or null with `st` saying why there is none to
+  /// `verb`.
   live_call* answered_consult(const std::string& call_id, const char* verb,
-                              status& st);
+                              status& st, bool or_conference = false);
   /// The open consult leg of `c`, if any.
   live_call* open_consult(const live_call& c);
   /// The blind transfer out of transfer().

@@ -68,66 +68,134 @@ struct bot::impl final : call_registry {
       held_keeper.join();
     if (rejoiner.joinable())
       rejoiner.join();
-    std::unordered_map<std::string, call_actor> live;
+    std::vector<call_actor> live;
     {
       std::lock_guard<std::mutex> guard{mtx};
-      live.swap(calls);
+      for (auto& [_, actor] : calls)
+        live.push_back(actor);
+      for (auto& [_, actor] : graph_calls)
+        live.push_back(actor);
+      calls.clear();
+      graph_calls.clear();
     }
-    for (auto& [_, actor] : live)
+    for (auto& actor : live)
       caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
   }
 
-  void forget(const call_actor& owner, const std::string& call_id) override {
+  void forget(const call_actor& owner, const call_data& st) override {
+    const auto& call_id = st.call.call_id;
+    auto graph_call_id = st.call.is_callback ? st.graph_call_id : call_id;
+    std::vector<std::string> orphans;
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      auto i = calls.find(call_id);
+      if (i != calls.end() && i->second == owner) {
+        calls.erase(i);
+        callback_offers.erase(call_id);
+      }
+      auto j = graph_calls.find(graph_call_id);
+      if (j != graph_calls.end() && j->second == owner)
+        graph_calls.erase(j);
+      // A callback that ended before it heard of the call Graph placed
+      // for it (its offer closed meanwhile): that call must not ring on.
+      if (st.call.is_callback && graph_call_id.empty()) {
+        for (auto k = graph_calls.begin(); k != graph_calls.end();) {
+          if (k->second == owner) {
+            orphans.push_back(k->first);
+            k = graph_calls.erase(k);
+          } else {
+            ++k;
+          }
+        }
+      }
+    }
+    for (const auto& id : orphans) {
+      log.info("callback: the offer closed while Graph placed the call to "
+               "the agent; hanging it up",
+               {{"call", call_id}, {"graph_call", id}});
+      graph.send(st.call.microsoft_tenant_id, "DELETE",
+                 "/communications/calls/" + id, "", [](http::reply) {});
+    }
+  }
+
+  // The caller of `call_id` left the line to be called back: the
+  // engine's next events for the call are the callback's, not `owner`'s.
+  void hand_over(const call_actor& owner, const std::string& call_id) {
     std::lock_guard<std::mutex> guard{mtx};
     auto i = calls.find(call_id);
     if (i != calls.end() && i->second == owner)
       calls.erase(i);
-    for (auto j = placed_calls.begin(); j != placed_calls.end();)
-      j = j->second == owner ? placed_calls.erase(j) : std::next(j);
   }
 
-  void placed(const call_actor& owner,
+  void placing() override {
+    std::lock_guard<std::mutex> guard{mtx};
+    ++placements;
+  }
+
+  bool placed(const call_actor& owner, const std::string& call_id,
               const std::string& graph_call_id) override {
-    std::vector<std::pair<call_notification, identity::token_claims>> early;
+    std::vector<call_notification> early;
     {
       std::lock_guard<std::mutex> guard{mtx};
-      if (stopping)
-        return;
-      placed_calls[graph_call_id] = owner;
-      for (auto i = unclaimed.begin(); i != unclaimed.end();)
-        if (i->first.call_id == graph_call_id) {
-          early.push_back(std::move(*i));
-          i = unclaimed.erase(i);
+      done_placing();
+      // The callback's offer closed while Graph placed the call: the
+      // actor is gone (or going), and the call must not ring on.
+      auto i = calls.find(call_id);
+      if (stopping || graph_call_id.empty() || i == calls.end()
+          || i->second != owner)
+        return false;
+      graph_calls[graph_call_id] = owner;
+      for (auto j = unclaimed.begin(); j != unclaimed.end();)
+        if (j->call_id == graph_call_id) {
+          early.push_back(std::move(*j));
+          j = unclaimed.erase(j);
         } else {
-          ++i;
+          ++j;
         }
     }
-    for (auto& [n, claims] : early)
-      dispatch(n, claims);
+    for (auto& n : early)
+      deliver(owner, n);
+    return true;
   }
 
-  // The actor of an engine call id, or of the Graph id of a call the bot
-  // placed.
+  void not_placed() override {
+    std::lock_guard<std::mutex> guard{mtx};
+    done_placing();
+  }
+
+  // Under the lock: one placement fewer; none left, nothing is waiting
+  // for early notifications.
+  void done_placing() {
+    if (placements > 0)
+      --placements;
+    if (placements == 0)
+      unclaimed.clear();
+  }
+
+  // The actor of an engine call id (engine events).
   std::optional<call_actor> find(const std::string& call_id) {
     std::lock_guard<std::mutex> guard{mtx};
     auto i = calls.find(call_id);
     if (i != calls.end())
       return i->second;
-    auto j = placed_calls.find(call_id);
-    if (j != placed_calls.end())
-      return j->second;
     return std::nullopt;
   }
 
-  // A notification about a call nobody has: perhaps one the bot has just
-  // placed, whose id Graph's answer has not told yet. The last few are
-  // kept for placed().
-  void keep_unclaimed(const call_notification& n,
-                      const identity::token_claims& claims) {
+  // The actor of a Graph call id (notifications). A notification about a
+  // call nobody has, while the bot places calls, may be about one whose
+  // id Graph's answer has not told yet: the last few are kept for
+  // placed(), under the same lock as the lookup so none slips between.
+  std::optional<call_actor> claim(const call_notification& n) {
     std::lock_guard<std::mutex> guard{mtx};
-    unclaimed.emplace_back(n, claims);
-    if (unclaimed.size() > 64)
-      unclaimed.pop_front();
+    auto i = graph_calls.find(n.call_id);
+    if (i != graph_calls.end())
+      return i->second;
+    if (placements > 0) {
+      unclaimed.push_back(n);
+      if (unclaimed.size() > 64)
+        unclaimed.pop_front();
+    }
+    return std::nullopt;
   }
 
   // An incoming call while the router cannot be reached (or before its
@@ -190,6 +258,19 @@ struct bot::impl final : call_registry {
     }
   }
 
+  // A new call, for the keeper thread: call actors are spawned only on
+  // threads the bot joins before its actor system ends (an actor spawned
+  // on another thread, such as the HTTP client's that completes a
+  // deferred token check, would keep the actor system from ending).
+  void arrive(const call_notification& n,
+              const identity::token_claims& claims) {
+    std::lock_guard<std::mutex> guard{mtx};
+    if (stopping)
+      return;
+    arriving.push_back({n, claims, {}});
+    wake.notify_all();
+  }
+
   // The caller hung up while the call was held: nothing more to do.
   bool drop_held(const std::string& call_id) {
     std::lock_guard<std::mutex> guard{mtx};
@@ -243,6 +324,7 @@ struct bot::impl final : call_registry {
         return; // a repeated delivery
       actor = sys.spawn(call_behavior, setup, &env);
       calls.emplace(n.call_id, actor);
+      graph_calls.emplace(n.call_id, actor);
     }
     log.info("incoming call", {{"call", n.call_id},
                                {"tenant", tenant},
@@ -256,19 +338,19 @@ struct bot::impl final : call_registry {
 
   void dispatch(const call_notification& n,
                 const identity::token_claims& claims) {
-    auto actor = find(n.call_id);
-    if (!actor) {
-      if (n.kind == call_notification::about::call
-          && n.call.state == "incoming")
-        incoming(n, claims);
-      else if (n.kind == call_notification::about::call
-               && (ends(n.call.state) || n.change_type == "deleted")
-               && drop_held(n.call_id))
-        log.info("a held call's caller hung up", {{"call", n.call_id}});
-      else
-        keep_unclaimed(n, claims);
-      return;
-    }
+    auto actor = claim(n);
+    if (actor)
+      return deliver(*actor, n);
+    if (n.kind == call_notification::about::call && n.call.state == "incoming")
+      arrive(n, claims);
+    else if (n.kind == call_notification::about::call
+             && (ends(n.call.state) || n.change_type == "deleted")
+             && drop_held(n.call_id))
+      log.info("a held call's caller hung up", {{"call", n.call_id}});
+  }
+
+  // A notification for the actor of its call, as that actor's input.
+  void deliver(const call_actor& actor, const call_notification& n) {
     call_input x;
     switch (n.kind) {
       case call_notification::about::call:
@@ -315,7 +397,7 @@ struct bot::impl final : call_registry {
         break;
       case call_notification::about::other: return;
     }
-    caf::anon_send(*actor, std::move(x));
+    caf::anon_send(actor, std::move(x));
   }
 
   // Ends a call the engine has and Graph does not.
@@ -348,7 +430,6 @@ struct bot::impl final : call_registry {
     call_setup setup;
     setup.is_callback = true;
     setup.tenant_id = e.tenant_id;
-    setup.microsoft_tenant_id = e.attribute(microsoft_tenant_attribute);
     setup.call_id = e.call_id;
     setup.callback_number = e.callback_number;
     setup.caller_id = e.callback_number;
@@ -356,22 +437,35 @@ struct bot::impl final : call_registry {
     setup.to = e.dialled;
     setup.app_instance = e.attribute(app_instance_attribute);
     setup.resume = call_state::waiting;
-    if (!graph_api::plausible_tenant(setup.microsoft_tenant_id)) {
-      log.warn("callback offered for a call without its Microsoft tenant; "
-               "it cannot be placed",
-               {{"tenant", e.tenant_id}, {"call", e.call_id}});
-      return std::nullopt;
-    }
     std::lock_guard<std::mutex> guard{mtx};
     if (stopping)
       return std::nullopt;
-    if (auto i = calls.find(e.call_id); i != calls.end())
-      return i->second;
+    // The call is placed in the Microsoft tenant of the Switchboard
+    // tenant that owns the callback, never in one a call's attributes
+    // (which the API can set) name.
+    auto ms = microsoft_of.find(e.tenant_id);
+    auto named = e.attribute(microsoft_tenant_attribute);
+    if (ms == microsoft_of.end() || !graph_api::plausible_tenant(ms->second)
+        || (!named.empty() && named != ms->second)) {
+      log.warn("callback offered for a call this gateway cannot place: its "
+               "tenant has no Microsoft tenant, or the call names another",
+               {{"tenant", e.tenant_id},
+                {"call", e.call_id},
+                {"microsoft_tenant", named}});
+      return std::nullopt;
+    }
+    setup.microsoft_tenant_id = ms->second;
+    auto& offer = callback_offers[e.call_id];
+    if (offer == e.offer_id)
+      return std::nullopt; // a repeated event
+    offer = e.offer_id;
     log.info(
       "callback offered",
       {{"tenant", e.tenant_id}, {"call", e.call_id}, {"agent", e.agent_id}});
+    // Each offer its own actor: one whose offer has closed may still be
+    // hanging up its call to the previous agent.
     auto actor = sys.spawn(call_behavior, std::move(setup), &env);
-    calls.emplace(e.call_id, actor);
+    calls[e.call_id] = actor;
     return actor;
   }
 
@@ -383,7 +477,9 @@ struct bot::impl final : call_registry {
       std::lock_guard<std::mutex> guard{mtx};
       if (calls.count(id) != 0)
         return; // known again meanwhile
-      calls.emplace(id, sys.spawn(call_behavior, std::move(setup), &env));
+      auto actor = sys.spawn(call_behavior, std::move(setup), &env);
+      calls.emplace(id, actor);
+      graph_calls.emplace(id, actor);
     }
     log.info(talking ? "rejoined a call in talk after a restart"
                      : "rejoined a waiting call after a restart",
@@ -497,11 +593,19 @@ struct bot::impl final : call_registry {
   router::logger& log;
   call_env env;
   mutable std::mutex mtx;
+  // Call actors by the engine's call id (engine events reach them so) and
+  // by Graph's (notifications do). An incoming call has one id in both;
+  // a callback's actor has the engine's id of the call the caller left
+  // and Graph's id of the call it placed, so the first call's last
+  // notifications never reach it.
   std::unordered_map<std::string, call_actor> calls;
-  // The calls the bot placed (callbacks), by Graph's id.
-  std::unordered_map<std::string, call_actor> placed_calls;
-  // The last notifications no call claimed.
-  std::deque<std::pair<call_notification, identity::token_claims>> unclaimed;
+  std::unordered_map<std::string, call_actor> graph_calls;
+  // The offer each callback's actor was spawned for, by engine call id.
+  std::unordered_map<std::string, std::string> callback_offers;
+  // Calls being placed, and the last notifications no call claimed
+  // meanwhile.
+  unsigned placements = 0;
+  std::deque<call_notification> unclaimed;
   std::unordered_map<std::string, std::string> by_microsoft_tenant;
   std::unordered_map<std::string, std::string> microsoft_of; // tenant -> ms
   std::unordered_map<std::string, std::pair<std::string, std::string>>
@@ -511,6 +615,7 @@ struct bot::impl final : call_registry {
   bool stopping = false;
   bool served = false; // the tenants were read from the router
   std::vector<held_call> held;
+  std::vector<held_call> arriving; // incoming calls for the keeper thread
   std::condition_variable wake;
   std::thread agent_reader;
   std::thread held_keeper;
@@ -525,9 +630,20 @@ bot::bot(bot_options options, gw::router_link& router, graph_api& graph,
          router::logger& log)
   : impl_(std::make_unique<impl>(std::move(options), router, graph, log)) {
   auto* d = impl_.get();
+  // The keeper: starts the calls that arrive, and releases (or refuses)
+  // the held ones.
   d->held_keeper = std::thread([d] {
     std::unique_lock<std::mutex> guard{d->mtx};
     while (!d->stopping) {
+      if (!d->arriving.empty()) {
+        std::vector<impl::held_call> now;
+        now.swap(d->arriving);
+        guard.unlock();
+        for (const auto& h : now)
+          d->incoming(h.n, h.claims);
+        guard.lock();
+        continue;
+      }
       if (d->held.empty()) {
         d->wake.wait(guard);
         continue;
@@ -657,11 +773,15 @@ void bot::rejoin(const std::vector<std::string>& tenants) {
 void bot::on_engine_event(const gw::engine_event& e) {
   if (!e.parent_call_id.empty())
     return on_leg_event(e);
-  auto actor = impl_->find(e.call_id);
-  if (!actor)
-    actor = impl_->spawn_callback(e);
+  // A callback's offer gets an actor of its own, whatever else has the
+  // call's id.
+  auto actor = e.kind == gw::engine_event::offered && !e.callback_number.empty()
+                 ? impl_->spawn_callback(e)
+                 : impl_->find(e.call_id);
   if (!actor)
     return;
+  if (e.callback_requested)
+    impl_->hand_over(*actor, e.call_id);
   call_input x;
   switch (e.kind) {
     case gw::engine_event::transferred_out:

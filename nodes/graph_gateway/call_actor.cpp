@@ -32,6 +32,11 @@ void post(self_ptr self, const call_env* env, const std::string& method,
   auto handle = caf::actor_cast<call_actor>(self);
   auto call_id = self->state.call.call_id;
   const auto& graph_id = self->state.graph_call_id;
+  // A callback's call is the one the bot places; until Graph has said
+  // its id there is none to address (placed() hangs up a call placed
+  // for an actor that has gone).
+  if (self->state.call.is_callback && graph_id.empty())
+    return;
   env->graph->send(
     self->state.call.microsoft_tenant_id, method,
     "/communications/calls/" + (graph_id.empty() ? call_id : graph_id) + path,
@@ -107,21 +112,69 @@ void look_up(self_ptr self, const call_env* env, const call_input& in,
     });
 }
 
+// What the actor hears of an engine command's answer: `ok` when it was
+// applied, `refused` (with the engine's code and message) when not; none
+// of either, nothing. `warning`, when set, is logged on a refusal.
+struct command_answer {
+  std::optional<call_input> ok;
+  std::optional<call_input> refused;
+  const char* warning = nullptr;
+};
+
+call_input input(call_event e) {
+  call_input x;
+  x.event = e;
+  return x;
+}
+
+call_input leg_input(leg_event e, const leg_data& leg) {
+  call_input x;
+  x.for_leg = true;
+  x.leg = e;
+  x.leg_id = leg.call_id;
+  x.offer_id = leg.offer_id;
+  return x;
+}
+
+// An engine command for the engine's call `call_id` (the call's, or its
+// consult leg's). Its event id is unique per call, kind and `key` (the
+// offer it answers, or a count), so a retry is applied once.
+void to_engine(self_ptr self, const call_env* env,
+               gateway::engine_command::kind_t kind, const std::string& call_id,
+               const std::string& key, command_answer answer,
+               gateway::engine_command cmd = {}) {
+  static const char* names[]
+    = {"submit",  "cancel",   "withdraw", "complete", "accept",
+       "decline", "transfer", "presence", "callback", "complete_consult"};
+  cmd.kind = kind;
+  cmd.tenant_id = self->state.call.tenant_id;
+  cmd.call_id = call_id;
+  cmd.event_id = env->name + ":" + call_id + ":" + names[kind] + ":" + key;
+  auto handle = caf::actor_cast<call_actor>(self);
+  env->router->send(std::move(cmd), [handle, env, call_id,
+                                     answer = std::move(answer)](
+                                      const gateway::command_result& r) {
+    if (r.code != 0 && answer.warning != nullptr)
+      env->log->warn(answer.warning, {{"call", call_id}, {"error", r.message}});
+    auto& next = r.code == 0 ? answer.ok : answer.refused;
+    if (!next)
+      return;
+    auto x = *next;
+    x.status = r.code;
+    x.text = r.message;
+    caf::anon_send(handle, std::move(x));
+  });
+}
+
+// An engine command for the call and its open offer; its answer, when it
+// matters, comes back as `ok` or `refused`.
 void command(self_ptr self, const call_env* env,
              gateway::engine_command::kind_t kind, call_event ok,
              call_event refused) {
   auto& st = self->state;
   gateway::engine_command cmd;
-  cmd.kind = kind;
-  cmd.tenant_id = st.call.tenant_id;
-  cmd.call_id = st.call.call_id;
   cmd.agent_id = st.agent_id;
   cmd.offer_id = st.offer_id;
-  static const char* names[]
-    = {"submit",  "cancel",   "withdraw", "complete", "accept",
-       "decline", "transfer", "presence", "callback", "complete_consult"};
-  cmd.event_id
-    = env->name + ":" + st.call.call_id + ":" + names[kind] + ":" + st.offer_id;
   if (kind == gateway::engine_command::submit) {
     cmd.from = st.call.from;
     cmd.to = st.call.to;
@@ -130,19 +183,33 @@ void command(self_ptr self, const call_env* env,
     if (!st.call.app_instance.empty())
       cmd.attributes[app_instance_attribute] = st.call.app_instance;
   }
-  auto handle = caf::actor_cast<call_actor>(self);
-  env->router->send(std::move(cmd),
-                    [handle, ok, refused](const gateway::command_result& r) {
-                      // Only the commands whose answer matters to the state
-                      // machine.
-                      if (ok == call_event::incoming)
-                        return;
-                      call_input x;
-                      x.event = r.code == 0 ? ok : refused;
-                      x.status = r.code;
-                      x.text = r.message;
-                      caf::anon_send(handle, std::move(x));
-                    });
+  command_answer answer;
+  // call_event::incoming: the state machine waits for no answer.
+  if (ok != call_event::incoming) {
+    answer.ok = input(ok);
+    answer.refused = input(refused);
+  }
+  to_engine(self, env, kind, st.call.call_id, st.offer_id, std::move(answer),
+            std::move(cmd));
+}
+
+// `user` was invited for an offer that is over: should they join yet,
+// they are removed (at most a few are remembered).
+void note_late(call_data& st, const std::string& user) {
+  if (user.empty()
+      || std::find(st.late_invitees.begin(), st.late_invitees.end(), user)
+           != st.late_invitees.end())
+    return;
+  if (st.late_invitees.size() >= 8)
+    st.late_invitees.erase(st.late_invitees.begin());
+  st.late_invitees.push_back(user);
+}
+
+// Invited again: no longer late.
+void drop_late(call_data& st, const std::string& user) {
+  st.late_invitees.erase(
+    std::remove(st.late_invitees.begin(), st.late_invitees.end(), user),
+    st.late_invitees.end());
 }
 
 void act(self_ptr self, const call_env* env, call_action a,
@@ -201,6 +268,9 @@ void act(self_ptr self, const call_env* env, call_action a,
       return look_up(self, env, in, false);
     }
     case call_action::invite_agent:
+      if (st.agent_participant.empty() && st.teams_user_id != in.teams_user_id)
+        note_late(st, st.teams_user_id);
+      drop_late(st, in.teams_user_id);
       st.teams_user_id = in.teams_user_id;
       if (!st.previous_user.empty() && st.previous_user == st.teams_user_id) {
         // The transfer came back to the agent still in the call: they
@@ -261,26 +331,48 @@ void act(self_ptr self, const call_env* env, call_action a,
     case call_action::request_callback: {
       env->log->info("the caller asks to be called back",
                      {{"call", c.call_id}, {"tenant", c.tenant_id}});
-      gateway::engine_command cmd;
-      cmd.kind = k::callback;
-      cmd.tenant_id = c.tenant_id;
-      cmd.call_id = c.call_id;
       // Each press its own command: a request the engine refused (the
-      // call was being offered) may be made again.
-      cmd.event_id = env->name + ":" + c.call_id
-                     + ":callback:" + std::to_string(++st.callback_requests);
-      env->router->send(
-        std::move(cmd), [env, call = c.call_id, tenant = c.tenant_id](
-                          const gateway::command_result& r) {
-          // Applied: the engine's CALL_CALLBACK_REQUESTED ends the call
-          // here. Refused: the caller stays in line.
-          if (r.code != 0)
-            env->log->warn(
-              "the engine refused the caller's callback "
-              "request; the caller stays in line",
-              {{"call", call}, {"tenant", tenant}, {"error", r.message}});
-        });
+      // call was being offered) may be made again. Applied, the engine's
+      // CALL_CALLBACK_REQUESTED ends the call here.
+      command_answer answer;
+      answer.warning = "the engine refused the caller's callback request; "
+                       "the caller stays in line";
+      return to_engine(self, env, k::callback, c.call_id,
+                       std::to_string(++st.callback_requests), answer);
+    }
+    case call_action::complete_consult: {
+      env->log->info("the consulting agent left; the consulted agent takes "
+                     "the call",
+                     {{"call", c.call_id},
+                      {"tenant", c.tenant_id},
+                      {"agent", st.agent_id},
+                      {"leg", st.leg.call_id}});
+      st.agent_participant.clear();
+      command_answer answer;
+      answer.warning = "the engine refused to complete the consult; the call "
+                       "ends as its agent left";
+      answer.refused = input(call_event::consult_refused);
+      return to_engine(self, env, k::complete_consult, c.call_id,
+                       st.leg.offer_id, answer);
+    }
+    case call_action::forget_previous_agent:
+      st.previous_user.clear();
+      st.previous_participant.clear();
       return;
+    case call_action::requeue_callback: {
+      env->log->warn("callback: the agent hung up as the engine accepted; "
+                     "the callback goes back in line",
+                     {{"call", c.call_id},
+                      {"tenant", c.tenant_id},
+                      {"agent", st.agent_id},
+                      {"number", c.to}});
+      gateway::engine_command cmd;
+      cmd.dialled_number = c.to;
+      command_answer answer;
+      answer.warning = "the engine refused to put the callback back in line; "
+                       "it stays with the agent, who completes it";
+      return to_engine(self, env, k::transfer, c.call_id, st.offer_id, answer,
+                       std::move(cmd));
     }
     case call_action::place_call: {
       st.teams_user_id = in.teams_user_id;
@@ -298,6 +390,7 @@ void act(self_ptr self, const call_env* env, call_action a,
                  + ",\"tenantId\":" + json_text(c.microsoft_tenant_id) + "}}}";
       auto handle = caf::actor_cast<call_actor>(self);
       auto offer = st.offer_id;
+      env->registry->placing();
       env->graph->send(
         c.microsoft_tenant_id, "POST", "/communications/calls",
         "{\"@odata.type\":\"#microsoft.graph.call\",\"callbackUri\":"
@@ -307,7 +400,8 @@ void act(self_ptr self, const call_env* env, call_action a,
             "odata.type\":\"#microsoft.graph.serviceHostedMediaConfig\"},"
             "\"tenantId\":"
           + json_text(c.microsoft_tenant_id) + "}",
-        [handle, env, offer, call = c.call_id](http::reply r) {
+        [handle, env, offer, call = c.call_id,
+         ms = c.microsoft_tenant_id](http::reply r) {
           call_input x;
           x.offer_id = offer;
           auto doc = r.ok() && (r.value.status == 200 || r.value.status == 201)
@@ -321,10 +415,17 @@ void act(self_ptr self, const call_env* env, call_action a,
               {{"call", call},
                {"status", std::to_string(r.value.status)},
                {"error", r.ok() ? r.value.body.substr(0, 300) : r.error}});
+            env->registry->not_placed();
             x.event = call_event::invite_failed;
-          } else {
+          } else if (!env->registry->placed(handle, call, id)) {
             // Before the actor hears of it: notifications may come first.
-            env->registry->placed(handle, id);
+            env->log->info("callback: the offer closed while Graph placed "
+                           "the call to the agent; hanging it up",
+                           {{"call", call}, {"graph_call", id}});
+            env->graph->send(ms, "DELETE", "/communications/calls/" + id, "",
+                             [](http::reply) {});
+            return;
+          } else {
             x.event = call_event::call_placed;
             x.text = id;
           }
@@ -386,36 +487,16 @@ void act(self_ptr self, const call_env* env, call_action a,
   }
 }
 
-// An engine command for the call's consult leg; its answer, when it
-// matters, comes back as leg event `ok` or `refused`.
+// An engine command for the call's consult leg and its offer.
 void leg_command(self_ptr self, const call_env* env,
-                 gateway::engine_command::kind_t kind, const char* what,
-                 std::optional<leg_event> ok = std::nullopt,
-                 leg_event refused = leg_event::offered) {
-  auto& st = self->state;
+                 gateway::engine_command::kind_t kind,
+                 command_answer answer = {}) {
+  const auto& leg = self->state.leg;
   gateway::engine_command cmd;
-  cmd.kind = kind;
-  cmd.tenant_id = st.call.tenant_id;
-  cmd.call_id = st.leg.call_id;
-  cmd.agent_id = st.leg.agent_id;
-  cmd.offer_id = st.leg.offer_id;
-  cmd.event_id
-    = env->name + ":" + st.leg.call_id + ":" + what + ":" + st.leg.offer_id;
-  auto handle = caf::actor_cast<call_actor>(self);
-  env->router->send(std::move(cmd), [handle, ok, refused, leg = st.leg.call_id,
-                                     offer = st.leg.offer_id](
-                                      const gateway::command_result& r) {
-    if (!ok)
-      return;
-    call_input x;
-    x.for_leg = true;
-    x.leg = r.code == 0 ? *ok : refused;
-    x.leg_id = leg;
-    x.offer_id = offer;
-    x.status = r.code;
-    x.text = r.message;
-    caf::anon_send(handle, std::move(x));
-  });
+  cmd.agent_id = leg.agent_id;
+  cmd.offer_id = leg.offer_id;
+  to_engine(self, env, kind, leg.call_id, leg.offer_id, std::move(answer),
+            std::move(cmd));
 }
 
 void act_on_leg(self_ptr self, const call_env* env, leg_action a,
@@ -433,6 +514,7 @@ void act_on_leg(self_ptr self, const call_env* env, leg_action a,
     }
     case leg_action::invite_agent:
       leg.teams_user_id = in.teams_user_id;
+      drop_late(st, leg.teams_user_id);
       env->log->info("consult: inviting the consulted agent into the call",
                      {{"call", c.call_id},
                       {"tenant", c.tenant_id},
@@ -443,18 +525,20 @@ void act_on_leg(self_ptr self, const call_env* env, leg_action a,
         "{\"clientContext\":" + json_text(leg.offer_id) + ",\"participants\":["
           + invitee(leg.teams_user_id, c.microsoft_tenant_id) + "]}",
         call_event::invite_failed, "participants/invite consult", leg.offer_id);
-    case leg_action::accept_offer:
-      return leg_command(self, env, k::accept, "accept", leg_event::accepted,
-                         leg_event::accept_refused);
-    case leg_action::decline_offer:
-      return leg_command(self, env, k::decline, "decline");
+    case leg_action::accept_offer: {
+      command_answer answer;
+      answer.ok = leg_input(leg_event::accepted, leg);
+      answer.refused = leg_input(leg_event::accept_refused, leg);
+      return leg_command(self, env, k::accept, std::move(answer));
+    }
+    case leg_action::decline_offer: return leg_command(self, env, k::decline);
     case leg_action::complete_leg:
       env->log->info("consult: the consulted agent left the call",
                      {{"call", c.call_id},
                       {"tenant", c.tenant_id},
                       {"leg", leg.call_id},
                       {"agent", leg.agent_id}});
-      return leg_command(self, env, k::complete, "complete");
+      return leg_command(self, env, k::complete);
     case leg_action::remove_agent:
       if (leg.participant.empty())
         return;
@@ -502,9 +586,20 @@ void handle_leg(self_ptr self, const call_env* env, const call_input& in) {
                      {"event", to_string(in.leg)},
                      {"from", to_string(leg.state)},
                      {"to", to_string(step.next)}});
+  auto previous = leg.state;
   leg.state = step.next;
   for (auto a : step.actions)
     act_on_leg(self, env, a, in);
+  if (leg.state == leg_state::none && previous == leg_state::inviting) {
+    note_late(st, leg.teams_user_id);
+    env->log->info("consult: the leg's offer closed before the consulted "
+                   "agent joined",
+                   {{"call", st.call.call_id},
+                    {"tenant", st.call.tenant_id},
+                    {"leg", leg.call_id},
+                    {"agent", leg.agent_id},
+                    {"event", to_string(in.leg)}});
+  }
   if (leg.state == leg_state::none)
     leg = leg_data{};
   else if (step.next == leg_state::consulting)
@@ -584,9 +679,34 @@ std::vector<call_input> from_roster(const call_data& st, const call_input& in) {
   return out;
 }
 
+// Agents in the roster who were invited for an offer that closed: they
+// leave the call again.
+void remove_late_joiners(self_ptr self, const call_env* env,
+                         const call_input& in) {
+  auto& st = self->state;
+  if (st.late_invitees.empty())
+    return;
+  for (std::size_t i = 0; i + 1 < in.roster.size(); i += 2) {
+    const auto& user = in.roster[i];
+    if (user == st.teams_user_id || user == st.leg.teams_user_id
+        || user == st.previous_user
+        || std::find(st.late_invitees.begin(), st.late_invitees.end(), user)
+             == st.late_invitees.end())
+      continue;
+    drop_late(st, user);
+    env->log->info("an agent joined after their offer closed; removing them",
+                   {{"call", st.call.call_id},
+                    {"tenant", st.call.tenant_id},
+                    {"user", user}});
+    post(self, env, "DELETE", "/participants/" + in.roster[i + 1], "",
+         call_event::incoming, "remove a late agent");
+  }
+}
+
 void handle(self_ptr self, const call_env* env, const call_input& in) {
   auto& st = self->state;
   if (in.is_roster) {
+    remove_late_joiners(self, env, in);
     for (auto& x : from_roster(st, in))
       handle(self, env, x);
     return;
@@ -608,35 +728,8 @@ void handle(self_ptr self, const call_env* env, const call_input& in) {
   }
   if (in.event == call_event::transferred && !in.agent_id.empty()) {
     // The consult completed: the call is the consulted agent's now.
-    if (st.leg.state == leg_state::consulting) {
-      call_input x;
-      x.for_leg = true;
-      x.leg = leg_event::completed;
-      handle_leg(self, env, x);
-    }
-    return;
-  }
-  if (in.event == call_event::agent_left && st.state == call_state::talking
-      && st.leg.state == leg_state::consulting) {
-    // The consulting agent hangs up with the consulted agent in the call:
-    // the consult completes, as a transfer.
-    env->log->info("the consulting agent left; completing the consult",
-                   {{"call", st.call.call_id},
-                    {"tenant", st.call.tenant_id},
-                    {"agent", st.agent_id}});
-    st.agent_participant.clear();
-    gateway::engine_command cmd;
-    cmd.kind = gateway::engine_command::complete_consult;
-    cmd.tenant_id = st.call.tenant_id;
-    cmd.call_id = st.call.call_id;
-    cmd.event_id = env->name + ":" + st.call.call_id
-                   + ":complete_consult:" + st.leg.offer_id;
-    env->router->send(std::move(cmd), [env, call = st.call.call_id](
-                                        const gateway::command_result& r) {
-      if (r.code != 0)
-        env->log->warn("the engine refused to complete the consult",
-                       {{"call", call}, {"error", r.message}});
-    });
+    if (st.leg.state != leg_state::none)
+      handle_leg(self, env, leg_input(leg_event::completed, st.leg));
     return;
   }
   // The close or failure of an earlier offer says nothing of this one.
@@ -650,11 +743,6 @@ void handle(self_ptr self, const call_env* env, const call_input& in) {
     st.caller_seen = true;
     st.caller_participant = in.text;
   }
-  if (in.event == call_event::previous_agent_left) {
-    st.previous_user.clear();
-    st.previous_participant.clear();
-    return;
-  }
   if (in.event == call_event::call_placed)
     st.graph_call_id = in.text;
   // A digit while the previous agent still talks with the caller is
@@ -662,13 +750,19 @@ void handle(self_ptr self, const call_env* env, const call_input& in) {
   if (in.event == call_event::callback_digit && !st.previous_user.empty())
     return;
   auto event = in.event;
-  if (st.call.is_callback) {
+  if (event == call_event::agent_left
+      && (st.leg.state == leg_state::consulting
+          || st.leg.state == leg_state::conference))
+    event = call_event::consulting_agent_left;
+  else if (st.call.is_callback) {
     if (event == call_event::agent_found)
       event = call_event::callback_agent_found;
     else if (event == call_event::accepted)
       event = call_event::callback_accepted;
     else if (event == call_event::accept_refused)
       event = call_event::callback_lost;
+    else if (event == call_event::agent_left)
+      event = call_event::callback_agent_left;
   }
   auto step = transition(st.state, event);
   if (!step.handled)
@@ -714,7 +808,7 @@ void handle(self_ptr self, const call_env* env, const call_input& in) {
     env->log->info("call ended", {{"call", st.call.call_id},
                                   {"tenant", st.call.tenant_id},
                                   {"event", to_string(event)}});
-    env->registry->forget(caf::actor_cast<call_actor>(self), st.call.call_id);
+    env->registry->forget(caf::actor_cast<call_actor>(self), st);
     self->quit();
   }
 }

@@ -87,16 +87,28 @@ struct call_setup {
   std::string app_instance;
 };
 
+struct call_data;
+
 /// Where the gateway keeps which actor owns which call.
 class call_registry {
  public:
   virtual ~call_registry() = default;
-  /// The call ended: its notifications and events no longer reach `owner`.
-  virtual void forget(const call_actor& owner, const std::string& call_id) = 0;
-  /// A call the bot placed for `owner` has Graph id `graph_call_id`: its
-  /// notifications (those already come, too) reach `owner`.
-  virtual void placed(const call_actor& owner, const std::string& graph_call_id)
+  /// The call `st` ended: its engine events and notifications no longer
+  /// reach `owner`. A call placed for it that it never heard of is hung
+  /// up.
+  virtual void forget(const call_actor& owner, const call_data& st) = 0;
+  /// The bot is about to place a call: notifications for calls nobody
+  /// has are kept until Graph's answer says its id.
+  virtual void placing() = 0;
+  /// The call `owner` (the actor of engine call `call_id`) placed has
+  /// Graph id `graph_call_id`: its notifications (those already come,
+  /// too) reach `owner`. False when `owner` no longer has the engine's
+  /// call: the placed call is the caller's to hang up.
+  virtual bool placed(const call_actor& owner, const std::string& call_id,
+                      const std::string& graph_call_id)
     = 0;
+  /// Graph did not place the call.
+  virtual void not_placed() = 0;
 };
 
 /// Everything a call actor uses; outlives every call actor.
@@ -152,6 +164,9 @@ struct call_data {
   /// call, which the bot places.
   std::string graph_call_id;
   leg_data leg;
+  /// Agents invited for an offer that closed before they joined (Teams
+  /// rings on): removed should they join after all.
+  std::vector<std::string> late_invitees;
   /// RequestCallbacks sent (each press of the callback digit is one).
   unsigned callback_requests = 0;
 };

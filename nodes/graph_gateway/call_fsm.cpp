@@ -53,6 +53,7 @@ const row table[] = {
   // The engine's answer to RequestCallback is its CALL_CALLBACK_REQUESTED
   // (engine_ended): the bot hangs up then.
   {s::waiting,      e::callback_digit, {a::request_callback},            s::waiting},
+  {s::waiting,      e::previous_agent_left, {a::forget_previous_agent},  s::waiting},
 
   {s::looking_up,   e::submitted,      {},                               s::looking_up},
   {s::looking_up,   e::agent_found,    {a::invite_agent},                s::inviting},
@@ -63,6 +64,7 @@ const row table[] = {
   {s::looking_up,   e::caller_left,    {a::cancel_call, a::end_handoff}, s::ended},
   {s::looking_up,   e::transferred,    {},                               s::waiting},
   {s::looking_up,   e::callback_agent_found, {a::place_call},            s::calling_agent},
+  {s::looking_up,   e::previous_agent_left, {a::forget_previous_agent},  s::looking_up},
 
   {s::inviting,     e::submitted,      {},                               s::inviting},
   {s::inviting,     e::agent_joined,   {a::accept_offer},                s::accepting},
@@ -74,6 +76,7 @@ const row table[] = {
   // An invite still out when the call moves on: should the agent join
   // after all, they are removed (waiting, agent_joined).
   {s::inviting,     e::transferred,    {},                               s::waiting},
+  {s::inviting,     e::previous_agent_left, {a::forget_previous_agent},  s::inviting},
 
   {s::accepting,    e::accepted,       {a::remove_previous_agent},       s::talking},
   {s::accepting,    e::accept_refused, {a::remove_agent},                s::waiting},
@@ -84,6 +87,10 @@ const row table[] = {
   {s::accepting,    e::transferred,    {a::remove_agent},                s::waiting},
   {s::accepting,    e::callback_accepted, {a::invite_customer},          s::dialling},
   {s::accepting,    e::callback_lost,  {a::hang_up},                     s::ended},
+  {s::accepting,    e::previous_agent_left, {a::forget_previous_agent},  s::accepting},
+  // A callback's agent who hangs up before the engine has the accept:
+  // the bot leaves and waits for the accept's answer (leaving).
+  {s::accepting,    e::callback_agent_left, {a::hang_up},                s::leaving},
 
   {s::talking,      e::caller_left,    {a::complete_call, a::hang_up},   s::ended},
   {s::talking,      e::agent_left,     {a::complete_call, a::hang_up},   s::ended},
@@ -91,6 +98,12 @@ const row table[] = {
   {s::talking,      e::ended_with_announcement, {a::hang_up},            s::ended},
   {s::talking,      e::transferred,    {a::hand_off},                    s::waiting},
   {s::talking,      e::transferred_out, {a::transfer_out},               s::transferring},
+  {s::talking,      e::callback_agent_left, {a::complete_call, a::hang_up}, s::ended},
+  // The call's agent hangs up with the consulted agent (or the
+  // conference's) in the call: that agent takes it. Should the engine
+  // refuse (the leg ended meanwhile), the call ends as for any agent.
+  {s::talking,      e::consulting_agent_left, {a::complete_consult},     s::talking},
+  {s::talking,      e::consult_refused, {a::complete_call, a::hang_up},  s::ended},
 
   // A blind transfer out. The caller leaving is its success: the agent
   // wraps up and the bot leaves. A failure leaves caller and agent
@@ -120,10 +133,18 @@ const row table[] = {
   // reached, the agent wraps up.
   {s::dialling,     e::caller_joined,  {},                               s::talking},
   {s::dialling,     e::invite_failed,  {a::complete_call, a::hang_up},   s::ended},
-  {s::dialling,     e::agent_left,     {a::complete_call, a::hang_up},   s::ended},
+  {s::dialling,     e::callback_agent_left, {a::complete_call, a::hang_up}, s::ended},
   {s::dialling,     e::caller_left,    {a::complete_call},               s::ended},
   {s::dialling,     e::engine_ended,   {a::hang_up},                     s::ended},
   {s::dialling,     e::ended_with_announcement, {a::hang_up},            s::ended},
+  // The agent hung up before the engine answered the accept. Accepted,
+  // the callback goes back in line (to the number the caller had
+  // called) for the next agent; refused, the engine offers it again.
+  {s::leaving,      e::callback_accepted, {a::requeue_callback},         s::ended},
+  {s::leaving,      e::callback_lost,  {},                               s::ended},
+  {s::leaving,      e::offer_closed,   {},                               s::ended},
+  {s::leaving,      e::engine_ended,   {},                               s::ended},
+  {s::leaving,      e::ended_with_announcement, {},                      s::ended},
 };
 // clang-format on
 
@@ -159,11 +180,15 @@ const leg_row leg_table[] = {
   {ls::accepting,  le::accept_refused, {la::remove_agent},               ls::none},
   {ls::accepting,  le::agent_left,     {la::complete_leg},               ls::none},
   {ls::accepting,  le::ended,          {la::remove_agent},               ls::none},
+  // CompleteConsult or JoinConsult may come before the accept's answer.
+  {ls::accepting,  le::conferenced,    {},                               ls::conference},
+  {ls::accepting,  le::completed,      {la::take_over},                  ls::none},
   {ls::consulting, le::conferenced,    {},                               ls::conference},
   {ls::consulting, le::completed,      {la::take_over},                  ls::none},
   {ls::consulting, le::agent_left,     {la::complete_leg},               ls::none},
   {ls::consulting, le::ended,          {la::remove_agent},               ls::none},
   {ls::conference, le::agent_left,     {la::complete_leg},               ls::none},
+  {ls::conference, le::completed,      {la::take_over},                  ls::none},
   {ls::conference, le::ended,          {la::remove_agent},               ls::none},
 };
 // clang-format on
@@ -241,6 +266,7 @@ const char* to_string(call_state x) {
     case s::calling_agent: return "calling_agent";
     case s::dialling: return "dialling";
     case s::transferring: return "transferring";
+    case s::leaving: return "leaving";
     case s::ended: return "ended";
   }
   return "unknown";
@@ -277,6 +303,9 @@ const char* to_string(call_event x) {
     case e::previous_agent_left: return "previous_agent_left";
     case e::transferred_out: return "transferred_out";
     case e::transfer_failed: return "transfer_failed";
+    case e::callback_agent_left: return "callback_agent_left";
+    case e::consulting_agent_left: return "consulting_agent_left";
+    case e::consult_refused: return "consult_refused";
   }
   return "unknown";
 }
@@ -304,6 +333,9 @@ const char* to_string(call_action x) {
     case a::place_call: return "place_call";
     case a::invite_customer: return "invite_customer";
     case a::transfer_out: return "transfer_out";
+    case a::forget_previous_agent: return "forget_previous_agent";
+    case a::complete_consult: return "complete_consult";
+    case a::requeue_callback: return "requeue_callback";
   }
   return "unknown";
 }

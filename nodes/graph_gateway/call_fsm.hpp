@@ -37,6 +37,7 @@ enum class call_state : std::uint8_t {
   calling_agent, // a callback: the bot's call to the agent rings
   dialling,      // a callback: the agent answered; the customer is invited
   transferring,  // a blind transfer out: Graph transfers the caller
+  leaving,       // a callback: the agent hung up before the accept's answer
   ended,
 };
 
@@ -74,6 +75,12 @@ enum class call_event : std::uint8_t {
   transfer_failed, // Graph refused the transfer, or it failed
   previous_agent_left, // the agent who transferred hung up before the next
                        // joined
+  // The call's agent left the roster of a callback (the actor turns
+  // agent_left into it), or while a consult or conference leg is
+  // answered.
+  callback_agent_left,
+  consulting_agent_left,
+  consult_refused, // CompleteConsult refused (the leg ended meanwhile)
 };
 
 enum class call_action : std::uint8_t {
@@ -101,6 +108,9 @@ enum class call_action : std::uint8_t {
   place_call,       // a callback: POST /communications/calls to the agent
   invite_customer,  // a callback: participants/invite for the customer
   transfer_out,     // POST .../transfer of the caller to the outside number
+  forget_previous_agent, // the previous agent is gone: no handoff to end
+  complete_consult,      // CompleteConsult: the consulted agent takes the call
+  requeue_callback,      // TransferCall of a callback to the number it came to
 };
 
 struct call_step {

@@ -179,6 +179,20 @@ class graph_calls_test : public routing_test {
     ASSERT_TRUE(has_line(*gateway, "\"msg\":\"signing keys read\"", 30s));
   }
 
+  // The waiting caller of `call_id` presses 1 once the bot listens for
+  // tones (Graph sends none before subscribeToTone): the engine takes
+  // the call off the line for a callback.
+  void caller_asks_for_a_callback(const std::string& call_id) {
+    ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_QUEUED, call_id));
+    ASSERT_EQ(
+      requests_to("/v1.0/communications/calls/" + call_id + "/subscribeToTone")
+        .size(),
+      1u);
+    standin->press(call_id, "tone1");
+    ASSERT_TRUE(
+      events->wait_for(v1::EVENT_TYPE_CALL_CALLBACK_REQUESTED, call_id));
+  }
+
   // Ann is ready, and a Teams call `call_id` reaches her: they talk.
   void ann_talks(const std::string& call_id) {
     teams_agent("ann", "agent-oid-ann");
@@ -870,10 +884,7 @@ TEST_F(graph_calls_test,
 TEST_F(graph_calls_test, a_callback_agent_who_does_not_answer_is_declined) {
   ASSERT_NO_FATAL_FAILURE(start_gateway());
   standin->incoming_call("call-cn");
-  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_QUEUED, "call-cn"));
-  standin->press("call-cn", "tone1");
-  ASSERT_TRUE(
-    events->wait_for(v1::EVENT_TYPE_CALL_CALLBACK_REQUESTED, "call-cn"));
+  ASSERT_NO_FATAL_FAILURE(caller_asks_for_a_callback("call-cn"));
   standin->does_not_answer("agent-oid-ann");
   teams_agent("ann", "agent-oid-ann");
   teams_agent("bob", "agent-oid-bob");
@@ -882,6 +893,37 @@ TEST_F(graph_calls_test, a_callback_agent_who_does_not_answer_is_declined) {
   ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_ASSIGNED, "call-cn"));
   EXPECT_EQ(get_call("call-cn").agent_id(), "bob");
   EXPECT_EQ(standin->placed_calls().size(), 2u);
+}
+
+TEST_F(graph_calls_test,
+       a_callback_call_graph_places_after_its_offer_closed_is_hung_up) {
+  ASSERT_NO_FATAL_FAILURE(start_gateway());
+  standin->incoming_call("call-pl");
+  ASSERT_NO_FATAL_FAILURE(caller_asks_for_a_callback("call-pl"));
+  ASSERT_TRUE(gateway->wait_for_line("\"msg\":\"call ended\"", 10s))
+    << "the caller's call did not end";
+
+  // Graph takes its time placing the call to ann; meanwhile the callback
+  // is withdrawn, and its actor ends.
+  standin->hold_placements();
+  teams_agent("ann", "agent-oid-ann");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_OFFERED, "call-pl"));
+  ASSERT_EQ(requests_to("/v1.0/communications/calls").size(), 1u);
+  v1::CancelCallRequest cancel;
+  cancel.set_tenant_id("contoso");
+  cancel.set_call_id("call-pl");
+  v1::CallView out;
+  auto st = n->routing->CancelCall(ctx().get(), cancel, &out);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_TRUE(gateway->wait_for_line("\"msg\":\"call ended\"", 10s))
+    << "the callback's actor did not end";
+
+  // Graph's answer comes: the call it placed does not ring on.
+  standin->release_placements();
+  EXPECT_EQ(requests_to("/v1.0/communications/calls/placed-1", "DELETE").size(),
+            1u)
+    << "the call to ann was left ringing";
+  EXPECT_TRUE(has_line(*gateway, "the offer closed while Graph placed", 5s));
 }
 
 namespace {
@@ -985,10 +1027,94 @@ TEST_F(
   ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_TRANSFERRED, "call-cf"));
   EXPECT_EQ(get_call("call-cf").agent_id(), "cyd");
   EXPECT_EQ(get_call("call-cf").state(), v1::CALL_STATE_ASSIGNED);
+
+  // cyd brings dee into a conference, then hangs up: the call is dee's.
+  teams_agent("dee", "agent-oid-dee");
+  leg = consult(*n, "call-cf", "dee");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_ASSIGNED, leg));
+  st = n->routing->JoinConsult(ctx().get(), consult_action("call-cf"), &out);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_CONFERENCED, leg));
+  standin->agent_leaves("call-cf", "agent-oid-cyd");
+  ASSERT_TRUE(events->wait_until([](const v1::Event& e) {
+    return e.type() == v1::EVENT_TYPE_CALL_TRANSFERRED
+           && e.call().call().call_id() == "call-cf"
+           && e.call().agent_id() == "dee";
+  }))
+    << "the conference did not go on with dee";
+  EXPECT_EQ(get_call("call-cf").state(), v1::CALL_STATE_ASSIGNED);
   for (auto& r : standin->requests())
     EXPECT_FALSE(r.method == "DELETE"
                  && r.path == "/v1.0/communications/calls/call-cf")
       << "the bot hung up the call";
+}
+
+TEST_F(graph_calls_test,
+       a_consulted_agent_who_joins_after_the_leg_was_withdrawn_is_removed) {
+  ASSERT_NO_FATAL_FAILURE(start_gateway());
+  ASSERT_NO_FATAL_FAILURE(ann_talks("call-lj"));
+  teams_agent("bob", "agent-oid-bob");
+  standin->rings("agent-oid-bob");
+  auto leg = consult(*n, "call-lj", "bob");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_OFFERED, leg));
+  auto invited = [this] {
+    for (auto& r : standin->requests())
+      if (r.path == "/v1.0/communications/calls/call-lj/participants/invite"
+          && r.body.find("agent-oid-bob") != std::string::npos)
+        return true;
+    return false;
+  };
+  for (int i = 0; i < 100 && !invited(); ++i)
+    std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(invited()) << "bob was not invited";
+
+  // The leg is withdrawn while bob's Teams still rings; he answers after.
+  v1::CancelCallRequest cancel;
+  cancel.set_tenant_id("contoso");
+  cancel.set_call_id(leg);
+  v1::CallView out;
+  auto st = n->routing->CancelCall(ctx().get(), cancel, &out);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_TRUE(
+    has_line(*gateway, "the leg's offer closed before the consulted", 10s));
+  standin->answers("call-lj", "agent-oid-bob");
+  EXPECT_EQ(requests_to("/v1.0/communications/calls/call-lj/participants/"
+                        "agent-participant-agent-oid-bob",
+                        "DELETE")
+              .size(),
+            1u)
+    << "bob stayed in a call he has no part in";
+  EXPECT_EQ(get_call("call-lj").agent_id(), "ann");
+  EXPECT_EQ(get_call("call-lj").state(), v1::CALL_STATE_ASSIGNED);
+}
+
+TEST_F(graph_calls_test,
+       a_callback_is_placed_only_in_its_own_tenants_microsoft_tenant) {
+  ASSERT_NO_FATAL_FAILURE(start_gateway({"--name", "graph-1"}));
+  // A call submitted through the API that names this gateway as its
+  // owner and another Microsoft tenant: its callback is not placed there.
+  v1::SubmitCallRequest req;
+  auto& c = *req.mutable_call();
+  c.set_tenant_id("contoso");
+  c.set_call_id("call-xt");
+  c.set_from("+14255550123");
+  (*c.mutable_attributes())["graph_gateway"] = "graph-1";
+  (*c.mutable_attributes())["microsoft_tenant"]
+    = "0b5e1b1c-6d3a-4f0e-9f6e-2d1c7a9e8f00";
+  v1::SubmitCallResponse submitted;
+  auto st = n->routing->SubmitCall(ctx().get(), req, &submitted);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  v1::CallView view;
+  st = request_callback("call-xt", "+14255550123", view);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  teams_agent("ann", "agent-oid-ann");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_OFFERED, "call-xt"));
+  ASSERT_TRUE(has_line(*gateway,
+                       "callback offered for a call this gateway "
+                       "cannot place",
+                       10s));
+  EXPECT_TRUE(standin->placed_calls().empty());
+  EXPECT_EQ(standin->cross_tenant_requests(), 0u);
 }
 
 TEST_F(graph_calls_test,

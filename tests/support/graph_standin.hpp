@@ -113,6 +113,36 @@ class graph_standin {
     not_answering_.insert(teams_user_id);
   }
 
+  /// Calls the bot places get no answer until release_placements().
+  void hold_placements() {
+    std::lock_guard<std::mutex> lock{mutex_};
+    holding_ = true;
+  }
+
+  void release_placements() {
+    std::lock_guard<std::mutex> lock{mutex_};
+    holding_ = false;
+    auto held = std::move(held_placements_);
+    held_placements_.clear();
+    for (auto& h : held)
+      place_call(h.req, h.res, h.tenant);
+  }
+
+  /// Invites to the agent with this Teams user id ring until answers().
+  void rings(const std::string& teams_user_id) {
+    std::lock_guard<std::mutex> lock{mutex_};
+    ringing_.insert(teams_user_id);
+  }
+
+  /// The ringing agent `user` answers the invite into `call_id` after
+  /// all: a roster update with them.
+  void answers(const std::string& call_id, const std::string& user) {
+    std::lock_guard<std::mutex> lock{mutex_};
+    ringing_.erase(user);
+    rosters_[call_id].push_back({"user", user, "agent-participant-" + user});
+    notify({roster(call_id)}, tenant_of(call_id));
+  }
+
   /// The caller of `call_id` presses a key: Graph's tone notification
   /// (`tone1`, `star`, ...), as the published sample has it.
   void press(const std::string& call_id, const std::string& tone) {
@@ -703,6 +733,10 @@ class graph_standin {
   // terminates. Under mutex_.
   void place_call(const http::request& req, http::responder res,
                   const std::string& tenant) {
+    if (holding_) {
+      held_placements_.push_back({req, res, tenant});
+      return;
+    }
     auto user
       = between(between(req.body, "\"targets\":", "]"), "\"user\":{", "}");
     auto id = between(user, "\"id\":\"", "\"");
@@ -760,6 +794,8 @@ class graph_standin {
       auto kind = user.empty() ? "phone" : "user";
       auto id = between(user.empty() ? phone : user, "\"id\":\"", "\"");
       auto context = between(req.body, "\"clientContext\":\"", "\"");
+      if (ringing_.count(id) != 0)
+        return; // answers() says when
       if (not_answering_.count(id) == 0) {
         rosters_[call_id].push_back({kind, id, "agent-participant-" + id});
         notify({roster(call_id)}, tenant_of(call_id));
@@ -940,6 +976,14 @@ class graph_standin {
   std::string tenant_;
   std::string app_id_ = "bot-app-id";
   std::set<std::string> not_answering_;
+  std::set<std::string> ringing_;
+  struct placement {
+    http::request req;
+    http::responder res;
+    std::string tenant;
+  };
+  bool holding_ = false;
+  std::vector<placement> held_placements_;
   bool stopping_ = false;
   std::map<std::string, std::vector<member>> rosters_;
   std::map<std::string, std::string> placed_;

@@ -1187,3 +1187,23 @@ TEST_F(engine_test, a_consult_becomes_a_transfer_or_a_conference) {
   EXPECT_TRUE(eng.legs_of("c1").empty());
   EXPECT_TRUE(eng.audit().empty());
 }
+
+TEST_F(engine_test, a_conferences_first_agent_leaving_hands_it_to_the_other) {
+  add_agent("a3", true);
+  make_available("a1");
+  ASSERT_TRUE(submit("c1"));
+  auto first = call_of("c1").agent_id;
+  ASSERT_TRUE(eng.accept("c1", first, {}, now));
+  ASSERT_TRUE(eng.consult("c1", {}, "a3", now));
+  auto conf = eng.legs_of("c1")[0];
+  ASSERT_TRUE(eng.accept(conf, "a3", {}, now));
+  ASSERT_TRUE(eng.join_consult("c1", now));
+  // Joined once, the conference cannot be joined again; it can be left.
+  EXPECT_EQ(eng.join_consult("c1", now).code, errc::failed_precondition);
+  ASSERT_TRUE(eng.complete_consult("c1", now));
+  EXPECT_EQ(call_of("c1").agent_id, "a3");
+  EXPECT_EQ(call_of("c1").data.state, call_state::assigned);
+  EXPECT_TRUE(eng.legs_of("c1").empty());
+  EXPECT_NE(eng.find_agent(first)->wrap_up_until, timestamp{});
+  EXPECT_TRUE(eng.audit().empty());
+}

@@ -174,9 +174,9 @@ TEST(graph_call_fsm, nothing_happens_to_an_ended_call) {
 TEST(graph_call_fsm, every_state_event_and_action_has_a_name) {
   for (int x = 0; x <= static_cast<int>(s::ended); ++x)
     EXPECT_STRNE(to_string(static_cast<s>(x)), "unknown");
-  for (int x = 0; x <= static_cast<int>(e::previous_agent_left); ++x)
+  for (int x = 0; x <= static_cast<int>(e::consult_refused); ++x)
     EXPECT_STRNE(to_string(static_cast<e>(x)), "unknown");
-  for (int x = 0; x <= static_cast<int>(a::transfer_out); ++x)
+  for (int x = 0; x <= static_cast<int>(a::requeue_callback); ++x)
     EXPECT_STRNE(to_string(static_cast<a>(x)), "unknown");
   for (int x = 0; x <= static_cast<int>(leg_state::conference); ++x)
     EXPECT_STRNE(to_string(static_cast<leg_state>(x)), "unknown");
@@ -242,7 +242,45 @@ TEST(graph_call_fsm, a_callback_calls_the_agent_then_the_customer) {
   EXPECT_EQ(st, s::dialling);
   EXPECT_EQ(walk(st, {e::caller_joined}), actions{});
   EXPECT_EQ(st, s::talking);
-  EXPECT_EQ(walk(st, {e::agent_left}), (actions{a::complete_call, a::hang_up}));
+  EXPECT_EQ(walk(st, {e::callback_agent_left}),
+            (actions{a::complete_call, a::hang_up}));
+}
+
+TEST(graph_call_fsm, a_callback_agent_who_hangs_up_during_the_accept_requeues) {
+  // The bot leaves at once and waits for the engine's answer: accepted,
+  // the callback goes back in line; refused, the engine offers it again.
+  auto st = s::accepting;
+  EXPECT_EQ(walk(st, {e::callback_agent_left}), actions{a::hang_up});
+  EXPECT_EQ(st, s::leaving);
+  EXPECT_EQ(walk(st, {e::callback_accepted}), actions{a::requeue_callback});
+  EXPECT_EQ(st, s::ended);
+  st = s::leaving;
+  EXPECT_EQ(walk(st, {e::callback_lost}), actions{});
+  EXPECT_EQ(st, s::ended);
+  // Ringing the customer, the agent leaving ends the callback.
+  st = s::dialling;
+  EXPECT_EQ(walk(st, {e::callback_agent_left}),
+            (actions{a::complete_call, a::hang_up}));
+}
+
+TEST(graph_call_fsm, the_consulting_agent_leaving_hands_the_call_over) {
+  auto st = s::talking;
+  EXPECT_EQ(walk(st, {e::consulting_agent_left}), actions{a::complete_consult});
+  EXPECT_EQ(st, s::talking);
+  // Refused (the leg ended meanwhile): the call ends as its agent left.
+  EXPECT_EQ(walk(st, {e::consult_refused}),
+            (actions{a::complete_call, a::hang_up}));
+  EXPECT_EQ(st, s::ended);
+}
+
+TEST(graph_call_fsm, the_previous_agent_leaving_forgets_the_handoff) {
+  for (auto from : {s::waiting, s::looking_up, s::inviting, s::accepting}) {
+    auto st = from;
+    EXPECT_EQ(walk(st, {e::previous_agent_left}),
+              actions{a::forget_previous_agent})
+      << to_string(from);
+    EXPECT_EQ(st, from);
+  }
 }
 
 TEST(graph_call_fsm, a_callback_agent_who_does_not_answer_is_declined) {
@@ -313,9 +351,20 @@ TEST(graph_consult_leg, a_conference_lasts_until_the_consulted_agent_leaves) {
   auto st = ls::consulting;
   EXPECT_EQ(walk(st, {le::conferenced}), leg_actions{});
   EXPECT_EQ(st, ls::conference);
-  // Only a consult completes as a transfer.
-  EXPECT_FALSE(transition(ls::conference, le::completed).handled);
   EXPECT_EQ(walk(st, {le::agent_left}), leg_actions{la::complete_leg});
+  EXPECT_EQ(st, ls::none);
+  // The first agent leaving hands the call to the conference's agent.
+  st = ls::conference;
+  EXPECT_EQ(walk(st, {le::completed}), leg_actions{la::take_over});
+  EXPECT_EQ(st, ls::none);
+}
+
+TEST(graph_consult_leg, a_complete_or_join_before_the_accepts_answer_holds) {
+  auto st = ls::accepting;
+  EXPECT_EQ(walk(st, {le::conferenced}), leg_actions{});
+  EXPECT_EQ(st, ls::conference);
+  st = ls::accepting;
+  EXPECT_EQ(walk(st, {le::completed}), leg_actions{la::take_over});
   EXPECT_EQ(st, ls::none);
 }
 
