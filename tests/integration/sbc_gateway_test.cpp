@@ -129,6 +129,28 @@ class sbc_gateway_test : public routing_test {
     EXPECT_EQ(finished(*caller, "caller"), 0);
   }
 
+  /// A caller of `prefix` whose call an agent answers, then the API
+  /// transfers (`target` sets the request's target): the caller's SIPp,
+  /// which expects to be moved by re-INVITE (caller_transferred.xml).
+  template<class Target>
+  std::unique_ptr<process> transferred_caller(const std::string& prefix,
+                                              Target target) {
+    auto caller = sipp("caller_transferred.xml", free_port(),
+                       {"127.0.0.1:" + std::to_string(gateway_port), "-m", "1",
+                        "-cid_str", prefix + "-%u@sipp", "-key", "trunk", trunk,
+                        "-key", "number", number});
+    auto call_id = prefix + "-1@sipp";
+    EXPECT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_ASSIGNED, call_id));
+    v1::TransferCallRequest req;
+    req.set_tenant_id("contoso");
+    req.set_call_id(call_id);
+    target(req);
+    v1::CallView out;
+    auto st = n->routing->TransferCall(ctx().get(), req, &out);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return caller;
+  }
+
   std::unique_ptr<event_reader> events;
   std::unique_ptr<process> gateway;
   uint16_t gateway_port = 0;
@@ -248,18 +270,9 @@ TEST_F(sbc_gateway_test,
   sip_agent("a2", second_port, "support");
   start_gateway();
 
-  auto caller
-    = sipp("caller_transferred.xml", free_port(),
-           {"127.0.0.1:" + std::to_string(gateway_port), "-m", "1", "-cid_str",
-            "api-%u@sipp", "-key", "trunk", trunk, "-key", "number", number});
-  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_ASSIGNED, "api-1@sipp"));
-  v1::TransferCallRequest req;
-  req.set_tenant_id("contoso");
-  req.set_call_id("api-1@sipp");
-  req.set_agent_id("a2");
-  v1::CallView out;
-  auto st = n->routing->TransferCall(ctx().get(), req, &out);
-  ASSERT_TRUE(st.ok()) << st.error_message();
+  auto caller = transferred_caller("api", [](v1::TransferCallRequest& req) {
+    req.set_agent_id("a2");
+  });
 
   EXPECT_EQ(finished(*caller, "caller"), 0);
   EXPECT_EQ(finished(*first, "first agent"), 0);
@@ -282,18 +295,9 @@ TEST_F(sbc_gateway_test,
     {"--callback-uri",
      "sip:{number}@127.0.0.1:" + std::to_string(outside_port) + ";user=phone"});
 
-  auto caller
-    = sipp("caller_transferred.xml", free_port(),
-           {"127.0.0.1:" + std::to_string(gateway_port), "-m", "1", "-cid_str",
-            "out-%u@sipp", "-key", "trunk", trunk, "-key", "number", number});
-  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_ASSIGNED, "out-1@sipp"));
-  v1::TransferCallRequest req;
-  req.set_tenant_id("contoso");
-  req.set_call_id("out-1@sipp");
-  req.set_outside_number("+14255559999");
-  v1::CallView out;
-  auto st = n->routing->TransferCall(ctx().get(), req, &out);
-  ASSERT_TRUE(st.ok()) << st.error_message();
+  auto caller = transferred_caller("out", [](v1::TransferCallRequest& req) {
+    req.set_outside_number("+14255559999");
+  });
 
   EXPECT_EQ(finished(*caller, "caller"), 0);
   EXPECT_EQ(finished(*agent, "agent"), 0);
