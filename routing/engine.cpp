@@ -1163,7 +1163,10 @@ live_call* engine::answered_consult(const std::string& call_id,
     return nullptr;
   }
   auto* leg = open_consult(*c);
-  if (leg == nullptr && or_conference)
+  // A conference with a newer consult not answered yet is still left by
+  // its conference leg.
+  if (or_conference
+      && (leg == nullptr || leg->data.state != call_state::assigned))
     if (auto i = legs_.find(call_id); i != legs_.end())
       for (auto& id : i->second)
         if (auto* l = call_ptr(id); l != nullptr && l->leg == "conference"

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace switchboard::graph {
 
@@ -58,6 +59,10 @@ struct bot::impl final : call_registry {
 
   ~impl() override {
     {
+      std::lock_guard<std::mutex> guard{env.life->m};
+      env.life->alive = false;
+    }
+    {
       std::lock_guard<std::mutex> guard{mtx};
       stopping = true;
     }
@@ -92,6 +97,7 @@ struct bot::impl final : call_registry {
       if (i != calls.end() && i->second == owner) {
         calls.erase(i);
         callback_offers.erase(call_id);
+        callbacks_in_call.erase(call_id);
       }
       auto j = graph_calls.find(graph_call_id);
       if (j != graph_calls.end() && j->second == owner)
@@ -127,6 +133,14 @@ struct bot::impl final : call_registry {
       calls.erase(i);
   }
 
+  void customer_joined(const call_actor& owner,
+                       const std::string& call_id) override {
+    std::lock_guard<std::mutex> guard{mtx};
+    auto i = calls.find(call_id);
+    if (i != calls.end() && i->second == owner)
+      callbacks_in_call.insert(call_id);
+  }
+
   void placing() override {
     std::lock_guard<std::mutex> guard{mtx};
     ++placements;
@@ -137,6 +151,13 @@ struct bot::impl final : call_registry {
     std::vector<call_notification> early;
     {
       std::lock_guard<std::mutex> guard{mtx};
+      for (auto j = unclaimed.begin(); j != unclaimed.end();)
+        if (j->call_id == graph_call_id) {
+          early.push_back(std::move(*j));
+          j = unclaimed.erase(j);
+        } else {
+          ++j;
+        }
       done_placing();
       // The callback's offer closed while Graph placed the call: the
       // actor is gone (or going), and the call must not ring on.
@@ -145,13 +166,6 @@ struct bot::impl final : call_registry {
           || i->second != owner)
         return false;
       graph_calls[graph_call_id] = owner;
-      for (auto j = unclaimed.begin(); j != unclaimed.end();)
-        if (j->call_id == graph_call_id) {
-          early.push_back(std::move(*j));
-          j = unclaimed.erase(j);
-        } else {
-          ++j;
-        }
     }
     for (auto& n : early)
       deliver(owner, n);
@@ -455,6 +469,11 @@ struct bot::impl final : call_registry {
       return std::nullopt;
     }
     setup.microsoft_tenant_id = ms->second;
+    // A callback whose customer is in the call was transferred: its
+    // actor invites the next agent, as for an incoming call.
+    if (callbacks_in_call.count(e.call_id) != 0)
+      if (auto i = calls.find(e.call_id); i != calls.end())
+        return i->second;
     auto& offer = callback_offers[e.call_id];
     if (offer == e.offer_id)
       return std::nullopt; // a repeated event
@@ -602,6 +621,8 @@ struct bot::impl final : call_registry {
   std::unordered_map<std::string, call_actor> graph_calls;
   // The offer each callback's actor was spawned for, by engine call id.
   std::unordered_map<std::string, std::string> callback_offers;
+  // Callbacks whose customer has joined, by engine call id.
+  std::unordered_set<std::string> callbacks_in_call;
   // Calls being placed, and the last notifications no call claimed
   // meanwhile.
   unsigned placements = 0;

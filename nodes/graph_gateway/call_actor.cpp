@@ -40,7 +40,12 @@ void post(self_ptr self, const call_env* env, const std::string& method,
   env->graph->send(
     self->state.call.microsoft_tenant_id, method,
     "/communications/calls/" + (graph_id.empty() ? call_id : graph_id) + path,
-    body, [handle, env, on_failure, what, call_id, leg_offer](http::reply r) {
+    body,
+    [handle, env, on_failure, what, call_id, leg_offer,
+     life = env->life](http::reply r) {
+      std::lock_guard<std::mutex> guard{life->m};
+      if (!life->alive)
+        return;
       bool ok = r.ok() && r.value.status >= 200 && r.value.status < 300;
       if (ok && on_failure != call_event::answer_failed)
         return;
@@ -370,9 +375,12 @@ void act(self_ptr self, const call_env* env, call_action a,
       cmd.dialled_number = c.to;
       command_answer answer;
       answer.warning = "the engine refused to put the callback back in line; "
-                       "it stays with the agent, who completes it";
-      return to_engine(self, env, k::transfer, c.call_id, st.offer_id, answer,
-                       std::move(cmd));
+                       "the agent completes it";
+      to_engine(self, env, k::transfer, c.call_id, st.offer_id, answer,
+                std::move(cmd));
+      // Applied after the transfer: refused if the callback is back in
+      // line, the agent's wrap-up if the transfer was refused.
+      return to_engine(self, env, k::complete, c.call_id, st.offer_id, {});
     }
     case call_action::place_call: {
       st.teams_user_id = in.teams_user_id;
@@ -400,8 +408,11 @@ void act(self_ptr self, const call_env* env, call_action a,
             "odata.type\":\"#microsoft.graph.serviceHostedMediaConfig\"},"
             "\"tenantId\":"
           + json_text(c.microsoft_tenant_id) + "}",
-        [handle, env, offer, call = c.call_id,
-         ms = c.microsoft_tenant_id](http::reply r) {
+        [handle, env, offer, call = c.call_id, ms = c.microsoft_tenant_id,
+         life = env->life](http::reply r) {
+          std::lock_guard<std::mutex> guard{life->m};
+          if (!life->alive)
+            return;
           call_input x;
           x.offer_id = offer;
           auto doc = r.ok() && (r.value.status == 200 || r.value.status == 201)
@@ -418,13 +429,15 @@ void act(self_ptr self, const call_env* env, call_action a,
             env->registry->not_placed();
             x.event = call_event::invite_failed;
           } else if (!env->registry->placed(handle, call, id)) {
-            // Before the actor hears of it: notifications may come first.
+            // (placed() before the actor hears of the call: notifications
+            // may come first.) Refused, the offer closed meanwhile: the
+            // call must not ring on.
             env->log->info("callback: the offer closed while Graph placed "
                            "the call to the agent; hanging it up",
                            {{"call", call}, {"graph_call", id}});
             env->graph->send(ms, "DELETE", "/communications/calls/" + id, "",
                              [](http::reply) {});
-            return;
+            x.event = call_event::invite_failed;
           } else {
             x.event = call_event::call_placed;
             x.text = id;
@@ -742,6 +755,11 @@ void handle(self_ptr self, const call_env* env, const call_input& in) {
   if (in.event == call_event::caller_joined) {
     st.caller_seen = true;
     st.caller_participant = in.text;
+    // From now on the callback is a call like any other: should it be
+    // transferred, the engine's next offer is this actor's.
+    if (st.call.is_callback)
+      env->registry->customer_joined(caf::actor_cast<call_actor>(self),
+                                     st.call.call_id);
   }
   if (in.event == call_event::call_placed)
     st.graph_call_id = in.text;
@@ -750,11 +768,14 @@ void handle(self_ptr self, const call_env* env, const call_input& in) {
   if (in.event == call_event::callback_digit && !st.previous_user.empty())
     return;
   auto event = in.event;
+  // The call's agent leaving with a consult leg answered (or being
+  // accepted: the accept reaches the engine first) or a conference.
   if (event == call_event::agent_left
-      && (st.leg.state == leg_state::consulting
+      && (st.leg.state == leg_state::accepting
+          || st.leg.state == leg_state::consulting
           || st.leg.state == leg_state::conference))
     event = call_event::consulting_agent_left;
-  else if (st.call.is_callback) {
+  else if (st.call.is_callback && !st.caller_seen) {
     if (event == call_event::agent_found)
       event = call_event::callback_agent_found;
     else if (event == call_event::accepted)
@@ -767,6 +788,15 @@ void handle(self_ptr self, const call_env* env, const call_input& in) {
   auto step = transition(st.state, event);
   if (!step.handled)
     return;
+  // A callback that has not reached its customer lives for one offer:
+  // where a call would wait for the next offer, it hangs up its call to
+  // the agent and ends (the engine's next offer gets an actor of its
+  // own).
+  if (st.call.is_callback && !st.caller_seen && step.next == call_state::waiting
+      && st.state != call_state::waiting) {
+    step.next = call_state::ended;
+    step.actions.push_back(call_action::hang_up);
+  }
   if (env->log->enabled(router::log_level::debug))
     env->log->write(router::log_level::debug, "call step",
                     {{"call", st.call.call_id},

@@ -17,6 +17,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -109,6 +110,12 @@ class call_registry {
     = 0;
   /// Graph did not place the call.
   virtual void not_placed() = 0;
+  /// The customer of callback `call_id` joined `owner`'s call: the
+  /// engine's later offers of the call (after a transfer) are `owner`'s,
+  /// as an incoming call's are.
+  virtual void customer_joined(const call_actor& owner,
+                               const std::string& call_id)
+    = 0;
 };
 
 /// Everything a call actor uses; outlives every call actor.
@@ -131,6 +138,9 @@ struct call_env {
   /// The tone (Graph's name: tone1, star, pound, ...) a waiting caller
   /// presses to be called back; empty: callers cannot ask.
   std::string callback_tone;
+  /// Graph's answers may come after the bot is gone (the HTTP client
+  /// answers what is in flight when it stops): they are dropped then.
+  std::shared_ptr<http::lifeline> life = std::make_shared<http::lifeline>();
 };
 
 /// The call's consult or conference leg, while it has one.

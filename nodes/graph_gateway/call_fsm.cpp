@@ -98,7 +98,6 @@ const row table[] = {
   {s::talking,      e::ended_with_announcement, {a::hang_up},            s::ended},
   {s::talking,      e::transferred,    {a::hand_off},                    s::waiting},
   {s::talking,      e::transferred_out, {a::transfer_out},               s::transferring},
-  {s::talking,      e::callback_agent_left, {a::complete_call, a::hang_up}, s::ended},
   // The call's agent hangs up with the consulted agent (or the
   // conference's) in the call: that agent takes it. Should the engine
   // refuse (the leg ended meanwhile), the call ends as for any agent.
@@ -123,6 +122,7 @@ const row table[] = {
   // accepted; refused, unanswered or failed, the offer is declined and
   // the engine offers the callback again (to a new actor).
   {s::calling_agent, e::call_placed,   {},                               s::calling_agent},
+  {s::calling_agent, e::transferred,   {a::hang_up},                     s::ended},
   {s::calling_agent, e::established,   {a::accept_offer},                s::accepting},
   {s::calling_agent, e::caller_left,   {a::decline_offer},               s::ended},
   {s::calling_agent, e::invite_failed, {a::decline_offer},               s::ended},

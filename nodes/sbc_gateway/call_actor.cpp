@@ -638,8 +638,15 @@ void on_input(self_ptr self, const call_env* env, call_input& in) {
   // A transfer out from the API: the number is called the way a
   // callback's customer is (callback_uri).
   if (event == call_event::transferred_out) {
-    if (st.state != call_state::talking)
+    if (st.state != call_state::talking) {
+      auto xs = call_fields(st);
+      xs.emplace_back("number", in.text);
+      xs.emplace_back("state", to_string(st.state));
+      env->log->warn("transfer out not placed: the caller and agent are not "
+                     "talking here yet",
+                     xs);
       return;
+    }
     auto uri = callback_uri(env->callback_uri, callback_number(in.text),
                             st.call.trunk);
     if (uri.empty()) {

@@ -926,6 +926,49 @@ TEST_F(graph_calls_test,
   EXPECT_TRUE(has_line(*gateway, "the offer closed while Graph placed", 5s));
 }
 
+TEST_F(graph_calls_test,
+       a_callback_call_graph_notifies_of_before_its_201_is_not_lost) {
+  ASSERT_NO_FATAL_FAILURE(start_gateway());
+  standin->incoming_call("call-ea");
+  ASSERT_NO_FATAL_FAILURE(caller_asks_for_a_callback("call-ea"));
+  // Graph places the call to ann and notifies (establishing,
+  // established, the roster with her) before its 201 reaches the bot.
+  auto before = standin->notification_statuses().size();
+  standin->hold_placements();
+  teams_agent("ann", "agent-oid-ann");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_OFFERED, "call-ea"));
+  for (int i = 0;
+       i < 100 && standin->notification_statuses().size() < before + 3; ++i)
+    std::this_thread::sleep_for(100ms);
+  ASSERT_GE(standin->notification_statuses().size(), before + 3);
+  std::this_thread::sleep_for(200ms); // the gateway has dispatched them
+  EXPECT_EQ(get_call("call-ea").state(), v1::CALL_STATE_OFFERED);
+
+  standin->release_placements();
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_ASSIGNED, "call-ea"))
+    << "the notifications that came before Graph's 201 were lost";
+  EXPECT_EQ(requests_to("/v1.0/communications/calls/placed-1/participants/"
+                        "invite")
+              .size(),
+            1u)
+    << "the customer was not invited";
+}
+
+TEST_F(graph_calls_test,
+       a_callback_offered_to_an_agent_without_teams_goes_to_the_next) {
+  ASSERT_NO_FATAL_FAILURE(start_gateway());
+  standin->incoming_call("call-nt");
+  ASSERT_NO_FATAL_FAILURE(caller_asks_for_a_callback("call-nt"));
+  // nat has no Teams user id: the bot declines, and its actor for that
+  // offer ends (the gateway's clean stop in TearDown says none is left).
+  teams_agent("nat", "");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_OFFER_DECLINED, "call-nt"));
+  teams_agent("bob", "agent-oid-bob");
+  ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_ASSIGNED, "call-nt"));
+  EXPECT_EQ(get_call("call-nt").agent_id(), "bob");
+  EXPECT_EQ(standin->placed_calls().size(), 1u);
+}
+
 namespace {
 
 // ConsultCall for contoso's call `id` to agent `agent`; the leg's id.

@@ -113,7 +113,9 @@ class graph_standin {
     not_answering_.insert(teams_user_id);
   }
 
-  /// Calls the bot places get no answer until release_placements().
+  /// Calls the bot places are made (their notifications go out) but
+  /// the POST's answer waits for release_placements(): Graph may notify
+  /// before its 201 arrives.
   void hold_placements() {
     std::lock_guard<std::mutex> lock{mutex_};
     holding_ = true;
@@ -125,7 +127,7 @@ class graph_standin {
     auto held = std::move(held_placements_);
     held_placements_.clear();
     for (auto& h : held)
-      place_call(h.req, h.res, h.tenant);
+      h.res.send(std::move(h.answer));
   }
 
   /// Invites to the agent with this Teams user id ring until answers().
@@ -733,10 +735,6 @@ class graph_standin {
   // terminates. Under mutex_.
   void place_call(const http::request& req, http::responder res,
                   const std::string& tenant) {
-    if (holding_) {
-      held_placements_.push_back({req, res, tenant});
-      return;
-    }
     auto user
       = between(between(req.body, "\"targets\":", "]"), "\"user\":{", "}");
     auto id = between(user, "\"id\":\"", "\"");
@@ -746,10 +744,14 @@ class graph_standin {
     auto call_id = "placed-" + std::to_string(placed_.size() + 1);
     placed_[call_id] = req.body;
     call_tenants_[call_id] = tenant;
-    res.send(http::make_response(
+    auto answer = http::make_response(
       201, "application/json",
       "{\"@odata.type\":\"#microsoft.graph.call\",\"id\":\"" + call_id
-        + "\",\"state\":\"establishing\",\"direction\":\"outgoing\"}"));
+        + "\",\"state\":\"establishing\",\"direction\":\"outgoing\"}");
+    if (holding_)
+      held_placements_.push_back({res, std::move(answer)});
+    else
+      res.send(std::move(answer));
     if (not_answering_.count(id) != 0) {
       ended_.insert(call_id);
       return notify(
@@ -978,9 +980,8 @@ class graph_standin {
   std::set<std::string> not_answering_;
   std::set<std::string> ringing_;
   struct placement {
-    http::request req;
     http::responder res;
-    std::string tenant;
+    http::response answer;
   };
   bool holding_ = false;
   std::vector<placement> held_placements_;

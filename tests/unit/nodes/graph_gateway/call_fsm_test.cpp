@@ -242,8 +242,9 @@ TEST(graph_call_fsm, a_callback_calls_the_agent_then_the_customer) {
   EXPECT_EQ(st, s::dialling);
   EXPECT_EQ(walk(st, {e::caller_joined}), actions{});
   EXPECT_EQ(st, s::talking);
-  EXPECT_EQ(walk(st, {e::callback_agent_left}),
-            (actions{a::complete_call, a::hang_up}));
+  // The customer in, it is a call like any other (the actor no longer
+  // turns the agent's events into a callback's).
+  EXPECT_EQ(walk(st, {e::agent_left}), (actions{a::complete_call, a::hang_up}));
 }
 
 TEST(graph_call_fsm, a_callback_agent_who_hangs_up_during_the_accept_requeues) {
