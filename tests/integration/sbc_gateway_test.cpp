@@ -40,16 +40,38 @@ std::unique_ptr<process> sipp(const std::string& scenario, uint16_t port,
   return testing::sipp(scenarios + "/" + scenario, port, args);
 }
 
+/// Starts one SIPp caller of `scenario` to the gateway: Call-ID
+/// `call_id_prefix`-1@sipp, from `trunk_fqdn` to `dialled`, with `extra`
+/// arguments.
+std::unique_ptr<process> caller(uint16_t gateway_port,
+                                const std::string& scenario,
+                                const std::string& call_id_prefix,
+                                std::vector<std::string> extra = {},
+                                const std::string& trunk_fqdn = trunk,
+                                const std::string& dialled = number) {
+  std::vector<std::string> args{"127.0.0.1:" + std::to_string(gateway_port),
+                                "-m",
+                                "1",
+                                "-cid_str",
+                                call_id_prefix + "-%u@sipp",
+                                "-key",
+                                "trunk",
+                                trunk_fqdn,
+                                "-key",
+                                "number",
+                                dialled};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return sipp(scenario, free_port(), args);
+}
+
 /// Runs a SIPp caller to the gateway and returns its exit code; its
 /// output goes to the test's log when it fails.
 int call(uint16_t gateway_port, const std::string& scenario,
          const std::string& call_id_prefix,
          const std::string& trunk_fqdn = trunk,
          const std::string& dialled = number) {
-  auto p = sipp(scenario, free_port(),
-                {"127.0.0.1:" + std::to_string(gateway_port), "-m", "1",
-                 "-cid_str", call_id_prefix + "-%u@sipp", "-key", "trunk",
-                 trunk_fqdn, "-key", "number", dialled});
+  auto p
+    = caller(gateway_port, scenario, call_id_prefix, {}, trunk_fqdn, dialled);
   auto code = p->wait();
   if (code != 0)
     for (auto& line : p->lines())
@@ -117,16 +139,13 @@ class sbc_gateway_test : public routing_test {
   /// called back: the engine takes the call off the line and the gateway
   /// ends the caller's INVITE with 480 (caller_called_back.xml).
   void caller_asks_for_a_callback(const std::string& prefix) {
-    auto caller = sipp("caller_called_back.xml", free_port(),
-                       {"127.0.0.1:" + std::to_string(gateway_port), "-m", "1",
-                        "-cid_str", prefix + "-%u@sipp", "-key", "trunk", trunk,
-                        "-key", "number", number});
+    auto p = caller(gateway_port, "caller_called_back.xml", prefix);
     auto call_id = prefix + "-1@sipp";
     ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_QUEUED, call_id));
     v1::CallView view;
     auto asked = request_callback(call_id, "", view);
     ASSERT_TRUE(asked.ok()) << asked.error_message();
-    EXPECT_EQ(finished(*caller, "caller"), 0);
+    EXPECT_EQ(finished(*p, "caller"), 0);
   }
 
   /// A caller of `prefix` whose call an agent answers, then the API
@@ -135,10 +154,7 @@ class sbc_gateway_test : public routing_test {
   template<class Target>
   std::unique_ptr<process> transferred_caller(const std::string& prefix,
                                               Target target) {
-    auto caller = sipp("caller_transferred.xml", free_port(),
-                       {"127.0.0.1:" + std::to_string(gateway_port), "-m", "1",
-                        "-cid_str", prefix + "-%u@sipp", "-key", "trunk", trunk,
-                        "-key", "number", number});
+    auto p = caller(gateway_port, "caller_transferred.xml", prefix);
     auto call_id = prefix + "-1@sipp";
     EXPECT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_ASSIGNED, call_id));
     v1::TransferCallRequest req;
@@ -148,7 +164,7 @@ class sbc_gateway_test : public routing_test {
     v1::CallView out;
     auto st = n->routing->TransferCall(ctx().get(), req, &out);
     EXPECT_TRUE(st.ok()) << st.error_message();
-    return caller;
+    return p;
   }
 
   std::unique_ptr<event_reader> events;
@@ -270,11 +286,12 @@ TEST_F(sbc_gateway_test,
   sip_agent("a2", second_port, "support");
   start_gateway();
 
-  auto caller = transferred_caller("api", [](v1::TransferCallRequest& req) {
-    req.set_agent_id("a2");
-  });
+  auto transferred
+    = transferred_caller("api", [](v1::TransferCallRequest& req) {
+        req.set_agent_id("a2");
+      });
 
-  EXPECT_EQ(finished(*caller, "caller"), 0);
+  EXPECT_EQ(finished(*transferred, "caller"), 0);
   EXPECT_EQ(finished(*first, "first agent"), 0);
   EXPECT_EQ(finished(*second, "second agent"), 0);
   ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, "api-1@sipp"));
@@ -295,11 +312,12 @@ TEST_F(sbc_gateway_test,
     {"--callback-uri",
      "sip:{number}@127.0.0.1:" + std::to_string(outside_port) + ";user=phone"});
 
-  auto caller = transferred_caller("out", [](v1::TransferCallRequest& req) {
-    req.set_outside_number("+14255559999");
-  });
+  auto transferred
+    = transferred_caller("out", [](v1::TransferCallRequest& req) {
+        req.set_outside_number("+14255559999");
+      });
 
-  EXPECT_EQ(finished(*caller, "caller"), 0);
+  EXPECT_EQ(finished(*transferred, "caller"), 0);
   EXPECT_EQ(finished(*agent, "agent"), 0);
   EXPECT_EQ(finished(*outside, "outside party"), 0);
   ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, "out-1@sipp"))
@@ -319,10 +337,7 @@ TEST_F(sbc_gateway_test,
                                  + ";play=https://prompts.test/hold.wav;"
                                    "repeat=forever"});
 
-  auto caller
-    = sipp("caller_held.xml", free_port(),
-           {"127.0.0.1:" + std::to_string(gateway_port), "-m", "1", "-cid_str",
-            "held-%u@sipp", "-key", "trunk", trunk, "-key", "number", number});
+  auto held_caller = caller(gateway_port, "caller_held.xml", "held");
   ASSERT_TRUE(
     gateway->wait_for_line("caller waits at the hold media server", 10s))
     << "the hold media server did not answer the caller";
@@ -331,7 +346,7 @@ TEST_F(sbc_gateway_test,
 
   // The caller got the hold server's session, then the agent's by
   // re-INVITE; the hold server was hung up on.
-  EXPECT_EQ(finished(*caller, "caller"), 0);
+  EXPECT_EQ(finished(*held_caller, "caller"), 0);
   EXPECT_EQ(finished(*agent, "agent"), 0);
   EXPECT_EQ(finished(*hold, "hold media server"), 0);
   ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_WRAP_UP, "held-1@sipp"));
@@ -446,10 +461,8 @@ TEST_F(sbc_gateway_test, a_call_the_full_queue_disconnects_gets_486) {
   });
   start_gateway(); // no agent: the first call waits and fills the queue
 
-  auto waiting = sipp("caller_cancel.xml", free_port(),
-                      {"127.0.0.1:" + std::to_string(gateway_port), "-m", "1",
-                       "-cid_str", "first-%u@sipp", "-key", "trunk", trunk,
-                       "-key", "number", number, "-d", "3000"});
+  auto waiting
+    = caller(gateway_port, "caller_cancel.xml", "first", {"-d", "3000"});
   ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_QUEUED, "first-1@sipp"));
   EXPECT_EQ(call(gateway_port, "caller_refused_486.xml", "full"), 0);
   EXPECT_EQ(finished(*waiting, "waiting caller"), 0);
@@ -482,11 +495,9 @@ TEST_F(sbc_gateway_test,
 
   // The caller hangs up 1.5 s after its ringback starts: the offer went
   // to a1 at once and rings for up to 10 s.
-  auto caller = sipp("caller_cancel.xml", free_port(),
-                     {"127.0.0.1:" + std::to_string(gateway_port), "-m", "1",
-                      "-cid_str", "ringcancel-%u@sipp", "-key", "trunk", trunk,
-                      "-key", "number", number, "-d", "1500"});
-  EXPECT_EQ(caller->wait(), 0);
+  auto cancelling
+    = caller(gateway_port, "caller_cancel.xml", "ringcancel", {"-d", "1500"});
+  EXPECT_EQ(cancelling->wait(), 0);
   EXPECT_EQ(agent->wait(), 0) << "the ringing agent was not cancelled";
 
   ASSERT_TRUE(
@@ -584,10 +595,7 @@ TEST_F(sbc_gateway_test,
        after_a_kill_the_restarted_gateway_ends_only_the_calls_it_had) {
   start_gateway(); // no agent: the call waits
   // The caller waits (its SIPp is killed with the test).
-  auto caller = sipp("caller.xml", free_port(),
-                     {"127.0.0.1:" + std::to_string(gateway_port), "-m", "1",
-                      "-cid_str", "orphan-%u@sipp", "-key", "trunk", trunk,
-                      "-key", "number", number});
+  auto orphan = caller(gateway_port, "caller.xml", "orphan");
   ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_QUEUED, "orphan-1@sipp"));
   // Calls this gateway does not own: another replica's, and one submitted
   // through the API.
@@ -626,7 +634,7 @@ TEST_F(sbc_gateway_test,
   EXPECT_TRUE(logged("\"msg\":\"reconciled\""));
   EXPECT_EQ(get_call("replica-1").state(), v1::CALL_STATE_QUEUED);
   EXPECT_EQ(get_call("api-1").state(), v1::CALL_STATE_QUEUED);
-  caller->stop(SIGKILL);
+  orphan->stop(SIGKILL);
 }
 
 TEST_F(sbc_gateway_test, unknown_trunks_and_numbers_are_refused_and_counted) {
