@@ -49,17 +49,9 @@ std::unique_ptr<process> caller(uint16_t gateway_port,
                                 std::vector<std::string> extra = {},
                                 const std::string& trunk_fqdn = trunk,
                                 const std::string& dialled = number) {
-  std::vector<std::string> args{"127.0.0.1:" + std::to_string(gateway_port),
-                                "-m",
-                                "1",
-                                "-cid_str",
-                                call_id_prefix + "-%u@sipp",
-                                "-key",
-                                "trunk",
-                                trunk_fqdn,
-                                "-key",
-                                "number",
-                                dialled};
+  auto args = caller_args("127.0.0.1:" + std::to_string(gateway_port),
+                          call_id_prefix, trunk_fqdn, dialled);
+  args.insert(args.end(), {"-m", "1"});
   args.insert(args.end(), extra.begin(), extra.end());
   return sipp(scenario, free_port(), args);
 }

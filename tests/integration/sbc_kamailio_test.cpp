@@ -133,15 +133,8 @@ class sbc_kamailio_test : public routing_test {
                                         std::vector<std::string> extra = {},
                                         const std::string& dialled = number,
                                         const std::string& trunk_fqdn = trunk) {
-    std::vector<std::string> args{"127.0.0.1:" + std::to_string(sbc_port),
-                                  "-cid_str",
-                                  call_id_prefix + "-%u@sipp",
-                                  "-key",
-                                  "trunk",
-                                  trunk_fqdn,
-                                  "-key",
-                                  "number",
-                                  dialled};
+    auto args = caller_args("127.0.0.1:" + std::to_string(sbc_port),
+                            call_id_prefix, trunk_fqdn, dialled);
     if (std::find(extra.begin(), extra.end(), "-m") == extra.end())
       args.insert(args.end(), {"-m", "1"});
     if (std::find(extra.begin(), extra.end(), "-d") == extra.end())

@@ -32,6 +32,18 @@ inline std::unique_ptr<process> sipp(const std::string& path, uint16_t port,
   return std::make_unique<process>("/usr/bin/sipp", args, true);
 }
 
+/// The arguments of a SIPp caller of the repository's scenarios to
+/// `target` (host:port): Call-IDs `call_id_prefix`-1@sipp, ..., from
+/// trunk `trunk_fqdn` to the number `dialled` (the scenarios' keys).
+inline std::vector<std::string> caller_args(const std::string& target,
+                                            const std::string& call_id_prefix,
+                                            const std::string& trunk_fqdn,
+                                            const std::string& dialled) {
+  return {target, "-cid_str", call_id_prefix + "-%u@sipp",
+          "-key", "trunk",    trunk_fqdn,
+          "-key", "number",   dialled};
+}
+
 /// Kamailio as the SBC, started from a config file (the example one) with
 /// its parameters given as -A defines: UDP and TCP on the public port for
 /// callers and agents, TLS on the internal port toward the gateways.
