@@ -93,15 +93,11 @@ struct bot::impl final : call_registry {
     std::vector<std::string> orphans;
     {
       std::lock_guard<std::mutex> guard{mtx};
-      auto i = calls.find(call_id);
-      if (i != calls.end() && i->second == owner) {
-        calls.erase(i);
+      if (erase_owned(calls, call_id, owner)) {
         callback_offers.erase(call_id);
         callbacks_in_call.erase(call_id);
       }
-      auto j = graph_calls.find(graph_call_id);
-      if (j != graph_calls.end() && j->second == owner)
-        graph_calls.erase(j);
+      erase_owned(graph_calls, graph_call_id, owner);
       // A callback that ended before it heard of the call Graph placed
       // for it (its offer closed meanwhile): that call must not ring on.
       if (st.call.is_callback && graph_call_id.empty()) {
@@ -128,9 +124,18 @@ struct bot::impl final : call_registry {
   // engine's next events for the call are the callback's, not `owner`'s.
   void hand_over(const call_actor& owner, const std::string& call_id) {
     std::lock_guard<std::mutex> guard{mtx};
-    auto i = calls.find(call_id);
-    if (i != calls.end() && i->second == owner)
-      calls.erase(i);
+    erase_owned(calls, call_id, owner);
+  }
+
+  // Under the lock: drops `key` from `map` if `owner` has it (another
+  // actor may have it by now); whether it did.
+  static bool erase_owned(std::unordered_map<std::string, call_actor>& map,
+                          const std::string& key, const call_actor& owner) {
+    auto i = map.find(key);
+    if (i == map.end() || i->second != owner)
+      return false;
+    map.erase(i);
+    return true;
   }
 
   void customer_joined(const call_actor& owner,

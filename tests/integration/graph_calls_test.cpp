@@ -909,11 +909,8 @@ TEST_F(graph_calls_test,
   teams_agent("ann", "agent-oid-ann");
   ASSERT_TRUE(events->wait_for(v1::EVENT_TYPE_CALL_OFFERED, "call-pl"));
   ASSERT_EQ(requests_to("/v1.0/communications/calls").size(), 1u);
-  v1::CancelCallRequest cancel;
-  cancel.set_tenant_id("contoso");
-  cancel.set_call_id("call-pl");
   v1::CallView out;
-  auto st = n->routing->CancelCall(ctx().get(), cancel, &out);
+  auto st = cancel("call-pl", out);
   ASSERT_TRUE(st.ok()) << st.error_message();
   ASSERT_TRUE(gateway->wait_for_line("\"msg\":\"call ended\"", 10s))
     << "the callback's actor did not end";
@@ -1112,11 +1109,8 @@ TEST_F(graph_calls_test,
   ASSERT_TRUE(invited()) << "bob was not invited";
 
   // The leg is withdrawn while bob's Teams still rings; he answers after.
-  v1::CancelCallRequest cancel;
-  cancel.set_tenant_id("contoso");
-  cancel.set_call_id(leg);
   v1::CallView out;
-  auto st = n->routing->CancelCall(ctx().get(), cancel, &out);
+  auto st = cancel(leg, out);
   ASSERT_TRUE(st.ok()) << st.error_message();
   ASSERT_TRUE(
     has_line(*gateway, "the leg's offer closed before the consulted", 10s));

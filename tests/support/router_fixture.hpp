@@ -366,6 +366,14 @@ class routing_test : public ::testing::Test {
     return n->routing->CompleteCall(ctx().get(), req, &out);
   }
 
+  /// CancelCall for contoso's call (or consult leg) `call_id`.
+  grpc::Status cancel(const std::string& call_id, v1::CallView& out) {
+    v1::CancelCallRequest req;
+    req.set_tenant_id("contoso");
+    req.set_call_id(call_id);
+    return n->routing->CancelCall(ctx().get(), req, &out);
+  }
+
   v1::CallView get_call(const std::string& id) {
     v1::GetCallRequest req;
     req.set_tenant_id("contoso");
