@@ -46,8 +46,9 @@ class ClusterNode(scenarios.Node):
                 "--data-dir", data_dir, "--grpc-listen", self.grpc,
                 "--metrics-listen", self.metrics, "--node-name", name]
         if peers:
+            # Loopback only, and measured as the plain cluster transport.
             args += ["--cluster-listen", f"127.0.0.1:{cluster_port}",
-                     "--peers", peers]
+                     "--peers", peers, "--cluster-allow-insecure", "true"]
         self.log_path = data_dir.rstrip("/") + ".log"
         self.log = open(self.log_path, "w")
         self.started = time.monotonic()

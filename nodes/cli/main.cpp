@@ -7,6 +7,7 @@
 //   switchboard watch --tenant contoso [--from 0]
 
 #include "nodes/cli/config_file.hpp"
+#include "nodes/tls/grpc_credentials.hpp"
 #include "nodes/version/version.hpp"
 #include "routing/selector.hpp"
 
@@ -36,8 +37,9 @@ using namespace switchboard;
 namespace {
 
 struct client {
-  explicit client(const std::string& server)
-    : channel(grpc::CreateChannel(server, grpc::InsecureChannelCredentials())),
+  client(const std::string& server,
+         const std::shared_ptr<grpc::ChannelCredentials>& credentials)
+    : channel(grpc::CreateChannel(server, credentials)),
       admin(v1::AdminService::NewStub(channel)),
       routing(v1::RoutingService::NewStub(channel)),
       events(v1::EventService::NewStub(channel)),
@@ -632,6 +634,24 @@ int main(int argc, char** argv) {
   app.add_option("--server", server, "gRPC address of a node")
     ->envname("SWITCHBOARD_SERVER")
     ->capture_default_str();
+  tls::client_options tls_options;
+  app
+    .add_flag("--tls", tls_options.enabled,
+              "connect over TLS, verifying the node with the system's "
+              "authorities (implied by --tls-ca and --tls-certificate)")
+    ->envname("SWITCHBOARD_TLS");
+  app
+    .add_option("--tls-ca", tls_options.f.ca_file,
+                "PEM authorities the node's certificate must chain to")
+    ->envname("SWITCHBOARD_TLS_CA");
+  app
+    .add_option("--tls-certificate", tls_options.f.certificate_file,
+                "PEM client certificate, for a node that requires one")
+    ->envname("SWITCHBOARD_TLS_CERTIFICATE");
+  app
+    .add_option("--tls-private-key", tls_options.f.private_key_file,
+                "unencrypted PEM private key of --tls-certificate")
+    ->envname("SWITCHBOARD_TLS_PRIVATE_KEY");
 
   std::string file;
   auto* apply_cmd
@@ -710,7 +730,15 @@ int main(int argc, char** argv) {
                           "others (scaling down)");
 
   CLI11_PARSE(app, argc, argv);
-  client c{server};
+  std::string tls_error;
+  auto credentials = tls::channel_credentials(
+    tls_options, {"--tls-certificate", "--tls-private-key", "--tls-ca"},
+    tls_error);
+  if (!credentials) {
+    std::cerr << "switchboard: " << tls_error << "\n";
+    return 2;
+  }
+  client c{server, credentials};
   if (*cluster_cmd)
     return members(c, server, located, removed);
   if (*history_cmd)

@@ -1,5 +1,8 @@
 #include "nodes/gateway/router_link.hpp"
 
+#include "nodes/gateway/router_tls.hpp"
+#include "nodes/router/config.hpp"
+
 #include "switchboard/v1/admin.grpc.pb.h"
 #include "switchboard/v1/events.grpc.pb.h"
 #include "switchboard/v1/routing.grpc.pb.h"
@@ -185,9 +188,10 @@ struct pending {
 } // namespace
 
 struct router_link::impl {
-  impl(const std::string& address, router::logger& logger)
-    : log(logger),
-      channel(grpc::CreateChannel(address, grpc::InsecureChannelCredentials())),
+  impl(const std::string& address,
+       std::shared_ptr<grpc::ChannelCredentials> credentials,
+       router::logger& logger)
+    : log(logger), channel(grpc::CreateChannel(address, credentials)),
       events(v1::EventService::NewStub(channel)),
       admin(v1::AdminService::NewStub(channel)),
       routing(v1::RoutingService::NewStub(channel)), address_(address) {}
@@ -350,8 +354,35 @@ struct router_link::impl {
   }
 };
 
-router_link::router_link(const std::string& address, router::logger& log)
-  : impl_(std::make_unique<impl>(address, log)) {}
+std::shared_ptr<grpc::ChannelCredentials>
+router_credentials(const std::string& address, const tls::client_options& o,
+                   router::logger& log, std::string& error) {
+  auto credentials = tls::channel_credentials(o, router_tls_names, error);
+  if (!credentials)
+    return nullptr;
+  auto parsed = router::parse_listen_address(address);
+  if (o.uses_tls())
+    log.info("router over tls",
+             {{"router", address},
+              {"authorities",
+               o.f.ca_file.empty() ? std::string{"the system's"} : o.f.ca_file},
+              {"client_certificate", o.f.certificate_file.empty()
+                                       ? std::string{"none"}
+                                       : o.f.certificate_file}});
+  else if (!parsed || !parsed->loopback())
+    log.write(router::log_level::warn,
+              "router over plain grpc to a network address: calls and "
+              "tenants' data cross the network unencrypted; set "
+              "--router-tls-ca (or --router-tls) unless a service mesh "
+              "encrypts it",
+              {{"router", address}});
+  return credentials;
+}
+
+router_link::router_link(const std::string& address,
+                         std::shared_ptr<grpc::ChannelCredentials> credentials,
+                         router::logger& log)
+  : impl_(std::make_unique<impl>(address, std::move(credentials), log)) {}
 
 router_link::~router_link() { stop(); }
 

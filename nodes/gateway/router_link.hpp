@@ -9,6 +9,7 @@
 // structs.
 
 #include "nodes/router/log.hpp"
+#include "nodes/tls/grpc_credentials.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -16,6 +17,10 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+namespace grpc {
+class ChannelCredentials;
+} // namespace grpc
 
 namespace switchboard::gateway {
 
@@ -133,9 +138,19 @@ struct tenant_settings {
   std::vector<std::string> dialled_numbers;
 };
 
+/// Credentials for reaching the router at `address` per `o`, which are
+/// logged (plain to an address other than loopback with a warning); null
+/// with `error` naming the setting and file when a TLS file is wrong.
+std::shared_ptr<grpc::ChannelCredentials>
+router_credentials(const std::string& address, const tls::client_options& o,
+                   router::logger& log, std::string& error);
+
 class router_link {
  public:
-  router_link(const std::string& address, router::logger& log);
+  /// `credentials`: plain or TLS, from tls::channel_credentials.
+  router_link(const std::string& address,
+              std::shared_ptr<grpc::ChannelCredentials> credentials,
+              router::logger& log);
   ~router_link();
 
   router_link(const router_link&) = delete;

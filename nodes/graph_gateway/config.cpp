@@ -1,6 +1,7 @@
 #include "nodes/graph_gateway/config.hpp"
 
 #include "nodes/gateway/metrics_endpoint.hpp"
+#include "nodes/gateway/router_tls.hpp"
 #include "nodes/settings/settings.hpp"
 
 namespace switchboard::graph {
@@ -82,7 +83,7 @@ std::string not_empty(const std::string& v) {
   return v.empty() ? "must not be empty" : "";
 }
 
-const std::vector<setting>& settings() {
+const std::vector<setting>& own_settings() {
   static const std::vector<setting> all{
     text("gateway", "name", "SWITCHBOARD_GRAPH_NAME", "--name",
          "This gateway's name (unique per replica, e.g. the pod name): in "
@@ -260,6 +261,17 @@ const std::vector<setting>& settings() {
        return switchboard::settings::set_log_level(c.log_level, v);
      }},
   };
+  return all;
+}
+
+/// With the router TLS settings every gateway has.
+const std::vector<setting>& settings() {
+  static const std::vector<setting> all = gateway::with_router_tls<config>(
+    own_settings(),
+    {"SWITCHBOARD_GRAPH_ROUTER_TLS", "SWITCHBOARD_GRAPH_ROUTER_TLS_CA",
+     "SWITCHBOARD_GRAPH_ROUTER_TLS_CERTIFICATE",
+     "SWITCHBOARD_GRAPH_ROUTER_TLS_PRIVATE_KEY"},
+    &config::router_tls);
   return all;
 }
 

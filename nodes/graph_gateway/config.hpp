@@ -1,6 +1,7 @@
 #pragma once
 
 #include "nodes/router/config.hpp"
+#include "nodes/tls/grpc_credentials.hpp"
 
 #include <chrono>
 #include <functional>
@@ -21,6 +22,8 @@ struct config {
   std::string certificate_file;
   std::string private_key_file;
   std::string router = "127.0.0.1:7400";
+  /// How the router is reached: plain, or TLS with these files.
+  tls::client_options router_tls;
   /// How long an incoming call rings unanswered while the router cannot
   /// be reached, before it is rejected as busy.
   std::chrono::seconds router_wait{10};

@@ -171,6 +171,13 @@ int main(int argc, char** argv) {
   if (logging_in)
     return login(cfg, login_tenant, token_key);
   router::logger log{router::logger::parse_level(cfg.log_level), cfg.name};
+  std::string router_error;
+  auto router_credentials = gateway::router_credentials(
+    cfg.router, cfg.router_tls, log, router_error);
+  if (!router_credentials) {
+    std::cerr << "switchboard-graph-gateway: " << router_error << "\n";
+    return 2;
+  }
 
   std::string client_state;
   if (!secret(cfg.client_state_file, "SWITCHBOARD_GRAPH_CLIENT_STATE",
@@ -313,7 +320,7 @@ int main(int argc, char** argv) {
         bot_ptr->on_presence(p, n, true);
     }};
 
-  gateway::router_link link{cfg.router, log};
+  gateway::router_link link{cfg.router, router_credentials, log};
   graph::bot_options bot_opts;
   bot_opts.name = cfg.name;
   bot_opts.callback_url

@@ -2,6 +2,7 @@
 
 #include "actors/directory.hpp"
 #include "actors/placement.hpp"
+#include "nodes/router/cluster_tls.hpp"
 #include "nodes/router/log.hpp"
 #include "nodes/router/metrics.hpp"
 #include "storage/error.hpp"
@@ -65,9 +66,20 @@ struct cluster::impl : std::enable_shared_from_this<impl> {
   /// where to reach it.
   std::string advertise_host;
   uint16_t advertise_port = 0;
+  /// TLS between the nodes (set before any peer thread starts, reset
+  /// when the cluster stops).
+  std::unique_ptr<cluster_tunnel> tunnel;
   node_actor actor;
 
   mutable std::mutex mtx;
+  /// Tenants whose old node announced their move (with the actor they now
+  /// run as) before their new node announced them: without it, a request
+  /// in that moment would hear that the tenant does not exist.
+  std::map<std::string, caf::actor> moved_to;
+  /// Tenants announced by a peer before it was marked up, by its node.
+  std::map<caf::node_id,
+           std::map<std::string, std::pair<routing::tenant, tenant_actor>>>
+    early;
   /// Every member's name, this node's included, sorted; grows when a
   /// member joins.
   std::vector<std::string> members;
@@ -107,6 +119,13 @@ struct cluster::impl : std::enable_shared_from_this<impl> {
       p.held.clear();
       for (size_t i = 0; i < ts.size() && i < as.size(); ++i)
         p.tenants[ts[i].id] = {ts[i], caf::actor_cast<tenant_actor>(as[i])};
+      // Announcements it made while it was being listed: newer than the
+      // list, or the same.
+      if (auto e = early.find(a.node()); e != early.end()) {
+        for (auto& [id, entry] : e->second)
+          p.tenants[id] = entry;
+        early.erase(e);
+      }
     }
     if (m != nullptr)
       m->peer_up(name, true);
@@ -147,16 +166,27 @@ struct cluster::impl : std::enable_shared_from_this<impl> {
   /// under the peer whose actor it is, forgotten under any other.
   void learn(const routing::tenant& t, const caf::actor& a) {
     std::lock_guard guard{mtx};
+    moved_to.erase(t.id);
+    bool filed = false;
     for (auto& [name, p] : peers) {
       p.held.erase(t.id);
-      if (p.up && p.actor && p.actor->node() == a.node())
+      if (p.up && p.actor && p.actor->node() == a.node()) {
         p.tenants[t.id] = {t, caf::actor_cast<tenant_actor>(a)};
-      else
+        filed = true;
+      } else {
         p.tenants.erase(t.id);
+      }
     }
+    for (auto& [node, announced] : early)
+      announced.erase(t.id);
+    // From a peer this node is still listing (its answer and this
+    // announcement race): kept until the peer is marked up.
+    if (!filed && a.node() != sys.node())
+      early[a.node()][t.id] = {t, caf::actor_cast<tenant_actor>(a)};
   }
 
   /// Tenant `id` now runs as `current`: entries with any other actor go.
+  /// Until its new node announces it, requests go to `current`.
   void forget(const std::string& id, const caf::actor& current) {
     std::lock_guard guard{mtx};
     for (auto& [name, p] : peers) {
@@ -165,6 +195,24 @@ struct cluster::impl : std::enable_shared_from_this<impl> {
           && caf::actor_cast<caf::actor>(i->second.second) != current)
         p.tenants.erase(i);
     }
+    for (auto& [node, announced] : early)
+      if (auto i = announced.find(id);
+          i != announced.end()
+          && caf::actor_cast<caf::actor>(i->second.second) != current)
+        announced.erase(i);
+    moved_to[id] = current;
+  }
+
+  /// Where tenant `id` moved, when its old node said so and its new node
+  /// (up) has not announced it yet. Holds mtx.
+  std::optional<tenant_actor> moved_actor(const std::string& id) const {
+    auto i = moved_to.find(id);
+    if (i == moved_to.end())
+      return std::nullopt;
+    for (auto& [name, p] : peers)
+      if (p.up && p.actor && p.actor->node() == i->second.node())
+        return caf::actor_cast<tenant_actor>(i->second);
+    return std::nullopt;
   }
 
   /// The member that is down and held tenant `id` when it was last up,
@@ -428,8 +476,16 @@ struct cluster::impl : std::enable_shared_from_this<impl> {
         }
       }
       if (!connected) {
-        auto remote = sys.middleman().remote_actor<node_actor>(address.host,
-                                                               address.port);
+        // Through the tunnel (a loopback port of its own per peer) when
+        // the cluster runs on TLS.
+        auto host = tunnel ? std::string{"127.0.0.1"} : address.host;
+        auto port
+          = tunnel ? tunnel->dial(address.host, address.port) : address.port;
+        auto remote = port == 0
+                        ? caf::expected<node_actor>{caf::make_error(
+                          caf::sec::cannot_connect_to_node,
+                          "no loopback port left for the tls tunnel")}
+                        : sys.middleman().remote_actor<node_actor>(host, port);
         if (!remote) {
           mark_down(name, "cannot connect to " + address.host + ":"
                             + std::to_string(address.port) + ": "
@@ -655,13 +711,34 @@ cluster::~cluster() { stop(); }
 
 caf::expected<uint16_t>
 cluster::start(const std::string& host, uint16_t port,
-               const std::optional<listen_address>& advertise) {
+               const std::optional<listen_address>& advertise,
+               const tls::files* tls) {
   if (impl_->peers.empty())
     return uint16_t{0};
+  // On TLS, the middleman listens on loopback only, and the tunnel on the
+  // cluster address.
   auto bound = impl_->sys.middleman().publish(
-    impl_->actor, port, host.empty() ? nullptr : host.c_str(), true);
+    impl_->actor, tls ? uint16_t{0} : port,
+    tls ? "127.0.0.1" : (host.empty() ? nullptr : host.c_str()), true);
   if (!bound)
     return bound.error();
+  if (tls) {
+    std::string error;
+    auto* log = impl_->log;
+    impl_->tunnel = cluster_tunnel::start(
+      *tls, host, port, *bound,
+      [log](const std::string& who, const std::string& why) {
+        if (log != nullptr)
+          log->write(log_level::warn,
+                     "cluster connection refused: no certificate of "
+                     "--cluster-tls-ca, or none at all",
+                     {{"peer", who}, {"error", why}});
+      },
+      error);
+    if (!impl_->tunnel)
+      return caf::make_error(caf::sec::cannot_open_port, error);
+    bound = impl_->tunnel->port();
+  }
   impl_->listen = (host.empty() ? std::string{"0.0.0.0"} : host) + ":"
                   + std::to_string(*bound);
   // A wildcard address cannot be dialled: peers then use the node's name,
@@ -715,12 +792,16 @@ void cluster::stop() {
                 caf::after(std::chrono::seconds{5}) >> [] {});
   }
   // Proxies of remote actors must go while the middleman runs.
-  std::lock_guard guard{impl_->mtx};
-  for (auto& [name, p] : impl_->peers) {
-    p.up = false;
-    p.actor.reset();
-    p.tenants.clear();
+  {
+    std::lock_guard guard{impl_->mtx};
+    for (auto& [name, p] : impl_->peers) {
+      p.up = false;
+      p.actor.reset();
+      p.tenants.clear();
+    }
   }
+  // Last, the connections to the peers.
+  impl_->tunnel.reset();
 }
 
 const std::string& cluster::self_name() const { return impl_->self; }
@@ -748,6 +829,11 @@ tenant_lookup cluster::find(const std::string& tenant_id) const {
       out.result = tenant_lookup::outcome::found;
       return out;
     }
+  if (auto moved = impl_->moved_actor(tenant_id)) {
+    out.actor = *moved;
+    out.result = tenant_lookup::outcome::found;
+    return out;
+  }
   out.result = tenant_lookup::outcome::not_found;
   out.message
     = "tenant '" + tenant_id + "' does not exist (create it with UpsertTenant)";

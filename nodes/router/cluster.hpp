@@ -87,9 +87,12 @@ class cluster {
   /// starts connecting to the peers; returns the port. `advertise` is
   /// where peers that do not list this node reach it. Does nothing and
   /// returns 0 without peers.
+  /// With `tls`, peers connect over TLS with a certificate on both sides
+  /// (see cluster_tls.hpp).
   caf::expected<uint16_t> start(const std::string& host, uint16_t port,
                                 const std::optional<listen_address>& advertise
-                                = std::nullopt);
+                                = std::nullopt,
+                                const tls::files* tls = nullptr);
 
   /// Stops the node's part in the cluster, in order: the peer threads and
   /// moves, then the node actor (no tenant arrives after it), and lets go

@@ -2,6 +2,7 @@
 
 #include "nodes/settings/settings.hpp"
 
+#include <arpa/inet.h>
 #include <charconv>
 #include <cstdlib>
 
@@ -91,6 +92,26 @@ std::string duration_text(std::chrono::seconds d) {
   return std::to_string(n) + "s";
 }
 
+/// A TLS file setting: `field` of the files `group`; --help shows `none`
+/// when it is unset.
+setting tls_file(const char* section, const char* key, const char* env,
+                 const char* flag, const char* help, tls::files config::*group,
+                 std::string tls::files::*field, const char* none = "none") {
+  return {section,
+          key,
+          env,
+          flag,
+          help,
+          [group, field, none](const config& c) {
+            auto& v = (c.*group).*field;
+            return v.empty() ? std::string{none} : v;
+          },
+          [group, field](config& c, const std::string& v) {
+            (c.*group).*field = v;
+            return std::string{};
+          }};
+}
+
 std::string set_nonempty(std::string& target, const std::string& text) {
   if (text.empty())
     return "must not be empty";
@@ -163,6 +184,35 @@ const std::vector<setting>& settings() {
      [](config& c, const std::string& v) {
        return set_address(c.grpc, v);
      }},
+    tls_file(
+      "grpc", "tls_certificate", "SWITCHBOARD_GRPC_TLS_CERTIFICATE",
+      "--grpc-tls-certificate",
+      "PEM certificate (then its intermediates) of the gRPC API; with "
+      "--grpc-tls-private-key, gRPC serves TLS only. Read again when the "
+      "file changes",
+      &config::grpc_tls, &tls::files::certificate_file,
+      "none: plain gRPC, on loopback only"),
+    tls_file("grpc", "tls_private_key", "SWITCHBOARD_GRPC_TLS_PRIVATE_KEY",
+             "--grpc-tls-private-key",
+             "Unencrypted PEM private key of --grpc-tls-certificate",
+             &config::grpc_tls, &tls::files::private_key_file),
+    tls_file(
+      "grpc", "tls_client_ca", "SWITCHBOARD_GRPC_TLS_CLIENT_CA",
+      "--grpc-tls-client-ca",
+      "PEM authorities: every gRPC client must present a certificate one of "
+      "them signed (mutual TLS); none: clients need no certificate",
+      &config::grpc_tls, &tls::files::ca_file),
+    {"grpc", "allow_plaintext", "SWITCHBOARD_GRPC_ALLOW_PLAINTEXT",
+     "--grpc-allow-plaintext",
+     "true: serve plain gRPC on an address other than loopback, where a "
+     "service mesh encrypts between pods; false: without TLS, gRPC serves "
+     "on loopback addresses only",
+     [](const config& c) {
+       return std::string{c.grpc_allow_plaintext ? "true" : "false"};
+     },
+     [](config& c, const std::string& v) {
+       return set_bool(c.grpc_allow_plaintext, v);
+     }},
     {"grpc", "max_in_flight", "SWITCHBOARD_GRPC_MAX_IN_FLIGHT",
      "--grpc-max-in-flight",
      "Requests in progress at most; more are refused with "
@@ -217,6 +267,31 @@ const std::vector<setting>& settings() {
      [](config& c, const std::string& v) {
        return parse_peers(v, c.peers);
      }},
+    tls_file(
+      "cluster", "tls_certificate", "SWITCHBOARD_CLUSTER_TLS_CERTIFICATE",
+      "--cluster-tls-certificate",
+      "PEM certificate this node presents to its peers (then its "
+      "intermediates); with peers, required unless --cluster-allow-insecure",
+      &config::cluster_tls, &tls::files::certificate_file),
+    tls_file("cluster", "tls_private_key",
+             "SWITCHBOARD_CLUSTER_TLS_PRIVATE_KEY", "--cluster-tls-private-key",
+             "Unencrypted PEM private key of --cluster-tls-certificate",
+             &config::cluster_tls, &tls::files::private_key_file),
+    tls_file(
+      "cluster", "tls_ca", "SWITCHBOARD_CLUSTER_TLS_CA", "--cluster-tls-ca",
+      "PEM authorities every peer's certificate must chain to, both ways",
+      &config::cluster_tls, &tls::files::ca_file),
+    {"cluster", "allow_insecure", "SWITCHBOARD_CLUSTER_ALLOW_INSECURE",
+     "--cluster-allow-insecure",
+     "true: run a cluster without certificates, where anyone who reaches "
+     "the cluster port can join and read every tenant (a private lab "
+     "network only)",
+     [](const config& c) {
+       return std::string{c.cluster_allow_insecure ? "true" : "false"};
+     },
+     [](config& c, const std::string& v) {
+       return set_bool(c.cluster_allow_insecure, v);
+     }},
     {"metrics", "listen", "SWITCHBOARD_METRICS_LISTEN", "--metrics-listen",
      "host:port of the Prometheus /metrics endpoint; port 0 picks one",
      [](const config& c) {
@@ -242,6 +317,18 @@ const std::vector<setting>& settings() {
 std::string listen_address::to_string() const {
   auto h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   return h + ":" + std::to_string(port);
+}
+
+bool listen_address::loopback() const {
+  if (host == "localhost")
+    return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1)
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1)
+    return IN6_IS_ADDR_LOOPBACK(&v6);
+  return false;
 }
 
 std::optional<listen_address> parse_listen_address(const std::string& text) {
@@ -282,12 +369,56 @@ load_config(int argc, const char* const* argv,
                        std::move(loaded.help)};
   if (!result.error.empty() || !result.help.empty())
     return result;
+  auto& c = result.value;
+  if (c.grpc_tls.certificate_file.empty()
+      != c.grpc_tls.private_key_file.empty()) {
+    result.error = c.grpc_tls.certificate_file.empty()
+                     ? "--grpc-tls-private-key: set without "
+                       "--grpc-tls-certificate; set both, or neither"
+                     : "--grpc-tls-certificate: set without "
+                       "--grpc-tls-private-key; set both, or neither";
+    return result;
+  }
+  if (!c.grpc_tls.ca_file.empty() && c.grpc_tls.certificate_file.empty()) {
+    result.error = "--grpc-tls-client-ca: client certificates need TLS; set "
+                   "--grpc-tls-certificate and --grpc-tls-private-key too";
+    return result;
+  }
+  if (c.grpc_tls.certificate_file.empty() && !c.grpc.loopback()
+      && !c.grpc_allow_plaintext) {
+    result.error
+      = "--grpc-listen: " + c.grpc.to_string()
+        + " is not a loopback address, and plain gRPC there would let "
+          "anyone on the network read and change every tenant; set "
+          "--grpc-tls-certificate and --grpc-tls-private-key, or "
+          "--grpc-allow-plaintext true where a service mesh encrypts "
+          "between pods";
+    return result;
+  }
   for (auto& p : result.value.peers)
     if (p.name == result.value.node_name) {
       result.error = "--peers: lists this node ('" + p.name
                      + "'); list only the other members";
       return result;
     }
+  auto cluster_files = int{!c.cluster_tls.certificate_file.empty()}
+                       + int{!c.cluster_tls.private_key_file.empty()}
+                       + int{!c.cluster_tls.ca_file.empty()};
+  if (cluster_files != 0 && cluster_files != 3) {
+    result.error = "--cluster-tls-certificate, --cluster-tls-private-key and "
+                   "--cluster-tls-ca: set all three (peers authenticate "
+                   "each other both ways), or none";
+    return result;
+  }
+  if (!c.peers.empty() && cluster_files == 0 && !c.cluster_allow_insecure) {
+    result.error
+      = "--peers: a cluster without certificates lets anyone who reaches "
+        "the cluster port join it and read every tenant; set "
+        "--cluster-tls-certificate, --cluster-tls-private-key and "
+        "--cluster-tls-ca, or --cluster-allow-insecure true on a private "
+        "lab network";
+    return result;
+  }
   return result;
 }
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "nodes/tls/tls_files.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -17,6 +19,9 @@ struct listen_address {
 
   /// "host:port", with IPv6 hosts in brackets.
   std::string to_string() const;
+
+  /// 127.0.0.0/8, ::1 or "localhost": reachable from this machine only.
+  bool loopback() const;
 };
 
 /// Parses "host:port" or "[v6-host]:port"; nothing if malformed.
@@ -42,6 +47,12 @@ struct config {
   std::string data_dir = "./data";
   bool sync_writes = false;
   listen_address grpc{"127.0.0.1", 7400};
+  /// gRPC over TLS: certificate and key (both or neither); with a CA file,
+  /// every client must present a certificate that CA signed.
+  tls::files grpc_tls;
+  /// Plain gRPC on an address other than loopback, where a service mesh
+  /// encrypts between pods. Without it, plain gRPC serves loopback only.
+  bool grpc_allow_plaintext = false;
   /// gRPC requests in progress at most; beyond, RESOURCE_EXHAUSTED.
   size_t grpc_max_in_flight = 50'000;
   listen_address metrics{"127.0.0.1", 9464};
@@ -61,6 +72,13 @@ struct config {
   std::string cluster_advertise;
   /// The other members; none: a single node.
   std::vector<peer_address> peers;
+  /// The cluster port on TLS: this node's certificate and key, and the
+  /// authority every peer's certificate must chain to (all three, or
+  /// none).
+  tls::files cluster_tls;
+  /// A cluster without certificates (no peer is authenticated, nothing
+  /// is encrypted), on a network that is private already.
+  bool cluster_allow_insecure = false;
 };
 
 /// The outcome of reading the configuration: a config, or a message

@@ -7,6 +7,7 @@
 #include "nodes/router/log.hpp"
 #include "nodes/router/metrics.hpp"
 #include "nodes/router/services.hpp"
+#include "nodes/tls/grpc_credentials.hpp"
 #include "storage/error.hpp"
 #include "storage/rocksdb_store.hpp"
 
@@ -37,6 +38,11 @@ using namespace switchboard;
 namespace {
 
 constexpr const char* version = "0.1.0";
+
+/// How often gRPC's certificate files are read again: a rotated Secret
+/// takes effect within this (Kubernetes itself takes up to a minute to
+/// update the mounted files).
+constexpr std::chrono::seconds tls_reload{5};
 
 /// Refreshes the per-queue gauges from every tenant every `period`, from
 /// its own thread (it may wait for actors; gRPC threads never do).
@@ -84,6 +90,32 @@ class queue_gauges {
   std::thread thread_;
 };
 
+/// Reads and checks the TLS files of `what` ("grpc", "cluster"), so that a
+/// wrong file stops the node with its setting's name rather than failing
+/// every handshake later; logs the certificate, with a warning when it
+/// has expired.
+bool check_tls_files(const tls::files& files, const tls::setting_names& names,
+                     const std::string& what, router::logger& log,
+                     std::pair<std::string, std::string> detail) {
+  std::string error;
+  auto material = tls::load_material(files, names, error);
+  if (!error.empty()) {
+    std::cerr << "switchboard-router: " << error << "\n";
+    return false;
+  }
+  log.write(material.expired ? router::log_level::warn
+                             : router::log_level::info,
+            what
+              + (material.expired ? " tls certificate expired: whoever "
+                                    "checks it refuses this node"
+                                  : " tls certificate"),
+            {{"certificate", files.certificate_file},
+             {"subject", material.subject},
+             {"not_after", material.not_after},
+             std::move(detail)});
+  return true;
+}
+
 } // namespace
 
 // LeakSanitizer (the test suite's build): CAF 0.17.6's middleman sometimes
@@ -111,6 +143,48 @@ int main(int argc, char** argv) {
   }
   auto& cfg = loaded.value;
   router::logger log{router::logger::parse_level(cfg.log_level), cfg.node_name};
+
+  std::shared_ptr<grpc::ServerCredentials> grpc_credentials;
+  if (!cfg.grpc_tls.certificate_file.empty()) {
+    if (!check_tls_files(cfg.grpc_tls,
+                         {"--grpc-tls-certificate", "--grpc-tls-private-key",
+                          "--grpc-tls-client-ca"},
+                         "grpc", log,
+                         {"client_certificates", cfg.grpc_tls.ca_file.empty()
+                                                   ? "not asked"
+                                                   : "required"}))
+      return 2;
+    grpc_credentials = tls::server_credentials(cfg.grpc_tls, tls_reload);
+  } else {
+    log.write(router::log_level::warn,
+              cfg.grpc.loopback()
+                ? "grpc is plain and unauthenticated: anyone on this machine "
+                  "can read and change every tenant; set "
+                  "--grpc-tls-certificate and --grpc-tls-private-key outside "
+                  "a developer's machine"
+                : "grpc is plain and unauthenticated on a network address "
+                  "(--grpc-allow-plaintext): only safe where a service mesh "
+                  "encrypts and authenticates every connection to this port",
+              {{"grpc", cfg.grpc.to_string()}});
+    grpc_credentials = tls::plaintext_server_credentials();
+  }
+
+  if (!cfg.cluster_tls.certificate_file.empty()) {
+    if (!check_tls_files(
+          cfg.cluster_tls,
+          {"--cluster-tls-certificate", "--cluster-tls-private-key",
+           "--cluster-tls-ca"},
+          "cluster", log,
+          {"peers", "must present a certificate of --cluster-tls-ca"}))
+      return 2;
+  } else if (!cfg.peers.empty()) {
+    log.write(router::log_level::warn,
+              "CLUSTER WITHOUT CERTIFICATES (--cluster-allow-insecure): "
+              "anyone who reaches the cluster port can join, read every "
+              "tenant and stop this node's work; run this way on a private "
+              "lab network only",
+              {{"cluster", cfg.cluster.to_string()}});
+  }
 
   // Termination signals are taken by sigwait below, in this thread only:
   // block them before any other thread starts.
@@ -203,11 +277,12 @@ int main(int argc, char** argv) {
   queue_gauges gauges{sys, dir, metrics, std::chrono::seconds{2}};
 
   router::cluster members{sys, dir, cfg.node_name, cfg.peers, &metrics, &log};
-  auto cluster_port
-    = members.start(cfg.cluster.host, cfg.cluster.port,
-                    cfg.cluster_advertise.empty()
-                      ? std::nullopt
-                      : router::parse_listen_address(cfg.cluster_advertise));
+  auto cluster_port = members.start(
+    cfg.cluster.host, cfg.cluster.port,
+    cfg.cluster_advertise.empty()
+      ? std::nullopt
+      : router::parse_listen_address(cfg.cluster_advertise),
+    cfg.cluster_tls.certificate_file.empty() ? nullptr : &cfg.cluster_tls);
   if (!cluster_port) {
     log.error("cannot listen for cluster peers (address in use?)",
               {{"cluster", cfg.cluster.to_string()},
@@ -235,8 +310,7 @@ int main(int argc, char** argv) {
   for (auto& service : services)
     builder.RegisterService(service.get());
   int grpc_port = 0;
-  builder.AddListeningPort(cfg.grpc.to_string(),
-                           grpc::InsecureServerCredentials(), &grpc_port);
+  builder.AddListeningPort(cfg.grpc.to_string(), grpc_credentials, &grpc_port);
   auto server = builder.BuildAndStart();
   if (!server || grpc_port == 0) {
     log.error("cannot listen for gRPC (address in use or not local?)",
@@ -246,14 +320,21 @@ int main(int argc, char** argv) {
   auto grpc_address = cfg.grpc;
   grpc_address.port = static_cast<uint16_t>(grpc_port);
 
-  log.info("serving",
-           {{"grpc", grpc_address.to_string()},
-            {"metrics", metrics_address.to_string()},
-            {"cluster", cfg.peers.empty() ? std::string{"single node"}
-                                          : cluster_address.to_string()},
-            {"data_dir", cfg.data_dir},
-            {"sync_writes", cfg.sync_writes ? "true" : "false"},
-            {"version", version}});
+  log.info(
+    "serving",
+    {{"grpc", grpc_address.to_string()},
+     {"grpc_tls", cfg.grpc_tls.certificate_file.empty() ? "off"
+                  : cfg.grpc_tls.ca_file.empty()        ? "on"
+                                                        : "mutual"},
+     {"metrics", metrics_address.to_string()},
+     {"cluster", cfg.peers.empty() ? std::string{"single node"}
+                                   : cluster_address.to_string()},
+     {"cluster_tls", cfg.peers.empty()                          ? "off"
+                     : cfg.cluster_tls.certificate_file.empty() ? "insecure"
+                                                                : "on"},
+     {"data_dir", cfg.data_dir},
+     {"sync_writes", cfg.sync_writes ? "true" : "false"},
+     {"version", version}});
 
   int signal = 0;
   sigwait(&stop_signals, &signal);

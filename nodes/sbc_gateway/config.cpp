@@ -1,6 +1,7 @@
 #include "nodes/sbc_gateway/config.hpp"
 
 #include "nodes/gateway/metrics_endpoint.hpp"
+#include "nodes/gateway/router_tls.hpp"
 #include "nodes/settings/settings.hpp"
 
 #include <cstdlib>
@@ -52,7 +53,7 @@ std::string set_address(router::listen_address& target,
   return {};
 }
 
-const std::vector<setting>& settings() {
+const std::vector<setting>& own_settings() {
   static const std::vector<setting> all{
     {"gateway", "name", "SWITCHBOARD_SBC_NAME", "--name",
      "This gateway's name (unique per replica, e.g. the pod name): in "
@@ -353,6 +354,17 @@ const std::vector<setting>& settings() {
        return switchboard::settings::set_log_level(c.log_level, v);
      }},
   };
+  return all;
+}
+
+/// With the router TLS settings every gateway has.
+const std::vector<setting>& settings() {
+  static const std::vector<setting> all = gateway::with_router_tls<config>(
+    own_settings(),
+    {"SWITCHBOARD_SBC_ROUTER_TLS", "SWITCHBOARD_SBC_ROUTER_TLS_CA",
+     "SWITCHBOARD_SBC_ROUTER_TLS_CERTIFICATE",
+     "SWITCHBOARD_SBC_ROUTER_TLS_PRIVATE_KEY"},
+    &config::router_tls);
   return all;
 }
 

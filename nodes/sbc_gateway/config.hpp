@@ -1,6 +1,7 @@
 #pragma once
 
 #include "nodes/router/config.hpp"
+#include "nodes/tls/grpc_credentials.hpp"
 
 #include <chrono>
 #include <functional>
@@ -34,6 +35,8 @@ struct config {
   std::string name = "sbc-gateway-0";
   router::listen_address sip{"127.0.0.1", 5070};
   std::string router = "127.0.0.1:7400";
+  /// How the router is reached: plain, or TLS with these files.
+  tls::client_options router_tls;
   std::optional<router::listen_address> metrics;
   /// The trunks file (trunks.hpp): trunk FQDN, tenant, numbers.
   std::string trunks_file;

@@ -8,8 +8,8 @@
 #include "nodes/sbc_gateway/metrics.hpp"
 #include "nodes/sbc_gateway/router_link.hpp"
 #include "nodes/sbc_gateway/sip_stack.hpp"
-#include "nodes/sbc_gateway/tls_files.hpp"
 #include "nodes/sbc_gateway/trunks.hpp"
+#include "nodes/tls/tls_files.hpp"
 
 #include <prometheus/registry.h>
 
@@ -26,8 +26,8 @@ using namespace switchboard;
 // failed handshakes too). LeakSanitizer builds would report that at exit
 // as this program's; the stacks end inside OpenSSL (built without frame
 // pointers), so the suppression names OpenSSL's libraries. Leaks of this
-// program's own code are still reported, and tls_files.cpp, the only other
-// user of OpenSSL here, is checked by its unit tests. Without the
+// program's own code are still reported, and nodes/tls, the other user
+// of OpenSSL here besides gRPC, is checked by its unit tests. Without the
 // sanitizer nothing calls this.
 extern "C" const char* __lsan_default_suppressions();
 extern "C" const char* __lsan_default_suppressions() {
@@ -47,6 +47,13 @@ int main(int argc, char** argv) {
   }
   auto& cfg = loaded.value;
   router::logger log{router::logger::parse_level(cfg.log_level), cfg.name};
+  std::string router_error;
+  auto router_credentials = gateway::router_credentials(
+    cfg.router, cfg.router_tls, log, router_error);
+  if (!router_credentials) {
+    std::cerr << "switchboard-sbc-gateway: " << router_error << "\n";
+    return 2;
+  }
 
   sbc::trunk_table trunks;
   if (!cfg.trunks_file.empty()) {
@@ -61,10 +68,12 @@ int main(int argc, char** argv) {
               "no trunks file (--trunks): every INVITE is refused with 403");
   }
 
-  std::optional<sbc::sip_tls_options> tls;
+  std::optional<sbc::sip_tls_options> sip_tls;
   if (cfg.tls.enabled()) {
     std::string error;
-    auto material = sbc::load_tls_material(cfg.tls, error);
+    auto material = tls::load_material(
+      {cfg.tls.certificate_file, cfg.tls.private_key_file, cfg.tls.ca_file},
+      {"tls.certificate", "tls.private_key", "tls.ca_file"}, error);
     if (!error.empty()) {
       std::cerr << "switchboard-sbc-gateway: " << error << "\n";
       return 2;
@@ -78,14 +87,14 @@ int main(int argc, char** argv) {
                {"subject", material.subject},
                {"not_after", material.not_after},
                {"verify", cfg.tls.verify}});
-    tls.emplace();
-    tls->host = cfg.tls.listen->host;
-    tls->port = cfg.tls.listen->port;
-    tls->certificate = std::move(material.certificate);
-    tls->chain = std::move(material.chain);
-    tls->private_key = std::move(material.private_key);
-    tls->authorities = std::move(material.authorities);
-    tls->verify_peer = cfg.tls.verify == "peer";
+    sip_tls.emplace();
+    sip_tls->host = cfg.tls.listen->host;
+    sip_tls->port = cfg.tls.listen->port;
+    sip_tls->certificate = std::move(material.certificate);
+    sip_tls->chain = std::move(material.chain);
+    sip_tls->private_key = std::move(material.private_key);
+    sip_tls->authorities = std::move(material.authorities);
+    sip_tls->verify_peer = cfg.tls.verify == "peer";
   }
 
   sigset_t stop_signals;
@@ -104,7 +113,7 @@ int main(int argc, char** argv) {
   }
   const auto& metrics_address = metrics_listener.address();
 
-  sbc::router_link link{cfg.router, log};
+  sbc::router_link link{cfg.router, router_credentials, log};
   sbc::gateway_options options;
   options.name = cfg.name;
   options.allowed_sources = cfg.allowed_sources;
@@ -129,7 +138,7 @@ int main(int argc, char** argv) {
   sip_opts.session_expires = cfg.session_expires;
   sip_opts.ring_refresh = cfg.ring_refresh;
   sip_opts.copy_headers = cfg.attribute_headers;
-  sip_opts.tls = std::move(tls);
+  sip_opts.tls = std::move(sip_tls);
   std::string error;
   auto sip = sbc::sip_stack::start(sip_opts, gw, error);
   if (!sip) {

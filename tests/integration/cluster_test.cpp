@@ -2,8 +2,11 @@
 // its own ports and data folder: tenants spread over them, every node
 // answers for every tenant, a tenant's events stream from any node, and a
 // node killed with kill -9 under traffic makes only its own tenants
-// UNAVAILABLE, at once, and brings them back intact when it restarts.
+// UNAVAILABLE, at once, and brings them back intact when it restarts. The
+// cluster port runs on TLS, each node with a certificate of the test's
+// authority; a peer without one is refused.
 
+#include "tests/support/certificates.hpp"
 #include "tests/support/router_fixture.hpp"
 
 #include "switchboard/v1/cluster.grpc.pb.h"
@@ -44,9 +47,12 @@ class cluster_test : public ::testing::Test {
   static constexpr size_t room = 4;
 
   void SetUp() override {
+    authority = std::make_unique<test_authority>(certs.path(), "cluster-ca");
+    ASSERT_TRUE(authority->ok());
     for (size_t i = 0; i < room; ++i) {
       names.push_back("router-" + std::to_string(i));
       ports.push_back(free_port());
+      ASSERT_TRUE(authority->sign(names.back()));
     }
     for (size_t i = 0; i < size; ++i)
       start(i);
@@ -54,8 +60,18 @@ class cluster_test : public ::testing::Test {
       wait_until_all_up(i);
   }
 
-  /// Node i's flags in a cluster of the first `members` nodes.
-  std::vector<std::string> flags_of(size_t i, size_t members = size) {
+  /// The flags of node `name` on the cluster's TLS.
+  std::vector<std::string> certified(const std::string& name) {
+    return {"--cluster-tls-certificate", certs / (name + ".pem"),
+            "--cluster-tls-private-key", certs / (name + ".key"),
+            "--cluster-tls-ca",          authority->certificate()};
+  }
+
+  /// Node i's flags in a cluster of the first `members` nodes; `security`
+  /// replaces its certificate flags.
+  std::vector<std::string>
+  flags_of(size_t i, size_t members = size,
+           std::optional<std::vector<std::string>> security = std::nullopt) {
     std::string peers;
     for (size_t j = 0; j < members; ++j)
       if (j != i)
@@ -65,6 +81,8 @@ class cluster_test : public ::testing::Test {
       "--node-name",      names[i],
       "--cluster-listen", "0.0.0.0:" + std::to_string(ports[i]),
       "--peers",          peers};
+    auto tls = security ? *security : certified(names[i]);
+    flags.insert(flags.end(), tls.begin(), tls.end());
     // A node the others do not list must say where they can dial it: its
     // listen address is a wildcard.
     if (i >= size) {
@@ -277,6 +295,8 @@ class cluster_test : public ::testing::Test {
     return ids;
   }
 
+  temp_dir certs;
+  std::unique_ptr<test_authority> authority;
   std::vector<std::string> names;
   std::vector<uint16_t> ports;
   temp_dir dirs[room];
@@ -702,6 +722,47 @@ TEST_F(cluster_test, a_node_that_is_down_is_not_removed_and_its_tenants_wait) {
   }
 }
 
+TEST_F(cluster_test, a_peer_without_the_clusters_certificate_cannot_join) {
+  ASSERT_EQ(json_field(nodes[0]->serving, "cluster_tls"), "on");
+  // One without a certificate (anonymous ciphers), one with a certificate
+  // of another authority: each dials every member and is refused.
+  temp_dir elsewhere;
+  test_authority stranger_ca{elsewhere.path(), "stranger-ca"};
+  ASSERT_TRUE(stranger_ca.ok());
+  ASSERT_TRUE(stranger_ca.sign(names[3]));
+  for (auto security :
+       {std::vector<std::string>{"--cluster-allow-insecure", "true"},
+        std::vector<std::string>{
+          "--cluster-tls-certificate", elsewhere / (names[3] + ".pem"),
+          "--cluster-tls-private-key", elsewhere / (names[3] + ".key"),
+          "--cluster-tls-ca", stranger_ca.certificate()}}) {
+    nodes[3] = std::make_unique<node>(dirs[3], flags_of(3, size + 1, security));
+    clusters[3] = v1::ClusterService::NewStub(grpc::CreateChannel(
+      nodes[3]->address, grpc::InsecureChannelCredentials()));
+    // It keeps failing to connect to each member, and no member lists it.
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    bool refused_everywhere = false;
+    while (!refused_everywhere && std::chrono::steady_clock::now() < deadline) {
+      size_t refused = 0;
+      for (auto& m : members(3))
+        refused += !m.self() && !m.up() && !m.last_error().empty() ? 1 : 0;
+      refused_everywhere = refused == size;
+      if (!refused_everywhere)
+        std::this_thread::sleep_for(200ms);
+    }
+    EXPECT_TRUE(refused_everywhere)
+      << "a node without the cluster's certificate reached a member";
+    for (size_t i = 0; i < size; ++i)
+      for (auto& m : members(i))
+        EXPECT_NE(m.name(), names[3]) << names[i] << " let it join";
+    nodes[3]->terminate();
+    nodes[3].reset();
+  }
+  // The members still see each other.
+  for (size_t i = 0; i < size; ++i)
+    wait_until_all_up(i);
+}
+
 TEST_F(cluster_test, a_fourth_node_takes_its_tenants_with_their_state) {
   // Each tenant: ann (one chat at a time) on c1, c2 and c3 waiting.
   std::vector<std::string> tenants;
@@ -744,6 +805,19 @@ TEST_F(cluster_test, a_fourth_node_takes_its_tenants_with_their_state) {
   }
   for (size_t i = 0; i < room; ++i)
     wait_until_all_up(i, room);
+  // Each node's view of the others' tenants settles as their moves'
+  // announcements arrive.
+  for (size_t i = 0; i < room; ++i) {
+    auto settled = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < settled) {
+      size_t total = 0;
+      for (auto& m : members(i))
+        total += m.tenants();
+      if (total == tenants.size())
+        break;
+      std::this_thread::sleep_for(50ms);
+    }
+  }
 
   // Every node agrees on the owner, and each tenant runs in one place.
   for (size_t i = 0; i < room; ++i) {

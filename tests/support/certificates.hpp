@@ -41,15 +41,18 @@ class test_authority {
   std::string key() const { return dir_ + "/" + name_ + ".key"; }
 
   /// Signs a certificate for `name` (valid for 127.0.0.1 and localhost,
-  /// as server and as client) into `dir`/`name`.pem and `name`.key.
-  bool sign(const std::string& name) {
+  /// as server and as client) into `dir`/`name`.pem and `name`.key;
+  /// `alt_names` replaces where it is valid ("DNS:router.example").
+  bool sign(const std::string& name, const std::string& alt_names = {}) {
     auto base = dir_ + "/" + name;
     std::ofstream{base + ".ext"}
       << "basicConstraints=CA:FALSE\n"
          "keyUsage=digitalSignature,keyEncipherment\n"
          "extendedKeyUsage=serverAuth,clientAuth\n"
-         "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:"
-      << name << "\n";
+         "subjectAltName="
+      << (alt_names.empty() ? "IP:127.0.0.1,DNS:localhost,DNS:" + name
+                            : alt_names)
+      << "\n";
     return openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout",
                     base + ".key", "-out", base + ".csr", "-subj",
                     "/CN=" + name})

@@ -23,6 +23,7 @@
 #include <condition_variable>
 #include <csignal>
 #include <functional>
+#include <iostream>
 #include <mutex>
 #include <thread>
 
@@ -49,6 +50,10 @@ class node {
     proc_ = std::make_unique<process>(router_binary, args);
     auto line = proc_->wait_for_line("\"msg\":\"serving\"", 30s);
     EXPECT_TRUE(line) << "the node did not start";
+    if (!line)
+      for (auto& said : proc_->lines())
+        std::cerr << "router: " << said << "\n";
+    serving = line ? *line : "";
     address = line ? json_field(*line, "grpc") : "";
     metrics_port = line ? port_of(json_field(*line, "metrics")) : 0;
     auto channel
@@ -73,6 +78,8 @@ class node {
     return status;
   }
 
+  /// The node's "serving" log line, and what it names.
+  std::string serving;
   std::string address;
   uint16_t metrics_port = 0;
   std::unique_ptr<v1::AdminService::Stub> admin;

@@ -51,7 +51,8 @@ TEST(router_config, file_then_environment_then_flags) {
                               "log:\n  level: debug\n");
   auto r = load({"--config", file, "--data-dir", "/flag"},
                 {{"SWITCHBOARD_DATA_DIR", "/env"},
-                 {"SWITCHBOARD_GRPC_LISTEN", "0.0.0.0:2000"}});
+                 {"SWITCHBOARD_GRPC_LISTEN", "0.0.0.0:2000"},
+                 {"SWITCHBOARD_GRPC_ALLOW_PLAINTEXT", "true"}});
   ASSERT_EQ(r.error, "");
   EXPECT_EQ(r.value.node_name, "from-file");           // file only
   EXPECT_EQ(r.value.log_level, "debug");               // file only
@@ -111,7 +112,8 @@ TEST(router_config, bad_values_name_where_they_came_from) {
   EXPECT_EQ(load({}).value.event_retention, std::chrono::hours{24 * 7});
   EXPECT_TRUE(load({}).value.peers.empty());
   auto two = load({"--node-name", "router-0", "--peers",
-                   "router-1=192.0.2.2:7401,router-2=router-2.sb.svc:7401"});
+                   "router-1=192.0.2.2:7401,router-2=router-2.sb.svc:7401",
+                   "--cluster-allow-insecure", "true"});
   ASSERT_EQ(two.error, "");
   ASSERT_EQ(two.value.peers.size(), 2u);
   EXPECT_EQ(two.value.peers[1].name, "router-2");
@@ -160,6 +162,76 @@ TEST(router_config, help_explains_every_setting) {
                      "--grpc-listen", "--metrics-listen", "--log-level",
                      "SWITCHBOARD_DATA_DIR", "node.data_dir", "port 0"})
     EXPECT_NE(r.help.find(text), std::string::npos) << text;
+}
+
+TEST(router_config, plain_grpc_serves_loopback_only) {
+  for (auto* local :
+       {"127.0.0.1:7400", "127.8.9.1:0", "[::1]:7400", "localhost:7400"})
+    EXPECT_EQ(load({"--grpc-listen", local}).error, "") << local;
+  for (auto* open : {"0.0.0.0:7400", "[::]:7400", "192.0.2.10:7400",
+                     "router-0.switchboard:7400"}) {
+    auto r = load({"--grpc-listen", open});
+    EXPECT_NE(r.error.find("--grpc-listen: "), std::string::npos) << open;
+    EXPECT_NE(r.error.find("is not a loopback address"), std::string::npos)
+      << r.error;
+    EXPECT_NE(r.error.find("--grpc-tls-certificate"), std::string::npos)
+      << r.error;
+  }
+  // Behind a service mesh, on purpose.
+  auto meshed
+    = load({"--grpc-listen", "0.0.0.0:7400", "--grpc-allow-plaintext", "true"});
+  EXPECT_EQ(meshed.error, "");
+  EXPECT_TRUE(meshed.value.grpc_allow_plaintext);
+  // With TLS, anywhere.
+  auto secured
+    = load({"--grpc-listen", "0.0.0.0:7400", "--grpc-tls-certificate",
+            "/tls/tls.crt", "--grpc-tls-private-key", "/tls/tls.key",
+            "--grpc-tls-client-ca", "/tls/ca.crt"});
+  EXPECT_EQ(secured.error, "");
+  EXPECT_EQ(secured.value.grpc_tls.certificate_file, "/tls/tls.crt");
+  EXPECT_EQ(secured.value.grpc_tls.private_key_file, "/tls/tls.key");
+  EXPECT_EQ(secured.value.grpc_tls.ca_file, "/tls/ca.crt");
+}
+
+TEST(router_config, tls_settings_that_only_work_together) {
+  EXPECT_EQ(load({"--grpc-tls-certificate", "/tls/tls.crt"}).error,
+            "--grpc-tls-certificate: set without --grpc-tls-private-key; set "
+            "both, or neither");
+  EXPECT_EQ(load({"--grpc-tls-private-key", "/tls/tls.key"}).error,
+            "--grpc-tls-private-key: set without --grpc-tls-certificate; set "
+            "both, or neither");
+  EXPECT_EQ(load({"--grpc-tls-client-ca", "/tls/ca.crt"}).error,
+            "--grpc-tls-client-ca: client certificates need TLS; set "
+            "--grpc-tls-certificate and --grpc-tls-private-key too");
+}
+
+TEST(router_config, a_cluster_needs_certificates_or_an_explicit_choice) {
+  auto bare = load({"--node-name", "router-0", "--peers", "router-1=h:7401"});
+  EXPECT_NE(bare.error.find("--peers: a cluster without certificates"),
+            std::string::npos)
+    << bare.error;
+  EXPECT_NE(bare.error.find("--cluster-tls-certificate"), std::string::npos);
+
+  auto lab = load({"--node-name", "router-0", "--peers", "router-1=h:7401",
+                   "--cluster-allow-insecure", "true"});
+  EXPECT_EQ(lab.error, "");
+  EXPECT_TRUE(lab.value.cluster_allow_insecure);
+
+  auto secured
+    = load({"--node-name", "router-0", "--peers", "router-1=h:7401",
+            "--cluster-tls-certificate", "/c.pem", "--cluster-tls-private-key",
+            "/c.key", "--cluster-tls-ca", "/ca.pem"});
+  EXPECT_EQ(secured.error, "");
+  EXPECT_EQ(secured.value.cluster_tls.ca_file, "/ca.pem");
+
+  auto partial = load({"--node-name", "router-0", "--peers", "router-1=h:7401",
+                       "--cluster-tls-certificate", "/c.pem",
+                       "--cluster-tls-private-key", "/c.key"});
+  EXPECT_NE(partial.error.find("set all three"), std::string::npos)
+    << partial.error;
+
+  // A single node has no cluster port to protect.
+  EXPECT_EQ(load({}).error, "");
 }
 
 TEST(listen_address, parses_hosts_and_ports) {

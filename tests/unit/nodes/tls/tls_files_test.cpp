@@ -1,4 +1,4 @@
-#include "nodes/sbc_gateway/tls_files.hpp"
+#include "nodes/tls/tls_files.hpp"
 #include "tests/support/sip_peers.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -21,7 +21,7 @@ std::string file(const std::string& path) {
   return text.str();
 }
 
-class sbc_tls_files_test : public ::testing::Test {
+class tls_files_test : public ::testing::Test {
  protected:
   void SetUp() override {
     ca = std::make_unique<test_authority>(dir.path(), "ca");
@@ -33,15 +33,15 @@ class sbc_tls_files_test : public ::testing::Test {
   }
 
   temp_dir dir;
+  tls::setting_names names{"tls.certificate", "tls.private_key", "tls.ca_file"};
   std::unique_ptr<test_authority> ca;
-  sbc::tls_config files;
+  tls::files files;
 };
 
-TEST_F(sbc_tls_files_test,
-       a_certificate_and_its_key_load_with_the_authorities) {
+TEST_F(tls_files_test, a_certificate_and_its_key_load_with_the_authorities) {
   files.ca_file = ca->certificate();
   std::string error;
-  auto m = sbc::load_tls_material(files, error);
+  auto m = tls::load_material(files, names, error);
   ASSERT_EQ(error, "");
   EXPECT_NE(m.certificate.find("BEGIN CERTIFICATE"), std::string::npos);
   EXPECT_EQ(m.chain, "");
@@ -52,35 +52,35 @@ TEST_F(sbc_tls_files_test,
   EXPECT_FALSE(m.expired);
 }
 
-TEST_F(sbc_tls_files_test, certificates_after_the_first_are_its_chain) {
+TEST_F(tls_files_test, certificates_after_the_first_are_its_chain) {
   auto both = dir / "with-chain.pem";
   std::ofstream{both} << file(files.certificate_file)
                       << file(ca->certificate());
   files.certificate_file = both;
   std::string error;
-  auto m = sbc::load_tls_material(files, error);
+  auto m = tls::load_material(files, names, error);
   ASSERT_EQ(error, "");
   EXPECT_EQ(m.subject, "CN=gateway.test");
   EXPECT_NE(m.chain.find("BEGIN CERTIFICATE"), std::string::npos);
   EXPECT_EQ(m.authorities, "");
 }
 
-TEST_F(sbc_tls_files_test, a_key_of_another_certificate_is_refused) {
+TEST_F(tls_files_test, a_key_of_another_certificate_is_refused) {
   files.private_key_file = dir / "other.test.key";
   std::string error;
-  sbc::load_tls_material(files, error);
+  tls::load_material(files, names, error);
   EXPECT_EQ(error, "tls.private_key: the key in '" + files.private_key_file
                      + "' does not belong to the certificate in '"
                      + files.certificate_file + "'");
 }
 
-TEST_F(sbc_tls_files_test, an_encrypted_key_is_refused_without_showing_it) {
+TEST_F(tls_files_test, an_encrypted_key_is_refused_without_showing_it) {
   auto encrypted = dir / "encrypted.key";
   ASSERT_TRUE(openssl({"pkey", "-in", files.private_key_file, "-aes256",
                        "-passout", "pass:secret", "-out", encrypted}));
   files.private_key_file = encrypted;
   std::string error;
-  auto m = sbc::load_tls_material(files, error);
+  auto m = tls::load_material(files, names, error);
   EXPECT_EQ(error, "tls.private_key: no unencrypted PEM private key in '"
                      + encrypted
                      + "' (an encrypted key must be decrypted first, e.g. "
@@ -88,11 +88,11 @@ TEST_F(sbc_tls_files_test, an_encrypted_key_is_refused_without_showing_it) {
   EXPECT_EQ(m.private_key, "");
 }
 
-TEST_F(sbc_tls_files_test, missing_and_empty_files_name_their_setting) {
+TEST_F(tls_files_test, missing_and_empty_files_name_their_setting) {
   std::string error;
   auto missing = files;
   missing.certificate_file = dir / "nothing.pem";
-  sbc::load_tls_material(missing, error);
+  tls::load_material(missing, names, error);
   EXPECT_EQ(error,
             "tls.certificate: cannot read '" + dir / "nothing.pem" + "'");
 
@@ -101,7 +101,7 @@ TEST_F(sbc_tls_files_test, missing_and_empty_files_name_their_setting) {
   auto no_ca = files;
   no_ca.ca_file = empty;
   error.clear();
-  sbc::load_tls_material(no_ca, error);
+  tls::load_material(no_ca, names, error);
   EXPECT_EQ(error, "tls.ca_file: no PEM certificate in '" + empty + "'");
 }
 

@@ -1,4 +1,4 @@
-#include "nodes/sbc_gateway/tls_files.hpp"
+#include "nodes/tls/tls_files.hpp"
 
 #include <fstream>
 #include <memory>
@@ -9,7 +9,7 @@
 #include <sstream>
 #include <vector>
 
-namespace switchboard::sbc {
+namespace switchboard::tls {
 
 namespace {
 
@@ -68,17 +68,34 @@ int no_passphrase(char*, int, int, void*) { return -1; }
 
 } // namespace
 
-tls_material load_tls_material(const tls_config& c, std::string& error) {
-  tls_material out;
+std::string load_authorities(const std::string& path, const char* setting,
+                             std::string& error) {
+  std::string text;
+  if (!read_file(path, text)) {
+    error = std::string{setting} + ": cannot read '" + path + "'";
+    return {};
+  }
+  auto cas = certificates_in(text);
+  if (cas.empty()) {
+    error = std::string{setting} + ": no PEM certificate in '" + path + "'";
+    return {};
+  }
+  return pem_of(cas, 0);
+}
+
+material load_material(const files& c, const setting_names& names,
+                       std::string& error) {
+  material out;
   std::string text;
   if (!read_file(c.certificate_file, text)) {
-    error = "tls.certificate: cannot read '" + c.certificate_file + "'";
+    error = std::string{names.certificate} + ": cannot read '"
+            + c.certificate_file + "'";
     return {};
   }
   auto certs = certificates_in(text);
   if (certs.empty()) {
-    error
-      = "tls.certificate: no PEM certificate in '" + c.certificate_file + "'";
+    error = std::string{names.certificate} + ": no PEM certificate in '"
+            + c.certificate_file + "'";
     return {};
   }
   out.certificate = pem_of(certs, 0);
@@ -86,7 +103,8 @@ tls_material load_tls_material(const tls_config& c, std::string& error) {
 
   std::string key_text;
   if (!read_file(c.private_key_file, key_text)) {
-    error = "tls.private_key: cannot read '" + c.private_key_file + "'";
+    error = std::string{names.private_key} + ": cannot read '"
+            + c.private_key_file + "'";
     return {};
   }
   pkey_ptr key;
@@ -98,17 +116,17 @@ tls_material load_tls_material(const tls_config& c, std::string& error) {
     ERR_clear_error();
   }
   if (!key) {
-    error = "tls.private_key: no unencrypted PEM private key in '"
-            + c.private_key_file
+    error = std::string{names.private_key}
+            + ": no unencrypted PEM private key in '" + c.private_key_file
             + "' (an encrypted key must be decrypted first, e.g. with "
               "openssl pkey)";
     return {};
   }
   if (X509_check_private_key(certs.front().get(), key.get()) != 1) {
     ERR_clear_error();
-    error = "tls.private_key: the key in '" + c.private_key_file
-            + "' does not belong to the certificate in '" + c.certificate_file
-            + "'";
+    error = std::string{names.private_key} + ": the key in '"
+            + c.private_key_file + "' does not belong to the certificate in '"
+            + c.certificate_file + "'";
     return {};
   }
   {
@@ -119,17 +137,9 @@ tls_material load_tls_material(const tls_config& c, std::string& error) {
   }
 
   if (!c.ca_file.empty()) {
-    std::string ca_text;
-    if (!read_file(c.ca_file, ca_text)) {
-      error = "tls.ca_file: cannot read '" + c.ca_file + "'";
+    out.authorities = load_authorities(c.ca_file, names.ca, error);
+    if (!error.empty())
       return {};
-    }
-    auto cas = certificates_in(ca_text);
-    if (cas.empty()) {
-      error = "tls.ca_file: no PEM certificate in '" + c.ca_file + "'";
-      return {};
-    }
-    out.authorities = pem_of(cas, 0);
   }
 
   auto* leaf = certs.front().get();
@@ -148,4 +158,4 @@ tls_material load_tls_material(const tls_config& c, std::string& error) {
   return out;
 }
 
-} // namespace switchboard::sbc
+} // namespace switchboard::tls
