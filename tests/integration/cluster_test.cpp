@@ -11,11 +11,14 @@
 
 #include "switchboard/v1/cluster.grpc.pb.h"
 
+#include <algorithm>
 #include <atomic>
+#include <fstream>
 #include <iostream>
 #include <limits>
 #include <map>
 #include <netinet/in.h>
+#include <random>
 #include <set>
 #include <sys/socket.h>
 
@@ -25,19 +28,33 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// A port that was free a moment ago, for a node's cluster port, which its
-/// peers must know before it starts.
+/// A port that is free now, for a node's cluster port, which its peers
+/// must know before it starts and which it takes again when it restarts.
+/// Chosen below the system's ephemeral range: a port from that range can
+/// be handed to any outgoing connection or port-0 listener (the nodes'
+/// own tunnels have several) between the check and the node's bind.
 uint16_t free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
+  unsigned low = 32768;
+  std::ifstream{"/proc/sys/net/ipv4/ip_local_port_range"} >> low;
+  low = std::clamp(low, 12000u, 65000u);
+  static std::mt19937 pick{std::random_device{}()};
+  std::uniform_int_distribution<unsigned> in{10000u, low - 1};
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    auto port = static_cast<uint16_t>(in(pick));
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int on = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_ANY);
+    addr.sin_port = htons(port);
+    bool free = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    close(fd);
+    if (free)
+      return port;
+  }
+  ADD_FAILURE() << "no free port below " << low;
+  return 0;
 }
 
 class cluster_test : public ::testing::Test {

@@ -30,6 +30,8 @@ if ! "$source_dir/scripts/demo" --grpc-port 0 --metrics-port 0 \
   fail "a short demo run did not succeed"
 fi
 grep -q '"msg":"serving"' "$work/out" || fail "no serving line"
+grep -q "grpc is plain and unauthenticated" "$work/out" \
+  || fail "the demo did not show the node's warning about plain gRPC"
 # Options after the demo's own go to the load generator and win.
 grep -q "calls/s for 4 s" "$work/out" \
   || fail "--duration 4 given to the demo did not reach the load generator"
