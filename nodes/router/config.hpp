@@ -34,8 +34,8 @@ struct peer_address {
   uint16_t port = 0;
 };
 
-/// "router-1=10.0.0.2:7401,router-2=router-2.switchboard:7401"; an error
-/// message naming the bad entry, or empty.
+/// "router-1=router-1.switchboard:7401,router-2=router-2.switchboard:7401"; an
+/// error message naming the bad entry, or empty.
 std::string parse_peers(const std::string& text,
                         std::vector<peer_address>& out);
 

@@ -18,16 +18,25 @@ unsigned int seconds_of(std::chrono::seconds reload) {
     std::clamp<std::chrono::seconds::rep>(reload.count(), 1, 86'400));
 }
 
+/// A provider that watches the files of `f` that are set: the key pair
+/// when a certificate is, the authorities when a CA file is.
+std::shared_ptr<gx::FileWatcherCertificateProvider>
+watcher(const files& f, unsigned int seconds) {
+  if (f.certificate_file.empty())
+    return std::make_shared<gx::FileWatcherCertificateProvider>(f.ca_file,
+                                                                seconds);
+  if (f.ca_file.empty())
+    return std::make_shared<gx::FileWatcherCertificateProvider>(
+      f.private_key_file, f.certificate_file, seconds);
+  return std::make_shared<gx::FileWatcherCertificateProvider>(
+    f.private_key_file, f.certificate_file, f.ca_file, seconds);
+}
+
 } // namespace
 
 std::shared_ptr<grpc::ServerCredentials>
 server_credentials(const files& f, std::chrono::seconds reload) {
-  auto provider
-    = f.ca_file.empty() ? std::make_shared<gx::FileWatcherCertificateProvider>(
-        f.private_key_file, f.certificate_file, seconds_of(reload))
-                        : std::make_shared<gx::FileWatcherCertificateProvider>(
-                          f.private_key_file, f.certificate_file, f.ca_file,
-                          seconds_of(reload));
+  auto provider = watcher(f, seconds_of(reload));
   gx::TlsServerCredentialsOptions options{provider};
   options.watch_identity_key_cert_pairs();
   if (f.ca_file.empty()) {
@@ -70,17 +79,7 @@ channel_credentials(const client_options& o, const setting_names& names,
     return grpc::SslCredentials({}); // the system's authorities
   // Watched files: a gateway runs for months while its client
   // certificate and the node's CA rotate.
-  std::shared_ptr<gx::FileWatcherCertificateProvider> provider;
-  constexpr unsigned int reload = 60;
-  if (o.f.certificate_file.empty())
-    provider = std::make_shared<gx::FileWatcherCertificateProvider>(o.f.ca_file,
-                                                                    reload);
-  else if (o.f.ca_file.empty())
-    provider = std::make_shared<gx::FileWatcherCertificateProvider>(
-      o.f.private_key_file, o.f.certificate_file, reload);
-  else
-    provider = std::make_shared<gx::FileWatcherCertificateProvider>(
-      o.f.private_key_file, o.f.certificate_file, o.f.ca_file, reload);
+  auto provider = watcher(o.f, 60);
   gx::TlsChannelCredentialsOptions options;
   options.set_certificate_provider(provider);
   if (!o.f.ca_file.empty())
