@@ -27,6 +27,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <optional>
@@ -71,8 +73,19 @@ void check(const grpc::Status& st, const std::string& what,
   std::exit(1);
 }
 
+/// The bearer token sent with every request, if any (from
+/// SWITCHBOARD_TOKEN or --token-file; never from a flag's value).
+std::string bearer;
+
+/// Adds the bearer token to a request.
+void sign_in(grpc::ClientContext& ctx) {
+  if (!bearer.empty())
+    ctx.AddMetadata("authorization", "Bearer " + bearer);
+}
+
 std::unique_ptr<grpc::ClientContext> deadline(int seconds = 10) {
   auto ctx = std::make_unique<grpc::ClientContext>();
+  sign_in(*ctx);
   ctx->set_deadline(std::chrono::system_clock::now()
                     + std::chrono::seconds{seconds});
   return ctx;
@@ -477,6 +490,7 @@ int watch(client& c, const std::string& server, const std::string& tenant,
   req.set_tenant_id(tenant);
   req.set_from_sequence(from);
   grpc::ClientContext ctx;
+  sign_in(ctx);
   auto stream = c.events->Subscribe(&ctx, req);
   v1::Event e;
   while (stream->Read(&e)) {
@@ -652,6 +666,13 @@ int main(int argc, char** argv) {
     .add_option("--tls-private-key", tls_options.f.private_key_file,
                 "unencrypted PEM private key of --tls-certificate")
     ->envname("SWITCHBOARD_TLS_PRIVATE_KEY");
+  std::string token_file;
+  app
+    .add_option("--token-file", token_file,
+                "file holding an Entra ID access token for Switchboard's "
+                "API, sent as a bearer token (SWITCHBOARD_TOKEN holds the "
+                "token itself)")
+    ->envname("SWITCHBOARD_TOKEN_FILE");
 
   std::string file;
   auto* apply_cmd
@@ -738,6 +759,19 @@ int main(int argc, char** argv) {
     std::cerr << "switchboard: " << tls_error << "\n";
     return 2;
   }
+  if (!token_file.empty()) {
+    std::ifstream in{token_file};
+    if (!in || !std::getline(in, bearer) || bearer.empty()) {
+      std::cerr << "switchboard: --token-file: cannot read a token from '"
+                << token_file << "'\n";
+      return 2;
+    }
+  } else if (const char* env = std::getenv("SWITCHBOARD_TOKEN")) {
+    bearer = env;
+  }
+  while (!bearer.empty()
+         && std::isspace(static_cast<unsigned char>(bearer.back())))
+    bearer.pop_back();
   client c{server, credentials};
   if (*cluster_cmd)
     return members(c, server, located, removed);

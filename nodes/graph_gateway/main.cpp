@@ -8,12 +8,12 @@
 #include "nodes/graph_gateway/device_login.hpp"
 #include "nodes/graph_gateway/graph_api.hpp"
 #include "nodes/graph_gateway/metrics.hpp"
-#include "nodes/graph_gateway/openid_keys.hpp"
 #include "nodes/graph_gateway/presence_watch.hpp"
 #include "nodes/graph_gateway/token_store.hpp"
 #include "nodes/graph_gateway/webhook.hpp"
 #include "nodes/http/client.hpp"
 #include "nodes/http/server.hpp"
+#include "nodes/identity/openid_keys.hpp"
 #include "nodes/router/log.hpp"
 
 #include <algorithm>
@@ -56,7 +56,7 @@ bool secret(const std::string& file, const char* env, std::string& out) {
 }
 
 // Until the bot's app id is configured no token can be checked for it.
-class refuse_all final : public graph::token_checker {
+class refuse_all final : public identity::token_checker {
  public:
   void check(std::string,
              std::function<void(identity::token_verdict)> done) override {
@@ -246,30 +246,30 @@ int main(int argc, char** argv) {
   client_opts.ca_file = cfg.ca_file;
   http::client client{client_opts};
 
-  std::unique_ptr<graph::token_checker> tokens;
-  graph::openid_keys* keys = nullptr;
+  std::unique_ptr<identity::token_checker> tokens;
+  identity::openid_keys* keys = nullptr;
   if (cfg.app_id.empty()) {
     log.warn("no bot app id (--app-id): every call notification is refused "
              "with 401");
     tokens = std::make_unique<refuse_all>();
   } else {
-    graph::openid_keys::options key_opts;
+    identity::openid_keys::options key_opts;
     key_opts.configuration_url = cfg.openid_configuration;
     key_opts.refresh_every = cfg.key_refresh;
     key_opts.rules.issuers
       = {"https://graph.microsoft.com", "https://api.botframework.com"};
     key_opts.rules.audiences = {cfg.app_id};
     key_opts.rules.require_tenant = true;
-    auto k = std::make_unique<graph::openid_keys>(key_opts, client, log);
+    auto k = std::make_unique<identity::openid_keys>(key_opts, client, log);
     keys = k.get();
     tokens = std::move(k);
   }
 
   // Rich notifications' validationTokens: issued by the identity platform
   // to this app, for Microsoft Graph change tracking.
-  std::unique_ptr<graph::openid_keys> validation;
+  std::unique_ptr<identity::openid_keys> validation;
   if (!cfg.app_id.empty()) {
-    graph::openid_keys::options v;
+    identity::openid_keys::options v;
     v.configuration_url
       = cfg.authority + "/common/v2.0/.well-known/openid-configuration";
     v.refresh_every = cfg.key_refresh;
@@ -277,7 +277,7 @@ int main(int argc, char** argv) {
                                 cfg.authority + "/{tenantid}/v2.0"};
     v.rules.audiences = {cfg.app_id};
     v.rules.require_tenant = true;
-    validation = std::make_unique<graph::openid_keys>(v, client, log);
+    validation = std::make_unique<identity::openid_keys>(v, client, log);
   }
 
   graph::token_store user_tokens{cfg.token_store, token_key};

@@ -1,6 +1,6 @@
 #include "nodes/graph_gateway/webhook.hpp"
 
-#include "nodes/graph_gateway/openid_keys.hpp"
+#include "nodes/identity/openid_keys.hpp"
 #include "nodes/json/json.hpp"
 #include "nodes/router/log.hpp"
 

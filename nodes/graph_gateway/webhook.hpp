@@ -17,9 +17,13 @@ namespace switchboard::router {
 class logger;
 }
 
+namespace switchboard::identity {
+class token_checker;
+}
+
 namespace switchboard::graph {
 
-class token_checker;
+using identity::token_checker;
 
 /// What the webhooks hand on, each on the server's thread (a receiver
 /// queues it to an actor and returns).

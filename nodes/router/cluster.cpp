@@ -892,6 +892,19 @@ void cluster::remember(const routing::tenant& t, const caf::actor& a) {
   impl_->learn(t, a);
 }
 
+std::optional<std::string>
+cluster::microsoft_tenant_of(const std::string& id) const {
+  if (auto own = impl_->dir.get(id))
+    return own->microsoft_tenant_id;
+  std::lock_guard guard{impl_->mtx};
+  for (auto& [name, p] : impl_->peers) {
+    auto i = p.tenants.find(id);
+    if (i != p.tenants.end())
+      return i->second.first.microsoft_tenant_id;
+  }
+  return std::nullopt;
+}
+
 std::vector<routing::tenant> cluster::tenants() const {
   std::map<std::string, routing::tenant> all;
   for (auto& t : impl_->dir.list())

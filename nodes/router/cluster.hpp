@@ -122,6 +122,10 @@ class cluster {
   /// Every tenant known, own and peers', ordered by id.
   std::vector<routing::tenant> tenants() const;
 
+  /// The Microsoft tenant id of tenant `id`, wherever it lives; nothing
+  /// if no member announced it.
+  std::optional<std::string> microsoft_tenant_of(const std::string& id) const;
+
   /// Every member, this node first, then peers by name.
   std::vector<member_view> members() const;
 

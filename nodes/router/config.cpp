@@ -112,6 +112,30 @@ setting tls_file(const char* section, const char* key, const char* env,
           }};
 }
 
+/// A comma-separated list; empty entries are dropped.
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  size_t at = 0;
+  while (at <= text.size()) {
+    auto comma = text.find(',', at);
+    auto item = text.substr(at, comma == std::string::npos ? std::string::npos
+                                                           : comma - at);
+    if (!item.empty())
+      out.push_back(item);
+    if (comma == std::string::npos)
+      break;
+    at = comma + 1;
+  }
+  return out;
+}
+
+std::string join_list(const std::vector<std::string>& xs) {
+  std::string out;
+  for (auto& x : xs)
+    out += (out.empty() ? "" : ",") + x;
+  return out;
+}
+
 std::string set_nonempty(std::string& target, const std::string& text) {
   if (text.empty())
     return "must not be empty";
@@ -213,6 +237,77 @@ const std::vector<setting>& settings() {
      [](config& c, const std::string& v) {
        return set_bool(c.grpc_allow_plaintext, v);
      }},
+    {"grpc", "allow_unauthenticated", "SWITCHBOARD_GRPC_ALLOW_UNAUTHENTICATED",
+     "--grpc-allow-unauthenticated",
+     "true: serve gRPC without authentication on an address other than "
+     "loopback (every caller may read and change every tenant); false: "
+     "there, set --auth-openid-configuration or --grpc-tls-client-ca",
+     [](const config& c) {
+       return std::string{c.grpc_allow_unauthenticated ? "true" : "false"};
+     },
+     [](config& c, const std::string& v) {
+       return set_bool(c.grpc_allow_unauthenticated, v);
+     }},
+    {"auth", "openid_configuration", "SWITCHBOARD_AUTH_OPENID_CONFIGURATION",
+     "--auth-openid-configuration",
+     "HTTPS URL of the OpenID configuration whose keys sign bearer tokens "
+     "(Entra ID: https://login.microsoftonline.com/organizations/v2.0/"
+     ".well-known/openid-configuration); none: no bearer tokens",
+     [](const config& c) {
+       return c.auth.openid_configuration.empty() ? std::string{"none"}
+                                                  : c.auth.openid_configuration;
+     },
+     [](config& c, const std::string& v) -> std::string {
+       if (!v.empty() && v.rfind("https://", 0) != 0)
+         return "expected an https:// URL, found '" + v + "'";
+       c.auth.openid_configuration = v;
+       return {};
+     }},
+    {"auth", "audience", "SWITCHBOARD_AUTH_AUDIENCE", "--auth-audience",
+     "Accepted token audiences, comma-separated: the application id of "
+     "Switchboard's API app registration and its api:// URI",
+     [](const config& c) {
+       return c.auth.audiences.empty() ? std::string{"none"}
+                                       : join_list(c.auth.audiences);
+     },
+     [](config& c, const std::string& v) {
+       c.auth.audiences = split_list(v);
+       return std::string{};
+     }},
+    {"auth", "issuer", "SWITCHBOARD_AUTH_ISSUER", "--auth-issuer",
+     "Accepted token issuers, comma-separated; {tenantid} stands for the "
+     "token's own tid",
+     [](const config& c) {
+       return join_list(c.auth.issuers);
+     },
+     [](config& c, const std::string& v) -> std::string {
+       c.auth.issuers = split_list(v);
+       if (c.auth.issuers.empty())
+         return "expected at least one issuer";
+       return {};
+     }},
+    {"auth", "platform_tenant", "SWITCHBOARD_AUTH_PLATFORM_TENANT",
+     "--auth-platform-tenant",
+     "The provider's own Microsoft tenant id: only its tokens may carry "
+     "the Switchboard.Platform role; none: no token does",
+     [](const config& c) {
+       return c.auth.platform_tenant.empty() ? std::string{"none"}
+                                             : c.auth.platform_tenant;
+     },
+     [](config& c, const std::string& v) {
+       c.auth.platform_tenant = v;
+       return std::string{};
+     }},
+    {"auth", "ca", "SWITCHBOARD_AUTH_CA", "--auth-ca",
+     "PEM authorities trusted for the OpenID configuration's HTTPS; none: "
+     "the system's",
+     [](const config& c) {
+       return c.auth.ca_file.empty() ? std::string{"none"} : c.auth.ca_file;
+     },
+     [](config& c, const std::string& v) {
+       c.auth.ca_file = v;
+       return std::string{};
+     }},
     {"grpc", "max_in_flight", "SWITCHBOARD_GRPC_MAX_IN_FLIGHT",
      "--grpc-max-in-flight",
      "Requests in progress at most; more are refused with "
@@ -227,6 +322,22 @@ const std::vector<setting>& settings() {
        if (v.empty() || *end != '\0' || n < 1 || n > 10'000'000)
          return "expected a whole number from 1 to 10000000, found '" + v + "'";
        c.grpc_max_in_flight = static_cast<size_t>(n);
+       return {};
+     }},
+    {"grpc", "max_in_flight_per_tenant",
+     "SWITCHBOARD_GRPC_MAX_IN_FLIGHT_PER_TENANT",
+     "--grpc-max-in-flight-per-tenant",
+     "Requests of one tenant in progress at most; more of that tenant's "
+     "are refused with RESOURCE_EXHAUSTED while other tenants' go on",
+     [](const config& c) {
+       return std::to_string(c.grpc_max_in_flight_per_tenant);
+     },
+     [](config& c, const std::string& v) -> std::string {
+       char* end = nullptr;
+       auto n = std::strtoull(v.c_str(), &end, 10);
+       if (v.empty() || *end != '\0' || n < 1 || n > 10'000'000)
+         return "expected a whole number from 1 to 10000000, found '" + v + "'";
+       c.grpc_max_in_flight_per_tenant = static_cast<size_t>(n);
        return {};
      }},
     {"cluster", "listen", "SWITCHBOARD_CLUSTER_LISTEN", "--cluster-listen",
@@ -393,6 +504,25 @@ load_config(int argc, const char* const* argv,
           "--grpc-tls-certificate and --grpc-tls-private-key, or "
           "--grpc-allow-plaintext true where a service mesh encrypts "
           "between pods";
+    return result;
+  }
+  if (!c.auth.openid_configuration.empty() && c.auth.audiences.empty()) {
+    result.error = "--auth-audience: required with "
+                   "--auth-openid-configuration (the application id of "
+                   "Switchboard's API app registration), so that tokens "
+                   "meant for another API are refused";
+    return result;
+  }
+  if (c.auth.openid_configuration.empty() && c.grpc_tls.ca_file.empty()
+      && !c.grpc.loopback() && !c.grpc_allow_unauthenticated) {
+    result.error
+      = "--grpc-listen: " + c.grpc.to_string()
+        + " is not a loopback address, and without authentication anyone "
+          "who reaches it could read and change every tenant; set "
+          "--auth-openid-configuration (Entra ID tokens) or "
+          "--grpc-tls-client-ca (client certificates), or "
+          "--grpc-allow-unauthenticated true where a mesh authorizes "
+          "callers";
     return result;
   }
   for (auto& p : result.value.peers)

@@ -53,8 +53,33 @@ struct config {
   /// Plain gRPC on an address other than loopback, where a service mesh
   /// encrypts between pods. Without it, plain gRPC serves loopback only.
   bool grpc_allow_plaintext = false;
+  /// No authentication on an address other than loopback: every caller
+  /// may do everything (behind a mesh that authorizes callers itself).
+  bool grpc_allow_unauthenticated = false;
+  /// Bearer tokens from Microsoft Entra ID on the gRPC API.
+  struct auth_settings {
+    /// The OpenID configuration whose keys sign the tokens; empty: tokens
+    /// are not accepted.
+    std::string openid_configuration;
+    /// Accepted `aud`: Switchboard's own API app (its application id, or
+    /// its `api://` URI), never Graph.
+    std::vector<std::string> audiences;
+    /// Accepted `iss`, `{tenantid}` standing for the token's `tid`.
+    std::vector<std::string> issuers{
+      "https://login.microsoftonline.com/{tenantid}/v2.0",
+      "https://sts.windows.net/{tenantid}/"};
+    /// The provider's Microsoft tenant: only its tokens carry the
+    /// platform role.
+    std::string platform_tenant;
+    /// Authorities trusted for the OpenID configuration's HTTPS; empty:
+    /// the system's.
+    std::string ca_file;
+    std::chrono::seconds clock_skew{300};
+  } auth;
   /// gRPC requests in progress at most; beyond, RESOURCE_EXHAUSTED.
   size_t grpc_max_in_flight = 50'000;
+  /// Requests of one tenant in progress at most.
+  size_t grpc_max_in_flight_per_tenant = 10'000;
   listen_address metrics{"127.0.0.1", 9464};
   /// debug, info, warn or error.
   std::string log_level = "info";

@@ -2,6 +2,9 @@
 
 #include "actors/atoms.hpp"
 #include "actors/directory.hpp"
+#include "nodes/http/client.hpp"
+#include "nodes/identity/openid_keys.hpp"
+#include "nodes/router/authenticate.hpp"
 #include "nodes/router/cluster.hpp"
 #include "nodes/router/config.hpp"
 #include "nodes/router/log.hpp"
@@ -155,6 +158,13 @@ int main(int argc, char** argv) {
                                                    : "required"}))
       return 2;
     grpc_credentials = tls::server_credentials(cfg.grpc_tls, tls_reload);
+  } else if (!cfg.auth.openid_configuration.empty()) {
+    log.write(router::log_level::warn,
+              "grpc is plain (no TLS): bearer tokens cross the connection "
+              "unencrypted; set --grpc-tls-certificate and "
+              "--grpc-tls-private-key outside a developer's machine",
+              {{"grpc", cfg.grpc.to_string()}});
+    grpc_credentials = tls::plaintext_server_credentials();
   } else {
     log.write(router::log_level::warn,
               cfg.grpc.loopback()
@@ -292,6 +302,39 @@ int main(int argc, char** argv) {
   auto cluster_address = cfg.cluster;
   cluster_address.port = *cluster_port;
 
+  // Who may call what: Entra ID bearer tokens, client certificates.
+  std::unique_ptr<http::client> identity_client;
+  std::unique_ptr<identity::openid_keys> token_keys;
+  if (!cfg.auth.openid_configuration.empty()) {
+    http::client::options client_opts;
+    client_opts.ca_file = cfg.auth.ca_file;
+    identity_client = std::make_unique<http::client>(client_opts);
+    identity::openid_keys::options key_opts;
+    key_opts.configuration_url = cfg.auth.openid_configuration;
+    for (auto& issuer : cfg.auth.issuers)
+      (issuer.find("{tenantid}") != std::string::npos
+         ? key_opts.rules.issuer_templates
+         : key_opts.rules.issuers)
+        .push_back(issuer);
+    key_opts.rules.audiences = cfg.auth.audiences;
+    key_opts.rules.require_tenant = true;
+    key_opts.rules.clock_skew = cfg.auth.clock_skew;
+    token_keys = std::make_unique<identity::openid_keys>(key_opts,
+                                                         *identity_client, log);
+    token_keys->start();
+  }
+  router::authenticator::options auth_opts;
+  auth_opts.tokens = token_keys.get();
+  auth_opts.platform_tenant = cfg.auth.platform_tenant;
+  auth_opts.certificates = !cfg.grpc_tls.ca_file.empty();
+  router::authenticator auth{auth_opts};
+  if (!auth.enabled() && !cfg.grpc_tls.certificate_file.empty())
+    log.write(router::log_level::warn,
+              "grpc is unauthenticated: every caller may read and change "
+              "every tenant; set --auth-openid-configuration or "
+              "--grpc-tls-client-ca",
+              {{"grpc", cfg.grpc.to_string()}});
+
   router::service_context service_ctx;
   service_ctx.sys = &sys;
   service_ctx.dir = &dir;
@@ -299,6 +342,9 @@ int main(int argc, char** argv) {
   service_ctx.metrics = &metrics;
   service_ctx.cluster = &members;
   service_ctx.max_in_flight = cfg.grpc_max_in_flight;
+  service_ctx.max_in_flight_per_tenant = cfg.grpc_max_in_flight_per_tenant;
+  service_ctx.auth = &auth;
+  service_ctx.log = &log;
   auto services = router::make_services(service_ctx);
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -326,6 +372,10 @@ int main(int argc, char** argv) {
      {"grpc_tls", cfg.grpc_tls.certificate_file.empty() ? "off"
                   : cfg.grpc_tls.ca_file.empty()        ? "on"
                                                         : "mutual"},
+     {"auth", !auth.enabled()                        ? "off"
+              : token_keys && auth_opts.certificates ? "tokens, certificates"
+              : token_keys                           ? "tokens"
+                                                     : "certificates"},
      {"metrics", metrics_address.to_string()},
      {"cluster", cfg.peers.empty() ? std::string{"single node"}
                                    : cluster_address.to_string()},

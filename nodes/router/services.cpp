@@ -2,7 +2,10 @@
 
 #include "actors/directory.hpp"
 #include "actors/tenant.hpp"
+#include "nodes/router/access.hpp"
+#include "nodes/router/authenticate.hpp"
 #include "nodes/router/cluster.hpp"
+#include "nodes/router/log.hpp"
 #include "nodes/router/metrics.hpp"
 #include "storage/error.hpp"
 #include "storage/keys.hpp"
@@ -33,6 +36,8 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
 #include <utility>
 
 namespace switchboard::router {
@@ -158,7 +163,71 @@ struct node {
     if (ctx.metrics != nullptr)
       ctx.metrics->grpc_request(method, api::status_code_name(st.error_code()));
   }
+
+  /// Requests in progress per tenant (tenants that exist only: a counter
+  /// is made once a request found its tenant).
+  std::shared_mutex tenants_mtx;
+  std::unordered_map<std::string, std::unique_ptr<std::atomic<size_t>>>
+    tenants_in_flight;
+
+  std::atomic<size_t>* tenant_counter(const std::string& id) {
+    {
+      std::shared_lock guard{tenants_mtx};
+      auto i = tenants_in_flight.find(id);
+      if (i != tenants_in_flight.end())
+        return i->second.get();
+    }
+    std::unique_lock guard{tenants_mtx};
+    auto& slot = tenants_in_flight[id];
+    if (!slot)
+      slot = std::make_unique<std::atomic<size_t>>(0);
+    return slot.get();
+  }
+
+  /// Whether requests are checked against their caller's roles.
+  bool checks() const { return ctx.auth != nullptr && ctx.auth->enabled(); }
+
+  /// The Microsoft tenant of tenant `id`, wherever it lives.
+  std::optional<std::string> microsoft_tenant(const std::string& id) const {
+    if (ctx.cluster != nullptr)
+      return ctx.cluster->microsoft_tenant_of(id);
+    auto t = ctx.dir->get(id);
+    if (!t)
+      return std::nullopt;
+    return t->microsoft_tenant_id;
+  }
+
+  access::microsoft_tenant_of lookup() {
+    return [this](const std::string& id) {
+      return microsoft_tenant(id);
+    };
+  }
+
+  /// A request refused for who sent it, logged for the operator.
+  void log_refusal(const char* method, const Status& st,
+                   const std::string& who) {
+    if (ctx.log != nullptr)
+      ctx.log->info("request refused",
+                    {{"method", method},
+                     {"code", api::status_code_name(st.error_code())},
+                     {"reason", st.error_message()},
+                     {"caller", who.empty() ? "unidentified" : who}});
+  }
+
+  /// The agents of a tenant that a signed-in user is (their
+  /// teams_user_id is the user's oid), as last looked up; kept for
+  /// own_agents_ttl so that an agent's every click is not a lookup.
+  struct own_agents_entry {
+    std::vector<std::string> agents;
+    std::chrono::steady_clock::time_point at;
+  };
+  std::mutex own_mtx;
+  std::map<std::pair<std::string, std::string>, own_agents_entry> own_agents;
 };
+
+/// How long a user's agents in a tenant are remembered: an agent whose
+/// teams_user_id changes acts as the old user at most this long.
+constexpr auto own_agents_ttl = std::chrono::seconds{30};
 
 // -- unary calls decoded by the node ------------------------------------------
 //
@@ -174,6 +243,9 @@ class unary_call : public grpc::ServerUnaryReactor {
  public:
   /// Encodes the response (when `st` is OK) and finishes the call.
   virtual void respond(const Status& st) = 0;
+
+  /// The requests in progress of the tenant this call counts against.
+  std::atomic<size_t>* tenant_in_flight = nullptr;
 
   void OnDone() override { delete this; }
 };
@@ -258,10 +330,209 @@ void finish(node& n, grpc::ServerUnaryReactor* reactor, const char* method,
             const Status& st) {
   n.count(method, st);
   n.in_flight.fetch_sub(1, std::memory_order_relaxed);
-  if (auto* call = dynamic_cast<unary_call*>(reactor))
+  if (auto* call = dynamic_cast<unary_call*>(reactor)) {
+    if (auto* mine = std::exchange(call->tenant_in_flight, nullptr))
+      mine->fetch_sub(1, std::memory_order_relaxed);
     call->respond(st);
-  else
+  } else
     reactor->Finish(st);
+}
+
+// -- who may call what --------------------------------------------------------
+
+/// What a request is about: its tenant_id, agent_id and call_id, at its
+/// top level or in the one object it carries (UpsertQueue's queue,
+/// SubmitCall's call, UpsertTenant's tenant).
+access::target target_of(const google::protobuf::Message& m) {
+  using google::protobuf::FieldDescriptor;
+  auto text = [](const google::protobuf::Message& x, const char* name) {
+    auto* f = x.GetDescriptor()->FindFieldByName(name);
+    if (f == nullptr || f->type() != FieldDescriptor::TYPE_STRING
+        || f->is_repeated())
+      return std::string{};
+    return x.GetReflection()->GetString(x, f);
+  };
+  access::target t{text(m, "tenant_id"), text(m, "agent_id"),
+                   text(m, "call_id")};
+  if (!t.tenant_id.empty())
+    return t;
+  auto* d = m.GetDescriptor();
+  for (int i = 0; i < d->field_count(); ++i) {
+    auto* f = d->field(i);
+    if (f->type() != FieldDescriptor::TYPE_MESSAGE || f->is_repeated())
+      continue;
+    auto& inner = m.GetReflection()->GetMessage(m, f);
+    t.tenant_id = text(inner, "tenant_id");
+    if (t.tenant_id.empty())
+      continue;
+    if (f->name() == "agent")
+      t.agent_id = text(inner, "agent_id");
+    if (f->name() == "call")
+      t.call_id = text(inner, "call_id");
+    break;
+  }
+  return t;
+}
+
+/// Asks tenant `tenant_id`'s actor `xs` and hands the reply, or the
+/// status that says why there is none, to `done`.
+template<class Reply, class... Ts>
+void query(node& n, const std::string& tenant_id,
+           std::function<void(Reply*, const Status&)> done, Ts... xs) {
+  Status failed;
+  auto t = n.tenant(tenant_id, "tenant_id", failed);
+  if (!t) {
+    done(nullptr, failed);
+    return;
+  }
+  n.ctx.sys->spawn(
+    [done, tenant_id, xs...](caf::event_based_actor* self,
+                             tenant_actor target) {
+      self->request(target, actor_timeout, xs...)
+        .then(
+          [done, self](Reply& reply) {
+            done(&reply, Status::OK);
+            self->quit();
+          },
+          [done, self, tenant_id](caf::error& err) {
+            done(nullptr, to_status(err, tenant_id));
+            self->quit();
+          });
+    },
+    *t);
+}
+
+/// The agents of tenant `tenant_id` that user `who` is, to `done`.
+void find_own_agents(
+  node& n, const access::principal& who, const std::string& tenant_id,
+  std::function<void(const std::vector<std::string>&, const Status&)> done) {
+  auto key = std::make_pair(tenant_id, who.object_id);
+  auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard guard{n.own_mtx};
+    auto i = n.own_agents.find(key);
+    if (i != n.own_agents.end() && now - i->second.at < own_agents_ttl) {
+      auto agents = i->second.agents;
+      done(agents, Status::OK);
+      return;
+    }
+  }
+  query<std::vector<routing::agent_view>>(
+    n, tenant_id,
+    [&n, key, now, oid = who.object_id,
+     done](std::vector<routing::agent_view>* all, const Status& st) {
+      if (all == nullptr) {
+        done({}, st);
+        return;
+      }
+      std::vector<std::string> mine;
+      for (auto& a : *all)
+        if (!oid.empty() && a.data.teams_user_id == oid)
+          mine.push_back(a.data.id);
+      {
+        std::lock_guard guard{n.own_mtx};
+        if (n.own_agents.size() >= 100'000)
+          n.own_agents.clear();
+        n.own_agents[key] = {mine, now};
+      }
+      done(mine, Status::OK);
+    },
+    atom::list_v, atom::agent_v);
+}
+
+bool contains(const std::vector<std::string>& xs, const std::string& x) {
+  return std::find(xs.begin(), xs.end(), x) != xs.end();
+}
+
+/// Refuses a unary request before its handler ran.
+void refuse(node& n, unary_call* call, const char* method, const Status& st,
+            const std::string& who) {
+  n.log_refusal(method, st, who);
+  n.in_flight.fetch_add(1, std::memory_order_relaxed);
+  finish(n, call, method, st);
+}
+
+/// Runs `run` (the request's handler) if the caller of `ctx` may make
+/// request `req` of `method`, else finishes `call` with the status that
+/// says why not. `run` may run later, on another thread.
+void guarded(node& n, grpc::CallbackServerContext* ctx, const char* method,
+             const google::protobuf::Message& req, unary_call* call,
+             std::function<void()> run) {
+  n.ctx.auth->authenticate(*ctx, [&n, method, target = target_of(req), call,
+                                  run = std::move(run)](const Status& st,
+                                                        access::principal who) {
+    if (!st.ok()) {
+      refuse(n, call, method, st, who.who);
+      return;
+    }
+    auto d = access::decide(who, method, target, n.lookup());
+    using kind = access::decision::kind;
+    switch (d.what) {
+      case kind::allow:
+        if (access::is_admin_change(method) && n.ctx.log != nullptr)
+          n.ctx.log->info("configuration change", {{"method", method},
+                                                   {"tenant", target.tenant_id},
+                                                   {"caller", who.who}});
+        run();
+        return;
+      case kind::deny:
+      case kind::own_events:
+        refuse(n, call, method, {StatusCode::PERMISSION_DENIED, d.message},
+               who.who);
+        return;
+      case kind::hide:
+        refuse(n, call, method, {StatusCode::NOT_FOUND, d.message}, who.who);
+        return;
+      case kind::own_agent:
+      case kind::own_call: break;
+    }
+    find_own_agents(
+      n, who, target.tenant_id,
+      [&n, method, target, call, run, who, what = d.what](
+        const std::vector<std::string>& mine, const Status& found) {
+        if (!found.ok()) {
+          refuse(n, call, method, found, who.who);
+          return;
+        }
+        if (mine.empty()) {
+          refuse(n, call, method,
+                 {StatusCode::PERMISSION_DENIED,
+                  who.who + " is no agent of tenant '" + target.tenant_id
+                    + "': no agent has teams_user_id " + who.object_id},
+                 who.who);
+          return;
+        }
+        if (what == kind::own_agent) {
+          if (contains(mine, target.agent_id))
+            run();
+          else
+            refuse(n, call, method,
+                   {StatusCode::PERMISSION_DENIED,
+                    "agent_id: '" + target.agent_id + "' is not " + who.who
+                      + "'s agent; an agent acts only as themself"},
+                   who.who);
+          return;
+        }
+        query<call_reply>(
+          n, target.tenant_id,
+          [&n, method, target, call, run, who, mine](call_reply* reply,
+                                                     const Status& got) {
+            if (reply == nullptr) {
+              refuse(n, call, method, got, who.who);
+              return;
+            }
+            if (contains(mine, reply->call.agent_id))
+              run();
+            else
+              refuse(n, call, method,
+                     {StatusCode::PERMISSION_DENIED,
+                      "call_id: call '" + target.call_id
+                        + "' is not offered to or handled by " + who.who},
+                     who.who);
+          },
+          atom::get_v, atom::call_v, target.call_id);
+      });
+  });
 }
 
 /// The generated callback service of `Service` with the unary methods the
@@ -291,6 +562,15 @@ class decoding : public Service::CallbackService {
               n, call, name,
               {StatusCode::INVALID_ARGUMENT,
                "request: " + undecodable_text(Request::descriptor()->name())});
+            return call;
+          }
+          if (n.checks()) {
+            guarded(n, ctx, name, call->request, call,
+                    [self, method, ctx, call] {
+                      current_call = call;
+                      (self->*method)(ctx, &call->request, &call->response);
+                      current_call = nullptr;
+                    });
             return call;
           }
           current_call = call;
@@ -336,8 +616,26 @@ std::optional<tenant_actor> begin(node& n, grpc::ServerUnaryReactor* reactor,
     return std::nullopt;
   Status failed;
   auto t = n.tenant(tenant_id, field, failed);
-  if (!t)
+  if (!t) {
     finish(n, reactor, method, failed);
+    return t;
+  }
+  // A tenant past its share is refused on its own, so that one flooding
+  // tenant cannot take the whole node from the others.
+  auto* call = dynamic_cast<unary_call*>(reactor);
+  if (call == nullptr)
+    return t;
+  auto* mine = n.tenant_counter(tenant_id);
+  call->tenant_in_flight = mine;
+  auto now = mine->fetch_add(1, std::memory_order_relaxed) + 1;
+  if (now > n.ctx.max_in_flight_per_tenant) {
+    finish(n, reactor, method,
+           {StatusCode::RESOURCE_EXHAUSTED,
+            "tenant '" + tenant_id + "' has " + std::to_string(now - 1)
+              + " requests in progress, its share of this node "
+                "(--grpc-max-in-flight-per-tenant); retry with backoff"});
+    return std::nullopt;
+  }
   return t;
 }
 
@@ -1298,10 +1596,30 @@ struct outbox {
   bool finished = false;
   std::vector<int32_t> types;
   uint64_t last_sent = 0;
+  /// The actor that feeds this box, once started.
+  caf::actor sink;
+  /// An agent's stream: only events of these agents, of calls offered to
+  /// or handled by them, and of their offers.
+  bool only_own = false;
+  std::vector<std::string> own;
 
   bool wanted(int32_t t) const {
     return types.empty()
            || std::find(types.begin(), types.end(), t) != types.end();
+  }
+
+  bool mine(const v1::Event& e) const {
+    auto of = [this](const std::string& agent) {
+      return !agent.empty()
+             && std::find(own.begin(), own.end(), agent) != own.end();
+    };
+    if (e.has_agent())
+      return of(e.agent().agent().agent_id());
+    if (e.has_offer() && of(e.offer().agent_id()))
+      return true;
+    if (e.has_call())
+      return of(e.call().agent_id()) || of(e.call().offer().agent_id());
+    return false;
   }
 
   /// Queues an event in sequence order, decoding it only if the stream
@@ -1315,6 +1633,8 @@ struct outbox {
       return;
     v1::Event e;
     e.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+    if (only_own && !mine(e))
+      return;
     if (pending.size() >= max_subscriber_backlog) {
       finished = true;
       reactor->Finish({StatusCode::RESOURCE_EXHAUSTED,
@@ -1449,23 +1769,83 @@ caf::behavior event_sink(caf::event_based_actor* self,
   };
 }
 
+/// Starts feeding a Subscribe stream's box from its tenant, unless the
+/// stream ended already.
+void start_sink(node& n, const std::shared_ptr<outbox>& box,
+                const v1::SubscribeRequest& req) {
+  Status failed;
+  auto t = n.tenant(req.tenant_id(), "tenant_id", failed);
+  if (!t) {
+    n.count("Subscribe", failed);
+    box->fail(failed);
+    return;
+  }
+  auto sink = n.ctx.sys->spawn(event_sink, box, *t, req.tenant_id(),
+                               req.from_sequence());
+  std::lock_guard guard{box->mtx};
+  if (box->reactor == nullptr)
+    caf::anon_send_exit(sink, caf::exit_reason::user_shutdown);
+  else
+    box->sink = sink;
+}
+
+/// Starts a Subscribe stream once its caller may read it: the whole
+/// tenant, or as an agent their own events.
+void start_guarded(node& n, grpc::CallbackServerContext* ctx,
+                   const std::shared_ptr<outbox>& box,
+                   const v1::SubscribeRequest& req) {
+  const char* method = "Subscribe";
+  n.ctx.auth->authenticate(*ctx, [&n, method, box, req](const Status& st,
+                                                        access::principal who) {
+    auto refuse = [&](const Status& why) {
+      n.log_refusal(method, why, who.who);
+      n.count(method, why);
+      box->fail(why);
+    };
+    if (!st.ok())
+      return refuse(st);
+    auto d = access::decide(who, method, target_of(req), n.lookup());
+    using kind = access::decision::kind;
+    switch (d.what) {
+      case kind::allow: start_sink(n, box, req); return;
+      case kind::hide: return refuse({StatusCode::NOT_FOUND, d.message});
+      case kind::own_events: break;
+      default: return refuse({StatusCode::PERMISSION_DENIED, d.message});
+    }
+    find_own_agents(
+      n, who, req.tenant_id(),
+      [&n, box, req, who, refuse](const std::vector<std::string>& mine,
+                                  const Status& found) {
+        if (!found.ok())
+          return refuse(found);
+        if (mine.empty())
+          return refuse({StatusCode::PERMISSION_DENIED,
+                         who.who + " is no agent of tenant '" + req.tenant_id()
+                           + "': no agent has teams_user_id " + who.object_id});
+        {
+          std::lock_guard guard{box->mtx};
+          box->only_own = true;
+          box->own = mine;
+        }
+        start_sink(n, box, req);
+      });
+  });
+}
+
 class subscribe_reactor final : public grpc::ServerWriteReactor<v1::Event> {
  public:
-  subscribe_reactor(node& n, const v1::SubscribeRequest& req) : n_(n) {
+  subscribe_reactor(node& n, grpc::CallbackServerContext* ctx,
+                    const v1::SubscribeRequest& req)
+    : n_(n) {
     box_ = std::make_shared<outbox>();
     box_->reactor = this;
     for (auto t : req.types())
       box_->types.push_back(static_cast<int32_t>(t));
     box_->last_sent = req.from_sequence();
-    Status failed;
-    auto t = n_.tenant(req.tenant_id(), "tenant_id", failed);
-    if (!t) {
-      n_.count("Subscribe", failed);
-      box_->fail(failed);
-      return;
-    }
-    sink_ = n_.ctx.sys->spawn(event_sink, box_, *t, req.tenant_id(),
-                              req.from_sequence());
+    if (n_.checks())
+      start_guarded(n_, ctx, box_, req);
+    else
+      start_sink(n_, box_, req);
   }
 
   void OnWriteDone(bool ok) override {
@@ -1489,12 +1869,14 @@ class subscribe_reactor final : public grpc::ServerWriteReactor<v1::Event> {
   void OnCancel() override { box_->fail(Status::CANCELLED); }
 
   void OnDone() override {
+    caf::actor sink;
     {
       std::lock_guard guard{box_->mtx};
       box_->reactor = nullptr;
+      sink = std::move(box_->sink);
     }
-    if (sink_)
-      caf::anon_send_exit(sink_, caf::exit_reason::user_shutdown);
+    if (sink)
+      caf::anon_send_exit(sink, caf::exit_reason::user_shutdown);
     n_.count("Subscribe", Status::OK);
     delete this;
   }
@@ -1502,7 +1884,6 @@ class subscribe_reactor final : public grpc::ServerWriteReactor<v1::Event> {
  private:
   node& n_;
   std::shared_ptr<outbox> box_;
-  caf::actor sink_;
 };
 
 /// Requests of one Ingest stream, in arrival order.
@@ -1558,7 +1939,7 @@ void fail_remote(std::shared_ptr<job_queue> jobs, const caf::actor_addr& who,
 class ingest_reactor final
   : public grpc::ServerBidiReactor<grpc::ByteBuffer, v1::IngestResponse> {
  public:
-  explicit ingest_reactor(node& n) : n_(n) {
+  ingest_reactor(node& n, grpc::CallbackServerContext* ctx) : n_(n) {
     jobs_ = std::make_shared<job_queue>();
     // The queue is a spawn argument: CAF 0.17.6 mishandles function
     // actors spawned without arguments.
@@ -1570,7 +1951,35 @@ class ingest_reactor final
         return ingest_bridge(self, jobs);
       },
       jobs_);
-    StartRead(&request_);
+    if (!n_.checks()) {
+      StartRead(&request_);
+      return;
+    }
+    // Nothing is read before the caller is known, so the stream stays
+    // open (gRPC calls OnDone only after Finish) until this answers.
+    n_.ctx.auth->authenticate(
+      *ctx, [this](const Status& st, access::principal who) {
+        auto refused = st;
+        if (st.ok()) {
+          // Ingest names no tenant itself: the role is checked here,
+          // each command's tenant as it arrives.
+          auto* rule = access::rule_of("Ingest");
+          if ((who.roles & rule->tenant_wide) == 0)
+            refused = {StatusCode::PERMISSION_DENIED,
+                       "Ingest needs the app role Switchboard.Gateway or "
+                       "Switchboard.Platform; "
+                         + who.who + " has " + access::describe(who.roles)};
+        }
+        if (!refused.ok()) {
+          n_.log_refusal("Ingest", refused, who.who);
+          std::lock_guard guard{mtx_};
+          finished_ = true;
+          Finish(refused);
+          return;
+        }
+        caller_ = std::move(who);
+        StartRead(&request_);
+      });
   }
 
   ~ingest_reactor() override {
@@ -1706,6 +2115,11 @@ class ingest_reactor final
   template<class Reply, class... Ts>
   void send(const std::shared_ptr<entry>& slot, const std::string& tenant_id,
             Ts... xs) {
+    if (caller_ && !access::sees_tenant(*caller_, tenant_id, n_.lookup())) {
+      complete(
+        slot, Status{StatusCode::NOT_FOUND, access::no_such_tenant(tenant_id)});
+      return;
+    }
     Status failed;
     auto t = n_.tenant(tenant_id, "tenant_id", failed);
     if (!t) {
@@ -1926,6 +2340,8 @@ class ingest_reactor final
 
   node& n_;
   std::shared_ptr<job_queue> jobs_;
+  /// Who sent the stream, when requests are checked.
+  std::optional<access::principal> caller_;
   caf::actor bridge_;
   std::mutex mtx_;
   grpc::ByteBuffer request_;
@@ -1955,7 +2371,7 @@ class event_service : public decoding<v1::EventService> {
       method_index("Subscribe"),
       new grpc::internal::CallbackServerStreamingHandler<grpc::ByteBuffer,
                                                          v1::Event>(
-        [this](grpc::CallbackServerContext*, const grpc::ByteBuffer* in)
+        [this](grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* in)
           -> grpc::ServerWriteReactor<v1::Event>* {
           grpc::ByteBuffer bytes{*in};
           v1::SubscribeRequest req;
@@ -1970,15 +2386,15 @@ class event_service : public decoding<v1::EventService> {
             n_.count("Subscribe", st);
             return new refused_subscription(st);
           }
-          return new subscribe_reactor(n_, req);
+          return new subscribe_reactor(n_, ctx, req);
         }));
     MarkMethodRawCallback(
       method_index("Ingest"),
       new grpc::internal::CallbackBidiHandler<grpc::ByteBuffer,
                                               v1::IngestResponse>(
-        [this](grpc::CallbackServerContext*)
+        [this](grpc::CallbackServerContext* ctx)
           -> grpc::ServerBidiReactor<grpc::ByteBuffer, v1::IngestResponse>* {
-          return new ingest_reactor(n_);
+          return new ingest_reactor(n_, ctx);
         }));
   }
 

@@ -27,7 +27,9 @@ class store;
 
 namespace switchboard::router {
 
+class authenticator;
 class cluster;
+class logger;
 class metrics;
 
 struct service_context {
@@ -39,6 +41,14 @@ struct service_context {
   router::cluster* cluster = nullptr;
   /// Requests in progress at most; beyond, RESOURCE_EXHAUSTED.
   size_t max_in_flight = 50'000;
+  /// Requests of one tenant in progress at most; beyond, that tenant's
+  /// requests get RESOURCE_EXHAUSTED while the others' go on.
+  size_t max_in_flight_per_tenant = 10'000;
+  /// Who may call what; none, or one not enabled: everyone may call
+  /// everything (a developer's loopback node).
+  authenticator* auth = nullptr;
+  /// Refused requests and configuration changes, with who made them.
+  logger* log = nullptr;
 };
 
 std::vector<std::unique_ptr<grpc::Service>>

@@ -465,6 +465,57 @@ TEST_F(routing_test, an_overloaded_node_sheds_requests) {
   EXPECT_EQ(message.rfind("node overloaded: ", 0), 0u) << message;
 }
 
+TEST_F(routing_test, a_flooding_tenant_is_refused_while_others_go_on) {
+  n.reset();
+  n = std::make_unique<node>(
+    dir, std::vector<std::string>{"--grpc-max-in-flight-per-tenant", "1"});
+  tenant("fabrikam");
+  // Eight clients of contoso at once against a share of one request in
+  // progress, while fabrikam asks one request at a time.
+  std::atomic<int> refused{0};
+  std::atomic<int> served{0};
+  std::atomic<bool> flooding{true};
+  std::string message;
+  std::mutex mtx;
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 8; ++t)
+    clients.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) {
+        v1::ListQueuesRequest req;
+        req.set_tenant_id("contoso");
+        v1::ListQueuesResponse out;
+        auto st = n->admin->ListQueues(ctx().get(), req, &out);
+        if (st.ok()) {
+          served++;
+        } else if (st.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+          refused++;
+          std::lock_guard guard{mtx};
+          message = st.error_message();
+        }
+      }
+    });
+  int others = 0;
+  std::thread other([&] {
+    while (flooding) {
+      v1::ListQueuesRequest req;
+      req.set_tenant_id("fabrikam");
+      v1::ListQueuesResponse out;
+      auto st = n->admin->ListQueues(ctx().get(), req, &out);
+      EXPECT_TRUE(st.ok()) << st.error_message();
+      ++others;
+    }
+  });
+  for (auto& c : clients)
+    c.join();
+  flooding = false;
+  other.join();
+  EXPECT_GT(refused.load(), 0);
+  EXPECT_GT(served.load(), 0);
+  EXPECT_EQ(refused + served, 400);
+  EXPECT_GT(others, 0);
+  EXPECT_EQ(message.rfind("tenant 'contoso' has ", 0), 0u) << message;
+}
+
 TEST_F(routing_test,
        classification_rules_choose_the_queue_and_survive_a_restart) {
   queue("spanish");

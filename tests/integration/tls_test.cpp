@@ -43,7 +43,10 @@ class tls_test : public ::testing::Test {
     other_ca = std::make_unique<test_authority>(dir.path(), "other-ca");
     ASSERT_TRUE(ca->ok() && other_ca->ok());
     ASSERT_TRUE(ca->sign("router"));
-    ASSERT_TRUE(ca->sign("gateway"));
+    // Its URI name makes it the provider's (mutual TLS also decides who
+    // may do what).
+    ASSERT_TRUE(ca->sign("gateway", "IP:127.0.0.1,DNS:localhost,DNS:gateway,"
+                                    "URI:urn:switchboard:platform:*"));
     ASSERT_TRUE(other_ca->sign("stranger"));
   }
 

@@ -52,7 +52,8 @@ TEST(router_config, file_then_environment_then_flags) {
   auto r = load({"--config", file, "--data-dir", "/flag"},
                 {{"SWITCHBOARD_DATA_DIR", "/env"},
                  {"SWITCHBOARD_GRPC_LISTEN", "0.0.0.0:2000"},
-                 {"SWITCHBOARD_GRPC_ALLOW_PLAINTEXT", "true"}});
+                 {"SWITCHBOARD_GRPC_ALLOW_PLAINTEXT", "true"},
+                 {"SWITCHBOARD_GRPC_ALLOW_UNAUTHENTICATED", "true"}});
   ASSERT_EQ(r.error, "");
   EXPECT_EQ(r.value.node_name, "from-file");           // file only
   EXPECT_EQ(r.value.log_level, "debug");               // file only
@@ -78,7 +79,7 @@ TEST(router_config, unknown_keys_in_the_file_are_errors) {
   r = load({"--config", file});
   EXPECT_EQ(r.error, "config file '" + file
                        + "': unknown section 'nodes' (known: node, grpc, "
-                         "cluster, metrics, log)");
+                         "auth, cluster, metrics, log)");
 }
 
 TEST(router_config, bad_values_name_where_they_came_from) {
@@ -178,8 +179,8 @@ TEST(router_config, plain_grpc_serves_loopback_only) {
       << r.error;
   }
   // Behind a service mesh, on purpose.
-  auto meshed
-    = load({"--grpc-listen", "0.0.0.0:7400", "--grpc-allow-plaintext", "true"});
+  auto meshed = load({"--grpc-listen", "0.0.0.0:7400", "--grpc-allow-plaintext",
+                      "true", "--grpc-allow-unauthenticated", "true"});
   EXPECT_EQ(meshed.error, "");
   EXPECT_TRUE(meshed.value.grpc_allow_plaintext);
   // With TLS, anywhere.
@@ -246,4 +247,47 @@ TEST(listen_address, parses_hosts_and_ports) {
   for (auto* bad : {"", ":80", "host:", "host", "::1:80", "[::1:80", "host:-1",
                     "host:65536", "host:8o"})
     EXPECT_FALSE(parse_listen_address(bad)) << bad;
+}
+
+TEST(router_config, an_open_address_needs_authentication) {
+  // TLS alone encrypts, but lets anyone in.
+  auto anyone
+    = load({"--grpc-listen", "0.0.0.0:7400", "--grpc-tls-certificate",
+            "/tls/tls.crt", "--grpc-tls-private-key", "/tls/tls.key"});
+  EXPECT_NE(anyone.error.find("without authentication anyone"),
+            std::string::npos)
+    << anyone.error;
+  EXPECT_NE(anyone.error.find("--auth-openid-configuration"), std::string::npos)
+    << anyone.error;
+  // Entra ID tokens.
+  auto tokens = load(
+    {"--grpc-listen", "0.0.0.0:7400", "--grpc-tls-certificate", "/tls/tls.crt",
+     "--grpc-tls-private-key", "/tls/tls.key", "--auth-openid-configuration",
+     "https://login.microsoftonline.com/organizations/v2.0/.well-known/"
+     "openid-configuration",
+     "--auth-audience", "api://switchboard,6f1c2d3e"});
+  EXPECT_EQ(tokens.error, "");
+  EXPECT_EQ(tokens.value.auth.audiences,
+            (std::vector<std::string>{"api://switchboard", "6f1c2d3e"}));
+  EXPECT_EQ(tokens.value.auth.issuers.size(), 2u);
+  // A mesh that authorizes callers itself, on purpose.
+  EXPECT_EQ(load({"--grpc-listen", "0.0.0.0:7400", "--grpc-tls-certificate",
+                  "/tls/tls.crt", "--grpc-tls-private-key", "/tls/tls.key",
+                  "--grpc-allow-unauthenticated", "true"})
+              .error,
+            "");
+}
+
+TEST(router_config, tokens_need_an_audience_and_an_https_configuration) {
+  auto no_audience
+    = load({"--auth-openid-configuration", "https://login.example/.well-known/"
+                                           "openid-configuration"});
+  EXPECT_NE(no_audience.error.find("--auth-audience: required"),
+            std::string::npos)
+    << no_audience.error;
+  auto plain = load({"--auth-openid-configuration",
+                     "http://login.example/.well-known/openid-configuration",
+                     "--auth-audience", "api://switchboard"});
+  EXPECT_NE(plain.error.find("expected an https:// URL"), std::string::npos)
+    << plain.error;
 }

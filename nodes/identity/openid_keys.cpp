@@ -1,9 +1,9 @@
-#include "nodes/graph_gateway/openid_keys.hpp"
+#include "nodes/identity/openid_keys.hpp"
 
 #include "nodes/http/client.hpp"
 #include "nodes/router/log.hpp"
 
-namespace switchboard::graph {
+namespace switchboard::identity {
 
 namespace {
 
@@ -18,7 +18,7 @@ std::int64_t unix_now() {
 openid_keys::openid_keys(options opts, http::client& client,
                          router::logger& log)
   : opts_(std::move(opts)), client_(client), log_(log),
-    keys_(std::make_shared<identity::key_set>()) {}
+    keys_(std::make_shared<key_set>()) {}
 
 openid_keys::~openid_keys() {
   {
@@ -48,7 +48,7 @@ void openid_keys::start() {
   });
 }
 
-std::shared_ptr<const identity::key_set> openid_keys::keys() const {
+std::shared_ptr<const key_set> openid_keys::keys() const {
   std::lock_guard<std::mutex> lock{mutex_};
   return keys_;
 }
@@ -71,7 +71,7 @@ void openid_keys::refresh() {
         nullptr,
         "cannot read the OpenID configuration " + opts_.configuration_url + ": "
           + (r.ok() ? "HTTP " + std::to_string(r.value.status) : r.error));
-    auto jwks = identity::jwks_uri_of(r.value.body);
+    auto jwks = jwks_uri_of(r.value.body);
     if (jwks.empty())
       return fetched(nullptr, "the OpenID configuration "
                                 + opts_.configuration_url
@@ -87,20 +87,20 @@ void openid_keys::refresh() {
           nullptr,
           "cannot read the signing keys " + jwks + ": "
             + (k.ok() ? "HTTP " + std::to_string(k.value.status) : k.error));
-      auto loaded = identity::key_set::from_jwks(k.value.body);
+      auto loaded = key_set::from_jwks(k.value.body);
       if (!loaded.error.empty())
         return fetched(nullptr, jwks + ": " + loaded.error);
       for (const auto& why : loaded.skipped)
         log_.warn("signing key skipped", {{"keys", jwks}, {"why", why}});
-      fetched(std::make_shared<identity::key_set>(std::move(loaded.keys)), {});
+      fetched(std::make_shared<key_set>(std::move(loaded.keys)), {});
     });
   });
 }
 
-void openid_keys::fetched(std::shared_ptr<const identity::key_set> keys,
+void openid_keys::fetched(std::shared_ptr<const key_set> keys,
                           std::string error) {
   decltype(waiting_) waiting;
-  std::shared_ptr<const identity::key_set> now;
+  std::shared_ptr<const key_set> now;
   {
     std::lock_guard<std::mutex> lock{mutex_};
     refreshing_ = false;
@@ -121,14 +121,14 @@ void openid_keys::fetched(std::shared_ptr<const identity::key_set> keys,
                {{"error", error}, {"keys_kept", std::to_string(now->size())}});
   }
   for (auto& [token, done] : waiting)
-    done(identity::verify_token(token, *now, opts_.rules, unix_now()));
+    done(verify_token(token, *now, opts_.rules, unix_now()));
 }
 
 void openid_keys::check(std::string token,
-                        std::function<void(identity::token_verdict)> done) {
+                        std::function<void(token_verdict)> done) {
   auto held = keys();
-  auto v = identity::verify_token(token, *held, opts_.rules, unix_now());
-  if (v.error != identity::token_error::unknown_key)
+  auto v = verify_token(token, *held, opts_.rules, unix_now());
+  if (v.error != token_error::unknown_key)
     return done(std::move(v));
   bool start_refresh = false;
   {
@@ -157,12 +157,12 @@ void openid_keys::check(std::string token,
     return;
   }
   if (done)
-    done(identity::verify_token(token, *held, opts_.rules, unix_now()));
+    done(verify_token(token, *held, opts_.rules, unix_now()));
 }
 
 void fixed_keys::check(std::string token,
-                       std::function<void(identity::token_verdict)> done) {
-  done(identity::verify_token(token, keys_, rules_, unix_now()));
+                       std::function<void(token_verdict)> done) {
+  done(verify_token(token, keys_, rules_, unix_now()));
 }
 
-} // namespace switchboard::graph
+} // namespace switchboard::identity

@@ -17,15 +17,14 @@ namespace switchboard::router {
 class logger;
 }
 
-namespace switchboard::graph {
+namespace switchboard::identity {
 
 /// Checks bearer tokens without blocking: the answer may come later, when
 /// keys had to be fetched first. Tests give a fixed key set.
 class token_checker {
  public:
   virtual ~token_checker() = default;
-  virtual void check(std::string token,
-                     std::function<void(identity::token_verdict)> done)
+  virtual void check(std::string token, std::function<void(token_verdict)> done)
     = 0;
 };
 
@@ -37,7 +36,7 @@ class openid_keys final : public token_checker {
  public:
   struct options {
     std::string configuration_url;
-    identity::token_rules rules;
+    token_rules rules;
     std::chrono::seconds refresh_every{std::chrono::hours{24}};
     std::chrono::seconds min_refresh_gap{60};
   };
@@ -49,28 +48,26 @@ class openid_keys final : public token_checker {
   void start();
 
   void check(std::string token,
-             std::function<void(identity::token_verdict)> done) override;
+             std::function<void(token_verdict)> done) override;
 
   /// The keys held now.
-  std::shared_ptr<const identity::key_set> keys() const;
+  std::shared_ptr<const key_set> keys() const;
 
  private:
   void refresh();
-  void fetched(std::shared_ptr<const identity::key_set> keys,
-               std::string error);
+  void fetched(std::shared_ptr<const key_set> keys, std::string error);
 
   options opts_;
   http::client& client_;
   router::logger& log_;
   mutable std::mutex mutex_;
-  std::shared_ptr<const identity::key_set> keys_;
+  std::shared_ptr<const key_set> keys_;
   bool refreshing_ = false;
   /// The last refresh an unknown kid asked for.
   std::chrono::steady_clock::time_point last_demand_{};
   bool demanded_ = false;
   /// Checks waiting for the refresh in flight.
-  std::vector<
-    std::pair<std::string, std::function<void(identity::token_verdict)>>>
+  std::vector<std::pair<std::string, std::function<void(token_verdict)>>>
     waiting_;
   std::condition_variable wake_;
   bool stopping_ = false;
@@ -83,14 +80,14 @@ class openid_keys final : public token_checker {
 /// A fixed key set, for tests and for keys given as files.
 class fixed_keys final : public token_checker {
  public:
-  fixed_keys(identity::key_set keys, identity::token_rules rules)
+  fixed_keys(key_set keys, token_rules rules)
     : keys_(std::move(keys)), rules_(std::move(rules)) {}
   void check(std::string token,
-             std::function<void(identity::token_verdict)> done) override;
+             std::function<void(token_verdict)> done) override;
 
  private:
-  identity::key_set keys_;
-  identity::token_rules rules_;
+  key_set keys_;
+  token_rules rules_;
 };
 
-} // namespace switchboard::graph
+} // namespace switchboard::identity
