@@ -69,7 +69,16 @@ class parser {
     if (at_end())
       return result;
     for (;;) {
+      skip_space();
+      auto start = pos_;
       auto x = clause();
+      // What reads well may still never apply (relax before apply):
+      // said here, at its clause, rather than by the API later.
+      if (x)
+        if (auto problem = validate(*x)) {
+          fail(start, *problem);
+          x.reset();
+        }
       if (!x) {
         result.selectors.clear();
         result.error = std::move(error_);
@@ -239,17 +248,28 @@ class parser {
                     + describe(start));
       return std::nullopt;
     }
+    // Bounded before it is multiplied out, as the API bounds a Duration.
+    constexpr int64_t max_ms = 10LL * 365 * 24 * 3600 * 1000;
+    int64_t per_ms = 0;
     if (iequals(unit, "ms"))
-      return std::chrono::milliseconds{*number};
-    if (iequals(unit, "s"))
-      return std::chrono::seconds{*number};
-    if (iequals(unit, "m"))
-      return std::chrono::minutes{*number};
-    if (iequals(unit, "h"))
-      return std::chrono::hours{*number};
-    fail(unit_start, "expected a duration unit (ms, s, m, h), found "
-                       + describe(unit_start));
-    return std::nullopt;
+      per_ms = 1;
+    else if (iequals(unit, "s"))
+      per_ms = 1000;
+    else if (iequals(unit, "m"))
+      per_ms = 60'000;
+    else if (iequals(unit, "h"))
+      per_ms = 3'600'000;
+    if (per_ms == 0) {
+      fail(unit_start, "expected a duration unit (ms, s, m, h), found "
+                         + describe(unit_start));
+      return std::nullopt;
+    }
+    if (*number < 0 || *number > max_ms / per_ms) {
+      fail(start,
+           "a duration must be at most ten years, found " + describe(start));
+      return std::nullopt;
+    }
+    return std::chrono::milliseconds{*number * per_ms};
   }
 
   std::optional<selector_op> next_operator() {

@@ -378,14 +378,18 @@ read_classification(const YAML::Node& n, const std::string& path,
 std::vector<const v1::Queue*>
 in_dependency_order(const std::vector<v1::Queue>& queues) {
   std::vector<const v1::Queue*> result;
+  // By place in the file, not by id: a file may list an id twice (the
+  // server then takes the last), and each entry must come out once.
+  std::vector<bool> placed(queues.size(), false);
   std::set<std::string> done;
   std::set<std::string> in_file;
   for (auto& q : queues)
     in_file.insert(q.queue_id());
   while (result.size() < queues.size()) {
     auto before = result.size();
-    for (auto& q : queues) {
-      if (done.count(q.queue_id()) > 0)
+    for (size_t i = 0; i < queues.size(); ++i) {
+      auto& q = queues[i];
+      if (placed[i])
         continue;
       bool ready = true;
       for (auto& t : overflow_targets(q))
@@ -394,17 +398,28 @@ in_dependency_order(const std::vector<v1::Queue>& queues) {
                     || t == q.queue_id());
       if (ready) {
         result.push_back(&q);
+        placed[i] = true;
         done.insert(q.queue_id());
       }
     }
     if (result.size() == before) {
-      for (auto& q : queues)
-        if (done.insert(q.queue_id()).second)
-          result.push_back(&q);
+      // A cycle: the rest in file order.
+      for (size_t i = 0; i < queues.size(); ++i)
+        if (!placed[i]) {
+          result.push_back(&queues[i]);
+          placed[i] = true;
+        }
     }
   }
   return result;
 }
+
+namespace {
+
+std::optional<std::vector<tenant_config>> read_config(const YAML::Node& root,
+                                                      std::string& error);
+
+} // namespace
 
 std::optional<std::vector<tenant_config>>
 read_config_file(const std::string& file, std::string& error) {
@@ -415,6 +430,25 @@ read_config_file(const std::string& file, std::string& error) {
     error = e.what();
     return std::nullopt;
   }
+  return read_config(root, error);
+}
+
+std::optional<std::vector<tenant_config>>
+read_config_text(std::string_view text, std::string& error) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string{text});
+  } catch (const YAML::Exception& e) {
+    error = e.what();
+    return std::nullopt;
+  }
+  return read_config(root, error);
+}
+
+namespace {
+
+std::optional<std::vector<tenant_config>> read_config(const YAML::Node& root,
+                                                      std::string& error) {
   std::vector<tenant_config> tenants;
   try {
     known_keys(root, "(top)", {"tenants"});
@@ -463,5 +497,7 @@ read_config_file(const std::string& file, std::string& error) {
   }
   return tenants;
 }
+
+} // namespace
 
 } // namespace switchboard::cli

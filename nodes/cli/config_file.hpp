@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace switchboard::cli {
@@ -24,6 +25,10 @@ struct tenant_config {
 /// tenants[0].queues[0].mod: unknown key; expected one of ...").
 std::optional<std::vector<tenant_config>>
 read_config_file(const std::string& file, std::string& error);
+
+/// The same from YAML text.
+std::optional<std::vector<tenant_config>>
+read_config_text(std::string_view text, std::string& error);
 
 /// `queues` ordered so that each comes after the queues of the same file
 /// it overflows to. Queues in a cycle keep their file order: the server

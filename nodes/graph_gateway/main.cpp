@@ -170,6 +170,15 @@ int main(int argc, char** argv) {
   }
   if (logging_in)
     return login(cfg, login_tenant, token_key);
+  // Termination signals are taken by sigwait at the end, in this thread
+  // only: block them before any other thread starts (gRPC starts its own
+  // when the first credentials are made).
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
   router::logger log{router::logger::parse_level(cfg.log_level), cfg.name};
   std::string router_error;
   auto router_credentials = gateway::router_credentials(
@@ -235,12 +244,6 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   http::client::options client_opts;
   client_opts.ca_file = cfg.ca_file;

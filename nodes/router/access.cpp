@@ -124,6 +124,7 @@ principal of_token(const identity::token_claims& claims,
   principal p;
   p.microsoft_tenant = claims.tenant_id;
   p.object_id = claims.object_id;
+  p.expires_at = claims.expires_at;
   p.who = (claims.name.empty() ? std::string{"token"} : claims.name) + " (oid "
           + (claims.object_id.empty() ? claims.subject : claims.object_id)
           + ", tenant " + claims.tenant_id + ")";
@@ -154,12 +155,11 @@ std::optional<principal> of_certificate(const std::string& subject,
     if (!r || colon == std::string_view::npos || colon + 1 == rest.size())
       continue;
     auto tenant = std::string{rest.substr(colon + 1)};
-    if (*r == role::platform && tenant != "*")
+    // Every tenant is the platform's alone; the platform has no other.
+    if ((*r == role::platform) != (tenant == "*"))
       continue;
     p.roles |= bit(*r);
-    if (std::find(p.tenants.begin(), p.tenants.end(), tenant)
-        == p.tenants.end())
-      p.tenants.push_back(std::move(tenant));
+    p.grants.emplace_back(*r, std::move(tenant));
   }
   if (p.roles == 0) {
     why = "client certificate " + subject
@@ -178,17 +178,23 @@ const rule* rule_of(std::string_view method) {
   return nullptr;
 }
 
-bool sees_tenant(const principal& p, const std::string& tenant_id,
-                 const microsoft_tenant_of& lookup) {
-  if (p.unrestricted || (p.roles & P) != 0)
-    return true;
-  for (auto& t : p.tenants)
-    if (t == "*" || t == tenant_id)
-      return true;
+role_set roles_on(const principal& p, const std::string& tenant_id,
+                  const microsoft_tenant_of& lookup) {
+  if (p.unrestricted)
+    return A | S | D | G | P;
+  if (!p.grants.empty()) {
+    role_set held = 0;
+    for (auto& [r, t] : p.grants)
+      if (t == "*" || t == tenant_id)
+        held |= bit(r);
+    return held;
+  }
+  if ((p.roles & P) != 0)
+    return p.roles;
   if (p.microsoft_tenant.empty())
-    return false;
+    return 0;
   auto microsoft = lookup(tenant_id);
-  return microsoft && *microsoft == p.microsoft_tenant;
+  return microsoft && *microsoft == p.microsoft_tenant ? p.roles : 0;
 }
 
 std::string no_such_tenant(const std::string& tenant_id) {
@@ -218,13 +224,15 @@ decision decide(const principal& p, std::string_view method, const target& t,
         + app_roles_of(r->tenant_wide | (r->for_agent != own::none ? A : 0))
         + "; " + p.who + " has " + describe(p.roles)};
   };
-  if (r->platform_only)
+  // No role anywhere: nothing to hide, say what is missing.
+  if (r->platform_only || p.roles == 0)
     return (p.roles & P) != 0 ? decision{kind::allow, {}} : refused();
-  if (!sees_tenant(p, t.tenant_id, lookup))
+  auto held = roles_on(p, t.tenant_id, lookup);
+  if (held == 0)
     return {kind::hide, no_such_tenant(t.tenant_id)};
-  if ((p.roles & r->tenant_wide) != 0)
+  if ((held & r->tenant_wide) != 0)
     return {kind::allow, {}};
-  if ((p.roles & A) == 0)
+  if ((held & A) == 0)
     return refused();
   switch (r->for_agent) {
     case own::none: return refused();

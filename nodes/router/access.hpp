@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace switchboard::identity {
@@ -43,13 +44,19 @@ struct principal {
   /// For logs and the audit line: "user Ann Lee (oid 1c9e...)" or
   /// "certificate CN=sbc-gateway-a". Never a token.
   std::string who;
+  /// Every role it holds somewhere (a token holds them on each of its
+  /// tenants; a certificate each on the tenants it names it for).
   role_set roles = 0;
   /// A token's `tid`: the tenants whose `microsoft_tenant_id` it is.
   std::string microsoft_tenant;
-  /// A certificate's tenants; "*" is every tenant.
-  std::vector<std::string> tenants;
+  /// A certificate's roles, each with the tenant it holds it on; "*" (the
+  /// platform role only) is every tenant.
+  std::vector<std::pair<role, std::string>> grants;
   /// A token's `oid`: as an agent, the agent whose `teams_user_id` it is.
   std::string object_id;
+  /// A token's `exp` (seconds since the epoch): a stream it opened ends
+  /// then. 0: no end (a certificate, checked when the connection is made).
+  std::int64_t expires_at = 0;
   /// No authentication configured (a developer's loopback node): every
   /// request is allowed.
   bool unrestricted = false;
@@ -62,8 +69,9 @@ principal of_token(const identity::token_claims& claims,
                    const std::string& platform_tenant);
 
 /// The prefix of a certificate's URI names that grant a role:
-/// `urn:switchboard:<role>:<tenant id>` (or `*` for every tenant), one
-/// name per tenant, as SPIFFE binds identities to certificates.
+/// `urn:switchboard:<role>:<tenant id>`, one name per role and tenant, as
+/// SPIFFE binds identities to certificates; the platform role is
+/// `urn:switchboard:platform:*` (every tenant) and nothing else.
 inline constexpr std::string_view certificate_uri_prefix = "urn:switchboard:";
 
 /// The principal of a client certificate with subject `subject` and URI
@@ -110,9 +118,9 @@ const rule* rule_of(std::string_view method);
 using microsoft_tenant_of
   = std::function<std::optional<std::string>(const std::string& tenant_id)>;
 
-/// Whether `p` may see tenant `tenant_id` at all.
-bool sees_tenant(const principal& p, const std::string& tenant_id,
-                 const microsoft_tenant_of& lookup);
+/// The roles `p` holds on tenant `tenant_id`; none: it may not see it.
+role_set roles_on(const principal& p, const std::string& tenant_id,
+                  const microsoft_tenant_of& lookup);
 
 /// The outcome of checking a request against its method's rule.
 struct decision {

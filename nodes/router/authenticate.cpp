@@ -140,24 +140,40 @@ void authenticator::check_token(std::string token, outcome done) {
   }
   auto key = token;
   opts_.tokens->check(
-    std::move(token), [this, key = std::move(key), done = std::move(done)](
+    std::move(token), [this, key = std::move(key), done = std::move(done),
+                       caller = std::this_thread::get_id()](
                         identity::token_verdict verdict) mutable {
-      if (!verdict) {
-        done(unauthenticated("bearer token refused ("
-                             + std::string{identity::to_string(verdict.error)}
-                             + "): " + verdict.reason),
-             {});
+      // Answered after the keys were fetched, on the HTTP client's thread
+      // (holding its lock): the request goes on elsewhere.
+      if (std::this_thread::get_id() != caller && opts_.defer) {
+        opts_.defer([this, key = std::move(key), done = std::move(done),
+                     verdict = std::move(verdict)]() mutable {
+          accepted(std::move(key), verdict, std::move(done));
+        });
         return;
       }
-      auto who = access::of_token(verdict.claims, opts_.platform_tenant);
-      {
-        std::lock_guard guard{mtx_};
-        if (verified_.size() >= max_cached_tokens)
-          verified_.clear();
-        verified_[std::move(key)] = {who, verdict.claims.expires_at};
-      }
-      done(grpc::Status::OK, std::move(who));
+      accepted(std::move(key), verdict, std::move(done));
     });
+}
+
+void authenticator::accepted(std::string key,
+                             const identity::token_verdict& verdict,
+                             const outcome& done) {
+  if (!verdict) {
+    done(unauthenticated("bearer token refused ("
+                         + std::string{identity::to_string(verdict.error)}
+                         + "): " + verdict.reason),
+         {});
+    return;
+  }
+  auto who = access::of_token(verdict.claims, opts_.platform_tenant);
+  {
+    std::lock_guard guard{mtx_};
+    if (verified_.size() >= max_cached_tokens)
+      verified_.clear();
+    verified_[std::move(key)] = {who, verdict.claims.expires_at};
+  }
+  done(grpc::Status::OK, std::move(who));
 }
 
 } // namespace switchboard::router

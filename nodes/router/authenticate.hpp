@@ -19,6 +19,7 @@ class Status;
 
 namespace switchboard::identity {
 class token_checker;
+struct token_verdict;
 } // namespace switchboard::identity
 
 namespace switchboard::router {
@@ -34,6 +35,9 @@ class authenticator {
     /// Client certificates are verified (mutual TLS): their URI names
     /// grant roles.
     bool certificates = false;
+    /// Runs an answer that came on another thread (the keys' HTTP client,
+    /// after a refresh) somewhere requests may run; none: where it came.
+    std::function<void(std::function<void()>)> defer;
   };
 
   /// The caller, or the status that refuses the request
@@ -57,6 +61,9 @@ class authenticator {
 
  private:
   void check_token(std::string token, outcome done);
+  /// Caches an accepted token and answers `done`.
+  void accepted(std::string key, const identity::token_verdict& verdict,
+                const outcome& done);
 
   options opts_;
   struct cached {

@@ -16,6 +16,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
@@ -147,6 +148,15 @@ int main(int argc, char** argv) {
   auto& cfg = loaded.value;
   router::logger log{router::logger::parse_level(cfg.log_level), cfg.node_name};
 
+  // Termination signals are taken by sigwait at the end, in this thread
+  // only: block them before any other thread starts (gRPC starts its own
+  // when the first credentials are made).
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
   std::shared_ptr<grpc::ServerCredentials> grpc_credentials;
   if (!cfg.grpc_tls.certificate_file.empty()) {
     if (!check_tls_files(cfg.grpc_tls,
@@ -195,14 +205,6 @@ int main(int argc, char** argv) {
               "lab network only",
               {{"cluster", cfg.cluster.to_string()}});
   }
-
-  // Termination signals are taken by sigwait below, in this thread only:
-  // block them before any other thread starts.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   std::error_code dir_error;
   std::filesystem::create_directories(cfg.data_dir, dir_error);
@@ -327,6 +329,14 @@ int main(int argc, char** argv) {
   auth_opts.tokens = token_keys.get();
   auth_opts.platform_tenant = cfg.auth.platform_tenant;
   auth_opts.certificates = !cfg.grpc_tls.ca_file.empty();
+  auth_opts.defer = [&sys](std::function<void()> work) {
+    sys.spawn(
+      [](caf::event_based_actor* self, std::function<void()> f) {
+        f();
+        self->quit();
+      },
+      std::move(work));
+  };
   router::authenticator auth{auth_opts};
   if (!auth.enabled() && !cfg.grpc_tls.certificate_file.empty())
     log.write(router::log_level::warn,

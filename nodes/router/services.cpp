@@ -7,6 +7,7 @@
 #include "nodes/router/cluster.hpp"
 #include "nodes/router/log.hpp"
 #include "nodes/router/metrics.hpp"
+#include "nodes/router/request_target.hpp"
 #include "storage/error.hpp"
 #include "storage/keys.hpp"
 #include "storage/records.hpp"
@@ -60,6 +61,13 @@ transfer_target_of(const v1::TransferCallRequest& x) {
 
 using grpc::Status;
 using grpc::StatusCode;
+
+/// Seconds since the epoch: when a stream's token expires.
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
 
 /// How long a request waits for its tenant's actor before UNAVAILABLE.
 constexpr auto actor_timeout = std::chrono::seconds{10};
@@ -340,40 +348,6 @@ void finish(node& n, grpc::ServerUnaryReactor* reactor, const char* method,
 
 // -- who may call what --------------------------------------------------------
 
-/// What a request is about: its tenant_id, agent_id and call_id, at its
-/// top level or in the one object it carries (UpsertQueue's queue,
-/// SubmitCall's call, UpsertTenant's tenant).
-access::target target_of(const google::protobuf::Message& m) {
-  using google::protobuf::FieldDescriptor;
-  auto text = [](const google::protobuf::Message& x, const char* name) {
-    auto* f = x.GetDescriptor()->FindFieldByName(name);
-    if (f == nullptr || f->type() != FieldDescriptor::TYPE_STRING
-        || f->is_repeated())
-      return std::string{};
-    return x.GetReflection()->GetString(x, f);
-  };
-  access::target t{text(m, "tenant_id"), text(m, "agent_id"),
-                   text(m, "call_id")};
-  if (!t.tenant_id.empty())
-    return t;
-  auto* d = m.GetDescriptor();
-  for (int i = 0; i < d->field_count(); ++i) {
-    auto* f = d->field(i);
-    if (f->type() != FieldDescriptor::TYPE_MESSAGE || f->is_repeated())
-      continue;
-    auto& inner = m.GetReflection()->GetMessage(m, f);
-    t.tenant_id = text(inner, "tenant_id");
-    if (t.tenant_id.empty())
-      continue;
-    if (f->name() == "agent")
-      t.agent_id = text(inner, "agent_id");
-    if (f->name() == "call")
-      t.call_id = text(inner, "call_id");
-    break;
-  }
-  return t;
-}
-
 /// Asks tenant `tenant_id`'s actor `xs` and hands the reply, or the
 /// status that says why there is none, to `done`.
 template<class Reply, class... Ts>
@@ -458,9 +432,20 @@ void refuse(node& n, unary_call* call, const char* method, const Status& st,
 void guarded(node& n, grpc::CallbackServerContext* ctx, const char* method,
              const google::protobuf::Message& req, unary_call* call,
              std::function<void()> run) {
+  // A request waiting for its caller to be known counts against the
+  // node's limit like one waiting for its tenant.
+  auto now = n.in_flight.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (now > n.ctx.max_in_flight) {
+    finish(n, call, method,
+           {StatusCode::RESOURCE_EXHAUSTED,
+            "node overloaded: " + std::to_string(now - 1)
+              + " requests in progress; retry with backoff"});
+    return;
+  }
   n.ctx.auth->authenticate(*ctx, [&n, method, target = target_of(req), call,
                                   run = std::move(run)](const Status& st,
                                                         access::principal who) {
+    n.in_flight.fetch_sub(1, std::memory_order_relaxed);
     if (!st.ok()) {
       refuse(n, call, method, st, who.who);
       return;
@@ -1599,9 +1584,13 @@ struct outbox {
   /// The actor that feeds this box, once started.
   caf::actor sink;
   /// An agent's stream: only events of these agents, of calls offered to
-  /// or handled by them, and of their offers.
+  /// or handled by them, and of their offers. The agents are found when
+  /// the stream starts and kept until it ends.
   bool only_own = false;
   std::vector<std::string> own;
+  /// When the token that opened the stream expires (seconds since the
+  /// epoch); the stream ends then. 0: never.
+  int64_t expires_at = 0;
 
   bool wanted(int32_t t) const {
     return types.empty()
@@ -1628,6 +1617,13 @@ struct outbox {
     std::lock_guard guard{mtx};
     if (reactor == nullptr || finished || sequence <= last_sent)
       return;
+    if (expires_at != 0 && unix_now() >= expires_at) {
+      finished = true;
+      reactor->Finish({StatusCode::UNAUTHENTICATED,
+                       "the stream's bearer token expired; resubscribe with "
+                       "a fresh token, from the last sequence received"});
+      return;
+    }
     last_sent = sequence;
     if (!wanted(type))
       return;
@@ -1805,6 +1801,10 @@ void start_guarded(node& n, grpc::CallbackServerContext* ctx,
     if (!st.ok())
       return refuse(st);
     auto d = access::decide(who, method, target_of(req), n.lookup());
+    {
+      std::lock_guard guard{box->mtx};
+      box->expires_at = who.expires_at;
+    }
     using kind = access::decision::kind;
     switch (d.what) {
       case kind::allow: start_sink(n, box, req); return;
@@ -2115,10 +2115,26 @@ class ingest_reactor final
   template<class Reply, class... Ts>
   void send(const std::shared_ptr<entry>& slot, const std::string& tenant_id,
             Ts... xs) {
-    if (caller_ && !access::sees_tenant(*caller_, tenant_id, n_.lookup())) {
-      complete(
-        slot, Status{StatusCode::NOT_FOUND, access::no_such_tenant(tenant_id)});
-      return;
+    if (caller_) {
+      Status refused;
+      auto held = access::roles_on(*caller_, tenant_id, n_.lookup());
+      if (caller_->expires_at != 0 && unix_now() >= caller_->expires_at)
+        refused = {StatusCode::UNAUTHENTICATED,
+                   "the stream's bearer token expired; open a new Ingest "
+                   "stream with a fresh token and send this command again"};
+      else if (held == 0)
+        refused = {StatusCode::NOT_FOUND, access::no_such_tenant(tenant_id)};
+      else if ((held & access::rule_of("Ingest")->tenant_wide) == 0)
+        refused
+          = {StatusCode::PERMISSION_DENIED,
+             "Ingest for tenant '" + tenant_id
+               + "' needs the role gateway or platform there; " + caller_->who
+               + " has " + access::describe(held) + " there"};
+      if (!refused.ok()) {
+        n_.log_refusal("Ingest", refused, caller_->who);
+        complete(slot, refused);
+        return;
+      }
     }
     Status failed;
     auto t = n_.tenant(tenant_id, "tenant_id", failed);

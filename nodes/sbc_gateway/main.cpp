@@ -46,6 +46,15 @@ int main(int argc, char** argv) {
     return 2;
   }
   auto& cfg = loaded.value;
+  // Termination signals are taken by sigwait at the end, in this thread
+  // only: block them before any other thread starts (gRPC starts its own
+  // when the first credentials are made).
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
   router::logger log{router::logger::parse_level(cfg.log_level), cfg.name};
   std::string router_error;
   auto router_credentials = gateway::router_credentials(
@@ -96,12 +105,6 @@ int main(int argc, char** argv) {
     sip_tls->authorities = std::move(material.authorities);
     sip_tls->verify_peer = cfg.tls.verify == "peer";
   }
-
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   sbc::metrics probe;
   gateway::metrics_endpoint metrics_listener;

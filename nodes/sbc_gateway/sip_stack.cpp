@@ -96,6 +96,36 @@ std::string uri_in(const std::string& value) {
   return uri;
 }
 
+/// What the gateway copies out of a new INVITE: everything but its leg
+/// and where it came from.
+void read_invite(const sip_t* sip, const std::vector<std::string>& copy_headers,
+                 incoming_invite& x) {
+  x.call_id = text(sip->sip_call_id->i_id);
+  if (sip->sip_from != nullptr)
+    x.from_uri = url_text(sip->sip_from->a_url);
+  if (sip->sip_request != nullptr) {
+    x.facts.request_host = text(sip->sip_request->rq_url->url_host);
+    x.facts.request_user = text(sip->sip_request->rq_url->url_user);
+  }
+  if (sip->sip_contact != nullptr)
+    x.facts.contact_host = text(sip->sip_contact->m_url->url_host);
+  if (sip->sip_record_route != nullptr)
+    x.facts.record_route_host = text(sip->sip_record_route->r_url->url_host);
+  if (sip->sip_content_type != nullptr)
+    x.facts.content_type = text(sip->sip_content_type->c_type);
+  x.sdp = body_of(sip);
+  x.facts.has_body = !x.sdp.empty();
+  for (auto* u = sip->sip_unknown; u != nullptr; u = u->un_next) {
+    auto name = text(u->un_name);
+    auto value = text(u->un_value);
+    if (same_name(name, "P-Asserted-Identity") && x.asserted_uri.empty())
+      x.asserted_uri = uri_in(value);
+    for (auto& wanted : copy_headers)
+      if (same_name(name, wanted))
+        x.headers.emplace_back(wanted, value);
+  }
+}
+
 /// ";transport=tls" and the like, or nothing.
 std::string transport_param(const std::string& transport) {
   return transport.empty() ? std::string{} : ";transport=" + transport;
@@ -899,21 +929,7 @@ class nua_stack final : public sip_stack {
     incoming_invite x;
     x.leg = ref->id;
     legs_[ref->id] = std::move(ref);
-    x.call_id = text(sip->sip_call_id->i_id);
-    if (sip->sip_from != nullptr)
-      x.from_uri = url_text(sip->sip_from->a_url);
-    if (sip->sip_request != nullptr) {
-      x.facts.request_host = text(sip->sip_request->rq_url->url_host);
-      x.facts.request_user = text(sip->sip_request->rq_url->url_user);
-    }
-    if (sip->sip_contact != nullptr)
-      x.facts.contact_host = text(sip->sip_contact->m_url->url_host);
-    if (sip->sip_record_route != nullptr)
-      x.facts.record_route_host = text(sip->sip_record_route->r_url->url_host);
-    if (sip->sip_content_type != nullptr)
-      x.facts.content_type = text(sip->sip_content_type->c_type);
-    x.sdp = body_of(sip);
-    x.facts.has_body = !x.sdp.empty();
+    read_invite(sip, options_.copy_headers, x);
     legs_[x.leg]->remote_sdp = x.sdp;
     if (auto* m = nua_current_request(nua); m != nullptr) {
       if (auto* ai = msg_addrinfo(m); ai != nullptr && ai->ai_addr != nullptr) {
@@ -934,15 +950,6 @@ class nua_stack final : public sip_stack {
         && sip->sip_via->v_protocol != nullptr
         && same_name(sip->sip_via->v_protocol, sip_transport_tls))
       x.source_transport = "tls";
-    for (auto* u = sip->sip_unknown; u != nullptr; u = u->un_next) {
-      auto name = text(u->un_name);
-      auto value = text(u->un_value);
-      if (same_name(name, "P-Asserted-Identity") && x.asserted_uri.empty())
-        x.asserted_uri = uri_in(value);
-      for (auto& wanted : options_.copy_headers)
-        if (same_name(name, wanted))
-          x.headers.emplace_back(wanted, value);
-    }
     listener_.on_invite(x);
   }
 
@@ -971,6 +978,39 @@ std::unique_ptr<sip_stack> sip_stack::start(const sip_options& options,
   if (!stack->run(error))
     return nullptr;
   return stack;
+}
+
+std::optional<incoming_invite>
+parse_invite(std::string_view bytes,
+             const std::vector<std::string>& copy_headers, std::string& error) {
+  if (bytes.size() > max_parsed_message_bytes) {
+    error = "message larger than " + std::to_string(max_parsed_message_bytes)
+            + " bytes";
+    return std::nullopt;
+  }
+  std::unique_ptr<msg_t, decltype(&msg_destroy)> msg{
+    msg_make(sip_default_mclass(), 0, bytes.data(),
+             static_cast<ssize_t>(bytes.size())),
+    msg_destroy};
+  auto* sip = msg ? sip_object(msg.get()) : nullptr;
+  if (sip == nullptr) {
+    error = "not a SIP message";
+    return std::nullopt;
+  }
+  if (sip->sip_error != nullptr || sip->sip_request == nullptr
+      || sip->sip_call_id == nullptr || sip->sip_from == nullptr
+      || sip->sip_to == nullptr || sip->sip_cseq == nullptr) {
+    error = "not a well-formed request (a header does not parse, or the "
+            "request line, Call-ID, From, To or CSeq is missing)";
+    return std::nullopt;
+  }
+  if (sip->sip_request->rq_method != sip_method_invite) {
+    error = "not an INVITE";
+    return std::nullopt;
+  }
+  incoming_invite x;
+  read_invite(sip, copy_headers, x);
+  return x;
 }
 
 } // namespace switchboard::sbc

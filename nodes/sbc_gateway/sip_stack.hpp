@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -36,6 +37,17 @@ struct incoming_invite {
   /// Diversion, History-Info, ...), in order, names as sent.
   std::vector<std::pair<std::string, std::string>> headers;
 };
+
+/// Messages above this size are not parsed (a UDP datagram is smaller).
+inline constexpr size_t max_parsed_message_bytes = 65'536;
+
+/// Reads a SIP message from its bytes with the stack's own parser and,
+/// when it is a well-formed INVITE, what the gateway takes from it (as
+/// for an INVITE from the network, without a leg or a source); else
+/// nothing, with `error` saying why. For the fuzzer and the tests.
+std::optional<incoming_invite>
+parse_invite(std::string_view bytes,
+             const std::vector<std::string>& copy_headers, std::string& error);
 
 /// An in-dialog request a peer sent that the call answers (with
 /// sip_stack::answer), and the gateway's own in-dialog requests.

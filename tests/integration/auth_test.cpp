@@ -499,6 +499,30 @@ TEST_F(auth_test, a_gateway_certificate_serves_its_own_tenants_only) {
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
+TEST_F(auth_test, a_stream_ends_when_its_token_expires) {
+  auto brief = user("oid-sam", "Switchboard.Supervisor");
+  brief.exp = now_seconds() + 3;
+  auto stub = v1::EventService::NewStub(channel("edge"));
+  v1::SubscribeRequest sub;
+  sub.set_tenant_id("contoso");
+  auto c = ctx(token(brief));
+  c->set_deadline(std::chrono::system_clock::now() + 20s);
+  auto stream = stub->Subscribe(c.get(), sub);
+  v1::Event e;
+  std::this_thread::sleep_for(4s);
+  // The next event finds the token expired (a token refused at the start
+  // would say so, not "expired").
+  ASSERT_TRUE(
+    set_ready(token(user("oid-ann", "Switchboard.Agent")), "ann").ok());
+  while (stream->Read(&e)) {
+  }
+  auto st = stream->Finish();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+    << st.error_message();
+  EXPECT_NE(st.error_message().find("token expired"), std::string::npos)
+    << st.error_message();
+}
+
 TEST_F(auth_test, the_cli_sends_the_token_of_its_token_file) {
   auto cli = [&](const claims& who, const std::string& what) {
     std::ofstream{dir / "token"} << token(who) << "\n";

@@ -164,6 +164,28 @@ TEST(selector_parse, rejects_proficiencies_outside_0_to_100) {
   EXPECT_EQ(error_of("skill.billing in (10, x)").column, 23u);
 }
 
+TEST(selector_parse, rejects_durations_past_ten_years) {
+  // Found by the fuzzer: the count overflowed when turned into time.
+  auto e = error_of("skill.a >= 1 relax after 133921316827125064ms");
+  EXPECT_EQ(e.column, 26u);
+  EXPECT_EQ(e.message.rfind("a duration must be at most ten years", 0), 0u)
+    << e.message;
+  EXPECT_EQ(error_of("skill.a >= 1 apply after 87601h").column, 26u);
+  auto ok = parse_selectors("skill.a >= 1 relax after 87600h");
+  ASSERT_TRUE(ok) << ok.error->to_string();
+  EXPECT_EQ(ok.selectors[0].relax_after, std::chrono::hours{87600});
+}
+
+TEST(selector_parse, rejects_a_clause_that_would_never_apply) {
+  // Found by the fuzzer: it parsed, and only the API refused it.
+  auto e = error_of("skill.a >= 1 and label.b == x apply after 2h relax "
+                    "after 1h");
+  EXPECT_EQ(e.column, 18u);
+  EXPECT_NE(e.message.find("relax_after must come after apply_after"),
+            std::string::npos)
+    << e.message;
+}
+
 TEST(selector_parse, rejects_a_missing_value) {
   auto e = error_of("label.language ==");
   EXPECT_EQ(e.column, 18u);

@@ -103,14 +103,15 @@ TEST(access, certificate_uris_bind_roles_to_tenants) {
                            why);
   ASSERT_TRUE(gw);
   EXPECT_EQ(gw->roles, bit(role::gateway));
-  EXPECT_EQ(gw->tenants, (std::vector<std::string>{"contoso", "northwind"}));
+  EXPECT_EQ(gw->grants.size(), 2u);
   EXPECT_EQ(decide_for(*gw, "SubmitCall"), kind::allow);
   EXPECT_EQ(decide_for(*gw, "SubmitCall", {"fabrikam", {}, {}}), kind::hide);
   EXPECT_EQ(decide_for(*gw, "UpsertQueue"), kind::deny);
-  // The platform role needs every tenant; a role the API does not know
-  // grants nothing.
+  // The platform role needs every tenant, and every tenant is the
+  // platform's alone; a role the API does not know grants nothing.
   EXPECT_FALSE(of_certificate("CN=x",
                               {"urn:switchboard:platform:contoso",
+                               "urn:switchboard:gateway:*",
                                "urn:switchboard:owner:*", "urn:switchboard:"},
                               why));
   EXPECT_NE(why.find("names no Switchboard role"), std::string::npos) << why;
@@ -119,6 +120,24 @@ TEST(access, certificate_uris_bind_roles_to_tenants) {
   EXPECT_EQ(decide_for(*platform, "UpsertTenant"), kind::allow);
   EXPECT_EQ(decide_for(*platform, "UpsertQueue", {"fabrikam", {}, {}}),
             kind::allow);
+}
+
+TEST(access, a_certificate_holds_each_role_on_its_own_tenant_only) {
+  std::string why;
+  auto p = of_certificate("CN=mixed",
+                          {"urn:switchboard:supervisor:contoso",
+                           "urn:switchboard:admin:fabrikam",
+                           "urn:switchboard:gateway:contoso"},
+                          why);
+  ASSERT_TRUE(p);
+  // Admin of fabrikam, not of contoso; gateway of contoso, not of fabrikam.
+  EXPECT_EQ(decide_for(*p, "UpsertQueue", {"fabrikam", {}, {}}), kind::allow);
+  EXPECT_EQ(decide_for(*p, "UpsertQueue"), kind::deny);
+  EXPECT_EQ(decide_for(*p, "SubmitCall"), kind::allow);
+  EXPECT_EQ(decide_for(*p, "SubmitCall", {"fabrikam", {}, {}}), kind::deny);
+  EXPECT_EQ(roles_on(*p, "contoso", microsoft_of),
+            bit(role::supervisor) | bit(role::gateway));
+  EXPECT_EQ(roles_on(*p, "northwind", microsoft_of), 0u);
 }
 
 TEST(access, another_tenant_looks_like_no_tenant) {
