@@ -112,6 +112,16 @@ setting tls_file(const char* section, const char* key, const char* env,
           }};
 }
 
+/// A limit of requests: a whole number from 1 to 10,000,000.
+std::string set_limit(size_t& target, const std::string& text) {
+  char* end = nullptr;
+  auto n = std::strtoull(text.c_str(), &end, 10);
+  if (text.empty() || text[0] == '-' || *end != '\0' || n < 1 || n > 10'000'000)
+    return "expected a whole number from 1 to 10000000, found '" + text + "'";
+  target = static_cast<size_t>(n);
+  return {};
+}
+
 /// A comma-separated list; empty entries are dropped.
 std::vector<std::string> split_list(const std::string& text) {
   std::vector<std::string> out;
@@ -316,13 +326,8 @@ const std::vector<setting>& settings() {
      [](const config& c) {
        return std::to_string(c.grpc_max_in_flight);
      },
-     [](config& c, const std::string& v) -> std::string {
-       char* end = nullptr;
-       auto n = std::strtoull(v.c_str(), &end, 10);
-       if (v.empty() || *end != '\0' || n < 1 || n > 10'000'000)
-         return "expected a whole number from 1 to 10000000, found '" + v + "'";
-       c.grpc_max_in_flight = static_cast<size_t>(n);
-       return {};
+     [](config& c, const std::string& v) {
+       return set_limit(c.grpc_max_in_flight, v);
      }},
     {"grpc", "max_in_flight_per_tenant",
      "SWITCHBOARD_GRPC_MAX_IN_FLIGHT_PER_TENANT",
@@ -332,13 +337,8 @@ const std::vector<setting>& settings() {
      [](const config& c) {
        return std::to_string(c.grpc_max_in_flight_per_tenant);
      },
-     [](config& c, const std::string& v) -> std::string {
-       char* end = nullptr;
-       auto n = std::strtoull(v.c_str(), &end, 10);
-       if (v.empty() || *end != '\0' || n < 1 || n > 10'000'000)
-         return "expected a whole number from 1 to 10000000, found '" + v + "'";
-       c.grpc_max_in_flight_per_tenant = static_cast<size_t>(n);
-       return {};
+     [](config& c, const std::string& v) {
+       return set_limit(c.grpc_max_in_flight_per_tenant, v);
      }},
     {"cluster", "listen", "SWITCHBOARD_CLUSTER_LISTEN", "--cluster-listen",
      "host:port where peers reach this node (CAF middleman); used only with "

@@ -7,6 +7,7 @@
 // authority; a peer without one is refused.
 
 #include "tests/support/certificates.hpp"
+#include "tests/support/ports.hpp"
 #include "tests/support/router_fixture.hpp"
 
 #include "switchboard/v1/cluster.grpc.pb.h"
@@ -27,35 +28,6 @@ using namespace switchboard::testing;
 using namespace std::chrono_literals;
 
 namespace {
-
-/// A port that is free now, for a node's cluster port, which its peers
-/// must know before it starts and which it takes again when it restarts.
-/// Chosen below the system's ephemeral range: a port from that range can
-/// be handed to any outgoing connection or port-0 listener (the nodes'
-/// own tunnels have several) between the check and the node's bind.
-uint16_t free_port() {
-  unsigned low = 32768;
-  std::ifstream{"/proc/sys/net/ipv4/ip_local_port_range"} >> low;
-  low = std::clamp(low, 12000u, 65000u);
-  static std::mt19937 pick{std::random_device{}()};
-  std::uniform_int_distribution<unsigned> in{10000u, low - 1};
-  for (int attempt = 0; attempt < 1000; ++attempt) {
-    auto port = static_cast<uint16_t>(in(pick));
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    int on = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_ANY);
-    addr.sin_port = htons(port);
-    bool free = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-    close(fd);
-    if (free)
-      return port;
-  }
-  ADD_FAILURE() << "no free port below " << low;
-  return 0;
-}
 
 class cluster_test : public ::testing::Test {
  protected:

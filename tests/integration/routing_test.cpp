@@ -431,11 +431,15 @@ TEST_F(routing_test, state_survives_a_crash_under_traffic) {
        }();
 }
 
-TEST_F(routing_test, an_overloaded_node_sheds_requests) {
-  n.reset();
-  n = std::make_unique<node>(
-    dir, std::vector<std::string>{"--grpc-max-in-flight", "1"});
-  // Eight clients at once against a limit of one request in progress.
+/// What eight clients asking ListQueues of `tenant` 50 times each at once
+/// got: served, refused with RESOURCE_EXHAUSTED, and the last refusal.
+struct flood_result {
+  int served = 0;
+  int refused = 0;
+  std::string message;
+};
+
+flood_result flood(node& target, const std::string& tenant) {
   std::atomic<int> refused{0};
   std::atomic<int> served{0};
   std::string message;
@@ -445,9 +449,9 @@ TEST_F(routing_test, an_overloaded_node_sheds_requests) {
     clients.emplace_back([&] {
       for (int i = 0; i < 50; ++i) {
         v1::ListQueuesRequest req;
-        req.set_tenant_id("contoso");
+        req.set_tenant_id(tenant);
         v1::ListQueuesResponse out;
-        auto st = n->admin->ListQueues(ctx().get(), req, &out);
+        auto st = target.admin->ListQueues(ctx().get(), req, &out);
         if (st.ok()) {
           served++;
         } else if (st.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
@@ -459,10 +463,19 @@ TEST_F(routing_test, an_overloaded_node_sheds_requests) {
     });
   for (auto& c : clients)
     c.join();
-  EXPECT_GT(refused.load(), 0);
-  EXPECT_GT(served.load(), 0);
-  EXPECT_EQ(refused + served, 400);
-  EXPECT_EQ(message.rfind("node overloaded: ", 0), 0u) << message;
+  return {served.load(), refused.load(), message};
+}
+
+TEST_F(routing_test, an_overloaded_node_sheds_requests) {
+  n.reset();
+  n = std::make_unique<node>(
+    dir, std::vector<std::string>{"--grpc-max-in-flight", "1"});
+  // Eight clients at once against a limit of one request in progress.
+  auto f = flood(*n, "contoso");
+  EXPECT_GT(f.refused, 0);
+  EXPECT_GT(f.served, 0);
+  EXPECT_EQ(f.refused + f.served, 400);
+  EXPECT_EQ(f.message.rfind("node overloaded: ", 0), 0u) << f.message;
 }
 
 TEST_F(routing_test, a_flooding_tenant_is_refused_while_others_go_on) {
@@ -472,28 +485,7 @@ TEST_F(routing_test, a_flooding_tenant_is_refused_while_others_go_on) {
   tenant("fabrikam");
   // Eight clients of contoso at once against a share of one request in
   // progress, while fabrikam asks one request at a time.
-  std::atomic<int> refused{0};
-  std::atomic<int> served{0};
   std::atomic<bool> flooding{true};
-  std::string message;
-  std::mutex mtx;
-  std::vector<std::thread> clients;
-  for (int t = 0; t < 8; ++t)
-    clients.emplace_back([&] {
-      for (int i = 0; i < 50; ++i) {
-        v1::ListQueuesRequest req;
-        req.set_tenant_id("contoso");
-        v1::ListQueuesResponse out;
-        auto st = n->admin->ListQueues(ctx().get(), req, &out);
-        if (st.ok()) {
-          served++;
-        } else if (st.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
-          refused++;
-          std::lock_guard guard{mtx};
-          message = st.error_message();
-        }
-      }
-    });
   int others = 0;
   std::thread other([&] {
     while (flooding) {
@@ -505,15 +497,14 @@ TEST_F(routing_test, a_flooding_tenant_is_refused_while_others_go_on) {
       ++others;
     }
   });
-  for (auto& c : clients)
-    c.join();
+  auto f = flood(*n, "contoso");
   flooding = false;
   other.join();
-  EXPECT_GT(refused.load(), 0);
-  EXPECT_GT(served.load(), 0);
-  EXPECT_EQ(refused + served, 400);
+  EXPECT_GT(f.refused, 0);
+  EXPECT_GT(f.served, 0);
+  EXPECT_EQ(f.refused + f.served, 400);
   EXPECT_GT(others, 0);
-  EXPECT_EQ(message.rfind("tenant 'contoso' has ", 0), 0u) << message;
+  EXPECT_EQ(f.message.rfind("tenant 'contoso' has ", 0), 0u) << f.message;
 }
 
 TEST_F(routing_test,
