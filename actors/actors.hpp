@@ -29,25 +29,32 @@ namespace switchboard {
 using tenant_actor = caf::typed_actor<
   // -- configuration --
   // Creates or replaces a queue; replies with it as stored.
-  caf::replies_to<atom::upsert, routing::queue>::with<routing::queue>,
+  // Configuration changes end with who made them, as the node's logs name
+  // callers; each publishes a configuration_changed event and is kept for
+  // the history retention.
+  caf::replies_to<atom::upsert, routing::queue,
+                  std::string>::with<routing::queue>,
   caf::replies_to<atom::get, atom::queue, std::string>::with<routing::queue>,
   // Every queue, ordered by id.
   caf::replies_to<atom::list, atom::queue>::with<std::vector<routing::queue>>,
   // Refused while calls of the queue are live.
-  caf::replies_to<atom::erase, atom::queue, std::string>::with<atom::ok>,
+  caf::replies_to<atom::erase, atom::queue, std::string,
+                  std::string>::with<atom::ok>,
   // Creates or replaces an agent's configuration; its state is kept (a new
   // agent is offline and not ready).
-  caf::replies_to<atom::upsert, routing::agent>::with<routing::agent_view>,
+  caf::replies_to<atom::upsert, routing::agent,
+                  std::string>::with<routing::agent_view>,
   // Replaces the tenant's classification rules.
-  caf::replies_to<atom::upsert,
-                  routing::classification>::with<routing::classification>,
+  caf::replies_to<atom::upsert, routing::classification,
+                  std::string>::with<routing::classification>,
   caf::replies_to<atom::get, atom::agent,
                   std::string>::with<routing::agent_view>,
   // Every agent, ordered by id.
   caf::replies_to<atom::list,
                   atom::agent>::with<std::vector<routing::agent_view>>,
   // Refused while the agent holds work.
-  caf::replies_to<atom::erase, atom::agent, std::string>::with<atom::ok>,
+  caf::replies_to<atom::erase, atom::agent, std::string,
+                  std::string>::with<atom::ok>,
   // -- calls --
   // Submits a call; a known call id replies with already_submitted.
   caf::replies_to<atom::submit, routing::call, std::string>::with<call_reply>,
@@ -120,6 +127,11 @@ using tenant_actor = caf::typed_actor<
   // next one to follow.
   caf::replies_to<atom::history, int64_t, int64_t, std::string, std::string,
                   std::string, uint32_t>::with<history_page>,
+  // A page of configuration changes (each a v1::Event), oldest first: those
+  // made in [from, to), after the change key suffix `after`, at most
+  // `size`.
+  caf::replies_to<atom::history, atom::change, int64_t, int64_t, std::string,
+                  uint32_t>::with<history_page>,
   // Hands the tenant over to another node: writes what is pending, replies
   // with every stored record of the tenant and stops, so that nothing sent
   // after it is applied here.

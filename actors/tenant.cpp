@@ -108,6 +108,11 @@ void stage_changes(self_ptr self) {
     // Encoded once: stored, then sent to subscribers as these bytes.
     st.batch.put(family::events, storage::event_key(st.tenant_id, st.sequence),
                  bytes);
+    // Who changed the configuration is kept as long as the call history,
+    // past the events' own retention.
+    if (e.type == routing::event_type::configuration_changed)
+      st.batch.put(family::history,
+                   storage::change_key(st.tenant_id, e.at, st.sequence), bytes);
     if (st.events.events.empty())
       st.events.first_sequence = st.sequence;
     st.events.types.push_back(storage::event_type_number(e.type));
@@ -232,7 +237,7 @@ void expire_events(self_ptr self) {
 /// Deletes the history of calls that ended before the retention, with the
 /// keys that let GetCall and repeated submits find them, at most
 /// `max_expired` calls per audit so that a long backlog does not hold up
-/// the tenant.
+/// the tenant; and the configuration changes made before it.
 void expire_history(self_ptr self) {
   constexpr size_t max_expired = 100'000;
   auto& st = self->state;
@@ -259,9 +264,13 @@ void expire_history(self_ptr self) {
       ++expired;
       return true;
     });
-  if (err || expired == 0)
+  if (err)
     return;
-  st.batch.erase_range(family::history, begin, end);
+  if (expired > 0)
+    st.batch.erase_range(family::history, begin, end);
+  st.batch.erase_range(
+    family::history, storage::kind_prefix(st.tenant_id, 'K'),
+    storage::change_start_key(st.tenant_id, now_of(self) - retention));
   schedule_flush(self);
 }
 
@@ -431,15 +440,19 @@ tenant_actor::behavior_type tenant(self_ptr self,
   self->delayed_send(self, self->state.options.audit_every, atom::audit_v);
   return {
     // -- configuration --
-    [self](atom::upsert, routing::queue& q) -> caf::result<routing::queue> {
+    [self](atom::upsert, routing::queue& q,
+           std::string& by) -> caf::result<routing::queue> {
       return command<routing::queue>(
         self, {},
         [&](routing::timestamp now) {
           auto st = self->state.engine.upsert_queue(q, now);
-          if (st)
+          if (st) {
             self->state.batch.put(family::config,
                                   record_key(self->state.tenant_id, 'Q', q.id),
                                   storage::encode(q, self->state.tenant_id));
+            self->state.engine.record_change(
+              {"UpsertQueue", "queue", q.id, std::move(by)}, now);
+          }
           return st;
         },
         [&] {
@@ -457,49 +470,60 @@ tenant_actor::behavior_type tenant(self_ptr self,
     [self](atom::list, atom::queue) {
       return self->state.engine.queues();
     },
-    [self](atom::erase, atom::queue,
-           const std::string& id) -> caf::result<atom::ok> {
+    [self](atom::erase, atom::queue, const std::string& id,
+           std::string& by) -> caf::result<atom::ok> {
       return command<atom::ok>(
         self, {},
         [&](routing::timestamp now) {
           auto st = self->state.engine.remove_queue(id, now);
-          if (st)
+          if (st) {
             self->state.batch.erase(family::config,
                                     record_key(self->state.tenant_id, 'Q', id));
+            self->state.engine.record_change(
+              {"DeleteQueue", "queue", id, std::move(by)}, now);
+          }
           return st;
         },
         [] {
           return atom::ok_v;
         });
     },
-    [self](atom::upsert,
-           routing::agent& a) -> caf::result<routing::agent_view> {
+    [self](atom::upsert, routing::agent& a,
+           std::string& by) -> caf::result<routing::agent_view> {
       auto id = a.id;
       return command<routing::agent_view>(
         self, {},
         [&](routing::timestamp now) {
           auto st = self->state.engine.upsert_agent(a, now);
-          if (st)
+          if (st) {
             self->state.batch.put(
               family::config, record_key(self->state.tenant_id, 'A', id),
               storage::encode_agent_config(a, self->state.tenant_id));
+            self->state.engine.record_change(
+              {"UpsertAgent", "agent", id, std::move(by)}, now);
+          }
           return st;
         },
         [&] {
           return *self->state.engine.find_agent(id);
         });
     },
-    [self](atom::upsert,
-           routing::classification& c) -> caf::result<routing::classification> {
+    [self](atom::upsert, routing::classification& c,
+           std::string& by) -> caf::result<routing::classification> {
       return command<routing::classification>(
         self, {},
-        [&](routing::timestamp) {
+        [&](routing::timestamp now) {
           auto& st = self->state;
           auto applied = st.engine.set_classification(std::move(c));
-          if (applied)
+          if (applied) {
             st.batch.put(
               family::config, storage::classification_key(st.tenant_id),
               storage::encode(st.engine.classification(), st.tenant_id));
+            st.engine.record_change({"UpsertClassificationRules",
+                                     "classification_rules", st.tenant_id,
+                                     std::move(by)},
+                                    now);
+          }
           return applied;
         },
         [&] {
@@ -515,8 +539,8 @@ tenant_actor::behavior_type tenant(self_ptr self,
     [self](atom::list, atom::agent) {
       return self->state.engine.agents();
     },
-    [self](atom::erase, atom::agent,
-           const std::string& id) -> caf::result<atom::ok> {
+    [self](atom::erase, atom::agent, const std::string& id,
+           std::string& by) -> caf::result<atom::ok> {
       return command<atom::ok>(
         self, {},
         [&](routing::timestamp now) {
@@ -525,6 +549,8 @@ tenant_actor::behavior_type tenant(self_ptr self,
             auto key = record_key(self->state.tenant_id, 'A', id);
             self->state.batch.erase(family::config, key);
             self->state.batch.erase(family::live, key);
+            self->state.engine.record_change(
+              {"DeleteAgent", "agent", id, std::move(by)}, now);
           }
           return st;
         },
@@ -857,6 +883,37 @@ tenant_actor::behavior_type tenant(self_ptr self,
         });
       if (err || bad)
         return err ? err : bad;
+      return page;
+    },
+    [self](atom::history, atom::change, int64_t from, int64_t to,
+           const std::string& after,
+           uint32_t size) -> caf::result<history_page> {
+      auto& st = self->state;
+      auto prefix = storage::kind_prefix(st.tenant_id, 'K');
+      // Change keys start with the time the change was made.
+      auto start
+        = storage::change_start_key(st.tenant_id, routing::from_micros(from));
+      if (!after.empty())
+        start = std::max(start, prefix + after + '\0');
+      auto end
+        = storage::change_start_key(st.tenant_id, routing::from_micros(to));
+      auto limit = std::max<size_t>(size, 1);
+      history_page page;
+      auto err = st.store->scan_from(
+        family::history, prefix, start,
+        [&](std::string_view key, std::string_view value) {
+          if (key >= end)
+            return false;
+          if (page.records.size() == limit) {
+            page.next_after = page.keys.back();
+            return false;
+          }
+          page.keys.emplace_back(key.substr(prefix.size()));
+          page.records.emplace_back(value);
+          return true;
+        });
+      if (err)
+        return err;
       return page;
     },
     [self](atom::tick) {

@@ -220,6 +220,7 @@ const std::vector<method>& methods() {
     plain<v1::ListAgentsRequest>("ListAgents"),
     plain<v1::ListCallsRequest>("ListCalls"),
     plain<v1::ListCallHistoryRequest>("ListCallHistory"),
+    plain<v1::ListConfigurationChangesRequest>("ListConfigurationChanges"),
     plain<v1::SubscribeRequest>("Subscribe"),
     plain<v1::LocateTenantRequest>("LocateTenant"),
     plain<v1::RemoveMemberRequest>("RemoveMember"),

@@ -1272,10 +1272,19 @@ void to_proto(const routing::event& in, const std::string& tenant_id,
   out.set_tenant_id(tenant_id);
   write_timestamp(in.at, *out.mutable_at());
   out.set_type(static_cast<v1::EventType>(event_type_number(in.type)));
-  if (in.call)
+  if (in.call) {
     to_proto(*in.call, tenant_id, 0, *out.mutable_call());
-  else if (in.agent)
+  } else if (in.agent) {
     to_proto(*in.agent, tenant_id, *out.mutable_agent());
+  } else if (in.change) {
+    auto& c = *out.mutable_change();
+    c.set_method(in.change->method);
+    c.set_object_type(in.change->object_type);
+    c.set_object_id(in.change->object_id);
+    c.set_changed_by(in.change->changed_by);
+    write_timestamp(in.at, *c.mutable_at());
+    c.set_sequence(sequence);
+  }
   if (!in.offer_id.empty()) {
     auto& o = *out.mutable_offer();
     o.set_offer_id(in.offer_id);

@@ -8,13 +8,13 @@ namespace switchboard::routing {
 
 namespace {
 
-constexpr std::array<std::string_view, 16> event_names = {
-  "call_queued",         "call_offered",      "call_assigned",
-  "call_wrap_up",        "call_completed",    "call_abandoned",
-  "call_cancelled",      "call_overflowed",   "call_timed_out",
-  "call_transferred",    "offer_declined",    "offer_expired",
-  "agent_state_changed", "call_disconnected", "call_callback_requested",
-  "call_conferenced",
+constexpr std::array<std::string_view, 17> event_names = {
+  "call_queued",         "call_offered",          "call_assigned",
+  "call_wrap_up",        "call_completed",        "call_abandoned",
+  "call_cancelled",      "call_overflowed",       "call_timed_out",
+  "call_transferred",    "offer_declined",        "offer_expired",
+  "agent_state_changed", "call_disconnected",     "call_callback_requested",
+  "call_conferenced",    "configuration_changed",
 };
 
 /// Reason shown on an agent made not ready by missed offers.
@@ -156,6 +156,14 @@ changes engine::take_changes() {
 }
 
 // -- configuration ------------------------------------------------------------
+
+void engine::record_change(configuration_change c, timestamp now) {
+  event e;
+  e.type = event_type::configuration_changed;
+  e.at = now;
+  e.change = std::move(c);
+  pending_.events.push_back(std::move(e));
+}
 
 status engine::upsert_queue(const queue& q, timestamp now) {
   if (!q.overflow_queue.empty() && q.overflow_queue != q.id

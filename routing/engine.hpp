@@ -56,6 +56,7 @@ enum class event_type : uint8_t {
   call_disconnected,
   call_callback_requested,
   call_conferenced,
+  configuration_changed,
 };
 
 std::string_view to_string(event_type x);
@@ -159,8 +160,19 @@ struct inconsistency {
   std::string what;
 };
 
-/// A fact to publish, with its subject (a call, or an agent) as it was
-/// when it happened.
+/// A change an admin made to the configuration, and who made it.
+struct configuration_change {
+  /// The API method: UpsertQueue, DeleteAgent, ...
+  std::string method;
+  /// "queue", "agent" or "classification_rules".
+  std::string object_type;
+  std::string object_id;
+  /// The caller as the node's logs name them.
+  std::string changed_by;
+};
+
+/// A fact to publish, with its subject (a call, an agent, or a
+/// configuration change) as it was when it happened.
 struct event {
   event_type type = event_type::call_queued;
   timestamp at{};
@@ -169,6 +181,7 @@ struct event {
   /// The offer an offer_* or call_offered event is about.
   std::string offer_id;
   std::string offer_agent_id;
+  std::optional<configuration_change> change;
 };
 
 /// Everything a sequence of commands changed, to be written and published
@@ -463,6 +476,11 @@ class engine {
     return i == legs_.end() ? std::vector<std::string>{} : i->second;
   }
   size_t waiting_count() const { return index_.waiting_count(); }
+
+  /// Publishes a change to the configuration that succeeded (a
+  /// configuration_changed event in `pending()`), so that it is written
+  /// and published with the change itself.
+  void record_change(configuration_change c, timestamp now);
 
   /// What changed since the last `take_changes`.
   const changes& pending() const { return pending_; }

@@ -15,9 +15,9 @@ std::string tenant_prefix(std::string_view tenant);
 
 /// A record of a tenant: prefix, a one-letter kind, the record's id.
 /// Kinds: 'T' tenant, 'Q' queue, 'A' agent, 'R' classification rules,
-/// 'C' call, 'I' idempotency key, 'E' event, 'H' history, 'L' a caller's
-/// last agent, 'S' a minute of a queue's statistics, 'X' a record set
-/// aside by recovery.
+/// 'C' call, 'I' idempotency key, 'E' event, 'H' history, 'K' a
+/// configuration change, 'L' a caller's last agent, 'S' a minute of a
+/// queue's statistics, 'X' a record set aside by recovery.
 std::string record_key(std::string_view tenant, char kind, std::string_view id);
 
 /// Where recovery sets aside a record of `tenant` it cannot apply: the

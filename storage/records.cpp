@@ -36,6 +36,22 @@ caf::expected<Message> parse(std::string_view bytes, std::string_view key) {
   return m;
 }
 
+/// `x` as 8 big-endian bytes, appended to `out`.
+void append_big_endian(std::string& out, uint64_t x) {
+  char bytes[8];
+  for (size_t i = 8; i-- > 0; x >>= 8)
+    bytes[i] = static_cast<char>(x & 0xFF);
+  out.append(bytes, 8);
+}
+
+/// A time as 8 big-endian bytes of microseconds (0 before the epoch).
+std::string time_bytes(routing::timestamp at) {
+  std::string out;
+  append_big_endian(
+    out, static_cast<uint64_t>(std::max<int64_t>(0, routing::to_micros(at))));
+  return out;
+}
+
 } // namespace
 
 std::string encode(const routing::tenant& x) {
@@ -264,12 +280,18 @@ int32_t event_type_of(std::string_view bytes) {
 
 std::string history_start_key(const std::string& tenant,
                               routing::timestamp ended_at) {
-  auto us
-    = static_cast<uint64_t>(std::max<int64_t>(0, routing::to_micros(ended_at)));
-  std::string when(8, '\0');
-  for (int i = 7; i >= 0; --i, us >>= 8)
-    when[static_cast<size_t>(i)] = static_cast<char>(us & 0xFF);
-  return record_key(tenant, 'H', when);
+  return record_key(tenant, 'H', time_bytes(ended_at));
+}
+
+std::string change_start_key(const std::string& tenant, routing::timestamp at) {
+  return record_key(tenant, 'K', time_bytes(at));
+}
+
+std::string change_key(const std::string& tenant, routing::timestamp at,
+                       uint64_t sequence) {
+  auto key = change_start_key(tenant, at);
+  append_big_endian(key, sequence);
+  return key;
 }
 
 std::string history_key(const std::string& tenant,

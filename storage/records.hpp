@@ -97,6 +97,14 @@ std::string history_key(const std::string& tenant, const routing::live_call& x);
 std::string history_start_key(const std::string& tenant,
                               routing::timestamp ended_at);
 
+/// The key of a configuration change (family history, kind 'K'): the time
+/// it was made as 8 big-endian bytes, then the sequence of the event that
+/// published it as 8; the value is that event (a v1::Event).
+std::string change_key(const std::string& tenant, routing::timestamp at,
+                       uint64_t sequence);
+/// Where a tenant's configuration changes made at or after `at` begin.
+std::string change_start_key(const std::string& tenant, routing::timestamp at);
+
 /// The key of a tenant's last event sequence (family live, kind 'M').
 std::string sequence_key(const std::string& tenant);
 std::string encode_sequence(uint64_t sequence);

@@ -7,6 +7,7 @@
 //   switchboard watch --tenant contoso [--from 0]
 
 #include "nodes/cli/config_file.hpp"
+#include "nodes/cli/sign_in.hpp"
 #include "nodes/tls/grpc_credentials.hpp"
 #include "nodes/version/version.hpp"
 #include "routing/selector.hpp"
@@ -73,8 +74,9 @@ void check(const grpc::Status& st, const std::string& what,
   std::exit(1);
 }
 
-/// The bearer token sent with every request, if any (from
-/// SWITCHBOARD_TOKEN or --token-file; never from a flag's value).
+/// The bearer token sent with every request, if any (from --token-file,
+/// SWITCHBOARD_TOKEN or the cache of switchboard login; never from a
+/// flag's value).
 std::string bearer;
 
 /// Adds the bearer token to a request.
@@ -515,6 +517,10 @@ int watch(client& c, const std::string& server, const std::string& tenant,
     if (e.has_offer())
       std::cout << " offer=" << e.offer().offer_id()
                 << " to=" << e.offer().agent_id();
+    if (e.has_change())
+      std::cout << " " << e.change().method() << " " << e.change().object_type()
+                << "=" << e.change().object_id() << " by=\""
+                << e.change().changed_by() << "\"";
     std::cout << std::endl;
   }
   check(stream->Finish(), "watch", server);
@@ -532,6 +538,32 @@ std::string csv(const std::string& x) {
     out += ch;
   }
   return out + "\"";
+}
+
+/// Sets a listing's [from, to) from RFC 3339 texts (empty: unbounded);
+/// false, after saying what is wrong, if one is not a time.
+template<class Request>
+bool set_bounds(Request& req, const std::string& from, const std::string& to,
+                const char* command) {
+  using google::protobuf::util::TimeUtil;
+  for (auto [text, field, out] :
+       {std::tuple{&from, "--from", req.mutable_from()},
+        std::tuple{&to, "--to", req.mutable_to()}}) {
+    if (text->empty())
+      continue;
+    if (!TimeUtil::FromString(*text, out)) {
+      std::cerr << "switchboard: " << command << ": " << field << " '" << *text
+                << "' is not an RFC 3339 time such as "
+                   "2026-11-24T08:00:00Z\n";
+      return false;
+    }
+  }
+  // Unset bounds are absent, not the epoch.
+  if (from.empty())
+    req.clear_from();
+  if (to.empty())
+    req.clear_to();
+  return true;
 }
 
 struct history_query {
@@ -552,23 +584,8 @@ int history(client& c, const std::string& server, const history_query& q) {
   }
   v1::ListCallHistoryRequest req;
   req.set_tenant_id(q.tenant);
-  for (auto [text, field, out] :
-       {std::tuple{&q.from, "--from", req.mutable_from()},
-        std::tuple{&q.to, "--to", req.mutable_to()}}) {
-    if (text->empty())
-      continue;
-    if (!TimeUtil::FromString(*text, out)) {
-      std::cerr << "switchboard: history: " << field << " '" << *text
-                << "' is not an RFC 3339 time such as "
-                   "2026-11-24T08:00:00Z\n";
-      return 2;
-    }
-  }
-  // Unset bounds are absent, not the epoch.
-  if (q.from.empty())
-    req.clear_from();
-  if (q.to.empty())
-    req.clear_to();
+  if (!set_bounds(req, q.from, q.to, "history"))
+    return 2;
   req.set_queue_id(q.queue);
   req.set_agent_id(q.agent);
   req.set_page_size(1000);
@@ -635,6 +652,48 @@ int history(client& c, const std::string& server, const history_query& q) {
   return 0;
 }
 
+/// A tenant's configuration changes and who made each, every page.
+int changes(client& c, const std::string& server, const history_query& q) {
+  using google::protobuf::util::TimeUtil;
+  if (q.format != "table" && q.format != "csv" && q.format != "json") {
+    std::cerr << "switchboard: changes: --format must be table, csv or json\n";
+    return 2;
+  }
+  v1::ListConfigurationChangesRequest req;
+  req.set_tenant_id(q.tenant);
+  if (!set_bounds(req, q.from, q.to, "changes"))
+    return 2;
+  req.set_page_size(1000);
+  if (q.format == "csv")
+    std::cout << "at,sequence,method,object_type,object_id,changed_by\n";
+  else if (q.format == "table")
+    std::printf("%-28s %-26s %-30s %s\n", "AT", "METHOD", "OBJECT", "BY");
+  do {
+    v1::ListConfigurationChangesResponse page;
+    check(c.admin->ListConfigurationChanges(deadline(60).get(), req, &page),
+          "changes of " + q.tenant, server);
+    for (auto& x : page.changes()) {
+      auto at = TimeUtil::ToString(x.at());
+      if (q.format == "json") {
+        std::string out;
+        google::protobuf::util::JsonPrintOptions opts;
+        (void)google::protobuf::util::MessageToJsonString(x, &out, opts);
+        std::cout << out << "\n";
+      } else if (q.format == "csv") {
+        std::cout << at << "," << x.sequence() << "," << x.method() << ","
+                  << x.object_type() << "," << csv(x.object_id()) << ","
+                  << csv(x.changed_by()) << "\n";
+      } else {
+        auto object = x.object_type() + " " + x.object_id();
+        std::printf("%-28s %-26s %-30s %s\n", at.c_str(), x.method().c_str(),
+                    object.c_str(), x.changed_by().c_str());
+      }
+    }
+    req.set_page_token(page.next_page_token());
+  } while (!req.page_token().empty());
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -673,6 +732,44 @@ int main(int argc, char** argv) {
                 "API, sent as a bearer token (SWITCHBOARD_TOKEN holds the "
                 "token itself)")
     ->envname("SWITCHBOARD_TOKEN_FILE");
+  std::string token_cache = cli::default_token_cache();
+  app
+    .add_option("--token-cache", token_cache,
+                "where switchboard login keeps the signed-in user's tokens "
+                "(used when neither --token-file nor SWITCHBOARD_TOKEN is)")
+    ->envname("SWITCHBOARD_TOKEN_CACHE");
+
+  cli::sign_in_settings sign_in_with;
+  auto* login_cmd = app.add_subcommand(
+    "login", "sign in with Microsoft Entra ID (device code: open the page "
+             "shown, enter the code); later commands use the tokens");
+  login_cmd
+    ->add_option("--client-id", sign_in_with.client_id,
+                 "the CLI's app registration (public client flows "
+                 "allowed)")
+    ->envname("SWITCHBOARD_LOGIN_CLIENT_ID")
+    ->required();
+  login_cmd
+    ->add_option("--scope", sign_in_with.scope,
+                 "Switchboard's API, such as api://switchboard/.default")
+    ->envname("SWITCHBOARD_LOGIN_SCOPE")
+    ->required();
+  login_cmd
+    ->add_option("--tenant-id", sign_in_with.tenant,
+                 "your Microsoft tenant id, or organizations")
+    ->envname("SWITCHBOARD_LOGIN_TENANT_ID")
+    ->capture_default_str();
+  login_cmd
+    ->add_option("--authority", sign_in_with.authority, "the identity platform")
+    ->envname("SWITCHBOARD_LOGIN_AUTHORITY")
+    ->capture_default_str();
+  login_cmd
+    ->add_option("--authority-ca", sign_in_with.ca_file,
+                 "PEM authorities of a private identity platform's "
+                 "certificate (default: the system's)")
+    ->envname("SWITCHBOARD_LOGIN_AUTHORITY_CA");
+  auto* logout_cmd
+    = app.add_subcommand("logout", "forget the tokens switchboard login kept");
 
   std::string file;
   auto* apply_cmd
@@ -739,6 +836,18 @@ int main(int argc, char** argv) {
   history_cmd->add_option("--format", hq.format, "table, csv or json")
     ->capture_default_str();
 
+  history_query cq;
+  auto* changes_cmd = app.add_subcommand(
+    "changes", "who changed the tenant's queues, agents and classification "
+               "rules, oldest first, as a table, CSV or JSON lines");
+  changes_cmd->add_option("-t,--tenant", cq.tenant, "tenant id")->required();
+  changes_cmd->add_option("--from", cq.from,
+                          "changes made at or after this RFC 3339 time");
+  changes_cmd->add_option("--to", cq.to,
+                          "changes made before this RFC 3339 time");
+  changes_cmd->add_option("--format", cq.format, "table, csv or json")
+    ->capture_default_str();
+
   std::string located;
   auto* cluster_cmd = app.add_subcommand(
     "cluster", "the cluster's members as this node sees them (exit 1 if one "
@@ -751,6 +860,10 @@ int main(int argc, char** argv) {
                           "others (scaling down)");
 
   CLI11_PARSE(app, argc, argv);
+  if (*login_cmd)
+    return cli::login(sign_in_with, token_cache, std::cout, std::cerr);
+  if (*logout_cmd)
+    return cli::logout(token_cache, std::cout, std::cerr);
   std::string tls_error;
   auto credentials = tls::channel_credentials(
     tls_options, {"--tls-certificate", "--tls-private-key", "--tls-ca"},
@@ -768,6 +881,13 @@ int main(int argc, char** argv) {
     }
   } else if (const char* env = std::getenv("SWITCHBOARD_TOKEN")) {
     bearer = env;
+  } else {
+    std::string problem;
+    bearer = cli::cached_token(token_cache, problem);
+    if (!problem.empty()) {
+      std::cerr << "switchboard: " << problem << "\n";
+      return 2;
+    }
   }
   while (!bearer.empty()
          && std::isspace(static_cast<unsigned char>(bearer.back())))
@@ -777,6 +897,8 @@ int main(int argc, char** argv) {
     return members(c, server, located, removed);
   if (*history_cmd)
     return history(c, server, hq);
+  if (*changes_cmd)
+    return changes(c, server, cq);
   if (*apply_cmd)
     return apply(c, server, file);
   if (*get_cmd)

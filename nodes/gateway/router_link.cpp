@@ -356,10 +356,26 @@ struct router_link::impl {
 
 std::shared_ptr<grpc::ChannelCredentials>
 router_credentials(const std::string& address, const tls::client_options& o,
-                   router::logger& log, std::string& error) {
+                   const router_token_options& token, router::logger& log,
+                   std::string& error) {
+  if (error = check(token); !error.empty())
+    return nullptr;
+  if (token.enabled() && !o.uses_tls()) {
+    error = "router.token_client_id needs TLS to the router (router.tls_ca "
+            "or router.tls): a token is never sent in the clear";
+    return nullptr;
+  }
   auto credentials = tls::channel_credentials(o, router_tls_names, error);
   if (!credentials)
     return nullptr;
+  if (token.enabled()) {
+    log.info("router token", {{"client_id", token.client_id},
+                              {"tenant_id", token.tenant_id},
+                              {"scope", token.scope},
+                              {"authority", token.authority}});
+    credentials = grpc::CompositeChannelCredentials(
+      credentials, router_token_credentials(token, log));
+  }
   auto parsed = router::parse_listen_address(address);
   if (o.uses_tls())
     log.info("router over tls",

@@ -8,6 +8,7 @@
 // agent. gRPC stays inside router_link.cpp: the gateways see plain
 // structs.
 
+#include "nodes/gateway/router_token.hpp"
 #include "nodes/router/log.hpp"
 #include "nodes/tls/grpc_credentials.hpp"
 
@@ -139,11 +140,14 @@ struct tenant_settings {
 };
 
 /// Credentials for reaching the router at `address` per `o`, which are
-/// logged (plain to an address other than loopback with a warning); null
-/// with `error` naming the setting and file when a TLS file is wrong.
+/// logged (plain to an address other than loopback with a warning), with
+/// the gateway's own token per `token` when it has one; null with `error`
+/// naming the setting and file when a TLS file or a token setting is
+/// wrong.
 std::shared_ptr<grpc::ChannelCredentials>
 router_credentials(const std::string& address, const tls::client_options& o,
-                   router::logger& log, std::string& error);
+                   const router_token_options& token, router::logger& log,
+                   std::string& error);
 
 class router_link {
  public:

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "nodes/gateway/router_token.hpp"
 #include "nodes/router/config.hpp"
 #include "nodes/tls/grpc_credentials.hpp"
 
@@ -24,6 +25,7 @@ struct config {
   std::string router = "127.0.0.1:7400";
   /// How the router is reached: plain, or TLS with these files.
   tls::client_options router_tls;
+  gateway::router_token_options router_token;
   /// How long an incoming call rings unanswered while the router cannot
   /// be reached, before it is rejected as busy.
   std::chrono::seconds router_wait{10};

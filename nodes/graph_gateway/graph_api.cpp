@@ -2,6 +2,7 @@
 
 #include "nodes/graph_gateway/token_store.hpp"
 #include "nodes/http/message.hpp"
+#include "nodes/identity/device_login.hpp"
 #include "nodes/json/json.hpp"
 #include "nodes/router/log.hpp"
 
@@ -145,16 +146,7 @@ void graph_api::fetch_token(const std::string& tenant, acting who) {
     } else {
       auto doc = json::parse(r.value.body);
       if (r.value.status != 200 || !doc.value) {
-        // The identity platform's error and description, never the request.
-        error = "HTTP " + std::to_string(r.value.status);
-        if (doc.value) {
-          auto code = json::string_at(*doc.value, "error");
-          auto why = json::string_at(*doc.value, "error_description");
-          if (!code.empty())
-            error += " " + code;
-          if (!why.empty())
-            error += ": " + why.substr(0, 300);
-        }
+        error = identity::platform_error(r);
       } else {
         token = json::string_at(*doc.value, "access_token");
         refresh = json::string_at(*doc.value, "refresh_token");

@@ -5,7 +5,6 @@
 #include "nodes/gateway/router_link.hpp"
 #include "nodes/graph_gateway/bot.hpp"
 #include "nodes/graph_gateway/config.hpp"
-#include "nodes/graph_gateway/device_login.hpp"
 #include "nodes/graph_gateway/graph_api.hpp"
 #include "nodes/graph_gateway/metrics.hpp"
 #include "nodes/graph_gateway/presence_watch.hpp"
@@ -13,6 +12,7 @@
 #include "nodes/graph_gateway/webhook.hpp"
 #include "nodes/http/client.hpp"
 #include "nodes/http/server.hpp"
+#include "nodes/identity/device_login.hpp"
 #include "nodes/identity/openid_keys.hpp"
 #include "nodes/router/log.hpp"
 
@@ -109,7 +109,7 @@ int login(const graph::config& cfg, const std::string& tenant,
   http::client::options client_opts;
   client_opts.ca_file = cfg.ca_file;
   http::client client{client_opts};
-  graph::device_login_options opts;
+  identity::device_login_options opts;
   opts.authority = cfg.authority;
   opts.tenant = tenant;
   opts.client_id = cfg.app_id;
@@ -117,7 +117,7 @@ int login(const graph::config& cfg, const std::string& tenant,
   opts.say = [](const std::string& message) {
     std::cout << message << std::endl;
   };
-  auto result = graph::device_login(opts, client);
+  auto result = identity::device_login(opts, client);
   if (!result.error.empty()) {
     std::cerr << "switchboard-graph-gateway login: " << result.error << "\n";
     return 1;
@@ -182,7 +182,7 @@ int main(int argc, char** argv) {
   router::logger log{router::logger::parse_level(cfg.log_level), cfg.name};
   std::string router_error;
   auto router_credentials = gateway::router_credentials(
-    cfg.router, cfg.router_tls, log, router_error);
+    cfg.router, cfg.router_tls, cfg.router_token, log, router_error);
   if (!router_credentials) {
     std::cerr << "switchboard-graph-gateway: " << router_error << "\n";
     return 2;

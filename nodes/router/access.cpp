@@ -17,7 +17,7 @@ constexpr role_set P = bit(role::platform);
 
 /// Every method of switchboard.v1, with who may call it. An admin may do
 /// what a supervisor may; the platform may do everything.
-constexpr std::array<rule, 35> rules{{
+constexpr std::array<rule, 36> rules{{
   // AdminService
   {"UpsertTenant", P, own::none, true},
   {"GetTenant", S | D | G | P, own::tenant},
@@ -30,6 +30,7 @@ constexpr std::array<rule, 35> rules{{
   {"ListAgents", S | D | G | P, own::none},
   {"DeleteAgent", D | P, own::none},
   {"UpsertClassificationRules", D | P, own::none},
+  {"ListConfigurationChanges", S | D | P, own::none},
   // ClusterService
   {"ListMembers", P, own::none, true},
   {"LocateTenant", G | P, own::none},
@@ -134,9 +135,14 @@ principal of_token(const identity::token_claims& claims,
         p.roles |= bit(r);
   // The provider's role: only from the provider's own directory, whatever
   // a customer's administrator puts in their app's roles.
-  if ((p.roles & P) != 0
-      && (platform_tenant.empty() || claims.tenant_id != platform_tenant))
+  bool provider
+    = !platform_tenant.empty() && claims.tenant_id == platform_tenant;
+  if (!provider)
     p.roles &= ~P;
+  // The provider's gateways (its own apps) serve all its customers; a
+  // customer's gateway app serves the customer's tenants only.
+  if (provider)
+    p.everywhere = p.roles & G;
   return p;
 }
 
@@ -192,9 +198,9 @@ role_set roles_on(const principal& p, const std::string& tenant_id,
   if ((p.roles & P) != 0)
     return p.roles;
   if (p.microsoft_tenant.empty())
-    return 0;
+    return p.everywhere;
   auto microsoft = lookup(tenant_id);
-  return microsoft && *microsoft == p.microsoft_tenant ? p.roles : 0;
+  return microsoft && *microsoft == p.microsoft_tenant ? p.roles : p.everywhere;
 }
 
 std::string no_such_tenant(const std::string& tenant_id) {

@@ -52,6 +52,10 @@ struct principal {
   /// A certificate's roles, each with the tenant it holds it on; "*" (the
   /// platform role only) is every tenant.
   std::vector<std::pair<role, std::string>> grants;
+  /// Roles a token holds on every tenant: the gateway role of an app of
+  /// the provider's own directory (a gateway the provider runs for all
+  /// its customers).
+  role_set everywhere = 0;
   /// A token's `oid`: as an agent, the agent whose `teams_user_id` it is.
   std::string object_id;
   /// A token's `exp` (seconds since the epoch): a stream it opened ends
@@ -64,7 +68,8 @@ struct principal {
 
 /// The principal of a token Entra ID issued for Switchboard's API: its
 /// roles from the app roles it carries; the platform role only when its
-/// `tid` is `platform_tenant` (the provider's own Microsoft tenant).
+/// `tid` is `platform_tenant` (the provider's own Microsoft tenant), and
+/// there the gateway role holds on every tenant.
 principal of_token(const identity::token_claims& claims,
                    const std::string& platform_tenant);
 

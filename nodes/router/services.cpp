@@ -255,6 +255,9 @@ class unary_call : public grpc::ServerUnaryReactor {
   /// The requests in progress of the tenant this call counts against.
   std::atomic<size_t>* tenant_in_flight = nullptr;
 
+  /// Who made the request, as the logs name callers.
+  std::string caller;
+
   void OnDone() override { delete this; }
 };
 
@@ -426,6 +429,16 @@ void refuse(node& n, unary_call* call, const char* method, const Status& st,
   finish(n, call, method, st);
 }
 
+/// Who made the request that `reactor` (from reactor_of) answers, as the
+/// logs name callers; with authentication off, the address it came from.
+std::string caller_of(grpc::ServerUnaryReactor* reactor,
+                      grpc::CallbackServerContext* ctx) {
+  auto* call = dynamic_cast<unary_call*>(reactor);
+  if (call != nullptr && !call->caller.empty())
+    return call->caller;
+  return "unauthenticated caller at " + ctx->peer();
+}
+
 /// Runs `run` (the request's handler) if the caller of `ctx` may make
 /// request `req` of `method`, else finishes `call` with the status that
 /// says why not. `run` may run later, on another thread.
@@ -450,6 +463,7 @@ void guarded(node& n, grpc::CallbackServerContext* ctx, const char* method,
       refuse(n, call, method, st, who.who);
       return;
     }
+    call->caller = who.who;
     auto d = access::decide(who, method, target, n.lookup());
     using kind = access::decision::kind;
     switch (d.what) {
@@ -766,6 +780,41 @@ Status bad_timestamp(const char* field) {
               "253402300799, nanos 0 to 999999999)"};
 }
 
+/// The [from, to) of a listing request: unset ends are open.
+struct time_span_of {
+  Status status;
+  routing::timestamp from{};
+  routing::timestamp to = routing::timestamp::max();
+
+  bool ok() const { return status.ok(); }
+};
+
+/// Reads a listing request's [from, to) and its page token (the key suffix
+/// of the last item sent, in hex). False, having finished the call with
+/// the field that is wrong, when one is.
+template<class Request>
+bool read_listing(node& n, grpc::ServerUnaryReactor* reactor,
+                  const char* method, const Request& req, time_span_of& span,
+                  std::string& after) {
+  if (req.has_from() && !timestamp_in_range(req.from()))
+    span.status = bad_timestamp("from");
+  else if (req.has_to() && !timestamp_in_range(req.to()))
+    span.status = bad_timestamp("to");
+  else if (!unhex(req.page_token(), after))
+    span.status = {StatusCode::INVALID_ARGUMENT,
+                   "page_token: '" + req.page_token() + "' is not a token that "
+                     + method + " returned"};
+  if (!span.ok()) {
+    finish(n, reactor, method, span.status);
+    return false;
+  }
+  if (req.has_from())
+    span.from = api::read_timestamp(req.from());
+  if (req.has_to())
+    span.to = api::read_timestamp(req.to());
+  return true;
+}
+
 /// Fills a ListCallHistory response from a page of stored records, at
 /// most history_page_bytes of them: a page the tenant sent that would
 /// pass it once converted ends early, and the next continues from there.
@@ -810,6 +859,8 @@ class admin_service : public decoding<v1::AdminService> {
     decode_here(n_, this, "DeleteAgent", &admin_service::DeleteAgent);
     decode_here(n_, this, "UpsertClassificationRules",
                 &admin_service::UpsertClassificationRules);
+    decode_here(n_, this, "ListConfigurationChanges",
+                &admin_service::ListConfigurationChanges);
   }
 
   grpc::ServerUnaryReactor* UpsertTenant(grpc::CallbackServerContext* ctx,
@@ -895,7 +946,7 @@ class admin_service : public decoding<v1::AdminService> {
         api::to_proto(stored, tenant_id, *resp);
         return Status::OK;
       },
-      atom::upsert_v, q);
+      atom::upsert_v, q, caller_of(reactor, ctx));
     return reactor;
   }
 
@@ -964,7 +1015,7 @@ class admin_service : public decoding<v1::AdminService> {
       [](atom::ok) {
         return Status::OK;
       },
-      atom::erase_v, atom::queue_v, req->queue_id());
+      atom::erase_v, atom::queue_v, req->queue_id(), caller_of(reactor, ctx));
     return reactor;
   }
 
@@ -988,7 +1039,7 @@ class admin_service : public decoding<v1::AdminService> {
         api::to_proto(v, tenant_id, *resp);
         return Status::OK;
       },
-      atom::upsert_v, a);
+      atom::upsert_v, a, caller_of(reactor, ctx));
     return reactor;
   }
 
@@ -1061,7 +1112,7 @@ class admin_service : public decoding<v1::AdminService> {
       [](atom::ok) {
         return Status::OK;
       },
-      atom::erase_v, atom::agent_v, req->agent_id());
+      atom::erase_v, atom::agent_v, req->agent_id(), caller_of(reactor, ctx));
     return reactor;
   }
 
@@ -1089,7 +1140,42 @@ class admin_service : public decoding<v1::AdminService> {
         api::to_proto(stored, tenant_id, *resp);
         return Status::OK;
       },
-      atom::upsert_v, c);
+      atom::upsert_v, c, caller_of(reactor, ctx));
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* ListConfigurationChanges(
+    grpc::CallbackServerContext* ctx,
+    const v1::ListConfigurationChangesRequest* req,
+    v1::ListConfigurationChangesResponse* resp) override {
+    auto* reactor = reactor_of(ctx);
+    const char* method = "ListConfigurationChanges";
+    auto tenant_id = req->tenant_id();
+    auto t = begin(n_, reactor, method, tenant_id, "tenant_id");
+    if (!t)
+      return reactor;
+    time_span_of span;
+    std::string after;
+    if (!read_listing(n_, reactor, method, *req, span, after))
+      return reactor;
+    ask<history_page>(
+      n_, reactor, method, *t, tenant_id,
+      [resp, tenant_id](history_page& page) {
+        for (size_t i = 0; i < page.records.size(); ++i) {
+          v1::Event e;
+          if (!e.ParseFromString(page.records[i]) || !e.has_change())
+            return Status{StatusCode::DATA_LOSS,
+                          "tenant '" + tenant_id
+                            + "': the stored configuration change "
+                            + hex(page.keys[i]) + " does not decode"};
+          *resp->add_changes() = std::move(*e.mutable_change());
+        }
+        resp->set_next_page_token(hex(page.next_after));
+        return Status::OK;
+      },
+      atom::history_v, atom::change_v, routing::to_micros(span.from),
+      routing::to_micros(span.to), after,
+      static_cast<uint32_t>(page_size_of(req->page_size())));
     return reactor;
   }
 
@@ -1532,34 +1618,17 @@ class stats_service : public decoding<v1::StatsService> {
     auto t = begin(n_, reactor, method, tenant_id, "tenant_id");
     if (!t)
       return reactor;
-    if (req->has_from() && !timestamp_in_range(req->from())) {
-      finish(n_, reactor, method, bad_timestamp("from"));
-      return reactor;
-    }
-    if (req->has_to() && !timestamp_in_range(req->to())) {
-      finish(n_, reactor, method, bad_timestamp("to"));
-      return reactor;
-    }
-    auto from = req->has_from() ? api::read_timestamp(req->from())
-                                : routing::timestamp{};
-    auto to = req->has_to() ? api::read_timestamp(req->to())
-                            : routing::timestamp::max();
-    // A page token is the key suffix of the last record sent, in hex.
+    time_span_of span;
     std::string after;
-    if (!unhex(req->page_token(), after)) {
-      finish(n_, reactor, method,
-             {StatusCode::INVALID_ARGUMENT,
-              "page_token: '" + req->page_token()
-                + "' is not a token that ListCallHistory returned"});
+    if (!read_listing(n_, reactor, method, *req, span, after))
       return reactor;
-    }
     ask<history_page>(
       n_, reactor, method, *t, tenant_id,
       [resp, tenant_id](history_page& page) {
         return history_response(page, tenant_id, *resp);
       },
-      atom::history_v, routing::to_micros(from), routing::to_micros(to),
-      req->queue_id(), req->agent_id(), after,
+      atom::history_v, routing::to_micros(span.from),
+      routing::to_micros(span.to), req->queue_id(), req->agent_id(), after,
       static_cast<uint32_t>(page_size_of(req->page_size())));
     return reactor;
   }

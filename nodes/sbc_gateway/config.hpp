@@ -1,5 +1,6 @@
 #pragma once
 
+#include "nodes/gateway/router_token.hpp"
 #include "nodes/router/config.hpp"
 #include "nodes/tls/grpc_credentials.hpp"
 
@@ -37,6 +38,7 @@ struct config {
   std::string router = "127.0.0.1:7400";
   /// How the router is reached: plain, or TLS with these files.
   tls::client_options router_tls;
+  gateway::router_token_options router_token;
   std::optional<router::listen_address> metrics;
   /// The trunks file (trunks.hpp): trunk FQDN, tenant, numbers.
   std::string trunks_file;

@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
   router::logger log{router::logger::parse_level(cfg.log_level), cfg.name};
   std::string router_error;
   auto router_credentials = gateway::router_credentials(
-    cfg.router, cfg.router_tls, log, router_error);
+    cfg.router, cfg.router_tls, cfg.router_token, log, router_error);
   if (!router_credentials) {
     std::cerr << "switchboard-sbc-gateway: " << router_error << "\n";
     return 2;

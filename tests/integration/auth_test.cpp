@@ -6,6 +6,8 @@
 // call, subscribing to another tenant; a gateway certificate of one
 // tenant submitting for another.
 
+#include "nodes/gateway/router_link.hpp"
+#include "nodes/router/log.hpp"
 #include "nodes/tls/grpc_credentials.hpp"
 #include "tests/support/certificates.hpp"
 #include "tests/support/graph_standin.hpp"
@@ -20,8 +22,10 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
+#include <sys/stat.h>
 #include <thread>
 
 using namespace switchboard;
@@ -499,6 +503,161 @@ TEST_F(auth_test, a_gateway_certificate_serves_its_own_tenants_only) {
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
+TEST_F(auth_test, a_gateway_app_token_serves_its_directorys_tenants) {
+  // Gateway apps of contoso's directory and of the provider's: the
+  // identity platform gives each a token for the API with its app role.
+  idp->sign_api_apps_in(audience, kid, [](const std::string& tenant) {
+    claims c;
+    c.tid = tenant;
+    c.oid = "sp-" + tenant.substr(0, 8);
+    c.name = "sbc-gateway-app";
+    c.roles = {"Switchboard.Gateway"};
+    return c.json();
+  });
+  std::ofstream{dir / "secret"} << "standin-client-secret\n";
+  router::logger log{router::log_level::warn, "test-gateway"};
+  auto gateway_channel
+    = [&](const std::string& app_tenant, const std::string& secret_file) {
+        tls::client_options o;
+        o.f.ca_file = ca->certificate();
+        // The router asks every connection for a certificate: one that names
+        // no role, so that the token decides.
+        o.f.certificate_file = dir / "edge.pem";
+        o.f.private_key_file = dir / "edge.key";
+        gateway::router_token_options token;
+        token.authority = idp->authority();
+        token.authority_ca = ca->certificate();
+        token.tenant_id = app_tenant;
+        token.client_id = "bot-app-id";
+        token.client_secret_file = secret_file;
+        token.scope = audience + "/.default";
+        std::string error;
+        auto credentials
+          = gateway::router_credentials(address, o, token, log, error);
+        EXPECT_TRUE(credentials) << error;
+        return v1::RoutingService::NewStub(
+          grpc::CreateChannel(address, credentials));
+      };
+  auto submit_to = [](v1::RoutingService::Stub& stub, const std::string& tenant,
+                      const std::string& id) {
+    v1::SubmitCallRequest req;
+    req.mutable_call()->set_tenant_id(tenant);
+    req.mutable_call()->set_call_id(id);
+    req.mutable_call()->set_queue_id("support");
+    v1::SubmitCallResponse out;
+    return stub.SubmitCall(ctx().get(), req, &out);
+  };
+
+  // Contoso's app serves contoso, and fabrikam does not exist for it.
+  auto contoso_app = gateway_channel(contoso_tid, dir / "secret");
+  auto st = submit_to(*contoso_app, "contoso", "app-call-1");
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  st = submit_to(*contoso_app, "contoso", "app-call-2");
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(idp->api_app_tokens_issued(), 1u); // one token, reused
+  st = submit_to(*contoso_app, "fabrikam", "app-call-3");
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND) << st.error_message();
+
+  // The provider's app serves every customer, as a gateway only.
+  v1::UpsertQueueRequest q;
+  q.mutable_queue()->set_tenant_id("fabrikam");
+  q.mutable_queue()->set_queue_id("support");
+  v1::Queue queue_out;
+  ASSERT_TRUE(admin("provider")->UpsertQueue(ctx().get(), q, &queue_out).ok());
+  auto provider_app = gateway_channel(provider_tid, dir / "secret");
+  for (auto* tenant : {"contoso", "fabrikam"}) {
+    st = submit_to(*provider_app, tenant, std::string{"provider-"} + tenant);
+    EXPECT_TRUE(st.ok()) << tenant << ": " << st.error_message();
+  }
+
+  // A secret the identity platform refuses: no token, no request.
+  std::ofstream{dir / "wrong-secret"} << "not-the-secret\n";
+  auto refused = gateway_channel(contoso_tid, dir / "wrong-secret");
+  st = submit_to(*refused, "contoso", "app-call-5");
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE)
+    << st.error_message();
+  EXPECT_NE(st.error_message().find("invalid_client"), std::string::npos)
+    << st.error_message();
+}
+
+TEST_F(auth_test, admin_changes_are_in_the_event_stream_and_history) {
+  // The set-up's queue and two agents, made by contoso's admin; then a
+  // queue changed by the provider's certificate.
+  v1::UpsertQueueRequest q;
+  q.mutable_queue()->set_tenant_id("contoso");
+  q.mutable_queue()->set_queue_id("sales");
+  v1::Queue queue_out;
+  ASSERT_TRUE(admin("provider")->UpsertQueue(ctx().get(), q, &queue_out).ok());
+  auto supervisor = token(user("oid-sam", "Switchboard.Supervisor"));
+
+  // In the event stream, replayed from the start.
+  auto stub = v1::EventService::NewStub(channel("edge"));
+  v1::SubscribeRequest sub;
+  sub.set_tenant_id("contoso");
+  sub.add_types(v1::EVENT_TYPE_CONFIGURATION_CHANGED);
+  auto c = ctx(supervisor);
+  auto stream = stub->Subscribe(c.get(), sub);
+  std::vector<v1::ConfigurationChange> published;
+  v1::Event e;
+  while (published.size() < 4 && stream->Read(&e))
+    published.push_back(e.change());
+  c->TryCancel();
+  stream->Finish();
+  ASSERT_EQ(published.size(), 4u);
+  EXPECT_EQ(published[0].method(), "UpsertQueue");
+  EXPECT_EQ(published[0].object_id(), "support");
+  EXPECT_EQ(published[1].method(), "UpsertAgent");
+  EXPECT_EQ(published[1].object_id(), "ann");
+  for (size_t i = 0; i < 3; ++i)
+    EXPECT_NE(published[i].changed_by().find("oid-carol"), std::string::npos)
+      << published[i].changed_by();
+  EXPECT_EQ(published[3].object_id(), "sales");
+  EXPECT_NE(published[3].changed_by().find("certificate"), std::string::npos)
+    << published[3].changed_by();
+
+  // In the history, the same changes.
+  v1::ListConfigurationChangesRequest list;
+  list.set_tenant_id("contoso");
+  v1::ListConfigurationChangesResponse kept;
+  auto st = admin("edge")->ListConfigurationChanges(ctx(supervisor).get(), list,
+                                                    &kept);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_EQ(kept.changes_size(), 4);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(kept.changes(i).sequence(), published[size_t(i)].sequence());
+    EXPECT_EQ(kept.changes(i).changed_by(), published[size_t(i)].changed_by());
+  }
+  // Not for an agent, nor for another customer.
+  EXPECT_EQ(
+    admin("edge")
+      ->ListConfigurationChanges(
+        ctx(token(user("oid-ann", "Switchboard.Agent"))).get(), list, &kept)
+      .error_code(),
+    grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+    admin("edge")
+      ->ListConfigurationChanges(
+        ctx(token(user("oid-fay", "Switchboard.Admin", fabrikam_tid))).get(),
+        list, &kept)
+      .error_code(),
+    grpc::StatusCode::NOT_FOUND);
+
+  // The CLI lists them.
+  std::ofstream{dir / "token"} << supervisor << "\n";
+  process cli{cli_binary,
+              {"--server", address, "--tls-ca", ca->certificate(),
+               "--tls-certificate", dir / "edge.pem", "--tls-private-key",
+               dir / "edge.key", "--token-file", dir / "token", "changes",
+               "--tenant", "contoso", "--format", "csv"},
+              true};
+  // A field with a comma is quoted.
+  EXPECT_TRUE(cli.wait_for_line(",UpsertAgent,agent,bob,\"oid-carol (oid "
+                                "oid-carol, tenant "
+                                  + contoso_tid + ")\"",
+                                10s));
+  EXPECT_EQ(cli.wait(), 0);
+}
+
 TEST_F(auth_test, a_stream_ends_when_its_token_expires) {
   auto brief = user("oid-sam", "Switchboard.Supervisor");
   brief.exp = now_seconds() + 3;
@@ -540,6 +699,54 @@ TEST_F(auth_test, the_cli_sends_the_token_of_its_token_file) {
   auto agent = cli(user("oid-ann", "Switchboard.Agent"), "agents");
   EXPECT_TRUE(agent->wait_for_line("PERMISSION_DENIED", 10s));
   EXPECT_EQ(agent->wait(), 1);
+}
+
+TEST_F(auth_test, the_cli_signs_in_with_a_device_code_and_refreshes) {
+  // Sam's first access token expires within the CLI's refresh margin, the
+  // next ones in an hour.
+  std::atomic<int> issued{0};
+  idp->sign_api_users_in(audience, kid, [&issued] {
+    auto c = user("oid-sam", "Switchboard.Supervisor");
+    c.exp = now_seconds() + (++issued == 1 ? 120 : 3600);
+    return c.json();
+  });
+  auto cache = dir / "config/switchboard/token.json";
+  std::vector<std::string> connect{"--server",          address,
+                                   "--tls-ca",          ca->certificate(),
+                                   "--tls-certificate", dir / "edge.pem",
+                                   "--tls-private-key", dir / "edge.key",
+                                   "--token-cache",     cache};
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), connect.begin(), connect.end());
+    return std::make_unique<process>(cli_binary, args, true);
+  };
+  auto login
+    = run({"login", "--client-id", "bot-app-id", "--scope",
+           audience + "/.default", "--tenant-id", contoso_tid, "--authority",
+           idp->authority(), "--authority-ca", ca->certificate()});
+  EXPECT_TRUE(login->wait_for_line("enter the code STANDIN1", 10s));
+  EXPECT_TRUE(login->wait_for_line("signed in", 15s));
+  EXPECT_EQ(login->wait(), 0);
+  EXPECT_EQ(issued.load(), 1);
+  struct stat info {};
+  ASSERT_EQ(::stat(cache.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+
+  // The token about to expire is refreshed before it is sent.
+  auto get = run({"get", "queues", "--tenant", "contoso"});
+  EXPECT_TRUE(get->wait_for_line("support", 10s));
+  EXPECT_EQ(get->wait(), 0);
+  EXPECT_EQ(issued.load(), 2);
+  // A fresh one is sent as kept.
+  get = run({"get", "queues", "--tenant", "contoso"});
+  EXPECT_TRUE(get->wait_for_line("support", 10s));
+  EXPECT_EQ(get->wait(), 0);
+  EXPECT_EQ(issued.load(), 2);
+
+  auto logout = run({"logout"});
+  EXPECT_TRUE(logout->wait_for_line("signed out", 10s));
+  EXPECT_EQ(logout->wait(), 0);
+  EXPECT_NE(::stat(cache.c_str(), &info), 0);
 }
 
 } // namespace

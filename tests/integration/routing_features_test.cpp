@@ -801,7 +801,9 @@ TEST_F(features_test, a_resume_from_events_past_their_retention_is_refused) {
   std::vector<std::string> flags{"--event-retention", "2s", "--audit-interval",
                                  "200ms"};
   restart(flags);
-  agent("alice"); // presence and readiness: events 1 and 2
+  // Its configuration (with the queue's), presence and readiness: the
+  // tenant's first events.
+  agent("alice");
   restart(flags);
 
   // Reads the first event from `from`, or the status the stream ended with.
@@ -819,6 +821,21 @@ TEST_F(features_test, a_resume_from_events_past_their_retention_is_refused) {
     }
     return stream->Finish();
   };
+  // The sequence of the last event so far: every event is read until the
+  // stream has nothing more for a second.
+  uint64_t last = 0;
+  {
+    grpc::ClientContext c;
+    c.set_deadline(std::chrono::system_clock::now() + 1s);
+    v1::SubscribeRequest req;
+    req.set_tenant_id("contoso");
+    auto stream = n->events->Subscribe(&c, req);
+    v1::Event e;
+    while (stream->Read(&e))
+      last = e.sequence();
+    stream->Finish();
+  }
+  ASSERT_GE(last, 2u);
   v1::Event e;
   ASSERT_TRUE(first_from(1, e).ok());
   EXPECT_EQ(e.sequence(), 2u);
@@ -830,14 +847,16 @@ TEST_F(features_test, a_resume_from_events_past_their_retention_is_refused) {
   } while (st.ok() && std::chrono::steady_clock::now() < deadline);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::OUT_OF_RANGE);
   EXPECT_EQ(st.error_message(),
-            "from_sequence 1: tenant 'contoso' keeps events from sequence 3 "
-            "on; older ones are past the node's --event-retention. Read the "
-            "current state (ListCalls, ListAgents), then subscribe with "
-            "from_sequence 2");
+            "from_sequence 1: tenant 'contoso' keeps events from sequence "
+              + std::to_string(last + 1)
+              + " on; older ones are past the node's --event-retention. "
+                "Read the current state (ListCalls, ListAgents), then "
+                "subscribe with from_sequence "
+              + std::to_string(last));
 
   // Numbering goes on where it was, and the resume it names works.
   ready("alice", false);
-  ASSERT_TRUE(first_from(2, e).ok());
-  EXPECT_EQ(e.sequence(), 3u);
+  ASSERT_TRUE(first_from(last, e).ok());
+  EXPECT_EQ(e.sequence(), last + 1);
   EXPECT_EQ(e.type(), v1::EVENT_TYPE_AGENT_STATE_CHANGED);
 }

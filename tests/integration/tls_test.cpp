@@ -279,6 +279,28 @@ TEST_F(tls_test, a_node_refuses_to_start_on_wrong_tls_settings) {
                                       + dir / "missing.key" + "'",
                                     30s));
   EXPECT_EQ(gateway.wait(), 2);
+
+  // A gateway's token is never sent in the clear, and needs its settings.
+  process plain_token{sbc_binary,
+                      {"--router", "127.0.0.1:1", "--router-token-client-id",
+                       "app", "--router-token-tenant-id", "t",
+                       "--router-token-client-secret-file", dir / "secret",
+                       "--router-token-scope", "api://sb/.default",
+                       "--metrics-listen", ""},
+                      true};
+  EXPECT_TRUE(plain_token.wait_for_line(
+    "router.token_client_id needs TLS to the router", 30s));
+  EXPECT_EQ(plain_token.wait(), 2);
+  process half_token{sbc_binary,
+                     {"--router", "127.0.0.1:1", "--router-tls-ca",
+                      ca->certificate(), "--router-token-client-id", "app",
+                      "--metrics-listen", ""},
+                     true};
+  EXPECT_TRUE(half_token.wait_for_line(
+    "router.token_tenant_id, router.token_client_secret_file, "
+    "router.token_scope must be too",
+    30s));
+  EXPECT_EQ(half_token.wait(), 2);
 }
 
 TEST_F(tls_test, plain_serving_on_loopback_warns_at_start) {

@@ -268,6 +268,37 @@ class graph_standin {
     lifetime_cap_ = cap;
   }
 
+  /// From now on a device-code or refresh-token sign-in whose scope names
+  /// `audience` gets an access token signed by `kid` with the claims
+  /// `claims()` returns (JSON), as the identity platform answers for an
+  /// API's scope; other scopes keep getting Graph's stand-in tokens.
+  void sign_api_users_in(const std::string& audience, const std::string& kid,
+                         std::function<std::string()> claims) {
+    std::lock_guard<std::mutex> lock{mutex_};
+    api_audience_ = audience;
+    api_kid_ = kid;
+    api_claims_ = std::move(claims);
+  }
+
+  /// From now on the client credentials grant for a scope that names
+  /// `audience` gets an access token signed by `kid` with the claims
+  /// `claims(tenant)` returns (JSON), `tenant` being the directory the
+  /// token was asked of, as the identity platform answers an app.
+  void sign_api_apps_in(
+    const std::string& audience, const std::string& kid,
+    std::function<std::string(const std::string& tenant)> claims) {
+    std::lock_guard<std::mutex> lock{mutex_};
+    api_audience_ = audience;
+    api_kid_ = kid;
+    api_app_claims_ = std::move(claims);
+  }
+
+  /// How many tokens for the API the client credentials grant gave.
+  std::size_t api_app_tokens_issued() const {
+    std::lock_guard<std::mutex> lock{mutex_};
+    return api_apps_issued_;
+  }
+
   /// The refresh token the service account holds now (rotated on use).
   std::string current_refresh_token() const {
     std::lock_guard<std::mutex> lock{mutex_};
@@ -414,6 +445,7 @@ class graph_standin {
           "{\"error\":\"unauthorized_client\",\"error_description\":"
           "\"AADSTS700016: Application not found in the directory.\"}"));
       device_polls_ = 0;
+      device_scope_ = form.query_parameter("scope");
       return res.send(http::make_response(
         200, "application/json",
         "{\"device_code\":\"standin-device-code\",\"user_code\":"
@@ -444,6 +476,17 @@ class graph_standin {
           "{\"error\":\"invalid_client\",\"error_description\":"
           "\"AADSTS7000215: Invalid client secret provided.\"}"));
       auto tenant = req.path.substr(1, req.path.find('/', 1) - 1);
+      if (api_app_claims_ && !api_audience_.empty()
+          && form.query_parameter("scope").find(api_audience_)
+               != std::string::npos) {
+        ++api_apps_issued_;
+        return res.send(http::make_response(
+          200, "application/json",
+          "{\"token_type\":\"Bearer\",\"expires_in\":3599,"
+          "\"access_token\":\""
+            + keys_.at(api_kid_)->sign(api_kid_, api_app_claims_(tenant))
+            + "\"}"));
+      }
       auto token
         = "standin-app-token-" + tenant + "-" + std::to_string(++issued_);
       app_tokens_[token] = tenant;
@@ -557,13 +600,28 @@ class graph_standin {
                              "\"n\":"
                              + std::to_string(user_issued_) + "}")
                  + ".standin";
+    // The device code grant's scope is the one its code was asked for.
+    auto scope = grant == "refresh_token" ? form.query_parameter("scope")
+                                          : device_scope_;
+    // The answer's expires_in, as the identity platform gives it: for an
+    // API token, what its own exp leaves.
+    std::int64_t expires_in = 3599;
+    if (api_claims_ && !api_audience_.empty()
+        && scope.find(api_audience_) != std::string::npos) {
+      auto claims = api_claims_();
+      if (auto doc = json::parse(claims); doc.value)
+        if (auto exp = json::int_at(*doc.value, "exp"))
+          expires_in = *exp - std::time(nullptr);
+      token = keys_.at(api_kid_)->sign(api_kid_, claims);
+    }
     user_tokens_.push_back(token);
     refresh_token_ = "standin-refresh-" + std::to_string(user_issued_);
     return http::make_response(
       200, "application/json",
       "{\"token_type\":\"Bearer\",\"scope\":\"Presence.Read.All\","
-      "\"expires_in\":3599,\"access_token\":\""
-        + token + "\",\"refresh_token\":\"" + refresh_token_ + "\"}");
+      "\"expires_in\":"
+        + std::to_string(expires_in) + ",\"access_token\":\"" + token
+        + "\",\"refresh_token\":\"" + refresh_token_ + "\"}");
   }
 
   std::string subscription_json(const subscription& s) const {
@@ -1009,6 +1067,12 @@ class graph_standin {
   std::string refresh_token_;
   std::size_t user_issued_ = 0;
   std::size_t device_polls_ = 0;
+  std::string device_scope_;
+  std::function<std::string(const std::string&)> api_app_claims_;
+  std::size_t api_apps_issued_ = 0;
+  std::string api_audience_;
+  std::string api_kid_;
+  std::function<std::string()> api_claims_;
   std::map<std::string, subscription> subscriptions_;
   std::size_t subscription_count_ = 0;
   std::chrono::seconds lifetime_cap_{3600};

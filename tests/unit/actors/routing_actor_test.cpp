@@ -17,6 +17,9 @@ using switchboard::testing::temp_dir;
 
 namespace {
 
+/// Who the tests' configuration changes are made by.
+const std::string by = "admin@contoso (test)";
+
 using events_seen = std::vector<v1::Event>;
 
 /// Collects the events a tenant publishes.
@@ -46,11 +49,11 @@ class routing_actor_test : public actor_fixture {
     q.offer_timeout = 10s;
     q.wrap_up = 5s;
     q.max_missed_offers = 2;
-    ASSERT_TRUE(ask<routing::queue>(t, atom::upsert_v, q));
+    ASSERT_TRUE(ask<routing::queue>(t, atom::upsert_v, q, by));
     routing::agent a;
     a.id = "alice";
     a.queues = {"sales"};
-    ASSERT_TRUE(ask<routing::agent_view>(t, atom::upsert_v, a));
+    ASSERT_TRUE(ask<routing::agent_view>(t, atom::upsert_v, a, by));
   }
 
   std::unique_ptr<storage::rocksdb_store> open() {

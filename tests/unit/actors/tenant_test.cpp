@@ -6,6 +6,8 @@
 #include "tests/support/actor_fixture.hpp"
 #include "tests/support/temp_dir.hpp"
 
+#include "switchboard/v1/events.pb.h"
+
 #include <caf/send.hpp>
 
 using namespace switchboard;
@@ -14,6 +16,9 @@ using switchboard::testing::actor_fixture;
 using switchboard::testing::temp_dir;
 
 namespace {
+
+/// Who the tests' configuration changes are made by.
+const std::string by = "admin@contoso (test)";
 
 class tenant_test : public actor_fixture {
  protected:
@@ -62,6 +67,49 @@ class tenant_test : public actor_fixture {
     return a;
   }
 
+  /// The configuration changes of a tenant's store, oldest first, `size` a
+  /// page, following the pages to the end.
+  std::vector<v1::ConfigurationChange> changes_of(tenant_actor& t,
+                                                  uint32_t size) {
+    std::vector<v1::ConfigurationChange> out;
+    std::string after;
+    for (int page = 0; page < 100; ++page) {
+      auto got = ask<history_page>(t, atom::history_v, atom::change_v,
+                                   int64_t{0}, INT64_MAX, after, size);
+      EXPECT_TRUE(got) << sys.render(got.error());
+      if (!got)
+        break;
+      EXPECT_LE(got->records.size(), size);
+      for (auto& bytes : got->records) {
+        v1::Event e;
+        EXPECT_TRUE(e.ParseFromString(bytes));
+        EXPECT_EQ(e.type(), v1::EVENT_TYPE_CONFIGURATION_CHANGED);
+        out.push_back(e.change());
+      }
+      if (got->next_after.empty())
+        break;
+      after = got->next_after;
+    }
+    return out;
+  }
+
+  /// The events stored of a tenant up to sequence `last`.
+  std::vector<v1::Event> stored_events(tenant_actor& t, uint64_t last) {
+    auto handle
+      = self->request(t, caf::infinite, atom::event_v, uint64_t{0}, last);
+    run();
+    std::vector<v1::Event> out;
+    handle.receive(
+      [&](uint64_t, event_batch& batch) {
+        for (auto& bytes : batch.events)
+          EXPECT_TRUE(out.emplace_back().ParseFromString(bytes));
+      },
+      [&](caf::error& err) {
+        ADD_FAILURE() << sys.render(err);
+      });
+    return out;
+  }
+
   temp_dir dir;
   std::unique_ptr<storage::rocksdb_store> store;
 };
@@ -70,10 +118,11 @@ class tenant_test : public actor_fixture {
 
 TEST_F(tenant_test, a_queue_is_stored_and_listed) {
   auto t = spawn("contoso");
-  auto stored = ask<routing::queue>(t, atom::upsert_v, queue_named("billing"));
+  auto stored
+    = ask<routing::queue>(t, atom::upsert_v, queue_named("billing"), by);
   ASSERT_TRUE(stored) << sys.render(stored.error());
   EXPECT_EQ(stored->id, "billing");
-  ASSERT_TRUE(ask<routing::queue>(t, atom::upsert_v, queue_named("alpha")));
+  ASSERT_TRUE(ask<routing::queue>(t, atom::upsert_v, queue_named("alpha"), by));
   auto got = ask<routing::queue>(t, atom::get_v, atom::queue_v,
                                  std::string{"billing"});
   ASSERT_TRUE(got);
@@ -94,7 +143,7 @@ TEST_F(tenant_test, unknown_ids_are_not_found_and_named) {
   EXPECT_EQ(sys.render(got.error()),
             "not_found: queue 'nope' does not exist in tenant 'contoso'");
   auto erased
-    = ask<atom::ok>(t, atom::erase_v, atom::agent_v, std::string{"ghost"});
+    = ask<atom::ok>(t, atom::erase_v, atom::agent_v, std::string{"ghost"}, by);
   ASSERT_FALSE(erased);
   EXPECT_EQ(sys.render(erased.error()),
             "not_found: agent 'ghost' does not exist in tenant 'contoso'");
@@ -105,8 +154,9 @@ TEST_F(tenant_test, a_new_agent_is_offline_and_not_ready) {
   auto a = agent_named("alice");
   a.pres = routing::presence::available; // ignored: state is not config
   a.ready = true;
-  ASSERT_TRUE(ask<routing::queue>(t, atom::upsert_v, queue_named("billing")));
-  auto stored = ask<routing::agent_view>(t, atom::upsert_v, a);
+  ASSERT_TRUE(
+    ask<routing::queue>(t, atom::upsert_v, queue_named("billing"), by));
+  auto stored = ask<routing::agent_view>(t, atom::upsert_v, a, by);
   ASSERT_TRUE(stored) << sys.render(stored.error());
   EXPECT_EQ(stored->data.pres, routing::presence::offline);
   EXPECT_FALSE(stored->data.ready);
@@ -115,9 +165,10 @@ TEST_F(tenant_test, a_new_agent_is_offline_and_not_ready) {
 
 TEST_F(tenant_test, configuration_and_state_survive_a_restart) {
   auto t = spawn("contoso");
-  ASSERT_TRUE(ask<routing::queue>(t, atom::upsert_v, queue_named("billing")));
+  ASSERT_TRUE(
+    ask<routing::queue>(t, atom::upsert_v, queue_named("billing"), by));
   auto alice
-    = ask<routing::agent_view>(t, atom::upsert_v, agent_named("alice"));
+    = ask<routing::agent_view>(t, atom::upsert_v, agent_named("alice"), by);
   ASSERT_TRUE(alice) << sys.render(alice.error());
   ASSERT_TRUE(
     ask<routing::agent_view>(t, atom::presence_v, std::string{"alice"},
@@ -148,12 +199,12 @@ TEST_F(tenant_test, configuration_and_state_survive_a_restart) {
   // Reconfiguring keeps that state; an agent holding work is not deleted.
   auto changed = agent_named("alice");
   changed.attrs.skills["billing"] = 95;
-  auto updated = ask<routing::agent_view>(t, atom::upsert_v, changed);
+  auto updated = ask<routing::agent_view>(t, atom::upsert_v, changed, by);
   ASSERT_TRUE(updated);
   EXPECT_EQ(updated->data.attrs.skills.at("billing"), 95);
   EXPECT_EQ(updated->data.pres, routing::presence::available);
   auto erased
-    = ask<atom::ok>(t, atom::erase_v, atom::agent_v, std::string{"alice"});
+    = ask<atom::ok>(t, atom::erase_v, atom::agent_v, std::string{"alice"}, by);
   ASSERT_FALSE(erased);
   EXPECT_EQ(erased.error().code(),
             static_cast<uint8_t>(ec::failed_precondition));
@@ -161,12 +212,14 @@ TEST_F(tenant_test, configuration_and_state_survive_a_restart) {
 
 TEST_F(tenant_test, deletions_survive_a_restart) {
   auto t = spawn("contoso");
-  ASSERT_TRUE(ask<routing::queue>(t, atom::upsert_v, queue_named("billing")));
-  ASSERT_TRUE(ask<routing::agent_view>(t, atom::upsert_v, agent_named("bob")));
   ASSERT_TRUE(
-    ask<atom::ok>(t, atom::erase_v, atom::agent_v, std::string{"bob"}));
+    ask<routing::queue>(t, atom::upsert_v, queue_named("billing"), by));
   ASSERT_TRUE(
-    ask<atom::ok>(t, atom::erase_v, atom::queue_v, std::string{"billing"}));
+    ask<routing::agent_view>(t, atom::upsert_v, agent_named("bob"), by));
+  ASSERT_TRUE(
+    ask<atom::ok>(t, atom::erase_v, atom::agent_v, std::string{"bob"}, by));
+  ASSERT_TRUE(
+    ask<atom::ok>(t, atom::erase_v, atom::queue_v, std::string{"billing"}, by));
   t = restart(t, "contoso");
   auto queues
     = ask<std::vector<routing::queue>>(t, atom::list_v, atom::queue_v);
@@ -178,13 +231,80 @@ TEST_F(tenant_test, deletions_survive_a_restart) {
   EXPECT_TRUE(agents->empty());
 }
 
+TEST_F(tenant_test, configuration_changes_are_kept_with_who_made_them) {
+  auto t = spawn("contoso");
+  ASSERT_TRUE(ask<routing::queue>(t, atom::upsert_v, queue_named("billing"),
+                                  std::string{"Ann Lee (oid a1)"}));
+  ASSERT_TRUE(ask<routing::agent_view>(t, atom::upsert_v, agent_named("bob"),
+                                       std::string{"Ben Ode (oid b2)"}));
+  // A refused change changes nothing and is not recorded.
+  ASSERT_FALSE(
+    ask<atom::ok>(t, atom::erase_v, atom::agent_v, std::string{"ghost"}, by));
+  ASSERT_TRUE(
+    ask<atom::ok>(t, atom::erase_v, atom::agent_v, std::string{"bob"}, by));
+  routing::classification rules;
+  rules.default_queue = "billing";
+  ASSERT_TRUE(ask<routing::classification>(t, atom::upsert_v, rules, by));
+  // Kept across a restart, in the order made, a page at a time.
+  t = restart(t, "contoso");
+  auto changes = changes_of(t, 3);
+  ASSERT_EQ(changes.size(), 4u);
+  EXPECT_EQ(changes[0].method(), "UpsertQueue");
+  EXPECT_EQ(changes[0].object_type(), "queue");
+  EXPECT_EQ(changes[0].object_id(), "billing");
+  EXPECT_EQ(changes[0].changed_by(), "Ann Lee (oid a1)");
+  EXPECT_EQ(changes[1].method(), "UpsertAgent");
+  EXPECT_EQ(changes[1].object_id(), "bob");
+  EXPECT_EQ(changes[1].changed_by(), "Ben Ode (oid b2)");
+  EXPECT_EQ(changes[2].method(), "DeleteAgent");
+  EXPECT_EQ(changes[3].method(), "UpsertClassificationRules");
+  EXPECT_EQ(changes[3].object_type(), "classification_rules");
+  EXPECT_EQ(changes[3].object_id(), "contoso");
+  for (size_t i = 1; i < changes.size(); ++i) {
+    EXPECT_GT(changes[i].sequence(), changes[i - 1].sequence());
+    EXPECT_GE(changes[i].at().seconds(), changes[i - 1].at().seconds());
+  }
+  // The same changes are events of the tenant's stream.
+  size_t published = 0;
+  for (auto& e : stored_events(t, changes.back().sequence())) {
+    if (e.type() == v1::EVENT_TYPE_CONFIGURATION_CHANGED) {
+      EXPECT_EQ(e.change().changed_by(), changes[published].changed_by());
+      EXPECT_EQ(e.sequence(), changes[published].sequence());
+      ++published;
+    }
+  }
+  EXPECT_EQ(published, 4u);
+  // Another tenant's list is its own.
+  auto other = spawn("contoso-eu");
+  EXPECT_TRUE(changes_of(other, 10).empty());
+}
+
+TEST_F(tenant_test, configuration_changes_leave_with_the_history_retention) {
+  tenant_options options;
+  options.history_retention = std::chrono::hours{2};
+  options.audit_every = std::chrono::minutes{30};
+  auto t = spawn_tenant(sys, *store, "contoso", nullptr, options);
+  ASSERT_TRUE(t);
+  run();
+  ASSERT_TRUE(ask<routing::queue>(*t, atom::upsert_v, queue_named("old"), by));
+  advance_time(std::chrono::minutes{90});
+  ASSERT_TRUE(ask<routing::queue>(*t, atom::upsert_v, queue_named("new"), by));
+  ASSERT_EQ(changes_of(*t, 10).size(), 2u);
+  // Past the retention of the first change, not of the second.
+  advance_time(std::chrono::minutes{60});
+  auto left = changes_of(*t, 10);
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].object_id(), "new");
+}
+
 TEST_F(tenant_test, tenants_never_see_each_other) {
   auto a = spawn("contoso");
   auto b = spawn("contoso-eu"); // shares a prefix of the name
-  ASSERT_TRUE(ask<routing::queue>(a, atom::upsert_v, queue_named("sales")));
-  ASSERT_TRUE(ask<routing::queue>(b, atom::upsert_v, queue_named("billing")));
+  ASSERT_TRUE(ask<routing::queue>(a, atom::upsert_v, queue_named("sales"), by));
   ASSERT_TRUE(
-    ask<routing::agent_view>(b, atom::upsert_v, agent_named("carol")));
+    ask<routing::queue>(b, atom::upsert_v, queue_named("billing"), by));
+  ASSERT_TRUE(
+    ask<routing::agent_view>(b, atom::upsert_v, agent_named("carol"), by));
   auto b_queues
     = ask<std::vector<routing::queue>>(b, atom::list_v, atom::queue_v);
   ASSERT_TRUE(b_queues);

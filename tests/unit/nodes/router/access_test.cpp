@@ -4,6 +4,13 @@
 #include "nodes/identity/token.hpp"
 #include "nodes/router/access.hpp"
 
+#include "switchboard/v1/admin.pb.h"
+#include "switchboard/v1/cluster.pb.h"
+#include "switchboard/v1/events.pb.h"
+#include "switchboard/v1/routing.pb.h"
+#include "switchboard/v1/stats.pb.h"
+
+#include <google/protobuf/descriptor.h>
 #include <gtest/gtest.h>
 
 #include <map>
@@ -40,42 +47,22 @@ kind decide_for(const principal& p, std::string_view method,
 }
 
 TEST(access, every_method_of_the_api_has_a_rule) {
-  for (auto* m : {"UpsertTenant",
-                  "GetTenant",
-                  "UpsertQueue",
-                  "GetQueue",
-                  "ListQueues",
-                  "DeleteQueue",
-                  "UpsertAgent",
-                  "GetAgent",
-                  "ListAgents",
-                  "DeleteAgent",
-                  "UpsertClassificationRules",
-                  "ListMembers",
-                  "LocateTenant",
-                  "RemoveMember",
-                  "Subscribe",
-                  "Ingest",
-                  "SubmitCall",
-                  "GetCall",
-                  "ListCalls",
-                  "CancelCall",
-                  "CompleteCall",
-                  "TransferCall",
-                  "AcceptOffer",
-                  "DeclineOffer",
-                  "RequestCallback",
-                  "SetAgentPresence",
-                  "SetAgentReady",
-                  "ConsultCall",
-                  "CompleteConsult",
-                  "JoinConsult",
-                  "EndWrapUp",
-                  "ExtendWrapUp",
-                  "GetQueueStats",
-                  "GetAgentStats",
-                  "ListCallHistory"})
-    EXPECT_NE(rule_of(m), nullptr) << m;
+  // Every method of every service the API defines, read from the
+  // compiled protos: a method added without a rule fails here.
+  size_t methods = 0;
+  namespace v1 = switchboard::v1;
+  for (auto* file : {v1::UpsertQueueRequest::descriptor()->file(),
+                     v1::ListMembersRequest::descriptor()->file(),
+                     v1::SubscribeRequest::descriptor()->file(),
+                     v1::SubmitCallRequest::descriptor()->file(),
+                     v1::GetQueueStatsRequest::descriptor()->file()}) {
+    ASSERT_EQ(file->service_count(), 1) << file->name();
+    auto* service = file->service(0);
+    for (int i = 0; i < service->method_count(); ++i, ++methods)
+      EXPECT_NE(rule_of(service->method(i)->name()), nullptr)
+        << service->method(i)->full_name() << " has no rule";
+  }
+  EXPECT_EQ(methods, 36u);
   // A method without a rule is refused (fail closed).
   EXPECT_EQ(decide_for(user({"Switchboard.Admin"}), "DropEverything"),
             kind::deny);
@@ -184,6 +171,29 @@ TEST(access, each_role_calls_its_own_methods) {
   EXPECT_NE(d.message.find("Switchboard.Admin or Switchboard.Platform"),
             std::string::npos)
     << d.message;
+}
+
+TEST(access, a_gateway_app_serves_its_own_directory_or_the_providers_all) {
+  // A customer's gateway app: the customer's tenants only.
+  auto customer = user({"Switchboard.Gateway"}, "ms-fabrikam");
+  EXPECT_EQ(decide_for(customer, "SubmitCall", {"fabrikam", {}, {}}),
+            kind::allow);
+  EXPECT_EQ(decide_for(customer, "SubmitCall", {"contoso", {}, {}}),
+            kind::hide);
+  // The provider's gateway app: every tenant, and only as a gateway.
+  auto provider = user({"Switchboard.Gateway"}, "ms-provider");
+  EXPECT_EQ(provider.everywhere, bit(role::gateway));
+  for (auto* tenant : {"contoso", "fabrikam"})
+    EXPECT_EQ(decide_for(provider, "SubmitCall", {tenant, {}, {}}), kind::allow)
+      << tenant;
+  EXPECT_EQ(decide_for(provider, "UpsertQueue", {"contoso", {}, {}}),
+            kind::deny);
+  EXPECT_EQ(decide_for(provider, "UpsertTenant"), kind::deny);
+  // Other roles of the provider's directory stay on its own tenants.
+  auto provider_admin = user({"Switchboard.Admin"}, "ms-provider");
+  EXPECT_EQ(provider_admin.everywhere, 0u);
+  EXPECT_EQ(decide_for(provider_admin, "UpsertQueue", {"contoso", {}, {}}),
+            kind::hide);
 }
 
 TEST(access, an_unrestricted_node_allows_everything) {

@@ -1,4 +1,4 @@
-#include "nodes/graph_gateway/device_login.hpp"
+#include "nodes/identity/device_login.hpp"
 
 #include "nodes/http/message.hpp"
 #include "nodes/identity/base64.hpp"
@@ -8,7 +8,7 @@
 #include <future>
 #include <thread>
 
-namespace switchboard::graph {
+namespace switchboard::identity {
 
 namespace {
 
@@ -27,26 +27,9 @@ http::reply post_form(http::client& client, const std::string& url,
   return reply.get();
 }
 
-// The identity platform's error code and description, or the transport's.
-std::string error_of(const http::reply& r, std::string& code) {
-  code.clear();
-  if (!r.ok())
-    return r.error;
-  auto doc = json::parse(r.value.body);
-  std::string out = "HTTP " + std::to_string(r.value.status);
-  if (doc.value) {
-    code = json::string_at(*doc.value, "error");
-    auto why = json::string_at(*doc.value, "error_description");
-    if (!code.empty())
-      out += " " + code;
-    if (!why.empty())
-      out += ": " + why.substr(0, 300);
-  }
-  return out;
-}
-
 // The signed-in account's name from the access token's payload: shown to
-// the operator only, so it is read, not verified (the token is Graph's).
+// the person only, so it is read, not verified (the token is for the
+// resource, which verifies it).
 std::string account_of(const std::string& access_token) {
   auto a = access_token.find('.');
   auto b = a == std::string::npos ? a : access_token.find('.', a + 1);
@@ -64,7 +47,52 @@ std::string account_of(const std::string& access_token) {
   return {};
 }
 
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+// The tokens of a successful answer of the token endpoint; `error` says
+// what is missing.
+device_login_result tokens_of(const http::reply& r) {
+  device_login_result out;
+  auto doc = json::parse(r.value.body);
+  if (!doc.value) {
+    out.error = "the identity platform's answer is not JSON";
+    return out;
+  }
+  out.access_token = json::string_at(*doc.value, "access_token");
+  out.refresh_token = json::string_at(*doc.value, "refresh_token");
+  // Bounded: a day at most, whatever the answer says.
+  auto lifetime = std::clamp<std::int64_t>(
+    json::int_at(*doc.value, "expires_in").value_or(3600), 0, 86'400);
+  out.expires_at = unix_now() + lifetime;
+  out.account = account_of(out.access_token);
+  return out;
+}
+
 } // namespace
+
+std::string platform_error(const http::reply& r, std::string* code) {
+  if (code != nullptr)
+    code->clear();
+  if (!r.ok())
+    return r.error;
+  auto doc = json::parse(r.value.body);
+  std::string out = "HTTP " + std::to_string(r.value.status);
+  if (doc.value) {
+    auto error = json::string_at(*doc.value, "error");
+    auto why = json::string_at(*doc.value, "error_description");
+    if (!error.empty())
+      out += " " + error;
+    if (!why.empty())
+      out += ": " + why.substr(0, 300);
+    if (code != nullptr)
+      *code = std::move(error);
+  }
+  return out;
+}
 
 device_login_result device_login(const device_login_options& opts,
                                  http::client& client) {
@@ -76,7 +104,7 @@ device_login_result device_login(const device_login_options& opts,
   std::string code;
   if (!start.ok() || start.value.status != 200) {
     out.error = "the identity platform refused to start the sign-in: "
-                + error_of(start, code);
+                + platform_error(start, &code);
     return out;
   }
   auto doc = json::parse(start.value.body);
@@ -117,18 +145,13 @@ device_login_result device_login(const device_login_options& opts,
         + http::url_encode(opts.client_id)
         + "&device_code=" + http::url_encode(device_code));
     if (poll.ok() && poll.value.status == 200) {
-      auto tokens = json::parse(poll.value.body);
-      if (tokens.value)
-        out.refresh_token = json::string_at(*tokens.value, "refresh_token");
-      if (out.refresh_token.empty()) {
+      out = tokens_of(poll);
+      if (out.error.empty() && out.refresh_token.empty())
         out.error = "signed in, but the answer has no refresh token: the "
                     "scope must include offline_access";
-        return out;
-      }
-      out.account = account_of(json::string_at(*tokens.value, "access_token"));
       return out;
     }
-    auto why = error_of(poll, code);
+    auto why = platform_error(poll, &code);
     if (code == "authorization_pending")
       continue;
     if (code == "slow_down") {
@@ -147,4 +170,27 @@ device_login_result device_login(const device_login_options& opts,
   return out;
 }
 
-} // namespace switchboard::graph
+device_login_result refresh_sign_in(const device_login_options& opts,
+                                    const std::string& refresh_token,
+                                    http::client& client) {
+  auto answer = post_form(
+    client, opts.authority + "/" + opts.tenant + "/oauth2/v2.0/token",
+    "grant_type=refresh_token&client_id=" + http::url_encode(opts.client_id)
+      + "&scope=" + http::url_encode(opts.scope)
+      + "&refresh_token=" + http::url_encode(refresh_token));
+  device_login_result out;
+  if (!answer.ok() || answer.value.status != 200) {
+    std::string code;
+    out.error = "the identity platform refused the refresh token: "
+                + platform_error(answer, &code);
+    return out;
+  }
+  out = tokens_of(answer);
+  if (out.error.empty() && out.access_token.empty())
+    out.error = "the identity platform's answer has no access_token";
+  if (out.refresh_token.empty())
+    out.refresh_token = refresh_token;
+  return out;
+}
+
+} // namespace switchboard::identity
