@@ -1,16 +1,17 @@
 // What Microsoft Graph posts to the gateway's webhooks: call notifications,
 // change notifications (presence, lifecycle events), their resources, and
-// the encrypted content of rich notifications through decryption.
+// the encrypted content of rich notifications through decryption; and
+// resources the target encrypts itself, through decryption to the
+// presence they hold.
 
 #include "nodes/graph_gateway/notification_crypto.hpp"
 #include "nodes/graph_gateway/notifications.hpp"
 #include "nodes/json/json.hpp"
+#include "tests/support/test_keys.hpp"
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 
@@ -19,23 +20,47 @@ namespace json = switchboard::json;
 
 namespace {
 
-/// One private key, under the certificate id "fuzz-certificate", made
-/// once: inputs that name it get as far as unwrapping their data key.
+/// The gateway's certificate key, under the certificate id
+/// "fuzz-certificate", made once.
+const switchboard::testing::rsa_key& certificate_key() {
+  static const switchboard::testing::rsa_key key;
+  return key;
+}
+
+/// The keys the gateway decrypts with: inputs that name the certificate
+/// get as far as unwrapping their data key.
 const graph::decryption_keys& keys() {
   static const graph::decryption_keys set = [] {
     graph::decryption_keys s;
-    std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key{EVP_RSA_gen(2048),
-                                                            EVP_PKEY_free};
-    std::unique_ptr<BIO, decltype(&BIO_free)> out{BIO_new(BIO_s_mem()),
-                                                  BIO_free};
-    PEM_write_bio_PrivateKey(out.get(), key.get(), nullptr, nullptr, 0, nullptr,
-                             nullptr);
-    char* pem = nullptr;
-    auto n = BIO_get_mem_data(out.get(), &pem);
-    s.add("fuzz-certificate", std::string_view{pem, static_cast<size_t>(n)});
+    s.add("fuzz-certificate", certificate_key().private_pem());
     return s;
   }();
   return set;
+}
+
+/// A resource as Graph delivers it in a rich notification: encrypted for
+/// the certificate, then decrypted and read as the gateway does. The
+/// fuzzer cannot forge the signature of what it writes itself, so this is
+/// how the decrypted text is fuzzed.
+void through_encryption(std::string_view resource) {
+  auto content = json::parse(certificate_key().encrypt_like_graph(
+    std::string{resource}, "fuzz-certificate"));
+  if (!content.value)
+    std::abort(); // the target's own encryption must give JSON
+  auto notification
+    = json::parse("{\"value\":[{\"subscriptionId\":\"s\","
+                  "\"changeType\":\"updated\",\"resource\":\"r\","
+                  "\"encryptedContent\":"
+                  + json::serialize(*content.value) + "}]}");
+  auto changes = graph::read_change_notifications(*notification.value);
+  if (changes.value.size() != 1 || !changes.value[0].encrypted)
+    std::abort();
+  auto plain = keys().decrypt(*changes.value[0].encrypted);
+  // What was encrypted decrypts to itself.
+  if (!plain.plaintext || *plain.plaintext != resource)
+    std::abort();
+  if (auto inner = json::parse(*plain.plaintext); inner.value)
+    (void)graph::read_presence(*inner.value);
 }
 
 } // namespace
@@ -43,6 +68,11 @@ const graph::decryption_keys& keys() {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
                                       std::size_t size) {
   std::string_view body{reinterpret_cast<const char*>(data), size};
+  // An input that starts with \x01 is a resource to encrypt.
+  if (!body.empty() && body.front() == '\x01') {
+    through_encryption(body.substr(1));
+    return 0;
+  }
   auto doc = json::parse(body);
   if (!doc.value)
     return 0;
