@@ -20,30 +20,27 @@ namespace json = switchboard::json;
 
 namespace {
 
+// Made before the first input (at start, in this order), so that no
+// input's time includes generating a key.
+
 /// The gateway's certificate key, under the certificate id
-/// "fuzz-certificate", made once.
-const switchboard::testing::rsa_key& certificate_key() {
-  static const switchboard::testing::rsa_key key;
-  return key;
-}
+/// "fuzz-certificate".
+const switchboard::testing::rsa_key certificate_key;
 
 /// The keys the gateway decrypts with: inputs that name the certificate
 /// get as far as unwrapping their data key.
-const graph::decryption_keys& keys() {
-  static const graph::decryption_keys set = [] {
-    graph::decryption_keys s;
-    s.add("fuzz-certificate", certificate_key().private_pem());
-    return s;
-  }();
-  return set;
-}
+const graph::decryption_keys keys = [] {
+  graph::decryption_keys s;
+  s.add("fuzz-certificate", certificate_key.private_pem());
+  return s;
+}();
 
 /// A resource as Graph delivers it in a rich notification: encrypted for
 /// the certificate, then decrypted and read as the gateway does. The
 /// fuzzer cannot forge the signature of what it writes itself, so this is
 /// how the decrypted text is fuzzed.
 void through_encryption(std::string_view resource) {
-  auto content = json::parse(certificate_key().encrypt_like_graph(
+  auto content = json::parse(certificate_key.encrypt_like_graph(
     std::string{resource}, "fuzz-certificate"));
   if (!content.value)
     std::abort(); // the target's own encryption must give JSON
@@ -55,7 +52,7 @@ void through_encryption(std::string_view resource) {
   auto changes = graph::read_change_notifications(*notification.value);
   if (changes.value.size() != 1 || !changes.value[0].encrypted)
     std::abort();
-  auto plain = keys().decrypt(*changes.value[0].encrypted);
+  auto plain = keys.decrypt(*changes.value[0].encrypted);
   // What was encrypted decrypts to itself.
   if (!plain.plaintext || *plain.plaintext != resource)
     std::abort();
@@ -82,7 +79,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
   auto changes = graph::read_change_notifications(*doc.value);
   for (auto& n : changes.value)
     if (n.encrypted) {
-      auto plain = keys().decrypt(*n.encrypted);
+      auto plain = keys.decrypt(*n.encrypted);
       if (plain.plaintext)
         if (auto inner = json::parse(*plain.plaintext); inner.value)
           (void)graph::read_presence(*inner.value);
