@@ -31,7 +31,7 @@ inline constexpr tls::setting_names router_tls_names{
 
 /// A gateway's own settings `own`, then router.tls, router.tls_ca,
 /// router.tls_certificate and router.tls_private_key, held in `member`,
-/// and the router.token_* settings, held in `token`.
+/// and the router.token_* settings, held in `token` (none when null).
 template<class Config>
 std::vector<settings::setting<Config>>
 with_router_tls(std::vector<settings::setting<Config>> own, router_tls_env env,
@@ -120,6 +120,10 @@ with_router_tls(std::vector<settings::setting<Config>> own, router_tls_env env,
          "PEM authorities of a private identity platform's certificate "
          "(default: the system's)"),
   };
+  // A node that calls the router as its users (the web edge) has no token
+  // of its own.
+  if (token == nullptr)
+    all.erase(all.begin() + 4, all.end());
   own.insert(own.end(), all.begin(), all.end());
   return own;
 }

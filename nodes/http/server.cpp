@@ -9,6 +9,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -21,6 +24,7 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 namespace net = boost::asio;
 namespace ssl = boost::asio::ssl;
+namespace bws = boost::beast::websocket;
 using tcp = net::ip::tcp;
 
 namespace {
@@ -80,6 +84,165 @@ struct responder::state {
   }
 };
 
+struct websocket::state {
+  std::function<bool(std::string)> send;
+  std::function<void(std::string)> close;
+};
+
+bool websocket::send(std::string text) const {
+  return state_ && state_->send && state_->send(std::move(text));
+}
+
+void websocket::close(std::string reason) const {
+  if (state_ && state_->close)
+    state_->close(std::move(reason));
+}
+
+/// The WebSocket paths and their handler.
+using websocket_routes = std::vector<std::pair<std::string, websocket_handler>>;
+
+// One WebSocket connection, taken over from the HTTP session that read its
+// upgrade request. Every operation runs on the connection's strand;
+// send() and close() post there. Messages wait in a queue, written one at
+// a time, bounded in bytes.
+template<class Next>
+class ws_session : public std::enable_shared_from_this<ws_session<Next>> {
+ public:
+  ws_session(Next&& next, std::shared_ptr<void> keep,
+             const server::options& opts)
+    : ws_(std::move(next)), keep_(std::move(keep)), opts_(opts) {}
+
+  ~ws_session() { finish(); }
+
+  void run(bhttp::request<bhttp::string_body> upgrade, const request& r,
+           const websocket_handler& h) {
+    beast::get_lowest_layer(ws_).expires_never();
+    ws_.set_option(
+      bws::stream_base::timeout::suggested(beast::role_type::server));
+    ws_.set_option(bws::stream_base::decorator([](bws::response_type& res) {
+      res.set(bhttp::field::server, "switchboard");
+    }));
+    ws_.read_message_max(opts_.max_websocket_message_bytes);
+    auto st = std::make_shared<websocket::state>();
+    std::weak_ptr<ws_session> weak = this->shared_from_this();
+    st->send = [weak](std::string text) {
+      auto self = weak.lock();
+      return self && self->post_send(std::move(text));
+    };
+    st->close = [weak](std::string reason) {
+      if (auto self = weak.lock())
+        net::post(self->ws_.get_executor(),
+                  [self, reason = std::move(reason)]() mutable {
+                    self->close_after_queue(std::move(reason));
+                  });
+    };
+    callbacks_ = h(r, websocket{std::move(st)});
+    ws_.async_accept(upgrade,
+                     [self = this->shared_from_this()](beast::error_code ec) {
+                       if (ec)
+                         return self->finish();
+                       self->accepted_ = true;
+                       self->read();
+                       self->write_next();
+                     });
+  }
+
+ private:
+  bool post_send(std::string text) {
+    if (ended_.load())
+      return false;
+    auto size = text.size();
+    if (queued_bytes_.fetch_add(size) + size > opts_.max_queued_bytes) {
+      net::post(ws_.get_executor(), [self = this->shared_from_this()] {
+        self->queue_.clear();
+        self->close_now(bws::close_code::policy_error,
+                        "the client does not read its messages");
+      });
+      return false;
+    }
+    net::post(ws_.get_executor(), [self = this->shared_from_this(),
+                                   text = std::move(text)]() mutable {
+      self->queue_.push_back(std::move(text));
+      self->write_next();
+    });
+    return true;
+  }
+
+  void read() {
+    ws_.async_read(buffer_, [self = this->shared_from_this()](
+                              beast::error_code ec, std::size_t) {
+      if (ec)
+        return self->finish();
+      if (self->ws_.got_text() && self->callbacks_.on_message)
+        self->callbacks_.on_message(
+          beast::buffers_to_string(self->buffer_.data()));
+      self->buffer_.consume(self->buffer_.size());
+      self->read();
+    });
+  }
+
+  void write_next() {
+    if (!accepted_ || writing_ || ended_.load())
+      return;
+    if (queue_.empty()) {
+      if (close_reason_)
+        close_now(bws::close_code::normal, *close_reason_);
+      return;
+    }
+    writing_ = true;
+    ws_.text(true);
+    ws_.async_write(
+      net::buffer(queue_.front()),
+      [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+        self->writing_ = false;
+        self->queued_bytes_.fetch_sub(self->queue_.front().size());
+        self->queue_.pop_front();
+        if (ec)
+          return self->finish();
+        self->write_next();
+      });
+  }
+
+  void close_after_queue(std::string reason) {
+    if (reason.size() > 120)
+      reason.resize(120);
+    close_reason_ = std::move(reason);
+    write_next();
+  }
+
+  void close_now(bws::close_code code, const std::string& reason) {
+    if (closing_ || !accepted_)
+      return finish();
+    closing_ = true;
+    ws_.async_close(bws::close_reason{code, reason},
+                    [self = this->shared_from_this()](beast::error_code) {
+                      self->finish();
+                    });
+  }
+
+  /// Once: the handler hears that the connection ended.
+  void finish() {
+    if (ended_.exchange(true))
+      return;
+    if (callbacks_.on_close)
+      callbacks_.on_close();
+    callbacks_ = {};
+  }
+
+  bws::stream<Next> ws_;
+  std::shared_ptr<void> keep_; // the TLS context, while the connection lives
+  const server::options& opts_;
+  websocket_callbacks callbacks_;
+  beast::flat_buffer buffer_;
+  std::deque<std::string> queue_;
+  std::atomic<std::size_t> queued_bytes_{0};
+  std::optional<std::string> close_reason_;
+  std::atomic<bool> ended_{false};
+  bool accepted_ = false;
+  bool writing_ = false;
+  bool closing_ = false;
+};
+
 // Whether the server still runs: a responder that outlives it sends
 // nothing.
 struct liveness {
@@ -94,8 +257,9 @@ template<class Derived>
 class session : public std::enable_shared_from_this<Derived> {
  public:
   session(const server::options& opts, const handler& h,
-          std::shared_ptr<liveness> live, std::string remote)
-    : opts_(opts), handler_(h), live_(std::move(live)),
+          const websocket_routes& routes, std::shared_ptr<liveness> live,
+          std::string remote)
+    : opts_(opts), handler_(h), routes_(routes), live_(std::move(live)),
       remote_(std::move(remote)) {}
 
   void read_request() {
@@ -148,6 +312,14 @@ class session : public std::enable_shared_from_this<Derived> {
     if (ec)
       return derived().close(); // timeout, reset, TLS failure
     auto req = parser_->release();
+    if (bws::is_upgrade(req)) {
+      auto path = req.target().substr(0, req.target().find('?'));
+      for (auto& [route, h] : routes_)
+        if (path == route) {
+          auto r = to_request(bhttp::request<bhttp::string_body>{req}, remote_);
+          return derived().upgrade(std::move(req), r, h);
+        }
+    }
     keep_alive_ = req.keep_alive();
     version_ = req.version();
     // No timeout while the handler works: its responder always answers.
@@ -187,6 +359,7 @@ class session : public std::enable_shared_from_this<Derived> {
 
  private:
   const handler& handler_;
+  const websocket_routes& routes_;
   std::shared_ptr<liveness> live_;
   std::string remote_;
   beast::flat_buffer buffer_;
@@ -198,11 +371,18 @@ class session : public std::enable_shared_from_this<Derived> {
 class plain_session : public session<plain_session> {
  public:
   plain_session(tcp::socket&& s, const server::options& o, const handler& h,
-                std::shared_ptr<liveness> live, std::string remote)
-    : session(o, h, std::move(live), std::move(remote)), stream_(std::move(s)) {
-  }
+                const websocket_routes& routes, std::shared_ptr<liveness> live,
+                std::string remote)
+    : session(o, h, routes, std::move(live), std::move(remote)),
+      stream_(std::move(s)) {}
   beast::tcp_stream& stream() { return stream_; }
   void run() { read_request(); }
+  void upgrade(bhttp::request<bhttp::string_body>&& req, const request& r,
+               const websocket_handler& h) {
+    std::make_shared<ws_session<beast::tcp_stream>>(std::move(stream_), nullptr,
+                                                    opts_)
+      ->run(std::move(req), r, h);
+  }
   void close() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -216,10 +396,17 @@ class tls_session : public session<tls_session> {
  public:
   tls_session(tcp::socket&& s, std::shared_ptr<ssl::context> ctx,
               const server::options& o, const handler& h,
-              std::shared_ptr<liveness> live, std::string remote)
-    : session(o, h, std::move(live), std::move(remote)), ctx_(std::move(ctx)),
-      stream_(std::move(s), *ctx_) {}
+              const websocket_routes& routes, std::shared_ptr<liveness> live,
+              std::string remote)
+    : session(o, h, routes, std::move(live), std::move(remote)),
+      ctx_(std::move(ctx)), stream_(std::move(s), *ctx_) {}
   beast::ssl_stream<beast::tcp_stream>& stream() { return stream_; }
+  void upgrade(bhttp::request<bhttp::string_body>&& req, const request& r,
+               const websocket_handler& h) {
+    std::make_shared<ws_session<beast::ssl_stream<beast::tcp_stream>>>(
+      std::move(stream_), ctx_, opts_)
+      ->run(std::move(req), r, h);
+  }
   void run() {
     beast::get_lowest_layer(stream_).expires_after(opts_.idle_timeout);
     stream_.async_handshake(ssl::stream_base::server,
@@ -248,6 +435,7 @@ void responder::send(response r) const {
 struct server::impl {
   options opts;
   handler on_request;
+  websocket_routes websockets;
   net::io_context ioc;
   std::optional<tcp::acceptor> acceptor;
   std::mutex tls_mutex;
@@ -276,11 +464,12 @@ struct server::impl {
           }
           if (ctx)
             std::make_shared<tls_session>(std::move(s), std::move(ctx), opts,
-                                          on_request, live, std::move(remote))
+                                          on_request, websockets, live,
+                                          std::move(remote))
               ->run();
           else
             std::make_shared<plain_session>(std::move(s), opts, on_request,
-                                            live, std::move(remote))
+                                            websockets, live, std::move(remote))
               ->run();
         }
         accept();
@@ -292,6 +481,10 @@ server::server(options opts, handler h)
   : impl_(std::make_unique<impl>(std::move(opts), std::move(h))) {}
 
 server::~server() { stop(); }
+
+void server::accept_websockets(std::string path, websocket_handler h) {
+  impl_->websockets.emplace_back(std::move(path), std::move(h));
+}
 
 std::string server::start() {
   auto& d = *impl_;

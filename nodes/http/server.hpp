@@ -28,6 +28,41 @@ class responder {
 /// once or hand the responder to whoever will.
 using handler = std::function<void(request, responder)>;
 
+/// One WebSocket connection as its handler sees it. send() and close() may
+/// be called from any thread; messages leave in the order sent. A
+/// connection whose client does not read (more than max_queued_bytes
+/// waiting) is closed rather than let its queue grow.
+class websocket {
+ public:
+  struct state;
+
+  explicit websocket(std::shared_ptr<state> s) : state_(std::move(s)) {}
+
+  /// Sends one text message; false once the connection is closed.
+  bool send(std::string text) const;
+  /// Closes with a normal close frame carrying `reason` (at most 120
+  /// bytes are sent).
+  void close(std::string reason = {}) const;
+
+ private:
+  std::shared_ptr<state> state_;
+};
+
+/// What a WebSocket handler does with its connection's traffic: both
+/// called on a server thread, never at the same time for one connection.
+struct websocket_callbacks {
+  /// Each text message received.
+  std::function<void(std::string)> on_message;
+  /// Once, when the connection ends (either side, or an error).
+  std::function<void()> on_close;
+};
+
+/// Called for a request asking to upgrade to a WebSocket on one of the
+/// paths given to accept_websockets(): returns the callbacks of the
+/// accepted connection. Must not block.
+using websocket_handler
+  = std::function<websocket_callbacks(const request&, websocket)>;
+
 /// An HTTP/1.1 server on Boost.Beast, with TLS when a certificate is
 /// given: one session object per connection, requests read one at a time,
 /// bounded in size and time. The Graph gateway and the web edge both
@@ -46,12 +81,22 @@ class server {
     /// it, is closed.
     std::chrono::seconds idle_timeout{60};
     unsigned threads = 1;
+    /// The largest WebSocket message read; above it the connection is
+    /// closed (1009, message too big).
+    std::size_t max_websocket_message_bytes = 64 << 10;
+    /// Bytes a WebSocket may have waiting to be written before it is
+    /// closed as too slow.
+    std::size_t max_queued_bytes = 8 << 20;
   };
 
   server(options opts, handler h);
   ~server();
   server(const server&) = delete;
   server& operator=(const server&) = delete;
+
+  /// Upgrades requests for `path` to WebSockets handled by `h` (before
+  /// start()); other requests for it go to the request handler.
+  void accept_websockets(std::string path, websocket_handler h);
 
   /// Binds and starts serving; "" on success, otherwise why not (the
   /// address, the port, the certificate).

@@ -1,0 +1,183 @@
+// The agent and supervisor app in Debian's chromium, driven by
+// playwright-core, against a real router and web edge (started by
+// tests/integration/web_test.cpp, which passes their address and tokens
+// the test identity platform signed).
+//
+//   node app_test.mjs --edge URL --tokens FILE --chromium PATH --out DIR
+//
+// Each step prints a line; the first failed expectation exits non-zero
+// naming it. Screenshots at desktop and phone sizes go to --out.
+
+import { createRequire } from "node:module";
+import { readFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import assert from "node:assert/strict";
+
+const require = createRequire(new URL("../../web/package.json", import.meta.url));
+const { chromium } = require("playwright-core");
+
+function arg(name) {
+  const at = process.argv.indexOf(`--${name}`);
+  if (at < 0 || at + 1 >= process.argv.length) throw new Error(`--${name} is required`);
+  return process.argv[at + 1];
+}
+const edge = arg("edge");
+const tokens = JSON.parse(readFileSync(arg("tokens"), "utf8"));
+const out = arg("out");
+mkdirSync(out, { recursive: true });
+
+const desktop = { width: 1280, height: 800 };
+const phone = { width: 390, height: 844 };
+const timeout = 15_000;
+
+function step(text) {
+  console.log(`step: ${text}`);
+}
+
+/// The edge's API, as a gateway or a user calls it (outside the browser).
+async function api(token, service, method, body) {
+  const r = await fetch(`${edge}/api/v1/${service}/${method}`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return { status: r.status, body: await r.json() };
+}
+
+async function ok(token, service, method, body) {
+  const r = await api(token, service, method, body);
+  assert.equal(r.status, 200, `${service}.${method}: ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+const browser = await chromium.launch({
+  executablePath: arg("chromium"),
+  headless: true,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"],
+});
+
+/// A browser context signed in as `token`'s user: the token is in the
+/// app's session cache, as after a sign-in; nothing leaves 127.0.0.1
+/// (teams-js' CDN lookup and MSAL's endpoints are refused).
+async function signedIn(token, viewport = desktop) {
+  const context = await browser.newContext({ viewport });
+  await context.addInitScript((t) => sessionStorage.setItem("switchboard.token", t), token);
+  await context.route("**/*", (route) => {
+    const url = new URL(route.request().url());
+    return url.hostname === "127.0.0.1" ? route.continue() : route.abort();
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(timeout);
+  page.on("pageerror", (e) => console.log(`page error: ${e.message}`));
+  return page;
+}
+
+let failed = false;
+try {
+  // --- The agent: ready, an offer with its context, accept, wrap up.
+  step("agent Ann opens the app and is not ready");
+  const agent = await signedIn(tokens.ann);
+  await agent.goto(`${edge}/agent?tenant=contoso&agent=ann`);
+  await agent.getByTestId("readiness").getByText("Not ready").waitFor();
+
+  step("Teams says Ann is available; she goes ready");
+  await ok(tokens.gateway, "RoutingService", "SetAgentPresence",
+           { tenant_id: "contoso", agent_id: "ann", presence: "PRESENCE_AVAILABLE" });
+  await agent.getByTestId("presence").getByText("Available").waitFor();
+  await agent.getByRole("button", { name: "Ready", exact: true }).click();
+  await agent.getByTestId("readiness").getByText("Ready", { exact: true }).waitFor();
+
+  step("a caller arrives with what the IVR gathered; Ann sees the offer");
+  await ok(tokens.gateway, "RoutingService", "SubmitCall", {
+    call: { tenant_id: "contoso", call_id: "call-1", channel: "CHANNEL_VOICE",
+            from: "+14255550100", queue_id: "support",
+            attributes: { account: "A-10042", intent: "billing dispute" } },
+  });
+  const offer = agent.getByTestId("offer");
+  await offer.waitFor();
+  await offer.getByText("+14255550100").waitFor();
+  await offer.getByText("billing dispute").waitFor();
+  await offer.getByText("A-10042").waitFor();
+  await agent.screenshot({ path: join(out, "agent-offer-desktop.png") });
+
+  step("Ann accepts; the call is in her hands");
+  await offer.getByRole("button", { name: "Accept" }).click();
+  await agent.getByTestId("call").getByText("On a call with +14255550100").waitFor();
+  await agent.screenshot({ path: join(out, "agent-call-desktop.png") });
+
+  step("Ann ends the call and her wrap-up; her figures count it");
+  await agent.getByRole("button", { name: "End call" }).click();
+  await agent.getByRole("button", { name: "End wrap-up" }).first().click();
+  await agent.getByTestId("handled").getByText("1").waitFor();
+  const call = await ok(tokens.supervisor, "RoutingService", "GetCall",
+                        { tenant_id: "contoso", call_id: "call-1" });
+  assert.equal(call.state, "CALL_STATE_COMPLETED", "call-1 ends COMPLETED");
+  assert.equal(call.agent_id, "ann", "call-1 was Ann's");
+
+  step("the agent view at a phone's width");
+  const phoneAgent = await signedIn(tokens.ann, phone);
+  await phoneAgent.goto(`${edge}/agent?tenant=contoso&agent=ann`);
+  await phoneAgent.getByTestId("readiness").waitFor();
+  await phoneAgent.screenshot({ path: join(out, "agent-phone.png") });
+
+  // --- The supervisor: the wallboard moves with the calls.
+  step("the supervisor opens the wallboard");
+  const sup = await signedIn(tokens.supervisor);
+  await sup.goto(`${edge}/supervisor?tenant=contoso`);
+  await sup.getByTestId("waiting-support").getByText("0").waitFor();
+  await sup.getByTestId("answered-support").getByText("1").waitFor();
+
+  step("the supervisor makes Ann not ready from the agent grid");
+  await sup.getByTestId("agent-ann").getByRole("button", { name: "Not ready" }).click();
+  await sup.getByTestId("agent-ann").getByText("Not ready (Set by supervisor)").waitFor();
+  await agent.getByTestId("readiness").getByText("Not ready").waitFor();
+
+  step("a call waits: the wallboard shows it, then its abandon");
+  await ok(tokens.gateway, "RoutingService", "SubmitCall", {
+    call: { tenant_id: "contoso", call_id: "call-2", channel: "CHANNEL_VOICE",
+            from: "+14255550111", queue_id: "support" },
+  });
+  await sup.getByTestId("waiting-support").getByText("1").waitFor();
+  await sup.screenshot({ path: join(out, "supervisor-desktop.png") });
+  await ok(tokens.gateway, "RoutingService", "CancelCall",
+           { tenant_id: "contoso", call_id: "call-2" });
+  await sup.getByTestId("waiting-support").getByText("0").waitFor();
+
+  const phoneSup = await signedIn(tokens.supervisor, phone);
+  await phoneSup.goto(`${edge}/supervisor?tenant=contoso`);
+  await phoneSup.getByTestId("waiting-support").waitFor();
+  await phoneSup.screenshot({ path: join(out, "supervisor-phone.png"), fullPage: true });
+
+  // --- What an agent may not see.
+  step("an agent cannot open the supervisor's views");
+  await agent.goto(`${edge}/supervisor?tenant=contoso&agent=ann`);
+  await agent.getByRole("alert").getByText("need the Switchboard.Supervisor role").waitFor();
+  assert.equal((await agent.getByTestId("agents").count()), 0, "no agent grid for an agent");
+  const denied = await api(tokens.ann, "AdminService", "ListAgents", { tenant_id: "contoso" });
+  assert.equal(denied.status, 403, `ListAgents as an agent: ${JSON.stringify(denied.body)}`);
+
+  step("nor another tenant's data");
+  const other = await api(tokens.ann, "AdminService", "GetAgent",
+                          { tenant_id: "fabrikam", agent_id: "fay" });
+  assert.equal(other.status, 404, `fabrikam's agent as contoso's: ${JSON.stringify(other.body)}`);
+  const otherPage = await signedIn(tokens.ann);
+  await otherPage.goto(`${edge}/agent?tenant=fabrikam&agent=fay`);
+  await otherPage.getByRole("alert").getByText("fabrikam").first().waitFor();
+
+  step("no token, no data");
+  const anonymous = await fetch(`${edge}/api/v1/AdminService/ListQueues`, {
+    method: "POST", body: JSON.stringify({ tenant_id: "contoso" }),
+  });
+  assert.equal(anonymous.status, 401, "an API request without a token");
+  console.log("all steps passed");
+} catch (e) {
+  failed = true;
+  console.error(`FAILED: ${e.message}`);
+  for (const [i, ctx] of browser.contexts().entries())
+    for (const [j, page] of ctx.pages().entries())
+      await page.screenshot({ path: join(out, `failure-${i}-${j}.png`) }).catch(() => {});
+} finally {
+  await browser.close();
+}
+process.exit(failed ? 1 : 0);

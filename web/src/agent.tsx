@@ -1,0 +1,198 @@
+// The agent's view: presence and readiness, the offer as it arrives with
+// what the caller's IVR gathered, the calls in hand, wrap-up, and the
+// agent's own figures today. Everything updates from the event stream.
+
+import { useEffect, useState } from "preact/hooks";
+import { ApiError, Json, clock, seconds, since, words } from "./api";
+import type { Session } from "./main";
+
+const reasons = ["Break", "Lunch", "Meeting", "Training", "Admin work"];
+
+function useNow(): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, []);
+  return now;
+}
+
+export function AgentView({ session }: { session: Session }) {
+  const { api, tenant, agent } = session;
+  const [view, setView] = useState<Json>();
+  const [offers, setOffers] = useState<Record<string, Json>>({});
+  const [calls, setCalls] = useState<Record<string, Json>>({});
+  const [stats, setStats] = useState<Json>();
+  const [reason, setReason] = useState(reasons[0]);
+  const [error, setError] = useState<string>();
+  const [live, setLive] = useState(false);
+  const now = useNow();
+
+  const act = async (f: () => Promise<unknown>) => {
+    try {
+      setError(undefined);
+      await f();
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : String(e));
+    }
+  };
+  const ids = { tenant_id: tenant, agent_id: agent };
+  const refreshStats = () =>
+    api.call("StatsService", "GetAgentStats", ids).then(setStats, () => {});
+
+  useEffect(() => {
+    if (!agent) return;
+    void act(async () => setView(await api.call("AdminService", "GetAgent", ids)));
+    void refreshStats();
+    return api.events(
+      tenant,
+      (e) => {
+        if (e.agent?.agent?.agent_id === agent) setView(e.agent);
+        const call = e.call;
+        if (!call) return;
+        const id = call.call.call_id;
+        if (e.type === "EVENT_TYPE_CALL_OFFERED" && e.offer?.agent_id === agent)
+          setOffers((o) => ({ ...o, [id]: { call, offer: e.offer } }));
+        else
+          setOffers((o) => {
+            if (!o[id]) return o;
+            const { [id]: _gone, ...rest } = o;
+            return rest;
+          });
+        if (call.agent_id === agent && (call.state === "CALL_STATE_ASSIGNED" || call.state === "CALL_STATE_WRAP_UP"))
+          setCalls((c) => ({ ...c, [id]: call }));
+        else if (call.state !== "CALL_STATE_OFFERED")
+          setCalls((c) => {
+            if (!c[id]) return c;
+            const { [id]: _gone, ...rest } = c;
+            void refreshStats();
+            return rest;
+          });
+      },
+      (connected, why) => {
+        setLive(connected);
+        if (why) setError(why);
+      },
+    );
+  }, [tenant, agent]);
+
+  if (!agent)
+    return (
+      <main>
+        <p class="error" role="alert">
+          No agent chosen: open this page with ?agent=YOUR-AGENT-ID.
+        </p>
+      </main>
+    );
+  const state = view?.state ?? {};
+  const ready = !!state.ready;
+  return (
+    <main class="agent">
+      {error && <p class="error" role="alert">{error}</p>}
+      <section class="card status" aria-label="Status">
+        <div>
+          <span class={`dot ${ready ? "ok" : "off"}`} />
+          <strong data-testid="readiness">{ready ? "Ready" : "Not ready"}</strong>
+          {!ready && state.not_ready_reason && <span class="muted"> · {state.not_ready_reason}</span>}
+        </div>
+        <div class="muted">
+          Teams: <span data-testid="presence">{words(state.presence, "PRESENCE_") || "Unknown"}</span> ·{" "}
+          {words(state.activity, "AGENT_ACTIVITY_") || "Idle"}
+          {!live && " · reconnecting…"}
+        </div>
+        <div class="actions">
+          {ready ? (
+            <>
+              <select value={reason} onChange={(e) => setReason((e.target as HTMLSelectElement).value)} aria-label="Reason">
+                {reasons.map((r) => (
+                  <option>{r}</option>
+                ))}
+              </select>
+              <button onClick={() => act(async () => setView(await api.call("RoutingService", "SetAgentReady", { ...ids, ready: false, reason })))}>
+                Not ready
+              </button>
+            </>
+          ) : (
+            <button class="primary" onClick={() => act(async () => setView(await api.call("RoutingService", "SetAgentReady", { ...ids, ready: true })))}>
+              Ready
+            </button>
+          )}
+        </div>
+      </section>
+
+      {Object.entries(offers).map(([id, { call, offer }]) => (
+        <section class="card offer" aria-label="Offer" data-testid="offer">
+          <h2>
+            {words(call.call.channel, "CHANNEL_") || "Call"} from {call.call.from || "unknown"}
+          </h2>
+          <p class="muted">
+            Queue {call.queue_id} · waited {clock(since(call.enqueued_at, now))} · answer within{" "}
+            {clock(-since(offer.expires_at, now))}
+          </p>
+          {Object.keys(call.call.attributes ?? {}).length > 0 && (
+            <dl class="context">
+              {Object.entries(call.call.attributes).map(([k, v]) => (
+                <>
+                  <dt>{k}</dt>
+                  <dd>{String(v)}</dd>
+                </>
+              ))}
+            </dl>
+          )}
+          <div class="actions">
+            <button class="primary" onClick={() => act(() => api.call("RoutingService", "AcceptOffer", { ...ids, call_id: id, offer_id: offer.offer_id }))}>
+              Accept
+            </button>
+            <button onClick={() => act(() => api.call("RoutingService", "DeclineOffer", { ...ids, call_id: id, offer_id: offer.offer_id }))}>
+              Decline
+            </button>
+          </div>
+        </section>
+      ))}
+
+      {Object.entries(calls).map(([id, call]) => (
+        <section class="card call" aria-label="Call" data-testid="call">
+          <h2>
+            {call.state === "CALL_STATE_WRAP_UP" ? "Wrap-up: " : "On a call with "}
+            {call.call.from || "unknown"}
+          </h2>
+          <p class="muted">Queue {call.queue_id}</p>
+          <div class="actions">
+            {call.state === "CALL_STATE_ASSIGNED" ? (
+              <button onClick={() => act(() => api.call("RoutingService", "CompleteCall", { tenant_id: tenant, call_id: id }))}>
+                End call
+              </button>
+            ) : (
+              <button class="primary" onClick={() => act(() => api.call("RoutingService", "EndWrapUp", ids))}>
+                End wrap-up
+              </button>
+            )}
+          </div>
+        </section>
+      ))}
+      {state.activity === "AGENT_ACTIVITY_WRAP_UP" && Object.keys(calls).length === 0 && (
+        <section class="card call" aria-label="Wrap-up">
+          <h2>Wrap-up</h2>
+          <p class="muted">until {state.wrap_up_until ? new Date(state.wrap_up_until).toLocaleTimeString() : "you end it"}</p>
+          <button class="primary" onClick={() => act(() => api.call("RoutingService", "EndWrapUp", ids))}>
+            End wrap-up
+          </button>
+        </section>
+      )}
+
+      <section class="card figures" aria-label="Today">
+        <h2>Today</h2>
+        <dl>
+          <dt>Handled</dt>
+          <dd data-testid="handled">{stats?.handled ?? 0}</dd>
+          <dt>Missed</dt>
+          <dd>{stats?.missed ?? 0}</dd>
+          <dt>Average handle time</dt>
+          <dd>{clock(seconds(stats?.average_handle_time))}</dd>
+          <dt>Busy</dt>
+          <dd>{clock(seconds(stats?.busy))}</dd>
+        </dl>
+      </section>
+    </main>
+  );
+}
