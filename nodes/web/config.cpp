@@ -125,6 +125,22 @@ const std::vector<setting>& own_settings() {
          "PEM authorities trusted for the OpenID configuration's HTTPS; "
          "none: the system's",
          &config::auth_ca_file),
+    {"auth", "demo_sign_in", "SWITCHBOARD_WEB_DEMO_SIGN_IN", "--demo-sign-in",
+     "true: a demo on a laptop, where anyone who reaches the app picks who "
+     "they are and the router (without authentication) is called without "
+     "a token; loopback only",
+     [](const config& c) -> std::string {
+       return c.demo_sign_in ? "true" : "false";
+     },
+     [](config& c, const std::string& v) -> std::string {
+       if (v == "true" || v == "1" || v == "yes" || v == "on")
+         c.demo_sign_in = true;
+       else if (v == "false" || v == "0" || v == "no" || v == "off")
+         c.demo_sign_in = false;
+       else
+         return "expected true or false, found '" + v + "'";
+       return {};
+     }},
     text("app", "client_id", "SWITCHBOARD_WEB_CLIENT_ID", "--client-id",
          "Application (client) id the app signs in with outside Teams",
          &config::client_id),
@@ -180,6 +196,14 @@ load_config(int argc, const char* const* argv,
     if (c.certificate_file.empty() != c.private_key_file.empty())
       loaded.error = "http.certificate (--certificate) and http.private_key "
                      "(--private-key) go together: set both or neither";
+    else if (c.demo_sign_in && !c.openid_configuration.empty())
+      loaded.error = "--demo-sign-in: a demo has no identity platform; "
+                     "leave --auth-openid-configuration unset";
+    else if (c.demo_sign_in && c.listen.host.rfind("127.", 0) != 0
+             && c.listen.host != "::1" && c.listen.host != "localhost")
+      loaded.error = "--demo-sign-in: serves loopback only (anyone who "
+                     "reaches it signs in as anyone), found --listen "
+                     + c.listen.to_string();
     else if (!c.openid_configuration.empty() && c.audiences.empty())
       loaded.error = "--auth-audience: required with "
                      "--auth-openid-configuration (Switchboard's API app id)";

@@ -31,6 +31,10 @@ struct config {
     "https://sts.windows.net/{tenantid}/"};
   std::string auth_ca_file;
   std::chrono::seconds clock_skew{300};
+  /// A laptop's demo: anyone who reaches the app picks who they are, and
+  /// the router is called without a token (a developer's router without
+  /// authentication). Loopback only; never with an OpenID configuration.
+  bool demo_sign_in = false;
   /// What the app needs to sign in with MSAL outside Teams: the app
   /// registration's client id, the authority and the API scope.
   std::string client_id;

@@ -90,6 +90,11 @@ int main(int argc, char** argv) {
     key_opts.rules.audiences = cfg.audiences;
     key_opts.rules.clock_skew = cfg.clock_skew;
     keys = std::make_unique<identity::openid_keys>(key_opts, client, log);
+  } else if (cfg.demo_sign_in) {
+    log.warn("demo sign-in: whoever reaches the app picks who they are, and "
+             "the router is called without a token; for a laptop's demo "
+             "only",
+             {{"listen", cfg.listen.to_string()}});
   } else {
     log.warn("sign-in is not configured (--auth-openid-configuration): the "
              "app loads, but every API request is refused with 401");
@@ -98,6 +103,7 @@ int main(int argc, char** argv) {
   web::site::options site_opts;
   site_opts.app_dir = cfg.app_dir;
   site_opts.tokens = keys.get();
+  site_opts.demo_sign_in = cfg.demo_sign_in;
   site_opts.client_id = cfg.client_id;
   site_opts.authority = cfg.authority;
   site_opts.api_scope = cfg.api_scope;
@@ -136,13 +142,14 @@ int main(int argc, char** argv) {
   auto bound = cfg.listen;
   bound.port = server.port();
   auto scheme = std::string{server.tls() ? "https" : "http"};
-  log.info("serving",
-           {{"url", scheme + "://" + bound.to_string() + "/"},
-            {"app", cfg.app_dir},
-            {"app_files", std::to_string(site.app_files())},
-            {"router", cfg.router},
-            {"router_tls", cfg.router_tls.uses_tls() ? "on" : "off"},
-            {"sign_in", keys ? cfg.openid_configuration : std::string{"off"}}});
+  log.info("serving", {{"url", scheme + "://" + bound.to_string() + "/"},
+                       {"app", cfg.app_dir},
+                       {"app_files", std::to_string(site.app_files())},
+                       {"router", cfg.router},
+                       {"router_tls", cfg.router_tls.uses_tls() ? "on" : "off"},
+                       {"sign_in", keys               ? cfg.openid_configuration
+                                   : cfg.demo_sign_in ? std::string{"demo"}
+                                                      : std::string{"off"}}});
 
   int signal = 0;
   sigwait(&stop_signals, &signal);

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
+#include <random>
 #include <sstream>
 
 namespace switchboard::web {
@@ -155,14 +157,88 @@ void site::serve_file(const http::request& req,
   out.send(std::move(r));
 }
 
+void site::identify(const std::string& token,
+                    std::function<void(user, std::string)> done) {
+  if (opts_.demo_sign_in) {
+    std::optional<user> found;
+    {
+      std::lock_guard<std::mutex> lock{demo_mutex_};
+      if (auto it = demo_sessions_.find(token); it != demo_sessions_.end())
+        found = it->second;
+    }
+    if (!found)
+      return done({}, "not a session of this demo (sign in again)");
+    return done(std::move(*found), {});
+  }
+  if (opts_.tokens == nullptr)
+    return done({}, "sign-in is not configured on this web edge "
+                    "(--auth-openid-configuration)");
+  opts_.tokens->check(token, [token, done](identity::token_verdict v) {
+    if (!v)
+      return done({}, "the token was refused: " + v.reason);
+    user u;
+    u.name = v.claims.name.empty() ? v.claims.object_id : v.claims.name;
+    u.object_id = v.claims.object_id;
+    u.microsoft_tenant_id = v.claims.tenant_id;
+    u.roles = v.claims.roles;
+    u.expires_at = v.claims.expires_at;
+    u.token = token;
+    done(std::move(u), {});
+  });
+}
+
+void site::demo_sign_in(const http::request& req, const http::responder& out) {
+  if (!opts_.demo_sign_in)
+    return out.send(
+      api_error(404, "NOT_FOUND", "this web edge has no demo sign-in"));
+  auto doc = json::parse(req.body, json::syntax::strict, 4 << 10);
+  if (!doc.value || !doc.value->is_object())
+    return out.send(api_error(400, "INVALID_ARGUMENT",
+                              "expected {\"name\", \"role\"}: " + doc.error));
+  user u;
+  u.name = json::string_at(*doc.value, "name");
+  auto role = json::string_at(*doc.value, "role");
+  if (u.name.empty() || u.name.size() > 64)
+    return out.send(api_error(400, "INVALID_ARGUMENT",
+                              "name: required, at most 64 characters"));
+  if (role != "Agent" && role != "Supervisor" && role != "Admin")
+    return out.send(
+      api_error(400, "INVALID_ARGUMENT",
+                "role: Agent, Supervisor or Admin, found '" + role + "'"));
+  u.roles = {"Switchboard." + role};
+  u.object_id = "demo-" + u.name;
+  u.expires_at = 0;
+  std::random_device random;
+  std::string token = "demo.";
+  for (int i = 0; i < 4; ++i) {
+    char buf[9];
+    std::snprintf(buf, sizeof buf, "%08x", random());
+    token += buf;
+  }
+  {
+    std::lock_guard<std::mutex> lock{demo_mutex_};
+    // A demo has a handful of people; past that, the oldest sign-ins go.
+    if (demo_sessions_.size() >= 1000)
+      demo_sessions_.clear();
+    demo_sessions_[token] = u;
+  }
+  log_.info("demo sign-in",
+            {{"name", u.name}, {"role", role}, {"remote", req.remote_address}});
+  out.send(json_response(
+    200, boost::json::serialize(boost::json::object{{"token", token}})));
+}
+
 void site::api(http::request req, http::responder out) {
   if (req.path == "/api/v1/config") {
     boost::json::object c{{"client_id", opts_.client_id},
                           {"authority", opts_.authority},
                           {"api_scope", opts_.api_scope},
-                          {"sign_in", opts_.tokens != nullptr}};
+                          {"sign_in", opts_.tokens != nullptr},
+                          {"demo", opts_.demo_sign_in}};
     return out.send(json_response(200, boost::json::serialize(c)));
   }
+  if (req.path == "/api/v1/demo/sign-in" && req.method == "POST")
+    return demo_sign_in(req, out);
   std::string service;
   std::string method;
   bool is_me = req.path == "/api/v1/me";
@@ -171,36 +247,31 @@ void site::api(http::request req, http::responder out) {
   if (is_me ? req.method != "GET" : req.method != "POST")
     return out.send(api_error(405, "METHOD_NOT_ALLOWED",
                               req.path + " takes " + (is_me ? "GET" : "POST")));
-  if (opts_.tokens == nullptr)
-    return out.send(api_error(401, "UNAUTHENTICATED",
-                              "sign-in is not configured on this web edge "
-                              "(--auth-openid-configuration)"));
   std::string token{identity::bearer_token(req.header("Authorization"))};
   if (token.empty())
     return out.send(api_error(401, "UNAUTHENTICATED",
                               "sign in first: the request has no bearer "
                               "token"));
-  opts_.tokens->check(token, [this, req = std::move(req), out, token, is_me,
-                              service, method](identity::token_verdict v) {
-    if (!v) {
-      log_.info("token refused", {{"path", req.path},
-                                  {"remote", req.remote_address},
-                                  {"why", v.reason}});
-      return out.send(api_error(401, "UNAUTHENTICATED",
-                                "the token was refused: " + v.reason));
+  identify(token, [this, req = std::move(req), out, is_me, service,
+                   method](user u, std::string why) {
+    if (u.name.empty()) {
+      log_.info(
+        "token refused",
+        {{"path", req.path}, {"remote", req.remote_address}, {"why", why}});
+      return out.send(api_error(401, "UNAUTHENTICATED", why));
     }
     if (is_me) {
       boost::json::array roles;
-      for (auto& r : v.claims.roles)
+      for (auto& r : u.roles)
         roles.emplace_back(r);
-      boost::json::object me{{"name", v.claims.name},
-                             {"object_id", v.claims.object_id},
-                             {"microsoft_tenant_id", v.claims.tenant_id},
+      boost::json::object me{{"name", u.name},
+                             {"object_id", u.object_id},
+                             {"microsoft_tenant_id", u.microsoft_tenant_id},
                              {"roles", roles},
-                             {"expires_at", v.claims.expires_at}};
+                             {"expires_at", u.expires_at}};
       return out.send(json_response(200, boost::json::serialize(me)));
     }
-    api_.call(service, method, req.body, token, [out](api_answer a) {
+    api_.call(service, method, req.body, u.token, [out](api_answer a) {
       out.send(json_response(a.status, std::move(a.body)));
     });
   });
@@ -224,72 +295,68 @@ http::websocket_callbacks site::events(const http::request& req,
     ws.close(code);
   };
   http::websocket_callbacks cb;
-  cb.on_message = [this, c, ws, refuse,
-                   remote = req.remote_address](std::string text) {
-    {
-      std::lock_guard<std::mutex> lock{c->mutex};
-      if (c->started)
-        return;
-      c->started = true;
-    }
-    auto doc = json::parse(text, json::syntax::strict, 32 << 10);
-    if (!doc.value || !doc.value->is_object())
-      return refuse("INVALID_ARGUMENT",
-                    "the first message is {\"token\", \"tenant_id\", "
-                    "\"from_sequence\"}: "
-                      + doc.error);
-    auto token = json::string_at(*doc.value, "token");
-    auto tenant = json::string_at(*doc.value, "tenant_id");
-    std::uint64_t from = 0;
-    if (const auto* f = json::find(*doc.value, "from_sequence")) {
-      if (f->is_uint64())
-        from = f->as_uint64();
-      else if (f->is_int64() && f->as_int64() >= 0)
-        from = static_cast<std::uint64_t>(f->as_int64());
-      else if (f->is_string()) {
-        try {
-          from = std::stoull(std::string{f->as_string()});
-        } catch (const std::exception&) {
-          return refuse("INVALID_ARGUMENT",
-                        "from_sequence: expected a whole number");
+  cb.on_message
+    = [this, c, ws, refuse, remote = req.remote_address](std::string text) {
+        {
+          std::lock_guard<std::mutex> lock{c->mutex};
+          if (c->started)
+            return;
+          c->started = true;
         }
-      } else if (!f->is_null()) {
-        return refuse("INVALID_ARGUMENT",
-                      "from_sequence: expected a whole number");
-      }
-    }
-    if (tenant.empty() || tenant.size() > 128)
-      return refuse("INVALID_ARGUMENT",
-                    "tenant_id: required, at most 128 characters");
-    if (opts_.tokens == nullptr)
-      return refuse("UNAUTHENTICATED", "sign-in is not configured on this "
-                                       "web edge "
-                                       "(--auth-openid-configuration)");
-    if (token.empty())
-      return refuse("UNAUTHENTICATED", "sign in first: no token");
-    opts_.tokens->check(token, [this, c, ws, refuse, token, tenant, from,
-                                remote](identity::token_verdict v) {
-      if (!v) {
-        log_.info(
-          "token refused",
-          {{"path", "/api/v1/events"}, {"remote", remote}, {"why", v.reason}});
-        return refuse("UNAUTHENTICATED", "the token was refused: " + v.reason);
-      }
-      auto stream = api_.subscribe(
-        tenant, from, token,
-        [ws](std::string event) {
-          ws.send("{\"event\":" + event + "}");
-        },
-        [ws](std::string error) {
-          if (!error.empty())
-            ws.send(std::move(error));
-          ws.close("the event stream ended");
+        auto doc = json::parse(text, json::syntax::strict, 32 << 10);
+        if (!doc.value || !doc.value->is_object())
+          return refuse("INVALID_ARGUMENT",
+                        "the first message is {\"token\", \"tenant_id\", "
+                        "\"from_sequence\"}: "
+                          + doc.error);
+        auto token = json::string_at(*doc.value, "token");
+        auto tenant = json::string_at(*doc.value, "tenant_id");
+        std::uint64_t from = 0;
+        if (const auto* f = json::find(*doc.value, "from_sequence")) {
+          if (f->is_uint64())
+            from = f->as_uint64();
+          else if (f->is_int64() && f->as_int64() >= 0)
+            from = static_cast<std::uint64_t>(f->as_int64());
+          else if (f->is_string()) {
+            try {
+              from = std::stoull(std::string{f->as_string()});
+            } catch (const std::exception&) {
+              return refuse("INVALID_ARGUMENT",
+                            "from_sequence: expected a whole number");
+            }
+          } else if (!f->is_null()) {
+            return refuse("INVALID_ARGUMENT",
+                          "from_sequence: expected a whole number");
+          }
+        }
+        if (tenant.empty() || tenant.size() > 128)
+          return refuse("INVALID_ARGUMENT",
+                        "tenant_id: required, at most 128 characters");
+        if (token.empty())
+          return refuse("UNAUTHENTICATED", "sign in first: no token");
+        identify(token, [this, c, ws, refuse, tenant, from,
+                         remote](user u, std::string why) {
+          if (u.name.empty()) {
+            log_.info(
+              "token refused",
+              {{"path", "/api/v1/events"}, {"remote", remote}, {"why", why}});
+            return refuse("UNAUTHENTICATED", why);
+          }
+          auto stream = api_.subscribe(
+            tenant, from, u.token,
+            [ws](std::string event) {
+              ws.send("{\"event\":" + event + "}");
+            },
+            [ws](std::string error) {
+              if (!error.empty())
+                ws.send(std::move(error));
+              ws.close("the event stream ended");
+            });
+          std::lock_guard<std::mutex> lock{c->mutex};
+          if (!c->closed)
+            c->stream = std::move(stream);
         });
-      std::lock_guard<std::mutex> lock{c->mutex};
-      if (!c->closed)
-        c->stream = std::move(stream);
-    });
-  };
+      };
   cb.on_close = [this, c] {
     std::unique_ptr<event_stream> gone;
     {

@@ -10,8 +10,12 @@
 #include "nodes/web/bridge.hpp"
 
 #include <atomic>
+#include <cstdint>
+#include <functional>
 #include <map>
+#include <mutex>
 #include <string>
+#include <vector>
 
 namespace switchboard::identity {
 class token_checker;
@@ -30,6 +34,9 @@ class site {
     /// Checks users' tokens; null: nobody can sign in (401 to every API
     /// request, naming the setting).
     identity::token_checker* tokens = nullptr;
+    /// A laptop's demo: POST /api/v1/demo/sign-in gives anyone a session
+    /// as whoever they name, and the router is called without a token.
+    bool demo_sign_in = false;
     /// What /api/v1/config tells the app.
     std::string client_id;
     std::string authority;
@@ -51,6 +58,21 @@ class site {
   std::size_t open_streams() const { return open_streams_.load(); }
 
  private:
+  /// Who a request comes from, once their token is checked.
+  struct user {
+    std::string name;
+    std::string object_id;
+    std::string microsoft_tenant_id;
+    std::vector<std::string> roles;
+    std::int64_t expires_at = 0;
+    /// What goes to the router: the user's own token; none in a demo.
+    std::string token;
+  };
+  /// `done` gets the user, or (name empty) why the token is refused.
+  void identify(const std::string& token,
+                std::function<void(user, std::string)> done);
+  void demo_sign_in(const http::request& req, const http::responder& out);
+
   struct file {
     std::string content_type;
     std::string body;
@@ -65,6 +87,8 @@ class site {
   std::map<std::string, file> files_;
   std::string load_error_;
   std::atomic<std::size_t> open_streams_{0};
+  std::mutex demo_mutex_;
+  std::map<std::string, user> demo_sessions_;
 };
 
 } // namespace switchboard::web

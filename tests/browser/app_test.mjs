@@ -149,6 +149,20 @@ try {
   await phoneSup.getByTestId("waiting-support").waitFor();
   await phoneSup.screenshot({ path: join(out, "supervisor-phone.png"), fullPage: true });
 
+  step("Teams' dark and high-contrast themes");
+  const dark = await signedIn(tokens.supervisor);
+  await dark.goto(`${edge}/supervisor?tenant=contoso&theme=dark`);
+  await dark.getByTestId("waiting-support").waitFor();
+  assert.equal(await dark.evaluate(() => document.body.dataset.theme), "dark");
+  const background = await dark.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.equal(background, "rgb(31, 31, 31)", "the dark theme's background");
+  await dark.screenshot({ path: join(out, "supervisor-dark.png") });
+  const contrast = await signedIn(tokens.ann, phone);
+  await contrast.goto(`${edge}/agent?tenant=contoso&agent=ann&theme=contrast`);
+  await contrast.getByTestId("readiness").waitFor();
+  assert.equal(await contrast.evaluate(() => document.body.dataset.theme), "contrast");
+  await contrast.screenshot({ path: join(out, "agent-contrast-phone.png") });
+
   // --- What an agent may not see.
   step("an agent cannot open the supervisor's views");
   await agent.goto(`${edge}/supervisor?tenant=contoso&agent=ann`);

@@ -25,7 +25,7 @@ fail() {
 }
 
 # 1. A whole (short) run on ports of its own.
-if ! "$source_dir/scripts/demo" --grpc-port 0 --metrics-port 0 \
+if ! "$source_dir/scripts/demo" --grpc-port 0 --metrics-port 0 --web-port 0 \
     --data-dir "$work/run1" --duration 4 --drain 5 >"$work/out" 2>&1; then
   fail "a short demo run did not succeed"
 fi
@@ -40,10 +40,14 @@ grep -q '"grpc":"127.0.0.1:7400"' "$work/out" \
 grep -q "== switchboard stats queue sales --tenant contoso" "$work/out" \
   || fail "the demo did not reach its figures"
 [ -d "$work/run1/data" ] || fail "the data folder given was not used"
+grep -q "== the app: http://127.0.0.1:[0-9]*/supervisor?tenant=contoso" "$work/out" \
+  || fail "the demo did not print the app's address"
+grep -q '"msg":"serving".*"sign_in":"demo"' "$work/run1/web.log" \
+  || fail "the app was not served with the demo sign-in"
 grep -q "== node stopped" "$work/out" || fail "the node was not stopped"
 
 # 2. The node dies mid-run.
-"$source_dir/scripts/demo" --grpc-port 0 --metrics-port 0 \
+"$source_dir/scripts/demo" --grpc-port 0 --metrics-port 0 --web-port 0 \
   --data-dir "$work/run2" --duration 120 >"$work/out" 2>&1 &
 demo_pid=$!
 router=""
@@ -72,7 +76,7 @@ grep -q "its last log lines" "$work/out" || fail "no log lines shown"
 grep -q '"msg":"serving"' <(sed -n '/its last log lines/,$p' "$work/out") \
   || fail "the node's last log lines are not shown"
 # 3. SIP callers through the gateway (scripts/demo --sip).
-if ! "$source_dir/scripts/demo" --sip --grpc-port 0 --metrics-port 0 \
+if ! "$source_dir/scripts/demo" --sip --grpc-port 0 --metrics-port 0 --web-port 0 \
     --sip-port 0 --data-dir "$work/run3" --calls 6 --call-rate 3 \
     --talk-ms 500 >"$work/out" 2>&1; then
   fail "demo --sip did not succeed"

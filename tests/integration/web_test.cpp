@@ -212,8 +212,8 @@ http::response post(const std::string& url, const std::string& path,
 }
 
 TEST_F(web_test, the_api_refuses_what_is_wrong_and_says_why) {
-  auto admin = idp->sign(kid, claims(contoso_tid, "oid-carol", "Carol Diaz",
-                                     "Switchboard.Admin"));
+  auto admin = idp->sign(
+    kid, claims(contoso_tid, "oid-carol", "Carol Diaz", "Switchboard.Admin"));
   auto r = post(url, "/api/v1/AdminService/GetAgent", admin,
                 R"({"tenant_id":"contoso","agent_id":"ann"})");
   EXPECT_EQ(r.status, 200u) << r.body;
@@ -231,8 +231,7 @@ TEST_F(web_test, the_api_refuses_what_is_wrong_and_says_why) {
                                    "Switchboard.Admin")),
            R"({"tenant_id":"contoso"})");
   EXPECT_EQ(r.status, 401u);
-  EXPECT_NE(r.body.find("the token was refused"), std::string::npos)
-    << r.body;
+  EXPECT_NE(r.body.find("the token was refused"), std::string::npos) << r.body;
 
   // A body that is not the request, a field the request has not, a
   // method the API has not, a stream.
@@ -262,6 +261,55 @@ TEST_F(web_test, the_api_refuses_what_is_wrong_and_says_why) {
            R"({"tenant_id":"contoso"})");
   EXPECT_EQ(r.status, 200u) << r.body;
   EXPECT_NE(r.body.find("\"support\""), std::string::npos) << r.body;
+}
+
+TEST(web_demo_test, a_demo_signs_anyone_in_on_loopback_only) {
+  temp_dir dir;
+  process router{SWITCHBOARD_ROUTER_PATH,
+                 {"--data-dir", dir / "data", "--grpc-listen", "127.0.0.1:0",
+                  "--metrics-listen", "127.0.0.1:0"},
+                 true};
+  auto line = router.wait_for_line("\"msg\":\"serving\"", 30s);
+  ASSERT_TRUE(line) << "the router did not start";
+  auto address = json_field(*line, "grpc");
+
+  // Anyone who reaches a demo signs in as anyone: never off loopback.
+  process refused{
+    SWITCHBOARD_WEB_PATH,
+    {"--listen", "0.0.0.0:0", "--router", address, "--demo-sign-in", "true"},
+    true};
+  EXPECT_EQ(refused.wait(), 2);
+  bool said = false;
+  for (auto& l : refused.lines())
+    said = said || l.find("loopback only") != std::string::npos;
+  EXPECT_TRUE(said) << "the refusal does not say why";
+
+  process edge{
+    SWITCHBOARD_WEB_PATH,
+    {"--listen", "127.0.0.1:0", "--router", address, "--demo-sign-in", "true"},
+    true};
+  line = edge.wait_for_line("\"msg\":\"serving\"", 30s);
+  ASSERT_TRUE(line) << "the web edge did not start";
+  EXPECT_EQ(json_field(*line, "sign_in"), "demo");
+  auto url = json_field(*line, "url");
+
+  auto r = post(url, "/api/v1/demo/sign-in", "",
+                R"({"name":"Supervisor of contoso","role":"Pilot"})");
+  EXPECT_EQ(r.status, 400u);
+  EXPECT_NE(r.body.find("role"), std::string::npos) << r.body;
+  r = post(url, "/api/v1/demo/sign-in", "",
+           R"({"name":"Supervisor of contoso","role":"Supervisor"})");
+  ASSERT_EQ(r.status, 200u) << r.body;
+  auto token = r.body.substr(r.body.find("demo."));
+  token = token.substr(0, token.find('"'));
+
+  r = post(url, "/api/v1/AdminService/ListQueues", token,
+           R"({"tenant_id":"contoso"})");
+  EXPECT_EQ(r.status, 404u) << r.body; // the router's answer: no tenant yet
+  EXPECT_NE(r.body.find("contoso"), std::string::npos) << r.body;
+  r = post(url, "/api/v1/AdminService/ListQueues", "demo.0123456789abcdef",
+           R"({"tenant_id":"contoso"})");
+  EXPECT_EQ(r.status, 401u) << r.body;
 }
 
 } // namespace

@@ -12,7 +12,12 @@ export interface EdgeConfig {
   authority: string;
   api_scope: string;
   sign_in: boolean;
+  /// A laptop's demo: the user picks who they are (DemoSignIn).
+  demo: boolean;
 }
+
+/// Raised in a demo until the user has picked who they are.
+export class DemoSignInNeeded extends Error {}
 
 function expiry(token: string): number {
   try {
@@ -27,6 +32,7 @@ function expiry(token: string): number {
 
 function cached(): string | undefined {
   const token = sessionStorage.getItem(key) ?? undefined;
+  if (token?.startsWith("demo.")) return token;
   if (token && expiry(token) - Date.now() > 120_000) return token;
   return undefined;
 }
@@ -83,6 +89,7 @@ async function msalToken(config: EdgeConfig): Promise<string> {
 export async function token(config: EdgeConfig): Promise<string> {
   const t = cached();
   if (t) return t;
+  if (config.demo) throw new DemoSignInNeeded("pick who you are");
   const fresh = (await runningInTeams())
     ? await authentication.getAuthToken()
     : await msalToken(config);
@@ -92,4 +99,16 @@ export async function token(config: EdgeConfig): Promise<string> {
 
 export function signOut(): void {
   sessionStorage.removeItem(key);
+}
+
+/// A demo session as `name` with `role` (Agent, Supervisor or Admin).
+export async function demoSignIn(name: string, role: string): Promise<void> {
+  const r = await fetch("/api/v1/demo/sign-in", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ name, role }),
+  });
+  const body = await r.json();
+  if (!r.ok) throw new Error(body.error?.message ?? r.statusText);
+  sessionStorage.setItem(key, body.token);
 }
