@@ -86,6 +86,10 @@ using tenant_actor = caf::typed_actor<
                   std::string>::with<call_reply>,
   caf::replies_to<atom::decline, std::string, std::string, std::string,
                   std::string>::with<call_reply>,
+  // call id, disposition code, note: on an answered call, one in wrap-up,
+  // or one that ended within the hour (its history record).
+  caf::replies_to<atom::outcome, std::string, std::string,
+                  std::string>::with<call_reply>,
   // -- agents --
   // agent id, extend by (zero: end now), event id.
   caf::replies_to<atom::wrap_up, std::string, caf::timespan,
@@ -121,12 +125,13 @@ using tenant_actor = caf::typed_actor<
   // A page of finished calls, oldest first by end time: those that ended
   // in [from, to) (microseconds since the epoch), after the history key
   // suffix `after` (empty: from the start), in queue `queue_id` and
-  // answered by `agent_id` when these are not empty. At most `size`
+  // answered by `agent_id` and from `caller` when these are not empty. At
+  // most `size`
   // records and history_page_bytes of them, and at most
   // history_page_scan records looked at: a page may end early with a
   // next one to follow.
   caf::replies_to<atom::history, int64_t, int64_t, std::string, std::string,
-                  std::string, uint32_t>::with<history_page>,
+                  std::string, std::string, uint32_t>::with<history_page>,
   // A page of configuration changes (each a v1::Event), oldest first: those
   // made in [from, to), after the change key suffix `after`, at most
   // `size`.

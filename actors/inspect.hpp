@@ -150,7 +150,7 @@ typename Inspector::result_type inspect(Inspector& f, live_call& x) {
            x.offer_expires_at, x.answered_at, x.ended_at, x.limit,
            x.announcement, x.callback_number, x.callback_requested_at,
            x.priority_boost, x.exclusive_until, x.last_agent, x.parent_id,
-           x.leg);
+           x.leg, x.transfer_number, x.disposition_code, x.note);
 }
 
 template<class Inspector>

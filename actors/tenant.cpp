@@ -716,6 +716,47 @@ tenant_actor::behavior_type tenant(self_ptr self,
           return reply_for(self->state, id);
         });
     },
+    [self](atom::outcome, const std::string& id, const std::string& code,
+           const std::string& note) -> caf::result<call_reply> {
+      auto& st = self->state;
+      if (st.engine.find_call(id) != nullptr)
+        return command<call_reply>(
+          self, std::string{},
+          [&](routing::timestamp) {
+            return st.engine.set_disposition(id, code, note);
+          },
+          [&] {
+            return reply_for(st, id);
+          });
+      // A finished call: its history record, in the hour after it ended.
+      auto found = finished_call(self, id, false);
+      if (!found)
+        return found.error();
+      if (!*found)
+        return call_missing(st, id);
+      auto done = std::move(**found);
+      return command<call_reply>(
+        self, std::string{},
+        [&](routing::timestamp now) {
+          auto& c = done.call;
+          if (c.data.state != routing::call_state::completed
+              || now - c.ended_at > std::chrono::hours{1})
+            return routing::status{
+              routing::errc::failed_precondition,
+              "call '" + id + "' of tenant '" + st.tenant_id
+                + "' ended more than an hour ago or was never answered; a "
+                  "disposition is given to an answered call, during its "
+                  "wrap-up, or in the hour after it ended"};
+          c.disposition_code = code;
+          c.note = note;
+          st.batch.put(family::history, storage::history_key(st.tenant_id, c),
+                       storage::encode_history(c, st.tenant_id));
+          return routing::status::ok();
+        },
+        [&] {
+          return done;
+        });
+    },
     // -- agents --
     [self](atom::wrap_up, const std::string& id, caf::timespan extend_by,
            const std::string& event_id) -> caf::result<routing::agent_view> {
@@ -831,7 +872,8 @@ tenant_actor::behavior_type tenant(self_ptr self,
       return {oldest, std::move(out)};
     },
     [self](atom::history, int64_t from, int64_t to, const std::string& queue_id,
-           const std::string& agent_id, const std::string& after,
+           const std::string& agent_id, const std::string& caller,
+           const std::string& after,
            uint32_t size) -> caf::result<history_page> {
       auto& st = self->state;
       auto prefix = storage::kind_prefix(st.tenant_id, 'H');
@@ -869,6 +911,8 @@ tenant_actor::behavior_type tenant(self_ptr self,
                    == c->queue_path.end())
             return true;
           if (!agent_id.empty() && c->agent_id != agent_id)
+            return true;
+          if (!caller.empty() && c->data.from != caller)
             return true;
           if (page.records.size() == limit
               || (!page.records.empty()

@@ -207,6 +207,7 @@ const std::vector<method>& methods() {
     checked<v1::CompleteCallRequest>("CompleteCall"),
     checked<v1::TransferCallRequest>("TransferCall"),
     checked<v1::AcceptOfferRequest>("AcceptOffer"),
+    checked<v1::SetCallDispositionRequest>("SetCallDisposition"),
     checked<v1::DeclineOfferRequest>("DeclineOffer"),
     checked<v1::RequestCallbackRequest>("RequestCallback"),
     checked<v1::SetAgentPresenceRequest>("SetAgentPresence"),

@@ -936,6 +936,8 @@ maybe_error check(const v1::DeleteQueueRequest& in, const std::string& prefix) {
 }
 
 maybe_error check(const v1::GetAgentRequest& in, const std::string& prefix) {
+  if (in.agent_id().empty() && !in.teams_user_id().empty())
+    return check_id(in.teams_user_id(), prefix + "teams_user_id");
   return check_id(in.agent_id(), prefix + "agent_id");
 }
 
@@ -970,6 +972,28 @@ maybe_error check(const v1::CancelCallRequest& in, const std::string& prefix) {
 maybe_error check(const v1::CompleteCallRequest& in,
                   const std::string& prefix) {
   return check_id(in.call_id(), prefix + "call_id");
+}
+
+maybe_error check(const v1::SetCallDispositionRequest& in,
+                  const std::string& prefix) {
+  if (auto e = check_id(in.call_id(), prefix + "call_id"))
+    return e;
+  const auto& code = in.disposition_code();
+  if (code.size() > 64)
+    return error(prefix + "disposition_code",
+                 "must be at most 64 characters, has "
+                   + std::to_string(code.size()));
+  for (size_t i = 0; i < code.size(); ++i) {
+    auto c = static_cast<unsigned char>(code[i]);
+    if (c < 0x20 || c == 0x7F)
+      return error(prefix + "disposition_code", "must be printable; character "
+                                                  + std::to_string(i + 1)
+                                                  + " is a control character");
+  }
+  if (in.note().size() > 4000)
+    return error(prefix + "note", "must be at most 4000 bytes, has "
+                                    + std::to_string(in.note().size()));
+  return std::nullopt;
 }
 
 maybe_error check(const v1::TransferCallRequest& in,
@@ -1186,6 +1210,8 @@ void to_proto(const routing::live_call& in, const std::string& tenant_id,
   out.set_parent_call_id(in.parent_id);
   out.set_leg(in.leg);
   out.set_transfer_number(in.transfer_number);
+  out.set_disposition_code(in.disposition_code);
+  out.set_note(in.note);
 }
 
 void to_proto(const routing::live_call& in, v1::CallRecord& out) {
@@ -1202,6 +1228,9 @@ void to_proto(const routing::live_call& in, v1::CallRecord& out) {
   out.set_outcome(to_proto(in.data.state));
   out.set_limit_reason(in.limit);
   out.set_callback_number(in.callback_number);
+  out.set_from(in.data.from);
+  out.set_disposition_code(in.disposition_code);
+  out.set_note(in.note);
 }
 
 void to_proto(const routing::live_call& in, const std::string& tenant_id,
@@ -1258,6 +1287,8 @@ maybe_error from_proto(const v1::StoredCall& in, routing::live_call& out) {
   out.parent_id = view.parent_call_id();
   out.leg = view.leg();
   out.transfer_number = view.transfer_number();
+  out.disposition_code = view.disposition_code();
+  out.note = view.note();
   return std::nullopt;
 }
 

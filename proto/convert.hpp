@@ -140,6 +140,8 @@ maybe_error check(const v1::CancelCallRequest& in,
                   const std::string& prefix = {});
 maybe_error check(const v1::CompleteCallRequest& in,
                   const std::string& prefix = {});
+maybe_error check(const v1::SetCallDispositionRequest& in,
+                  const std::string& prefix = {});
 maybe_error check(const v1::TransferCallRequest& in,
                   const std::string& prefix = {});
 maybe_error check(const v1::AcceptOfferRequest& in,

@@ -390,7 +390,9 @@ void engine::age(live_call& c, timestamp now) {
   enqueue(c, now, false);
 }
 
-void engine::finish(live_call& c, call_state final_state, timestamp now) {
+void engine::finish(live_call& c, call_state final_state, timestamp now,
+                    const std::string& withdrawn_from,
+                    const std::string& withdrawn_offer) {
   auto id = c.data.id;
   c.data.state = final_state;
   if (c.ended_at == timestamp{})
@@ -420,7 +422,10 @@ void engine::finish(live_call& c, call_state final_state, timestamp now) {
       extra->today.handle_time += now - c.answered_at;
     }
   }
-  emit(type, &c, c.agent_id, now);
+  if (withdrawn_offer.empty())
+    emit(type, &c, c.agent_id, now);
+  else
+    emit(type, &c, withdrawn_from, now, withdrawn_offer);
   if (!c.parent_id.empty()) {
     if (auto i = legs_.find(c.parent_id); i != legs_.end()) {
       auto& legs = i->second;
@@ -768,13 +773,15 @@ status engine::cancel(const std::string& call_id, bool caller_hung_up,
                            " (end an answered call with CompleteCall)");
   // A callback's caller is not on the line: it cannot hang up.
   caller_hung_up = caller_hung_up && !c->is_callback();
+  auto rang
+    = c->data.state == call_state::offered ? c->offer_id : std::string{};
   auto freed_agent = detach(*c, now);
   if (caller_hung_up) {
     counters_[c->data.queue_id].abandoned++;
     minute_of(c->data.queue_id, now).abandoned++;
   }
   finish(*c, caller_hung_up ? call_state::abandoned : call_state::cancelled,
-         now);
+         now, freed_agent, rang);
   if (!freed_agent.empty())
     route_agent(freed_agent, now);
   return status::ok();
@@ -847,6 +854,22 @@ status engine::decline(const std::string& call_id, const std::string& agent_id,
   check_max_wait(*c, now);
   route_call(call_id, now);
   route_agent(agent_id, now);
+  return status::ok();
+}
+
+status engine::set_disposition(const std::string& call_id, std::string code,
+                               std::string note) {
+  auto* c = call_ptr(call_id);
+  if (c == nullptr)
+    return not_found("call", call_id);
+  if (c->data.state != call_state::assigned
+      && c->data.state != call_state::wrap_up)
+    return wrong_state(*c, "; a disposition is given to an answered call, "
+                           "during its wrap-up, or in the hour after it "
+                           "ended");
+  c->disposition_code = std::move(code);
+  c->note = std::move(note);
+  touch(*c);
   return status::ok();
 }
 

@@ -115,6 +115,10 @@ struct live_call {
   /// A blind transfer out of the contact center: the number the call's
   /// gateway transfers it to; the call stays with its agent meanwhile.
   std::string transfer_number;
+  /// The outcome its agent gave it: a code of the contact center's own
+  /// and a note, kept with it in the history.
+  std::string disposition_code;
+  std::string note;
 
   bool is_callback() const { return !callback_number.empty(); }
   int32_t effective_priority() const {
@@ -346,6 +350,11 @@ class engine {
   /// Ends an assigned call: the agent wraps up.
   status complete(const std::string& call_id, timestamp now);
 
+  /// Gives an answered call, or one in wrap-up, its disposition code and
+  /// note (empty clears them). Bounds are the API's to check.
+  status set_disposition(const std::string& call_id, std::string code,
+                         std::string note);
+
   /// Moves an assigned or waiting call to `queue_id` (keeping its original
   /// place) or, with an agent id, to that agent's queue as preferred agent.
   status transfer(const std::string& call_id, const std::string& queue_id,
@@ -575,7 +584,12 @@ class engine {
   /// queued: it is stored already.
   void enqueue(live_call& c, timestamp now, bool changed = true);
   void leave_line(const live_call& c);
-  void finish(live_call& c, call_state final_state, timestamp now);
+  /// Ends `c`. A call that ended while offered names the offer it
+  /// withdrew (`withdrawn_offer`, to `withdrawn_from`) in its event, so
+  /// that the agent it rang hears of it.
+  void finish(live_call& c, call_state final_state, timestamp now,
+              const std::string& withdrawn_from = {},
+              const std::string& withdrawn_offer = {});
 
   void make_offer(live_call& c, const std::string& agent_id, timestamp now);
   /// Ends the open offer of `c` with `outcome`, giving back the agent's

@@ -17,7 +17,7 @@ constexpr role_set P = bit(role::platform);
 
 /// Every method of switchboard.v1, with who may call it. An admin may do
 /// what a supervisor may; the platform may do everything.
-constexpr std::array<rule, 36> rules{{
+constexpr std::array<rule, 37> rules{{
   // AdminService
   {"UpsertTenant", P, own::none, true},
   {"GetTenant", S | D | G | P, own::tenant},
@@ -46,6 +46,7 @@ constexpr std::array<rule, 36> rules{{
   {"CompleteCall", S | D | G | P, own::call},
   {"TransferCall", S | D | G | P, own::call},
   {"AcceptOffer", G | P, own::agent},
+  {"SetCallDisposition", S | D | G | P, own::call},
   {"DeclineOffer", G | P, own::agent},
   {"RequestCallback", G | P, own::none},
   {"SetAgentPresence", S | D | G | P, own::agent},
@@ -245,6 +246,13 @@ decision decide(const principal& p, std::string_view method, const target& t,
     case own::tenant: return {kind::allow, {}};
     case own::agent:
     case own::history:
+      // Looking up their own agent by their own Teams user id.
+      if (t.agent_id.empty() && method == "GetAgent" && !t.teams_user_id.empty()
+          && t.teams_user_id == p.object_id)
+        return {kind::allow, {}};
+      if (t.agent_id.empty() && r->for_agent == own::history
+          && !t.caller.empty())
+        return {kind::own_caller, {}};
       if (t.agent_id.empty())
         return {kind::deny, "agent_id: as an agent, " + p.who + " may "
                               + std::string{method}

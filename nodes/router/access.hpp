@@ -91,6 +91,10 @@ struct target {
   std::string tenant_id;
   std::string agent_id;
   std::string call_id;
+  /// GetAgent by Teams user: an agent may look up the one that is theirs.
+  std::string teams_user_id;
+  /// ListCallHistory of a caller.
+  std::string caller;
 };
 
 /// What an agent may do with a method that their role does not open on
@@ -144,6 +148,9 @@ struct decision {
     own_call,
     /// Allowed, with the events filtered to the caller's own agent.
     own_events,
+    /// Allowed if the caller's own agent is offered or handles a call
+    /// from `target.caller` (the history of the caller on the line).
+    own_caller,
   };
   kind what = kind::deny;
   std::string message;

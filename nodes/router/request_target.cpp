@@ -17,7 +17,8 @@ access::target target_of(const google::protobuf::Message& m) {
     return x.GetReflection()->GetString(x, f);
   };
   access::target t{text(m, "tenant_id"), text(m, "agent_id"),
-                   text(m, "call_id")};
+                   text(m, "call_id"), text(m, "teams_user_id"),
+                   text(m, "caller")};
   if (!t.tenant_id.empty())
     return t;
   auto* d = m.GetDescriptor();

@@ -483,7 +483,8 @@ void guarded(node& n, grpc::CallbackServerContext* ctx, const char* method,
         refuse(n, call, method, {StatusCode::NOT_FOUND, d.message}, who.who);
         return;
       case kind::own_agent:
-      case kind::own_call: break;
+      case kind::own_call:
+      case kind::own_caller: break;
     }
     find_own_agents(
       n, who, target.tenant_id,
@@ -510,6 +511,33 @@ void guarded(node& n, grpc::CallbackServerContext* ctx, const char* method,
                     "agent_id: '" + target.agent_id + "' is not " + who.who
                       + "'s agent; an agent acts only as themself"},
                    who.who);
+          return;
+        }
+        if (what == kind::own_caller) {
+          query<std::vector<call_reply>>(
+            n, target.tenant_id,
+            [&n, method, target, call, run, who,
+             mine](std::vector<call_reply>* live, const Status& got) {
+              if (live == nullptr) {
+                refuse(n, call, method, got, who.who);
+                return;
+              }
+              for (auto& r : *live)
+                if (r.call.data.from == target.caller
+                    && contains(mine, r.call.agent_id)) {
+                  run();
+                  return;
+                }
+              refuse(n, call, method,
+                     {StatusCode::PERMISSION_DENIED,
+                      "caller: " + who.who
+                        + " is offered or handles no call from '"
+                        + target.caller
+                        + "'; an agent reads the history of the caller "
+                          "on the line"},
+                     who.who);
+            },
+            atom::list_v, atom::call_v);
           return;
         }
         query<call_reply>(
@@ -1052,6 +1080,24 @@ class admin_service : public decoding<v1::AdminService> {
     auto t = begin_checked(n_, reactor, method, *req);
     if (!t)
       return reactor;
+    if (req->agent_id().empty()) {
+      // By Teams user: the agent whose teams_user_id it is.
+      ask<std::vector<routing::agent_view>>(
+        n_, reactor, method, *t, tenant_id,
+        [resp, tenant_id,
+         user = req->teams_user_id()](std::vector<routing::agent_view>& all) {
+          for (auto& v : all)
+            if (v.data.teams_user_id == user) {
+              api::to_proto(v, tenant_id, *resp);
+              return Status::OK;
+            }
+          return Status{StatusCode::NOT_FOUND,
+                        "no agent of tenant '" + tenant_id
+                          + "' has teams_user_id '" + user + "'"};
+        },
+        atom::list_v, atom::agent_v);
+      return reactor;
+    }
     ask<routing::agent_view>(
       n_, reactor, method, *t, tenant_id,
       [resp, tenant_id](routing::agent_view& v) {
@@ -1333,6 +1379,8 @@ class routing_service : public decoding<v1::RoutingService> {
     decode_here(n_, this, "CompleteCall", &routing_service::CompleteCall);
     decode_here(n_, this, "TransferCall", &routing_service::TransferCall);
     decode_here(n_, this, "AcceptOffer", &routing_service::AcceptOffer);
+    decode_here(n_, this, "SetCallDisposition",
+                &routing_service::SetCallDisposition);
     decode_here(n_, this, "DeclineOffer", &routing_service::DeclineOffer);
     decode_here(n_, this, "RequestCallback", &routing_service::RequestCallback);
     decode_here(n_, this, "SetAgentPresence",
@@ -1440,6 +1488,14 @@ class routing_service : public decoding<v1::RoutingService> {
     auto [kind, target] = transfer_target_of(*req);
     return call_command(ctx, "TransferCall", *req, resp, atom::transfer_v,
                         req->call_id(), kind, target, std::string{});
+  }
+
+  grpc::ServerUnaryReactor*
+  SetCallDisposition(grpc::CallbackServerContext* ctx,
+                     const v1::SetCallDispositionRequest* req,
+                     v1::CallView* resp) override {
+    return call_command(ctx, "SetCallDisposition", *req, resp, atom::outcome_v,
+                        req->call_id(), req->disposition_code(), req->note());
   }
 
   grpc::ServerUnaryReactor* AcceptOffer(grpc::CallbackServerContext* ctx,
@@ -1622,13 +1678,21 @@ class stats_service : public decoding<v1::StatsService> {
     std::string after;
     if (!read_listing(n_, reactor, method, *req, span, after))
       return reactor;
+    if (req->caller().size() > 256) {
+      finish(n_, reactor, method,
+             {StatusCode::INVALID_ARGUMENT,
+              "caller: must be at most 256 characters, has "
+                + std::to_string(req->caller().size())});
+      return reactor;
+    }
     ask<history_page>(
       n_, reactor, method, *t, tenant_id,
       [resp, tenant_id](history_page& page) {
         return history_response(page, tenant_id, *resp);
       },
       atom::history_v, routing::to_micros(span.from),
-      routing::to_micros(span.to), req->queue_id(), req->agent_id(), after,
+      routing::to_micros(span.to), req->queue_id(), req->agent_id(),
+      req->caller(), after,
       static_cast<uint32_t>(page_size_of(req->page_size())));
     return reactor;
   }

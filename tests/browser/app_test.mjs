@@ -9,7 +9,7 @@
 // naming it. Screenshots at desktop and phone sizes go to --out.
 
 import { createRequire } from "node:module";
-import { readFileSync, mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import assert from "node:assert/strict";
 
@@ -25,6 +25,8 @@ const edge = arg("edge");
 const tokens = JSON.parse(readFileSync(arg("tokens"), "utf8"));
 const out = arg("out");
 mkdirSync(out, { recursive: true });
+for (const f of readdirSync(out))
+  if (f.startsWith("failure-")) unlinkSync(join(out, f));
 
 const desktop = { width: 1280, height: 800 };
 const phone = { width: 390, height: 844 };
@@ -76,9 +78,9 @@ async function signedIn(token, viewport = desktop) {
 let failed = false;
 try {
   // --- The agent: ready, an offer with its context, accept, wrap up.
-  step("agent Ann opens the app and is not ready");
+  step("agent Ann opens the app (it finds her agent by her Teams user) and is not ready");
   const agent = await signedIn(tokens.ann);
-  await agent.goto(`${edge}/agent?tenant=contoso&agent=ann`);
+  await agent.goto(`${edge}/agent?tenant=contoso`);
   await agent.getByTestId("readiness").getByText("Not ready").waitFor();
 
   step("Teams says Ann is available; she goes ready");
@@ -106,7 +108,11 @@ try {
   await agent.getByTestId("call").getByText("On a call with +14255550100").waitFor();
   await agent.screenshot({ path: join(out, "agent-call-desktop.png") });
 
-  step("Ann ends the call and her wrap-up; her figures count it");
+  step("Ann records the outcome, ends the call and her wrap-up; her figures count it");
+  const note = "Disputed the March invoice; a credit of 20 EUR was promised.";
+  const card = agent.getByTestId("call");
+  await card.getByLabel("Disposition").selectOption("Resolved");
+  await card.getByLabel("Note").fill(note);
   await agent.getByRole("button", { name: "End call" }).click();
   await agent.getByRole("button", { name: "End wrap-up" }).first().click();
   await agent.getByTestId("handled").getByText("1").waitFor();
@@ -114,11 +120,31 @@ try {
                         { tenant_id: "contoso", call_id: "call-1" });
   assert.equal(call.state, "CALL_STATE_COMPLETED", "call-1 ends COMPLETED");
   assert.equal(call.agent_id, "ann", "call-1 was Ann's");
+  assert.equal(call.disposition_code, "Resolved", "call-1's disposition");
+  assert.equal(call.note, note, "call-1's note");
+
+  step("the caller calls again: the offer shows the earlier call and its note");
+  await ok(tokens.gateway, "RoutingService", "SubmitCall", {
+    call: { tenant_id: "contoso", call_id: "call-3", channel: "CHANNEL_VOICE",
+            from: "+14255550100", queue_id: "support" },
+  });
+  const again = agent.getByTestId("offer");
+  await again.getByTestId("history").getByText(note).waitFor();
+  await again.getByTestId("history").getByText("Resolved").waitFor();
+  await agent.screenshot({ path: join(out, "agent-offer-history-desktop.png") });
+  await ok(tokens.gateway, "RoutingService", "CancelCall",
+           { tenant_id: "contoso", call_id: "call-3" });
+  await again.waitFor({ state: "detached" });
+  const history = await ok(tokens.supervisor, "StatsService", "ListCallHistory",
+                           { tenant_id: "contoso", caller: "+14255550100" });
+  assert.equal(history.records.length, 2, "the caller's two calls in history");
+  assert.equal(history.records[0].note, note, "the note is kept in history");
+  assert.equal(history.records[0].from, "+14255550100", "the caller in history");
 
   step("the agent view at a phone's width");
   const phoneAgent = await signedIn(tokens.ann, phone);
   await phoneAgent.goto(`${edge}/agent?tenant=contoso&agent=ann`);
-  await phoneAgent.getByTestId("readiness").waitFor();
+  await phoneAgent.getByTestId("readiness").getByText("Ready", { exact: true }).waitFor();
   await phoneAgent.screenshot({ path: join(out, "agent-phone.png") });
 
   // --- The supervisor: the wallboard moves with the calls.
@@ -127,6 +153,7 @@ try {
   await sup.goto(`${edge}/supervisor?tenant=contoso`);
   await sup.getByTestId("waiting-support").getByText("0").waitFor();
   await sup.getByTestId("answered-support").getByText("1").waitFor();
+  await sup.screenshot({ path: join(out, "supervisor-wallboard-desktop.png") });
 
   step("the supervisor makes Ann not ready from the agent grid");
   await sup.getByTestId("agent-ann").getByRole("button", { name: "Not ready" }).click();
@@ -159,7 +186,7 @@ try {
   await dark.screenshot({ path: join(out, "supervisor-dark.png") });
   const contrast = await signedIn(tokens.ann, phone);
   await contrast.goto(`${edge}/agent?tenant=contoso&agent=ann&theme=contrast`);
-  await contrast.getByTestId("readiness").waitFor();
+  await contrast.getByTestId("readiness").getByText("Not ready").waitFor();
   assert.equal(await contrast.evaluate(() => document.body.dataset.theme), "contrast");
   await contrast.screenshot({ path: join(out, "agent-contrast-phone.png") });
 

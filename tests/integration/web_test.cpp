@@ -256,6 +256,33 @@ TEST_F(web_test, the_api_refuses_what_is_wrong_and_says_why) {
   EXPECT_NE(r.body.find("INVALID_ARGUMENT"), std::string::npos) << r.body;
   EXPECT_NE(r.body.find("queue_id"), std::string::npos) << r.body;
 
+  // An agent reads the history of the caller on the line only, and looks
+  // up their own agent only; a note is bounded.
+  auto ann = idp->sign(
+    kid, claims(contoso_tid, "oid-ann", "Ann Lee", "Switchboard.Agent"));
+  r = post(url, "/api/v1/StatsService/ListCallHistory", ann,
+           R"({"tenant_id":"contoso","caller":"+14255550199"})");
+  EXPECT_EQ(r.status, 403u) << r.body;
+  EXPECT_NE(r.body.find("no call from '+14255550199'"), std::string::npos)
+    << r.body;
+  r = post(url, "/api/v1/AdminService/GetAgent", ann,
+           R"({"tenant_id":"contoso","teams_user_id":"oid-ann"})");
+  EXPECT_EQ(r.status, 200u) << r.body;
+  EXPECT_NE(r.body.find("\"agent_id\":\"ann\""), std::string::npos) << r.body;
+  r = post(url, "/api/v1/AdminService/GetAgent", ann,
+           R"({"tenant_id":"contoso","teams_user_id":"oid-bob"})");
+  EXPECT_EQ(r.status, 403u) << r.body;
+  r = post(url, "/api/v1/RoutingService/SetCallDisposition", admin,
+           R"({"tenant_id":"contoso","call_id":"c-1","note":")"
+             + std::string(4001, 'x') + R"("})");
+  EXPECT_EQ(r.status, 400u) << r.body;
+  EXPECT_NE(r.body.find("note: must be at most 4000 bytes"), std::string::npos)
+    << r.body;
+  r = post(
+    url, "/api/v1/RoutingService/SetCallDisposition", admin,
+    R"({"tenant_id":"contoso","call_id":"c-1","disposition_code":"ok"})");
+  EXPECT_EQ(r.status, 404u) << r.body;
+
   // The edge still serves.
   r = post(url, "/api/v1/AdminService/ListQueues", admin,
            R"({"tenant_id":"contoso"})");

@@ -17,11 +17,84 @@ function useNow(): number {
   return now;
 }
 
+const dispositions = ["Resolved", "Follow-up needed", "Escalated", "Callback promised", "Wrong number"];
+
+/// The caller's earlier calls and the notes agents left on them, newest
+/// first: what an agent reads before answering.
+function CallerHistory({ session, caller }: { session: Session; caller: string }) {
+  const [records, setRecords] = useState<Json[]>();
+  const [error, setError] = useState<string>();
+  useEffect(() => {
+    if (!caller) return;
+    const from = new Date(Date.now() - 90 * 86400_000).toISOString();
+    session.api
+      .call("StatsService", "ListCallHistory", { tenant_id: session.tenant, caller, from, page_size: 100 })
+      .then(
+        (r) => setRecords(((r.records ?? []) as Json[]).slice(-5).reverse()),
+        (e) => setError(e instanceof ApiError ? e.message : String(e)),
+      );
+  }, [caller]);
+  if (error) return <p class="muted">Earlier calls: {error}</p>;
+  if (!records) return <p class="muted">Earlier calls…</p>;
+  if (records.length === 0) return <p class="muted" data-testid="history">No earlier calls from this caller.</p>;
+  return (
+    <div class="history" data-testid="history">
+      <h3>Earlier calls</h3>
+      <ul>
+        {records.map((r) => (
+          <li>
+            <span class="muted">
+              {new Date(r.ended_at).toLocaleString()} · {words(r.outcome, "CALL_STATE_")}
+              {r.agent_id && ` · ${r.agent_id}`}
+            </span>
+            {r.disposition_code && <strong> {r.disposition_code}</strong>}
+            {r.note && <blockquote>{r.note}</blockquote>}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+/// What the agent records about a call: its disposition code and a note,
+/// saved with the call (SetCallDisposition) before it ends.
+function Outcome({ call, onChange }: { call: Json; onChange: (code: string, note: string) => void }) {
+  return (
+    <div class="outcome">
+      <label>
+        Disposition{" "}
+        <select
+          value={call.disposition_code ?? ""}
+          onChange={(e) => onChange((e.target as HTMLSelectElement).value, call.note ?? "")}
+          aria-label="Disposition"
+        >
+          <option value="">—</option>
+          {dispositions.map((d) => (
+            <option>{d}</option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Note
+        <textarea
+          rows={3}
+          maxLength={4000}
+          value={call.note ?? ""}
+          onInput={(e) => onChange(call.disposition_code ?? "", (e.target as HTMLTextAreaElement).value)}
+          aria-label="Note"
+        />
+      </label>
+    </div>
+  );
+}
+
 export function AgentView({ session }: { session: Session }) {
   const { api, tenant, agent } = session;
   const [view, setView] = useState<Json>();
   const [offers, setOffers] = useState<Record<string, Json>>({});
   const [calls, setCalls] = useState<Record<string, Json>>({});
+  /// The disposition and note typed for each call, until saved.
+  const [drafts, setDrafts] = useState<Record<string, { code: string; note: string }>>({});
   const [stats, setStats] = useState<Json>();
   const [reason, setReason] = useState(reasons[0]);
   const [error, setError] = useState<string>();
@@ -76,11 +149,27 @@ export function AgentView({ session }: { session: Session }) {
     );
   }, [tenant, agent]);
 
+  /// Saves the call's draft outcome, if any, before `then`.
+  const saveThen = (id: string, then: () => Promise<unknown>) =>
+    act(async () => {
+      const d = drafts[id];
+      if (d)
+        await api.call("RoutingService", "SetCallDisposition", {
+          tenant_id: tenant,
+          call_id: id,
+          disposition_code: d.code,
+          note: d.note,
+        });
+      setDrafts(({ [id]: _saved, ...rest }) => rest);
+      await then();
+    });
+
   if (!agent)
     return (
       <main>
         <p class="error" role="alert">
-          No agent chosen: open this page with ?agent=YOUR-AGENT-ID.
+          You are no agent of {tenant}: no agent has your Teams user id. An admin adds you (or open this page
+          with ?agent=AGENT-ID).
         </p>
       </main>
     );
@@ -91,8 +180,8 @@ export function AgentView({ session }: { session: Session }) {
       {error && <p class="error" role="alert">{error}</p>}
       <section class="card status" aria-label="Status">
         <div>
-          <span class={`dot ${ready ? "ok" : "off"}`} />
-          <strong data-testid="readiness">{ready ? "Ready" : "Not ready"}</strong>
+          <span class={`dot ${!view ? "" : ready ? "ok" : "off"}`} />
+          <strong data-testid="readiness">{!view ? "…" : ready ? "Ready" : "Not ready"}</strong>
           {!ready && state.not_ready_reason && <span class="muted"> · {state.not_ready_reason}</span>}
         </div>
         <div class="muted">
@@ -139,6 +228,7 @@ export function AgentView({ session }: { session: Session }) {
               ))}
             </dl>
           )}
+          <CallerHistory session={session} caller={call.call.from} />
           <div class="actions">
             <button class="primary" onClick={() => act(() => api.call("RoutingService", "AcceptOffer", { ...ids, call_id: id, offer_id: offer.offer_id }))}>
               Accept
@@ -157,13 +247,20 @@ export function AgentView({ session }: { session: Session }) {
             {call.call.from || "unknown"}
           </h2>
           <p class="muted">Queue {call.queue_id}</p>
+          <Outcome
+            call={drafts[id] ? { disposition_code: drafts[id].code, note: drafts[id].note } : call}
+            onChange={(code, note) => setDrafts((d) => ({ ...d, [id]: { code, note } }))}
+          />
           <div class="actions">
+            {drafts[id] && (
+              <button onClick={() => saveThen(id, async () => {})}>Save</button>
+            )}
             {call.state === "CALL_STATE_ASSIGNED" ? (
-              <button onClick={() => act(() => api.call("RoutingService", "CompleteCall", { tenant_id: tenant, call_id: id }))}>
+              <button onClick={() => saveThen(id, () => api.call("RoutingService", "CompleteCall", { tenant_id: tenant, call_id: id }))}>
                 End call
               </button>
             ) : (
-              <button class="primary" onClick={() => act(() => api.call("RoutingService", "EndWrapUp", ids))}>
+              <button class="primary" onClick={() => saveThen(id, () => api.call("RoutingService", "EndWrapUp", ids))}>
                 End wrap-up
               </button>
             )}

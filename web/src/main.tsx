@@ -17,6 +17,7 @@ export interface Session {
 
 const params = new URLSearchParams(location.search);
 
+/// A query parameter, remembered across visits of this browser.
 function remembered(name: string): string {
   const value = params.get(name) ?? localStorage.getItem(`switchboard.${name}`) ?? "";
   if (params.get(name)) localStorage.setItem(`switchboard.${name}`, value);
@@ -147,7 +148,15 @@ function App() {
       const config: EdgeConfig = await (await fetch("/api/v1/config")).json();
       const api = new Api(() => token(config));
       const me = await api.me();
-      setSession({ api, me, tenant: remembered("tenant"), agent: remembered("agent") });
+      const tenant = remembered("tenant");
+      // The agent that is the signed-in user (their Teams user id), unless
+      // the address names one.
+      let agent = params.get("agent") ?? "";
+      if (!agent && tenant && me.object_id)
+        agent = await api
+          .call("AdminService", "GetAgent", { tenant_id: tenant, teams_user_id: me.object_id })
+          .then((a) => a.agent.agent_id as string, () => "");
+      setSession({ api, me, tenant, agent });
     })().catch((e: unknown) => {
       if (e instanceof DemoSignInNeeded) return setDemo(true);
       if (e instanceof ApiError && e.status === 401) signOut();

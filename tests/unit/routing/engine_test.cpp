@@ -130,6 +130,42 @@ TEST_F(engine_test, full_lifecycle_with_wrap_up) {
   EXPECT_EQ(call_of("c2").agent_id, "a1");
 }
 
+TEST_F(engine_test, a_disposition_is_given_while_answered_or_wrapping_up) {
+  make_available("a1");
+  ASSERT_TRUE(submit("c1"));
+  // Not before the call is answered.
+  EXPECT_EQ(eng.set_disposition("c1", "resolved", "note").code,
+            errc::failed_precondition);
+  EXPECT_EQ(eng.set_disposition("nope", "resolved", "").code, errc::not_found);
+  ASSERT_TRUE(eng.accept("c1", "a1", "c1#1", now));
+  eng.take_changes();
+  ASSERT_TRUE(eng.set_disposition("c1", "follow-up", "call back Monday"));
+  EXPECT_EQ(eng.take_changes().calls.count("c1"), 1u); // stored
+  ASSERT_TRUE(eng.complete("c1", now));
+  ASSERT_TRUE(eng.set_disposition("c1", "resolved", "credit promised"));
+  pass(5s);
+  auto changed = eng.take_changes();
+  ASSERT_EQ(changed.finished.size(), 1u);
+  EXPECT_EQ(changed.finished[0].disposition_code, "resolved");
+  EXPECT_EQ(changed.finished[0].note, "credit promised");
+}
+
+TEST_F(engine_test,
+       a_call_cancelled_while_ringing_names_the_offer_it_withdrew) {
+  make_available("a1");
+  ASSERT_TRUE(submit("c1"));
+  eng.take_changes();
+  ASSERT_TRUE(eng.cancel("c1", true, now));
+  auto changed = eng.take_changes();
+  auto ended = std::find_if(changed.events.begin(), changed.events.end(),
+                            [](const event& e) {
+                              return e.type == event_type::call_abandoned;
+                            });
+  ASSERT_NE(ended, changed.events.end());
+  EXPECT_EQ(ended->offer_id, "c1#1");
+  EXPECT_EQ(ended->offer_agent_id, "a1");
+}
+
 TEST_F(engine_test, decline_returns_the_call_to_its_place) {
   ASSERT_TRUE(submit("c1"));
   pass(1s);

@@ -31,6 +31,27 @@ TEST(records, a_queue_comes_back_as_stored) {
   EXPECT_EQ(back->overflow_queue, "overflow");
 }
 
+TEST(records, a_finished_call_keeps_its_caller_and_outcome) {
+  routing::live_call c;
+  c.data.id = "c-7";
+  c.data.from = "+14255550100";
+  c.data.queue_id = "support";
+  c.data.state = routing::call_state::completed;
+  c.agent_id = "ann";
+  c.created_at = routing::timestamp{std::chrono::seconds{1'700'000'000}};
+  c.ended_at = c.created_at + 90s;
+  c.transfer_number = "+14255550123";
+  c.disposition_code = "Resolved";
+  c.note = "Credit of 20 EUR promised.\nCall back on Monday.";
+  auto key = history_key("contoso", c);
+  auto back = decode_call(encode_history(c, "contoso"), key);
+  ASSERT_TRUE(back) << to_string(back.error());
+  EXPECT_EQ(back->data.from, "+14255550100");
+  EXPECT_EQ(back->transfer_number, "+14255550123");
+  EXPECT_EQ(back->disposition_code, "Resolved");
+  EXPECT_EQ(back->note, c.note);
+}
+
 TEST(records, an_agent_comes_back_with_its_state) {
   routing::agent a;
   a.id = "alice";

@@ -42,7 +42,7 @@ principal user(std::vector<std::string> roles, std::string tid = "ms-contoso") {
 }
 
 kind decide_for(const principal& p, std::string_view method,
-                target t = {"contoso", {}, {}}) {
+                target t = {"contoso", {}, {}, {}, {}}) {
   return decide(p, method, t, microsoft_of).what;
 }
 
@@ -62,7 +62,7 @@ TEST(access, every_method_of_the_api_has_a_rule) {
       EXPECT_NE(rule_of(service->method(i)->name()), nullptr)
         << service->method(i)->full_name() << " has no rule";
   }
-  EXPECT_EQ(methods, 36u);
+  EXPECT_EQ(methods, 37u);
   // A method without a rule is refused (fail closed).
   EXPECT_EQ(decide_for(user({"Switchboard.Admin"}), "DropEverything"),
             kind::deny);
@@ -92,7 +92,8 @@ TEST(access, certificate_uris_bind_roles_to_tenants) {
   EXPECT_EQ(gw->roles, bit(role::gateway));
   EXPECT_EQ(gw->grants.size(), 2u);
   EXPECT_EQ(decide_for(*gw, "SubmitCall"), kind::allow);
-  EXPECT_EQ(decide_for(*gw, "SubmitCall", {"fabrikam", {}, {}}), kind::hide);
+  EXPECT_EQ(decide_for(*gw, "SubmitCall", {"fabrikam", {}, {}, {}, {}}),
+            kind::hide);
   EXPECT_EQ(decide_for(*gw, "UpsertQueue"), kind::deny);
   // The platform role needs every tenant, and every tenant is the
   // platform's alone; a role the API does not know grants nothing.
@@ -105,7 +106,7 @@ TEST(access, certificate_uris_bind_roles_to_tenants) {
   auto platform = of_certificate("CN=ops", {"urn:switchboard:platform:*"}, why);
   ASSERT_TRUE(platform);
   EXPECT_EQ(decide_for(*platform, "UpsertTenant"), kind::allow);
-  EXPECT_EQ(decide_for(*platform, "UpsertQueue", {"fabrikam", {}, {}}),
+  EXPECT_EQ(decide_for(*platform, "UpsertQueue", {"fabrikam", {}, {}, {}, {}}),
             kind::allow);
 }
 
@@ -118,10 +119,12 @@ TEST(access, a_certificate_holds_each_role_on_its_own_tenant_only) {
                           why);
   ASSERT_TRUE(p);
   // Admin of fabrikam, not of contoso; gateway of contoso, not of fabrikam.
-  EXPECT_EQ(decide_for(*p, "UpsertQueue", {"fabrikam", {}, {}}), kind::allow);
+  EXPECT_EQ(decide_for(*p, "UpsertQueue", {"fabrikam", {}, {}, {}, {}}),
+            kind::allow);
   EXPECT_EQ(decide_for(*p, "UpsertQueue"), kind::deny);
   EXPECT_EQ(decide_for(*p, "SubmitCall"), kind::allow);
-  EXPECT_EQ(decide_for(*p, "SubmitCall", {"fabrikam", {}, {}}), kind::deny);
+  EXPECT_EQ(decide_for(*p, "SubmitCall", {"fabrikam", {}, {}, {}, {}}),
+            kind::deny);
   EXPECT_EQ(roles_on(*p, "contoso", microsoft_of),
             bit(role::supervisor) | bit(role::gateway));
   EXPECT_EQ(roles_on(*p, "northwind", microsoft_of), 0u);
@@ -129,11 +132,12 @@ TEST(access, a_certificate_holds_each_role_on_its_own_tenant_only) {
 
 TEST(access, another_tenant_looks_like_no_tenant) {
   auto p = user({"Switchboard.Admin"});
-  auto d = decide(p, "GetQueue", {"fabrikam", {}, {}}, microsoft_of);
+  auto d = decide(p, "GetQueue", {"fabrikam", {}, {}, {}, {}}, microsoft_of);
   EXPECT_EQ(d.what, kind::hide);
   EXPECT_EQ(d.message, no_such_tenant("fabrikam"));
-  EXPECT_EQ(decide(p, "GetQueue", {"nowhere", {}, {}}, microsoft_of).message,
-            no_such_tenant("nowhere"));
+  EXPECT_EQ(
+    decide(p, "GetQueue", {"nowhere", {}, {}, {}, {}}, microsoft_of).message,
+    no_such_tenant("nowhere"));
   EXPECT_EQ(decide_for(p, "UpsertQueue"), kind::allow);
   // Only the platform handles tenants and the cluster.
   EXPECT_EQ(decide_for(p, "UpsertTenant"), kind::deny);
@@ -144,7 +148,7 @@ TEST(access, each_role_calls_its_own_methods) {
   auto agent = user({"Switchboard.Agent"});
   auto supervisor = user({"Switchboard.Supervisor"});
   auto gateway = user({"Switchboard.Gateway"});
-  target ann{"contoso", "ann", "call-1"};
+  target ann{"contoso", "ann", "call-1", {}, {}};
   // An agent: as themself, on their own calls, their own events.
   EXPECT_EQ(decide_for(agent, "SetAgentReady", ann), kind::own_agent);
   EXPECT_EQ(decide_for(agent, "AcceptOffer", ann), kind::own_agent);
@@ -155,6 +159,20 @@ TEST(access, each_role_calls_its_own_methods) {
   for (auto* m : {"ListAgents", "ListCalls", "SubmitCall", "UpsertAgent",
                   "Ingest", "ListCallHistory"})
     EXPECT_EQ(decide_for(agent, m), kind::deny) << m;
+  // Their own agent by their own Teams user id, no one else's; the history
+  // of a caller, if one of their calls is from that caller.
+  auto own_oid = agent.object_id;
+  EXPECT_EQ(decide_for(agent, "GetAgent", {"contoso", {}, {}, own_oid, {}}),
+            kind::allow);
+  EXPECT_EQ(decide_for(agent, "GetAgent", {"contoso", {}, {}, "oid-bob", {}}),
+            kind::deny);
+  EXPECT_EQ(
+    decide_for(agent, "SetAgentReady", {"contoso", {}, {}, own_oid, {}}),
+    kind::deny);
+  EXPECT_EQ(decide_for(agent, "ListCallHistory",
+                       {"contoso", {}, {}, {}, "+14255550100"}),
+            kind::own_caller);
+  EXPECT_EQ(decide_for(agent, "SetCallDisposition", ann), kind::own_call);
   // A supervisor reads the tenant and changes agents' state, but neither
   // configures nor takes calls in.
   EXPECT_EQ(decide_for(supervisor, "SetAgentReady", ann), kind::allow);
@@ -167,7 +185,8 @@ TEST(access, each_role_calls_its_own_methods) {
   EXPECT_EQ(decide_for(gateway, "AcceptOffer", ann), kind::allow);
   EXPECT_EQ(decide_for(gateway, "ListCallHistory"), kind::deny);
   // The message says what role would do.
-  auto d = decide(supervisor, "UpsertQueue", {"contoso", {}, {}}, microsoft_of);
+  auto d = decide(supervisor, "UpsertQueue", {"contoso", {}, {}, {}, {}},
+                  microsoft_of);
   EXPECT_NE(d.message.find("Switchboard.Admin or Switchboard.Platform"),
             std::string::npos)
     << d.message;
@@ -176,31 +195,34 @@ TEST(access, each_role_calls_its_own_methods) {
 TEST(access, a_gateway_app_serves_its_own_directory_or_the_providers_all) {
   // A customer's gateway app: the customer's tenants only.
   auto customer = user({"Switchboard.Gateway"}, "ms-fabrikam");
-  EXPECT_EQ(decide_for(customer, "SubmitCall", {"fabrikam", {}, {}}),
+  EXPECT_EQ(decide_for(customer, "SubmitCall", {"fabrikam", {}, {}, {}, {}}),
             kind::allow);
-  EXPECT_EQ(decide_for(customer, "SubmitCall", {"contoso", {}, {}}),
+  EXPECT_EQ(decide_for(customer, "SubmitCall", {"contoso", {}, {}, {}, {}}),
             kind::hide);
   // The provider's gateway app: every tenant, and only as a gateway.
   auto provider = user({"Switchboard.Gateway"}, "ms-provider");
   EXPECT_EQ(provider.everywhere, bit(role::gateway));
   for (auto* tenant : {"contoso", "fabrikam"})
-    EXPECT_EQ(decide_for(provider, "SubmitCall", {tenant, {}, {}}), kind::allow)
+    EXPECT_EQ(decide_for(provider, "SubmitCall", {tenant, {}, {}, {}, {}}),
+              kind::allow)
       << tenant;
-  EXPECT_EQ(decide_for(provider, "UpsertQueue", {"contoso", {}, {}}),
+  EXPECT_EQ(decide_for(provider, "UpsertQueue", {"contoso", {}, {}, {}, {}}),
             kind::deny);
   EXPECT_EQ(decide_for(provider, "UpsertTenant"), kind::deny);
   // Other roles of the provider's directory stay on its own tenants.
   auto provider_admin = user({"Switchboard.Admin"}, "ms-provider");
   EXPECT_EQ(provider_admin.everywhere, 0u);
-  EXPECT_EQ(decide_for(provider_admin, "UpsertQueue", {"contoso", {}, {}}),
-            kind::hide);
+  EXPECT_EQ(
+    decide_for(provider_admin, "UpsertQueue", {"contoso", {}, {}, {}, {}}),
+    kind::hide);
 }
 
 TEST(access, an_unrestricted_node_allows_everything) {
   principal anyone;
   anyone.unrestricted = true;
   EXPECT_EQ(decide_for(anyone, "UpsertTenant"), kind::allow);
-  EXPECT_EQ(decide_for(anyone, "GetQueue", {"nowhere", {}, {}}), kind::allow);
+  EXPECT_EQ(decide_for(anyone, "GetQueue", {"nowhere", {}, {}, {}, {}}),
+            kind::allow);
 }
 
 } // namespace
