@@ -171,6 +171,37 @@ try {
            { tenant_id: "contoso", call_id: "call-2" });
   await sup.getByTestId("waiting-support").getByText("0").waitFor();
 
+  step("the day's charts, read from the history");
+  await sup.getByRole("tab", { name: "Today" }).click();
+  const today = sup.getByTestId("today");
+  await today.getByText("3 calls today, 1 answered, 0 abandoned").waitFor();
+  assert.equal(await today.locator("svg").count(), 3, "three charts");
+  assert.equal(await today.getByRole("cell", { name: "ann", exact: true }).count(), 1,
+               "Ann in the agents' table");
+  await sup.screenshot({ path: join(out, "supervisor-today-desktop.png"), fullPage: true });
+
+  step("the history search by caller, and its CSV export");
+  await sup.getByRole("tab", { name: "History" }).click();
+  const search = sup.getByTestId("history-search");
+  await search.getByPlaceholder("+14255550100").fill("+14255550100");
+  await search.getByRole("button", { name: "Search" }).click();
+  const results = sup.getByTestId("history-results");
+  await results.getByText(note).waitFor();
+  assert.equal(await results.locator("tbody tr").count(), 2, "the caller's two calls");
+  await sup.screenshot({ path: join(out, "supervisor-history-desktop.png") });
+  const [download] = await Promise.all([
+    sup.waitForEvent("download"),
+    search.getByRole("button", { name: "Export CSV" }).click(),
+  ]);
+  const csv = readFileSync(await download.path(), "utf8").split("\r\n");
+  assert.equal(csv[0], "call_id,arrived_at,answered_at,ended_at,caller,queues,agent_id,outcome,disposition_code,note");
+  assert.equal(csv.length, 4, "a header, two calls and the last line break");
+  const row = csv.find((l) => l.startsWith("call-1,"));
+  assert.ok(row, "call-1 in the CSV");
+  assert.ok(row.includes(",'+14255550100,"), `the caller, kept from being a formula: ${row}`);
+  assert.ok(row.endsWith(",ann,Completed,Resolved," + note), `call-1's row: ${row}`);
+  await sup.getByRole("tab", { name: "Live" }).click();
+
   const phoneSup = await signedIn(tokens.supervisor, phone);
   await phoneSup.goto(`${edge}/supervisor?tenant=contoso`);
   await phoneSup.getByTestId("waiting-support").waitFor();

@@ -5,6 +5,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, Json, clock, seconds, since, words } from "./api";
 import type { Session } from "./main";
+import { History, Today } from "./reports";
 
 function useNow(): number {
   const [now, setNow] = useState(Date.now());
@@ -41,6 +42,8 @@ function agentCounts(counts: Json[]): string {
 export function Supervisor({ session }: { session: Session }) {
   const { api, tenant } = session;
   const [stats, setStats] = useState<Json[]>([]);
+  const [queues, setQueues] = useState<Json[]>([]);
+  const [tab, setTab] = useState("live");
   const [agents, setAgents] = useState<Json[]>([]);
   const [error, setError] = useState<string>();
   const pending = useRef<number | undefined>(undefined);
@@ -49,6 +52,7 @@ export function Supervisor({ session }: { session: Session }) {
   const load = async () => {
     try {
       const queues = (await api.call("AdminService", "ListQueues", { tenant_id: tenant })).queues ?? [];
+      setQueues(queues);
       setStats(
         await Promise.all(
           queues.map((q: Json) => api.call("StatsService", "GetQueueStats", { tenant_id: tenant, queue_id: q.queue_id })),
@@ -86,6 +90,21 @@ export function Supervisor({ session }: { session: Session }) {
   return (
     <main class="supervisor">
       {error && <p class="error" role="alert">{error}</p>}
+      <div class="tabs" role="tablist">
+        {[
+          ["live", "Live"],
+          ["today", "Today"],
+          ["history", "History"],
+        ].map(([id, label]) => (
+          <button role="tab" aria-selected={tab === id} onClick={() => setTab(id)}>
+            {label}
+          </button>
+        ))}
+      </div>
+      {tab === "today" && <Today session={session} queues={queues} />}
+      {tab === "history" && <History session={session} queues={queues} />}
+      {tab === "live" && (
+        <>
       <h1>Queues</h1>
       <div class="wallboard">
         {stats.map((s) => (
@@ -147,6 +166,8 @@ export function Supervisor({ session }: { session: Session }) {
           })}
         </tbody>
       </table>
+        </>
+      )}
     </main>
   );
 }
