@@ -1,5 +1,7 @@
 #include "nodes/web/bridge.hpp"
 
+#include "nodes/router/log.hpp"
+
 #include "switchboard/v1/admin.pb.h"
 #include "switchboard/v1/events.grpc.pb.h"
 #include "switchboard/v1/routing.pb.h"
@@ -70,32 +72,10 @@ const char* code_name(grpc::StatusCode code) {
   }
 }
 
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
-
 api_answer error_answer(unsigned status, const char* code,
                         const std::string& message) {
-  return {status, "{\"error\":{\"code\":" + json_string(code)
-                    + ",\"message\":" + json_string(message) + "}}"};
+  return {status, "{\"error\":{\"code\":" + router::json_quote(code)
+                    + ",\"message\":" + router::json_quote(message) + "}}"};
 }
 
 api_answer error_answer(const grpc::Status& st) {

@@ -221,11 +221,38 @@ try {
   assert.equal(await contrast.evaluate(() => document.body.dataset.theme), "contrast");
   await contrast.screenshot({ path: join(out, "agent-contrast-phone.png") });
 
+  // --- The admin: forms that show the engine's errors beside the field.
+  step("an admin's invalid selector is shown beside its field, then saved");
+  const admin = await signedIn(tokens.admin);
+  await admin.goto(`${edge}/admin?tenant=contoso`);
+  await admin.getByRole("button", { name: "New queue" }).click();
+  const form = admin.getByTestId("queue-form");
+  await form.getByLabel("Queue id").fill("vip");
+  await form.getByRole("button", { name: "Add selector" }).click();
+  const selector = form.getByTestId("selector-0");
+  await selector.getByLabel("Key").fill("skil.vip");
+  await selector.getByLabel("Values").fill("50");
+  await form.getByRole("button", { name: "Save" }).click();
+  await form.getByTestId("error-queue.selectors[0].key")
+    .getByText("expected skill.NAME or label.NAME, found 'skil.vip'").waitFor();
+  await admin.screenshot({ path: join(out, "admin-error-desktop.png"), fullPage: true });
+  await selector.getByLabel("Key").fill("skill.vip");
+  await form.getByRole("button", { name: "Save" }).click();
+  await form.getByText("Saved.").waitFor();
+  assert.equal(await form.getByRole("alert").count(), 0, "no error left once saved");
+  await admin.getByRole("button", { name: "vip", exact: true }).waitFor();
+  const vip = await ok(tokens.admin, "AdminService", "GetQueue", { tenant_id: "contoso", queue_id: "vip" });
+  assert.equal(vip.selectors[0].key, "skill.vip", "the saved selector");
+  assert.equal(vip.selectors[0].op, "SELECTOR_OP_GE");
+  assert.deepEqual(vip.selectors[0].values, ["50"]);
+
   // --- What an agent may not see.
   step("an agent cannot open the supervisor's views");
   await agent.goto(`${edge}/supervisor?tenant=contoso&agent=ann`);
   await agent.getByRole("alert").getByText("need the Switchboard.Supervisor role").waitFor();
   assert.equal((await agent.getByTestId("agents").count()), 0, "no agent grid for an agent");
+  await agent.goto(`${edge}/admin?tenant=contoso&agent=ann`);
+  await agent.getByRole("alert").getByText("need the Switchboard.Admin role").waitFor();
   const denied = await api(tokens.ann, "AdminService", "ListAgents", { tenant_id: "contoso" });
   assert.equal(denied.status, 403, `ListAgents as an agent: ${JSON.stringify(denied.body)}`);
 
@@ -236,6 +263,28 @@ try {
   const otherPage = await signedIn(tokens.ann);
   await otherPage.goto(`${edge}/agent?tenant=fabrikam&agent=fay`);
   await otherPage.getByRole("alert").getByText("fabrikam").first().waitFor();
+
+  step("an agent transfers a call to another queue");
+  await ok(tokens.gateway, "RoutingService", "SetAgentReady",
+           { tenant_id: "contoso", agent_id: "ann", ready: true });
+  const transfer = await signedIn(tokens.ann);
+  await transfer.goto(`${edge}/agent?tenant=contoso`);
+  await transfer.getByTestId("readiness").getByText("Ready", { exact: true }).waitFor();
+  await ok(tokens.gateway, "RoutingService", "SubmitCall", {
+    call: { tenant_id: "contoso", call_id: "call-4", channel: "CHANNEL_VOICE",
+            from: "+14255550150", queue_id: "support" },
+  });
+  await transfer.getByTestId("offer").getByRole("button", { name: "Accept" }).click();
+  const handover = transfer.getByTestId("call").getByTestId("handover");
+  await handover.getByLabel("Queue").selectOption("vip");
+  await transfer.screenshot({ path: join(out, "agent-transfer-desktop.png") });
+  await handover.getByRole("button", { name: "Transfer" }).click();
+  await transfer.getByTestId("call").waitFor({ state: "detached" });
+  const moved = await ok(tokens.supervisor, "RoutingService", "GetCall",
+                         { tenant_id: "contoso", call_id: "call-4" });
+  assert.equal(moved.queue_id, "vip", "call-4 waits in vip");
+  assert.equal(moved.state, "CALL_STATE_QUEUED", "call-4 waits");
+  await ok(tokens.gateway, "RoutingService", "CancelCall", { tenant_id: "contoso", call_id: "call-4" });
 
   step("no token, no data");
   const anonymous = await fetch(`${edge}/api/v1/AdminService/ListQueues`, {

@@ -158,6 +158,9 @@ class web_test : public ::testing::Test {
         << "\",\"supervisor\":\""
         << idp->sign(kid, claims(contoso_tid, "oid-sam", "Sam Ortiz",
                                  "Switchboard.Supervisor"))
+        << "\",\"admin\":\""
+        << idp->sign(kid, claims(contoso_tid, "oid-carol", "Carol Diaz",
+                                 "Switchboard.Admin"))
         << "\",\"gateway\":\""
         << idp->sign(kid,
                      claims(contoso_tid, "oid-sbc", "", "Switchboard.Gateway"))

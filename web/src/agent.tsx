@@ -3,19 +3,10 @@
 // agent's own figures today. Everything updates from the event stream.
 
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, Json, clock, seconds, since, words } from "./api";
+import { ApiError, Json, clock, seconds, since, useNow, words } from "./api";
 import type { Session } from "./main";
 
 const reasons = ["Break", "Lunch", "Meeting", "Training", "Admin work"];
-
-function useNow(): number {
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(t);
-  }, []);
-  return now;
-}
 
 const dispositions = ["Resolved", "Follow-up needed", "Escalated", "Callback promised", "Wrong number"];
 
@@ -84,6 +75,69 @@ function Outcome({ call, onChange }: { call: Json; onChange: (code: string, note
           aria-label="Note"
         />
       </label>
+    </div>
+  );
+}
+
+/// Moving an answered call on: a blind transfer, or a consult (the agent
+/// stays on the call) that then hands the call over or becomes a
+/// conference.
+function Handover({ session, callId, onError, onGone }: {
+  session: Session;
+  callId: string;
+  onError: (e: unknown) => void;
+  /// The call left the agent (transferred, or handed over).
+  onGone: () => void;
+}) {
+  const [queues, setQueues] = useState<string[]>([]);
+  const [kind, setKind] = useState("queue");
+  const [target, setTarget] = useState("");
+  const [leg, setLeg] = useState<string>();
+  useEffect(() => {
+    session.api.call("AdminService", "ListQueues", { tenant_id: session.tenant }).then(
+      (r) => setQueues(((r.queues ?? []) as Json[]).map((q) => q.queue_id)),
+      () => {},
+    );
+  }, [session.tenant]);
+  const ids = { tenant_id: session.tenant, call_id: callId };
+  const to = () => (kind === "queue" ? { queue_id: target } : { agent_id: target });
+  const run = (f: () => Promise<unknown>) => f().catch(onError);
+  return (
+    <div class="handover" data-testid="handover">
+      <label>
+        To{" "}
+        <select value={kind} onChange={(e) => { setKind((e.target as HTMLSelectElement).value); setTarget(""); }} aria-label="Transfer to">
+          <option value="queue">a queue</option>
+          <option value="agent">an agent</option>
+        </select>
+      </label>
+      {kind === "queue" ? (
+        <select value={target} onChange={(e) => setTarget((e.target as HTMLSelectElement).value)} aria-label="Queue">
+          <option value="">choose…</option>
+          {queues.map((q) => (
+            <option>{q}</option>
+          ))}
+        </select>
+      ) : (
+        <input value={target} placeholder="agent id" onInput={(e) => setTarget((e.target as HTMLInputElement).value)} aria-label="Agent" />
+      )}
+      <button disabled={!target} onClick={() => run(async () => { await session.api.call("RoutingService", "TransferCall", { ...ids, ...to() }); onGone(); })}>
+        Transfer
+      </button>
+      <button
+        disabled={!target || !!leg}
+        onClick={() => run(async () => setLeg((await session.api.call("RoutingService", "ConsultCall", { ...ids, ...to() })).call.call_id))}
+      >
+        Consult
+      </button>
+      {leg && (
+        <>
+          <button onClick={() => run(async () => { await session.api.call("RoutingService", "CompleteConsult", ids); setLeg(undefined); onGone(); })}>
+            Hand over
+          </button>
+          <button onClick={() => run(() => session.api.call("RoutingService", "JoinConsult", ids))}>Conference</button>
+        </>
+      )}
     </div>
   );
 }
@@ -247,6 +301,14 @@ export function AgentView({ session }: { session: Session }) {
             {call.call.from || "unknown"}
           </h2>
           <p class="muted">Queue {call.queue_id}</p>
+          {call.state === "CALL_STATE_ASSIGNED" && (
+            <Handover
+              session={session}
+              callId={id}
+              onError={(e) => setError(e instanceof ApiError ? e.message : String(e))}
+              onGone={() => setCalls(({ [id]: _gone, ...rest }) => rest)}
+            />
+          )}
           <Outcome
             call={drafts[id] ? { disposition_code: drafts[id].code, note: drafts[id].note } : call}
             onChange={(code, note) => setDrafts((d) => ({ ...d, [id]: { code, note } }))}

@@ -1,3 +1,5 @@
+import { useEffect, useState } from "preact/hooks";
+
 // The web edge's API: every unary method of the router as
 // POST /api/v1/<Service>/<Method> with JSON, and the events of a tenant
 // over a WebSocket that resumes after the last sequence it saw.
@@ -130,4 +132,14 @@ export function words(enumName: string | undefined, prefix: string): string {
   if (!enumName) return "";
   const w = enumName.replace(prefix, "").toLowerCase().replace(/_/g, " ");
   return w.charAt(0).toUpperCase() + w.slice(1);
+}
+
+/// The time now, kept current every second (for "waited 0:14").
+export function useNow(): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, []);
+  return now;
 }

@@ -7,6 +7,7 @@ import { Api, ApiError, Me } from "./api";
 import { DemoSignInNeeded, EdgeConfig, demoSignIn, runningInTeams, signOut, token } from "./auth";
 import { AgentView } from "./agent";
 import { Supervisor } from "./supervisor";
+import { Admin } from "./admin";
 
 export interface Session {
   api: Api;
@@ -98,7 +99,7 @@ function DemoSignIn() {
       const name = role === "Agent" ? agent : `${role} of ${tenant}`;
       await demoSignIn(name, role);
       const q = new URLSearchParams({ tenant, ...(role === "Agent" ? { agent } : {}) });
-      location.href = `/${role === "Agent" ? "agent" : "supervisor"}?${q}`;
+      location.href = `/${role === "Agent" ? "agent" : role === "Admin" ? "admin" : "supervisor"}?${q}`;
     } catch (x) {
       setError(String((x as Error).message ?? x));
     }
@@ -184,6 +185,7 @@ function App() {
     );
   const roles = session.me.roles;
   const canSupervise = roles.some((r) => /Supervisor|Admin|Platform/.test(r));
+  const canAdminister = roles.some((r) => /Admin|Platform/.test(r));
   return (
     <div class="frame">
       <header>
@@ -195,12 +197,27 @@ function App() {
               Supervisor
             </a>
           )}
+          {canAdminister && (
+            <a href={`/admin${location.search}`} aria-current={view === "admin" ? "page" : undefined}>
+              Admin
+            </a>
+          )}
         </nav>
         <span class="who" title={session.me.object_id}>
           {session.me.name} · {session.tenant}
         </span>
       </header>
-      {view === "supervisor" ? (
+      {view === "admin" ? (
+        canAdminister ? (
+          <Admin session={session} />
+        ) : (
+          <main>
+            <p class="error" role="alert">
+              The admin's views need the Switchboard.Admin role; you have {roles.length ? roles.join(", ") : "no role"}.
+            </p>
+          </main>
+        )
+      ) : view === "supervisor" ? (
         canSupervise ? (
           <Supervisor session={session} />
         ) : (

@@ -3,18 +3,9 @@
 // few times a second), never on a timer.
 
 import { useEffect, useRef, useState } from "preact/hooks";
-import { ApiError, Json, clock, seconds, since, words } from "./api";
+import { ApiError, Json, clock, seconds, since, useNow, words } from "./api";
 import type { Session } from "./main";
 import { History, Today } from "./reports";
-
-function useNow(): number {
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(t);
-  }, []);
-  return now;
-}
 
 function Tile({ label, value, id }: { label: string; value: string | number; id?: string }) {
   return (
