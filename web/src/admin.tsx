@@ -23,9 +23,11 @@ interface SelectorRow {
   values: string;
 }
 
+type Problem = { field: string; text: string };
+
 /// A field's error, shown beside it when the router named it (or a field
 /// inside it).
-function FieldError({ error, field, exact = false }: { error?: { field: string; text: string }; field: string; exact?: boolean }) {
+function FieldError({ error, field, exact = false }: { error?: Problem; field: string; exact?: boolean }) {
   const named =
     error?.field === field || (!exact && !!error?.field && (error.field.startsWith(field + ".") || error.field.startsWith(field + "[")));
   if (!error || !named) return null;
@@ -33,6 +35,47 @@ function FieldError({ error, field, exact = false }: { error?: { field: string; 
     <span class="field-error" role="alert" data-testid={`error-${field}`}>
       {error.text}
     </span>
+  );
+}
+
+/// An input's text into `set`.
+const text = (set: (v: string) => void) => (e: Event) => set((e.target as HTMLInputElement).value);
+
+/// Saving a form: runs the upsert, then keeps the router's refusal (placed
+/// by the field its message names) or says it was saved.
+function useSave(onSaved: () => void) {
+  const [error, setError] = useState<Problem>();
+  const [saved, setSaved] = useState(false);
+  const save = async (upsert: () => Promise<unknown>) => {
+    setSaved(false);
+    try {
+      await upsert();
+      setError(undefined);
+      setSaved(true);
+      onSaved();
+    } catch (x) {
+      setError(x instanceof ApiError ? fieldOf(x.message) : { field: "", text: String(x) });
+    }
+  };
+  return { error, setError, saved, save };
+}
+
+/// A form's end: an error no field claims, Save, and "Saved.".
+function FormEnd({ error, saved }: { error?: Problem; saved: boolean }) {
+  return (
+    <>
+      {error && !error.field && (
+        <p class="error" role="alert">
+          {error.text}
+        </p>
+      )}
+      <div class="actions">
+        <button class="primary" type="submit">
+          Save
+        </button>
+        {saved && <span class="muted">Saved.</span>}
+      </div>
+    </>
   );
 }
 
@@ -47,14 +90,12 @@ function QueueForm({ session, queue, onSaved }: { session: Session; queue?: Json
   const [wrap, setWrap] = useState(String(seconds(queue?.wrap_up) || 0));
   const [maxWait, setMaxWait] = useState(queue?.max_wait ? String(seconds(queue.max_wait)) : "");
   const [overflow, setOverflow] = useState(queue?.overflow_queue_id ?? "");
-  const [error, setError] = useState<{ field: string; text: string }>();
-  const [saved, setSaved] = useState(false);
+  const { error, saved, save: run } = useSave(onSaved);
   const duration = (s: string) => (s.trim() === "" ? undefined : `${s.trim()}s`);
-  const save = async (e: Event) => {
+  const save = (e: Event) => {
     e.preventDefault();
-    setSaved(false);
-    try {
-      await session.api.call("AdminService", "UpsertQueue", {
+    void run(() =>
+      session.api.call("AdminService", "UpsertQueue", {
         queue: {
           ...(queue ?? {}),
           tenant_id: session.tenant,
@@ -71,15 +112,9 @@ function QueueForm({ session, queue, onSaved }: { session: Session; queue?: Json
           max_wait: duration(maxWait),
           overflow_queue_id: overflow,
         },
-      });
-      setError(undefined);
-      setSaved(true);
-      onSaved();
-    } catch (x) {
-      setError(x instanceof ApiError ? fieldOf(x.message) : { field: "", text: String(x) });
-    }
+      }),
+    );
   };
-  const text = (set: (v: string) => void) => (e: Event) => set((e.target as HTMLInputElement).value);
   return (
     <form class="card admin-form" onSubmit={save} data-testid="queue-form">
       <h2>{queue ? `Queue ${queue.queue_id}` : "New queue"}</h2>
@@ -152,17 +187,7 @@ function QueueForm({ session, queue, onSaved }: { session: Session; queue?: Json
         Overflow queue <input value={overflow} onInput={text(setOverflow)} />
         <FieldError error={error} field="queue.overflow_queue_id" />
       </label>
-      {error && !error.field && (
-        <p class="error" role="alert">
-          {error.text}
-        </p>
-      )}
-      <div class="actions">
-        <button class="primary" type="submit">
-          Save
-        </button>
-        {saved && <span class="muted">Saved.</span>}
-      </div>
+      <FormEnd error={error} saved={saved} />
     </form>
   );
 }
@@ -178,11 +203,9 @@ function AgentForm({ session, agent, queues, onSaved }: { session: Session; agen
       .join(", "),
   );
   const [member, setMember] = useState<string[]>(a?.queue_ids ?? []);
-  const [error, setError] = useState<{ field: string; text: string }>();
-  const [saved, setSaved] = useState(false);
-  const save = async (e: Event) => {
+  const { error, setError, saved, save: run } = useSave(onSaved);
+  const save = (e: Event) => {
     e.preventDefault();
-    setSaved(false);
     const parsed: Record<string, number> = {};
     for (const item of skills.split(",").map((s) => s.trim()).filter(Boolean)) {
       const [k, v] = item.split("=").map((s) => s.trim());
@@ -193,18 +216,12 @@ function AgentForm({ session, agent, queues, onSaved }: { session: Session; agen
       }
       parsed[k] = n;
     }
-    try {
-      await session.api.call("AdminService", "UpsertAgent", {
+    void run(() =>
+      session.api.call("AdminService", "UpsertAgent", {
         agent: { ...(a ?? {}), tenant_id: session.tenant, agent_id: id, display_name: name, teams_user_id: teams, skills: parsed, queue_ids: member },
-      });
-      setError(undefined);
-      setSaved(true);
-      onSaved();
-    } catch (x) {
-      setError(x instanceof ApiError ? fieldOf(x.message) : { field: "", text: String(x) });
-    }
+      }),
+    );
   };
-  const text = (set: (v: string) => void) => (e: Event) => set((e.target as HTMLInputElement).value);
   return (
     <form class="card admin-form" onSubmit={save} data-testid="agent-form">
       <h2>{a ? `Agent ${a.agent_id}` : "New agent"}</h2>
@@ -239,17 +256,7 @@ function AgentForm({ session, agent, queues, onSaved }: { session: Session; agen
         ))}
         <FieldError error={error} field="agent.queue_ids" />
       </fieldset>
-      {error && !error.field && (
-        <p class="error" role="alert">
-          {error.text}
-        </p>
-      )}
-      <div class="actions">
-        <button class="primary" type="submit">
-          Save
-        </button>
-        {saved && <span class="muted">Saved.</span>}
-      </div>
+      <FormEnd error={error} saved={saved} />
     </form>
   );
 }
