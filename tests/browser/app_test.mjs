@@ -246,6 +246,132 @@ try {
   assert.equal(vip.selectors[0].op, "SELECTOR_OP_GE");
   assert.deepEqual(vip.selectors[0].values, ["50"]);
 
+  step("an admin sets a queue's business hours: an unknown time zone and a time past 24:00 are named beside their fields");
+  await admin.getByRole("button", { name: "New queue" }).click();
+  const billing = admin.getByTestId("queue-form");
+  await billing.getByLabel("Queue id").fill("billing");
+  await billing.getByLabel("Name").fill("Billing");
+  const hours = billing.getByTestId("hours");
+  await hours.getByLabel("Open only during business hours").check();
+  await hours.getByLabel("Time zone").fill("Mars/Olympus");
+  await billing.getByRole("button", { name: "Save" }).click();
+  await hours.getByTestId("error-queue.hours.time_zone")
+    .getByText("expected an IANA time zone such as Europe/London or America/New_York, found 'Mars/Olympus'").waitFor();
+  await hours.getByLabel("Time zone").fill("Europe/London");
+  await hours.getByTestId("open-0").getByLabel("To").fill("25:00");
+  await billing.getByRole("button", { name: "Save" }).click();
+  await hours.getByTestId("error-queue.hours.open[0].to")
+    .getByText("expected a local time HH:MM (up to 24:00), found '25:00'").waitFor();
+  assert.equal(await billing.getByRole("alert").count(), 1, "only the time's error is left");
+  await billing.screenshot({ path: join(out, "admin-hours-error-desktop.png") });
+
+  step("with today (and tomorrow) as holidays, a call to the closed queue overflows as its when-closed action says");
+  // Both days, in the queue's time zone: the test may run across midnight.
+  const londonDay = (ms) => new Date(ms).toLocaleDateString("en-CA", { timeZone: "Europe/London" });
+  const holidays = [londonDay(Date.now()), londonDay(Date.now() + 86_400_000)];
+  await hours.getByTestId("open-0").getByLabel("To").fill("17:30");
+  for (const [i, day] of holidays.entries()) {
+    await hours.getByRole("button", { name: "Add holiday" }).click();
+    await hours.getByTestId(`holiday-${i}`).getByLabel("Holiday").fill(day);
+  }
+  const closed = billing.getByTestId("when_closed");
+  await closed.getByLabel("When a call arrives while closed").selectOption("OVERFLOW");
+  await closed.getByLabel("To queue").fill("support");
+  await closed.getByLabel("Announcement").fill("closed-today");
+  const limits = billing.getByTestId("limits");
+  await limits.getByLabel("Callers waiting at most").fill("5");
+  await limits.getByTestId("when_full").getByLabel("When the queue is full").selectOption("CALLBACK");
+  const aging = billing.getByTestId("priority-aging");
+  await aging.getByLabel("Every").fill("30");
+  await aging.getByLabel("Raise by").fill("2");
+  await aging.getByLabel("Up to").fill("10");
+  await billing.getByRole("button", { name: "Save" }).click();
+  await billing.getByText("Saved.").waitFor();
+  assert.equal(await billing.getByRole("alert").count(), 0, "no error left once saved");
+  const stored = await ok(tokens.admin, "AdminService", "GetQueue", { tenant_id: "contoso", queue_id: "billing" });
+  assert.deepEqual(stored.hours, {
+    time_zone: "Europe/London",
+    open: [{ days: ["mon", "tue", "wed", "thu", "fri"], from: "09:00", to: "17:30" }],
+    holidays,
+  }, "the business hours as saved");
+  assert.deepEqual(stored.when_closed, { kind: "KIND_OVERFLOW", queue_id: "support", announcement: "closed-today" });
+  assert.equal(stored.when_full.kind, "KIND_CALLBACK");
+  assert.equal(stored.max_length, 5);
+  assert.deepEqual(stored.priority_aging, { interval: "30s", step: 2, max_boost: 10 });
+  assert.deepEqual(stored.selectors ?? [], [], "a new queue's form starts empty");
+  await ok(tokens.gateway, "RoutingService", "SubmitCall", {
+    call: { tenant_id: "contoso", call_id: "call-5", channel: "CHANNEL_VOICE", from: "+14255550160", queue_id: "billing" },
+  });
+  const overflowed = await ok(tokens.supervisor, "RoutingService", "GetCall", { tenant_id: "contoso", call_id: "call-5" });
+  assert.equal(overflowed.queue_id, "support", "call-5 moved on from the closed queue");
+  assert.equal(overflowed.limit_reason, "closed");
+  assert.equal(overflowed.announcement, "closed-today");
+  await ok(tokens.gateway, "RoutingService", "CancelCall", { tenant_id: "contoso", call_id: "call-5" });
+
+  step("the queue's form shows the saved hours again, at a desktop's and a phone's width");
+  await admin.getByRole("button", { name: "billing", exact: true }).click();
+  const reread = admin.getByTestId("queue-form");
+  await reread.getByRole("heading", { name: "Queue billing" }).waitFor();
+  assert.equal(await reread.getByTestId("hours").getByLabel("Time zone").inputValue(), "Europe/London");
+  assert.equal(await reread.getByTestId("holiday-1").getByLabel("Holiday").inputValue(), holidays[1]);
+  assert.equal(await reread.getByTestId("when_closed").getByLabel("To queue").inputValue(), "support");
+  await reread.screenshot({ path: join(out, "admin-queue-desktop.png") });
+  const phoneAdmin = await signedIn(tokens.admin, phone);
+  await phoneAdmin.goto(`${edge}/admin?tenant=contoso`);
+  await phoneAdmin.getByRole("button", { name: "billing", exact: true }).click();
+  await phoneAdmin.getByTestId("hours").getByLabel("Time zone").waitFor();
+  await phoneAdmin.screenshot({ path: join(out, "admin-queue-phone.png"), fullPage: true });
+
+  step("an admin's classification rule naming an unknown queue is refused beside that rule's queue");
+  await admin.getByRole("button", { name: "Edit rules" }).click();
+  const rules = admin.getByTestId("rules-form");
+  await rules.getByRole("button", { name: "Add rule" }).click();
+  const first = rules.getByTestId("rule-0");
+  await first.getByLabel("Rule id").fill("billing-calls");
+  await first.getByTestId("condition-0").getByLabel("Attribute name").fill("intent");
+  await first.getByTestId("condition-0").getByLabel("Values").fill("billing");
+  await first.getByLabel("Queue").fill("billng");
+  await rules.getByRole("button", { name: "Save" }).click();
+  await first.getByTestId("error-rules[0].queue_id")
+    .getByText("queue 'billng' does not exist in tenant 'contoso'").waitFor();
+  assert.equal(await rules.getByRole("alert").count(), 1, "one error, beside the rule's queue");
+  await rules.screenshot({ path: join(out, "admin-rule-error-desktop.png") });
+
+  step("the admin adds a second rule and a default queue; a call with matching attributes lands in the first rule's queue");
+  await first.getByLabel("Queue").fill("support");
+  await rules.getByRole("button", { name: "Add rule" }).click();
+  const second = rules.getByTestId("rule-1");
+  await second.getByLabel("Rule id").fill("gold-callers");
+  await second.getByTestId("condition-0").getByLabel("Attribute name").fill("tier");
+  await second.getByTestId("condition-0").getByLabel("Match").selectOption("IN");
+  await second.getByTestId("condition-0").getByLabel("Values").fill("gold, platinum");
+  await second.getByLabel("Queue").fill("vip");
+  await second.getByLabel("Priority").fill("5");
+  await rules.getByLabel("Default queue").fill("support");
+  await rules.getByRole("button", { name: "Save" }).click();
+  await rules.getByText("Saved.").waitFor();
+  const gold = { intent: "billing", tier: "gold" };
+  const classified = async (call_id, attributes) => {
+    await ok(tokens.gateway, "RoutingService", "SubmitCall", {
+      call: { tenant_id: "contoso", call_id, channel: "CHANNEL_VOICE", from: "+14255550170", attributes },
+    });
+    const c = await ok(tokens.supervisor, "RoutingService", "GetCall", { tenant_id: "contoso", call_id });
+    await ok(tokens.gateway, "RoutingService", "CancelCall", { tenant_id: "contoso", call_id });
+    return c;
+  };
+  assert.equal((await classified("call-6", gold)).queue_id, "support", "billing-calls comes first");
+
+  step("the admin moves the second rule up: the same call now lands in its queue, with its priority");
+  await second.getByRole("button", { name: "Move gold-callers up" }).click();
+  assert.equal(await rules.getByTestId("rule-0").getByLabel("Rule id").inputValue(), "gold-callers");
+  await rules.getByRole("button", { name: "Save" }).click();
+  await rules.getByText("Saved.").waitFor();
+  const moved7 = await classified("call-7", gold);
+  assert.equal(moved7.queue_id, "vip", "gold-callers comes first now");
+  assert.equal(moved7.call.priority, 5, "gold-callers' priority");
+  assert.equal((await classified("call-8", { tier: "bronze" })).queue_id, "support", "no rule holds: the default queue");
+  await rules.screenshot({ path: join(out, "admin-rules-desktop.png") });
+
   // --- What an agent may not see.
   step("an agent cannot open the supervisor's views");
   await agent.goto(`${edge}/supervisor?tenant=contoso&agent=ann`);

@@ -7,7 +7,7 @@ import { Api, ApiError, Me } from "./api";
 import { DemoSignInNeeded, EdgeConfig, demoSignIn, runningInTeams, signOut, token } from "./auth";
 import { AgentView } from "./agent";
 import { Supervisor } from "./supervisor";
-import { Admin } from "./admin";
+import { Admin } from "./admin/admin";
 
 export interface Session {
   api: Api;
