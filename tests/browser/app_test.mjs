@@ -372,6 +372,28 @@ try {
   assert.equal((await classified("call-8", { tier: "bronze" })).queue_id, "support", "no rule holds: the default queue");
   await rules.screenshot({ path: join(out, "admin-rules-desktop.png") });
 
+  step("an admin gives Bob a skill: a proficiency past 100 is named beside that skill");
+  await admin.getByRole("button", { name: "bob", exact: true }).click();
+  const bob = admin.getByTestId("agent-form");
+  await bob.getByRole("button", { name: "Add skill" }).click();
+  const skill = bob.getByTestId("agent.skills-0");
+  await skill.getByLabel("Skill").fill("vip");
+  await skill.getByLabel("Proficiency").fill("150");
+  await bob.getByRole("button", { name: "Add label" }).click();
+  await bob.getByTestId("agent.labels-0").getByLabel("Label").fill("tier");
+  await bob.getByTestId("agent.labels-0").getByLabel("Value").fill("senior");
+  await bob.getByLabel("vip", { exact: true }).check();
+  await bob.getByRole("button", { name: "Save" }).click();
+  await skill.getByTestId("error-agent.skills[vip]").getByText("a proficiency is 0..100, found 150").waitFor();
+  await skill.getByLabel("Proficiency").fill("70");
+  await bob.getByRole("button", { name: "Save" }).click();
+  await bob.getByText("Saved.").waitFor();
+  const bobNow = await ok(tokens.admin, "AdminService", "GetAgent", { tenant_id: "contoso", agent_id: "bob" });
+  assert.deepEqual(bobNow.agent.skills, { vip: 70 }, "Bob's skills");
+  assert.deepEqual(bobNow.agent.labels, { tier: "senior" }, "Bob's labels");
+  assert.deepEqual(bobNow.agent.queue_ids, ["support", "vip"], "Bob's queues");
+  await bob.screenshot({ path: join(out, "admin-agent-desktop.png") });
+
   // --- What an agent may not see.
   step("an agent cannot open the supervisor's views");
   await agent.goto(`${edge}/supervisor?tenant=contoso&agent=ann`);

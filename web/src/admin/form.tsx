@@ -12,9 +12,10 @@ export interface Problem {
 }
 
 /// "queue.selectors[0].key: expected ..." split into the field path and
-/// the message; a message without a path stays whole.
+/// the message; a message without a path stays whole. A map's entry is
+/// named by its key ("agent.skills[billing]").
 export function fieldOf(message: string): Problem {
-  const m = /^([a-z_]+(?:\[\d+\])?(?:\.[a-z_]+(?:\[\d+\])?)*): (.*)$/s.exec(message);
+  const m = /^([a-z_]+(?:\[[^\]\s]+\])?(?:\.[a-z_]+(?:\[[^\]\s]+\])?)*): (.*)$/s.exec(message);
   return m ? { field: m[1], text: m[2] } : { field: "", text: message };
 }
 
