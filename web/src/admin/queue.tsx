@@ -202,16 +202,19 @@ export function QueueForm({
         </div>
       </fieldset>
       <HoursFields model={hours} onChange={setHours} error={error}>
-        <div class="row">
-          <ActionFields
-            label="When a call arrives while closed"
-            field="when_closed"
-            unset="disconnect"
-            model={whenClosed}
-            onChange={setWhenClosed}
-            {...actionProps}
-          />
-        </div>
+        {/* Only with hours, unless set: then the router says it needs them. */}
+        {(hours.enabled || whenClosed.kind !== "") && (
+          <div class="row">
+            <ActionFields
+              label="When a call arrives while closed"
+              field="when_closed"
+              unset="disconnect"
+              model={whenClosed}
+              onChange={setWhenClosed}
+              {...actionProps}
+            />
+          </div>
+        )}
       </HoursFields>
       <fieldset data-testid="priority-aging">
         <legend>Priority aging (waiting callers move up)</legend>
