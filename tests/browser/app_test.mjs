@@ -320,7 +320,8 @@ try {
   await phoneAdmin.goto(`${edge}/admin?tenant=contoso`);
   await phoneAdmin.getByRole("button", { name: "billing", exact: true }).click();
   await phoneAdmin.getByTestId("hours").getByLabel("Time zone").waitFor();
-  await phoneAdmin.screenshot({ path: join(out, "admin-queue-phone.png"), fullPage: true });
+  await phoneAdmin.getByTestId("hours").scrollIntoViewIfNeeded();
+  await phoneAdmin.screenshot({ path: join(out, "admin-queue-phone.png") });
 
   step("an admin's classification rule naming an unknown queue is refused beside that rule's queue");
   await admin.getByRole("button", { name: "Edit rules" }).click();

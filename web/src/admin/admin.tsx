@@ -36,6 +36,10 @@ export function Admin({ session }: { session: Session }) {
   useEffect(() => {
     void load();
   }, [session.tenant]);
+  // On a phone the form opens below the lists: bring it into view.
+  useEffect(() => {
+    if (opened > 0) document.querySelector(".admin-form")?.scrollIntoView({ block: "start" });
+  }, [opened]);
   const queue = queues.find((q) => `queue:${q.queue_id}` === editing);
   const agent = agents.find((a) => `agent:${a.agent.agent_id}` === editing);
   const queueIds: string[] = queues.map((q) => q.queue_id);
