@@ -355,7 +355,10 @@ checksum/config: {{ $config | sha256sum }}
 {{- $_ := set $http "certificate" "/etc/switchboard/https-tls/tls.crt" -}}
 {{- $_ := set $http "private_key" "/etc/switchboard/https-tls/tls.key" -}}
 {{- end -}}
-{{- $config := dict "http" $http "router" (fromYaml (include "switchboard.routerClientSettings" (list .))) "metrics" (dict "listen" (printf "0.0.0.0:%d" (int $w.ports.metrics))) "log" (dict "level" $w.settings.logLevel) -}}
+{{- /* No metrics section: switchboard-web has none yet and refuses a
+       file with one (unknown section 'metrics'), found by running the
+       switchboard/web image on this file. */ -}}
+{{- $config := dict "http" $http "router" (fromYaml (include "switchboard.routerClientSettings" (list .))) "log" (dict "level" $w.settings.logLevel) -}}
 {{- toYaml (mergeOverwrite $config (deepCopy $w.extraSettings)) -}}
 {{- end -}}
 
