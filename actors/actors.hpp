@@ -47,6 +47,7 @@ using tenant_actor = caf::typed_actor<
   // Replaces the tenant's classification rules.
   caf::replies_to<atom::upsert, routing::classification,
                   std::string>::with<routing::classification>,
+  caf::replies_to<atom::get, atom::rules>::with<routing::classification>,
   caf::replies_to<atom::get, atom::agent,
                   std::string>::with<routing::agent_view>,
   // Every agent, ordered by id.

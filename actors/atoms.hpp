@@ -77,6 +77,7 @@ CAF_ADD_ATOM(switchboard, switchboard::atom, leave, "leave")
 CAF_ADD_ATOM(switchboard, switchboard::atom, refuse, "refuse")
 CAF_ADD_ATOM(switchboard, switchboard::atom, history, "history")
 CAF_ADD_ATOM(switchboard, switchboard::atom, change, "change")
+CAF_ADD_ATOM(switchboard, switchboard::atom, rules, "rules")
 
 namespace caf {
 class actor_system_config;

@@ -530,6 +530,9 @@ tenant_actor::behavior_type tenant(self_ptr self,
           return self->state.engine.classification();
         });
     },
+    [self](atom::get, atom::rules) {
+      return self->state.engine.classification();
+    },
     [self](atom::get, atom::agent,
            const std::string& id) -> caf::result<routing::agent_view> {
       if (auto a = self->state.engine.find_agent(id))

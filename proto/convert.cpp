@@ -1316,6 +1316,7 @@ void to_proto(const routing::event& in, const std::string& tenant_id,
     write_timestamp(in.at, *c.mutable_at());
     c.set_sequence(sequence);
   }
+  out.set_released_agent_id(in.released_agent_id);
   if (!in.offer_id.empty()) {
     auto& o = *out.mutable_offer();
     o.set_offer_id(in.offer_id);

@@ -1058,6 +1058,7 @@ status engine::transfer(const std::string& call_id, const std::string& queue_id,
     return wrong_state(*c, "; it can no longer be transferred");
   auto freed_agent = detach(*c, now);
   emit(event_type::call_transferred, c, agent_id, now);
+  pending_.events.back().released_agent_id = freed_agent;
   uncount(*c);
   c->data.preferred_agent = agent_id;
   enter_queue(*c, target, now);
@@ -1243,6 +1244,7 @@ status engine::complete_consult(const std::string& call_id, timestamp now) {
   c->agent_id = second;
   touch(*c);
   emit(event_type::call_transferred, c, second, now);
+  pending_.events.back().released_agent_id = first;
   finish(*leg, call_state::transferred, now);
   if (wrap.count() <= 0)
     route_agent(first, now);

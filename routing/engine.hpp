@@ -185,6 +185,8 @@ struct event {
   /// The offer an offer_* or call_offered event is about.
   std::string offer_id;
   std::string offer_agent_id;
+  /// call_transferred: the agent the call left, if one had it.
+  std::string released_agent_id;
   std::optional<configuration_change> change;
 };
 

@@ -1,7 +1,7 @@
 // switchboard: the command line of a Switchboard node.
 //
 //   switchboard apply -f contact-center.yaml
-//   switchboard get queues|agents|calls --tenant contoso [--limit N]
+//   switchboard get queues|agents|calls|rules --tenant contoso [--limit N]
 //   switchboard stats queue sales --tenant contoso
 //   switchboard stats agent alice --tenant contoso
 //   switchboard watch --tenant contoso [--from 0]
@@ -308,7 +308,46 @@ int get(client& c, const std::string& server, const std::string& what,
     more_line(total, limit, "calls");
     return 0;
   }
-  std::cerr << "switchboard: get: expected queues, agents or calls\n";
+  if (what == "rules") {
+    v1::GetClassificationRulesRequest req;
+    req.set_tenant_id(tenant);
+    v1::ClassificationRules rules;
+    check(c.admin->GetClassificationRules(deadline().get(), req, &rules),
+          "get classification rules", server);
+    std::printf("%-4s %-20s %-16s %-8s %s\n", "#", "RULE", "QUEUE", "PRIORITY",
+                "WHEN");
+    int i = 0;
+    for (auto& r : rules.rules()) {
+      std::string when;
+      for (auto& cond : r.conditions()) {
+        std::string values;
+        for (auto& v : cond.values())
+          values += (values.empty() ? "" : ",") + v;
+        auto match = v1::Condition::Match_Name(cond.match())
+                       .substr(std::string{"MATCH_"}.size());
+        for (auto& ch : match)
+          ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        when += (when.empty() ? "" : " and ") + cond.field() + " " + match + " "
+                + values;
+      }
+      std::vector<routing::selector> selectors;
+      for (auto& sel : r.selectors()) {
+        routing::selector rs;
+        (void)api::from_proto(sel, rs, "selectors"); // the node's own data
+        selectors.push_back(std::move(rs));
+      }
+      if (!selectors.empty())
+        when += " then " + routing::to_string(selectors);
+      std::printf("%-4d %-20s %-16s %-8d %s\n", ++i, r.rule_id().c_str(),
+                  r.queue_id().c_str(), r.priority(), when.c_str());
+    }
+    std::printf("default queue: %s\n",
+                rules.default_queue_id().empty()
+                  ? "none (calls that match no rule are refused)"
+                  : rules.default_queue_id().c_str());
+    return 0;
+  }
+  std::cerr << "switchboard: get: expected queues, agents, calls or rules\n";
   return 2;
 }
 
@@ -781,9 +820,11 @@ int main(int argc, char** argv) {
   std::string what;
   uint64_t limit = 0;
   auto* get_cmd = app.add_subcommand(
-    "get", "list queues, agents (with their load against capacity) or "
-           "calls: every one, page after page");
-  get_cmd->add_option("what", what, "queues, agents or calls")->required();
+    "get", "list queues, agents (with their load against capacity), "
+           "calls (every one, page after page) or the classification rules "
+           "in their order");
+  get_cmd->add_option("what", what, "queues, agents, calls or rules")
+    ->required();
   get_cmd->add_option("-t,--tenant", tenant, "tenant id")->required();
   get_cmd->add_option("--limit", limit,
                       "list at most this many, then say how many more there "

@@ -17,7 +17,7 @@ constexpr role_set P = bit(role::platform);
 
 /// Every method of switchboard.v1, with who may call it. An admin may do
 /// what a supervisor may; the platform may do everything.
-constexpr std::array<rule, 37> rules{{
+constexpr std::array<rule, 38> rules{{
   // AdminService
   {"UpsertTenant", P, own::none, true},
   {"GetTenant", S | D | G | P, own::tenant},
@@ -30,6 +30,7 @@ constexpr std::array<rule, 37> rules{{
   {"ListAgents", S | D | G | P, own::none},
   {"DeleteAgent", D | P, own::none},
   {"UpsertClassificationRules", D | P, own::none},
+  {"GetClassificationRules", S | D | G | P, own::none},
   {"ListConfigurationChanges", S | D | P, own::none},
   // ClusterService
   {"ListMembers", P, own::none, true},
@@ -42,7 +43,7 @@ constexpr std::array<rule, 37> rules{{
   {"SubmitCall", G | P, own::none},
   {"GetCall", S | D | G | P, own::call},
   {"ListCalls", S | D | G | P, own::none},
-  {"CancelCall", G | P, own::none},
+  {"CancelCall", G | P, own::leg},
   {"CompleteCall", S | D | G | P, own::call},
   {"TransferCall", S | D | G | P, own::call},
   {"AcceptOffer", G | P, own::agent},
@@ -260,6 +261,7 @@ decision decide(const principal& p, std::string_view method, const target& t,
                                 "name it"};
       return {kind::own_agent, {}};
     case own::call: return {kind::own_call, {}};
+    case own::leg: return {kind::own_leg, {}};
     case own::events: return {kind::own_events, {}};
   }
   return refused();

@@ -106,6 +106,7 @@ enum class own : std::uint8_t {
   call,    ///< act on the call the request names, if it is theirs
   history, ///< read the history of the agent the request names, if theirs
   events,  ///< subscribe, receiving their own agent's and calls' events
+  leg,     ///< act on a consult leg of a call their agent handles
 };
 
 /// The rule of one method.
@@ -151,6 +152,9 @@ struct decision {
     /// Allowed if the caller's own agent is offered or handles a call
     /// from `target.caller` (the history of the caller on the line).
     own_caller,
+    /// Allowed if the call `target.call_id` is a consult or conference
+    /// leg of a call the caller's own agent handles.
+    own_leg,
   };
   kind what = kind::deny;
   std::string message;

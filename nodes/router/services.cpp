@@ -439,6 +439,52 @@ std::string caller_of(grpc::ServerUnaryReactor* reactor,
   return "unauthenticated caller at " + ctx->peer();
 }
 
+/// Runs `run` if the call `target.call_id` is a consult or conference leg
+/// of a call one of the agents `mine` handles (the agent withdraws the
+/// consult they started), else refuses `call` saying why not.
+void own_leg(node& n, const char* method, const access::target& target,
+             unary_call* call, const std::function<void()>& run,
+             const access::principal& who,
+             const std::vector<std::string>& mine) {
+  auto not_theirs = [&n, method, target, call, who] {
+    refuse(
+      n, call, method,
+      {StatusCode::PERMISSION_DENIED, "call_id: call '" + target.call_id
+                                        + "' is no consult leg of a "
+                                          "call "
+                                        + who.who
+                                        + " handles; an agent cancels only the "
+                                          "consults they started"},
+      who.who);
+  };
+  query<call_reply>(
+    n, target.tenant_id,
+    [&n, method, target, call, run, who, mine, not_theirs](call_reply* leg,
+                                                           const Status& got) {
+      if (leg == nullptr) {
+        refuse(n, call, method, got, who.who);
+        return;
+      }
+      if (leg->call.parent_id.empty()) {
+        not_theirs();
+        return;
+      }
+      query<call_reply>(
+        n, target.tenant_id,
+        [&n, method, call, run, who, mine, not_theirs](call_reply* parent,
+                                                       const Status& found) {
+          if (parent == nullptr)
+            refuse(n, call, method, found, who.who);
+          else if (contains(mine, parent->call.agent_id))
+            run();
+          else
+            not_theirs();
+        },
+        atom::get_v, atom::call_v, leg->call.parent_id);
+    },
+    atom::get_v, atom::call_v, target.call_id);
+}
+
 /// Runs `run` (the request's handler) if the caller of `ctx` may make
 /// request `req` of `method`, else finishes `call` with the status that
 /// says why not. `run` may run later, on another thread.
@@ -484,6 +530,7 @@ void guarded(node& n, grpc::CallbackServerContext* ctx, const char* method,
         return;
       case kind::own_agent:
       case kind::own_call:
+      case kind::own_leg:
       case kind::own_caller: break;
     }
     find_own_agents(
@@ -538,6 +585,10 @@ void guarded(node& n, grpc::CallbackServerContext* ctx, const char* method,
                      who.who);
             },
             atom::list_v, atom::call_v);
+          return;
+        }
+        if (what == kind::own_leg) {
+          own_leg(n, method, target, call, run, who, mine);
           return;
         }
         query<call_reply>(
@@ -887,6 +938,8 @@ class admin_service : public decoding<v1::AdminService> {
     decode_here(n_, this, "DeleteAgent", &admin_service::DeleteAgent);
     decode_here(n_, this, "UpsertClassificationRules",
                 &admin_service::UpsertClassificationRules);
+    decode_here(n_, this, "GetClassificationRules",
+                &admin_service::GetClassificationRules);
     decode_here(n_, this, "ListConfigurationChanges",
                 &admin_service::ListConfigurationChanges);
   }
@@ -1187,6 +1240,26 @@ class admin_service : public decoding<v1::AdminService> {
         return Status::OK;
       },
       atom::upsert_v, c, caller_of(reactor, ctx));
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor*
+  GetClassificationRules(grpc::CallbackServerContext* ctx,
+                         const v1::GetClassificationRulesRequest* req,
+                         v1::ClassificationRules* resp) override {
+    auto* reactor = reactor_of(ctx);
+    const char* method = "GetClassificationRules";
+    auto tenant_id = req->tenant_id();
+    auto t = begin(n_, reactor, method, tenant_id, "tenant_id");
+    if (!t)
+      return reactor;
+    ask<routing::classification>(
+      n_, reactor, method, *t, tenant_id,
+      [resp, tenant_id](routing::classification& stored) {
+        api::to_proto(stored, tenant_id, *resp);
+        return Status::OK;
+      },
+      atom::get_v, atom::rules_v);
     return reactor;
   }
 
@@ -1738,6 +1811,8 @@ struct outbox {
     if (e.has_agent())
       return of(e.agent().agent().agent_id());
     if (e.has_offer() && of(e.offer().agent_id()))
+      return true;
+    if (of(e.released_agent_id()))
       return true;
     if (e.has_call())
       return of(e.call().agent_id()) || of(e.call().offer().agent_id());

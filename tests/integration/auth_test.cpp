@@ -455,6 +455,93 @@ TEST_F(auth_test, an_agent_acts_only_as_themself) {
   EXPECT_GE(bobs, 2); // available, then ready
 }
 
+TEST_F(auth_test, an_agent_cancels_only_the_consult_they_started) {
+  auto ann = token(user("oid-ann", "Switchboard.Agent"));
+  auto bob = token(user("oid-bob", "Switchboard.Agent"));
+  auto sue = token(user("oid-sue", "Switchboard.Supervisor"));
+  ASSERT_TRUE(set_ready(ann, "ann").ok());
+  v1::SubmitCallResponse submitted;
+  ASSERT_TRUE(submit("sbc-contoso", "contoso", "call-1", submitted).ok());
+  v1::GetCallRequest get;
+  get.set_tenant_id("contoso");
+  get.set_call_id("call-1");
+  v1::CallView view;
+  for (int i = 0; i < 100 && view.offer().offer_id().empty(); ++i)
+    if (!routing("edge")->GetCall(ctx(ann).get(), get, &view).ok()
+        || view.offer().offer_id().empty())
+      std::this_thread::sleep_for(50ms);
+  ASSERT_FALSE(view.offer().offer_id().empty());
+  v1::AcceptOfferRequest accept;
+  accept.set_tenant_id("contoso");
+  accept.set_call_id("call-1");
+  accept.set_agent_id("ann");
+  accept.set_offer_id(view.offer().offer_id());
+  ASSERT_TRUE(routing("edge")->AcceptOffer(ctx(ann).get(), accept, &view).ok());
+
+  // Ann consults Bob: a leg rings him.
+  ASSERT_TRUE(set_ready(bob, "bob").ok());
+  v1::ConsultCallRequest consult;
+  consult.set_tenant_id("contoso");
+  consult.set_call_id("call-1");
+  consult.set_agent_id("bob");
+  v1::CallView leg;
+  auto st = routing("edge")->ConsultCall(ctx(ann).get(), consult, &leg);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  auto cancel = [&](const std::string& bearer, const std::string& call_id) {
+    v1::CancelCallRequest req;
+    req.set_tenant_id("contoso");
+    req.set_call_id(call_id);
+    req.set_reason(v1::CancelCallRequest::REASON_CANCELLED);
+    v1::CallView out;
+    return routing("edge")->CancelCall(ctx(bearer).get(), req, &out);
+  };
+  // Bob is offered the leg, but the consult is not his to cancel; nor may
+  // Ann end the caller's call itself this way.
+  st = cancel(bob, leg.call().call_id());
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(st.error_message().rfind("call_id: call '" + leg.call().call_id()
+                                       + "' is no consult leg of a call "
+                                         "oid-bob (oid oid-bob,",
+                                     0),
+            0u)
+    << st.error_message();
+  EXPECT_NE(st.error_message().find(
+              "; an agent cancels only the consults they started"),
+            std::string::npos);
+  EXPECT_EQ(cancel(ann, "call-1").error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  st = cancel(ann, leg.call().call_id());
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  get.set_call_id(leg.call().call_id());
+  ASSERT_TRUE(routing("edge")->GetCall(ctx(sue).get(), get, &view).ok());
+  EXPECT_EQ(view.state(), v1::CALL_STATE_CANCELLED);
+
+  // A supervisor moves Ann's call to the queue (Bob gets it): Ann's own
+  // stream hears that it left her.
+  v1::TransferCallRequest transfer;
+  transfer.set_tenant_id("contoso");
+  transfer.set_call_id("call-1");
+  transfer.set_queue_id("support");
+  st = routing("edge")->TransferCall(ctx(sue).get(), transfer, &view);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  auto stub = v1::EventService::NewStub(channel("edge"));
+  v1::SubscribeRequest sub;
+  sub.set_tenant_id("contoso");
+  auto c = ctx(ann);
+  c->set_deadline(std::chrono::system_clock::now() + 3s);
+  auto stream = stub->Subscribe(c.get(), sub);
+  v1::Event e;
+  bool heard = false;
+  while (stream->Read(&e))
+    if (e.type() == v1::EVENT_TYPE_CALL_TRANSFERRED
+        && e.call().call().call_id() == "call-1") {
+      EXPECT_EQ(e.released_agent_id(), "ann") << e.DebugString();
+      EXPECT_NE(e.call().agent_id(), "ann");
+      heard = true;
+    }
+  EXPECT_TRUE(heard);
+}
+
 TEST_F(auth_test, a_gateway_certificate_serves_its_own_tenants_only) {
   v1::SubmitCallResponse out;
   auto st = submit("sbc-contoso", "contoso", "call-a", out);

@@ -119,6 +119,16 @@ TEST_F(cli_test, applies_the_example_and_reads_it_back) {
     << joined(queues);
   EXPECT_TRUE(has_line(queues, "support")) << joined(queues);
 
+  auto [rcode, rules] = cli(server, {"get", "rules", "-t", "contoso"});
+  ASSERT_EQ(rcode, 0) << joined(rules);
+  ASSERT_EQ(rules.size(), 5u) << joined(rules); // header, three, default
+  EXPECT_TRUE(has_line(rules, "spanish-speakers     spanish          0        "
+                              "attribute.language equals es"))
+    << joined(rules);
+  EXPECT_TRUE(has_line(rules, "attribute.ivr_choice in 1,sales"))
+    << joined(rules);
+  EXPECT_TRUE(has_line(rules, "default queue: support")) << joined(rules);
+
   auto [acode, agents] = cli(server, {"get", "agents", "-t", "fabrikam"});
   ASSERT_EQ(acode, 0);
   ASSERT_EQ(agents.size(), 5u) << joined(agents); // header and four agents

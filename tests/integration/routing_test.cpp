@@ -542,6 +542,27 @@ TEST_F(routing_test,
   auto st = n->admin->UpsertClassificationRules(ctx().get(), req, &stored);
   ASSERT_TRUE(st.ok()) << st.error_message();
   EXPECT_EQ(stored.rules_size(), 3);
+  // Read back as stored, in their order, with their selectors.
+  auto read_rules = [&] {
+    v1::GetClassificationRulesRequest greq;
+    greq.set_tenant_id("contoso");
+    v1::ClassificationRules got;
+    auto gst = n->admin->GetClassificationRules(ctx().get(), greq, &got);
+    EXPECT_TRUE(gst.ok()) << gst.error_message();
+    return got;
+  };
+  {
+    auto got = read_rules();
+    ASSERT_EQ(got.rules_size(), 3);
+    EXPECT_EQ(got.tenant_id(), "contoso");
+    EXPECT_EQ(got.rules(0).rule_id(), "spanish");
+    EXPECT_EQ(got.rules(1).rule_id(), "vip");
+    EXPECT_EQ(got.rules(1).priority(), 7);
+    ASSERT_EQ(got.rules(1).selectors_size(), 1);
+    EXPECT_EQ(got.rules(1).selectors(0).key(), "label.tier");
+    EXPECT_EQ(got.rules(2).conditions(0).values_size(), 2);
+    EXPECT_EQ(got.default_queue_id(), "");
+  }
 
   // A queue a rule names stays while the rule does.
   v1::DeleteQueueRequest dreq;
@@ -615,6 +636,11 @@ TEST_F(routing_test,
     n->admin->UpsertClassificationRules(ctx().get(), req, &stored).ok());
   n->kill();
   n = std::make_unique<node>(dir);
+  {
+    auto got = read_rules();
+    EXPECT_EQ(got.rules_size(), 3);
+    EXPECT_EQ(got.default_queue_id(), "sales");
+  }
   ASSERT_TRUE(classify(
                 "c4",
                 [](v1::Call& c) {

@@ -136,6 +136,20 @@ function Handover({ session, callId, onError, onGone }: {
             Hand over
           </button>
           <button onClick={() => run(() => session.api.call("RoutingService", "JoinConsult", ids))}>Conference</button>
+          <button
+            onClick={() =>
+              run(async () => {
+                await session.api.call("RoutingService", "CancelCall", {
+                  tenant_id: session.tenant,
+                  call_id: leg,
+                  reason: "REASON_CANCELLED",
+                });
+                setLeg(undefined);
+              })
+            }
+          >
+            Cancel consult
+          </button>
         </>
       )}
     </div>

@@ -55,7 +55,8 @@ TEST(api, admin_service_has_the_documented_methods) {
   expect_methods("switchboard.v1.AdminService",
                  {"UpsertTenant", "UpsertQueue", "GetQueue", "ListQueues",
                   "DeleteQueue", "UpsertAgent", "GetAgent", "ListAgents",
-                  "DeleteAgent", "UpsertClassificationRules"});
+                  "DeleteAgent", "UpsertClassificationRules",
+                  "GetClassificationRules"});
 }
 
 TEST(api, cluster_service_has_the_documented_methods) {

@@ -62,7 +62,7 @@ TEST(access, every_method_of_the_api_has_a_rule) {
       EXPECT_NE(rule_of(service->method(i)->name()), nullptr)
         << service->method(i)->full_name() << " has no rule";
   }
-  EXPECT_EQ(methods, 37u);
+  EXPECT_EQ(methods, 38u);
   // A method without a rule is refused (fail closed).
   EXPECT_EQ(decide_for(user({"Switchboard.Admin"}), "DropEverything"),
             kind::deny);
@@ -154,6 +154,8 @@ TEST(access, each_role_calls_its_own_methods) {
   EXPECT_EQ(decide_for(agent, "AcceptOffer", ann), kind::own_agent);
   EXPECT_EQ(decide_for(agent, "ListCallHistory", ann), kind::own_agent);
   EXPECT_EQ(decide_for(agent, "CompleteCall", ann), kind::own_call);
+  // Only the consult legs of their own calls.
+  EXPECT_EQ(decide_for(agent, "CancelCall", ann), kind::own_leg);
   EXPECT_EQ(decide_for(agent, "Subscribe"), kind::own_events);
   EXPECT_EQ(decide_for(agent, "GetQueueStats"), kind::allow);
   for (auto* m : {"ListAgents", "ListCalls", "SubmitCall", "UpsertAgent",
