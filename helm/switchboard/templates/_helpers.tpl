@@ -450,10 +450,12 @@ spec:
       port: {{ $c.ports.https }}
       targetPort: https
       protocol: TCP
+    {{- if $c.ports.metrics }}
     - name: metrics
       port: {{ $c.ports.metrics }}
       targetPort: metrics
       protocol: TCP
+    {{- end }}
 {{- end -}}
 
 {{/* /healthz probes on the HTTPS (or HTTP) port. */}}
