@@ -373,6 +373,20 @@ try {
   assert.equal((await classified("call-8", { tier: "bronze" })).queue_id, "support", "no rule holds: the default queue");
   await rules.screenshot({ path: join(out, "admin-rules-desktop.png") });
 
+  step("the rules read back in their order (GetClassificationRules), in the form at a phone's width too");
+  const stored_rules = await ok(tokens.admin, "AdminService", "GetClassificationRules", { tenant_id: "contoso" });
+  assert.deepEqual(stored_rules.rules.map((r) => r.rule_id), ["gold-callers", "billing-calls"], "the rules' order");
+  assert.deepEqual(stored_rules.rules[0].conditions, [{ field: "attribute.tier", match: "MATCH_IN", values: ["gold", "platinum"] }]);
+  assert.equal(stored_rules.default_queue_id, "support");
+  await phoneAdmin.getByRole("button", { name: "Edit rules" }).click();
+  const phoneRules = phoneAdmin.getByTestId("rules-form");
+  await phoneRules.getByTestId("rule-1").waitFor();
+  assert.equal(await phoneRules.getByTestId("rule-0").getByLabel("Rule id").inputValue(), "gold-callers");
+  assert.equal(await phoneRules.getByTestId("rule-1").getByTestId("condition-0").getByLabel("Attribute name").inputValue(), "intent");
+  assert.equal(await phoneRules.getByLabel("Default queue").inputValue(), "support");
+  await phoneRules.evaluate((form) => form.scrollIntoView());
+  await phoneAdmin.screenshot({ path: join(out, "admin-rules-phone.png") });
+
   step("an admin gives Bob a skill: a proficiency past 100 is named beside that skill");
   await admin.getByRole("button", { name: "bob", exact: true }).click();
   const bob = admin.getByTestId("agent-form");
