@@ -449,6 +449,30 @@ try {
   assert.equal(moved.state, "CALL_STATE_QUEUED", "call-4 waits");
   await ok(tokens.gateway, "RoutingService", "CancelCall", { tenant_id: "contoso", call_id: "call-4" });
 
+  step("an agent cancels a consult; a supervisor's transfer takes the call off her screen");
+  await ok(tokens.gateway, "RoutingService", "SubmitCall", {
+    call: { tenant_id: "contoso", call_id: "call-consult", channel: "CHANNEL_VOICE",
+            from: "+14255550151", queue_id: "support" },
+  });
+  await transfer.getByTestId("offer").getByRole("button", { name: "Accept" }).click();
+  const consult = transfer.getByTestId("call").getByTestId("handover");
+  await consult.getByLabel("Queue").selectOption("vip");
+  await consult.getByRole("button", { name: "Consult" }).click();
+  const legs = async () =>
+    ((await ok(tokens.supervisor, "RoutingService", "ListCalls", { tenant_id: "contoso" })).calls ?? [])
+      .filter((c) => c.call.call_id.startsWith("call-consult/") && !c.state.match(/CANCELLED|COMPLETED/));
+  await consult.getByRole("button", { name: "Cancel consult" }).waitFor();
+  assert.equal((await legs()).length, 1, "the consult leg waits in vip");
+  await transfer.screenshot({ path: join(out, "agent-consult-desktop.png") });
+  await consult.getByRole("button", { name: "Cancel consult" }).click();
+  await consult.getByRole("button", { name: "Cancel consult" }).waitFor({ state: "detached" });
+  assert.equal((await transfer.getByRole("alert").count()), 0, "no error after Cancel consult");
+  assert.deepEqual(await legs(), [], "no live consult leg of call-consult");
+  await ok(tokens.supervisor, "RoutingService", "TransferCall",
+           { tenant_id: "contoso", call_id: "call-consult", queue_id: "vip" });
+  await transfer.getByTestId("call").waitFor({ state: "detached" });
+  await ok(tokens.gateway, "RoutingService", "CancelCall", { tenant_id: "contoso", call_id: "call-consult" });
+
   step("no token, no data");
   const anonymous = await fetch(`${edge}/api/v1/AdminService/ListQueues`, {
     method: "POST", body: JSON.stringify({ tenant_id: "contoso" }),
