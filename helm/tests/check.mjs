@@ -465,14 +465,7 @@ function checkRender(name, valuesFile, renderFile) {
     const problems = [];
     if (!values.metrics.serviceMonitor.enabled)
       return monitors.map((m) => [id(m), "", "rendered although metrics.serviceMonitor.enabled is false"]);
-    // The web edge serves no /metrics yet: no port, no ServiceMonitor.
     for (const w of workloads(objs)) {
-      if (component(w) === "web-edge") {
-        if (monitors.some((mon) => component(mon) === "web-edge")) problems.push([id(w), "", "a ServiceMonitor for a port the web edge does not serve"]);
-        const ports = w.spec.template.spec.containers.flatMap((c) => c.ports ?? []);
-        if (ports.some((p) => p.name === "metrics")) problems.push([id(w), "ports.metrics", "the web edge serves no /metrics"]);
-        continue;
-      }
       const m = monitors.find((mon) => component(mon) === component(w));
       if (!m) { problems.push([id(w), "", "no ServiceMonitor"]); continue; }
       const svcs = objs.filter((o) => o.kind === "Service" && selects(m.spec.selector.matchLabels, o.metadata.labels));

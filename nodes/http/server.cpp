@@ -1,5 +1,6 @@
 #include "nodes/http/server.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -248,6 +249,7 @@ class ws_session : public std::enable_shared_from_this<ws_session<Next>> {
 struct liveness {
   std::mutex mutex;
   bool alive = true;
+  server::response_counts responses{};
 };
 
 // One connection: reads a request, hands it to the handler, writes its
@@ -335,6 +337,8 @@ class session : public std::enable_shared_from_this<Derived> {
   }
 
   void write(response r) {
+    live_->responses[std::clamp(r.status / 100, 1u, 5u)].fetch_add(
+      1, std::memory_order_relaxed);
     auto out = std::make_shared<bhttp::response<bhttp::string_body>>(
       static_cast<bhttp::status>(r.status), version_);
     out->set(bhttp::field::server, "switchboard");
@@ -536,6 +540,10 @@ std::string server::reload_certificates() {
 }
 
 std::uint16_t server::port() const noexcept { return impl_->port; }
+
+const server::response_counts& server::responses() const noexcept {
+  return impl_->live->responses;
+}
 
 bool server::tls() const noexcept {
   return !impl_->opts.certificate_file.empty();

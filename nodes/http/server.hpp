@@ -2,6 +2,8 @@
 
 #include "nodes/http/message.hpp"
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -108,6 +110,11 @@ class server {
 
   /// The bound port, after start().
   std::uint16_t port() const noexcept;
+
+  /// HTTP responses written since the server was made, by status class:
+  /// [1] 1xx ... [5] 5xx ([0] unused). WebSocket messages are not counted.
+  using response_counts = std::array<std::atomic<std::uint64_t>, 6>;
+  const response_counts& responses() const noexcept;
 
   bool tls() const noexcept;
 

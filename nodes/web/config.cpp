@@ -1,5 +1,6 @@
 #include "nodes/web/config.hpp"
 
+#include "nodes/gateway/metrics_endpoint.hpp"
 #include "nodes/gateway/router_tls.hpp"
 #include "nodes/settings/settings.hpp"
 
@@ -151,6 +152,8 @@ const std::vector<setting>& own_settings() {
          "The scope of Switchboard's API the app asks for, such as "
          "api://switchboard.example.net/access_as_user",
          &config::api_scope),
+    gateway::metrics_setting("SWITCHBOARD_WEB_METRICS_LISTEN",
+                             &config::metrics),
     {"log", "level", "SWITCHBOARD_WEB_LOG_LEVEL", "--log-level",
      "debug, info, warn or error",
      [](const config& c) -> std::string {

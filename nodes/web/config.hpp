@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,8 @@ struct config {
   std::string api_scope;
   /// How long a call to the router may take before the app hears 504.
   std::chrono::seconds router_deadline{10};
+  /// The Prometheus /metrics endpoint; none by default.
+  std::optional<router::listen_address> metrics;
   std::string log_level = "info";
 };
 

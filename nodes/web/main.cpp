@@ -1,12 +1,14 @@
 // switchboard-web: the agent and supervisor app, and its API bridged to a
 // router's gRPC API as the signed-in user.
 
+#include "nodes/gateway/metrics_endpoint.hpp"
 #include "nodes/http/client.hpp"
 #include "nodes/http/server.hpp"
 #include "nodes/identity/openid_keys.hpp"
 #include "nodes/router/log.hpp"
 #include "nodes/web/bridge.hpp"
 #include "nodes/web/config.hpp"
+#include "nodes/web/metrics.hpp"
 #include "nodes/web/site.hpp"
 
 #include <csignal>
@@ -136,6 +138,17 @@ int main(int argc, char** argv) {
              "network in clear unless TLS is terminated in front (an "
              "ingress); set --certificate to serve HTTPS here",
              {{"listen", cfg.listen.to_string()}});
+  auto probe = std::make_shared<web::metrics>(server.responses(), [&site] {
+    return site.open_streams();
+  });
+  gateway::metrics_endpoint metrics_listener;
+  if (auto problem = metrics_listener.start(cfg.metrics, probe);
+      !problem.empty()) {
+    log.error("cannot listen for metrics",
+              {{"metrics", cfg.metrics->to_string()}, {"error", problem}});
+    server.stop();
+    return 1;
+  }
   if (keys)
     keys->start();
 
@@ -146,6 +159,7 @@ int main(int argc, char** argv) {
                        {"app", cfg.app_dir},
                        {"app_files", std::to_string(site.app_files())},
                        {"router", cfg.router},
+                       {"metrics", metrics_listener.address()},
                        {"router_tls", cfg.router_tls.uses_tls() ? "on" : "off"},
                        {"sign_in", keys               ? cfg.openid_configuration
                                    : cfg.demo_sign_in ? std::string{"demo"}

@@ -80,14 +80,15 @@ class web_test : public ::testing::Test {
 
     edge = std::make_unique<process>(
       SWITCHBOARD_WEB_PATH,
-      std::vector<std::string>{"--listen", "127.0.0.1:0", "--router", address,
-                               "--auth-openid-configuration", openid,
-                               "--auth-audience", audience, "--auth-ca",
-                               ca->certificate()},
+      std::vector<std::string>{
+        "--listen", "127.0.0.1:0", "--router", address,
+        "--auth-openid-configuration", openid, "--auth-audience", audience,
+        "--auth-ca", ca->certificate(), "--metrics-listen", "127.0.0.1:0"},
       true);
     line = edge->wait_for_line("\"msg\":\"serving\"", 30s);
     ASSERT_TRUE(line) << "the web edge did not start";
     url = json_field(*line, "url");
+    metrics = json_field(*line, "metrics");
     ASSERT_EQ(json_field(*line, "app_files").empty(), false);
 
     // The provider sets up two customers: contoso with a support queue,
@@ -177,6 +178,7 @@ class web_test : public ::testing::Test {
   std::unique_ptr<process> edge;
   std::string address;
   std::string url;
+  std::string metrics;
 };
 
 TEST_F(web_test, agents_and_supervisors_work_in_the_browser) {
@@ -194,12 +196,13 @@ TEST_F(web_test, agents_and_supervisors_work_in_the_browser) {
   EXPECT_NE(output.find("all steps passed"), std::string::npos) << output;
 }
 
-/// One request to the edge's API; the reply, waited for.
+/// One request to the edge's API (GET without a body); the reply, waited
+/// for.
 http::response post(const std::string& url, const std::string& path,
                     const std::string& token, const std::string& body) {
   http::client client{{}};
   http::outgoing out;
-  out.method = "POST";
+  out.method = body.empty() ? "GET" : "POST";
   out.url = url + path.substr(1);
   out.body = body;
   out.headers.emplace_back("Content-Type", "application/json");
@@ -291,6 +294,22 @@ TEST_F(web_test, the_api_refuses_what_is_wrong_and_says_why) {
            R"({"tenant_id":"contoso"})");
   EXPECT_EQ(r.status, 200u) << r.body;
   EXPECT_NE(r.body.find("\"support\""), std::string::npos) << r.body;
+
+  // Its metrics count what it answered, by status class.
+  ASSERT_FALSE(metrics.empty() || metrics == "none");
+  r = post("http://" + metrics + "/", "/metrics", "", "");
+  EXPECT_EQ(r.status, 200u);
+  auto value = [&](const std::string& series) {
+    auto at = r.body.find("\n" + series + " ");
+    EXPECT_NE(at, std::string::npos) << series << " in\n" << r.body;
+    return at == std::string::npos
+             ? -1.0
+             : std::stod(r.body.substr(at + series.size() + 2));
+  };
+  EXPECT_GE(value(R"(switchboard_web_http_responses_total{class="2xx"})"), 2);
+  EXPECT_GE(value(R"(switchboard_web_http_responses_total{class="4xx"})"), 6);
+  EXPECT_EQ(value(R"(switchboard_web_http_responses_total{class="5xx"})"), 0);
+  EXPECT_EQ(value("switchboard_web_event_streams"), 0);
 }
 
 TEST(web_demo_test, a_demo_signs_anyone_in_on_loopback_only) {

@@ -346,8 +346,8 @@ checksum/config: {{ $config | sha256sum }}
 {{- toYaml (mergeOverwrite $config (deepCopy $g.extraSettings)) -}}
 {{- end -}}
 
-{{/* The web edge's YAML settings file. The edge (nodes/web) is new: its
-     keys follow the Graph gateway's (http.*, router.*, metrics.*, log.*). */}}
+{{/* The web edge's YAML settings file (switchboard-web --help): http.*,
+     router.*, metrics.*, log.*. */}}
 {{- define "switchboard.webEdgeConfig" -}}
 {{- $w := .Values.webEdge -}}
 {{- $http := dict "listen" (printf "0.0.0.0:%d" (int $w.ports.https)) -}}
@@ -355,10 +355,7 @@ checksum/config: {{ $config | sha256sum }}
 {{- $_ := set $http "certificate" "/etc/switchboard/https-tls/tls.crt" -}}
 {{- $_ := set $http "private_key" "/etc/switchboard/https-tls/tls.key" -}}
 {{- end -}}
-{{- /* No metrics section: switchboard-web has none yet and refuses a
-       file with one (unknown section 'metrics'), found by running the
-       switchboard/web image on this file. */ -}}
-{{- $config := dict "http" $http "router" (fromYaml (include "switchboard.routerClientSettings" (list .))) "log" (dict "level" $w.settings.logLevel) -}}
+{{- $config := dict "http" $http "router" (fromYaml (include "switchboard.routerClientSettings" (list .))) "metrics" (dict "listen" (printf "0.0.0.0:%d" (int $w.ports.metrics))) "log" (dict "level" $w.settings.logLevel) -}}
 {{- toYaml (mergeOverwrite $config (deepCopy $w.extraSettings)) -}}
 {{- end -}}
 
@@ -450,12 +447,10 @@ spec:
       port: {{ $c.ports.https }}
       targetPort: https
       protocol: TCP
-    {{- if $c.ports.metrics }}
     - name: metrics
       port: {{ $c.ports.metrics }}
       targetPort: metrics
       protocol: TCP
-    {{- end }}
 {{- end -}}
 
 {{/* /healthz probes on the HTTPS (or HTTP) port. */}}
