@@ -242,6 +242,22 @@ class auth_test : public ::testing::Test {
     return routing(cert)->SubmitCall(ctx().get(), req, &out);
   }
 
+  /// The offer of contoso's call `call_id` as `bearer` reads it, once it
+  /// has one (empty after 5 s without).
+  std::string offer_of(const std::string& bearer, const std::string& call_id) {
+    v1::GetCallRequest get;
+    get.set_tenant_id("contoso");
+    get.set_call_id(call_id);
+    v1::CallView view;
+    for (int i = 0; i < 100; ++i) {
+      if (routing("edge")->GetCall(ctx(bearer).get(), get, &view).ok()
+          && !view.offer().offer_id().empty())
+        return view.offer().offer_id();
+      std::this_thread::sleep_for(50ms);
+    }
+    return {};
+  }
+
   claims admin_claims = user("oid-carol", "Switchboard.Admin");
 
   temp_dir dir;
@@ -406,14 +422,7 @@ TEST_F(auth_test, an_agent_acts_only_as_themself) {
   v1::GetCallRequest get;
   get.set_tenant_id("contoso");
   get.set_call_id("call-1");
-  std::string offer_id;
-  for (int i = 0; i < 100 && offer_id.empty(); ++i) {
-    if (routing("edge")->GetCall(ctx(ann).get(), get, &view).ok()
-        && !view.offer().offer_id().empty())
-      offer_id = view.offer().offer_id();
-    else
-      std::this_thread::sleep_for(50ms);
-  }
+  auto offer_id = offer_of(ann, "call-1");
   ASSERT_FALSE(offer_id.empty());
   // Bob may neither read ann's call nor accept her offer.
   EXPECT_EQ(routing("edge")->GetCall(ctx(bob).get(), get, &view).error_code(),
@@ -462,20 +471,14 @@ TEST_F(auth_test, an_agent_cancels_only_the_consult_they_started) {
   ASSERT_TRUE(set_ready(ann, "ann").ok());
   v1::SubmitCallResponse submitted;
   ASSERT_TRUE(submit("sbc-contoso", "contoso", "call-1", submitted).ok());
-  v1::GetCallRequest get;
-  get.set_tenant_id("contoso");
-  get.set_call_id("call-1");
+  auto offer_id = offer_of(ann, "call-1");
+  ASSERT_FALSE(offer_id.empty());
   v1::CallView view;
-  for (int i = 0; i < 100 && view.offer().offer_id().empty(); ++i)
-    if (!routing("edge")->GetCall(ctx(ann).get(), get, &view).ok()
-        || view.offer().offer_id().empty())
-      std::this_thread::sleep_for(50ms);
-  ASSERT_FALSE(view.offer().offer_id().empty());
   v1::AcceptOfferRequest accept;
   accept.set_tenant_id("contoso");
   accept.set_call_id("call-1");
   accept.set_agent_id("ann");
-  accept.set_offer_id(view.offer().offer_id());
+  accept.set_offer_id(offer_id);
   ASSERT_TRUE(routing("edge")->AcceptOffer(ctx(ann).get(), accept, &view).ok());
 
   // Ann consults Bob: a leg rings him.
@@ -512,6 +515,8 @@ TEST_F(auth_test, an_agent_cancels_only_the_consult_they_started) {
             grpc::StatusCode::PERMISSION_DENIED);
   st = cancel(ann, leg.call().call_id());
   ASSERT_TRUE(st.ok()) << st.error_message();
+  v1::GetCallRequest get;
+  get.set_tenant_id("contoso");
   get.set_call_id(leg.call().call_id());
   ASSERT_TRUE(routing("edge")->GetCall(ctx(sue).get(), get, &view).ok());
   EXPECT_EQ(view.state(), v1::CALL_STATE_CANCELLED);
